@@ -1,0 +1,81 @@
+"""Set up IAD Inspector in ./.venv and run it: standard library only, idempotent.
+
+    python3 bootstrap.py run [ARGS...]    set up, then start the app (main.py ARGS)
+    python3 bootstrap.py test [ARGS...]   set up with test tools, then run the test suite
+
+The dependency lists come from pyproject.toml.  A stamp file in .venv records the requirement
+strings installed; a run whose requirements are all in it skips straight to starting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+if sys.version_info < (3, 11):  # noqa: UP036 (this file may be run by an older python)
+    sys.exit("IAD Inspector needs Python 3.11 or newer.")
+
+import tomllib  # noqa: E402
+import venv  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+
+
+def venv_python() -> Path:
+    """The virtual environment's interpreter, on Windows or elsewhere."""
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def requirements(with_tests: bool) -> tuple[list[str], list[str]]:
+    """(normal requirements, requirements installed without their dependencies)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    normal = list(project["project"]["dependencies"])
+    if with_tests:
+        normal += project["project"]["optional-dependencies"]["test"]
+    no_deps = list(project["tool"]["iad-inspector"]["no-deps"])
+    return normal, no_deps
+
+
+def ensure_environment(with_tests: bool) -> Path:
+    """Create .venv if missing and install what is not installed yet; return its python."""
+    python = venv_python()
+    if not python.exists():
+        print("Creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    normal, no_deps = requirements(with_tests)
+    wanted = set(normal) | set(no_deps)
+    stamp = VENV / ".iad-installed.json"
+    installed = set(json.loads(stamp.read_text())) if stamp.exists() else set()
+    if wanted <= installed:
+        return python
+    print("Installing dependencies into .venv (first run takes a few minutes) ...", flush=True)
+    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check"]
+    subprocess.run(pip + normal, check=True)
+    subprocess.run(pip + ["--no-deps"] + no_deps, check=True)
+    stamp.write_text(json.dumps(sorted(wanted | _still_valid(installed, normal))))
+    return python
+
+
+def _still_valid(installed: set[str], normal: list[str]) -> set[str]:
+    """Earlier stamp entries that pyproject still lists (a test install covers a later app run)."""
+    everything = set(requirements(with_tests=True)[0]) | set(requirements(with_tests=False)[1])
+    return {item for item in installed if item in everything and item not in normal}
+
+
+def main(argv: list[str]) -> int:
+    """Dispatch ``run`` or ``test``."""
+    if not argv or argv[0] not in ("run", "test"):
+        print(__doc__)
+        return 2
+    action, rest = argv[0], argv[1:]
+    python = ensure_environment(with_tests=action == "test")
+    command = [str(python), "-m", "pytest", *rest] if action == "test" else [str(python), "main.py", *rest]
+    return subprocess.call(command, cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

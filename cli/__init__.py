@@ -1,0 +1,1 @@
+"""Headless commands of ``main.py`` (argparse); each module owns one command group."""

@@ -1,0 +1,33 @@
+"""The command-line parser: ``main.py`` with no command starts the GUI."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli import bench_cmd
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Top-level parser with one sub-parser per command."""
+    parser = argparse.ArgumentParser(
+        prog="main.py", description="IAD Inspector: few-shot visual inspection. Without a command, starts the app.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    gui = commands.add_parser("gui", help="start the desktop app (the default)",
+                              description="Start the desktop application.")
+    gui.set_defaults(handler=_run_gui)
+    bench_cmd.add_parser(commands)
+    return parser
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    from desktop.app import run_app
+
+    return run_app()
+
+
+def run_cli(argv: list[str]) -> int:
+    """Parse ``argv`` and run the chosen command; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", _run_gui)
+    return int(handler(args) or 0)

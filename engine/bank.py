@@ -1,0 +1,108 @@
+"""The few-shot reference bank: patch features of k good images, saved as one versioned file.
+
+The file carries the full ``EngineConfig`` (backbone, layers, input size, normalisation,
+augmentations, post-processing), so loading it anywhere reproduces the same scores.  It is a
+``torch.save`` of plain tensors and built-in types, read back with ``weights_only=True`` so a
+bank file cannot run code.  Writes go to a temporary file that is renamed into place.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine import ENGINE_VERSION
+from engine.config import EngineConfig
+from engine.errors import ModelFileError
+
+BANK_FORMAT_VERSION = 1
+
+
+@dataclass
+class ReferenceBank:
+    """Per-layer unit patch features (N_l, C_l) of the reference views, plus their provenance."""
+
+    config: EngineConfig
+    features: dict[str, torch.Tensor]
+    reference_ids: list[str]
+    augmentation: str = "none"
+    view_count: int = 0
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    engine_version: str = ENGINE_VERSION
+    calibration: dict[str, Any] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def image_count(self) -> int:
+        """Number of distinct reference images the bank was built from."""
+        return len(self.reference_ids)
+
+    def patch_count(self) -> int:
+        """Total stored patches over all layers."""
+        return sum(int(f.shape[0]) for f in self.features.values())
+
+    def to(self, device: torch.device, dtype: torch.dtype) -> ReferenceBank:
+        """A copy whose features live on ``device`` in ``dtype`` (fp16 on CUDA)."""
+        moved = {k: v.to(device=device, dtype=dtype) for k, v in self.features.items()}
+        return ReferenceBank(self.config, moved, list(self.reference_ids), self.augmentation, self.view_count,
+                             self.created, self.engine_version, self.calibration, dict(self.meta))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the bank atomically to ``path``."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "format": BANK_FORMAT_VERSION,
+            "engine_version": self.engine_version,
+            "config": self.config.to_dict(),
+            "features": {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in self.features.items()},
+            "reference_ids": list(self.reference_ids),
+            "augmentation": self.augmentation,
+            "view_count": self.view_count,
+            "created": self.created,
+            "calibration": self.calibration,
+            "meta": self.meta,
+        }
+        fd, tmp = tempfile.mkstemp(prefix=".bank-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                torch.save(payload, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> ReferenceBank:
+        """Read a bank file; raises ModelFileError for missing, corrupt or newer-format files."""
+        path = Path(path)
+        if not path.is_file():
+            raise ModelFileError(path, "bank file not found")
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch raises several types for truncated or foreign files
+            raise ModelFileError(path, f"not a readable bank file ({exc})") from exc
+        if not isinstance(payload, dict) or "format" not in payload:
+            raise ModelFileError(path, "not a bank file")
+        if payload["format"] > BANK_FORMAT_VERSION:
+            raise ModelFileError(path, f"bank format {payload['format']} is newer than this program supports")
+        return cls(
+            config=EngineConfig.from_dict(payload["config"]),
+            features={k: v.float() for k, v in payload["features"].items()},
+            reference_ids=list(payload["reference_ids"]),
+            augmentation=payload.get("augmentation", "none"),
+            view_count=int(payload.get("view_count", 0)),
+            created=payload.get("created", ""),
+            engine_version=payload.get("engine_version", ""),
+            calibration=payload.get("calibration"),
+            meta=payload.get("meta") or {},
+        )

@@ -1,0 +1,219 @@
+"""The benchmark: few-shot detection and segmentation quality and speed on MVTec-layout packs.
+
+For every pack, k (shots) and seed, the references are
+``random.Random(seed).sample(sorted(train/good names), k)``; a bank is built from them and every
+test image is scored.  Metrics per (pack, k) are means over seeds.  Test-image features do not
+depend on the references, so they are extracted once per pack and reused; the run with the
+largest k a pack allows and the first seed instead scores every test image end to end from its file, and that
+run gives the latency figure.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import torch
+
+from engine.config import EngineConfig
+from engine.datasets import Pack, find_packs, load_mask, read_pack
+from engine.detector import Detector, PreparedImage
+from engine.features import to_tensor
+from engine.metrics import aupro, auroc, pixel_auroc
+from engine.runtime import configure_torch, peak_rss_mb
+
+METRICS = ("image_auroc", "pixel_auroc", "aupro")
+PackMetrics = dict[str, dict[str, dict[str, float | None]]]
+
+
+@dataclass
+class BenchOptions:
+    """What to run: data, shots, seeds and the engine configuration."""
+
+    data: Path
+    shots: list[int] = field(default_factory=lambda: [1, 2, 4, 8])
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    config: EngineConfig = field(default_factory=EngineConfig)
+    device: str = "auto"
+    threads: int | None = None
+    scores_csv: Path | None = None
+
+
+def reference_paths(pack: Pack, k: int, seed: int) -> list[Path]:
+    """The benchmark's reference choice for (k, seed)."""
+    names = sorted(p.name for p in pack.train_good)
+    by_name = {p.name: p for p in pack.train_good}
+    return [by_name[name] for name in random.Random(seed).sample(names, k)]
+
+
+def reference_forward_ms(detector: Detector, repeats: int = 30) -> float:
+    """Median time of the bare EfficientNet-Lite0 forward pass (full network) on one 256x256 image."""
+    backbone = detector.backbone(EngineConfig(backbone="efficientnet-lite0"))
+    batch = to_tensor([np.full((256, 256, 3), 0.5, dtype=np.float32)], EngineConfig())
+    times = []
+    with torch.inference_mode():
+        for index in range(repeats + 3):
+            start = time.perf_counter()
+            backbone.classify(batch)  # type: ignore[attr-defined]
+            if detector.device.type == "cuda":
+                torch.cuda.synchronize()
+            if index >= 3:
+                times.append((time.perf_counter() - start) * 1e3)
+    return float(np.median(times))
+
+
+def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run the benchmark and return the JSON-ready result (see ``format_table``)."""
+    log = log or (lambda message: print(message, file=sys.stderr, flush=True))
+    threads = configure_torch(options.threads)
+    detector = Detector(options.device)
+    config = detector.resolve_config(options.config)
+    ref_ms = reference_forward_ms(detector)
+    packs: PackMetrics = {}
+    skipped: list[str] = []
+    latencies: list[float] = []
+    build_times: list[float] = []
+    csv_rows: list[list[Any]] = []
+    pack_dirs = find_packs(options.data)
+    if not pack_dirs:
+        raise FileNotFoundError(f"No packs (folders with train/good and test) under {options.data}")
+    for pack_dir in pack_dirs:
+        pack = read_pack(pack_dir)
+        log(f"[{pack.name}] {len(pack.train_good)} train/good, {len(pack.test)} test images")
+        cache: dict[Path, PreparedImage] = {}
+        masks = [load_mask(s, _image_shape(s.path)) for s in pack.test] if pack.pixel_level else []
+        packs[pack.name] = {}
+        runnable = [k for k in options.shots if k <= len(pack.train_good)]
+        for k in options.shots:
+            if len(pack.train_good) < k:
+                skipped.append(f"{pack.name}: k={k} skipped ({len(pack.train_good)} training images)")
+                log(skipped[-1])
+                continue
+            per_seed: dict[str, list[float]] = {m: [] for m in METRICS}
+            for seed in options.seeds:
+                refs = reference_paths(pack, k, seed)
+                start = time.perf_counter()
+                bank = detector.build_bank(refs, config, reference_ids=[pack.relative(p) for p in refs])
+                if k == 8:
+                    build_times.append(time.perf_counter() - start)
+                end_to_end = k == max(runnable) and seed == options.seeds[0]
+                scores, maps = [], []
+                for sample in pack.test:
+                    if end_to_end:
+                        start = time.perf_counter()
+                        result = detector.inspect(sample.path, bank)
+                        latencies.append((time.perf_counter() - start) * 1e3)
+                    else:
+                        if sample.path not in cache:
+                            cache[sample.path] = detector.prepare(sample.path, config)
+                        result = detector.score_prepared(cache[sample.path], bank)
+                    scores.append(result.score)
+                    if pack.pixel_level:
+                        maps.append(result.anomaly_map)
+                    csv_rows.append([pack.name, k, seed, pack.relative(sample.path), sample.label, result.score])
+                labels = np.array([s.label for s in pack.test])
+                per_seed["image_auroc"].append(auroc(labels, np.array(scores)))
+                if pack.pixel_level:
+                    per_seed["pixel_auroc"].append(pixel_auroc(masks, maps))
+                    per_seed["aupro"].append(aupro(masks, maps))
+                log(f"[{pack.name}] k={k} seed={seed} image AUROC {per_seed['image_auroc'][-1]:.3f} "
+                    f"(bank: {bank.augmentation}, {bank.patch_count()} patches)")
+            packs[pack.name][str(k)] = {m: (float(np.mean(v)) if v else None) for m, v in per_seed.items()}
+    result = {
+        "backbone": config.backbone,
+        "device": str(detector.device),
+        "torch_threads": threads,
+        "shots": options.shots,
+        "seeds": options.seeds,
+        "config": config.to_dict(),
+        "packs": packs,
+        "mean": _means(packs, options.shots),
+        "latency_ms": float(np.mean(latencies)) if latencies else None,
+        "latency_k": max(options.shots),
+        "backbone_ref_ms": ref_ms,
+        "bank_build_s": float(np.mean(build_times)) if build_times else None,
+        "peak_rss_mb": peak_rss_mb(),
+        "skipped": skipped,
+    }
+    if options.scores_csv:
+        write_scores_csv(options.scores_csv, csv_rows)
+    return result
+
+
+def _image_shape(path: Path) -> tuple[int, int]:
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as image:
+        width, height = ImageOps.exif_transpose(image).size
+    return height, width
+
+
+def _means(packs: PackMetrics, shots: list[int]) -> dict[str, dict[str, float | None]]:
+    means: dict[str, dict[str, float | None]] = {}
+    for k in shots:
+        row: dict[str, float | None] = {}
+        for metric in METRICS:
+            values = [p[str(k)][metric] for p in packs.values() if str(k) in p and p[str(k)][metric] is not None]
+            row[metric] = float(np.mean(values)) if values else None
+        means[str(k)] = row
+    return means
+
+
+def write_scores_csv(path: Path, rows: list[list[Any]]) -> None:
+    """One row per (pack, k, seed, test image)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["pack", "k", "seed", "image", "label", "score"])
+        writer.writerows(rows)
+
+
+def _fmt(value: float | None) -> str:
+    return "  -  " if value is None else f"{value:.3f}"
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """The benchmark result as a plain-text table."""
+    lines = [f"backbone {result['backbone']} on {result['device']}, torch threads {result['torch_threads']}",
+             "", f"{'pack':<24} {'k':>2}  {'img AUROC':>9}  {'px AUROC':>8}  {'AUPRO':>6}"]
+    for name, per_k in result["packs"].items():
+        for k, row in per_k.items():
+            lines.append(f"{name:<24} {k:>2}  {_fmt(row['image_auroc']):>9}  {_fmt(row['pixel_auroc']):>8}  "
+                         f"{_fmt(row['aupro']):>6}")
+    for k, row in result["mean"].items():
+        lines.append(f"{'MEAN':<24} {k:>2}  {_fmt(row['image_auroc']):>9}  {_fmt(row['pixel_auroc']):>8}  "
+                     f"{_fmt(row['aupro']):>6}")
+    lines.append("")
+    latency = result["latency_ms"]
+    ref = result["backbone_ref_ms"]
+    if latency is not None:
+        lines.append(f"latency per image (end to end, k={result['latency_k']} or a pack's largest): {latency:.1f} ms "
+                     f"= {latency / ref:.2f} x bare Lite0 forward at 256x256 ({ref:.1f} ms)")
+    if result["bank_build_s"] is not None:
+        lines.append(f"bank build, k=8: {result['bank_build_s']:.2f} s")
+    if result["peak_rss_mb"] is not None:
+        lines.append(f"peak RSS: {result['peak_rss_mb']:.0f} MB")
+    lines.extend(result["skipped"])
+    return "\n".join(lines)
+
+
+def save_json(result: dict[str, Any], path: Path) -> None:
+    """Write the result as JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+
+
+def print_report(result: dict[str, Any], out: TextIO = sys.stdout) -> None:
+    """Print the table to ``out``."""
+    print(format_table(result), file=out)
+
+
+__all__ = ["BenchOptions", "format_table", "reference_paths", "run_bench", "save_json"]

@@ -1,0 +1,98 @@
+"""Reading packs in the MVTec AD layout (one part type per folder).
+
+    <pack>/train/good/*          normal images (few-shot reference candidates)
+    <pack>/test/good/*           normal test images
+    <pack>/test/<defect>/*       defective test images
+    <pack>/ground_truth/<defect>/<stem>_mask.*   optional binary masks
+
+Any supported image format may appear (customer folders mix PNG, JPEG, BMP and TIFF).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from engine.errors import ImageLoadError
+from engine.imageio import is_image_file, list_images
+
+
+@dataclass(frozen=True)
+class TestSample:
+    """One test image: its label (1 defective, 0 good), defect folder and optional mask file."""
+
+    path: Path
+    label: int
+    defect: str
+    mask_path: Path | None
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A part type's train and test images."""
+
+    name: str
+    root: Path
+    train_good: list[Path]
+    test: list[TestSample]
+    pixel_level: bool
+
+    def relative(self, path: Path) -> str:
+        """Path relative to the pack root, with forward slashes."""
+        return path.relative_to(self.root).as_posix()
+
+
+def is_pack(folder: Path) -> bool:
+    """A folder with ``train/good`` and ``test`` is a pack."""
+    return (folder / "train" / "good").is_dir() and (folder / "test").is_dir()
+
+
+def find_packs(root: str | Path) -> list[Path]:
+    """``root`` itself when it is a pack, else its sub-folders that are packs, sorted by name."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"Data folder not found: {root}")
+    if is_pack(root):
+        return [root]
+    return sorted(p for p in root.iterdir() if p.is_dir() and is_pack(p))
+
+
+def _find_mask(ground_truth: Path, defect: str, stem: str) -> Path | None:
+    folder = ground_truth / defect
+    if not folder.is_dir():
+        return None
+    for candidate in sorted(folder.glob(f"{stem}_mask.*")) + sorted(folder.glob(f"{stem}.*")):
+        if is_image_file(candidate):
+            return candidate
+    return None
+
+
+def read_pack(folder: str | Path) -> Pack:
+    """Index a pack's images and masks (no pixels are read)."""
+    folder = Path(folder)
+    ground_truth = folder / "ground_truth"
+    samples: list[TestSample] = []
+    for defect_dir in sorted(p for p in (folder / "test").iterdir() if p.is_dir()):
+        label = 0 if defect_dir.name == "good" else 1
+        for path in list_images(defect_dir):
+            mask = None if label == 0 else _find_mask(ground_truth, defect_dir.name, path.stem)
+            samples.append(TestSample(path, label, defect_dir.name, mask))
+    pixel_level = ground_truth.is_dir() and any(s.mask_path for s in samples)
+    return Pack(folder.name, folder, list_images(folder / "train" / "good"), samples, pixel_level)
+
+
+def load_mask(sample: TestSample, shape: tuple[int, int]) -> np.ndarray:
+    """Boolean ground-truth mask at ``shape``; good images and missing masks are all False."""
+    if sample.mask_path is None:
+        return np.zeros(shape, dtype=bool)
+    try:
+        with Image.open(sample.mask_path) as image:
+            mask = np.asarray(image.convert("L")) > 127
+    except OSError as exc:
+        raise ImageLoadError(sample.mask_path, f"unreadable mask ({exc})") from exc
+    if mask.shape != shape:
+        mask = np.asarray(Image.fromarray(mask).resize((shape[1], shape[0]), Image.NEAREST))
+    return mask

@@ -1,0 +1,211 @@
+"""The detector: builds reference banks and inspects images with them.
+
+One ``Detector`` owns the loaded backbones (one per name and device) and is meant to live as long
+as the process or worker thread.  ``inspect`` is the single scoring path used by the benchmark,
+the CLI and the GUI: file or array -> preprocessing stored in the bank -> features -> per-layer
+distance maps -> fused map at the original resolution -> image score.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.augment import augmented_views, rotation_views
+from engine.backbones import Backbone, create_backbone, resolve_device
+from engine.bank import ReferenceBank
+from engine.config import EngineConfig
+from engine.errors import EmptyReferenceSetError, EngineError
+from engine.features import FeatureExtractor, resize_image, target_size
+from engine.imageio import load_image, to_float_rgb
+from engine.scoring import fuse_layer_maps, image_score, layer_distance_map, nearest_distance, to_original_size
+
+ImageInput = str | Path | np.ndarray
+ProgressCallback = Callable[[int, int], None]
+CancelCheck = Callable[[], bool]
+
+# Rotated views are kept when they bring the references' leave-one-out scores down to this
+# fraction or less of the plain bank's: a sign that the part lies at varying angles.
+ROTATION_GAIN_RATIO = 0.75
+
+
+class Cancelled(EngineError):
+    """Raised between steps when the caller's cancel check returns True."""
+
+    def __init__(self) -> None:
+        super().__init__("Cancelled.")
+
+
+@dataclass
+class AnomalyResult:
+    """What the engine measured on one image; plain numpy and Python types only."""
+
+    score: float
+    anomaly_map: np.ndarray
+    layer_maps: dict[str, np.ndarray]
+    image_size: tuple[int, int]
+    processing_size: tuple[int, int]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class PreparedImage:
+    """An image after loading and resizing, with the features of its processing size."""
+
+    image_size: tuple[int, int]
+    processing_size: tuple[int, int]
+    features: dict[str, torch.Tensor]
+    load_ms: float = 0.0
+    features_ms: float = 0.0
+
+
+class Detector:
+    """Few-shot anomaly detector on one device; caches backbones by name."""
+
+    def __init__(self, device: str | torch.device = "auto") -> None:
+        self.device = resolve_device(device)
+        self._backbones: dict[tuple[str, str | None], Backbone] = {}
+
+    def backbone(self, config: EngineConfig) -> Backbone:
+        """The loaded backbone for ``config`` (built on first use)."""
+        key = (config.backbone, config.backbone_weights)
+        if key not in self._backbones:
+            self._backbones[key] = create_backbone(config.backbone, self.device, weights=config.backbone_weights)
+        return self._backbones[key]
+
+    def resolve_config(self, config: EngineConfig) -> EngineConfig:
+        """Fill the backbone-dependent fields (layers, normalisation, input grid) of ``config``."""
+        spec = self.backbone(config).spec
+        return replace(config, layers=config.layers or spec.layers, mean=spec.mean, std=spec.std,
+                       input_multiple=spec.input_multiple, fixed_size=spec.fixed_size)
+
+    def extractor(self, config: EngineConfig) -> FeatureExtractor:
+        """Feature extractor for a resolved config."""
+        return FeatureExtractor(self.backbone(config), config)
+
+    def prepare(self, image: ImageInput, config: EngineConfig) -> PreparedImage:
+        """Load, resize and extract features of one image."""
+        start = time.perf_counter()
+        pixels = load_image(image) if isinstance(image, (str, Path)) else to_float_rgb(image)
+        height, width = pixels.shape[:2]
+        processing = target_size(height, width, config)
+        resized = resize_image(pixels, processing)
+        loaded = time.perf_counter()
+        features = {k: v[0] for k, v in self.extractor(config)([resized]).items()}
+        done = time.perf_counter()
+        return PreparedImage((height, width), processing, features, (loaded - start) * 1e3, (done - loaded) * 1e3)
+
+    def score_prepared(self, prepared: PreparedImage, bank: ReferenceBank) -> AnomalyResult:
+        """Score prepared features against ``bank``: layer maps, fused map, image score."""
+        start = time.perf_counter()
+        config = bank.config
+        device_bank = self._device_bank(bank)
+        layer_maps = [layer_distance_map(prepared.features[name].to(self.device), device_bank.features[name],
+                                         config.chunk_size) for name in config.layers]
+        processing = prepared.processing_size
+        fused = fuse_layer_maps(layer_maps, processing, sigma=config.smoothing_sigma * _scale(processing, config))
+        score = image_score(fused, config.top_fraction)
+        full = to_original_size(fused, *prepared.image_size)
+        done = time.perf_counter()
+        return AnomalyResult(
+            score=score, anomaly_map=full,
+            layer_maps={name: m.cpu().numpy() for name, m in zip(config.layers, layer_maps)},
+            image_size=prepared.image_size, processing_size=processing,
+            timings_ms={"load": prepared.load_ms, "features": prepared.features_ms, "score": (done - start) * 1e3},
+        )
+
+    def inspect(self, image: ImageInput, bank: ReferenceBank) -> AnomalyResult:
+        """Score one image (path or array) against ``bank``, end to end."""
+        return self.score_prepared(self.prepare(image, bank.config), bank)
+
+    def build_bank(self, images: Sequence[ImageInput], config: EngineConfig | None = None,
+                   reference_ids: Sequence[str] | None = None, progress: ProgressCallback | None = None,
+                   cancel: CancelCheck | None = None) -> ReferenceBank:
+        """Build a bank from good images; augmentation ``auto`` is decided from the images."""
+        if not images:
+            raise EmptyReferenceSetError()
+        config = self.resolve_config(config or EngineConfig())
+        ids = list(reference_ids) if reference_ids is not None else [_describe(img, i) for i, img in enumerate(images)]
+        extractor = self.extractor(config)
+        plain: list[dict[str, torch.Tensor]] = []
+        rotated: list[dict[str, torch.Tensor]] = []
+        flipped: list[dict[str, torch.Tensor]] = []
+        want_rotations = config.augment in ("rotations", "auto")
+        total = len(images)
+        for index, image in enumerate(images):
+            if cancel is not None and cancel():
+                raise Cancelled()
+            pixels = load_image(image) if isinstance(image, (str, Path)) else to_float_rgb(image)
+            resized = resize_image(pixels, target_size(*pixels.shape[:2], config))
+            plain.append(_flatten(extractor([resized])))
+            if want_rotations:
+                rotated.append(_flatten(extractor(rotation_views(resized, config.rotation_steps))))
+            if config.augment == "flips":
+                flipped.append(_flatten(extractor(augmented_views(resized, "flips", config.rotation_steps))))
+            if progress is not None:
+                progress(index + 1, total)
+        mode = config.augment
+        if mode == "auto":
+            mode = "rotations" if _rotations_help(plain, rotated, config) else "none"
+        parts = plain + (rotated if mode == "rotations" else []) + (flipped if mode == "flips" else [])
+        features = {name: torch.cat([p[name] for p in parts]).half().float() for name in config.layers}
+        views = 1 + (config.rotation_steps - 1 if mode == "rotations" else 2 if mode == "flips" else 0)
+        return ReferenceBank(config=config, features=features, reference_ids=ids, augmentation=mode,
+                             view_count=views * len(images))
+
+    def _device_bank(self, bank: ReferenceBank) -> ReferenceBank:
+        if self.device.type == "cpu":
+            return bank
+        cache = getattr(bank, "_device_cache", None)
+        if cache is None:
+            cache = bank.to(self.device, torch.float16)
+            bank._device_cache = cache  # type: ignore[attr-defined]
+        return cache
+
+
+def _scale(processing: tuple[int, int], config: EngineConfig) -> float:
+    """Smoothing scales with the processing size so that it covers the same part of the image."""
+    return float(np.sqrt(processing[0] * processing[1])) / float(config.input_side)
+
+
+def _flatten(features: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """(N, C, h, w) maps to (N*h*w, C) rows."""
+    return {k: v.permute(0, 2, 3, 1).reshape(-1, v.shape[1]) for k, v in features.items()}
+
+
+def _describe(image: ImageInput, index: int) -> str:
+    return str(image) if isinstance(image, (str, Path)) else f"array-{index}"
+
+
+def _rotations_help(plain: list[dict[str, torch.Tensor]], rotated: list[dict[str, torch.Tensor]],
+                    config: EngineConfig) -> bool:
+    """Leave-one-out test: do rotated views of the other references explain each reference better?
+
+    With one reference there is nothing to compare, and rotations are kept: a false alarm from
+    an unexpected orientation costs a technician more than a slightly more tolerant bank.
+    """
+    if len(plain) < 2:
+        return True
+    ratios = []
+    for held in range(len(plain)):
+        others = [i for i in range(len(plain)) if i != held]
+        plain_score = _loo_score(plain[held], [plain[i] for i in others], config)
+        rotated_score = _loo_score(plain[held], [plain[i] for i in others] + [rotated[i] for i in others], config)
+        ratios.append(rotated_score / max(plain_score, 1e-6))
+    return float(np.median(ratios)) <= ROTATION_GAIN_RATIO
+
+
+def _loo_score(held: dict[str, torch.Tensor], others: list[dict[str, torch.Tensor]], config: EngineConfig) -> float:
+    """Mean over layers of the held-out image's top patch distances against the others."""
+    values = []
+    for name in config.layers:
+        bank = torch.cat([o[name] for o in others])
+        flat = nearest_distance(held[name], bank, config.chunk_size)
+        count = max(1, int(round(flat.numel() * max(config.top_fraction, 0.05))))
+        values.append(float(flat.topk(count).values.mean()))
+    return float(np.mean(values))

@@ -1,0 +1,42 @@
+"""Exceptions a user can cause, each with a message fit to show in the GUI or CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class EngineError(Exception):
+    """Base class of the engine's user-facing errors."""
+
+
+class ImageLoadError(EngineError):
+    """An image file is missing, corrupt or in a format the engine cannot read."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"Cannot read image '{self.path}': {reason}")
+
+
+class EmptyReferenceSetError(EngineError):
+    """A reference bank was requested from no usable good images."""
+
+    def __init__(self) -> None:
+        super().__init__("No reference images: add at least one good image of the part.")
+
+
+class ModelFileError(EngineError):
+    """A model or bank file is missing, unreadable or of an unsupported version."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"Cannot use model file '{self.path}': {reason}")
+
+
+class UnknownBackboneError(EngineError):
+    """A backbone name is not in the registry."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        super().__init__(f"Unknown backbone '{name}'. Known: {', '.join(known)}, or clip:<open_clip model>.")

@@ -1,0 +1,67 @@
+"""Preprocessing and patch features: image -> normalised tensor -> pooled, unit-length features.
+
+Each layer's map is average-pooled over a small neighbourhood (PatchCore's local aggregation,
+which makes a patch describe its surroundings and tolerates small shifts) and L2-normalised
+along channels, so that a dot product is IAD-GPT's cosine similarity.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine.backbones import Backbone
+from engine.config import EngineConfig
+
+
+def target_size(height: int, width: int, config: EngineConfig) -> tuple[int, int]:
+    """Processing size (h, w): about ``input_side``² pixels, aspect kept, multiples of the grid."""
+    if config.fixed_size:
+        return config.fixed_size, config.fixed_size
+    multiple = config.input_multiple
+    scale = config.input_side / float(np.sqrt(height * width))
+    th = max(multiple * 2, int(round(height * scale / multiple)) * multiple)
+    tw = max(multiple * 2, int(round(width * scale / multiple)) * multiple)
+    return th, tw
+
+
+def resize_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize float RGB to (h, w); area interpolation when shrinking avoids aliasing."""
+    th, tw = size
+    if image.shape[:2] == (th, tw):
+        return image
+    shrinking = th * tw < image.shape[0] * image.shape[1]
+    return cv2.resize(image, (tw, th), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+
+
+def to_tensor(images: list[np.ndarray], config: EngineConfig) -> torch.Tensor:
+    """Stack equally sized float RGB images into a normalised (N, 3, H, W) tensor."""
+    batch = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
+    mean = torch.tensor(config.mean, dtype=torch.float32).view(1, 3, 1, 1)
+    std = torch.tensor(config.std, dtype=torch.float32).view(1, 3, 1, 1)
+    return (batch - mean) / std
+
+
+class FeatureExtractor:
+    """Backbone plus the configured pooling and normalisation; one call per batch."""
+
+    def __init__(self, backbone: Backbone, config: EngineConfig) -> None:
+        self.backbone = backbone
+        self.config = config
+        self.layers = config.layers or backbone.spec.layers
+
+    @torch.inference_mode()
+    def __call__(self, images: list[np.ndarray]) -> dict[str, torch.Tensor]:
+        """Pooled unit features per layer, (N, C, h, w), for equally sized preprocessed images."""
+        batch = to_tensor(images, self.config)
+        raw = self.backbone.extract(batch, self.layers)
+        kernel = self.config.pooling
+        out: dict[str, torch.Tensor] = {}
+        for name in self.layers:
+            fmap = raw[name].float()
+            if kernel > 1:
+                fmap = F.avg_pool2d(fmap, kernel, stride=1, padding=kernel // 2, count_include_pad=False)
+            out[name] = F.normalize(fmap, dim=1)
+        return out

@@ -1,0 +1,121 @@
+"""Image loading for what factory cameras and customer folders produce.
+
+PNG, JPEG, BMP and TIFF; 8 or 16 bit; grey, RGB or RGBA; EXIF orientation applied.  Every image
+comes out as float32 RGB in [0, 1] (H, W, 3), so the rest of the engine sees one format.  16-bit
+data is scaled by the full 16-bit range, not per image, so that absolute brightness (a defect cue)
+survives.  Alpha is composited onto black, the colour a masked-out area has on most rigs.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from engine.errors import ImageLoadError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+Image.MAX_IMAGE_PIXELS = 400_000_000
+
+
+def is_image_file(path: str | Path) -> bool:
+    """True when the file name has one of the supported image suffixes."""
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """Supported image files directly inside ``folder``, sorted by name."""
+    return sorted(p for p in Path(folder).iterdir() if p.is_file() and is_image_file(p))
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """Read an image file as float32 RGB in [0, 1], shape (H, W, 3).
+
+    Raises ImageLoadError, naming the file, when it is missing, corrupt or unsupported.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ImageLoadError(path, "file not found")
+    if not is_image_file(path):
+        raise ImageLoadError(path, f"unsupported file type '{path.suffix}' (use PNG, JPEG, BMP or TIFF)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as image:
+                image.load()
+                image = ImageOps.exif_transpose(image)
+                array = _pil_to_array(image)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        if path.suffix.lower() in (".tif", ".tiff"):
+            array = _read_tiff(path, exc)
+        else:
+            raise ImageLoadError(path, f"corrupt or unreadable ({exc})") from exc
+    return to_float_rgb(array, path)
+
+
+def _pil_to_array(image: Image.Image) -> np.ndarray:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        return np.asarray(image, dtype=np.uint16)
+    if image.mode == "I":
+        data = np.asarray(image, dtype=np.int64)
+        return np.clip(data, 0, 65535).astype(np.uint16)
+    if image.mode == "F":
+        return np.asarray(image, dtype=np.float32)
+    if image.mode in ("RGB", "RGBA", "L"):
+        return np.asarray(image)
+    has_alpha = image.mode in ("LA", "PA") or "transparency" in image.info
+    return np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
+
+
+def _read_tiff(path: Path, first_error: Exception) -> np.ndarray:
+    """TIFF variants PIL cannot decode (16-bit RGB, odd compression) go through tifffile."""
+    try:
+        import tifffile
+
+        data = tifffile.imread(path)
+    except Exception as exc:  # tifffile raises many types for broken files
+        raise ImageLoadError(path, f"corrupt or unreadable TIFF ({first_error}; {exc})") from exc
+    if data.ndim == 3 and data.shape[0] in (1, 3, 4) and data.shape[-1] not in (1, 3, 4):
+        data = np.moveaxis(data, 0, -1)
+    return data
+
+
+def to_float_rgb(array: np.ndarray, source: str | Path = "<array>") -> np.ndarray:
+    """Convert a grey, RGB or RGBA array of any common dtype to float32 RGB in [0, 1]."""
+    data = np.asarray(array)
+    if data.ndim == 3 and data.shape[-1] == 1:
+        data = data[..., 0]
+    if data.ndim not in (2, 3) or (data.ndim == 3 and data.shape[-1] not in (3, 4)):
+        raise ImageLoadError(source, f"unsupported image shape {data.shape}")
+    if data.shape[0] < 8 or data.shape[1] < 8:
+        raise ImageLoadError(source, f"image too small ({data.shape[1]}x{data.shape[0]} px)")
+    if data.dtype == np.uint8:
+        scaled = data.astype(np.float32) / 255.0
+    elif data.dtype == np.uint16:
+        scaled = data.astype(np.float32) / 65535.0
+    elif data.dtype == bool:
+        scaled = data.astype(np.float32)
+    elif np.issubdtype(data.dtype, np.floating):
+        scaled = np.nan_to_num(data.astype(np.float32))
+        if scaled.max(initial=0.0) > 1.0:
+            scaled = scaled / max(float(scaled.max()), 1e-6)
+    elif np.issubdtype(data.dtype, np.integer):
+        info = np.iinfo(data.dtype)
+        scaled = (data.astype(np.float64) - info.min) / float(info.max - info.min)
+        scaled = scaled.astype(np.float32)
+    else:
+        raise ImageLoadError(source, f"unsupported pixel type {data.dtype}")
+    if scaled.ndim == 2:
+        scaled = np.repeat(scaled[..., None], 3, axis=2)
+    elif scaled.shape[-1] == 4:
+        alpha = scaled[..., 3:4]
+        scaled = scaled[..., :3] * alpha
+    return np.ascontiguousarray(np.clip(scaled, 0.0, 1.0), dtype=np.float32)
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Float [0, 1] RGB to uint8 RGB, for display and reports."""
+    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)

@@ -1,0 +1,19 @@
+"""IAD Inspector entry point: the desktop app by default, subcommands for headless work."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch is imported anywhere
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the GUI when no subcommand is given, else the named headless command."""
+    from cli.parser import run_cli
+
+    return run_cli(sys.argv[1:] if argv is None else argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

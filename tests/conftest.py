@@ -1,0 +1,40 @@
+"""Shared fixtures: offscreen Qt, passive OpenMP, a session-wide detector, synthetic parts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+BENCH_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "iad-bench"
+
+
+@pytest.fixture(scope="session")
+def detector():
+    """One CPU detector for the whole session: loading weights once keeps the suite quick."""
+    from engine.detector import Detector
+    from engine.runtime import configure_torch
+
+    configure_torch()
+    return Detector("cpu")
+
+
+@pytest.fixture(scope="session")
+def good_parts() -> list[np.ndarray]:
+    """Four synthetic good parts."""
+    from engine.synthetic import synthetic_part
+
+    return [synthetic_part(seed) for seed in range(4)]
+
+
+@pytest.fixture
+def bench_data() -> Path:
+    """The shared real-image packs; tests that need them skip with the reason when absent."""
+    if not BENCH_DATA.is_dir():
+        pytest.skip(f"real test data not found at {BENCH_DATA} (shared/data/iad-bench is not checked out)")
+    return BENCH_DATA

@@ -1,0 +1,79 @@
+"""``main.py bench`` end to end on a synthetic pack in the MVTec layout, mixed file formats."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from engine.synthetic import Defect, defect_mask, synthetic_part
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _make_pack(root: Path) -> Path:
+    pack = root / "synthetic_disc"
+    for index, suffix in enumerate([".png", ".jpg", ".bmp"]):
+        (pack / "train" / "good").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(synthetic_part(index, side=128)).save(pack / "train" / "good" / f"{index:03d}{suffix}")
+    (pack / "test" / "good").mkdir(parents=True)
+    for index in range(2):
+        Image.fromarray(synthetic_part(50 + index, side=128)).save(pack / "test" / "good" / f"{index:03d}.png")
+    (pack / "test" / "pit").mkdir(parents=True)
+    (pack / "ground_truth" / "pit").mkdir(parents=True)
+    for index, (x, y) in enumerate([(0.3, 0.3), (0.65, 0.6)]):
+        defects = (Defect("pit", x, y, 0.12),)
+        Image.fromarray(synthetic_part(80 + index, side=128, defects=defects)).save(
+            pack / "test" / "pit" / f"{index:03d}.tiff")
+        mask = (defect_mask(defects, 128) * 255).astype(np.uint8)
+        Image.fromarray(mask).save(pack / "ground_truth" / "pit" / f"{index:03d}_mask.png")
+    return pack
+
+
+def test_bench_writes_table_json_and_scores(tmp_path):
+    pack = _make_pack(tmp_path / "data")
+    out_json, out_csv = tmp_path / "bench.json", tmp_path / "scores.csv"
+    proc = subprocess.run(
+        [sys.executable, "main.py", "bench", "--data", str(pack.parent), "--shots", "1", "2", "8", "--seeds", "0", "1",
+         "--json", str(out_json), "--scores-csv", str(out_csv), "--threads", "2"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "synthetic_disc" in proc.stdout and "MEAN" in proc.stdout
+    assert "k=8 skipped" in proc.stdout + proc.stderr
+    result = json.loads(out_json.read_text())
+    for key in ("backbone", "device", "packs", "mean", "latency_ms", "backbone_ref_ms", "bank_build_s", "peak_rss_mb"):
+        assert key in result
+    row = result["packs"]["synthetic_disc"]["2"]
+    assert set(row) == {"image_auroc", "pixel_auroc", "aupro"}
+    assert row["image_auroc"] == 1.0 and row["pixel_auroc"] > 0.9
+    assert "8" not in result["packs"]["synthetic_disc"]
+    assert result["latency_ms"] > 0 and result["backbone_ref_ms"] > 0
+    with open(out_csv, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 2 * 2 * 4  # shots run x seeds x test images
+    assert {r["image"] for r in rows} >= {"test/pit/000.tiff", "test/good/001.png"}
+    assert {r["label"] for r in rows if r["image"].startswith("test/pit")} == {"1"}
+
+
+def test_bench_reference_choice_is_the_documented_rule(tmp_path):
+    import random
+
+    from engine.bench import reference_paths
+    from engine.datasets import read_pack
+
+    pack = read_pack(_make_pack(tmp_path))
+    names = sorted(p.name for p in pack.train_good)
+    assert [p.name for p in reference_paths(pack, 2, 1)] == random.Random(1).sample(names, 2)
+
+
+def test_bench_help_and_missing_data(tmp_path):
+    help_out = subprocess.run([sys.executable, "main.py", "bench", "--help"], cwd=ROOT, capture_output=True, text=True)
+    assert help_out.returncode == 0 and "--scores-csv" in help_out.stdout
+    missing = subprocess.run([sys.executable, "main.py", "bench", "--data", str(tmp_path / "nope")], cwd=ROOT,
+                             capture_output=True, text=True)
+    assert missing.returncode == 2 and "not found" in missing.stderr

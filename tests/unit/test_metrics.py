@@ -1,0 +1,84 @@
+"""Metrics against scikit-learn and against a hand-worked PRO example."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from engine.metrics import aupro, auroc, pixel_auroc
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_auroc_matches_sklearn_on_random_scores(seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, size=300)
+    scores = np.round(rng.normal(size=300) + labels * 0.7, 1)  # rounding creates ties
+    assert auroc(labels, scores) == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
+
+
+def test_pixel_auroc_matches_sklearn_over_all_pixels():
+    rng = np.random.default_rng(3)
+    masks = [rng.random((16, 16)) > 0.8 for _ in range(3)]
+    maps = [rng.random((16, 16)) + m * 0.3 for m in masks]
+    expected = roc_auc_score(np.concatenate([m.ravel() for m in masks]), np.concatenate([a.ravel() for a in maps]))
+    assert pixel_auroc(masks, maps) == pytest.approx(expected, abs=1e-12)
+
+
+def test_auroc_is_nan_with_one_class():
+    assert np.isnan(auroc(np.zeros(5), np.arange(5)))
+
+
+def test_pro_hand_worked_example():
+    # Two images of 2x4 = 8 pixels.  Image A has one 2-pixel region, image B one 1-pixel region;
+    # 13 pixels are defect-free.  Scores are distinct, so each threshold adds one pixel.
+    mask_a = np.array([[1, 1, 0, 0], [0, 0, 0, 0]], bool)
+    mask_b = np.array([[0, 0, 0, 0], [0, 0, 0, 1]], bool)
+    map_a = np.array([[0.90, 0.50, 0.80, 0.10], [0.20, 0.05, 0.15, 0.25]])
+    map_b = np.array([[0.30, 0.35, 0.40, 0.45], [0.02, 0.03, 0.04, 0.70]])
+    # Descending: 0.90 (region A, PRO += 1/2*1/2 = .25), 0.80 (ok, FPR 1/13), 0.70 (region B,
+    # PRO += .5 -> .75), 0.50 (region A, PRO -> 1.0), then only ok pixels.
+    # Curve: (0,0) (0,.25) (1/13,.25) (1/13,.75) (1/13,1.0) ... up to FPR .3.
+    # Area to .3: .25 * 1/13 + 1.0 * (.3 - 1/13); normalised by .3.
+    expected = (0.25 / 13 + (0.3 - 1 / 13)) / 0.3
+    assert aupro([mask_a, mask_b], [map_a, map_b], max_fpr=0.3) == pytest.approx(expected, abs=1e-9)
+
+
+def _pro_by_thresholds(masks, maps, max_fpr, steps=4000):
+    """Slow reference: sweep thresholds, average per-region overlap, integrate to max_fpr."""
+    import cv2
+
+    regions = []
+    for index, mask in enumerate(masks):
+        count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+        regions += [(index, labels == r) for r in range(1, count)]
+    ok = np.concatenate([~m.ravel() for m in masks])
+    scores = np.concatenate([a.ravel() for a in maps])
+    points = []
+    for threshold in np.linspace(scores.max() + 1e-9, scores.min() - 1e-9, steps):
+        fpr = (scores[ok] >= threshold).mean()
+        pro = np.mean([(maps[i][r] >= threshold).mean() for i, r in regions])
+        points.append((fpr, pro))
+    fprs, pros = map(np.array, zip(*points))
+    keep = fprs <= max_fpr
+    fprs, pros = np.r_[fprs[keep], max_fpr], np.r_[pros[keep], np.interp(max_fpr, fprs, pros)]
+    return np.trapezoid(pros, fprs) / max_fpr
+
+
+def test_aupro_matches_threshold_sweep_on_random_maps():
+    rng = np.random.default_rng(7)
+    masks, maps = [], []
+    for _ in range(3):
+        mask = np.zeros((24, 24), bool)
+        x, y = rng.integers(0, 18, size=2)
+        mask[y:y + 5, x:x + 4] = True
+        masks.append(mask)
+        maps.append(rng.random((24, 24)) + mask * rng.uniform(0.2, 0.8))
+    assert aupro(masks, maps) == pytest.approx(_pro_by_thresholds(masks, maps, 0.3), abs=2e-3)
+
+
+def test_aupro_perfect_and_nan_cases():
+    mask = np.zeros((10, 10), bool)
+    mask[2:4, 2:4] = True
+    assert aupro([mask], [mask.astype(float)]) == pytest.approx(1.0)
+    assert np.isnan(aupro([np.zeros((4, 4), bool)], [np.random.default_rng(0).random((4, 4))]))
