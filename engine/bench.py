@@ -3,7 +3,8 @@
 For every pack, k (shots) and seed, the references are
 ``random.Random(seed).sample(sorted(train/good names), k)``; a bank is built from them and every
 test image is scored.  Metrics per (pack, k) are means over seeds.  Test-image features do not
-depend on the references, so they are extracted once per pack and reused; the run with the
+depend on the references (only on the processing scale the bank fixes), so they are
+extracted once per pack and scale and reused; the run with the
 largest k a pack allows and the first seed instead scores every test image end to end from its file, and that
 run gives the latency figure.
 """
@@ -89,6 +90,7 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
         pack = read_pack(pack_dir)
         log(f"[{pack.name}] {len(pack.train_good)} train/good, {len(pack.test)} test images")
         cache: dict[Path, PreparedImage] = {}
+        cache_key: tuple[float | None, str] | None = None
         masks = [load_mask(s, _image_shape(s.path)) for s in pack.test] if pack.pixel_level else []
         packs[pack.name] = {}
         runnable = [k for k in options.shots if k <= len(pack.train_good)]
@@ -112,8 +114,11 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
                         result = detector.inspect(sample.path, bank)
                         latencies.append((time.perf_counter() - start) * 1e3)
                     else:
+                        key = (bank.config.scale, bank.config.foreground)
+                        if cache_key != key:  # keep one scale's features only, to bound memory
+                            cache, cache_key = {}, key
                         if sample.path not in cache:
-                            cache[sample.path] = detector.prepare(sample.path, config)
+                            cache[sample.path] = detector.prepare(sample.path, bank.config)
                         result = detector.score_prepared(cache[sample.path], bank)
                     scores.append(result.score)
                     if pack.pixel_level:

@@ -21,7 +21,8 @@ from engine.backbones import Backbone, create_backbone, resolve_device
 from engine.bank import ReferenceBank
 from engine.config import EngineConfig
 from engine.errors import EmptyReferenceSetError, EngineError
-from engine.features import FeatureExtractor, resize_image, target_size
+from engine.features import FeatureExtractor, reference_scale, resize_image, target_size
+from engine.foreground import foreground_mask, masking_applies
 from engine.imageio import load_image, to_float_rgb
 from engine.scoring import fuse_layer_maps, image_score, layer_distance_map, nearest_distance, to_original_size
 
@@ -60,6 +61,7 @@ class PreparedImage:
     image_size: tuple[int, int]
     processing_size: tuple[int, int]
     features: dict[str, torch.Tensor]
+    foreground: np.ndarray | None = None
     load_ms: float = 0.0
     features_ms: float = 0.0
 
@@ -97,8 +99,10 @@ class Detector:
         resized = resize_image(pixels, processing)
         loaded = time.perf_counter()
         features = {k: v[0] for k, v in self.extractor(config)([resized]).items()}
+        mask = foreground_mask(resized) if config.foreground != "off" else None
         done = time.perf_counter()
-        return PreparedImage((height, width), processing, features, (loaded - start) * 1e3, (done - loaded) * 1e3)
+        return PreparedImage((height, width), processing, features, mask, (loaded - start) * 1e3,
+                             (done - loaded) * 1e3)
 
     def score_prepared(self, prepared: PreparedImage, bank: ReferenceBank) -> AnomalyResult:
         """Score prepared features against ``bank``: layer maps, fused map, image score."""
@@ -109,6 +113,8 @@ class Detector:
                                          config.chunk_size) for name in config.layers]
         processing = prepared.processing_size
         fused = fuse_layer_maps(layer_maps, processing, sigma=config.smoothing_sigma * _scale(processing, config))
+        if config.foreground == "on":
+            fused = fused * (prepared.foreground if prepared.foreground is not None else 1.0)
         score = image_score(fused, config.top_fraction)
         full = to_original_size(fused, *prepared.image_size)
         done = time.perf_counter()
@@ -133,15 +139,22 @@ class Detector:
         ids = list(reference_ids) if reference_ids is not None else [_describe(img, i) for i, img in enumerate(images)]
         extractor = self.extractor(config)
         plain: list[dict[str, torch.Tensor]] = []
+        resized_refs: list[np.ndarray] = []
         rotated: list[dict[str, torch.Tensor]] = []
         flipped: list[dict[str, torch.Tensor]] = []
         want_rotations = config.augment in ("rotations", "auto")
         total = len(images)
-        for index, image in enumerate(images):
+        loaded = []
+        for image in images:
             if cancel is not None and cancel():
                 raise Cancelled()
-            pixels = load_image(image) if isinstance(image, (str, Path)) else to_float_rgb(image)
+            loaded.append(load_image(image) if isinstance(image, (str, Path)) else to_float_rgb(image))
+        config = replace(config, scale=reference_scale([p.shape[:2] for p in loaded], config))
+        for index, pixels in enumerate(loaded):
+            if cancel is not None and cancel():
+                raise Cancelled()
             resized = resize_image(pixels, target_size(*pixels.shape[:2], config))
+            resized_refs.append(resized)
             plain.append(_flatten(extractor([resized])))
             if want_rotations:
                 rotated.append(_flatten(extractor(rotation_views(resized, config.rotation_steps))))
@@ -152,10 +165,14 @@ class Detector:
         mode = config.augment
         if mode == "auto":
             mode = "rotations" if _rotations_help(plain, rotated, config) else "none"
+        foreground = config.foreground
+        if foreground == "auto":
+            foreground = "on" if masking_applies(resized_refs) else "off"
         parts = plain + (rotated if mode == "rotations" else []) + (flipped if mode == "flips" else [])
         features = {name: torch.cat([p[name] for p in parts]).half().float() for name in config.layers}
         views = 1 + (config.rotation_steps - 1 if mode == "rotations" else 2 if mode == "flips" else 0)
-        return ReferenceBank(config=config, features=features, reference_ids=ids, augmentation=mode,
+        resolved = replace(config, augment=mode, foreground=foreground)
+        return ReferenceBank(config=resolved, features=features, reference_ids=ids, augmentation=mode,
                              view_count=views * len(images))
 
     def _device_bank(self, bank: ReferenceBank) -> ReferenceBank:

@@ -15,16 +15,29 @@ import torch.nn.functional as F
 from engine.backbones import Backbone
 from engine.config import EngineConfig
 
+# An image far larger than the references is processed at a lower scale, to bound time and memory.
+MAX_PIXELS_FACTOR = 4.0
+
 
 def target_size(height: int, width: int, config: EngineConfig) -> tuple[int, int]:
-    """Processing size (h, w): about ``input_side``² pixels, aspect kept, multiples of the grid."""
+    """Processing size (h, w): at the bank's scale, or about ``input_side``² pixels; aspect kept."""
     if config.fixed_size:
         return config.fixed_size, config.fixed_size
     multiple = config.input_multiple
-    scale = config.input_side / float(np.sqrt(height * width))
+    area_scale = config.input_side / float(np.sqrt(height * width))
+    scale = config.scale or area_scale
+    if scale * scale * height * width > MAX_PIXELS_FACTOR * config.input_side ** 2:
+        scale = area_scale * float(np.sqrt(MAX_PIXELS_FACTOR))
     th = max(multiple * 2, int(round(height * scale / multiple)) * multiple)
     tw = max(multiple * 2, int(round(width * scale / multiple)) * multiple)
     return th, tw
+
+
+def reference_scale(sizes: list[tuple[int, int]], config: EngineConfig) -> float | None:
+    """The scale that brings the references' median area to ``input_side``²."""
+    if config.fixed_size or not config.scale_from_references or not sizes:
+        return None
+    return config.input_side / float(np.sqrt(np.median([h * w for h, w in sizes])))
 
 
 def resize_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

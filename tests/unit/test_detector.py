@@ -66,7 +66,7 @@ def test_rotation_augmentation_makes_rotated_parts_normal(detector):
     bank_plain = detector.build_bank([line], EngineConfig(augment="none"))
     bank_rot = detector.build_bank([line], EngineConfig(augment="rotations"))
     assert bank_rot.augmentation == "rotations"
-    assert bank_rot.patch_count() == 8 * bank_plain.patch_count()
+    assert bank_rot.patch_count() == bank_rot.config.rotation_steps * bank_plain.patch_count()
     turned = np.ascontiguousarray(np.rot90(line))
     assert detector.inspect(turned, bank_rot).score < detector.inspect(turned, bank_plain).score
 
