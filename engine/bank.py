@@ -47,12 +47,6 @@ class ReferenceBank:
         """Total stored patches over all layers."""
         return sum(int(f.shape[0]) for f in self.features.values())
 
-    def to(self, device: torch.device, dtype: torch.dtype) -> ReferenceBank:
-        """A copy whose features live on ``device`` in ``dtype`` (fp16 on CUDA)."""
-        moved = {k: v.to(device=device, dtype=dtype) for k, v in self.features.items()}
-        return ReferenceBank(self.config, moved, list(self.reference_ids), self.augmentation, self.view_count,
-                             self.created, self.engine_version, self.calibration, dict(self.meta))
-
     def save(self, path: str | Path) -> Path:
         """Write the bank atomically to ``path``."""
         path = Path(path)

@@ -46,7 +46,7 @@ class EngineConfig:
     foreground: str = "auto"
     smoothing_sigma: float = 4.0
     top_fraction: float = 0.01
-    chunk_size: int = 16384
+    chunk_size: int = 2048
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

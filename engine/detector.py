@@ -108,9 +108,9 @@ class Detector:
         """Score prepared features against ``bank``: layer maps, fused map, image score."""
         start = time.perf_counter()
         config = bank.config
-        device_bank = self._device_bank(bank)
-        layer_maps = [layer_distance_map(prepared.features[name].to(self.device), device_bank.features[name],
-                                         config.chunk_size) for name in config.layers]
+        search = self._search_matrices(bank)
+        layer_maps = [layer_distance_map(prepared.features[name].to(self.device), search[name], config.chunk_size)
+                      for name in config.layers]
         processing = prepared.processing_size
         fused = fuse_layer_maps(layer_maps, processing, sigma=config.smoothing_sigma * _scale(processing, config))
         if config.foreground == "on":
@@ -175,14 +175,15 @@ class Detector:
         return ReferenceBank(config=resolved, features=features, reference_ids=ids, augmentation=mode,
                              view_count=views * len(images))
 
-    def _device_bank(self, bank: ReferenceBank) -> ReferenceBank:
-        if self.device.type == "cpu":
-            return bank
-        cache = getattr(bank, "_device_cache", None)
-        if cache is None:
-            cache = bank.to(self.device, torch.float16)
-            bank._device_cache = cache  # type: ignore[attr-defined]
-        return cache
+    def _search_matrices(self, bank: ReferenceBank) -> dict[str, torch.Tensor]:
+        """Per-layer (C, N) copies of the bank on this device, made once per bank object."""
+        cache = getattr(bank, "_search_cache", None)
+        if cache is None or cache[0] != self.device:
+            dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+            matrices = {name: f.T.to(self.device, dtype).contiguous() for name, f in bank.features.items()}
+            cache = (self.device, matrices)
+            bank._search_cache = cache  # type: ignore[attr-defined]
+        return cache[1]
 
 
 def _scale(processing: tuple[int, int], config: EngineConfig) -> float:
@@ -221,8 +222,8 @@ def _loo_score(held: dict[str, torch.Tensor], others: list[dict[str, torch.Tenso
     """Mean over layers of the held-out image's top patch distances against the others."""
     values = []
     for name in config.layers:
-        bank = torch.cat([o[name] for o in others])
-        flat = nearest_distance(held[name], bank, config.chunk_size)
+        bank_t = torch.cat([o[name] for o in others]).T.contiguous()
+        flat = nearest_distance(held[name], bank_t, config.chunk_size)
         count = max(1, int(round(flat.numel() * max(config.top_fraction, 0.05))))
         values.append(float(flat.topk(count).values.mean()))
     return float(np.mean(values))
