@@ -25,15 +25,16 @@ def auroc(labels: np.ndarray, scores: np.ndarray) -> float:
 def _auroc_split(positives: np.ndarray, negatives: np.ndarray) -> float:
     """P(positive > negative) + P(tie) / 2, by binary search in the sorted negatives.
 
-    Memory stays at one sorted copy of the negatives, which matters for tens of millions of
-    pixels.
+    ``negatives`` is sorted in place; memory stays at that one array, which matters for tens
+    of millions of pixels.
     """
     if positives.size == 0 or negatives.size == 0:
         return float("nan")
-    negatives = np.sort(negatives, kind="stable")
-    below = np.searchsorted(negatives, positives, side="left").sum(dtype=np.float64)
-    ties = (np.searchsorted(negatives, positives, side="right")
-            - np.searchsorted(negatives, positives, side="left")).sum(dtype=np.float64)
+    negatives.sort(kind="stable")
+    left = np.searchsorted(negatives, positives, side="left")
+    right = np.searchsorted(negatives, positives, side="right")
+    below = left.sum(dtype=np.float64)
+    ties = (right - left).sum(dtype=np.float64)
     return float((below + 0.5 * ties) / (float(positives.size) * float(negatives.size)))
 
 
@@ -48,32 +49,33 @@ def aupro(masks: Sequence[np.ndarray], maps: Sequence[np.ndarray], max_fpr: floa
     """Normalised area under the PRO curve up to ``max_fpr``; NaN without defect regions.
 
     Only pixels scoring at or above the threshold where the FPR reaches ``max_fpr`` shape that
-    part of the curve, so only those are sorted.
+    part of the curve, so a first pass finds that threshold and only those pixels are sorted.
     """
-    weights_list, scores_list, ok_list = [], [], []
-    region_count = 0
-    for mask, amap in zip(masks, maps):
-        count, labels = cv2.connectedComponents(np.asarray(mask).astype(np.uint8), connectivity=8)
-        areas = np.bincount(labels.ravel(), minlength=count).astype(np.float64)
-        per_label = np.zeros(count, dtype=np.float64)
-        per_label[1:] = 1.0 / areas[1:]
-        region_count += count - 1
-        weights_list.append(per_label[labels.ravel()])
-        scores_list.append(np.asarray(amap, dtype=np.float32).ravel())
-        ok_list.append(labels.ravel() == 0)
-    ok = np.concatenate(ok_list)
-    ok_total = int(ok.sum())
-    if region_count == 0 or ok_total == 0:
+    masks = [np.asarray(m, bool) for m in masks]
+    maps = [np.asarray(a, np.float32) for a in maps]
+    ok_scores = np.concatenate([a[~m] for m, a in zip(masks, maps)])
+    ok_total = ok_scores.size
+    if ok_total == 0:
         return float("nan")
-    scores = np.concatenate(scores_list)
-    ok_scores = scores[ok]
     rank = min(ok_total, int(np.ceil(max_fpr * ok_total)) + 1)
     threshold = np.partition(ok_scores, ok_total - rank)[ok_total - rank]
     del ok_scores
-    keep = scores >= threshold
-    scores = scores[keep]
-    weights = np.concatenate(weights_list)[keep] / region_count
-    fpr_step = ok[keep] / ok_total
+    scores_list, weights_list, ok_list = [], [], []
+    region_count = 0
+    for mask, amap in zip(masks, maps):
+        count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+        per_label = np.zeros(count, dtype=np.float64)
+        per_label[1:] = 1.0 / np.bincount(labels.ravel(), minlength=count)[1:]
+        region_count += count - 1
+        keep = amap >= threshold
+        scores_list.append(amap[keep])
+        weights_list.append(per_label[labels[keep]])
+        ok_list.append(~mask[keep])
+    if region_count == 0:
+        return float("nan")
+    scores = np.concatenate(scores_list)
+    weights = np.concatenate(weights_list) / region_count
+    fpr_step = np.concatenate(ok_list) / ok_total
     order = np.argsort(-scores, kind="stable")
     scores, weights, fpr_step = scores[order], weights[order], fpr_step[order]
     fpr = np.cumsum(fpr_step)

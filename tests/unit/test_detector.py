@@ -93,3 +93,23 @@ def test_build_bank_reports_progress_and_can_be_cancelled(detector, good_parts):
     assert seen == [(1, 2), (2, 2)]
     with pytest.raises(Cancelled):
         detector.build_bank(good_parts, EngineConfig(augment="none"), cancel=lambda: True)
+
+
+def _barred_part(seed: int, angle: float) -> np.ndarray:
+    """A synthetic part with a dark bar from its centre to its rim, pointing at ``angle`` degrees."""
+    import cv2
+
+    image = synthetic_part(seed)
+    centre = np.array([128.0, 128.0])
+    direction = np.array([np.cos(np.radians(angle)), np.sin(np.radians(angle))]) * 90
+    end = (centre + direction).astype(int)
+    cv2.line(image, (128, 128), (int(end[0]), int(end[1])), (30, 30, 30), thickness=9)
+    return image
+
+
+def test_auto_augmentation_follows_the_references(detector):
+    aligned = [_barred_part(seed, 0.0) for seed in range(3)]
+    turned = [_barred_part(seed, angle) for seed, angle in zip(range(3), (0.0, 90.0, 180.0))]
+    assert detector.build_bank(aligned, EngineConfig(augment="auto")).augmentation == "none"
+    assert detector.build_bank(turned, EngineConfig(augment="auto")).augmentation == "rotations"
+    assert detector.build_bank(aligned[:1], EngineConfig(augment="auto")).augmentation == "rotations"
