@@ -39,3 +39,11 @@ def augmented_views(image: np.ndarray, mode: str, rotation_steps: int) -> list[n
     if mode == "rotations":
         return rotation_views(image, rotation_steps)
     return []
+
+
+def shifted_view(image: np.ndarray) -> np.ndarray:
+    """A plausible re-take of a good part: shifted by 3 % of its size and 6 % brighter."""
+    height, width = image.shape[:2]
+    shift = np.float32([[1, 0, 0.03 * width], [0, 1, 0.03 * height]])
+    shifted = cv2.warpAffine(image, shift, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    return np.clip(shifted * 1.06, 0.0, 1.0).astype(np.float32)

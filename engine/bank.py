@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from engine import ENGINE_VERSION
+from engine.calibration import Calibration
 from engine.config import EngineConfig
 from engine.errors import ModelFileError
 
@@ -35,7 +36,7 @@ class ReferenceBank:
     view_count: int = 0
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     engine_version: str = ENGINE_VERSION
-    calibration: dict[str, Any] | None = None
+    calibration: Calibration | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -60,7 +61,7 @@ class ReferenceBank:
             "augmentation": self.augmentation,
             "view_count": self.view_count,
             "created": self.created,
-            "calibration": self.calibration,
+            "calibration": self.calibration.to_dict() if self.calibration else None,
             "meta": self.meta,
         }
         fd, tmp = tempfile.mkstemp(prefix=".bank-", suffix=".tmp", dir=path.parent)
@@ -97,6 +98,6 @@ class ReferenceBank:
             view_count=int(payload.get("view_count", 0)),
             created=payload.get("created", ""),
             engine_version=payload.get("engine_version", ""),
-            calibration=payload.get("calibration"),
+            calibration=Calibration.from_dict(payload["calibration"]) if payload.get("calibration") else None,
             meta=payload.get("meta") or {},
         )

@@ -31,7 +31,7 @@ from engine.features import to_tensor
 from engine.metrics import aupro, auroc, pixel_auroc
 from engine.runtime import configure_torch, peak_rss_mb
 
-METRICS = ("image_auroc", "pixel_auroc", "aupro")
+METRICS = ("image_auroc", "pixel_auroc", "aupro", "frr", "recall", "f1")
 PackMetrics = dict[str, dict[str, dict[str, float | None]]]
 
 
@@ -126,12 +126,15 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
                     csv_rows.append([pack.name, k, seed, pack.relative(sample.path), sample.label, result.score])
                 labels = np.array([s.label for s in pack.test])
                 per_seed["image_auroc"].append(auroc(labels, np.array(scores)))
+                threshold = bank.calibration.threshold() if bank.calibration else float("inf")
+                for name, value in decision_rates(labels, np.array(scores) > threshold).items():
+                    per_seed[name].append(value)
                 if pack.pixel_level:
                     per_seed["pixel_auroc"].append(pixel_auroc(masks, maps))
                     per_seed["aupro"].append(aupro(masks, maps))
                 log(f"[{pack.name}] k={k} seed={seed} image AUROC {per_seed['image_auroc'][-1]:.3f} "
                     f"(bank: {bank.augmentation}, {bank.patch_count()} patches)")
-            packs[pack.name][str(k)] = {m: (float(np.mean(v)) if v else None) for m, v in per_seed.items()}
+            packs[pack.name][str(k)] = {m: (float(np.nanmean(v)) if v else None) for m, v in per_seed.items()}
     result = {
         "backbone": config.backbone,
         "device": str(detector.device),
@@ -151,6 +154,19 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
     if options.scores_csv:
         write_scores_csv(options.scores_csv, csv_rows)
     return result
+
+
+def decision_rates(labels: np.ndarray, rejected: np.ndarray) -> dict[str, float]:
+    """False-reject rate on good parts, detection rate on defective ones, and F1 of the rejects."""
+    good, bad = labels == 0, labels == 1
+    true_pos = float((rejected & bad).sum())
+    false_pos = float((rejected & good).sum())
+    false_neg = float((~rejected & bad).sum())
+    return {
+        "frr": float(rejected[good].mean()) if good.any() else float("nan"),
+        "recall": float(rejected[bad].mean()) if bad.any() else float("nan"),
+        "f1": 2 * true_pos / max(2 * true_pos + false_pos + false_neg, 1.0),
+    }
 
 
 def _image_shape(path: Path) -> tuple[int, int]:
@@ -188,14 +204,16 @@ def _fmt(value: float | None) -> str:
 def format_table(result: dict[str, Any]) -> str:
     """The benchmark result as a plain-text table."""
     lines = [f"backbone {result['backbone']} on {result['device']}, torch threads {result['torch_threads']}",
-             "", f"{'pack':<24} {'k':>2}  {'img AUROC':>9}  {'px AUROC':>8}  {'AUPRO':>6}"]
-    for name, per_k in result["packs"].items():
-        for k, row in per_k.items():
-            lines.append(f"{name:<24} {k:>2}  {_fmt(row['image_auroc']):>9}  {_fmt(row['pixel_auroc']):>8}  "
-                         f"{_fmt(row['aupro']):>6}")
-    for k, row in result["mean"].items():
-        lines.append(f"{'MEAN':<24} {k:>2}  {_fmt(row['image_auroc']):>9}  {_fmt(row['pixel_auroc']):>8}  "
-                     f"{_fmt(row['aupro']):>6}")
+             "", f"{'pack':<24} {'k':>2}  {'img AUROC':>9}  {'px AUROC':>8}  {'AUPRO':>6}  "
+                 f"{'FRR':>5}  {'recall':>6}  {'F1':>5}  {'bal.acc':>7}"]
+    rows = [(name, k, row) for name, per_k in result["packs"].items() for k, row in per_k.items()]
+    rows += [("MEAN", k, row) for k, row in result["mean"].items()]
+    for name, k, row in rows:
+        balanced = None if row["frr"] is None or row["recall"] is None else (1 - row["frr"] + row["recall"]) / 2
+        lines.append(f"{name:<24} {k:>2}  {_fmt(row['image_auroc']):>9}  {_fmt(row['pixel_auroc']):>8}  "
+                     f"{_fmt(row['aupro']):>6}  {_fmt(row['frr']):>5}  {_fmt(row['recall']):>6}  "
+                     f"{_fmt(row['f1']):>5}  {_fmt(balanced):>7}")
+    lines.append("FRR, recall and F1 use the image threshold calibrated from the k references only.")
     lines.append("")
     latency = result["latency_ms"]
     ref = result["backbone_ref_ms"]

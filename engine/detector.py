@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.augment import augmented_views, rotation_views
+from engine.augment import augmented_views, rotation_views, shifted_view
 from engine.backbones import Backbone, create_backbone, resolve_device
 from engine.bank import ReferenceBank
+from engine.calibration import Calibration, calibrate
 from engine.config import EngineConfig
 from engine.errors import EmptyReferenceSetError, EngineError
 from engine.features import FeatureExtractor, reference_scale, resize_image, target_size
@@ -51,6 +52,8 @@ class AnomalyResult:
     layer_maps: dict[str, np.ndarray]
     image_size: tuple[int, int]
     processing_size: tuple[int, int]
+    normalised_score: float | None = None
+    verdict: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -105,25 +108,33 @@ class Detector:
                              (done - loaded) * 1e3)
 
     def score_prepared(self, prepared: PreparedImage, bank: ReferenceBank) -> AnomalyResult:
-        """Score prepared features against ``bank``: layer maps, fused map, image score."""
+        """Score prepared features against ``bank``: layer maps, fused map, image score, verdict."""
         start = time.perf_counter()
         config = bank.config
-        search = self._search_matrices(bank)
-        layer_maps = [layer_distance_map(prepared.features[name].to(self.device), search[name], config.chunk_size)
-                      for name in config.layers]
-        processing = prepared.processing_size
-        fused = fuse_layer_maps(layer_maps, processing, sigma=config.smoothing_sigma * _scale(processing, config))
-        if config.foreground == "on":
-            fused = fused * (prepared.foreground if prepared.foreground is not None else 1.0)
+        layer_maps, fused = self._fused_map(prepared, self._search_matrices(bank), config)
         score = image_score(fused, config.top_fraction)
         full = to_original_size(fused, *prepared.image_size)
+        calibration = bank.calibration
         done = time.perf_counter()
         return AnomalyResult(
             score=score, anomaly_map=full,
             layer_maps={name: m.cpu().numpy() for name, m in zip(config.layers, layer_maps)},
-            image_size=prepared.image_size, processing_size=processing,
+            image_size=prepared.image_size, processing_size=prepared.processing_size,
+            normalised_score=calibration.normalise(score) if calibration else None,
+            verdict=calibration.verdict(score) if calibration else None,
             timings_ms={"load": prepared.load_ms, "features": prepared.features_ms, "score": (done - start) * 1e3},
         )
+
+    def _fused_map(self, prepared: PreparedImage, search: dict[str, torch.Tensor],
+                   config: EngineConfig) -> tuple[list[torch.Tensor], np.ndarray]:
+        """Per-layer distance maps and the fused, smoothed, masked map at the processing size."""
+        layer_maps = [layer_distance_map(prepared.features[name].to(self.device), search[name], config.chunk_size)
+                      for name in config.layers]
+        processing = prepared.processing_size
+        fused = fuse_layer_maps(layer_maps, processing, sigma=config.smoothing_sigma * _scale(processing, config))
+        if config.foreground == "on" and prepared.foreground is not None:
+            fused = fused * prepared.foreground
+        return layer_maps, fused
 
     def inspect(self, image: ImageInput, bank: ReferenceBank) -> AnomalyResult:
         """Score one image (path or array) against ``bank``, end to end."""
@@ -172,8 +183,40 @@ class Detector:
         features = {name: torch.cat([p[name] for p in parts]).half().float() for name in config.layers}
         views = 1 + (config.rotation_steps - 1 if mode == "rotations" else 2 if mode == "flips" else 0)
         resolved = replace(config, augment=mode, foreground=foreground)
-        return ReferenceBank(config=resolved, features=features, reference_ids=ids, augmentation=mode,
+        bank = ReferenceBank(config=resolved, features=features, reference_ids=ids, augmentation=mode,
                              view_count=views * len(images))
+        extra = rotated if mode == "rotations" else flipped if mode == "flips" else []
+        per_reference = [[plain[i]] + ([extra[i]] if extra else []) for i in range(len(plain))]
+        bank.calibration = self._calibrate(resized_refs, per_reference, bank, cancel)
+        return bank
+
+    def _calibrate(self, references: list[np.ndarray], per_reference: list[list[dict[str, torch.Tensor]]],
+                   bank: ReferenceBank, cancel: CancelCheck | None) -> Calibration:
+        """Normal scores by leave-one-out over the references (see ``engine.calibration``)."""
+        config = bank.config
+        extractor = self.extractor(config)
+        single = len(references) == 1
+        scores: list[float] = []
+        pixels: list[np.ndarray] = []
+        for held, image in enumerate(references):
+            if cancel is not None and cancel():
+                raise Cancelled()
+            if single:
+                search = self._search_matrices(bank)
+            else:
+                others = [part for i, parts in enumerate(per_reference) if i != held for part in parts]
+                dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+                search = {name: torch.cat([o[name] for o in others]).T.to(self.device, dtype).contiguous()
+                          for name in config.layers}
+            views = [shifted_view(image)] if single else [image]
+            batch = extractor(views)
+            for index, view in enumerate(views):
+                prepared = PreparedImage(view.shape[:2], view.shape[:2], {k: v[index] for k, v in batch.items()},
+                                         foreground_mask(view) if config.foreground == "on" else None)
+                _, fused = self._fused_map(prepared, search, config)
+                scores.append(image_score(fused, config.top_fraction))
+                pixels.append(fused[prepared.foreground] if prepared.foreground is not None else fused.ravel())
+        return calibrate(scores, np.concatenate(pixels), method="self-views" if single else "leave-one-out")
 
     def _search_matrices(self, bank: ReferenceBank) -> dict[str, torch.Tensor]:
         """Per-layer (C, N) copies of the bank on this device, made once per bank object."""

@@ -49,7 +49,8 @@ def test_bench_writes_table_json_and_scores(tmp_path):
     for key in ("backbone", "device", "packs", "mean", "latency_ms", "backbone_ref_ms", "bank_build_s", "peak_rss_mb"):
         assert key in result
     row = result["packs"]["synthetic_disc"]["2"]
-    assert set(row) == {"image_auroc", "pixel_auroc", "aupro"}
+    assert set(row) == {"image_auroc", "pixel_auroc", "aupro", "frr", "recall", "f1"}
+    assert 0.0 <= row["frr"] <= 1.0 and row["recall"] >= 0.5 and 0.0 < row["f1"] <= 1.0
     assert row["image_auroc"] == 1.0 and row["pixel_auroc"] > 0.9
     assert "8" not in result["packs"]["synthetic_disc"]
     assert result["latency_ms"] > 0 and result["backbone_ref_ms"] > 0

@@ -1,0 +1,68 @@
+"""Thresholds from good references only: verdicts, normalised score, sensitivity, persistence."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from engine.bank import ReferenceBank
+from engine.calibration import LEAVE_ONE_OUT_MARGIN, Calibration, calibrate
+from engine.config import EngineConfig
+from engine.synthetic import Defect, synthetic_part
+
+
+@pytest.fixture(scope="module")
+def calibrated_bank(detector, good_parts):
+    return detector.build_bank(good_parts, EngineConfig(augment="none"))
+
+
+def test_leave_one_out_calibration_separates_good_from_defective(detector, calibrated_bank):
+    calibration = calibrated_bank.calibration
+    assert calibration.method == "leave-one-out" and calibration.sample_count == 4
+    assert calibration.image_threshold == pytest.approx(LEAVE_ONE_OUT_MARGIN * np.mean(calibration.normal_scores))
+    good = [detector.inspect(synthetic_part(seed), calibrated_bank) for seed in (400, 401, 402)]
+    bad = detector.inspect(synthetic_part(403, defects=(Defect("pit", 0.35, 0.6, 0.1),)), calibrated_bank)
+    assert all(r.verdict != "NG" for r in good)
+    assert sum(r.verdict == "OK" for r in good) >= 2
+    assert bad.verdict == "NG" and bad.normalised_score > 0.5
+
+
+def test_single_reference_uses_the_documented_fallback(detector, good_parts):
+    bank = detector.build_bank(good_parts[:1], EngineConfig(augment="none"))
+    calibration = bank.calibration
+    assert calibration.method == "self-views"
+    assert math.isfinite(calibration.image_threshold) and calibration.image_threshold > 0
+    assert math.isfinite(calibration.pixel_threshold) and calibration.spread > 0
+    assert detector.inspect(synthetic_part(77), bank).verdict in ("OK", "REVIEW", "NG")
+
+
+def test_normalised_score_is_half_at_threshold_and_monotone():
+    calibration = calibrate([0.10, 0.12, 0.11], np.linspace(0, 0.2, 1000), method="leave-one-out")
+    threshold = calibration.threshold()
+    assert calibration.normalise(threshold) == pytest.approx(0.5)
+    values = [calibration.normalise(x) for x in np.linspace(0, 0.5, 50)]
+    assert values == sorted(values) and 0.0 <= values[0] < values[-1] <= 1.0
+
+
+def test_sensitivity_changes_verdicts_monotonically():
+    calibration = calibrate([0.10, 0.12, 0.11], np.linspace(0, 0.2, 1000), method="leave-one-out")
+    scores = np.linspace(0.05, 0.3, 60)
+    order = {"OK": 0, "REVIEW": 1, "NG": 2}
+    previous = None
+    for sensitivity in np.linspace(0, 1, 11):
+        severity = np.array([order[calibration.verdict(s, sensitivity)] for s in scores])
+        if previous is not None:
+            assert (severity >= previous).all()
+        previous = severity
+    assert calibration.threshold(1.0) < calibration.threshold(0.5) < calibration.threshold(0.0)
+
+
+def test_calibration_travels_with_the_bank_file(detector, calibrated_bank, tmp_path):
+    loaded = ReferenceBank.load(calibrated_bank.save(tmp_path / "cal.bank"))
+    assert loaded.calibration == calibrated_bank.calibration
+    assert Calibration.from_dict(calibrated_bank.calibration.to_dict()) == calibrated_bank.calibration
+    image = synthetic_part(9, defects=(Defect("scratch", 0.6, 0.4, 0.12),))
+    first, second = detector.inspect(image, calibrated_bank), detector.inspect(image, loaded)
+    assert (first.normalised_score, first.verdict) == (second.normalised_score, second.verdict)
