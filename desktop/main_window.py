@@ -7,6 +7,7 @@ window already runs every engine call on the worker thread.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -23,6 +24,9 @@ from PySide6.QtWidgets import (
 
 from desktop.worker import InferenceWorker
 from engine.visualize import heatmap_overlay
+
+if TYPE_CHECKING:
+    from engine.detector import AnomalyResult
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)"
 
@@ -108,17 +112,22 @@ class MainWindow(QMainWindow):
             path, pixels, anomaly = result  # type: ignore[misc]
             self.show_result(path, pixels, anomaly)
 
-    def show_result(self, path: Path, pixels: np.ndarray, anomaly: object) -> None:
-        """Draw the heatmap overlay and the raw score.
+    def show_result(self, path: Path, pixels: np.ndarray, anomaly: AnomalyResult) -> None:
+        """Draw the heatmap overlay and the verdict with the normalised score.
 
-        Until calibration exists the colour scale runs from 0 to the map's own maximum.
+        The colour scale is fixed by the bank's pixel threshold, so a good part stays blue.
         """
-        amap = anomaly.anomaly_map  # type: ignore[attr-defined]
-        overlay = heatmap_overlay(pixels, amap, low=0.0, high=float(amap.max()))
+        calibration = self.bank.calibration if self.bank is not None else None
+        cut = calibration.pixel_cut() if calibration else float(anomaly.anomaly_map.max())
+        overlay = heatmap_overlay(pixels, anomaly.anomaly_map, low=0.5 * cut, high=1.5 * cut)
         height, width = overlay.shape[:2]
         qimage = QImage(overlay.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
         self.image_label.setPixmap(QPixmap.fromImage(qimage))
-        self.statusBar().showMessage(f"{path.name}: anomaly score {anomaly.score:.4f}")  # type: ignore[attr-defined]
+        if anomaly.verdict is not None:
+            self.statusBar().showMessage(
+                f"{path.name}: {anomaly.verdict}, score {anomaly.normalised_score:.2f} (threshold 0.50)")
+        else:
+            self.statusBar().showMessage(f"{path.name}: uncalibrated raw score {anomaly.score:.4f}")
 
     def _on_failed(self, job_id: str, message: str) -> None:
         self.progress_bar.hide()

@@ -37,7 +37,8 @@ def test_build_then_inspect_shows_overlay_and_score(qtbot, window, tmp_path):
         window.inspect(defective)
     pixmap = window.image_label.pixmap()
     assert pixmap is not None and pixmap.width() == 160
-    assert "anomaly score" in window.statusBar().currentMessage()
+    message = window.statusBar().currentMessage()
+    assert "bad.png: NG" in message and "threshold 0.50" in message
     image = pixmap.toImage()
     colours = np.array([[image.pixelColor(x, y).red() for x in range(0, 160, 8)] for y in range(0, 160, 8)])
     assert colours.std() > 10  # an overlay was drawn, not a blank pixmap
