@@ -150,6 +150,7 @@ class Detector:
         ids = list(reference_ids) if reference_ids is not None else [_describe(img, i) for i, img in enumerate(images)]
         extractor = self.extractor(config)
         plain: list[dict[str, torch.Tensor]] = []
+        plain_maps: list[dict[str, torch.Tensor]] = []
         resized_refs: list[np.ndarray] = []
         rotated: list[dict[str, torch.Tensor]] = []
         flipped: list[dict[str, torch.Tensor]] = []
@@ -166,7 +167,9 @@ class Detector:
                 raise Cancelled()
             resized = resize_image(pixels, target_size(*pixels.shape[:2], config))
             resized_refs.append(resized)
-            plain.append(_flatten(extractor([resized])))
+            maps = extractor([resized])
+            plain_maps.append({name: fmap[0] for name, fmap in maps.items()})
+            plain.append(_flatten(maps))
             if want_rotations:
                 rotated.append(_flatten(extractor(rotation_views(resized, config.rotation_steps))))
             if config.augment == "flips":
@@ -187,14 +190,14 @@ class Detector:
                              view_count=views * len(images))
         extra = rotated if mode == "rotations" else flipped if mode == "flips" else []
         per_reference = [[plain[i]] + ([extra[i]] if extra else []) for i in range(len(plain))]
-        bank.calibration = self._calibrate(resized_refs, per_reference, bank, cancel)
+        bank.calibration = self._calibrate(resized_refs, plain_maps, per_reference, bank, cancel)
         return bank
 
-    def _calibrate(self, references: list[np.ndarray], per_reference: list[list[dict[str, torch.Tensor]]],
-                   bank: ReferenceBank, cancel: CancelCheck | None) -> Calibration:
+    def _calibrate(self, references: list[np.ndarray], reference_maps: list[dict[str, torch.Tensor]],
+                   per_reference: list[list[dict[str, torch.Tensor]]], bank: ReferenceBank,
+                   cancel: CancelCheck | None) -> Calibration:
         """Normal scores by leave-one-out over the references (see ``engine.calibration``)."""
         config = bank.config
-        extractor = self.extractor(config)
         single = len(references) == 1
         scores: list[float] = []
         pixels: list[np.ndarray] = []
@@ -202,28 +205,30 @@ class Detector:
             if cancel is not None and cancel():
                 raise Cancelled()
             if single:
+                view = shifted_view(image)
+                features = {name: fmap[0] for name, fmap in self.extractor(config)([view]).items()}
                 search = self._search_matrices(bank)
             else:
+                view, features = image, reference_maps[held]
                 others = [part for i, parts in enumerate(per_reference) if i != held for part in parts]
-                dtype = torch.float16 if self.device.type == "cuda" else torch.float32
-                search = {name: torch.cat([o[name] for o in others]).T.to(self.device, dtype).contiguous()
-                          for name in config.layers}
-            views = [shifted_view(image)] if single else [image]
-            batch = extractor(views)
-            for index, view in enumerate(views):
-                prepared = PreparedImage(view.shape[:2], view.shape[:2], {k: v[index] for k, v in batch.items()},
-                                         foreground_mask(view) if config.foreground == "on" else None)
-                _, fused = self._fused_map(prepared, search, config)
-                scores.append(image_score(fused, config.top_fraction))
-                pixels.append(fused[prepared.foreground] if prepared.foreground is not None else fused.ravel())
+                search = {name: self._search_layout(torch.cat([o[name] for o in others])) for name in config.layers}
+            prepared = PreparedImage(view.shape[:2], view.shape[:2], features,
+                                     foreground_mask(view) if config.foreground == "on" else None)
+            _, fused = self._fused_map(prepared, search, config)
+            scores.append(image_score(fused, config.top_fraction))
+            pixels.append(fused[prepared.foreground] if prepared.foreground is not None else fused.ravel())
         return calibrate(scores, np.concatenate(pixels), method="self-views" if single else "leave-one-out")
+
+    def _search_layout(self, rows: torch.Tensor) -> torch.Tensor:
+        """Bank rows (N, C) as the contiguous (C, N) matrix ``nearest_distance`` searches."""
+        dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+        return rows.T.to(self.device, dtype).contiguous()
 
     def _search_matrices(self, bank: ReferenceBank) -> dict[str, torch.Tensor]:
         """Per-layer (C, N) copies of the bank on this device, made once per bank object."""
         cache = getattr(bank, "_search_cache", None)
         if cache is None or cache[0] != self.device:
-            dtype = torch.float16 if self.device.type == "cuda" else torch.float32
-            matrices = {name: f.T.to(self.device, dtype).contiguous() for name, f in bank.features.items()}
+            matrices = {name: self._search_layout(f) for name, f in bank.features.items()}
             cache = (self.device, matrices)
             bank._search_cache = cache  # type: ignore[attr-defined]
         return cache[1]
