@@ -19,7 +19,8 @@ spread s = max(std of the normal scores, 5 % of m) sets the scale of everything 
 zone is T +- ``GREY_HALF_WIDTH`` * s (OK below, NG above, REVIEW between), and the normalised
 score is the logistic ``1 / (1 + exp(-(x - T) / s))``: 0.5 at the threshold, and the only
 number shown to people; the raw score is kept for audit.  The pixel threshold for regions is
-the same margin over the 99.9th percentile of the normal views' map values.
+the same margin over the 99.9th percentile of the normal views' map values; its spread, which
+scales the sensitivity shift for regions, is 5 % of that percentile.
 
 Sensitivity (0..1, default 0.5) moves all thresholds together by ``(0.5 - sensitivity) * 4 * s``:
 higher sensitivity, lower thresholds, more parts flagged; verdicts change monotonically.

@@ -25,7 +25,14 @@ from engine.errors import EmptyReferenceSetError, EngineError
 from engine.features import FeatureExtractor, reference_scale, resize_image, target_size
 from engine.foreground import foreground_mask, masking_applies
 from engine.imageio import load_image, to_float_rgb
-from engine.scoring import fuse_layer_maps, image_score, layer_distance_map, nearest_distance, to_original_size
+from engine.scoring import (
+    fuse_layer_maps,
+    image_score,
+    layer_distance_map,
+    nearest_distance,
+    search_layout,
+    to_original_size,
+)
 
 ImageInput = str | Path | np.ndarray
 ProgressCallback = Callable[[int, int], None]
@@ -211,7 +218,8 @@ class Detector:
             else:
                 view, features = image, reference_maps[held]
                 others = [part for i, parts in enumerate(per_reference) if i != held for part in parts]
-                search = {name: self._search_layout(torch.cat([o[name] for o in others])) for name in config.layers}
+                search = {name: search_layout(torch.cat([o[name] for o in others]), self.device)
+                          for name in config.layers}
             prepared = PreparedImage(view.shape[:2], view.shape[:2], features,
                                      foreground_mask(view) if config.foreground == "on" else None)
             _, fused = self._fused_map(prepared, search, config)
@@ -219,16 +227,11 @@ class Detector:
             pixels.append(fused[prepared.foreground] if prepared.foreground is not None else fused.ravel())
         return calibrate(scores, np.concatenate(pixels), method="self-views" if single else "leave-one-out")
 
-    def _search_layout(self, rows: torch.Tensor) -> torch.Tensor:
-        """Bank rows (N, C) as the contiguous (C, N) matrix ``nearest_distance`` searches."""
-        dtype = torch.float16 if self.device.type == "cuda" else torch.float32
-        return rows.T.to(self.device, dtype).contiguous()
-
     def _search_matrices(self, bank: ReferenceBank) -> dict[str, torch.Tensor]:
         """Per-layer (C, N) copies of the bank on this device, made once per bank object."""
         cache = getattr(bank, "_search_cache", None)
         if cache is None or cache[0] != self.device:
-            matrices = {name: self._search_layout(f) for name, f in bank.features.items()}
+            matrices = {name: search_layout(f, self.device) for name, f in bank.features.items()}
             cache = (self.device, matrices)
             bank._search_cache = cache  # type: ignore[attr-defined]
         return cache[1]
@@ -270,8 +273,8 @@ def _loo_score(held: dict[str, torch.Tensor], others: list[dict[str, torch.Tenso
     """Mean over layers of the held-out image's top patch distances against the others."""
     values = []
     for name in config.layers:
-        bank_t = torch.cat([o[name] for o in others]).T.contiguous()
-        flat = nearest_distance(held[name], bank_t, config.chunk_size)
+        flat = nearest_distance(held[name], search_layout(torch.cat([o[name] for o in others]), held[name].device),
+                                config.chunk_size)
         count = max(1, int(round(flat.numel() * max(config.top_fraction, 0.05))))
         values.append(float(flat.topk(count).values.mean()))
     return float(np.mean(values))

@@ -16,6 +16,12 @@ import torch
 import torch.nn.functional as F
 
 
+def search_layout(rows: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Bank rows (N, C) as the contiguous (C, N) matrix ``nearest_distance`` searches (fp16 on CUDA)."""
+    dtype = torch.float16 if device.type == "cuda" else torch.float32
+    return rows.T.to(device, dtype).contiguous()
+
+
 @torch.inference_mode()
 def nearest_distance(query: torch.Tensor, bank_t: torch.Tensor, chunk_size: int = 2048) -> torch.Tensor:
     """1 - max cosine similarity of each query row (Q, C) to the bank columns ``bank_t`` (C, N).
