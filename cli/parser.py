@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from cli import bench_cmd
+from cli import (
+    bench_cmd,
+    chat_cmd,
+    db_cmd,
+    eval_chat_cmd,
+    history_cmd,
+    inspect_cmd,
+    project_cmd,
+    references_cmd,
+    report_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     gui = commands.add_parser("gui", help="start the desktop app (the default)",
                               description="Start the desktop application.")
     gui.set_defaults(handler=_run_gui)
-    bench_cmd.add_parser(commands)
+    for module in (project_cmd, references_cmd, inspect_cmd, history_cmd, report_cmd, chat_cmd, db_cmd, bench_cmd,
+                   eval_chat_cmd):
+        module.add_parser(commands)
     return parser
 
 

@@ -8,6 +8,7 @@ bank file cannot run code.  Writes go to a temporary file that is renamed into p
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from engine import ENGINE_VERSION
@@ -27,7 +29,11 @@ BANK_FORMAT_VERSION = 1
 
 @dataclass
 class ReferenceBank:
-    """Per-layer unit patch features (N_l, C_l) of the reference views, plus their provenance."""
+    """Per-layer unit patch features (N_l, C_l) of the reference views, plus their provenance.
+
+    ``thumbnails`` are the references as uint8 RGB at the processing size: the fact sheet compares
+    a defect's colour with the same area of the nearest reference, and the GUI shows it.
+    """
 
     config: EngineConfig
     features: dict[str, torch.Tensor]
@@ -38,6 +44,7 @@ class ReferenceBank:
     engine_version: str = ENGINE_VERSION
     calibration: Calibration | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    thumbnails: list[np.ndarray] = field(default_factory=list)
 
     @property
     def image_count(self) -> int:
@@ -48,10 +55,8 @@ class ReferenceBank:
         """Total stored patches over all layers."""
         return sum(int(f.shape[0]) for f in self.features.values())
 
-    def save(self, path: str | Path) -> Path:
-        """Write the bank atomically to ``path``."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def to_bytes(self) -> bytes:
+        """The bank file's content."""
         payload = {
             "format": BANK_FORMAT_VERSION,
             "engine_version": self.engine_version,
@@ -63,11 +68,21 @@ class ReferenceBank:
             "created": self.created,
             "calibration": self.calibration.to_dict() if self.calibration else None,
             "meta": self.meta,
+            "thumbnails": [torch.from_numpy(np.ascontiguousarray(t)) for t in self.thumbnails],
         }
+        buffer = io.BytesIO()
+        torch.save(payload, buffer)
+        return buffer.getvalue()
+
+    def save(self, path: str | Path) -> Path:
+        """Write the bank atomically to ``path``."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = self.to_bytes()
         fd, tmp = tempfile.mkstemp(prefix=".bank-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
-                torch.save(payload, handle)
+                handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
@@ -100,4 +115,5 @@ class ReferenceBank:
             engine_version=payload.get("engine_version", ""),
             calibration=Calibration.from_dict(payload["calibration"]) if payload.get("calibration") else None,
             meta=payload.get("meta") or {},
+            thumbnails=[t.numpy() for t in payload.get("thumbnails", [])],
         )

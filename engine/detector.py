@@ -24,7 +24,7 @@ from engine.config import EngineConfig
 from engine.errors import EmptyReferenceSetError, EngineError
 from engine.features import FeatureExtractor, reference_scale, resize_image, target_size
 from engine.foreground import foreground_mask, masking_applies
-from engine.imageio import load_image, to_float_rgb
+from engine.imageio import load_image, to_float_rgb, to_uint8
 from engine.scoring import (
     fuse_layer_maps,
     image_score,
@@ -194,7 +194,7 @@ class Detector:
         views = 1 + (config.rotation_steps - 1 if mode == "rotations" else 2 if mode == "flips" else 0)
         resolved = replace(config, augment=mode, foreground=foreground)
         bank = ReferenceBank(config=resolved, features=features, reference_ids=ids, augmentation=mode,
-                             view_count=views * len(images))
+                             view_count=views * len(images), thumbnails=[to_uint8(r) for r in resized_refs])
         extra = rotated if mode == "rotations" else flipped if mode == "flips" else []
         per_reference = [[plain[i]] + ([extra[i]] if extra else []) for i in range(len(plain))]
         bank.calibration = self._calibrate(resized_refs, plain_maps, per_reference, bank, cancel)

@@ -1,0 +1,78 @@
+"""Helpers shared by the headless commands: the data folder, input gathering, errors, progress."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def add_home_option(parser: argparse.ArgumentParser) -> None:
+    """``--home`` and ``--database-url``: which data folder and database to use."""
+    parser.add_argument("--home", type=Path, help="data folder (default: $IAD_INSPECTOR_HOME or the user data dir)")
+    parser.add_argument("--database-url", help="SQLAlchemy database URL (default: SQLite in the data folder)")
+
+
+def open_from_args(args: argparse.Namespace) -> Any:
+    """Open the workspace the arguments name."""
+    from services.workspace import open_workspace
+
+    return open_workspace(getattr(args, "home", None), getattr(args, "database_url", None))
+
+
+def user_errors(handler: Handler) -> Handler:
+    """Print the errors a user can cause as one clear line and exit with 2."""
+
+    @functools.wraps(handler)
+    def wrapper(args: argparse.Namespace) -> int:
+        from db.errors import StorageError
+        from db.repository import NotFoundError
+        from engine.errors import EngineError
+
+        try:
+            return handler(args)
+        except (StorageError, NotFoundError, EngineError, ValueError, FileNotFoundError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+
+    return wrapper
+
+
+def gather_images(items: Iterable[Path]) -> list[Path]:
+    """Image files named directly, and those inside named folders (recursively), in order."""
+    from engine.imageio import is_image_file
+
+    found: list[Path] = []
+    for item in items:
+        if item.is_dir():
+            found.extend(sorted(p for p in item.rglob("*") if p.is_file() and is_image_file(p)))
+        elif item.exists():
+            found.append(item)
+        else:
+            raise FileNotFoundError(f"No such file or folder: {item}")
+    return found
+
+
+def progress(items: list[Any], label: str, enabled: bool = True) -> Iterator[Any]:
+    """Iterate with a progress bar on stderr (for more than one item)."""
+    if not enabled or len(items) < 2:
+        yield from items
+        return
+    from tqdm import tqdm
+
+    yield from tqdm(items, desc=label, unit="img", file=sys.stderr, dynamic_ncols=True)
+
+
+def parse_date(text: str) -> datetime:
+    """An ISO date or date-time; naive values are taken as UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO date: {text!r} (e.g. 2026-11-26 or 2026-11-26T14:00)") from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

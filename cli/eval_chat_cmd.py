@@ -1,0 +1,42 @@
+"""``main.py eval-chat``: answer accuracy of the explainer on MVTec-layout packs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register the ``eval-chat`` command."""
+    parser = commands.add_parser(
+        "eval-chat", help="benchmark the explainer's answers",
+        description="Inspect every test image with a few-shot bank, ask a fixed script of questions, and score "
+                    "yes/no, position and count accuracy and the contradiction rate. Table to stdout, progress "
+                    "to stderr.")
+    parser.add_argument("--data", type=Path, required=True, help="one pack or a folder of packs")
+    parser.add_argument("--shots", type=int, default=4, help="references per bank (default 4)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="reference draws (default 0 1 2)")
+    parser.add_argument("--backend", choices=("grounded", "llm"), default="grounded")
+    parser.add_argument("--model", type=Path, help="LLM folder or .gguf (default: the embedded SmolLM2)")
+    parser.add_argument("--limit", type=int, help="test images per pack, spread over its folders (default: all)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--json", type=Path, help="write the result as JSON here")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark and print its table."""
+    from engine.chat_bench import ChatBenchOptions, format_chat_table, run_chat_bench, save_chat_json
+
+    options = ChatBenchOptions(data=args.data, shots=args.shots, seeds=args.seeds, backend=args.backend,
+                               limit=args.limit, model=args.model, device=args.device)
+    try:
+        result = run_chat_bench(options)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(format_chat_table(result))
+    if args.json:
+        save_chat_json(result, args.json)
+    return 0

@@ -1,0 +1,87 @@
+"""``main.py project create|list|show``: inspection projects, one per part type."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from cli.common import add_home_option, open_from_args, user_errors
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register the ``project`` command group."""
+    parser = commands.add_parser("project", help="create, list and show inspection projects",
+                                 description="Inspection projects: one per part type.")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = actions.add_parser("create", help="create a project", description="Create a project.")
+    create.add_argument("name")
+    create.add_argument("--description", default="")
+    create.add_argument("--backbone", default="efficientnet-lite0", help="backbone (default efficientnet-lite0)")
+    create.add_argument("--sensitivity", type=float, default=0.5, help="0..1, default 0.5 (higher flags more)")
+    add_home_option(create)
+    create.set_defaults(handler=_create)
+    listing = actions.add_parser("list", help="list projects", description="List projects.")
+    listing.add_argument("--all", action="store_true", help="include archived projects")
+    add_home_option(listing)
+    listing.set_defaults(handler=_list)
+    show = actions.add_parser("show", help="show one project", description="Show a project's details.")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    add_home_option(show)
+    show.set_defaults(handler=_show)
+
+
+@user_errors
+def _create(args: argparse.Namespace) -> int:
+    from db import repository as repo
+
+    if not 0.0 <= args.sensitivity <= 1.0:
+        raise ValueError("sensitivity must be between 0 and 1")
+    workspace = open_from_args(args)
+    with workspace.database.write() as session:
+        project = repo.create_project(session, args.name, args.description, args.backbone,
+                                      {"sensitivity": args.sensitivity}, workspace.operator)
+        print(f"Created project '{project.name}' (id {project.id}).")
+    return 0
+
+
+@user_errors
+def _list(args: argparse.Namespace) -> int:
+    from db import repository as repo
+
+    workspace = open_from_args(args)
+    with workspace.database.read() as session:
+        projects = repo.list_projects(session, include_archived=args.all)
+        if not projects:
+            print("No projects yet. Create one with: main.py project create NAME")
+        for project in projects:
+            count = repo.history_count(session, repo.HistoryFilter(project_id=project.id))
+            refs = len(repo.references(session, project, active_only=True))
+            archived = " (archived)" if project.archived_at else ""
+            print(f"{project.id:>4}  {project.name}{archived}  references: {refs}  inspections: {count}")
+    return 0
+
+
+@user_errors
+def _show(args: argparse.Namespace) -> int:
+    from db import repository as repo
+
+    workspace = open_from_args(args)
+    with workspace.database.read() as session:
+        project = repo.get_project(session, args.name)
+        bank = repo.latest_bank(session, project)
+        info = {
+            "id": project.id, "name": project.name, "description": project.description, "backbone": project.backbone,
+            "settings": project.settings, "created": project.created_at.isoformat(),
+            "references": len(repo.references(session, project, active_only=True)),
+            "inspections": repo.history_count(session, repo.HistoryFilter(project_id=project.id)),
+            "bank": None if bank is None else {"id": bank.id, "created": bank.created_at.isoformat(),
+                                               "references": len(bank.reference_keys),
+                                               "calibration": bank.calibration.get("method")},
+        }
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        for key, value in info.items():
+            print(f"{key:>12}: {value}")
+    return 0

@@ -1,0 +1,69 @@
+"""``main.py references add|list|build``: a project's good reference images and its bank."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cli.common import add_home_option, gather_images, open_from_args, user_errors
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register the ``references`` command group."""
+    parser = commands.add_parser("references", help="add and list a project's good reference images",
+                                 description="Good reference images of a project, and its reference bank.")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="add good images (files or folders)", description="Add good images.")
+    add.add_argument("project")
+    add.add_argument("inputs", nargs="+", type=Path, metavar="FILES_OR_DIRS")
+    add_home_option(add)
+    add.set_defaults(handler=_add)
+    listing = actions.add_parser("list", help="list a project's references", description="List references.")
+    listing.add_argument("project")
+    add_home_option(listing)
+    listing.set_defaults(handler=_list)
+    build = actions.add_parser("build", help="build (or reuse) the reference bank now",
+                               description="Build the reference bank from the active references, with calibration.")
+    build.add_argument("project")
+    build.add_argument("--device", default="auto")
+    add_home_option(build)
+    build.set_defaults(handler=_build)
+
+
+@user_errors
+def _add(args: argparse.Namespace) -> int:
+    from services.inspection import Inspector
+
+    workspace = open_from_args(args)
+    result = Inspector(workspace).add_references(args.project, gather_images(args.inputs))
+    for path, reason in result.failed:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    print(f"Added {len(result.added)} reference images ({len(result.already_there)} already there, "
+          f"{len(result.failed)} unreadable).")
+    return 1 if result.failed else 0
+
+
+@user_errors
+def _list(args: argparse.Namespace) -> int:
+    from db import repository as repo
+
+    workspace = open_from_args(args)
+    with workspace.database.read() as session:
+        project = repo.get_project(session, args.project)
+        for ref in repo.references(session, project):
+            state = "active" if ref.active else "disabled"
+            print(f"{ref.id:>5}  {state:<8}  {ref.added_at:%Y-%m-%d %H:%M}  {ref.added_by:<12}  {ref.file_name}")
+    return 0
+
+
+@user_errors
+def _build(args: argparse.Namespace) -> int:
+    from services.inspection import Inspector
+
+    workspace = open_from_args(args)
+    bank_id, bank = Inspector(workspace, device=args.device).ensure_bank(args.project)
+    calibration = bank.calibration
+    print(f"Bank {bank_id}: {bank.image_count} references, augmentation {bank.augmentation}, "
+          f"calibration {calibration.method} from {calibration.sample_count} normal scores.")
+    return 0

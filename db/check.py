@@ -1,0 +1,61 @@
+"""Consistency of rows and files: rows whose file is missing, files no row uses, leftover temp files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from db.database import Database
+from db.models import Inspection, ReferenceBank, ReferenceImage
+from db.store import ImageStore
+
+
+@dataclass
+class CheckReport:
+    """What ``check`` found."""
+
+    missing: list[tuple[str, int, str]] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)
+    temp_files: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        """True when nothing is wrong."""
+        return not (self.missing or self.unused or self.temp_files)
+
+
+def referenced_keys(database: Database) -> dict[str, list[tuple[str, int]]]:
+    """Every store key used by a row, with the rows using it."""
+    used: dict[str, list[tuple[str, int]]] = {}
+    with database.read() as session:
+        for row_id, image, heatmap in session.execute(select(Inspection.id, Inspection.image_key, Inspection.map_key)):
+            used.setdefault(image, []).append(("inspection", row_id))
+            used.setdefault(heatmap, []).append(("inspection", row_id))
+        for row_id, key in session.execute(select(ReferenceImage.id, ReferenceImage.image_key)):
+            used.setdefault(key, []).append(("reference", row_id))
+        for row_id, key in session.execute(select(ReferenceBank.id, ReferenceBank.bank_key)):
+            used.setdefault(key, []).append(("bank", row_id))
+    return used
+
+
+def check(database: Database, store: ImageStore) -> CheckReport:
+    """Compare rows with files."""
+    used = referenced_keys(database)
+    report = CheckReport()
+    for key, rows in used.items():
+        if not store.exists(key):
+            report.missing.extend((table, row_id, key) for table, row_id in rows)
+    report.unused = sorted(k for k in store.keys() if k not in used)
+    report.temp_files = sorted(str(p) for p in store.temp_files())
+    return report
+
+
+def clean(database: Database, store: ImageStore, report: CheckReport) -> int:
+    """Remove unused files and temp files (rows with missing files are only reported); returns the count."""
+    for key in report.unused:
+        store.remove(key)
+    for path in report.temp_files:
+        Path(path).unlink(missing_ok=True)
+    return len(report.unused) + len(report.temp_files)

@@ -1,0 +1,211 @@
+"""Queries and changes on the history, each taking a session from ``Database.read``/``write``.
+
+Every change a person makes (project settings, references, thresholds, reviews, deletions) also
+writes an ``AuditEvent`` in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from db.models import AuditEvent, ChatMessage, Inspection, Project, ReferenceBank, ReferenceImage, Review
+
+
+class NotFoundError(LookupError):
+    """A project or inspection named by the user does not exist."""
+
+
+def audit(session: Session, actor: str, action: str, entity: str, entity_id: int | None,
+          detail: dict[str, Any] | None = None) -> None:
+    """Record who changed what."""
+    session.add(AuditEvent(actor=actor, action=action, entity=entity, entity_id=entity_id, detail=detail or {}))
+
+
+def create_project(session: Session, name: str, description: str = "", backbone: str = "efficientnet-lite0",
+                   settings: dict[str, Any] | None = None, actor: str = "") -> Project:
+    """A new project; raises ValueError when the name is taken or empty."""
+    name = name.strip()
+    if not name:
+        raise ValueError("A project needs a name.")
+    if session.scalar(select(Project.id).where(Project.name == name)) is not None:
+        raise ValueError(f"A project named '{name}' already exists.")
+    project = Project(name=name, description=description, backbone=backbone, settings=settings or {})
+    session.add(project)
+    session.flush()
+    audit(session, actor, "create", "project", project.id, {"name": name, "backbone": backbone})
+    return project
+
+
+def get_project(session: Session, name_or_id: str | int) -> Project:
+    """A project by name or numeric id."""
+    query = select(Project).where(Project.name == str(name_or_id))
+    project = session.scalar(query)
+    if project is None and str(name_or_id).isdigit():
+        project = session.get(Project, int(name_or_id))
+    if project is None:
+        raise NotFoundError(f"No project '{name_or_id}'. See 'main.py project list'.")
+    return project
+
+
+def list_projects(session: Session, include_archived: bool = False) -> list[Project]:
+    """Projects by name."""
+    query = select(Project).order_by(Project.name)
+    if not include_archived:
+        query = query.where(Project.archived_at.is_(None))
+    return list(session.scalars(query))
+
+
+def update_project(session: Session, project: Project, actor: str = "", **changes: Any) -> None:
+    """Change name, description, backbone, settings or archived_at, with an audit record."""
+    before = {k: _plain(getattr(project, k)) for k in changes}
+    for key, value in changes.items():
+        setattr(project, key, value)
+    audit(session, actor, "update", "project", project.id, {"before": before,
+                                                           "after": {k: _plain(v) for k, v in changes.items()}})
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def add_reference(session: Session, project: Project, image_key: str, file_name: str,
+                  actor: str = "") -> ReferenceImage | None:
+    """Add a good image to the project; None when that exact image is already there (re-activated)."""
+    existing = session.scalar(select(ReferenceImage).where(ReferenceImage.project_id == project.id,
+                                                           ReferenceImage.image_key == image_key))
+    if existing is not None:
+        if not existing.active:
+            existing.active = True
+            audit(session, actor, "activate", "reference", existing.id, {"file": file_name})
+        return None
+    reference = ReferenceImage(project_id=project.id, image_key=image_key, file_name=file_name, added_by=actor)
+    session.add(reference)
+    session.flush()
+    audit(session, actor, "add", "reference", reference.id, {"file": file_name, "project": project.name})
+    return reference
+
+
+def set_reference_active(session: Session, reference: ReferenceImage, active: bool, actor: str = "") -> None:
+    """Enable or disable a reference image."""
+    reference.active = active
+    audit(session, actor, "enable" if active else "disable", "reference", reference.id, {"file": reference.file_name})
+
+
+def references(session: Session, project: Project, active_only: bool = False) -> list[ReferenceImage]:
+    """The project's references in the order they were added."""
+    query = select(ReferenceImage).where(ReferenceImage.project_id == project.id).order_by(ReferenceImage.id)
+    if active_only:
+        query = query.where(ReferenceImage.active.is_(True))
+    return list(session.scalars(query))
+
+
+def matching_bank(session: Session, project: Project, reference_keys: list[str], engine_version: str,
+                  config_id: dict[str, Any]) -> ReferenceBank | None:
+    """The newest bank built from exactly these references with this engine and settings."""
+    query = (select(ReferenceBank).where(ReferenceBank.project_id == project.id,
+                                         ReferenceBank.engine_version == engine_version)
+             .order_by(ReferenceBank.id.desc()))
+    wanted = sorted(reference_keys)
+    for bank in session.scalars(query):
+        if sorted(bank.reference_keys) == wanted and bank.config.get("requested") == config_id:
+            return bank
+    return None
+
+
+def latest_bank(session: Session, project: Project) -> ReferenceBank | None:
+    """The project's newest bank."""
+    return session.scalar(select(ReferenceBank).where(ReferenceBank.project_id == project.id)
+                          .order_by(ReferenceBank.id.desc()).limit(1))
+
+
+def find_inspection(session: Session, project_id: int, image_key: str, bank_id: int) -> Inspection | None:
+    """An earlier inspection of the same image with the same bank."""
+    return session.scalar(select(Inspection).where(Inspection.project_id == project_id,
+                                                   Inspection.image_key == image_key,
+                                                   Inspection.bank_id == bank_id).limit(1))
+
+
+def get_inspection(session: Session, inspection_id: int) -> Inspection:
+    """An inspection with its reviews and messages loaded."""
+    inspection = session.scalar(select(Inspection).where(Inspection.id == inspection_id)
+                                .options(selectinload(Inspection.reviews), selectinload(Inspection.messages)))
+    if inspection is None:
+        raise NotFoundError(f"No inspection {inspection_id}.")
+    return inspection
+
+
+@dataclass
+class HistoryFilter:
+    """History query criteria; None means any."""
+
+    project_id: int | None = None
+    verdicts: list[str] = field(default_factory=list)
+    since: datetime | None = None
+    until: datetime | None = None
+    reviewed: bool | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+
+    def apply(self, query: Select) -> Select:
+        """Add the criteria to a select over Inspection."""
+        if self.project_id is not None:
+            query = query.where(Inspection.project_id == self.project_id)
+        if self.verdicts:
+            query = query.where(Inspection.verdict.in_(self.verdicts))
+        if self.since is not None:
+            query = query.where(Inspection.created_at >= self.since)
+        if self.until is not None:
+            query = query.where(Inspection.created_at < self.until)
+        if self.min_score is not None:
+            query = query.where(Inspection.score >= self.min_score)
+        if self.max_score is not None:
+            query = query.where(Inspection.score <= self.max_score)
+        if self.reviewed is not None:
+            has_review = select(Review.id).where(Review.inspection_id == Inspection.id).exists()
+            query = query.where(has_review if self.reviewed else ~has_review)
+        return query
+
+
+def history(session: Session, criteria: HistoryFilter, offset: int = 0, limit: int | None = 100,
+            newest_first: bool = True) -> list[Inspection]:
+    """One page of inspections matching ``criteria`` (reviews loaded)."""
+    order = Inspection.id.desc() if newest_first else Inspection.id
+    query = criteria.apply(select(Inspection)).options(selectinload(Inspection.reviews)).order_by(order).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def history_count(session: Session, criteria: HistoryFilter) -> int:
+    """How many inspections match ``criteria``."""
+    return int(session.scalar(criteria.apply(select(func.count(Inspection.id)))) or 0)
+
+
+def add_review(session: Session, inspection: Inspection, verdict: str, comment: str = "", operator: str = "") -> Review:
+    """Record an operator's verdict on an inspection."""
+    if verdict not in ("OK", "NG"):
+        raise ValueError("A review verdict is OK or NG.")
+    review = Review(inspection_id=inspection.id, verdict=verdict, comment=comment, operator=operator)
+    session.add(review)
+    session.flush()
+    audit(session, operator, "review", "inspection", inspection.id,
+          {"engine_verdict": inspection.verdict, "review_verdict": verdict, "comment": comment})
+    return review
+
+
+def add_message(session: Session, inspection_id: int, role: str, text: str, backend: str = "") -> ChatMessage:
+    """Store one conversation turn."""
+    message = ChatMessage(inspection_id=inspection_id, role=role, text=text, backend=backend)
+    session.add(message)
+    return message
+
+
+def delete_inspection(session: Session, inspection: Inspection, actor: str = "") -> None:
+    """Delete an inspection (its files stay until ``check --clean``)."""
+    audit(session, actor, "delete", "inspection", inspection.id, {"image": inspection.image_key})
+    session.delete(inspection)

@@ -1,0 +1,106 @@
+"""The content-addressed file store: images, anomaly maps and bank files, named by their sha256.
+
+A key is a relative path such as ``images/ab/ab12....png``; the same content is stored once.
+Every write goes to a temporary file in the target folder, is flushed to disk and renamed into
+place, so a crash leaves either the whole file or none (a stray ``.tmp`` at worst, which
+``check`` removes).  Callers write files *before* committing the rows that point to them.
+Anomaly maps are float16 ``.npz`` (compressed): a 1024x1024 map takes about 1 MB or less.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from db.errors import StorageError, describe_os_error
+
+KINDS = ("images", "maps", "banks")
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex sha256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+class ImageStore:
+    """Files under ``root`` addressed by content hash."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        """Absolute path of a key."""
+        return self.root / key
+
+    def exists(self, key: str) -> bool:
+        """Whether the file of ``key`` is present."""
+        return bool(key) and self.path(key).is_file()
+
+    def put_bytes(self, data: bytes, kind: str, suffix: str) -> str:
+        """Store ``data`` (once) and return its key."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown store kind {kind!r}")
+        digest = sha256_bytes(data)
+        key = f"{kind}/{digest[:2]}/{digest}{suffix.lower()}"
+        target = self.path(key)
+        if target.is_file() and target.stat().st_size == len(data):
+            return key
+        self._write_atomic(target, data)
+        return key
+
+    def put_file(self, source: str | Path, kind: str = "images") -> str:
+        """Copy a file into the store (its suffix kept) and return its key."""
+        source = Path(source)
+        return self.put_bytes(source.read_bytes(), kind, source.suffix)
+
+    def put_map(self, anomaly_map: np.ndarray) -> str:
+        """Store an anomaly map as compressed float16 and return its key."""
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, map=anomaly_map.astype(np.float16))
+        return self.put_bytes(buffer.getvalue(), "maps", ".npz")
+
+    def load_map(self, key: str) -> np.ndarray:
+        """A stored map as float32."""
+        try:
+            with np.load(self.path(key)) as data:
+                return data["map"].astype(np.float32)
+        except (OSError, KeyError, ValueError) as exc:
+            raise StorageError(f"The stored anomaly map {key} is missing or damaged ({exc}).") from exc
+
+    def keys(self) -> Iterator[str]:
+        """Every stored key."""
+        for kind in KINDS:
+            folder = self.root / kind
+            if folder.is_dir():
+                for path in folder.rglob("*"):
+                    if path.is_file() and not path.name.startswith("."):
+                        yield path.relative_to(self.root).as_posix()
+
+    def temp_files(self) -> list[Path]:
+        """Leftover temporary files of interrupted writes."""
+        return [p for kind in KINDS if (self.root / kind).is_dir() for p in (self.root / kind).rglob(".*.tmp")]
+
+    def remove(self, key: str) -> None:
+        """Delete a stored file (used by the clean-up of unused files)."""
+        self.path(key).unlink(missing_ok=True)
+
+    def _write_atomic(self, target: Path, data: bytes) -> None:
+        tmp = None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except OSError as exc:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            raise describe_os_error(exc, str(target)) from exc

@@ -1,0 +1,90 @@
+"""Parse the checkable claims out of an answer: yes/no, 3x3 positions, counts, sizes, types.
+
+One parser serves the consistency guard (LLM answers) and the ``eval-chat`` benchmark, so what
+the benchmark scores is exactly what the guard checks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+POSITION_PATTERNS = (
+    ("top left", r"\b(?:top|upper)[ -]left\b"), ("top right", r"\b(?:top|upper)[ -]right\b"),
+    ("bottom left", r"\b(?:bottom|lower)[ -]left\b"), ("bottom right", r"\b(?:bottom|lower)[ -]right\b"),
+    ("top", r"\b(?:top|upper)\b"), ("bottom", r"\b(?:bottom|lower)\b"),
+    ("left", r"\bleft\b"), ("right", r"\bright\b"), ("centre", r"\b(?:centre|center|middle)\b"),
+)
+POSITION_CELLS = {
+    "top left": (0, 0), "top": (0, 1), "top right": (0, 2), "left": (1, 0), "centre": (1, 1), "right": (1, 2),
+    "bottom left": (2, 0), "bottom": (2, 1), "bottom right": (2, 2),
+}
+NUMBER_WORDS = {"no": 0, "zero": 0, "one": 1, "a single": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+                "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+COUNT_NOUN = r"(?:distinct |separate |defect |anomal(?:y|ous) )?(?:defects?|regions?|anomal(?:y|ies)|areas?|spots?)"
+COUNT_PATTERN = re.compile(
+    r"\b(\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\s+" + COUNT_NOUN + r"\b", re.I)
+PERCENT_PATTERN = re.compile(r"(\d+(?:\.\d+)?)\s*%")
+KNOWN_TYPES = ("scratch", "crack", "dent", "hole", "stain", "contamination", "discolo(?:u)?ration", "chip",
+               "missing", "misplaced", "bent", "cut", "fold", "glue", "oil", "rust", "print", "pit", "break",
+               "deformation", "squeeze", "tear")
+TYPE_PATTERN = re.compile(r"\b(" + "|".join(KNOWN_TYPES) + r")(?:e?s|ed)?\b", re.I)
+YES_PATTERN = re.compile(r"^\W*(?:(?:probably|likely) )?(?:yes|yeah|yep|ng)\b", re.I)
+NO_PATTERN = re.compile(r"^\W*(?:(?:probably|likely) )?(?:no|not|ok)\b(?!\s+more)", re.I)
+NEGATIVE_PHRASES = re.compile(r"\b(?:no (?:defects?|anomal(?:y|ies)|defect regions?) (?:was |were )?(?:found|detected|"
+                              r"visible|present)|there (?:is|are) no (?:defects?|anomal)|looks? (?:ok|good|normal)|"
+                              r"is ok\b|verdict:? ok)", re.I)
+POSITIVE_PHRASES = re.compile(r"\b(?:is (?:defective|ng)\b|verdict:? ng|there (?:is|are) (?:an? )?(?:defects?|anomal)|"
+                              r"(?:defects?|anomal(?:y|ies)) (?:was |were |is |are )?(?:found|detected|present))", re.I)
+
+
+@dataclass
+class Claims:
+    """What an answer asserts, in checkable form."""
+
+    defective: bool | None = None
+    positions: list[str] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    percents: list[float] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+
+    @property
+    def cells(self) -> list[tuple[int, int]]:
+        """The 3x3 cells (row, column) of the stated positions, in order of mention."""
+        return [POSITION_CELLS[p] for p in self.positions]
+
+
+def parse_claims(text: str) -> Claims:
+    """Extract yes/no, positions (in order), counts, percentages and defect types from ``text``."""
+    claims = Claims()
+    if YES_PATTERN.search(text):
+        claims.defective = True
+    elif NO_PATTERN.search(text) or NEGATIVE_PHRASES.search(text):
+        claims.defective = False
+    elif POSITIVE_PHRASES.search(text):
+        claims.defective = True
+    claims.positions = _positions(text)
+    for match in COUNT_PATTERN.finditer(text):
+        word = match.group(1).lower()
+        claims.counts.append(int(word) if word.isdigit() else NUMBER_WORDS[word])
+    claims.percents = [float(m.group(1)) for m in PERCENT_PATTERN.finditer(text)]
+    claims.types = [_type_stem(m.group(1)) for m in TYPE_PATTERN.finditer(text)]
+    return claims
+
+
+def _positions(text: str) -> list[str]:
+    """Position words in order of mention; a compound ("top left") hides its parts."""
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for name, pattern in POSITION_PATTERNS:
+        for match in re.finditer(pattern, text, re.I):
+            if any(start < match.end() and match.start() < end for start, end in taken):
+                continue
+            taken.append(match.span())
+            found.append((match.start(), name))
+    return [name for _, name in sorted(found)]
+
+
+def _type_stem(word: str) -> str:
+    word = word.lower()
+    return "discolouration" if word.startswith("discolo") else word

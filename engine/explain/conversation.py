@@ -1,0 +1,120 @@
+"""A multi-turn conversation about one inspection, answered by the grounded responder or an LLM.
+
+Each question is parsed for its intent and the region(s) it means (``dialogue``); the grounded
+responder (``grounded``) always writes the answer from the facts.  With an LLM backend the model
+rephrases that answer with the fact sheet as context, its text streams to the caller, and the
+guard (``guard``) checks it: on any conflict the grounded answer is used instead, the conflict
+is logged, and ``Answer.backend`` says so.  An answer that leaves out what the question asked
+(no position to "where", no count to "how many") is treated the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from engine.explain import grounded
+from engine.explain.dialogue import detect_intent, resolve_focus
+from engine.explain.guard import conflicts, omissions
+from engine.explain.llm import LocalLLM, TokenCallback
+from engine.facts import FactSheet
+
+log = logging.getLogger(__name__)
+FOLLOW_UP = re.compile(r"^\W*(?:and|what about|how about|same for|and what about)\b|^\W*(?:\w+\W*){1,4}$", re.I)
+GROUNDED = "grounded"
+HISTORY_TURNS = 6
+SYSTEM_PROMPT = ("You are the assistant of an industrial visual inspection station. Answer the technician in one "
+                 "or two short sentences, using only the measured facts below. Never add positions, sizes, "
+                 "counts or defect types that are not in the facts.\n\nMeasured facts:\n")
+
+
+@dataclass
+class Turn:
+    """One message of the conversation."""
+
+    role: str
+    text: str
+    backend: str = ""
+
+
+@dataclass
+class Answer:
+    """An answer with how it was made."""
+
+    text: str
+    backend: str
+    intent: str | None
+    focus: list[int] | None
+    conflicts: list[str] = field(default_factory=list)
+    llm_text: str | None = None
+    first_token_s: float | None = None
+    tokens_per_s: float | None = None
+
+
+def facts_context(facts: FactSheet) -> str:
+    """The fact sheet as compact text for a language model's system prompt."""
+    lines = [grounded.answer("summary", None, facts), grounded.answer("confidence", None, facts)]
+    if facts.regions:
+        lines.append(grounded.answer("size", None, facts))
+        lines.append(grounded.answer("why", None, facts))
+    lines.append(f"The part is {facts.part_colour}.")
+    return "\n".join(lines)
+
+
+class Conversation:
+    """Questions and answers about one fact sheet, keeping the region in focus between turns."""
+
+    def __init__(self, facts: FactSheet, llm: LocalLLM | None = None, turns: list[Turn] | None = None) -> None:
+        self.facts = facts
+        self.llm = llm
+        self.turns: list[Turn] = []
+        self.focus: list[int] | None = None
+        self.last_intent: str | None = None
+        for turn in turns or []:
+            if turn.role == "user":
+                self._understand(turn.text)
+            self.turns.append(turn)
+
+    def _understand(self, question: str) -> tuple[str | None, list[int] | None]:
+        intent = detect_intent(question)
+        focus = resolve_focus(question, self.facts, self.focus)
+        if intent is None and focus is not None and FOLLOW_UP.search(question):
+            intent = self.last_intent
+        if focus is not None:
+            self.focus = focus
+        elif intent in ("location", "size", "type", "why") and self.facts.regions and self.focus is None:
+            self.focus = [self.facts.regions[0].index] if intent != "location" else None
+        self.last_intent = intent or self.last_intent
+        return intent, focus
+
+    def ask(self, question: str, on_token: TokenCallback | None = None) -> Answer:
+        """Answer ``question`` in the context of the earlier turns."""
+        intent, focus = self._understand(question)
+        draft = grounded.answer(intent, focus, self.facts)
+        answer = Answer(text=draft, backend=GROUNDED, intent=intent, focus=focus)
+        if self.llm is not None:
+            answer = self._ask_llm(question, draft, answer, on_token)
+        elif on_token is not None:
+            on_token(draft)
+        self.turns.append(Turn("user", question))
+        self.turns.append(Turn("assistant", answer.text, answer.backend))
+        return answer
+
+    def _ask_llm(self, question: str, draft: str, answer: Answer, on_token: TokenCallback | None) -> Answer:
+        messages = [{"role": "system", "content": SYSTEM_PROMPT + facts_context(self.facts)}]
+        for turn in self.turns[-HISTORY_TURNS:]:
+            messages.append({"role": turn.role, "content": turn.text})
+        messages.append({"role": "user", "content": f"{question}\n(Correct answer to rephrase: {draft})"})
+        generation = self.llm.generate(messages, on_token)
+        found = conflicts(generation.text, self.facts) + omissions(generation.text, draft, answer.intent, self.facts)
+        answer.llm_text = generation.text
+        answer.first_token_s, answer.tokens_per_s = generation.first_token_s, generation.tokens_per_s
+        if found or not generation.text:
+            answer.conflicts = found or ["empty answer"]
+            answer.backend = f"{GROUNDED} (the {self.llm.name} answer conflicted with the facts)"
+            log.warning("LLM answer replaced by the grounded one: %s | %r", "; ".join(answer.conflicts),
+                        generation.text)
+        else:
+            answer.text, answer.backend = generation.text, f"llm:{self.llm.name}"
+        return answer

@@ -1,0 +1,77 @@
+"""Understanding a technician's question: its intent, and which region(s) it is about.
+
+Intents are found by keyword rules (a 135M language model is no better at this, and rules are
+predictable).  Follow-ups keep context: "it" is the region last talked about (before any was,
+the defects as a whole), "the second one"
+is region 2, "the bigger one" the largest, "the left one" the leftmost, and a question with a
+region but no intent ("what about the left one?") repeats the previous intent for that region.
+"""
+
+from __future__ import annotations
+
+import re
+
+from engine.facts import FactSheet
+
+INTENT_RULES: tuple[tuple[str, str], ...] = (
+    ("count", r"how many|number of|\bcount\b|more than one"),
+    ("summary", r"summar|\breport\b|overview|recap|sum up"),
+    ("compare", r"compar|reference|\bversus\b|\bvs\b|golden|good part"),
+    ("why", r"\bwhy\b|reason|what (?:is )?differ|explain|what makes"),
+    ("confidence", r"how sure|confiden|certain|reliab|probab|trust"),
+    ("type", r"what (?:type|kind|sort)|\btype\b|\bkind of\b|classif|categor|what is it\b"),
+    ("size", r"how (?:big|large|long|wide|small)|\bsize\b|\barea\b|dimension|extent"),
+    ("location", r"\bwhere\b|locat|position|which (?:part|side|area)"),
+    ("existence", r"is there|are there|any (?:anomal|defect)|defect(?:ive)?\b|anomal|\bok\b|\bng\b|\bpass|\bfail|"
+                  r"good or bad|acceptable|is (?:it|this|the part) (?:good|bad|fine|normal|faulty|damaged|broken)"),
+)
+ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+            "fifth": 5, "5th": 5}
+ALL_WORDS = r"\b(?:all|each|every|both|them|they)\b"
+PRONOUNS = r"\b(?:it|its|that one|this one|that|this)\b"
+
+
+def detect_intent(question: str) -> str | None:
+    """The first matching intent, or None when no rule matches."""
+    text = question.lower()
+    for intent, pattern in INTENT_RULES:
+        if re.search(pattern, text):
+            return intent
+    return None
+
+
+def resolve_focus(question: str, facts: FactSheet, current: list[int] | None) -> list[int] | None:
+    """Region indices (1-based) the question points at; None when it names none.
+
+    An ordinal beyond the region count is returned as is, so the answer can say there is no
+    such region rather than silently talk about another one.
+    """
+    text = question.lower()
+    regions = facts.regions
+    match = re.search(r"(?:region|defect|number|#)\s*(\d+)", text)
+    if match:
+        return [int(match.group(1))]
+    for word, index in ORDINALS.items():
+        if re.search(rf"\b{word}\b", text):
+            return [index]
+    if re.search(r"\blast (?:one|region|defect)\b", text) and regions:
+        return [regions[-1].index]
+    if not regions:
+        return None
+    if re.search(r"\b(?:bigg|larg)(?:er|est)\b", text):
+        return [max(regions, key=lambda r: r.area_px).index]
+    if re.search(r"\bsmall(?:er|est)\b", text):
+        return [min(regions, key=lambda r: r.area_px).index]
+    if re.search(r"\b(?:worse|worst|strong(?:er|est)|most severe|main)\b", text):
+        return [regions[0].index]
+    for pattern, key in ((r"\bleft(?:most)? (?:one|region|defect)\b", lambda r: r.centroid[0]),
+                         (r"\bright(?:most)? (?:one|region|defect)\b", lambda r: -r.centroid[0]),
+                         (r"\b(?:top|upper)(?:most)? (?:one|region|defect)\b", lambda r: r.centroid[1]),
+                         (r"\b(?:bottom|lower)(?:most)? (?:one|region|defect)\b", lambda r: -r.centroid[1])):
+        if re.search(pattern, text):
+            return [min(regions, key=key).index]
+    if re.search(ALL_WORDS, text):
+        return [r.index for r in regions]
+    if re.search(PRONOUNS, text):
+        return current  # before any region was talked about, "it" means the defect(s): the default scope
+    return None

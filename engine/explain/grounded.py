@@ -1,0 +1,168 @@
+"""The grounded responder: answers in technician language built only from the fact sheet.
+
+Deterministic and always available.  Every number, position, count and type in an answer is
+read from the ``FactSheet``; what the facts cannot say gets "I can't tell that from this image"
+and what they can.  Its answers pass the consistency guard by construction (a test holds it).
+"""
+
+from __future__ import annotations
+
+from engine.calibration import VERDICT_NG, VERDICT_OK
+from engine.facts import FactSheet
+from engine.regions import Region
+
+MAX_LISTED = 3
+
+
+def answer(intent: str | None, focus: list[int] | None, facts: FactSheet) -> str:
+    """The answer to a question of ``intent`` about the regions ``focus`` (None: the default scope)."""
+    missing = [i for i in focus or [] if not 1 <= i <= facts.region_count]
+    if missing and intent not in ("existence", "count", "summary"):
+        return _no_such_region(missing[0], facts)
+    handler = _HANDLERS.get(intent or "", _unknown)
+    return handler(facts, _pick(focus, facts))
+
+
+def _pick(focus: list[int] | None, facts: FactSheet) -> list[Region]:
+    if focus is None:
+        return list(facts.regions)
+    return [facts.regions[i - 1] for i in focus if 1 <= i <= facts.region_count]
+
+
+def _basis(facts: FactSheet) -> str:
+    return "the part" if facts.part_basis == "part" else "the image"
+
+
+def _percent(value: float) -> str:
+    return f"{value:.2f} %" if value < 10 else f"{value:.1f} %"
+
+
+def _score_phrase(facts: FactSheet) -> str:
+    return f"score {facts.score:.2f} (threshold {facts.threshold:.2f})"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _existence(facts: FactSheet, regions: list[Region]) -> str:
+    if facts.verdict == VERDICT_OK:
+        return f"No. The part looks OK: {_score_phrase(facts)}, no defect regions."
+    if facts.verdict == VERDICT_NG:
+        main = facts.regions[0] if facts.regions else None
+        where = f" The strongest is at the {main.position} of {_basis(facts)}." if main else ""
+        return f"Yes. The part is NG: {_score_phrase(facts)}, {_plural(facts.region_count, 'defect region')}.{where}"
+    lean = "Probably yes" if facts.score >= facts.threshold else "Probably not"
+    return (f"{lean}, but it is borderline: {_score_phrase(facts)} lies in the grey zone "
+            f"({facts.grey_zone[0]:.2f} to {facts.grey_zone[1]:.2f}), so the verdict is REVIEW and a person "
+            f"should look at it.")
+
+
+def _location(facts: FactSheet, regions: list[Region]) -> str:
+    if not facts.regions:
+        return "No defect was found, so there is nothing to locate." if facts.verdict == VERDICT_OK else (
+            "No region stands out above the pixel threshold, so I can't point at one place.")
+    lines = []
+    for region in regions[:MAX_LISTED]:
+        x, y, w, h = region.bbox
+        spill = f", extending into the {' and '.join(region.extends_to)}" if region.extends_to else ""
+        lines.append(f"Region {region.index} is at the {region.position} of {_basis(facts)}{spill} "
+                     f"(x {x} to {x + w - 1}, y {y} to {y + h - 1} px).")
+    if len(regions) > MAX_LISTED:
+        lines.append(f"{len(regions) - MAX_LISTED} smaller regions are listed in the regions table.")
+    return " ".join(lines)
+
+
+def _size(facts: FactSheet, regions: list[Region]) -> str:
+    if not regions:
+        return _location(facts, regions)
+    lines = []
+    for region in regions[:MAX_LISTED]:
+        lines.append(f"Region {region.index} covers {_percent(region.area_percent)} of {_basis(facts)} "
+                     f"({region.area_px} px, box {region.bbox[2]} x {region.bbox[3]} px); it is {region.shape}, "
+                     f"about {region.major_axis_px:.0f} px long.")
+    return " ".join(lines)
+
+
+def _count(facts: FactSheet, regions: list[Region]) -> str:
+    if facts.region_count == 0:
+        tail = "the part looks OK." if facts.verdict == VERDICT_OK else "nothing stands out above the pixel threshold."
+        return f"There are no defect regions: {tail}"
+    verb = "is" if facts.region_count == 1 else "are"
+    return f"There {verb} {_plural(facts.region_count, 'defect region')}."
+
+
+def _type(facts: FactSheet, regions: list[Region]) -> str:
+    if not regions:
+        return _location(facts, regions)
+    lines = []
+    for region in regions[:MAX_LISTED]:
+        if region.defect_type in ("unclassified", "unknown"):
+            why = ("this project has no labelled defect examples yet" if region.defect_type == "unclassified"
+                   else "it is unlike every labelled example of this project")
+            lines.append(f"I can't tell the type of region {region.index}: {why}. I can say it is {region.shape} "
+                         f"and {region.appearance} compared with the reference.")
+        else:
+            lines.append(f"Region {region.index} is most like the labelled examples of '{region.defect_type}'.")
+    return " ".join(lines)
+
+
+def _confidence(facts: FactSheet, regions: list[Region]) -> str:
+    side = "above" if facts.score >= facts.threshold else "below"
+    return (f"Confidence is {facts.confidence}: the score {facts.score:.2f} is {side} the threshold "
+            f"{facts.threshold:.2f}, grey zone {facts.grey_zone[0]:.2f} to {facts.grey_zone[1]:.2f}. "
+            "The threshold was calibrated from "
+            f"{_plural(facts.reference_count, 'good reference')} ({facts.calibration_method}).")
+
+
+def _difference(region: Region) -> str:
+    layers = " and ".join(f"the {kind} layers" for kind in region.layer_kinds) or "the fused map only"
+    if region.appearance == "unknown":
+        look = "its appearance could not be compared"
+    elif region.appearance.startswith("similar"):
+        look = "its colour and brightness match the reference, so the difference is in pattern or shape"
+    else:
+        look = f"it is {region.appearance} than the reference"
+    return (f"region {region.index} ({region.position}): {look}; flagged by {layers}, "
+            f"peak {region.severity:.1f} times the pixel threshold")
+
+
+def _why(facts: FactSheet, regions: list[Region]) -> str:
+    if not facts.regions:
+        return (f"Nothing on this part differs from the {_plural(facts.reference_count, 'good reference')} more than "
+                f"normal variation: {_score_phrase(facts)}.")
+    reference = f"reference {facts.nearest_reference + 1}" if facts.nearest_reference is not None else "the references"
+    parts = "; ".join(_difference(r) for r in regions[:MAX_LISTED])
+    return f"Compared with the nearest good reference ({reference}): {parts}."
+
+
+def _compare(facts: FactSheet, regions: list[Region]) -> str:
+    text = _why(facts, regions)
+    if facts.regions:
+        text += " Elsewhere the part matches the references."
+    return text
+
+
+def _summary(facts: FactSheet, regions: list[Region]) -> str:
+    head = f"{facts.verdict}, {_score_phrase(facts)}, confidence {facts.confidence}."
+    if not facts.regions:
+        return head + " No defect regions."
+    items = "; ".join(f"{r.index}) {r.position}, {_percent(r.area_percent)} of {_basis(facts)}, {r.shape}, "
+                      f"{r.appearance}, {r.defect_type}" for r in facts.regions[:MAX_LISTED])
+    more = f"; and {facts.region_count - MAX_LISTED} more" if facts.region_count > MAX_LISTED else ""
+    return f"{head} {_plural(facts.region_count, 'defect region')}: {items}{more}."
+
+
+def _unknown(facts: FactSheet, regions: list[Region]) -> str:
+    return ("I can't tell that from this image. What I can say: " + _summary(facts, regions)
+            + " Ask me where, how big, how many, what type, how sure, or why.")
+
+
+def _no_such_region(index: int, facts: FactSheet) -> str:
+    if facts.region_count == 0:
+        return f"This part has no defect regions, so region {index} does not exist."
+    return f"Region {index} does not exist: I found {_plural(facts.region_count, 'defect region')}."
+
+
+_HANDLERS = {"existence": _existence, "location": _location, "size": _size, "count": _count, "type": _type,
+             "confidence": _confidence, "why": _why, "compare": _compare, "summary": _summary}

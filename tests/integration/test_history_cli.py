@@ -1,0 +1,91 @@
+"""The headless history commands end to end: projects, references, inspect, history, reports, chat, check."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import cv2
+import pytest
+from pypdf import PdfReader
+
+from cli.parser import run_cli
+from engine.synthetic import Defect, synthetic_part
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("IAD_INSPECTOR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("IAD_INSPECTOR_OPERATOR", "tester")
+    return tmp_path / "home"
+
+
+def write_parts(folder, seeds, defects=(), suffix=".png", side=256):
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for seed in seeds:
+        path = folder / f"part{seed:03d}{suffix}"
+        cv2.imwrite(str(path), synthetic_part(seed, side=side, defects=defects)[..., ::-1])
+        paths.append(path)
+    return paths
+
+
+def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
+    refs = write_parts(tmp_path / "refs", range(4))
+    (tmp_path / "refs" / "broken.png").write_bytes(b"\x89PNG not really")
+    good = write_parts(tmp_path / "test", [40, 41], suffix=".bmp")
+    bad = write_parts(tmp_path / "test", [50], defects=(Defect("pit", 0.3, 0.3, 0.08),), suffix=".tif")
+
+    assert run_cli(["project", "create", "disc", "--description", "demo disc"]) == 0
+    assert run_cli(["project", "create", "disc"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert run_cli(["references", "add", "disc", str(tmp_path / "refs")]) == 1
+    captured = capsys.readouterr()
+    assert "broken.png" in captured.err and "Added 4 reference images" in captured.out
+    assert run_cli(["references", "list", "disc"]) == 0
+    assert capsys.readouterr().out.count("active") == len(refs)
+
+    assert run_cli(["inspect", "disc", str(tmp_path / "test"), "--json"]) == 0
+    results = {json.loads(line)["image"]: json.loads(line) for line in capsys.readouterr().out.splitlines()}
+    assert results[str(bad[0])]["verdict"] == "NG" and results[str(bad[0])]["regions"] >= 1
+    assert all(results[str(p)]["verdict"] == "OK" for p in good)
+    assert run_cli(["inspect", "disc", str(tmp_path / "test"), "--json"]) == 0
+    again = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert all(r["skipped"] for r in again) and {r["id"] for r in again} == {r["id"] for r in results.values()}
+    assert run_cli(["inspect", "disc", str(bad[0]), "--json", "--force"]) == 0
+    assert not json.loads(capsys.readouterr().out)["skipped"]
+
+    assert run_cli(["history", "disc", "--verdict", "NG"]) == 0
+    assert "2 of 2 matching" in capsys.readouterr().out
+    csv_path = tmp_path / "history.csv"
+    assert run_cli(["history", "disc", "--csv", str(csv_path)]) == 0
+    assert len(csv_path.read_text().splitlines()) == 1 + 4
+
+    ng_id = results[str(bad[0])]["id"]
+    assert run_cli(["ask", str(ng_id), "Where is the anomaly?"]) == 0
+    assert "top left" in capsys.readouterr().out
+
+    html_path, pdf_path = tmp_path / "r.html", tmp_path / "r.pdf"
+    assert run_cli(["report", "--inspection", str(ng_id), "--format", "html", "--out", str(html_path)]) == 0
+    html = html_path.read_text()
+    assert "NG" in html and "Where is the anomaly?" in html
+    references = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)""", html, re.I)
+    assert references and all(ref.startswith("data:") for ref in references)
+    assert "http" not in html and "url(" not in html
+    assert run_cli(["report", "--inspection", str(ng_id), "--format", "pdf", "--out", str(pdf_path)]) == 0
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf_path).pages)
+    score = results[str(bad[0])]["score"]
+    assert "NG" in text and f"{score:.2f}" in text
+    project_pdf = tmp_path / "project.pdf"
+    assert run_cli(["report", "disc", "--format", "pdf", "--out", str(project_pdf)]) == 0
+    assert "Project report: disc" in " ".join(PdfReader(project_pdf).pages[0].extract_text().split())
+    assert run_cli(["db", "check"]) == 0
+
+
+def test_missing_project_and_empty_references_give_clear_errors(home, tmp_path, capsys):
+    write_parts(tmp_path / "test", [1])
+    assert run_cli(["inspect", "nope", str(tmp_path / "test")]) == 2
+    assert "No project 'nope'" in capsys.readouterr().err
+    run_cli(["project", "create", "empty"])
+    assert run_cli(["inspect", "empty", str(tmp_path / "test")]) == 2
+    assert "No reference images" in capsys.readouterr().err

@@ -1,0 +1,158 @@
+"""Fact sheets from the maps and the grounded multi-turn explainer that may only say what they hold."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from engine.calibration import VERDICT_NG, VERDICT_OK, VERDICT_REVIEW
+from engine.defect_types import TypeExamples, classify_regions
+from engine.explain import Conversation, conflicts, parse_claims
+from engine.explain.dialogue import detect_intent
+from engine.explain.guard import omissions
+from engine.facts import FactSheet, build_facts
+from engine.regions import Region, colour_name, grid_cell
+from engine.synthetic import Defect, synthetic_part
+
+TWO_DEFECTS = (Defect("pit", 0.27, 0.27, 0.08), Defect("scratch", 0.74, 0.74, 0.14))
+QUESTIONS = ("Is there any anomaly?", "Where is it?", "How big is it?", "How many defects are there?",
+             "What type is it?", "How sure are you?", "Why?", "Compare it with the reference.",
+             "Summarise for the report.", "What about the second one?", "How big is the bigger one?",
+             "What is the part's serial number?", "How big is region 7?")
+
+
+@pytest.fixture(scope="module")
+def bank(detector, good_parts):
+    return detector.build_bank(good_parts)
+
+
+@pytest.fixture(scope="module")
+def two_defect_facts(detector, bank) -> FactSheet:
+    image = synthetic_part(31, defects=TWO_DEFECTS)
+    return build_facts(image, detector.inspect(image, bank), bank)
+
+
+@pytest.fixture(scope="module")
+def good_facts(detector, bank) -> FactSheet:
+    image = synthetic_part(32)
+    return build_facts(image, detector.inspect(image, bank), bank)
+
+
+def _review_facts(two_defect_facts: FactSheet) -> FactSheet:
+    data = two_defect_facts.to_dict()
+    data.update(verdict=VERDICT_REVIEW, score=0.55, confidence="low")
+    return FactSheet.from_dict(data)
+
+
+def test_two_defects_are_placed_top_left_and_bottom_right(two_defect_facts):
+    facts = two_defect_facts
+    assert facts.verdict == VERDICT_NG
+    assert {r.position for r in facts.regions} == {"top left", "bottom right"}
+    pit = next(r for r in facts.regions if r.position == "top left")
+    assert pit.appearance.startswith("darker") and pit.lightness_delta < 0
+    for region in facts.regions:
+        x, y, w, h = region.bbox
+        assert 0 < region.area_percent < 5 and region.area_px <= w * h
+        assert region.severity > 1 and region.layers
+
+
+def test_good_part_has_no_regions_and_survives_json(good_facts):
+    assert good_facts.verdict == VERDICT_OK and good_facts.regions == []
+    again = FactSheet.from_dict(json.loads(json.dumps(good_facts.to_dict())))
+    assert again == good_facts
+
+
+def test_fact_sheet_json_round_trip_keeps_regions(two_defect_facts):
+    again = FactSheet.from_dict(json.loads(json.dumps(two_defect_facts.to_dict())))
+    assert again == two_defect_facts
+
+
+def test_grid_and_colour_words():
+    box = (100, 50, 300, 150)
+    assert grid_cell(101, 51, box) == (0, 0) and grid_cell(250, 125, box) == (1, 1)
+    assert grid_cell(399, 199, box) == (2, 2)
+    assert grid_cell(0, 500, box) == (2, 0)
+    assert colour_name(np.array([0.8, 0.1, 0.1])) == "red" and colour_name(np.array([0.5, 0.5, 0.52])) == "grey"
+
+
+def test_multi_turn_where_then_second_one(two_defect_facts):
+    conversation = Conversation(two_defect_facts)
+    where = conversation.ask("Where is it?")
+    assert "top left" in where.text and "bottom right" in where.text
+    second = two_defect_facts.regions[1]
+    size = conversation.ask("How big is the second one?")
+    assert size.focus == [2] and f"Region 2 covers {second.area_percent:.2f} %" in size.text
+    follow = conversation.ask("and its type?")
+    assert "region 2" in follow.text
+    bigger = max(two_defect_facts.regions, key=lambda r: r.area_px)
+    assert conversation.ask("what about the bigger one?").focus == [bigger.index]
+    leftmost = min(two_defect_facts.regions, key=lambda r: r.centroid[0])
+    assert conversation.ask("How big is the left one?").focus == [leftmost.index]
+
+
+def test_grounded_answers_never_contradict_the_facts(two_defect_facts, good_facts):
+    for facts in (two_defect_facts, good_facts, _review_facts(two_defect_facts)):
+        conversation = Conversation(facts)
+        for question in QUESTIONS:
+            answer = conversation.ask(question)
+            assert answer.backend == "grounded"
+            assert conflicts(answer.text, facts) == [], (question, answer.text)
+
+
+def test_answers_follow_the_verdict(two_defect_facts, good_facts):
+    assert parse_claims(Conversation(two_defect_facts).ask("Is there any anomaly in the image?").text).defective
+    assert parse_claims(Conversation(good_facts).ask("Is there any anomaly in the image?").text).defective is False
+    review = Conversation(_review_facts(two_defect_facts)).ask("Is there any anomaly in the image?").text
+    assert "REVIEW" in review and parse_claims(review).defective is True
+    count = parse_claims(Conversation(two_defect_facts).ask("How many defects are there?").text).counts
+    assert count == [two_defect_facts.region_count]
+
+
+def test_unanswerable_question_is_honest(two_defect_facts):
+    answer = Conversation(two_defect_facts).ask("Which machine produced this part?")
+    assert answer.text.startswith("I can't tell that from this image") and "NG" in answer.text
+    missing = Conversation(two_defect_facts).ask("How big is region 7?").text
+    assert "Region 7 does not exist" in missing
+
+
+def test_guard_catches_claims_the_facts_do_not_support(two_defect_facts, good_facts):
+    assert conflicts("No, the part is fine.", two_defect_facts)
+    assert conflicts("Yes, there is a defect.", good_facts)
+    assert conflicts("The defect is in the centre.", two_defect_facts)
+    assert conflicts("There are 5 defects.", two_defect_facts)
+    assert conflicts("It is a scratch.", two_defect_facts)
+    assert conflicts("It covers 42 % of the part.", two_defect_facts)
+    region = two_defect_facts.regions[0]
+    assert conflicts(f"Yes: 2 defect regions, the main one at the {region.position}, "
+                     f"{region.area_percent:.2f} % of the image.", two_defect_facts) == []
+    assert omissions("The part has some features.", "Region 1 is at the top left.", "location", two_defect_facts)
+
+
+def test_claims_parser():
+    claims = parse_claims("Yes. Two defects: one at the upper-left and one in the middle, 1.5 % of the part; a crack.")
+    assert claims.defective is True
+    assert claims.positions == ["top left", "centre"] and claims.cells == [(0, 0), (1, 1)]
+    assert claims.counts == [2] and claims.percents == [1.5] and claims.types == ["crack"]
+    assert parse_claims("No defect was found.").defective is False
+    assert parse_claims("There are no defect regions: the part looks OK.").counts == [0]
+    assert detect_intent("How many defects are there?") == "count"
+    assert detect_intent("Where is the anomaly?") == "location"
+    assert detect_intent("Is there any anomaly in the image?") == "existence"
+
+
+def test_defect_types_from_labelled_examples():
+    def region(area: float, elongated: bool, delta: float) -> Region:
+        return Region(index=1, bbox=(0, 0, 10, 10), centroid=(5.0, 5.0), cell=(1, 1), position="centre",
+                      area_px=int(area * 100), area_percent=area, shape="elongated" if elongated else "compact",
+                      orientation_deg=0.0, major_axis_px=40.0 if elongated else 10.0, peak=1.0, mean=0.5,
+                      severity=3.0, lightness_delta=delta)
+
+    examples = TypeExamples()
+    examples.add(region(0.5, True, 20.0), "scratch")
+    examples.add(region(1.5, False, -25.0), "pit")
+    found = [region(0.6, True, 18.0), region(1.4, False, -22.0), region(30.0, False, 0.0)]
+    assert classify_regions(found, examples) == "labelled examples"
+    assert [r.defect_type for r in found] == ["scratch", "pit", "unknown"]
+    assert classify_regions(found, None) == "none" and found[0].defect_type == "unclassified"
