@@ -1,140 +1,812 @@
-"""A first main window: pick good reference images, build the bank, inspect images, see heatmaps.
+"""The main window: projects on the left; Inspect, References, Batch and History pages on the right.
 
-The full application (projects, history, chat, export) is built on this in later issues; this
-window already runs every engine call on the worker thread.
+Every engine call, file read for a result and history write of an inspection runs on the one
+inference worker; the window only sends jobs and shows what comes back.  Small history queries
+(a page of rows, a review) run here: they are indexed and take milliseconds.
 """
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QImage, QKeySequence, QPixmap
+from PySide6.QtCore import QFileSystemWatcher, Qt, QThread, QTimer, Signal
+from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QProgressBar,
-    QScrollArea,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QTabWidget,
     QToolBar,
+    QVBoxLayout,
+    QWidget,
 )
 
-from desktop.worker import InferenceWorker
-from engine.visualize import heatmap_overlay
+from db import repository as repo
+from db.models import Project, ReferenceImage
+from desktop.batch_page import BatchItem, BatchPage
+from desktop.chat_panel import ChatPanel
+from desktop.export_dialog import ExportDialog, ExportRequest
+from desktop.history_model import HistoryModel
+from desktop.history_page import HistoryPage
+from desktop.references_page import IMAGE_FILTER, ReferenceEntry, ReferencesPage
+from desktop.result_view import ResultView
+from desktop.settings import AppSettings, SettingsDialog
+from desktop.thumbnails import ThumbnailLoader
+from desktop.worker import InferenceWorker, JobContext
+from engine.calibration import reference_outliers
+from engine.imageio import is_image_file
+from services.results import StoredResult, load_result
+from services.workspace import Workspace
 
-if TYPE_CHECKING:
-    from engine.detector import AnomalyResult
-
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)"
+WATCH_SETTLE_MS = 700
 
 
 class MainWindow(QMainWindow):
-    """References -> bank -> inspect, with the result shown as an overlay and a score."""
+    """The inspector's main window for one workspace (data folder).
 
-    def __init__(self) -> None:
+    ``job_finished``, ``job_failed`` and ``job_cancelled`` are emitted on the GUI thread once the
+    window has handled a worker job's outcome (tests and scripts wait on these).
+    """
+
+    job_finished = Signal(str)
+    job_failed = Signal(str)
+    job_cancelled = Signal(str)
+
+    def __init__(self, workspace: Workspace, settings: AppSettings | None = None) -> None:
         super().__init__()
+        self.workspace = workspace
+        self.settings = settings or AppSettings()
         self.setWindowTitle("IAD Inspector")
-        self.resize(1100, 760)
-        self.bank = None
-        self.worker = InferenceWorker()
+        self.resize(1280, 820)
+        self.project_name: str | None = None
+        self.project_id: int | None = None
+        self.sensitivity = 0.5
+        self.current: StoredResult | None = None
+        self.queue: list[int] = []
+        self.errors: list[str] = []
+        self._job_ids = itertools.count(1)
+        self._watched_seen: set[str] = set()
+        self._closing = False
+
+        self.worker = InferenceWorker(workspace, device=self.settings.device or "auto")
+        self.worker.progress.connect(self._on_progress)
+        self.worker.item.connect(self._on_item)
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
-        self.worker.progress.connect(self._on_progress)
-        self.image_label = QLabel("Add good reference images, then inspect a part.")
-        self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        scroll = QScrollArea()
-        scroll.setWidget(self.image_label)
-        scroll.setWidgetResizable(True)
-        self.setCentralWidget(scroll)
+        self.worker.cancelled.connect(self._on_cancelled)
+        self.thumbnails = ThumbnailLoader()
+
+        self.projects = QListWidget()
+        self.projects.currentItemChanged.connect(self._project_chosen)
+        self.result_view = ResultView()
+        self.chat = ChatPanel()
+        self.chat.ask.connect(self.ask)
+        self.references_page = ReferencesPage(self.thumbnails)
+        self.references_page.add_requested.connect(self.add_references)
+        self.references_page.toggle_requested.connect(self.toggle_reference)
+        self.references_page.remove_requested.connect(self.remove_reference)
+        self.references_page.build_requested.connect(self.build_bank)
+        self.batch_page = BatchPage()
+        self.batch_page.start_requested.connect(self.start_batch)
+        self.batch_page.cancel_requested.connect(self.cancel_job)
+        self.batch_page.open_requested.connect(self.open_inspection)
+        self.history_model = HistoryModel(workspace, self.thumbnails)
+        self.history_page = HistoryPage(self.history_model)
+        self.history_page.open_requested.connect(self.open_inspection)
+        self.history_page.review_requested.connect(self.review)
+        self.history_page.add_reference_requested.connect(self.add_inspections_to_references)
+        self.history_page.export_requested.connect(self.export)
+        self._build_layout()
+        self._build_actions()
+        self.watcher = QFileSystemWatcher(self)
+        self.watcher.directoryChanged.connect(lambda _: QTimer.singleShot(WATCH_SETTLE_MS, self._scan_watched))
+        self.refresh_projects()
+
+    # ----------------------------------------------------------------- layout
+    def _build_layout(self) -> None:
+        self.demo_banner = QWidget()
+        banner = QHBoxLayout(self.demo_banner)
+        banner.addWidget(QLabel("New here? A demo project shows the whole flow in a minute."))
+        self.demo_button = QPushButton("Create demo project")
+        self.demo_button.clicked.connect(self.create_demo)
+        banner.addWidget(self.demo_button)
+        banner.addStretch(1)
+        inspect = QSplitter()
+        inspect.addWidget(self.result_view)
+        inspect.addWidget(self.chat)
+        inspect.setStretchFactor(0, 3)
+        inspect.setStretchFactor(1, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(inspect, "Inspect")
+        self.tabs.addTab(self.references_page, "References")
+        self.tabs.addTab(self.batch_page, "Batch")
+        self.tabs.addTab(self.history_page, "History")
+        self.tabs.currentChanged.connect(self._tab_changed)
+        new_project = QPushButton("New…")
+        new_project.clicked.connect(self.new_project)
+        rename = QPushButton("Rename…")
+        rename.clicked.connect(self.rename_project)
+        describe = QPushButton("Describe…")
+        describe.clicked.connect(self.describe_project)
+        archive = QPushButton("Archive")
+        archive.clicked.connect(self.archive_project)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(QLabel("<b>Projects</b> (part types)"))
+        left_layout.addWidget(self.projects, 1)
+        for row in ((new_project, rename), (describe, archive)):
+            line = QHBoxLayout()
+            for button in row:
+                line.addWidget(button)
+            left_layout.addLayout(line)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.demo_banner)
+        right_layout.addWidget(self.tabs, 1)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([260, 1020])
+        self.setCentralWidget(splitter)
         self.progress_bar = QProgressBar()
         self.progress_bar.setMaximumWidth(220)
         self.progress_bar.hide()
         self.statusBar().addPermanentWidget(self.progress_bar)
-        self._build_actions()
+
+    def _action(self, text: str, slot: Any, shortcut: str | QKeySequence.StandardKey | None = None,
+                toolbar: QToolBar | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        if toolbar is not None:
+            toolbar.addAction(action)
+        return action
 
     def _build_actions(self) -> None:
         toolbar = QToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
         self.addToolBar(toolbar)
-        self.add_refs_action = QAction("Build from references…", self)
-        self.add_refs_action.setShortcut(QKeySequence("Ctrl+R"))
-        self.add_refs_action.triggered.connect(self.choose_references)
-        self.inspect_action = QAction("Inspect image…", self)
-        self.inspect_action.setShortcut(QKeySequence.StandardKey.Open)
-        self.inspect_action.setEnabled(False)
-        self.inspect_action.triggered.connect(self.choose_image)
-        toolbar.addAction(self.add_refs_action)
-        toolbar.addAction(self.inspect_action)
+        self.open_action = self._action("Open images…", self.choose_images, QKeySequence.StandardKey.Open, toolbar)
+        self.folder_action = self._action("Inspect folder…", self.batch_page._choose_folder, "Ctrl+Shift+O", toolbar)
+        self.paste_action = self._action("Paste", self.paste_image, QKeySequence.StandardKey.Paste, toolbar)
+        self.camera_action = self._action("Camera", self.grab_camera, "Ctrl+Shift+C", toolbar)
+        self.watch_action = self._action("Watch folder…", self.toggle_watch, None, toolbar)
+        self.watch_action.setCheckable(True)
+        toolbar.addSeparator()
+        self.next_action = self._action("Next image", self.next_image, "N", toolbar)
+        self.ok_action = self._action("Mark OK", lambda: self.review_current("OK"), "Ctrl+1", toolbar)
+        self.ng_action = self._action("Mark NG", lambda: self.review_current("NG"), "Ctrl+2", toolbar)
+        self.heatmap_action = self._action("Heatmap on/off", self.result_view.show_overlay.toggle, "H")
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Sensitivity "))
+        self.sensitivity_slider = QSlider(Qt.Orientation.Horizontal)
+        self.sensitivity_slider.setRange(0, 100)
+        self.sensitivity_slider.setValue(50)
+        self.sensitivity_slider.setMaximumWidth(160)
+        self.sensitivity_slider.setToolTip("Higher flags more parts. Re-labels results live; saved for the project.")
+        self.sensitivity_slider.valueChanged.connect(lambda v: self.set_sensitivity(v / 100))
+        self.sensitivity_slider.sliderReleased.connect(self.save_sensitivity)
+        toolbar.addWidget(self.sensitivity_slider)
+        self.sensitivity_label = QLabel(" 0.50 ")
+        toolbar.addWidget(self.sensitivity_label)
+        toolbar.addSeparator()
+        self.export_action = self._action("Export…", lambda: self.export([]), "Ctrl+E", toolbar)
+        self.settings_action = self._action("Settings…", self.edit_settings, QKeySequence.StandardKey.Preferences,
+                                            toolbar)
 
-    def choose_references(self) -> None:
-        """Ask for good images and build the bank from them on the worker."""
-        files, _ = QFileDialog.getOpenFileNames(self, "Good reference images", "", IMAGE_FILTER)
+    # --------------------------------------------------------------- projects
+    def refresh_projects(self) -> None:
+        """Reload the project list, keeping the selection."""
+        current = self.project_name
+        self.projects.blockSignals(True)
+        self.projects.clear()
+        with self.workspace.database.read() as session:
+            for project in repo.list_projects(session):
+                count = repo.history_count(session, repo.HistoryFilter(project_id=project.id))
+                newest = repo.history(session, repo.HistoryFilter(project_id=project.id), limit=1)
+                refs = len(repo.references(session, project, active_only=True))
+                last = newest[0].created_at.strftime("%Y-%m-%d %H:%M") if newest else "never"
+                item = QListWidgetItem(f"{project.name}\n{refs} references · {count} inspections · last {last}")
+                item.setData(Qt.ItemDataRole.UserRole, project.name)
+                item.setToolTip(project.description or project.name)
+                self.projects.addItem(item)
+                if project.name == current:
+                    self.projects.setCurrentItem(item)
+        self.projects.blockSignals(False)
+        self.demo_banner.setVisible(self.projects.count() == 0)
+        if self.projects.currentItem() is None and self.projects.count():
+            self.projects.setCurrentRow(0)
+        elif self.projects.count() == 0:
+            self._select_project(None)
+
+    def _project_chosen(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None = None) -> None:
+        self._select_project(item.data(Qt.ItemDataRole.UserRole) if item else None)
+
+    def _select_project(self, name: str | None) -> None:
+        self.project_name = name
+        self.project_id = None
+        if name is not None:
+            with self.workspace.database.read() as session:
+                project = repo.get_project(session, name)
+                self.project_id = project.id
+                self.sensitivity = float(project.settings.get("sensitivity", 0.5))
+            self.sensitivity_slider.blockSignals(True)
+            self.sensitivity_slider.setValue(round(self.sensitivity * 100))
+            self.sensitivity_slider.blockSignals(False)
+            self.set_sensitivity(self.sensitivity)
+        self.setWindowTitle(f"IAD Inspector — {name}" if name else "IAD Inspector")
+        self.refresh_references()
+        self.history_page.set_project(self.project_id)
+
+    def new_project(self, name: str | None = None) -> None:
+        """Create a project (asks for the name when not given)."""
+        if not name:
+            name, ok = QInputDialog.getText(self, "New project", "Part type name:")
+            if not ok or not name.strip():
+                return
+        try:
+            with self.workspace.database.write() as session:
+                repo.create_project(session, name, backbone=self.settings.backbone or "efficientnet-lite0",
+                                    actor=self.workspace.operator)
+        except (ValueError, repo.NotFoundError) as exc:
+            self.show_error(str(exc))
+            return
+        self.project_name = name.strip()
+        self.refresh_projects()
+        self.tabs.setCurrentWidget(self.references_page)
+
+    def _update_project(self, **changes: Any) -> None:
+        if self.project_name is None:
+            return
+        with self.workspace.database.write() as session:
+            project = repo.get_project(session, self.project_name)
+            repo.update_project(session, project, self.workspace.operator, **changes)
+
+    def rename_project(self) -> None:
+        """Rename the current project."""
+        if self.project_name is None:
+            return
+        name, ok = QInputDialog.getText(self, "Rename project", "New name:", text=self.project_name)
+        if ok and name.strip() and name.strip() != self.project_name:
+            self._update_project(name=name.strip())
+            self.project_name = name.strip()
+            self.refresh_projects()
+
+    def describe_project(self) -> None:
+        """Edit the current project's description."""
+        if self.project_name is None:
+            return
+        text, ok = QInputDialog.getMultiLineText(self, "Describe project", "Description:")
+        if ok:
+            self._update_project(description=text)
+            self.refresh_projects()
+
+    def archive_project(self) -> None:
+        """Archive the current project (its history stays)."""
+        if self.project_name is None:
+            return
+        from datetime import UTC, datetime
+
+        self._update_project(archived_at=datetime.now(UTC))
+        self.project_name = None
+        self.refresh_projects()
+
+    # ------------------------------------------------------------- references
+    def refresh_references(self) -> None:
+        """Reload the references grid and the bank summary."""
+        if self.project_name is None:
+            self.references_page.show_references([], "no project selected")
+            return
+        with self.workspace.database.read() as session:
+            project = repo.get_project(session, self.project_name)
+            references = repo.references(session, project)
+            bank = repo.latest_bank(session, project)
+            active_keys = [r.image_key for r in references if r.active]
+            scores: dict[str, float] = {}
+            if bank is not None and bank.calibration.get("method") == "leave-one-out":
+                scores = dict(zip(bank.reference_keys, bank.calibration.get("normal_scores", [])))
+            flags = dict(zip(scores, reference_outliers(list(scores.values())))) if scores else {}
+            entries = [ReferenceEntry(r.id, r.file_name, self.workspace.store.path(r.image_key), r.active,
+                                      scores.get(r.image_key), flags.get(r.image_key, False)) for r in references]
+            if bank is None:
+                text = "no bank built yet"
+            else:
+                stale = sorted(bank.reference_keys) != sorted(active_keys)
+                text = (f"bank of {len(bank.reference_keys)} built {bank.created_at:%Y-%m-%d %H:%M}"
+                        + (" (out of date: rebuilds at the next inspection)" if stale else ""))
+        self.references_page.show_references(entries, text)
+
+    def add_references(self, paths: list[Path]) -> None:
+        """Copy good images (files or folders) into the project on the worker."""
+        if not self._need_project():
+            return
+        files = _expand(paths)
+        name = self.project_name
+
+        def job(ctx: JobContext) -> Any:
+            return ctx.inspector.add_references(name, files)
+
+        self._submit("references", job, f"Adding {len(files)} reference image(s)…")
+
+    def toggle_reference(self, reference_id: int, active: bool) -> None:
+        """Enable or disable one reference."""
+        with self.workspace.database.write() as session:
+            reference = session.get(ReferenceImage, reference_id)
+            if reference is not None:
+                repo.set_reference_active(session, reference, active, self.workspace.operator)
+        self.refresh_references()
+
+    def remove_reference(self, reference_id: int) -> None:
+        """Remove one reference from the project (its file stays until a store clean-up)."""
+        with self.workspace.database.write() as session:
+            reference = session.get(ReferenceImage, reference_id)
+            if reference is not None:
+                repo.audit(session, self.workspace.operator, "delete", "reference", reference.id,
+                           {"file": reference.file_name})
+                session.delete(reference)
+        self.refresh_references()
+
+    def build_bank(self) -> None:
+        """Build the bank (with calibration) on the worker, with progress."""
+        if not self._need_project():
+            return
+        name = self.project_name
+
+        def job(ctx: JobContext) -> Any:
+            bank_id, bank = ctx.inspector.ensure_bank(name, progress=ctx.progress, cancel=ctx.cancelled)
+            return bank_id
+
+        self._submit("build", job, "Building the reference bank…")
+
+    # ---------------------------------------------------------------- inspect
+    def choose_images(self) -> None:
+        """Open one or more images and inspect them."""
+        files, _ = QFileDialog.getOpenFileNames(self, "Images to inspect", "", IMAGE_FILTER)
         if files:
-            self.build_bank([Path(f) for f in files])
+            self.inspect_paths([Path(f) for f in files])
 
-    def build_bank(self, paths: list[Path]) -> None:
-        """Queue a bank build from ``paths``."""
-        self.statusBar().showMessage(f"Building reference bank from {len(paths)} images…")
-        self.progress_bar.setRange(0, len(paths))
-        self.progress_bar.show()
-        self.worker.submit("build", lambda det, progress, cancelled: det.build_bank(
-            paths, progress=progress, cancel=cancelled))
+    def inspect_paths(self, paths: list[Path], force: bool = False) -> None:
+        """Inspect image files one after another; the first result is shown, N steps through them."""
+        if not self._need_project():
+            return
+        files = _expand(paths)
+        name = self.project_name
 
-    def choose_image(self) -> None:
-        """Ask for an image and inspect it on the worker."""
-        path, _ = QFileDialog.getOpenFileName(self, "Image to inspect", "", IMAGE_FILTER)
-        if path:
-            self.inspect(Path(path))
+        def job(ctx: JobContext) -> Any:
+            ids = []
+            for index, path in enumerate(files):
+                if ctx.cancelled():
+                    break
+                try:
+                    ids.append(ctx.inspector.inspect_file(name, path, force=force).id)
+                except Exception as exc:  # noqa: BLE001 (reported per file; the others go on)
+                    ctx.emit(f"{path.name}: {exc}")
+                ctx.progress(index + 1, len(files))
+            return (ids, load_result(ctx.inspector.workspace, ids[0]) if ids else None)
 
-    def inspect(self, path: Path) -> None:
-        """Queue an inspection of ``path`` against the current bank."""
-        from engine.imageio import load_image
+        self._submit("inspect", job, f"Inspecting {len(files)} image(s)…")
 
-        bank = self.bank
-        self.statusBar().showMessage(f"Inspecting {path.name}…")
-        self.worker.submit("inspect", lambda det, progress, cancelled: (
-            path, load_image(path), det.inspect(path, bank)))
+    def inspect_array(self, image: np.ndarray, source: str) -> None:
+        """Inspect an in-memory image (clipboard, camera)."""
+        if not self._need_project():
+            return
+        name = self.project_name
+
+        def job(ctx: JobContext) -> Any:
+            record = ctx.inspector.inspect_array(name, image, source)
+            return ([record.id], load_result(ctx.inspector.workspace, record.id))
+
+        self._submit("inspect", job, f"Inspecting {source}…")
+
+    def paste_image(self) -> None:
+        """Inspect the image on the clipboard."""
+        image = QApplication.clipboard().image()
+        if image.isNull():
+            self.show_error("The clipboard holds no image.")
+            return
+        self.inspect_array(_qimage_to_array(image), "clipboard")
+
+    def grab_camera(self) -> None:
+        """Grab one frame from the first camera (on the worker) and inspect it."""
+        if not self._need_project():
+            return
+        name = self.project_name
+
+        def job(ctx: JobContext) -> Any:
+            import cv2
+
+            capture = cv2.VideoCapture(0)
+            try:
+                ok, frame = capture.read() if capture.isOpened() else (False, None)
+            finally:
+                capture.release()
+            if not ok or frame is None:
+                raise RuntimeError("No camera found: connect a camera, or open image files instead.")
+            record = ctx.inspector.inspect_array(name, np.ascontiguousarray(frame[..., ::-1]), "camera")
+            return ([record.id], load_result(ctx.inspector.workspace, record.id))
+
+        self._submit("inspect", job, "Grabbing a camera frame…")
+
+    def toggle_watch(self, checked: bool) -> None:
+        """Start or stop watching a folder for new images."""
+        for folder in self.watcher.directories():
+            self.watcher.removePath(folder)
+        if not checked:
+            self.statusBar().showMessage("Stopped watching.")
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Folder to watch")
+        if not folder:
+            self.watch_action.setChecked(False)
+            return
+        self.watch_folder(Path(folder))
+
+    def watch_folder(self, folder: Path) -> None:
+        """Inspect images that appear in ``folder`` from now on."""
+        self._watched_seen = {str(p) for p in folder.iterdir() if is_image_file(p)}
+        self.watcher.addPath(str(folder))
+        self.watch_action.setChecked(True)
+        self.statusBar().showMessage(f"Watching {folder} for new images…")
+
+    def _scan_watched(self) -> None:
+        new = []
+        for folder in self.watcher.directories():
+            for path in sorted(Path(folder).iterdir()):
+                if is_image_file(path) and str(path) not in self._watched_seen:
+                    self._watched_seen.add(str(path))
+                    new.append(path)
+        if new:
+            self.inspect_paths(new)
+
+    def next_image(self) -> None:
+        """Show the next result of the last multi-image inspection."""
+        if self.current is None or self.current.id not in self.queue:
+            return
+        position = self.queue.index(self.current.id)
+        if position + 1 < len(self.queue):
+            self.open_inspection(self.queue[position + 1])
+
+    def open_inspection(self, inspection_id: int) -> None:
+        """Show a stored inspection exactly as it was recorded."""
+        def job(ctx: JobContext) -> Any:
+            return load_result(ctx.inspector.workspace, inspection_id)
+
+        self._submit("open", job, f"Opening inspection #{inspection_id}…")
+
+    def show_result(self, result: StoredResult) -> None:
+        """Display a stored result with its conversation."""
+        self.current = result
+        self.result_view.show_result(result, self.sensitivity)
+        summary = f"{result.facts.verdict}, score {result.facts.score:.2f}, {result.facts.region_count} region(s)"
+        self.chat.set_inspection(result.id, result.messages, summary)
+        self.tabs.setCurrentIndex(0)
+        verdict, score = result.verdict_at(self.sensitivity)
+        self.statusBar().showMessage(f"#{result.id} {Path(result.source).name}: {verdict}, score {score:.2f} "
+                                     "(threshold 0.50)")
+
+    # ------------------------------------------------------------------ batch
+    def start_batch(self, paths: list[Path]) -> None:
+        """Inspect a folder on the worker; results fill the batch table as they come."""
+        if not self._need_project():
+            return
+        files = _expand(paths)
+        name = self.project_name
+        self.batch_page.started(len(files))
+        self.tabs.setCurrentWidget(self.batch_page)
+
+        def job(ctx: JobContext) -> Any:
+            _, bank = ctx.inspector.ensure_bank(name)
+            done = 0
+            for path in files:
+                if ctx.cancelled():
+                    break
+                try:
+                    record = ctx.inspector.inspect_file(name, path)
+                    ctx.emit(BatchItem(str(path), record, bank.calibration))
+                except Exception as exc:  # noqa: BLE001 (one bad file must not stop the batch)
+                    ctx.emit(BatchItem(str(path), error=str(exc)))
+                done += 1
+                ctx.progress(done, len(files))
+            return done
+
+        self._submit("batch", job, f"Inspecting {len(files)} image(s)…")
+
+    def cancel_job(self) -> None:
+        """Cancel the running job.  Called here on the GUI thread: a slot of the worker object itself
+        would be queued behind the very job it is meant to stop."""
+        self.worker.cancel()
+
+    # --------------------------------------------------------------- history
+    def review(self, inspection_ids: list[int], verdict: str, comment: str) -> None:
+        """Record an operator verdict on inspections."""
+        with self.workspace.database.write() as session:
+            for inspection_id in inspection_ids:
+                repo.add_review(session, repo.get_inspection(session, inspection_id), verdict, comment,
+                                self.workspace.operator)
+        self.history_model.refresh()
+        self.statusBar().showMessage(f"Marked {len(inspection_ids)} inspection(s) {verdict}.")
+
+    def review_current(self, verdict: str) -> None:
+        """Review the inspection on screen (keyboard shortcut)."""
+        if self.current is not None:
+            self.review([self.current.id], verdict, "")
+
+    def add_inspections_to_references(self, inspection_ids: list[int]) -> None:
+        """False rejects join the references (the bank rebuilds at the next inspection)."""
+        with self.workspace.database.write() as session:
+            for inspection_id in inspection_ids:
+                row = repo.get_inspection(session, inspection_id)
+                project = session.get(Project, row.project_id)
+                repo.add_reference(session, project, row.image_key, Path(row.source_path).name or row.image_key,
+                                   self.workspace.operator)
+                if not row.reviews or row.reviews[-1].verdict != "OK":
+                    repo.add_review(session, row, "OK", "added to the references", self.workspace.operator)
+        self.refresh_references()
+        self.history_model.refresh()
+        self.statusBar().showMessage(f"Added {len(inspection_ids)} image(s) to the references.")
+
+    def export(self, selection: list[int], request: ExportRequest | None = None) -> None:
+        """Export a report (asks what and where unless ``request`` is given)."""
+        if request is None:
+            dialog = ExportDialog(selection, self.current.id if self.current else None, self)
+            if dialog.exec() != ExportDialog.DialogCode.Accepted:
+                return
+            request = dialog.request()
+        if not request.out:
+            self.show_error("Choose a file to export to.")
+            return
+        name = self.project_name
+
+        def job(ctx: JobContext) -> Any:
+            from services.report_writer import write_report
+
+            workspace = ctx.inspector.workspace
+            if request.fmt == "pdf":
+                # QTextDocument must run on the GUI thread: the worker renders the HTML, the GUI prints it.
+                from services.report_writer import render_report_html
+
+                return ("pdf", render_report_html(workspace, request.inspection_ids,
+                                                  None if request.inspection_ids else name, request.since,
+                                                  request.until))
+            return ("done", write_report(workspace, request.out, request.fmt,
+                                         inspection_ids=request.inspection_ids or None,
+                                         project=None if request.inspection_ids else name, since=request.since,
+                                         until=request.until))
+
+        self._export_target = request.out
+        self._submit("export", job, "Writing the report…")
+
+    def _finish_export(self, result: tuple[str, Any]) -> None:
+        kind, value = result
+        if kind == "pdf":
+            from desktop.pdf import html_to_pdf_bytes
+            from services.reports import write_bytes_atomic
+
+            try:
+                value = write_bytes_atomic(self._export_target, html_to_pdf_bytes(value))
+            except Exception as exc:  # noqa: BLE001 (shown to the user)
+                self.show_error(str(exc))
+                return
+        self.last_export = Path(value)
+        self.statusBar().showMessage(f"Wrote {value}")
+
+    # ------------------------------------------------------------------- chat
+    def ask(self, inspection_id: int, question: str, backend: str) -> None:
+        """Answer a question about an inspection on the worker; tokens stream back."""
+        llm_path = self.settings.llm_path or None
+
+        def job(ctx: JobContext) -> Any:
+            from services.chat import InspectionChat
+
+            llm = None
+            if backend == "llm":
+                from engine.explain.llm import LocalLLM
+
+                key = llm_path or "embedded"
+                if key not in ctx.llm_cache:
+                    ctx.llm_cache[key] = LocalLLM(llm_path)
+                llm = ctx.llm_cache[key]
+            chat = InspectionChat(ctx.inspector.workspace, inspection_id, llm)
+            return chat.ask(question, on_token=lambda text: ctx.emit(("token", text)))
+
+        self._submit("chat", job, "Answering…", show_progress=False)
+
+    # ------------------------------------------------------------ sensitivity
+    def set_sensitivity(self, sensitivity: float) -> None:
+        """Re-label the shown result, the batch table and the history live (no inference)."""
+        self.sensitivity = sensitivity
+        self.sensitivity_label.setText(f" {sensitivity:.2f} ")
+        self.result_view.relabel(sensitivity)
+        self.batch_page.relabel(sensitivity)
+        self.history_model.set_sensitivity(sensitivity)
+
+    def save_sensitivity(self) -> None:
+        """Store the sensitivity in the project (used by later inspections; audited)."""
+        if self.project_name is None:
+            return
+        with self.workspace.database.write() as session:
+            project = repo.get_project(session, self.project_name)
+            settings = {**project.settings, "sensitivity": round(self.sensitivity, 2)}
+            repo.update_project(session, project, self.workspace.operator, settings=settings)
+
+    # ------------------------------------------------------------- demo, misc
+    def create_demo(self) -> None:
+        """Create the demo project, build its bank and inspect its parts."""
+        def job(ctx: JobContext) -> Any:
+            from services.demo import create_demo_project
+
+            name, images = create_demo_project(ctx.inspector.workspace, ctx.inspector)
+            ctx.inspector.ensure_bank(name, progress=ctx.progress)
+            ids = [ctx.inspector.inspect_file(name, path).id for path in images]
+            worst = max(ids, key=lambda i: load_result(ctx.inspector.workspace, i).facts.region_count)
+            return name, ids, load_result(ctx.inspector.workspace, worst)
+
+        self.demo_button.setEnabled(False)
+        self._submit("demo", job, "Creating the demo project…")
+
+    def edit_settings(self) -> None:
+        """Edit the settings (data folder and database apply at the next start)."""
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec() == SettingsDialog.DialogCode.Accepted:
+            self.settings = dialog.values()
+            self.settings.save()
+            self.statusBar().showMessage("Settings saved. A new data folder or database applies at the next start.")
+
+    def show_error(self, message: str) -> None:
+        """Show an error without blocking the window."""
+        self.errors.append(message)
+        self.statusBar().showMessage(message.split("\n")[0])
+        if self._closing:
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, "IAD Inspector", message.split("\n\n")[0],
+                          QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _need_project(self) -> bool:
+        if self.project_name is None:
+            self.show_error("Choose or create a project first.")
+            return False
+        return True
+
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.history_page:
+            self.history_page.apply_filter()
+
+    # ------------------------------------------------------------ worker I/O
+    def _submit(self, kind: str, job: Any, message: str, show_progress: bool = True) -> None:
+        job_id = f"{kind}:{next(self._job_ids)}"
+        self.statusBar().showMessage(message)
+        if show_progress:
+            self.progress_bar.setRange(0, 0)
+            self.progress_bar.show()
+        self.worker.submit(job_id, job)
 
     def _on_progress(self, job_id: str, done: int, total: int) -> None:
+        _assert_gui_thread()
         self.progress_bar.setRange(0, total)
         self.progress_bar.setValue(done)
 
+    def _on_item(self, job_id: str, item: object) -> None:
+        _assert_gui_thread()
+        kind = job_id.split(":")[0]
+        if kind == "batch" and isinstance(item, BatchItem):
+            self.batch_page.add_item(item)
+        elif kind == "chat" and isinstance(item, tuple):
+            self.chat.stream(item[1])
+        elif isinstance(item, str):
+            self.errors.append(item)
+            self.statusBar().showMessage(item)
+
     def _on_finished(self, job_id: str, result: object) -> None:
+        _assert_gui_thread()
         self.progress_bar.hide()
-        if job_id == "build":
-            self.bank = result
-            self.inspect_action.setEnabled(True)
-            self.statusBar().showMessage(
-                f"Bank ready: {self.bank.image_count} references, augmentation {self.bank.augmentation}.")
-        elif job_id == "inspect":
-            path, pixels, anomaly = result  # type: ignore[misc]
-            self.show_result(path, pixels, anomaly)
-
-    def show_result(self, path: Path, pixels: np.ndarray, anomaly: AnomalyResult) -> None:
-        """Draw the heatmap overlay and the verdict with the normalised score.
-
-        The colour scale is fixed by the bank's pixel threshold, so a good part stays blue.
-        """
-        calibration = self.bank.calibration if self.bank is not None else None
-        cut = calibration.pixel_cut() if calibration else float(anomaly.anomaly_map.max())
-        overlay = heatmap_overlay(pixels, anomaly.anomaly_map, low=0.5 * cut, high=1.5 * cut)
-        height, width = overlay.shape[:2]
-        qimage = QImage(overlay.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
-        self.image_label.setPixmap(QPixmap.fromImage(qimage))
-        if anomaly.verdict is not None:
-            self.statusBar().showMessage(
-                f"{path.name}: {anomaly.verdict}, score {anomaly.normalised_score:.2f} (threshold 0.50)")
-        else:
-            self.statusBar().showMessage(f"{path.name}: uncalibrated raw score {anomaly.score:.4f}")
+        kind = job_id.split(":")[0]
+        if kind == "inspect":
+            ids, first = result  # type: ignore[misc]
+            self.queue = list(ids)
+            if first is not None:
+                self.show_result(first)
+            self.refresh_projects()
+        elif kind == "open":
+            self.show_result(result)  # type: ignore[arg-type]
+        elif kind == "batch":
+            self.batch_page.finished(cancelled=False)
+            self.statusBar().showMessage(f"Batch done: {result} image(s).")
+            self.refresh_projects()
+        elif kind in ("references", "build"):
+            if kind == "references":
+                added = result
+                for path, reason in added.failed:  # type: ignore[attr-defined]
+                    self.show_error(f"Skipped {path}: {reason}")
+                self.statusBar().showMessage(f"Added {len(added.added)} reference image(s).")  # type: ignore[attr-defined]
+            else:
+                self.statusBar().showMessage("Reference bank ready.")
+            self.refresh_references()
+            self.refresh_projects()
+        elif kind == "chat":
+            self.chat.answered(result.text, result.backend)  # type: ignore[attr-defined]
+            self.statusBar().showMessage(f"Answered by {result.backend}.")  # type: ignore[attr-defined]
+        elif kind == "export":
+            self._finish_export(result)  # type: ignore[arg-type]
+        elif kind == "demo":
+            name, ids, shown = result  # type: ignore[misc]
+            self.project_name = name
+            self.queue = list(ids)
+            self.refresh_projects()
+            self.show_result(shown)
+            self.demo_button.setEnabled(True)
+        if self.history_page.isVisible():
+            self.history_page.apply_filter()
+        self.job_finished.emit(job_id)
 
     def _on_failed(self, job_id: str, message: str) -> None:
+        _assert_gui_thread()
         self.progress_bar.hide()
-        self.statusBar().showMessage("Failed.")
-        QMessageBox.warning(self, "IAD Inspector", message.split("\n\n")[0])
+        kind = job_id.split(":")[0]
+        if kind == "batch":
+            self.batch_page.finished(cancelled=True)
+        elif kind == "chat":
+            self.chat.failed(message.split("\n\n")[0])
+        elif kind == "demo":
+            self.demo_button.setEnabled(True)
+        self.show_error(message)
+        self.job_failed.emit(job_id)
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        """Stop the worker thread cleanly before the window goes."""
+    def _on_cancelled(self, job_id: str) -> None:
+        _assert_gui_thread()
+        self.progress_bar.hide()
+        if job_id.startswith("batch"):
+            self.batch_page.finished(cancelled=True)
+            self.refresh_projects()
+        self.statusBar().showMessage("Cancelled.")
+        self.job_cancelled.emit(job_id)
+
+    def closeEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt override)
+        """Cancel running work and stop the worker cleanly before the window goes."""
+        self._closing = True
         self.worker.shutdown()
+        self.thumbnails.wait()
         super().closeEvent(event)
+
+
+def _assert_gui_thread() -> None:
+    """Slots that touch widgets must run on the GUI thread; a violation is a bug, not a warning."""
+    app = QApplication.instance()
+    if app is not None and QThread.currentThread() is not app.thread():
+        raise RuntimeError("a widget slot ran outside the GUI thread")
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """Files as given, folders as their image files (sorted)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.is_file() and is_image_file(p)))
+        else:
+            files.append(path)
+    return files
+
+
+def _qimage_to_array(image: QImage) -> np.ndarray:
+    """A QImage as a uint8 RGB array."""
+    converted = image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height = converted.width(), converted.height()
+    buffer = np.frombuffer(converted.constBits(), dtype=np.uint8, count=converted.sizeInBytes())
+    return buffer.reshape(height, converted.bytesPerLine())[:, :width * 3].reshape(height, width, 3).copy()

@@ -114,3 +114,22 @@ def calibrate(normal_scores: list[float], normal_pixels: np.ndarray, method: str
     return Calibration(image_threshold=margin * mean, spread=spread, pixel_threshold=margin * pixel_level,
                        pixel_spread=max(MIN_SPREAD_FRACTION * pixel_level, 1e-6), method=method,
                        sample_count=int(scores.size), normal_scores=tuple(float(x) for x in scores))
+
+
+OUTLIER_Z = 3.5
+OUTLIER_RATIO = 1.25
+
+
+def reference_outliers(normal_scores: list[float] | tuple[float, ...]) -> list[bool]:
+    """Which references look unlike the others, from their leave-one-out scores.
+
+    A reference is flagged when its score is both far above the others (robust z-score, median
+    and MAD, above ``OUTLIER_Z``) and clearly higher (more than ``OUTLIER_RATIO`` times the
+    median).  Fewer than three scores flag nothing: there is no "the others" to compare with.
+    """
+    scores = np.asarray(normal_scores, dtype=np.float64)
+    if scores.size < 3:
+        return [False] * int(scores.size)
+    median = float(np.median(scores))
+    mad = max(float(np.median(np.abs(scores - median))) * 1.4826, 0.02 * max(median, 1e-9))
+    return [bool((s - median) / mad > OUTLIER_Z and s > OUTLIER_RATIO * median) for s in scores]

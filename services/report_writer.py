@@ -22,32 +22,49 @@ from services.reports import (
 )
 from services.workspace import Workspace
 
+
+def join_pages(pages: list[str]) -> str:
+    """Several rendered reports as one HTML document, each starting on a new page."""
+    bodies = [page.split("<body>", 1)[1].rsplit("</body>", 1)[0] for page in pages]
+    head = pages[0].split("<body>", 1)[0]
+    separator = '<div style="page-break-after: always"></div>'
+    return head + "<body>" + separator.join(bodies) + "</body></html>"
+
 FORMATS = ("pdf", "html", "csv")
 PdfRenderer = Callable[[str], bytes]
 
 
+def render_report_html(workspace: Workspace, inspection_ids: list[int], project: str | None,
+                       since: datetime | None = None, until: datetime | None = None) -> str:
+    """The report's HTML: the inspections one after another, or the project over [since, until)."""
+    if inspection_ids:
+        pages = [render_html("inspection.html.j2", inspection_context(workspace, i)) for i in inspection_ids]
+        return pages[0] if len(pages) == 1 else join_pages(pages)
+    if project is None:
+        raise ValueError("Give either a project or inspection ids.")
+    return render_html("project.html.j2", project_context(workspace, project, since, until))
+
+
 def write_report(workspace: Workspace, out: str | Path, fmt: str, inspection_id: int | None = None,
                  project: str | None = None, since: datetime | None = None, until: datetime | None = None,
-                 pdf_renderer: PdfRenderer | None = None) -> Path:
-    """Write one inspection's report, or a project's over [since, until), as PDF, HTML or CSV."""
+                 pdf_renderer: PdfRenderer | None = None, inspection_ids: list[int] | None = None) -> Path:
+    """Write inspection reports (one id, or several one after another), or a project's over [since, until)."""
     if fmt not in FORMATS:
         raise ValueError(f"Unknown report format '{fmt}'; use one of {', '.join(FORMATS)}.")
-    if (inspection_id is None) == (project is None):
-        raise ValueError("Give either a project or an inspection id.")
+    ids = list(inspection_ids or []) + ([inspection_id] if inspection_id is not None else [])
+    if bool(ids) == (project is not None):
+        raise ValueError("Give either a project or inspection ids.")
     if fmt == "csv":
         with workspace.database.read() as session:
-            if inspection_id is not None:
-                row = repo.get_inspection(session, inspection_id)
-                name = session.get(Project, row.project_id).name
-                return write_history_csv([row], name, out)
+            if ids:
+                rows = [repo.get_inspection(session, i) for i in ids]
+                name = session.get(Project, rows[0].project_id).name
+                return write_history_csv(rows, name, out)
             record = repo.get_project(session, project)
             rows = repo.history(session, repo.HistoryFilter(project_id=record.id, since=since, until=until),
                                 limit=None, newest_first=False)
             return write_history_csv(rows, record.name, out)
-    if inspection_id is not None:
-        html = render_html("inspection.html.j2", inspection_context(workspace, inspection_id))
-    else:
-        html = render_html("project.html.j2", project_context(workspace, project, since, until))
+    html = render_report_html(workspace, ids, project, since, until)
     if fmt == "html":
         return write_text_atomic(out, html)
     if pdf_renderer is None:

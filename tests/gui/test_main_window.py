@@ -1,63 +1,196 @@
-"""The first main window, driven through pytest-qt offscreen: build a bank, inspect, see the overlay."""
+"""The main window driven through pytest-qt offscreen: projects, references, inspection, batch, history, export."""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pytest
 from PIL import Image
+from pypdf import PdfReader
+from PySide6.QtCore import QTimer
 
+from db import repository as repo
 from engine.synthetic import Defect, synthetic_part
+
+WAIT = 120_000
+SIDE = 160
+
+
+def write_parts(folder, seeds, defects=()):
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for seed in seeds:
+        path = folder / f"part{seed:03d}.png"
+        Image.fromarray(synthetic_part(seed, side=SIDE, defects=defects)).save(path)
+        paths.append(path)
+    return paths
+
+
+def history_count(window) -> int:
+    with window.workspace.database.read() as session:
+        return repo.history_count(session, repo.HistoryFilter())
 
 
 @pytest.fixture
-def window(qtbot):
-    from desktop.main_window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    yield win
-    win.worker.shutdown()
-
-
-def test_build_then_inspect_shows_overlay_and_score(qtbot, window, tmp_path):
-    refs = []
-    for seed in range(3):
-        path = tmp_path / f"good{seed}.png"
-        Image.fromarray(synthetic_part(seed, side=160)).save(path)
-        refs.append(path)
-    defective = tmp_path / "bad.png"
-    Image.fromarray(synthetic_part(9, side=160, defects=(Defect("pit", 0.4, 0.4, 0.12),))).save(defective)
-
-    with qtbot.waitSignal(window.worker.finished, timeout=60000):
-        window.build_bank(refs)
-    assert window.bank is not None and window.bank.image_count == 3
-    assert window.inspect_action.isEnabled()
-
-    with qtbot.waitSignal(window.worker.finished, timeout=60000):
-        window.inspect(defective)
-    pixmap = window.image_label.pixmap()
-    assert pixmap is not None and pixmap.width() == 160
-    message = window.statusBar().currentMessage()
-    assert "bad.png: NG" in message and "threshold 0.50" in message
-    image = pixmap.toImage()
-    colours = np.array([[image.pixelColor(x, y).red() for x in range(0, 160, 8)] for y in range(0, 160, 8)])
-    assert colours.std() > 10  # an overlay was drawn, not a blank pixmap
+def project(qtbot, window, tmp_path):
+    """A project with four references added through the window."""
+    window.new_project("disc")
+    assert window.project_name == "disc"
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.add_references(write_parts(tmp_path / "refs", range(4)))
+    assert window.references_page.grid.count() == 4
+    return "disc"
 
 
-def test_corrupt_image_reports_error_and_keeps_window_usable(qtbot, window, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QMessageBox
+def test_end_to_end_inspect_shows_ng_overlay_history_and_exports_pdf(qtbot, window, project, tmp_path):
+    from desktop.export_dialog import ExportRequest
 
-    shown = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *args: shown.append(args[2]))
-    good = tmp_path / "good.png"
-    Image.fromarray(synthetic_part(1, side=128)).save(good)
-    with qtbot.waitSignal(window.worker.finished, timeout=60000):
-        window.build_bank([good])
-    broken = tmp_path / "broken.png"
-    broken.write_bytes(b"not really a png")
-    with qtbot.waitSignal(window.worker.failed, timeout=60000):
-        window.inspect(broken)
-    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
-    assert "broken.png" in shown[0]
-    with qtbot.waitSignal(window.worker.finished, timeout=60000):
-        window.inspect(good)
+    bad = write_parts(tmp_path / "bad", [90], defects=(Defect("pit", 0.35, 0.35, 0.12),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(bad)
+    view = window.result_view
+    assert view.badge.text() == "NG"
+    assert view.overlay_item.isVisible() and not view.overlay_item.pixmap().isNull()
+    overlay = view.overlay_item.pixmap().toImage()
+    reds = np.array([[overlay.pixelColor(x, y).red() for x in range(0, SIDE, 8)] for y in range(0, SIDE, 8)])
+    assert reds.std() > 10
+    assert view.table.rowCount() == len(window.current.facts.regions) >= 1
+    assert history_count(window) == 1
+    window.tabs.setCurrentWidget(window.history_page)
+    assert window.history_model.rowCount() == 1
+
+    out = tmp_path / "one.pdf"
+    request = ExportRequest("inspection", "pdf", str(out), [window.current.id], None, None)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.export([], request)
+    qtbot.waitUntil(lambda: out.exists(), timeout=WAIT)
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(out).pages)
+    assert "NG" in text and f"{window.current.facts.score:.2f}" in text
+
+
+def test_region_selection_is_shared_between_table_and_view(qtbot, window, project, tmp_path):
+    bad = write_parts(tmp_path / "bad", [91], defects=(Defect("pit", 0.27, 0.27, 0.1),
+                                                        Defect("scratch", 0.74, 0.74, 0.16)))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(bad)
+    view = window.result_view
+    assert len(view.region_items) >= 2
+    view.table.selectRow(1)
+    assert [i.index for i in view.region_items if i.isSelected()] == [2]
+    view.region_items[0].setSelected(True)
+    view.region_items[1].setSelected(False)
+    assert {i.row() for i in view.table.selectedIndexes()} == {0}
+
+
+def test_batch_cancel_stops_quickly_keeps_window_responsive_and_history(qtbot, window, project, tmp_path):
+    folder = tmp_path / "batch"
+    write_parts(folder, range(100, 150))
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    window.start_batch([folder])
+    qtbot.waitUntil(lambda: window.batch_page.table.rowCount() >= 3, timeout=WAIT)
+    start = time.monotonic()
+    with qtbot.waitSignal(window.job_cancelled, timeout=2000):
+        window.batch_page.cancel_button.click()
+    assert time.monotonic() - start < 2.0
+    timer.stop()
+    gaps = np.diff(ticks)
+    assert len(ticks) > 20 and gaps.max() < 0.5, f"the GUI thread stalled for {gaps.max():.2f} s"
+    done = window.batch_page.table.rowCount()
+    assert 3 <= done < 50
+    assert history_count(window) == done
+    assert "Cancelled" in window.batch_page.eta.text()
+
+
+def test_corrupt_image_in_batch_is_reported_and_the_batch_goes_on(qtbot, window, project, tmp_path):
+    folder = tmp_path / "mixed"
+    write_parts(folder, [200, 201, 202])
+    (folder / "part150_corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch([folder])
+    page = window.batch_page
+    rows = {page.table.item(r, 1).text(): (page.table.item(r, 2).text(), page.table.item(r, 5).text())
+            for r in range(page.table.rowCount())}
+    assert len(rows) == 4
+    verdict, note = rows["part150_corrupt.png"]
+    assert verdict == "ERROR" and "part150_corrupt.png" in note
+    assert history_count(window) == 3
+
+
+def test_sensitivity_relabels_monotonically_without_inference(qtbot, window, project, tmp_path):
+    files = write_parts(tmp_path / "mix", [300, 301]) + write_parts(
+        tmp_path / "mixbad", [302], defects=(Defect("pit", 0.5, 0.5, 0.05),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch(files)
+    order = {"OK": 0, "REVIEW": 1, "NG": 2}
+    previous = None
+    for value in range(0, 101, 10):
+        window.sensitivity_slider.setValue(value)
+        verdicts = [order[window.batch_page.table.item(r, 2).text()] for r in range(window.batch_page.table.rowCount())]
+        if previous is not None:
+            assert all(now >= before for now, before in zip(verdicts, previous))
+        previous = verdicts
+    assert history_count(window) == 3
+
+
+def test_chat_turns_are_stored_and_shown_again(qtbot, window, project, tmp_path):
+    bad = write_parts(tmp_path / "bad", [92], defects=(Defect("pit", 0.3, 0.3, 0.1),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(bad)
+    inspection_id = window.current.id
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.chat._send("Where is it?")
+    assert "top left" in window.chat.transcript.toPlainText()
+    assert "[grounded]" in window.chat.transcript.toPlainText()
+    window.chat.set_inspection(None, [])
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.open_inspection(inspection_id)
+    shown = window.chat.transcript.toPlainText()
+    assert "Where is it?" in shown and "top left" in shown
+
+
+def test_review_and_false_reject_join_the_references(qtbot, window, project, tmp_path):
+    good = write_parts(tmp_path / "good", [400])
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(good)
+    inspection_id = window.current.id
+    window.review([inspection_id], "NG", "looks odd")
+    window.add_inspections_to_references([inspection_id])
+    with window.workspace.database.read() as session:
+        row = repo.get_inspection(session, inspection_id)
+        assert [r.verdict for r in row.reviews] == ["NG", "OK"]
+        project = repo.get_project(session, "disc")
+        assert row.image_key in [r.image_key for r in repo.references(session, project)]
+    assert window.references_page.grid.count() == 5
+
+
+def test_first_start_offers_a_demo_that_shows_the_whole_flow(qtbot, window):
+    assert window.demo_banner.isVisibleTo(window)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.demo_button.click()
+    assert window.project_name.startswith("Demo")
+    assert window.result_view.badge.text() == "NG"
+    assert not window.demo_banner.isVisibleTo(window)
+    assert history_count(window) == 5
+
+
+def test_missing_camera_gives_a_clear_message(qtbot, window, project, monkeypatch):
+    import cv2
+
+    class NoCamera:
+        def __init__(self, *_args):
+            pass
+
+        def isOpened(self):  # noqa: N802 (cv2 API)
+            return False
+
+        def release(self):
+            pass
+
+    monkeypatch.setattr(cv2, "VideoCapture", NoCamera)
+    with qtbot.waitSignal(window.job_failed, timeout=WAIT):
+        window.grab_camera()
+    assert any("No camera found" in e for e in window.errors)

@@ -1,0 +1,181 @@
+"""The batch page: inspect a folder with progress, ETA and cancel; results fill a table live.
+
+The table sorts by any column and filters by verdict; a double click opens the result.  Failed
+files (corrupt, unsupported) get a row of their own with the reason, and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.images import verdict_colour
+
+ERROR = "ERROR"
+COLUMNS = ("#", "Image", "Verdict", "Score", "Regions", "Note")
+
+
+@dataclass
+class BatchItem:
+    """One batch result, sent by the worker: a record, or the error for that file."""
+
+    path: str
+    record: Any = None
+    calibration: Any = None
+    error: str | None = None
+
+
+class NumberItem(QTableWidgetItem):
+    """A table item that sorts by its numeric value."""
+
+    def __init__(self, text: str, value: float) -> None:
+        super().__init__(text)
+        self.setData(Qt.ItemDataRole.UserRole, value)
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine, theirs = self.data(Qt.ItemDataRole.UserRole), other.data(Qt.ItemDataRole.UserRole)
+        return (mine if mine is not None else -1) < (theirs if theirs is not None else -1)
+
+
+class BatchPage(QWidget):
+    """Folder batch with a live, sortable, filterable results table."""
+
+    start_requested = Signal(list)
+    cancel_requested = Signal()
+    open_requested = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[BatchItem] = []
+        self.sensitivity = 0.5
+        self._started = 0.0
+        self.choose_button = QPushButton("Inspect folder…")
+        self.choose_button.clicked.connect(self._choose_folder)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.filter = QComboBox()
+        self.filter.addItems(["All", "OK", "REVIEW", "NG", ERROR])
+        self.filter.currentTextChanged.connect(lambda _: self._apply_filter())
+        self.progress = QProgressBar()
+        self.eta = QLabel("")
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSortingEnabled(True)
+        self.table.cellDoubleClicked.connect(self._open_row)
+        top = QHBoxLayout()
+        top.addWidget(self.choose_button)
+        top.addWidget(self.cancel_button)
+        top.addWidget(self.progress, 1)
+        top.addWidget(self.eta)
+        top.addWidget(QLabel("Show"))
+        top.addWidget(self.filter)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder of parts to inspect")
+        if folder:
+            self.start_requested.emit([Path(folder)])
+
+    def started(self, total: int) -> None:
+        """A batch of ``total`` images has started."""
+        self.items.clear()
+        self.table.setRowCount(0)
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(0)
+        self.cancel_button.setEnabled(True)
+        self.choose_button.setEnabled(False)
+        self._started = time.monotonic()
+        self.eta.setText(f"0 / {total}")
+
+    def add_item(self, item: BatchItem) -> None:
+        """Append one result row."""
+        self.items.append(item)
+        sorting = self.table.isSortingEnabled()
+        self.table.setSortingEnabled(False)
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        record = item.record
+        verdict, score = self._verdict(item)
+        cells = [
+            NumberItem(str(record.id) if record else "", record.id if record else None),
+            QTableWidgetItem(Path(item.path).name),
+            QTableWidgetItem(verdict),
+            NumberItem(f"{score:.2f}" if record else "", score if record else None),
+            NumberItem(str(record.facts.region_count) if record else "", record.facts.region_count if record else None),
+            QTableWidgetItem(item.error or ("already inspected" if record and record.skipped else "")),
+        ]
+        cells[1].setToolTip(item.path)
+        cells[2].setForeground(verdict_colour(verdict))
+        cells[0].setData(Qt.ItemDataRole.UserRole + 1, len(self.items) - 1)
+        for column, cell in enumerate(cells):
+            self.table.setItem(row, column, cell)
+        self.table.setSortingEnabled(sorting)
+        done = len(self.items)
+        self.progress.setValue(done)
+        elapsed = time.monotonic() - self._started
+        remaining = (self.progress.maximum() - done) * elapsed / max(done, 1)
+        self.eta.setText(f"{done} / {self.progress.maximum()} · about {remaining:.0f} s left")
+        self._apply_filter()
+
+    def finished(self, cancelled: bool) -> None:
+        """The batch ended (completely or by cancel)."""
+        self.cancel_button.setEnabled(False)
+        self.choose_button.setEnabled(True)
+        done = len(self.items)
+        self.eta.setText(f"Cancelled after {done} image(s)." if cancelled else f"Done: {done} image(s).")
+
+    def relabel(self, sensitivity: float) -> None:
+        """Recompute the verdict column at ``sensitivity`` from the stored raw scores."""
+        self.sensitivity = sensitivity
+        for row in range(self.table.rowCount()):
+            item = self.items[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole + 1)]
+            if item.record is None:
+                continue
+            verdict, score = self._verdict(item)
+            self.table.item(row, 2).setText(verdict)
+            self.table.item(row, 2).setForeground(verdict_colour(verdict))
+            self.table.item(row, 3).setText(f"{score:.2f}")
+            self.table.item(row, 3).setData(Qt.ItemDataRole.UserRole, score)
+        self._apply_filter()
+
+    def _verdict(self, item: BatchItem) -> tuple[str, float]:
+        if item.record is None:
+            return ERROR, 0.0
+        if item.calibration is None:
+            return item.record.verdict, item.record.score
+        raw = item.record.raw_score
+        return item.calibration.verdict(raw, self.sensitivity), item.calibration.normalise(raw, self.sensitivity)
+
+    def _apply_filter(self) -> None:
+        wanted = self.filter.currentText()
+        for row in range(self.table.rowCount()):
+            self.table.setRowHidden(row, wanted != "All" and self.table.item(row, 2).text() != wanted)
+
+    def _open_row(self, row: int, _column: int) -> None:
+        item = self.items[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole + 1)]
+        if item.record is not None:
+            self.open_requested.emit(item.record.id)

@@ -1,0 +1,85 @@
+"""The export dialog: one inspection, a selection, or a project over a date range, to PDF, HTML or CSV."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+
+@dataclass
+class ExportRequest:
+    """What to export, where and how."""
+
+    scope: str
+    fmt: str
+    out: str
+    inspection_ids: list[int]
+    since: datetime | None
+    until: datetime | None
+
+
+class ExportDialog(QDialog):
+    """Choose scope, format, dates and file."""
+
+    def __init__(self, selection: list[int], current: int | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export report")
+        self.selection, self.current = selection, current
+        self.scope = QComboBox()
+        if current is not None:
+            self.scope.addItem(f"This inspection (#{current})", "inspection")
+        if selection:
+            self.scope.addItem(f"Selected inspections ({len(selection)})", "selection")
+        self.scope.addItem("Project over a date range", "project")
+        self.format = QComboBox()
+        self.format.addItems(["pdf", "html", "csv"])
+        today = QDate.currentDate()
+        self.since = QDateEdit(today.addDays(-7))
+        self.until = QDateEdit(today)
+        for edit in (self.since, self.until):
+            edit.setCalendarPopup(True)
+        self.path = QLineEdit()
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path, 1)
+        path_row.addWidget(browse)
+        form = QFormLayout(self)
+        form.addRow("Export", self.scope)
+        form.addRow("Format", self.format)
+        form.addRow("From", self.since)
+        form.addRow("Until (inclusive)", self.until)
+        form.addRow("File", path_row)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _browse(self) -> None:
+        fmt = self.format.currentText()
+        path, _ = QFileDialog.getSaveFileName(self, "Save report", f"report.{fmt}", f"{fmt.upper()} (*.{fmt})")
+        if path:
+            self.path.setText(path)
+
+    def request(self) -> ExportRequest:
+        """The chosen export."""
+        scope = self.scope.currentData()
+        ids = [self.current] if scope == "inspection" and self.current is not None else list(self.selection)
+        since = datetime.combine(self.since.date().toPython(), time.min, tzinfo=UTC)
+        until = datetime.combine(self.until.date().toPython(), time.max, tzinfo=UTC)
+        return ExportRequest(scope, self.format.currentText(), self.path.text().strip(), ids,
+                             since if scope == "project" else None, until if scope == "project" else None)

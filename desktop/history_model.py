@@ -1,0 +1,163 @@
+"""The history as a Qt table model over paged database queries, with thumbnails loaded in the background.
+
+Rows are fetched a page at a time as the view scrolls (``canFetchMore``/``fetchMore``).  The
+verdict column is computed from the stored raw score and the calibration of the bank that
+produced it, at the current sensitivity, so the sensitivity slider re-labels the history live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QPixmap
+
+from db import repository as repo
+from db.models import ReferenceBank
+from desktop.images import verdict_colour
+from desktop.thumbnails import ThumbnailLoader
+from engine.calibration import Calibration
+from services.workspace import Workspace
+
+PAGE_SIZE = 100
+COLUMNS = ("", "#", "Time (UTC)", "Image", "Verdict", "Score", "Regions", "Review")
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass
+class HistoryRow:
+    """One inspection as the history table shows it."""
+
+    id: int
+    created: str
+    source: str
+    raw_score: float
+    score: float
+    verdict: str
+    regions: int
+    review: str
+    bank_id: int | None
+    image_path: str
+
+
+class HistoryModel(QAbstractTableModel):
+    """Paged, filterable inspections of the history."""
+
+    def __init__(self, workspace: Workspace, thumbnails: ThumbnailLoader) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.criteria = repo.HistoryFilter()
+        self.rows: list[HistoryRow] = []
+        self.total = 0
+        self.sensitivity = 0.5
+        self._calibrations: dict[int, Calibration | None] = {}
+        self._pixmaps: dict[int, QPixmap] = {}
+        self.thumbnails = thumbnails
+        thumbnails.loaded.connect(self._thumbnail_loaded)
+
+    def set_filter(self, criteria: repo.HistoryFilter) -> None:
+        """Query again with new criteria (first page)."""
+        self.beginResetModel()
+        self.criteria = replace(criteria)
+        self.rows = []
+        with self.workspace.database.read() as session:
+            self.total = repo.history_count(session, self.criteria)
+        self._load_page()
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        """Reload with the current criteria."""
+        self.set_filter(self.criteria)
+
+    def _load_page(self) -> list[HistoryRow]:
+        with self.workspace.database.read() as session:
+            records = repo.history(session, self.criteria, offset=len(self.rows), limit=PAGE_SIZE)
+            page = [HistoryRow(id=r.id, created=r.created_at.strftime("%Y-%m-%d %H:%M:%S"), source=r.source_path,
+                               raw_score=r.raw_score, score=r.score, verdict=r.verdict,
+                               regions=len(r.facts.get("regions", [])),
+                               review=r.reviews[-1].verdict if r.reviews else "",
+                               bank_id=r.bank_id, image_path=str(self.workspace.store.path(r.image_key)))
+                    for r in records]
+            for bank_id in {row.bank_id for row in page if row.bank_id and row.bank_id not in self._calibrations}:
+                bank = session.get(ReferenceBank, bank_id)
+                self._calibrations[bank_id] = (Calibration.from_dict(bank.calibration)
+                                               if bank is not None and bank.calibration else None)
+        self.rows.extend(page)
+        return page
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802, B008 (Qt API)
+        """More rows in the database than loaded."""
+        return not parent.isValid() and len(self.rows) < self.total
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: N802, B008 (Qt API)
+        """Load the next page."""
+        if parent.isValid():
+            return
+        start = len(self.rows)
+        count = min(PAGE_SIZE, self.total - start)
+        if count <= 0:
+            return
+        self.beginInsertRows(QModelIndex(), start, start + count - 1)
+        page = self._load_page()
+        del self.rows[start + len(page):]
+        self.endInsertRows()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt API)
+        """Loaded rows."""
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt API)
+        """Fixed columns."""
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        """Column titles."""
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def verdict_of(self, row: HistoryRow) -> tuple[str, float]:
+        """(verdict, normalised score) at the current sensitivity."""
+        calibration = self._calibrations.get(row.bank_id) if row.bank_id else None
+        if calibration is None:
+            return row.verdict, row.score
+        return calibration.verdict(row.raw_score, self.sensitivity), calibration.normalise(row.raw_score,
+                                                                                            self.sensitivity)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Cell contents."""
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DecorationRole and column == 0:
+            if row.id not in self._pixmaps:
+                self._pixmaps[row.id] = QPixmap()
+                self.thumbnails.request(("history", row.id), Path(row.image_path))
+            pixmap = self._pixmaps[row.id]
+            return None if pixmap.isNull() else pixmap
+        if role == Qt.ItemDataRole.DisplayRole:
+            verdict, score = self.verdict_of(row)
+            return ["", row.id, row.created, row.source, verdict, f"{score:.2f}", row.regions, row.review][column]
+        if role == Qt.ItemDataRole.ForegroundRole and column == 4:
+            return verdict_colour(self.verdict_of(row)[0])
+        if role == Qt.ItemDataRole.UserRole:
+            return row.id
+        return None
+
+    def set_sensitivity(self, sensitivity: float) -> None:
+        """Re-label the verdicts (no inference, no query)."""
+        self.sensitivity = sensitivity
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 4), self.index(len(self.rows) - 1, 5))
+
+    def _thumbnail_loaded(self, key: object, image: object) -> None:
+        if not (isinstance(key, tuple) and key[0] == "history"):
+            return
+        self._pixmaps[key[1]] = QPixmap.fromImage(image).scaled(48, 48, Qt.AspectRatioMode.KeepAspectRatio)
+        for position, row in enumerate(self.rows):
+            if row.id == key[1]:
+                self.dataChanged.emit(self.index(position, 0), self.index(position, 0))
+                break

@@ -1,0 +1,120 @@
+"""The history page: filters over the paged history table, open a result, review it, export.
+
+Reviews (mark OK / NG with a comment) and "add to references" (a false reject joins the good
+images) are requested by signal; the main window carries them out and refreshes the table.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from db import repository as repo
+from desktop.history_model import HistoryModel
+
+RANGES = {"All time": None, "Last 24 hours": timedelta(days=1), "Last 7 days": timedelta(days=7),
+          "Last 30 days": timedelta(days=30)}
+
+
+class HistoryPage(QWidget):
+    """Filters, the history table and review actions."""
+
+    open_requested = Signal(int)
+    review_requested = Signal(list, str, str)
+    add_reference_requested = Signal(list)
+    export_requested = Signal(list)
+
+    def __init__(self, model: HistoryModel) -> None:
+        super().__init__()
+        self.model = model
+        self.project_id: int | None = None
+        self.verdict = QComboBox()
+        self.verdict.addItems(["Any verdict", "OK", "REVIEW", "NG"])
+        self.period = QComboBox()
+        self.period.addItems(list(RANGES))
+        self.reviewed = QComboBox()
+        self.reviewed.addItems(["Reviewed or not", "Reviewed", "Not reviewed"])
+        self.min_score = QDoubleSpinBox()
+        self.min_score.setRange(0.0, 1.0)
+        self.min_score.setSingleStep(0.05)
+        self.min_score.setPrefix("score ≥ ")
+        for widget in (self.verdict, self.period, self.reviewed):
+            widget.currentTextChanged.connect(lambda _: self.apply_filter())
+        self.min_score.valueChanged.connect(lambda _: self.apply_filter())
+        self.count_label = QLabel("")
+        self.table = QTableView()
+        self.table.setModel(model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setDefaultSectionSize(52)
+        self.table.doubleClicked.connect(lambda index: self.open_requested.emit(model.rows[index.row()].id))
+        self.comment = QLineEdit()
+        self.comment.setPlaceholderText("Review comment")
+        self.open_button = QPushButton("Open")
+        self.ok_button = QPushButton("Mark OK")
+        self.ng_button = QPushButton("Mark NG")
+        self.to_reference_button = QPushButton("Add to references")
+        self.to_reference_button.setToolTip("A false reject: this good part joins the references")
+        self.export_button = QPushButton("Export…")
+        self.open_button.clicked.connect(lambda: [self.open_requested.emit(i) for i in self.selected_ids()[:1]])
+        self.ok_button.clicked.connect(lambda: self._review("OK"))
+        self.ng_button.clicked.connect(lambda: self._review("NG"))
+        self.to_reference_button.clicked.connect(lambda: self.add_reference_requested.emit(self.selected_ids()))
+        self.export_button.clicked.connect(lambda: self.export_requested.emit(self.selected_ids()))
+        filters = QHBoxLayout()
+        for widget in (self.verdict, self.period, self.reviewed, self.min_score):
+            filters.addWidget(widget)
+        filters.addStretch(1)
+        filters.addWidget(self.count_label)
+        actions = QHBoxLayout()
+        actions.addWidget(self.open_button)
+        actions.addWidget(self.comment, 1)
+        for button in (self.ok_button, self.ng_button, self.to_reference_button, self.export_button):
+            actions.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(actions)
+
+    def set_project(self, project_id: int | None) -> None:
+        """Show one project's history (None: every project)."""
+        self.project_id = project_id
+        self.apply_filter()
+
+    def criteria(self) -> repo.HistoryFilter:
+        """The filter the widgets describe."""
+        verdict = self.verdict.currentText()
+        period = RANGES[self.period.currentText()]
+        reviewed = {"Reviewed": True, "Not reviewed": False}.get(self.reviewed.currentText())
+        return repo.HistoryFilter(project_id=self.project_id, verdicts=[] if verdict == "Any verdict" else [verdict],
+                                  since=datetime.now(UTC) - period if period else None, reviewed=reviewed,
+                                  min_score=self.min_score.value() or None)
+
+    def apply_filter(self) -> None:
+        """Query with the current filter."""
+        self.model.set_filter(self.criteria())
+        self.count_label.setText(f"{self.model.total} inspection(s)")
+
+    def selected_ids(self) -> list[int]:
+        """Ids of the selected rows."""
+        return [self.model.rows[i.row()].id for i in self.table.selectionModel().selectedRows()]
+
+    def _review(self, verdict: str) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.review_requested.emit(ids, verdict, self.comment.text().strip())
+            self.comment.clear()

@@ -1,0 +1,28 @@
+"""numpy images to Qt pixmaps (GUI thread only) and the verdict colours shared by the views."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QColor, QImage, QPixmap
+
+VERDICT_COLOURS = {"OK": "#2e7d32", "NG": "#c62828", "REVIEW": "#f9a825"}
+
+
+def to_qimage(image: np.ndarray) -> QImage:
+    """A deep copy of a uint8 RGB (or grey) array as a QImage."""
+    array = np.ascontiguousarray(image)
+    if array.ndim == 2:
+        height, width = array.shape
+        return QImage(array.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
+    height, width = array.shape[:2]
+    return QImage(array.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+
+
+def to_pixmap(image: np.ndarray) -> QPixmap:
+    """A uint8 RGB array as a QPixmap."""
+    return QPixmap.fromImage(to_qimage(image))
+
+
+def verdict_colour(verdict: str) -> QColor:
+    """The badge colour of a verdict."""
+    return QColor(VERDICT_COLOURS.get(verdict, "#607d8b"))

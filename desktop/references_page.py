@@ -1,0 +1,159 @@
+"""The references page: a project's good images as a thumbnail grid; add, disable, remove, build.
+
+Adding (files, a folder, or drag and drop) and building run on the worker; the grid shows each
+reference's leave-one-out score after a build and flags the ones that look unlike the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.thumbnails import ThumbnailLoader
+from engine.imageio import IMAGE_SUFFIXES
+
+IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ")"
+
+
+@dataclass
+class ReferenceEntry:
+    """One reference as the grid shows it."""
+
+    id: int
+    file_name: str
+    path: Path
+    active: bool
+    loo_score: float | None = None
+    outlier: bool = False
+
+
+class ReferencesPage(QWidget):
+    """Thumbnail grid of references with add, enable/disable, remove and build."""
+
+    add_requested = Signal(list)
+    toggle_requested = Signal(int, bool)
+    remove_requested = Signal(int)
+    build_requested = Signal()
+
+    def __init__(self, thumbnails: ThumbnailLoader) -> None:
+        super().__init__()
+        self.setAcceptDrops(True)
+        self.thumbnails = thumbnails
+        thumbnails.loaded.connect(self._thumbnail_loaded)
+        self.summary = QLabel("No project selected.")
+        self.grid = QListWidget()
+        self.grid.setViewMode(QListWidget.ViewMode.IconMode)
+        self.grid.setIconSize(QSize(120, 120))
+        self.grid.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.grid.setSpacing(8)
+        self.grid.setWordWrap(True)
+        self.add_files_button = QPushButton("Add images…")
+        self.add_folder_button = QPushButton("Add folder…")
+        self.toggle_button = QPushButton("Disable / enable")
+        self.remove_button = QPushButton("Remove")
+        self.build_button = QPushButton("Build reference bank")
+        self.build_button.setDefault(True)
+        self.progress = QProgressBar()
+        self.progress.hide()
+        self.add_files_button.clicked.connect(self._choose_files)
+        self.add_folder_button.clicked.connect(self._choose_folder)
+        self.toggle_button.clicked.connect(self._toggle_selected)
+        self.remove_button.clicked.connect(self._remove_selected)
+        self.build_button.clicked.connect(self.build_requested)
+        buttons = QHBoxLayout()
+        for button in (self.add_files_button, self.add_folder_button, self.toggle_button, self.remove_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.progress)
+        buttons.addWidget(self.build_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(QLabel("Drop good images of the part here. 1 to 8 are enough; more make verdicts steadier."))
+        layout.addWidget(self.grid, 1)
+        layout.addLayout(buttons)
+        self.entries: dict[int, ReferenceEntry] = {}
+
+    def show_references(self, entries: list[ReferenceEntry], bank_text: str) -> None:
+        """Fill the grid."""
+        self.grid.clear()
+        self.entries = {e.id: e for e in entries}
+        active = sum(e.active for e in entries)
+        self.summary.setText(f"{active} active reference(s) of {len(entries)} · {bank_text}")
+        for entry in entries:
+            item = QListWidgetItem(QIcon(QPixmap(120, 120)), self._caption(entry))
+            item.setData(Qt.ItemDataRole.UserRole, entry.id)
+            item.setToolTip(entry.file_name)
+            if not entry.active:
+                item.setForeground(QColor("#999"))
+            if entry.outlier:
+                item.setBackground(QColor("#ffe0b2"))
+                item.setToolTip("This reference looks unlike the others: check it is a good part.")
+            self.grid.addItem(item)
+            self.thumbnails.request(("reference", entry.id), entry.path)
+
+    @staticmethod
+    def _caption(entry: ReferenceEntry) -> str:
+        text = entry.file_name if len(entry.file_name) < 22 else entry.file_name[:19] + "…"
+        if not entry.active:
+            text += "\n(disabled)"
+        if entry.loo_score is not None:
+            text += f"\nLOO {entry.loo_score:.3f}" + (" ⚠ unlike others" if entry.outlier else "")
+        return text
+
+    def _thumbnail_loaded(self, key: object, image: object) -> None:
+        if not (isinstance(key, tuple) and key[0] == "reference"):
+            return
+        for row in range(self.grid.count()):
+            item = self.grid.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) == key[1]:
+                item.setIcon(QIcon(QPixmap.fromImage(image)))
+
+    def selected_ids(self) -> list[int]:
+        """Ids of the selected references."""
+        return [item.data(Qt.ItemDataRole.UserRole) for item in self.grid.selectedItems()]
+
+    def _choose_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Good reference images", "", IMAGE_FILTER)
+        if files:
+            self.add_requested.emit([Path(f) for f in files])
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder of good images")
+        if folder:
+            self.add_requested.emit([Path(folder)])
+
+    def _toggle_selected(self) -> None:
+        for reference_id in self.selected_ids():
+            self.toggle_requested.emit(reference_id, not self.entries[reference_id].active)
+
+    def _remove_selected(self) -> None:
+        for reference_id in self.selected_ids():
+            self.remove_requested.emit(reference_id)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        """Accept dragged files and folders."""
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        """Add dropped files and folders as references."""
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            self.add_requested.emit(paths)
+            event.acceptProposedAction()

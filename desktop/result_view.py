@@ -1,0 +1,239 @@
+"""The result view: zoomable image with heatmap and numbered regions, verdict badge, reference, regions table.
+
+Selection is shared: clicking a row selects the region outline in the view, and clicking an
+outline selects its row.  The overlay's opacity, colour map and visibility change the display
+only; the verdict can be re-labelled at another sensitivity from the stored raw score.
+"""
+
+from __future__ import annotations
+
+import cv2
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QWheelEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QGraphicsPixmapItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsSimpleTextItem,
+    QGraphicsView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSlider,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.images import to_pixmap, verdict_colour
+from engine.visualize import heatmap_overlay
+from services.results import StoredResult
+
+COLOUR_MAPS = {"Jet": cv2.COLORMAP_JET, "Inferno": cv2.COLORMAP_INFERNO, "Turbo": cv2.COLORMAP_TURBO,
+               "Hot": cv2.COLORMAP_HOT}
+
+
+class ZoomView(QGraphicsView):
+    """A graphics view that zooms with the wheel around the cursor and pans by dragging."""
+
+    def __init__(self, scene: QGraphicsScene) -> None:
+        super().__init__(scene)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        """Zoom in or out by 15 % per wheel step."""
+        factor = 1.15 if event.angleDelta().y() > 0 else 1 / 1.15
+        self.scale(factor, factor)
+
+    def fit(self) -> None:
+        """Show the whole image."""
+        if self.scene() is not None and not self.scene().itemsBoundingRect().isEmpty():
+            self.fitInView(self.scene().itemsBoundingRect(), Qt.AspectRatioMode.KeepAspectRatio)
+
+
+class RegionItem(QGraphicsRectItem):
+    """A selectable region outline carrying its region number."""
+
+    def __init__(self, index: int, rect: QRectF) -> None:
+        super().__init__(rect)
+        self.index = index
+        self.setFlag(QGraphicsRectItem.GraphicsItemFlag.ItemIsSelectable, True)
+        self._update_pen()
+
+    def _update_pen(self) -> None:
+        pen = QPen(QColor("#00e5ff") if self.isSelected() else QColor("white"))
+        pen.setWidthF(3.0 if self.isSelected() else 2.0)
+        pen.setCosmetic(True)
+        self.setPen(pen)
+
+    def itemChange(self, change, value):  # noqa: N802, ANN001 (Qt override)
+        """Restyle the outline when selected."""
+        if change == QGraphicsRectItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self._update_pen()
+        return super().itemChange(change, value)
+
+
+class ResultView(QWidget):
+    """Everything about one inspection result except the conversation."""
+
+    region_selected = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.result: StoredResult | None = None
+        self.sensitivity = 0.5
+        self.scene = QGraphicsScene(self)
+        self.view = ZoomView(self.scene)
+        self.image_item = QGraphicsPixmapItem()
+        self.overlay_item = QGraphicsPixmapItem()
+        self.scene.addItem(self.image_item)
+        self.scene.addItem(self.overlay_item)
+        self.region_items: list[RegionItem] = []
+        self.scene.selectionChanged.connect(self._scene_selection_changed)
+
+        self.badge = QLabel("—")
+        self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.badge.setMinimumHeight(64)
+        font = QFont()
+        font.setPointSize(22)
+        font.setBold(True)
+        self.badge.setFont(font)
+        self.score_label = QLabel("Inspect a part to see its verdict.")
+        self.score_label.setWordWrap(True)
+        self.reference_label = QLabel("Nearest reference")
+        self.reference_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.reference_label.setMinimumSize(160, 160)
+
+        self.show_overlay = QCheckBox("Heatmap")
+        self.show_overlay.setChecked(True)
+        self.show_overlay.toggled.connect(self.overlay_item.setVisible)
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(50)
+        self.opacity.setToolTip("Heatmap opacity")
+        self.opacity.valueChanged.connect(lambda v: self.overlay_item.setOpacity(v / 100))
+        self.colour_map = QComboBox()
+        self.colour_map.addItems(list(COLOUR_MAPS))
+        self.colour_map.currentTextChanged.connect(lambda _: self._draw_overlay())
+
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["#", "Position", "Size", "Peak", "Type"])
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.itemSelectionChanged.connect(self._table_selection_changed)
+
+        controls = QHBoxLayout()
+        controls.addWidget(self.show_overlay)
+        controls.addWidget(QLabel("Opacity"))
+        controls.addWidget(self.opacity)
+        controls.addWidget(QLabel("Colours"))
+        controls.addWidget(self.colour_map)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.view, 1)
+        left_layout.addLayout(controls)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.badge)
+        side_layout.addWidget(self.score_label)
+        side_layout.addWidget(self.reference_label)
+        side_layout.addWidget(self.table, 1)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+    def show_result(self, result: StoredResult, sensitivity: float) -> None:
+        """Display a stored result."""
+        self.result = result
+        self.image_item.setPixmap(to_pixmap(result.image))
+        for item in self.region_items:
+            self.scene.removeItem(item)
+        self.region_items = []
+        for region in result.facts.regions:
+            x, y, w, h = region.bbox
+            item = RegionItem(region.index, QRectF(x, y, w, h))
+            label = QGraphicsSimpleTextItem(str(region.index), item)
+            label.setBrush(QBrush(QColor("white")))
+            label.setPen(QPen(QColor("black")))
+            label.setFont(QFont("Sans", max(10, int(max(result.image.shape[:2]) / 40)), QFont.Weight.Bold))
+            label.setPos(x, max(0, y - label.boundingRect().height()))
+            self.scene.addItem(item)
+            self.region_items.append(item)
+        self.scene.setSceneRect(QRectF(0, 0, result.image.shape[1], result.image.shape[0]))
+        self._draw_overlay()
+        self._fill_table(result)
+        if result.reference is not None:
+            self.reference_label.setPixmap(to_pixmap(result.reference).scaled(
+                220, 220, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+        else:
+            self.reference_label.setText("No reference image")
+        self.relabel(sensitivity)
+        self.view.fit()
+
+    def relabel(self, sensitivity: float) -> None:
+        """Show the verdict and score at ``sensitivity`` (no inference)."""
+        self.sensitivity = sensitivity
+        if self.result is None:
+            return
+        verdict, score = self.result.verdict_at(sensitivity)
+        self.badge.setText(verdict)
+        self.badge.setStyleSheet(f"background: {verdict_colour(verdict).name()}; color: white; border-radius: 6px;")
+        facts = self.result.facts
+        self.score_label.setText(
+            f"Score {score:.2f} (threshold 0.50) · confidence {facts.confidence}\n"
+            f"{facts.region_count} region(s) · {self.result.source}")
+
+    def _draw_overlay(self) -> None:
+        if self.result is None:
+            return
+        cut = self.result.pixel_cut or float(self.result.anomaly_map.max())
+        coloured = heatmap_overlay(self.result.image, self.result.anomaly_map, 0.5 * cut, 1.5 * cut, opacity=1.0,
+                                   colormap=COLOUR_MAPS[self.colour_map.currentText()])
+        self.overlay_item.setPixmap(to_pixmap(coloured))
+        self.overlay_item.setOpacity(self.opacity.value() / 100)
+        self.overlay_item.setVisible(self.show_overlay.isChecked())
+
+    def _fill_table(self, result: StoredResult) -> None:
+        self.table.setRowCount(0)
+        for region in result.facts.regions:
+            row = self.table.rowCount()
+            self.table.insertRow(row)
+            values = [str(region.index), region.position, f"{region.area_percent:.2f} % ({region.area_px} px)",
+                      f"{region.severity:.1f}×", region.defect_type]
+            for column, value in enumerate(values):
+                self.table.setItem(row, column, QTableWidgetItem(value))
+
+    def select_region(self, index: int) -> None:
+        """Select region ``index`` in both the view and the table."""
+        for item in self.region_items:
+            item.setSelected(item.index == index)
+        self.table.selectRow(index - 1)
+
+    def _table_selection_changed(self) -> None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        if rows:
+            index = min(rows) + 1
+            for item in self.region_items:
+                item.setSelected(item.index == index)
+            self.region_selected.emit(index)
+
+    def _scene_selection_changed(self) -> None:
+        chosen = [i for i in self.region_items if i.isSelected()]
+        if chosen and {i.row() for i in self.table.selectedIndexes()} != {chosen[0].index - 1}:
+            self.table.selectRow(chosen[0].index - 1)

@@ -1,0 +1,56 @@
+"""Thumbnails read off the GUI thread: a thread pool decodes and shrinks, the GUI thread gets a QImage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from desktop.images import to_qimage
+
+
+def read_thumbnail(path: Path, side: int) -> np.ndarray | None:
+    """A uint8 RGB thumbnail of an image file, or None when unreadable."""
+    data = np.fromfile(str(path), dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_REDUCED_COLOR_2) if data.size else None
+    if image is None:
+        return None
+    scale = side / max(image.shape[:2])
+    if scale < 1:
+        image = cv2.resize(image, (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))),
+                           interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(image[..., ::-1])
+
+
+class _Task(QRunnable):
+    def __init__(self, loader: ThumbnailLoader, key: object, path: Path, side: int) -> None:
+        super().__init__()
+        self.loader, self.key, self.path, self.side = loader, key, path, side
+
+    def run(self) -> None:
+        thumbnail = read_thumbnail(self.path, self.side)
+        if thumbnail is not None:
+            self.loader.loaded.emit(self.key, to_qimage(thumbnail))
+
+
+class ThumbnailLoader(QObject):
+    """Loads thumbnails in the background; ``loaded(key, QImage)`` arrives on the GUI thread."""
+
+    loaded = Signal(object, object)
+
+    def __init__(self, side: int = 96) -> None:
+        super().__init__()
+        self.side = side
+        self.pool = QThreadPool()
+        self.pool.setMaxThreadCount(2)
+
+    def request(self, key: object, path: Path) -> None:
+        """Queue a thumbnail of ``path``; the answer carries ``key``."""
+        self.pool.start(_Task(self, key, path, self.side))
+
+    def wait(self, msecs: int = 5000) -> None:
+        """Wait for queued thumbnails (used when closing)."""
+        self.pool.clear()
+        self.pool.waitForDone(msecs)

