@@ -14,6 +14,7 @@ from cli import (
     project_cmd,
     references_cmd,
     report_cmd,
+    screenshot_cmd,
 )
 
 
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Start the desktop application.")
     gui.set_defaults(handler=_run_gui)
     for module in (project_cmd, references_cmd, inspect_cmd, history_cmd, report_cmd, chat_cmd, db_cmd, bench_cmd,
-                   eval_chat_cmd):
+                   eval_chat_cmd, screenshot_cmd):
         module.add_parser(commands)
     return parser
 

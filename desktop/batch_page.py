@@ -83,6 +83,8 @@ class BatchPage(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.verticalHeader().hide()
         self.table.cellDoubleClicked.connect(self._open_row)
         top = QHBoxLayout()
         top.addWidget(self.choose_button)

@@ -9,12 +9,14 @@ VERDICT_COLOURS = {"OK": "#2e7d32", "NG": "#c62828", "REVIEW": "#f9a825"}
 
 
 def to_qimage(image: np.ndarray) -> QImage:
-    """A deep copy of a uint8 RGB (or grey) array as a QImage."""
+    """A deep copy of a uint8 RGB, RGBA or grey array as a QImage."""
     array = np.ascontiguousarray(image)
     if array.ndim == 2:
         height, width = array.shape
         return QImage(array.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
-    height, width = array.shape[:2]
+    height, width, channels = array.shape
+    if channels == 4:
+        return QImage(array.data, width, height, 4 * width, QImage.Format.Format_RGBA8888).copy()
     return QImage(array.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
 
 

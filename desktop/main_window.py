@@ -46,7 +46,7 @@ from desktop.result_view import ResultView
 from desktop.settings import AppSettings, SettingsDialog
 from desktop.thumbnails import ThumbnailLoader
 from desktop.worker import InferenceWorker, JobContext
-from engine.calibration import reference_outliers
+from engine.calibration import Calibration, reference_outliers
 from engine.imageio import is_image_file
 from services.results import StoredResult, load_result
 from services.workspace import Workspace
@@ -202,7 +202,11 @@ class MainWindow(QMainWindow):
         self.sensitivity_slider.setMaximumWidth(160)
         self.sensitivity_slider.setToolTip("Higher flags more parts. Re-labels results live; saved for the project.")
         self.sensitivity_slider.valueChanged.connect(lambda v: self.set_sensitivity(v / 100))
-        self.sensitivity_slider.sliderReleased.connect(self.save_sensitivity)
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(600)
+        self._save_timer.timeout.connect(self.save_sensitivity)
+        self.sensitivity_slider.valueChanged.connect(lambda _: self._save_timer.start())
         toolbar.addWidget(self.sensitivity_slider)
         self.sensitivity_label = QLabel(" 0.50 ")
         toolbar.addWidget(self.sensitivity_label)
@@ -223,7 +227,7 @@ class MainWindow(QMainWindow):
                 newest = repo.history(session, repo.HistoryFilter(project_id=project.id), limit=1)
                 refs = len(repo.references(session, project, active_only=True))
                 last = newest[0].created_at.strftime("%Y-%m-%d %H:%M") if newest else "never"
-                item = QListWidgetItem(f"{project.name}\n{refs} references · {count} inspections · last {last}")
+                item = QListWidgetItem(f"{project.name}\n{refs} refs · {count} inspected\nlast {last}")
                 item.setData(Qt.ItemDataRole.UserRole, project.name)
                 item.setToolTip(project.description or project.name)
                 self.projects.addItem(item)
@@ -233,8 +237,9 @@ class MainWindow(QMainWindow):
         self.demo_banner.setVisible(self.projects.count() == 0)
         if self.projects.currentItem() is None and self.projects.count():
             self.projects.setCurrentRow(0)
-        elif self.projects.count() == 0:
-            self._select_project(None)
+        else:
+            item = self.projects.currentItem()
+            self._select_project(item.data(Qt.ItemDataRole.UserRole) if item else None)
 
     def _project_chosen(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None = None) -> None:
         self._select_project(item.data(Qt.ItemDataRole.UserRole) if item else None)
@@ -247,6 +252,7 @@ class MainWindow(QMainWindow):
                 project = repo.get_project(session, name)
                 self.project_id = project.id
                 self.sensitivity = float(project.settings.get("sensitivity", 0.5))
+            self._save_timer.stop()
             self.sensitivity_slider.blockSignals(True)
             self.sensitivity_slider.setValue(round(self.sensitivity * 100))
             self.sensitivity_slider.blockSignals(False)
@@ -321,8 +327,12 @@ class MainWindow(QMainWindow):
             active_keys = [r.image_key for r in references if r.active]
             scores: dict[str, float] = {}
             if bank is not None and bank.calibration.get("method") == "leave-one-out":
-                scores = dict(zip(bank.reference_keys, bank.calibration.get("normal_scores", [])))
-            flags = dict(zip(scores, reference_outliers(list(scores.values())))) if scores else {}
+                calibration = Calibration.from_dict(bank.calibration)
+                raw = dict(zip(bank.reference_keys, calibration.normal_scores))
+                flags = dict(zip(raw, reference_outliers(list(raw.values()))))
+                scores = {key: calibration.normalise(value) for key, value in raw.items()}
+            else:
+                flags = {}
             entries = [ReferenceEntry(r.id, r.file_name, self.workspace.store.path(r.image_key), r.active,
                                       scores.get(r.image_key), flags.get(r.image_key, False)) for r in references]
             if bank is None:

@@ -63,6 +63,8 @@ class ReferencesPage(QWidget):
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.grid.setSpacing(8)
         self.grid.setWordWrap(True)
+        self.grid.setToolTip("After a build, each reference shows its score against the others (leave-one-out, "
+                             "on the 0-1 scale with the threshold at 0.50).")
         self.add_files_button = QPushButton("Add images…")
         self.add_folder_button = QPushButton("Add folder…")
         self.toggle_button = QPushButton("Disable / enable")
@@ -113,7 +115,7 @@ class ReferencesPage(QWidget):
         if not entry.active:
             text += "\n(disabled)"
         if entry.loo_score is not None:
-            text += f"\nLOO {entry.loo_score:.3f}" + (" ⚠ unlike others" if entry.outlier else "")
+            text += f"\nscore {entry.loo_score:.2f}" + (" ⚠ unlike others" if entry.outlier else "")
         return text
 
     def _thumbnail_loaded(self, key: object, image: object) -> None:

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.images import to_pixmap, verdict_colour
-from engine.visualize import heatmap_overlay
+from engine.visualize import heatmap_rgba, overlay_scale
 from services.results import StoredResult
 
 COLOUR_MAPS = {"Jet": cv2.COLORMAP_JET, "Inferno": cv2.COLORMAP_INFERNO, "Turbo": cv2.COLORMAP_TURBO,
@@ -125,7 +125,9 @@ class ResultView(QWidget):
 
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["#", "Position", "Size", "Peak", "Type"])
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -203,9 +205,9 @@ class ResultView(QWidget):
         if self.result is None:
             return
         cut = self.result.pixel_cut or float(self.result.anomaly_map.max())
-        coloured = heatmap_overlay(self.result.image, self.result.anomaly_map, 0.5 * cut, 1.5 * cut, opacity=1.0,
-                                   colormap=COLOUR_MAPS[self.colour_map.currentText()])
-        self.overlay_item.setPixmap(to_pixmap(coloured))
+        rgba = heatmap_rgba(self.result.anomaly_map, *overlay_scale(cut),
+                            colormap=COLOUR_MAPS[self.colour_map.currentText()])
+        self.overlay_item.setPixmap(to_pixmap(rgba))
         self.overlay_item.setOpacity(self.opacity.value() / 100)
         self.overlay_item.setVisible(self.show_overlay.isChecked())
 

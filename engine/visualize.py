@@ -8,24 +8,6 @@ import numpy as np
 from engine.imageio import to_uint8
 
 
-def heatmap_overlay(image: np.ndarray, anomaly_map: np.ndarray, low: float, high: float,
-                    opacity: float = 0.5, colormap: int = cv2.COLORMAP_JET) -> np.ndarray:
-    """Blend a colour-mapped anomaly map over the image; ``low``/``high`` fix the colour scale.
-
-    A fixed scale (not per-image min-max) keeps a good part blue and a defect red across images.
-    """
-    base = to_uint8(image) if image.dtype != np.uint8 else image
-    if base.ndim == 2:
-        base = np.repeat(base[..., None], 3, axis=2)
-    span = max(high - low, 1e-9)
-    scaled = np.clip((anomaly_map - low) / span, 0.0, 1.0)
-    if scaled.shape != base.shape[:2]:
-        scaled = cv2.resize(scaled.astype(np.float32), (base.shape[1], base.shape[0]))
-    coloured = cv2.applyColorMap((scaled * 255).astype(np.uint8), colormap)[..., ::-1]
-    blended = base.astype(np.float32) * (1.0 - opacity) + coloured.astype(np.float32) * opacity
-    return np.ascontiguousarray(blended.clip(0, 255).astype(np.uint8))
-
-
 def draw_regions(image: np.ndarray, regions: list, colour: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
     """Outline each region's box on a uint8 RGB image and label it with its number."""
     out = image.copy()
@@ -43,6 +25,39 @@ def draw_regions(image: np.ndarray, regions: list, colour: tuple[int, int, int] 
     return out
 
 
-def overlay_for(image: np.ndarray, anomaly_map: np.ndarray, pixel_cut: float, opacity: float = 0.5) -> np.ndarray:
-    """The standard overlay: colour scale from half to one and a half times the pixel threshold."""
-    return heatmap_overlay(image, anomaly_map, low=0.5 * pixel_cut, high=1.5 * pixel_cut, opacity=opacity)
+def _scaled(anomaly_map: np.ndarray, low: float, high: float, shape: tuple[int, int]) -> np.ndarray:
+    scaled = np.clip((anomaly_map - low) / max(high - low, 1e-9), 0.0, 1.0).astype(np.float32)
+    if scaled.shape != shape:
+        scaled = cv2.resize(scaled, (shape[1], shape[0]))
+    return scaled
+
+
+def heatmap_rgba(anomaly_map: np.ndarray, low: float, high: float, colormap: int = cv2.COLORMAP_JET) -> np.ndarray:
+    """The colour-mapped map as RGBA, transparent below ``low`` and opaque from a third of the way up.
+
+    Normal areas then show the part itself, and colour marks only what approaches the threshold.
+    """
+    scaled = _scaled(anomaly_map, low, high, anomaly_map.shape[:2])
+    coloured = cv2.applyColorMap((scaled * 255).astype(np.uint8), colormap)[..., ::-1]
+    alpha = (np.clip(3.0 * scaled, 0.0, 1.0) * 255).astype(np.uint8)
+    return np.ascontiguousarray(np.dstack([coloured, alpha]))
+
+
+def overlay_for(image: np.ndarray, anomaly_map: np.ndarray, pixel_cut: float, opacity: float = 0.6,
+                colormap: int = cv2.COLORMAP_JET) -> np.ndarray:
+    """The standard overlay: colours from half to twice the pixel threshold, faded in over the image."""
+    base = to_uint8(image) if image.dtype != np.uint8 else image
+    if base.ndim == 2:
+        base = np.repeat(base[..., None], 3, axis=2)
+    low, high = overlay_scale(pixel_cut)
+    rgba = heatmap_rgba(anomaly_map, low, high, colormap)
+    if rgba.shape[:2] != base.shape[:2]:
+        rgba = cv2.resize(rgba, (base.shape[1], base.shape[0]))
+    alpha = rgba[..., 3:4].astype(np.float32) / 255.0 * opacity
+    blended = base.astype(np.float32) * (1.0 - alpha) + rgba[..., :3].astype(np.float32) * alpha
+    return np.ascontiguousarray(blended.clip(0, 255).astype(np.uint8))
+
+
+def overlay_scale(pixel_cut: float) -> tuple[float, float]:
+    """The fixed colour scale of every overlay: half to twice the pixel threshold."""
+    return 0.5 * pixel_cut, 2.0 * pixel_cut

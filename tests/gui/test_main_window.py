@@ -194,3 +194,14 @@ def test_missing_camera_gives_a_clear_message(qtbot, window, project, monkeypatc
     with qtbot.waitSignal(window.job_failed, timeout=WAIT):
         window.grab_camera()
     assert any("No camera found" in e for e in window.errors)
+
+
+def test_screenshot_command_renders_every_main_view(tmp_path, isolated_settings):
+    from desktop.screenshots import take_screenshots
+
+    files = take_screenshots(tmp_path / "shots", size=(1100, 700))
+    assert [f.name for f in files] == ["00-first-start.png", "01-inspect.png", "02-references.png", "03-batch.png",
+                                       "04-history.png"]
+    for path in files:
+        image = Image.open(path)
+        assert image.size == (1100, 700) and np.asarray(image).std() > 5
