@@ -29,6 +29,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     build.add_argument("--device", default="auto")
     add_home_option(build)
     build.set_defaults(handler=_build)
+    calibrate = actions.add_parser(
+        "calibrate", help="refine the threshold from labelled samples",
+        description="Refine the current bank's image threshold from a validation folder (good/ plus defect "
+                    "sub-folders) or, without --validation, from the operator reviews of its inspections.")
+    calibrate.add_argument("project")
+    calibrate.add_argument("--validation", type=Path, help="folder with good/ and defect sub-folders")
+    calibrate.add_argument("--mode", choices=("frr", "f1"), default="frr",
+                           help="frr: target false-reject rate (default); f1: best F1 on the samples")
+    calibrate.add_argument("--target-frr", type=float, default=0.01, help="target false-reject rate (default 0.01)")
+    calibrate.add_argument("--device", default="auto")
+    add_home_option(calibrate)
+    calibrate.set_defaults(handler=_calibrate)
 
 
 @user_errors
@@ -66,4 +78,18 @@ def _build(args: argparse.Namespace) -> int:
     calibration = bank.calibration
     print(f"Bank {bank_id}: {bank.image_count} references, augmentation {bank.augmentation}, "
           f"calibration {calibration.method} from {calibration.sample_count} normal scores.")
+    return 0
+
+
+@user_errors
+def _calibrate(args: argparse.Namespace) -> int:
+    from services.inspection import Inspector
+
+    workspace = open_from_args(args)
+    report = Inspector(workspace, device=args.device).refine_calibration(
+        args.project, args.mode, args.target_frr, args.validation)
+    miss = "-" if report.miss_rate is None else f"{100 * report.miss_rate:.1f} %"
+    print(f"Threshold refined ({report.mode}) from {report.good_count} good and {report.defective_count} defective "
+          f"samples: false-reject rate {100 * report.false_reject_rate:.1f} %, estimated miss rate {miss}"
+          + (f", F1 {report.f1:.3f}" if report.f1 is not None else "") + ".")
     return 0

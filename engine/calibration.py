@@ -56,6 +56,8 @@ class Calibration:
     sample_count: int
     normal_scores: tuple[float, ...] = field(default_factory=tuple)
     version: int = CALIBRATION_VERSION
+    revision: int = 1
+    labelled: dict[str, Any] = field(default_factory=dict)
 
     def shift(self, sensitivity: float) -> float:
         """How far the sensitivity setting moves the thresholds, in raw score units."""
@@ -133,3 +135,61 @@ def reference_outliers(normal_scores: list[float] | tuple[float, ...]) -> list[b
     median = float(np.median(scores))
     mad = max(float(np.median(np.abs(scores - median))) * 1.4826, 0.02 * max(median, 1e-9))
     return [bool((s - median) / mad > OUTLIER_Z and s > OUTLIER_RATIO * median) for s in scores]
+
+
+@dataclass(frozen=True)
+class Refinement:
+    """What a refinement from labelled samples did, with its estimated error rates on those samples."""
+
+    mode: str
+    threshold: float
+    good_count: int
+    defective_count: int
+    false_reject_rate: float
+    miss_rate: float | None
+    f1: float | None
+
+
+def refine(calibration: Calibration, scores: list[float], labels: list[int], mode: str = "frr",
+           target_frr: float = 0.01) -> tuple[Calibration, Refinement]:
+    """A new calibration revision whose image threshold comes from labelled samples (1 = defective).
+
+    ``mode="f1"`` picks the threshold with the best F1 over the samples (it needs both good and
+    defective ones); ``mode="frr"`` takes the lowest threshold that rejects at most ``target_frr``
+    of the good samples and reports the share of defective samples it would miss.  The spread,
+    and so the grey zone and the normalised scale, are kept; the pixel threshold is unchanged.
+    """
+    values = np.asarray(scores, dtype=np.float64)
+    truth = np.asarray(labels, dtype=int)
+    good, bad = values[truth == 0], values[truth == 1]
+    if mode not in ("f1", "frr"):
+        raise ValueError("refinement mode is 'f1' or 'frr'")
+    if good.size == 0:
+        raise ValueError("refining the threshold needs at least one good sample")
+    if mode == "f1" and bad.size == 0:
+        raise ValueError("an F1-optimal threshold needs defective samples too; use the target false-reject rate")
+    if mode == "f1":
+        candidates = np.unique(values)
+        cuts = np.concatenate([[candidates[0] - 1e-9], (candidates[:-1] + candidates[1:]) / 2, [candidates[-1]]])
+        threshold = float(max(cuts, key=lambda t: (_f1(values > t, truth), -t)))
+    else:
+        allowed = int(np.floor(target_frr * good.size))
+        ordered = np.sort(good)[::-1]
+        threshold = float(ordered[allowed]) if allowed < ordered.size else float(ordered[-1] - 1e-9)
+    flagged = values > threshold
+    report = Refinement(mode=mode, threshold=threshold, good_count=int(good.size), defective_count=int(bad.size),
+                        false_reject_rate=float((good > threshold).mean()),
+                        miss_rate=float((bad <= threshold).mean()) if bad.size else None,
+                        f1=_f1(flagged, truth) if bad.size else None)
+    refined = Calibration(image_threshold=threshold, spread=calibration.spread,
+                          pixel_threshold=calibration.pixel_threshold, pixel_spread=calibration.pixel_spread,
+                          method=f"labelled-{mode}", sample_count=int(values.size),
+                          normal_scores=calibration.normal_scores, revision=calibration.revision + 1,
+                          labelled=asdict(report))
+    return refined, report
+
+
+def _f1(flagged: np.ndarray, truth: np.ndarray) -> float:
+    true_positive = float(np.sum(flagged & (truth == 1)))
+    predicted, actual = float(flagged.sum()), float((truth == 1).sum())
+    return 0.0 if true_positive == 0 else 2 * true_positive / (predicted + actual)

@@ -96,3 +96,20 @@ def load_mask(sample: TestSample, shape: tuple[int, int]) -> np.ndarray:
     if mask.shape != shape:
         mask = np.asarray(Image.fromarray(mask).resize((shape[1], shape[0]), Image.NEAREST))
     return mask
+
+
+def labelled_images(folder: str | Path) -> list[tuple[Path, int]]:
+    """Images of a validation folder with labels: ``good/`` is 0, every other sub-folder 1.
+
+    A pack (``test/`` inside) is read from its ``test`` folder.
+    """
+    folder = Path(folder)
+    if (folder / "test").is_dir():
+        folder = folder / "test"
+    if not (folder / "good").is_dir():
+        raise FileNotFoundError(f"No 'good' sub-folder in {folder}: put good images in good/ and defective ones in "
+                                "other sub-folders.")
+    samples = []
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        samples.extend((path, 0 if sub.name == "good" else 1) for path in list_images(sub))
+    return samples

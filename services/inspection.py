@@ -27,6 +27,7 @@ from db.models import ReferenceBank as BankRow
 from db.store import sha256_bytes
 from engine import ENGINE_VERSION
 from engine.bank import ReferenceBank
+from engine.calibration import Calibration, Refinement, refine
 from engine.config import EngineConfig
 from engine.defect_types import TypeExamples
 from engine.errors import EmptyReferenceSetError, ImageLoadError
@@ -136,7 +137,10 @@ class Inspector:
             raise EmptyReferenceSetError()
         if row is not None and store.exists(row.bank_key):
             if row.id not in self._banks:
-                self._banks[row.id] = ReferenceBank.load(store.path(row.bank_key))
+                bank = ReferenceBank.load(store.path(row.bank_key))
+                if row.calibration:  # the row holds the newest revision (refinements from labelled samples)
+                    bank.calibration = Calibration.from_dict(row.calibration)
+                self._banks[row.id] = bank
             return row.id, self._banks[row.id]
         config = EngineConfig.from_dict({**EngineConfig(backbone=backbone).to_dict(), **engine_settings})
         bank = self.detector.build_bank([store.path(k) for k in keys], config, reference_ids=keys, progress=progress,
@@ -164,6 +168,38 @@ class Inspector:
                 key = row.bank_key
             self._banks[bank_id] = ReferenceBank.load(self.workspace.store.path(key))
         return self._banks[bank_id]
+
+    def refine_calibration(self, project_name: str, mode: str = "frr", target_frr: float = 0.01,
+                           validation: Path | None = None) -> Refinement:
+        """Refine the current bank's threshold from labelled samples and store the new revision.
+
+        The samples are a validation folder (``good/`` and defect sub-folders, or an MVTec
+        ``test/``), scored without touching the history; or, without a folder, the operator
+        reviews of inspections made with the current bank.
+        """
+        bank_id, bank = self.ensure_bank(project_name)
+        if validation is not None:
+            from engine.datasets import labelled_images
+
+            samples = labelled_images(validation)
+            scores = [self.detector.inspect(path, bank).score for path, _ in samples]
+            labels = [label for _, label in samples]
+        else:
+            with self.workspace.database.read() as session:
+                rows = repo.history(session, repo.HistoryFilter(reviewed=True), limit=None)
+                reviewed = [(r.raw_score, 1 if r.reviews[-1].verdict == "NG" else 0) for r in rows
+                            if r.bank_id == bank_id]
+            scores, labels = [s for s, _ in reviewed], [label for _, label in reviewed]
+        refined, report = refine(bank.calibration, scores, labels, mode, target_frr)
+        with self.workspace.database.write() as session:
+            row = session.get(BankRow, bank_id)
+            before = dict(row.calibration)
+            row.calibration = refined.to_dict()
+            repo.audit(session, self.workspace.operator, "refine", "thresholds", bank_id,
+                       {"before": before.get("image_threshold"), "after": refined.image_threshold,
+                        "revision": refined.revision, "mode": mode, "source": str(validation or "reviews")})
+        bank.calibration = refined
+        return report
 
     def inspect_file(self, project_name: str, path: str | Path, force: bool = False) -> InspectionRecord:
         """Inspect one image file into the history (or return the earlier record when skipped)."""
@@ -203,7 +239,8 @@ class Inspector:
         map_key = store.put_map(result.anomaly_map)
         calibration = bank.calibration
         thresholds = {
-            "calibration_version": calibration.version, "calibration_method": calibration.method,
+            "calibration_version": calibration.version, "calibration_revision": calibration.revision,
+            "calibration_method": calibration.method,
             "sensitivity": sensitivity, "threshold_raw": calibration.threshold(sensitivity),
             "grey_zone_raw": list(calibration.grey_zone(sensitivity)),
             "pixel_cut_raw": calibration.pixel_cut(sensitivity),

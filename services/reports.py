@@ -55,8 +55,9 @@ def png_data_uri(image: np.ndarray, max_side: int) -> str:
 
 def calibration_label(thresholds: dict[str, Any]) -> str:
     """Which calibration produced a verdict, in one line."""
-    return (f"bank {thresholds.get('bank_id', '?')}, calibration v{thresholds.get('calibration_version', '?')} "
-            f"({thresholds.get('calibration_method', '?')}), sensitivity {thresholds.get('sensitivity', 0.5):.2f}")
+    return (f"bank {thresholds.get('bank_id', '?')}, calibration v{thresholds.get('calibration_version', '?')}"
+            f".{thresholds.get('calibration_revision', 1)} ({thresholds.get('calibration_method', '?')}), "
+            f"sensitivity {thresholds.get('sensitivity', 0.5):.2f}")
 
 
 def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, Any]:

@@ -89,3 +89,32 @@ def test_missing_project_and_empty_references_give_clear_errors(home, tmp_path, 
     run_cli(["project", "create", "empty"])
     assert run_cli(["inspect", "empty", str(tmp_path / "test")]) == 2
     assert "No reference images" in capsys.readouterr().err
+
+
+def test_calibrate_from_validation_folder_and_from_reviews(home, tmp_path, capsys):
+    write_parts(tmp_path / "refs", range(4))
+    write_parts(tmp_path / "val" / "good", range(60, 66))
+    write_parts(tmp_path / "val" / "pit", range(70, 73), defects=(Defect("pit", 0.4, 0.6, 0.08),))
+    run_cli(["project", "create", "disc"])
+    run_cli(["references", "add", "disc", str(tmp_path / "refs")])
+    assert run_cli(["references", "calibrate", "disc", "--validation", str(tmp_path / "val"), "--mode", "f1"]) == 0
+    out = capsys.readouterr().out
+    assert "from 6 good and 3 defective samples" in out and "F1 1.000" in out
+    part = write_parts(tmp_path / "new", [80])
+    assert run_cli(["inspect", "disc", str(part[0]), "--json"]) == 0
+    inspection = json.loads(capsys.readouterr().out.splitlines()[-1])
+
+    from db import repository as repo
+    from services.workspace import open_workspace
+
+    workspace = open_workspace()
+    with workspace.database.read() as session:
+        row = repo.get_inspection(session, inspection["id"])
+        assert row.thresholds["calibration_revision"] == 2 and row.thresholds["calibration_method"] == "labelled-f1"
+        events = [e.action for e in session.query(repo.AuditEvent).all()]
+        assert "refine" in events
+    with workspace.database.write() as session:
+        repo.add_review(session, repo.get_inspection(session, inspection["id"]), "OK", "fine", "ann")
+    workspace.close()
+    assert run_cli(["references", "calibrate", "disc"]) == 0
+    assert "from 1 good and 0 defective samples" in capsys.readouterr().out

@@ -66,3 +66,35 @@ def test_calibration_travels_with_the_bank_file(detector, calibrated_bank, tmp_p
     image = synthetic_part(9, defects=(Defect("scratch", 0.6, 0.4, 0.12),))
     first, second = detector.inspect(image, calibrated_bank), detector.inspect(image, loaded)
     assert (first.normalised_score, first.verdict) == (second.normalised_score, second.verdict)
+
+
+def test_refine_f1_separates_labelled_samples_and_keeps_the_scale():
+    from engine.calibration import Calibration, refine
+
+    base = Calibration(image_threshold=0.5, spread=0.05, pixel_threshold=0.3, pixel_spread=0.01,
+                       method="leave-one-out", sample_count=4, normal_scores=(0.1, 0.2, 0.15, 0.12))
+    scores = [0.10, 0.12, 0.14, 0.16, 0.30, 0.34, 0.40]
+    labels = [0, 0, 0, 0, 1, 1, 1]
+    refined, report = refine(base, scores, labels, mode="f1")
+    assert 0.16 < refined.image_threshold < 0.30 and report.f1 == 1.0 and report.miss_rate == 0.0
+    assert refined.revision == base.revision + 1 and refined.method == "labelled-f1"
+    assert refined.spread == base.spread and refined.pixel_threshold == base.pixel_threshold
+    assert refined.verdict(0.12) == "OK" and refined.verdict(0.34) == "NG"
+    assert Calibration.from_dict(refined.to_dict()) == refined
+
+
+def test_refine_target_frr_bounds_false_rejects_and_reports_misses():
+    from engine.calibration import Calibration, refine
+
+    base = Calibration(0.5, 0.05, 0.3, 0.01, "leave-one-out", 3)
+    rng = np.random.default_rng(0)
+    good = list(rng.normal(0.2, 0.02, 40))
+    bad = list(rng.normal(0.25, 0.02, 10))
+    refined, report = refine(base, good + bad, [0] * 40 + [1] * 10, mode="frr", target_frr=0.05)
+    rejected = sum(g > refined.image_threshold for g in good)
+    assert rejected <= 2 and report.false_reject_rate == rejected / 40
+    assert report.miss_rate == sum(b <= refined.image_threshold for b in bad) / 10
+    with pytest.raises(ValueError, match="good"):
+        refine(base, [0.3], [1], mode="frr")
+    with pytest.raises(ValueError, match="defective"):
+        refine(base, [0.1, 0.2], [0, 0], mode="f1")

@@ -1,0 +1,51 @@
+"""One score scale everywhere: the CLI, the GUI worker, the benchmark path and a stored report agree."""
+
+from __future__ import annotations
+
+import json
+
+from cli.parser import run_cli
+from engine.synthetic import Defect
+from tests.integration.test_history_cli import write_parts
+
+
+def test_same_image_same_score_and_verdict_in_cli_gui_worker_bench_and_report(qtbot, tmp_path, monkeypatch, capsys,
+                                                                               detector):
+    from desktop.worker import InferenceWorker
+    from services.reports import inspection_context, render_html
+    from services.workspace import open_workspace
+
+    monkeypatch.setenv("IAD_INSPECTOR_HOME", str(tmp_path / "home"))
+    refs = write_parts(tmp_path / "refs", range(4))
+    image = write_parts(tmp_path / "part", [77], defects=(Defect("scratch", 0.6, 0.4, 0.1),))[0]
+    assert run_cli(["project", "create", "disc"]) == 0
+    assert run_cli(["references", "add", "disc", str(tmp_path / "refs")]) == 0
+    capsys.readouterr()
+    assert run_cli(["inspect", "disc", str(image), "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+
+    workspace = open_workspace(tmp_path / "home")
+    worker = InferenceWorker(workspace, device="cpu")
+    results = []
+    worker.finished.connect(lambda _job, result: results.append(result), type=qtbot_direct())
+    worker.submit("gui", lambda ctx: ctx.inspector.inspect_file("disc", image, force=True))
+    qtbot.waitUntil(lambda: bool(results), timeout=120_000)
+    worker.shutdown()
+    gui = results[0]
+
+    bank = detector.build_bank(refs)
+    bench = detector.inspect(image, bank)
+    bench_score = bank.calibration.normalise(bench.score)
+
+    html = render_html("inspection.html.j2", inspection_context(workspace, cli["id"]))
+    workspace.close()
+    assert gui.verdict == cli["verdict"] == bench.verdict
+    assert round(gui.score, 4) == cli["score"] == round(bench_score, 4)
+    assert f"{cli['score']:.2f} (threshold 0.50" in html and cli["verdict"] in html
+
+
+def qtbot_direct():
+    """A direct connection: the list append is thread-safe and needs no event loop on either side."""
+    from PySide6.QtCore import Qt
+
+    return Qt.ConnectionType.DirectConnection
