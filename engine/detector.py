@@ -52,7 +52,11 @@ class Cancelled(EngineError):
 
 @dataclass
 class AnomalyResult:
-    """What the engine measured on one image; plain numpy and Python types only."""
+    """What the engine measured on one image; plain numpy and Python types only.
+
+    ``anomaly_map`` is at the image's own size; ``processing_map`` is the same map before that
+    (bilinear) resize, which is all a store needs to reproduce it.
+    """
 
     score: float
     anomaly_map: np.ndarray
@@ -62,6 +66,7 @@ class AnomalyResult:
     normalised_score: float | None = None
     verdict: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    processing_map: np.ndarray | None = None
 
 
 @dataclass
@@ -130,6 +135,7 @@ class Detector:
             normalised_score=calibration.normalise(score) if calibration else None,
             verdict=calibration.verdict(score) if calibration else None,
             timings_ms={"load": prepared.load_ms, "features": prepared.features_ms, "score": (done - start) * 1e3},
+            processing_map=fused,
         )
 
     def _fused_map(self, prepared: PreparedImage, search: dict[str, torch.Tensor],

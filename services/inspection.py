@@ -236,7 +236,8 @@ class Inspector:
         facts = build_facts(pixels, result, bank, sensitivity, examples)
         duration = (time.perf_counter() - start) * 1e3
         image_key = store.put_bytes(data, "images", suffix)
-        map_key = store.put_map(result.anomaly_map)
+        map_key = store.put_map(result.processing_map if result.processing_map is not None else result.anomaly_map,
+                                result.image_size)
         calibration = bank.calibration
         thresholds = {
             "calibration_version": calibration.version, "calibration_revision": calibration.revision,

@@ -114,6 +114,11 @@ def test_store_is_content_addressed_and_maps_round_trip(tmp_path):
     anomaly_map = np.random.default_rng(0).random((37, 53)).astype(np.float32)
     key = store.put_map(anomaly_map)
     np.testing.assert_allclose(store.load_map(key), anomaly_map, atol=1e-3)
+    import cv2
+
+    small = anomaly_map[:20, :30]
+    expected = cv2.resize(small, (90, 60), interpolation=cv2.INTER_LINEAR)
+    np.testing.assert_allclose(store.load_map(store.put_map(small, (60, 90))), expected, atol=2e-3)
     assert not store.temp_files()
 
 

@@ -38,6 +38,11 @@ def test_same_image_same_score_and_verdict_in_cli_gui_worker_bench_and_report(qt
     bench_score = bank.calibration.normalise(bench.score)
 
     html = render_html("inspection.html.j2", inspection_context(workspace, cli["id"]))
+    from services.results import load_result
+
+    stored = load_result(workspace, cli["id"]).anomaly_map
+    assert stored.shape == bench.anomaly_map.shape
+    assert abs(stored - bench.anomaly_map).max() <= 1e-3 * max(1.0, float(bench.anomaly_map.max()))
     workspace.close()
     assert gui.verdict == cli["verdict"] == bench.verdict
     assert round(gui.score, 4) == cli["score"] == round(bench_score, 4)
