@@ -38,15 +38,20 @@ class AppSettings:
     @classmethod
     def load(cls) -> AppSettings:
         """Read from QSettings."""
-        store = QSettings(ORGANISATION, APPLICATION)
+        store = _store()
         return cls(**{f.name: str(store.value(f.name, getattr(cls(), f.name))) for f in fields(cls)})
 
     def save(self) -> None:
         """Write to QSettings."""
-        store = QSettings(ORGANISATION, APPLICATION)
+        store = _store()
         for f in fields(self):
             store.setValue(f.name, getattr(self, f.name))
         store.sync()
+
+
+def _store() -> QSettings:
+    """INI settings in the user scope: ``QSettings.setPath`` can redirect them (tests do)."""
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANISATION, APPLICATION)
 
 
 class SettingsDialog(QDialog):

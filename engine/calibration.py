@@ -58,6 +58,7 @@ class Calibration:
     version: int = CALIBRATION_VERSION
     revision: int = 1
     labelled: dict[str, Any] = field(default_factory=dict)
+    view_scores: tuple[float, ...] = field(default_factory=tuple)
 
     def shift(self, sensitivity: float) -> float:
         """How far the sensitivity setting moves the thresholds, in raw score units."""
@@ -94,6 +95,7 @@ class Calibration:
         """Plain data for the bank file and the database."""
         data = asdict(self)
         data["normal_scores"] = list(self.normal_scores)
+        data["view_scores"] = list(self.view_scores)
         return data
 
     @classmethod
@@ -101,10 +103,12 @@ class Calibration:
         """Inverse of ``to_dict``."""
         values = dict(data)
         values["normal_scores"] = tuple(values.get("normal_scores", ()))
+        values["view_scores"] = tuple(values.get("view_scores", ()))
         return cls(**values)
 
 
-def calibrate(normal_scores: list[float], normal_pixels: np.ndarray, method: str) -> Calibration:
+def calibrate(normal_scores: list[float], normal_pixels: np.ndarray, method: str,
+              view_scores: list[float] | None = None) -> Calibration:
     """Thresholds from the normal image scores and pixel values by the module's rule."""
     if not normal_scores:
         raise ValueError("calibration needs at least one normal score")
@@ -115,7 +119,8 @@ def calibrate(normal_scores: list[float], normal_pixels: np.ndarray, method: str
     pixel_level = float(np.percentile(np.asarray(normal_pixels, dtype=np.float64), 99.9))
     return Calibration(image_threshold=margin * mean, spread=spread, pixel_threshold=margin * pixel_level,
                        pixel_spread=max(MIN_SPREAD_FRACTION * pixel_level, 1e-6), method=method,
-                       sample_count=int(scores.size), normal_scores=tuple(float(x) for x in scores))
+                       sample_count=int(scores.size), normal_scores=tuple(float(x) for x in scores),
+                       view_scores=tuple(float(x) for x in view_scores or ()))
 
 
 OUTLIER_Z = 3.5

@@ -213,6 +213,7 @@ class Detector:
         config = bank.config
         single = len(references) == 1
         scores: list[float] = []
+        view_scores: list[float] = []
         pixels: list[np.ndarray] = []
         for held, image in enumerate(references):
             if cancel is not None and cancel():
@@ -231,7 +232,15 @@ class Detector:
             _, fused = self._fused_map(prepared, search, config)
             scores.append(image_score(fused, config.top_fraction))
             pixels.append(fused[prepared.foreground] if prepared.foreground is not None else fused.ravel())
-        return calibrate(scores, np.concatenate(pixels), method="self-views" if single else "leave-one-out")
+            if not single:
+                shifted = shifted_view(image)
+                shifted_features = {name: fmap[0] for name, fmap in self.extractor(config)([shifted]).items()}
+                shifted_prepared = PreparedImage(shifted.shape[:2], shifted.shape[:2], shifted_features,
+                                                 foreground_mask(shifted) if config.foreground == "on" else None)
+                view_scores.append(image_score(self._fused_map(shifted_prepared, search, config)[1],
+                                               config.top_fraction))
+        return calibrate(scores, np.concatenate(pixels), method="self-views" if single else "leave-one-out",
+                         view_scores=view_scores)
 
     def _search_matrices(self, bank: ReferenceBank) -> dict[str, torch.Tensor]:
         """Per-layer (C, N) copies of the bank on this device, made once per bank object."""

@@ -205,3 +205,23 @@ def test_screenshot_command_renders_every_main_view(tmp_path, isolated_settings)
     for path in files:
         image = Image.open(path)
         assert image.size == (1100, 700) and np.asarray(image).std() > 5
+
+
+def test_settings_round_trip_through_qsettings_in_the_temp_dir(isolated_settings):
+    from desktop.settings import AppSettings
+
+    AppSettings(data_folder="/data/station-3", device="cpu", llm_path="/models/qwen", operator="ann").save()
+    loaded = AppSettings.load()
+    assert (loaded.data_folder, loaded.device, loaded.llm_path, loaded.operator) == (
+        "/data/station-3", "cpu", "/models/qwen", "ann")
+    assert any(isolated_settings.rglob("*.ini"))
+
+
+def test_watched_folder_inspects_new_images(qtbot, window, project, tmp_path):
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    window.watch_folder(folder)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        write_parts(folder, [500], defects=(Defect("pit", 0.5, 0.5, 0.1),))
+    assert window.current is not None and window.current.source.endswith("part500.png")
+    assert history_count(window) == 1
