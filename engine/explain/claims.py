@@ -21,7 +21,8 @@ POSITION_CELLS = {
 }
 NUMBER_WORDS = {"no": 0, "zero": 0, "one": 1, "a single": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5,
                 "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
-COUNT_NOUN = r"(?:distinct |separate |defect(?:ive)? |anomal(?:y|ous) )?(?:defects?|regions?|anomal(?:y|ies)|areas?|spots?)"
+COUNT_NOUN = (r"(?:distinct |separate |defect(?:ive)? |anomal(?:y|ous) )?"
+              r"(?:defects?|regions?|anomal(?:y|ies)|areas?|spots?)")
 COUNT_PATTERN = re.compile(
     r"\b(\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\s+" + COUNT_NOUN + r"\b", re.I)
 PERCENT_PATTERN = re.compile(r"(\d+(?:\.\d+)?)\s*%")
