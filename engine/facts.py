@@ -10,6 +10,7 @@ Confidence in words comes from the margin between the normalised score and the t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -81,9 +82,12 @@ def confidence_words(verdict: str, normalised: float) -> str:
 
 
 def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 0.5,
-                type_examples: TypeExamples | None = None) -> FactSheet:
+                type_examples: TypeExamples | None = None,
+                typer: Callable[[np.ndarray, list[Region]], None] | None = None) -> FactSheet:
     """The fact sheet of ``result`` (an ``AnomalyResult``) for ``image`` scored against ``bank``.
 
+    Defect types come from the project's labelled examples when it has some, else from
+    ``typer`` (CLIP prompts, when the bank's backbone has a text tower), else stay unclassified.
     The verdict and the normalised score are recomputed at ``sensitivity`` from the raw score,
     through the bank's calibration, so they agree with every other view of the same inspection.
     """
@@ -101,6 +105,9 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
     regions = find_regions(pixels, result.anomaly_map, result.layer_maps, calibration.pixel_cut(sensitivity),
                            flagged=verdict != VERDICT_OK, part_mask=part_mask, part_box=part_box, reference=reference)
     type_source = classify_regions(regions, type_examples)
+    if type_source == "none" and typer is not None and regions:
+        typer(pixels, regions)
+        type_source = getattr(typer, "source", "prompts")
     colour_pixels = pixels[part_mask] if part_mask is not None else pixels.reshape(-1, 3)
     return FactSheet(
         verdict=verdict, score=round(normalised, 4), raw_score=float(result.score), threshold=0.5,

@@ -94,6 +94,7 @@ class Inspector:
         self._detector = detector
         self._device = device
         self._banks: dict[int, ReferenceBank] = {}
+        self._typers: dict[tuple, Any] = {}
 
     @property
     def detector(self) -> Any:
@@ -201,6 +202,17 @@ class Inspector:
         bank.calibration = refined
         return report
 
+    def _typer(self, bank: ReferenceBank, project_name: str) -> Any:
+        """CLIP prompt typing for banks on a CLIP backbone (cached per backbone and part name)."""
+        if not bank.config.backbone.startswith("clip:"):
+            return None
+        key = (bank.config.backbone, bank.config.backbone_weights, project_name)
+        if key not in self._typers:
+            from engine.prompts import ClipDefectTyper
+
+            self._typers[key] = ClipDefectTyper(self.detector.backbone(bank.config), project_name)
+        return self._typers[key]
+
     def inspect_file(self, project_name: str, path: str | Path, force: bool = False) -> InspectionRecord:
         """Inspect one image file into the history (or return the earlier record when skipped)."""
         path = Path(path)
@@ -233,7 +245,7 @@ class Inspector:
         start = time.perf_counter()
         pixels = loader()
         result = self.detector.inspect(pixels, bank)
-        facts = build_facts(pixels, result, bank, sensitivity, examples)
+        facts = build_facts(pixels, result, bank, sensitivity, examples, self._typer(bank, project_name))
         duration = (time.perf_counter() - start) * 1e3
         image_key = store.put_bytes(data, "images", suffix)
         map_key = store.put_map(result.processing_map if result.processing_map is not None else result.anomaly_map,

@@ -16,7 +16,7 @@ from engine.errors import ModelFileError, UnknownBackboneError
 TINY_CLIP = {
     "embed_dim": 32,
     "vision_cfg": {"image_size": 64, "layers": 4, "width": 64, "patch_size": 16, "head_width": 32},
-    "text_cfg": {"context_length": 16, "vocab_size": 500, "width": 32, "heads": 2, "layers": 1},
+    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
 }
 
 
@@ -80,3 +80,23 @@ def test_clip_without_checkpoint_is_a_clear_error(tmp_path):
         create_backbone("clip:ViT-B-16", "cpu")
     with pytest.raises(ModelFileError, match="not found"):
         create_backbone("clip:ViT-B-16", "cpu", weights=str(tmp_path / "missing.pt"))
+
+
+def test_clip_prompts_type_regions_or_say_unknown(tiny_clip_checkpoint, good_parts):
+    from engine.prompts import ClipDefectTyper, PromptLibrary
+    from engine.regions import Region
+
+    backbone = create_backbone("clip:iad-tiny-vit", "cpu", weights=str(tiny_clip_checkpoint))
+    library = PromptLibrary.load("metal disc")
+    assert all("metal disc" in p for prompts in library.defects.values() for p in prompts)
+    typer = ClipDefectTyper(backbone, "metal disc", library)
+    region = Region(index=1, bbox=(40, 40, 30, 20), centroid=(55.0, 50.0), cell=(0, 0), position="top left",
+                    area_px=600, area_percent=1.0, shape="compact", orientation_deg=0.0, major_axis_px=30.0,
+                    peak=1.0, mean=0.5, severity=2.0)
+    image = good_parts[0].astype("float32") / 255
+    assert typer.crop(image, region).shape == (64, 64, 3)
+    typer(image, [region])
+    assert region.defect_type in set(library.defects) | {"unknown"}
+    scratch = typer.types[typer.kinds.index("scratch")]
+    assert typer.decide(scratch) == "scratch"
+    assert typer.decide(typer.normal) == "unknown"

@@ -1,0 +1,102 @@
+"""Defect types from CLIP: a region's crop against the normal and abnormal prompts of the part.
+
+IAD-GPT's Abnormal Prompt Generator writes object-specific normal and abnormal prompts; here
+they come from a curated library (``resources/prompts/defects.json``) with ``{object}`` filled
+by the project's part name.  Only a CLIP backbone has the text tower this needs.
+
+Rule, per region: the crop (its box grown to at least 1.5 times and made square) is encoded and
+compared by cosine with each type's mean prompt embedding and with the normal prompts.  The
+best type is kept only when the crop is closer to it than to "normal", and ahead of the
+runner-up by ``MIN_MARGIN``; otherwise the type is "unknown".  A type is never invented.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from engine.regions import Region
+
+LIBRARY = Path(__file__).resolve().parents[1] / "resources" / "prompts" / "defects.json"
+MIN_MARGIN = 0.01
+CROP_GROWTH = 1.5
+
+
+@dataclass
+class PromptLibrary:
+    """Normal prompts and prompts per defect type for one part."""
+
+    normal: list[str]
+    defects: dict[str, list[str]]
+
+    @classmethod
+    def load(cls, object_name: str, path: Path = LIBRARY) -> PromptLibrary:
+        """The library with ``{object}`` replaced by ``object_name``."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        fill = [p.replace("{object}", object_name) for p in data["normal"]]
+        defects = {kind: [p.replace("{object}", object_name) for p in prompts]
+                   for kind, prompts in data["defects"].items()}
+        return cls(fill, defects)
+
+
+class ClipDefectTyper:
+    """Sets ``defect_type`` on regions by CLIP similarity (a ``ClipBackbone`` is required)."""
+
+    source = "CLIP prompts"
+
+    def __init__(self, backbone: object, object_name: str, library: PromptLibrary | None = None) -> None:
+        import open_clip
+
+        self.backbone = backbone
+        self.clip = backbone.clip  # type: ignore[attr-defined]
+        self.spec = backbone.spec  # type: ignore[attr-defined]
+        self.library = library or PromptLibrary.load(object_name)
+        tokenizer = open_clip.get_tokenizer(self.spec.variant)
+        with torch.inference_mode():
+            self.normal = self._encode_texts(tokenizer, self.library.normal)
+            self.kinds = list(self.library.defects)
+            self.types = torch.stack([self._encode_texts(tokenizer, self.library.defects[k]) for k in self.kinds])
+
+    def _encode_texts(self, tokenizer: object, prompts: list[str]) -> torch.Tensor:
+        tokens = tokenizer(prompts).to(self.backbone.device)  # type: ignore[operator, attr-defined]
+        embedded = torch.nn.functional.normalize(self.clip.encode_text(tokens).float(), dim=-1).mean(dim=0)
+        return torch.nn.functional.normalize(embedded, dim=0)
+
+    def crop(self, image: np.ndarray, region: Region) -> np.ndarray:
+        """The square, grown crop around a region, at the model's input size (float RGB)."""
+        x, y, w, h = region.bbox
+        side = int(max(w, h) * CROP_GROWTH) + 2
+        cx, cy = x + w / 2, y + h / 2
+        height, width = image.shape[:2]
+        x0, y0 = int(max(0, min(width - side, cx - side / 2))), int(max(0, min(height - side, cy - side / 2)))
+        patch = image[y0:y0 + side, x0:x0 + side]
+        size = self.spec.fixed_size or 224
+        return cv2.resize(patch.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
+
+    @torch.inference_mode()
+    def __call__(self, image: np.ndarray, regions: list[Region]) -> None:
+        """Type each region in place."""
+        if not regions:
+            return
+        mean = np.asarray(self.spec.mean, np.float32)
+        std = np.asarray(self.spec.std, np.float32)
+        batch = np.stack([(self.crop(image, r) - mean) / std for r in regions]).transpose(0, 3, 1, 2)
+        tensor = torch.from_numpy(batch).to(self.backbone.device, next(self.clip.parameters()).dtype)  # type: ignore[attr-defined]
+        embedded = torch.nn.functional.normalize(self.clip.encode_image(tensor).float(), dim=-1)
+        for region, vector in zip(regions, embedded):
+            region.defect_type = self.decide(vector)
+
+    def decide(self, vector: torch.Tensor) -> str:
+        """The type for one unit image embedding, or "unknown" (see the module rule)."""
+        similarities = self.types @ vector
+        order = torch.argsort(similarities, descending=True)
+        best = float(similarities[order[0]])
+        runner_up = float(similarities[order[1]]) if len(order) > 1 else -1.0
+        if best <= float(self.normal @ vector) or best - runner_up < MIN_MARGIN:
+            return "unknown"
+        return self.kinds[int(order[0])]
