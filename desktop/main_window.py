@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         self.projects = QListWidget()
         self.projects.currentItemChanged.connect(self._project_chosen)
         self.result_view = ResultView()
+        self.result_view.label_requested.connect(self.ask_region_label)
         self.chat = ChatPanel()
         self.chat.ask.connect(self.ask)
         self.references_page = ReferencesPage(self.thumbnails)
@@ -509,6 +510,25 @@ class MainWindow(QMainWindow):
         verdict, score = result.verdict_at(self.sensitivity)
         self.statusBar().showMessage(f"#{result.id} {Path(result.source).name}: {verdict}, score {score:.2f} "
                                      "(threshold 0.50)")
+
+    def ask_region_label(self, region_index: int) -> None:
+        """Ask for the defect type of a region and store it."""
+        name, ok = QInputDialog.getText(self, "Name defect type", f"Type of region {region_index}:")
+        if ok and name.strip():
+            self.label_region(region_index, name)
+
+    def label_region(self, region_index: int, name: str) -> None:
+        """Name the type of a region of the shown inspection; the result is shown again as stored."""
+        from services.labels import label_region
+
+        if self.current is None:
+            return
+        try:
+            label_region(self.workspace, self.current.id, region_index, name)
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return
+        self.open_inspection(self.current.id)
 
     # ------------------------------------------------------------------ batch
     def start_batch(self, paths: list[Path]) -> None:

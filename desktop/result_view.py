@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSlider,
     QSplitter,
     QTableWidget,
@@ -84,6 +85,7 @@ class ResultView(QWidget):
     """Everything about one inspection result except the conversation."""
 
     region_selected = Signal(int)
+    label_requested = Signal(int)
 
     def __init__(self) -> None:
         super().__init__()
@@ -151,6 +153,10 @@ class ResultView(QWidget):
         side_layout.addWidget(self.score_label)
         side_layout.addWidget(self.reference_label)
         side_layout.addWidget(self.table, 1)
+        self.label_button = QPushButton("Name defect type…")
+        self.label_button.setToolTip("Name the selected region's type once; similar regions will get it later")
+        self.label_button.clicked.connect(self._label_selected)
+        side_layout.addWidget(self.label_button)
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(side)
@@ -220,6 +226,11 @@ class ResultView(QWidget):
                       f"{region.severity:.1f}×", region.defect_type]
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(value))
+
+    def _label_selected(self) -> None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        if self.result is not None and self.result.facts.regions:
+            self.label_requested.emit(min(rows) + 1 if rows else 1)
 
     def select_region(self, index: int) -> None:
         """Select region ``index`` in both the view and the table."""

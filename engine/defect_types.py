@@ -1,10 +1,12 @@
 """Defect types from the project's own labelled examples, by nearest neighbour; never invented.
 
 An operator names a region's type once ("scratch", "dent"); later regions take the type of the
-nearest labelled region in descriptor space (``Region.descriptor``: size, shape, length,
-lightness change, severity), each feature scaled by its spread over the examples.  When the
-nearest example is farther than ``UNKNOWN_DISTANCE`` (root-mean-square over the scaled
-features), the type is "unknown"; with no examples it stays "unclassified".
+nearest labelled region in descriptor space (``Region.descriptor``: log size, elongation, log
+length, lightness change, log severity), each feature divided by a fixed tolerance
+(``FEATURE_SCALES``: a factor of 2 in size or severity, 1.6 in length, 10 lightness units, and
+elongated vs compact).  When the nearest example is farther than ``UNKNOWN_DISTANCE``
+(root-mean-square over the scaled features), the type is "unknown"; with no examples it stays
+"unclassified".  Fixed tolerances behave the same with one example as with fifty.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 from engine.regions import Region
 
 UNKNOWN_DISTANCE = 1.0
-MIN_SCALE = 0.25
+FEATURE_SCALES = np.array([0.3, 0.5, 0.2, 1.0, 0.3])
 
 
 @dataclass
@@ -37,8 +39,7 @@ class TypeExamples:
     def nearest(self, descriptor: np.ndarray) -> tuple[str, float]:
         """(label, scaled distance) of the nearest example."""
         matrix = np.stack(self.descriptors)
-        scale = np.maximum(matrix.std(axis=0), MIN_SCALE) if len(self) > 1 else np.full(matrix.shape[1], MIN_SCALE * 2)
-        distances = np.sqrt((((matrix - descriptor) / scale) ** 2).mean(axis=1))
+        distances = np.sqrt((((matrix - descriptor) / FEATURE_SCALES) ** 2).mean(axis=1))
         best = int(np.argmin(distances))
         return self.labels[best], float(distances[best])
 

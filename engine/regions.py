@@ -89,7 +89,7 @@ class Region:
         """Numeric features for matching labelled defect types by nearest neighbour."""
         elongation = 1.0 if self.shape == "elongated" else 0.0
         return np.array([math.log10(max(self.area_percent, 1e-3)), elongation, math.log10(max(self.major_axis_px, 1.0)),
-                         (self.lightness_delta or 0.0) / 10.0, self.severity], dtype=np.float64)
+                         (self.lightness_delta or 0.0) / 10.0, math.log10(max(self.severity, 1e-3))], dtype=np.float64)
 
 
 def part_extent(image: np.ndarray, use_foreground: bool) -> tuple[np.ndarray | None, tuple[int, int, int, int]]:

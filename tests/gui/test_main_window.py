@@ -225,3 +225,13 @@ def test_watched_folder_inspects_new_images(qtbot, window, project, tmp_path):
         write_parts(folder, [500], defects=(Defect("pit", 0.5, 0.5, 0.1),))
     assert window.current is not None and window.current.source.endswith("part500.png")
     assert history_count(window) == 1
+
+
+def test_naming_a_region_type_updates_the_stored_result(qtbot, window, project, tmp_path):
+    bad = write_parts(tmp_path / "bad", [93], defects=(Defect("pit", 0.3, 0.3, 0.1),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(bad)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.label_region(1, "Pit")
+    assert window.current.facts.regions[0].defect_type == "pit"
+    assert window.result_view.table.item(0, 4).text() == "pit"

@@ -118,3 +118,26 @@ def test_calibrate_from_validation_folder_and_from_reviews(home, tmp_path, capsy
     workspace.close()
     assert run_cli(["references", "calibrate", "disc"]) == 0
     assert "from 1 good and 0 defective samples" in capsys.readouterr().out
+
+
+def test_a_named_region_type_is_found_again_and_far_ones_stay_unknown(home, tmp_path, capsys):
+    write_parts(tmp_path / "refs", range(4))
+    run_cli(["project", "create", "disc"])
+    run_cli(["references", "add", "disc", str(tmp_path / "refs")])
+    first = write_parts(tmp_path / "a", [90], defects=(Defect("pit", 0.3, 0.3, 0.08),))
+    again = write_parts(tmp_path / "b", [91], defects=(Defect("pit", 0.7, 0.6, 0.08),))
+    other = write_parts(tmp_path / "c", [92], defects=(Defect("scratch", 0.5, 0.5, 0.3),))
+    capsys.readouterr()
+    assert run_cli(["inspect", "disc", str(first[0]), "--json"]) == 0
+    inspection = json.loads(capsys.readouterr().out)
+    assert run_cli(["ask", str(inspection["id"]), "What type is it?"]) == 0
+    assert "I can't tell the type" in capsys.readouterr().out
+    assert run_cli(["label", str(inspection["id"]), "1", "Pit"]) == 0
+    assert run_cli(["label", str(inspection["id"]), "5", "pit"]) == 2
+    assert "no region 5" in capsys.readouterr().err
+    assert run_cli(["inspect", "disc", str(again[0]), str(other[0]), "--json"]) == 0
+    ids = [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()]
+    assert run_cli(["ask", str(ids[0]), "What type is it?"]) == 0
+    assert "'pit'" in capsys.readouterr().out
+    assert run_cli(["ask", str(ids[1]), "What type is it?"]) == 0
+    assert "unlike every labelled example" in capsys.readouterr().out
