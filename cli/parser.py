@@ -27,8 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     gui = commands.add_parser("gui", help="start the desktop app (the default)",
                               description="Start the desktop application.")
     gui.set_defaults(handler=_run_gui)
-    for module in (project_cmd, references_cmd, inspect_cmd, history_cmd, report_cmd, label_cmd, chat_cmd, db_cmd, bench_cmd,
-                   eval_chat_cmd, screenshot_cmd):
+    modules = (project_cmd, references_cmd, inspect_cmd, history_cmd, report_cmd, label_cmd, chat_cmd, db_cmd,
+               bench_cmd, eval_chat_cmd, screenshot_cmd)
+    for module in modules:
         module.add_parser(commands)
     return parser
 
