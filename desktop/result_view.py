@@ -7,6 +7,8 @@ only; the verdict can be re-labelled at another sensitivity from the stored raw 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QWheelEvent
@@ -205,7 +207,8 @@ class ResultView(QWidget):
         facts = self.result.facts
         self.score_label.setText(
             f"Score {score:.2f} (threshold 0.50) · confidence {facts.confidence}\n"
-            f"{facts.region_count} region(s) · {self.result.source}")
+            f"{facts.region_count} region(s) · {Path(self.result.source).name}")
+        self.score_label.setToolTip(self.result.source)
 
     def _draw_overlay(self) -> None:
         if self.result is None:

@@ -3,23 +3,31 @@
 In few-shot set-up there are no defective images, so the level of *normal* scores is estimated
 from the references themselves, through the same scoring path as an inspection:
 
-* leave-one-out (k >= 2): each reference is scored against a bank built from the *other*
-  references.  A bank of k-1 images is weaker than the real bank of k, so these scores err high;
-* with a single reference there are no others: a shifted, slightly brighter view of it is
-  scored against its own bank (the documented fallback, ``method = "self-views"``).  Such a view
-  is easier than a new part, so its margin is larger.
+* leave-one-out (k >= 2): each reference, and a re-take of it (shifted by 3 % and 6 % brighter),
+  is scored against a bank built from the *other* references: 2k normal scores.  A bank of
+  k-1 images is weaker than the real one, so these err high; the re-takes add the variation of
+  placement and light that new parts bring and the references alone do not show;
+* with a single reference there are no others: the re-take of it is scored against its own
+  bank (the documented fallback, ``method = "self-views"``).  Such a view is easier than a new
+  part, so its margin is larger.
 
-The rule.  With m the mean of the normal scores, the image threshold is
+The rule.  With m and sd the mean and standard deviation of the normal scores, the image
+threshold is
 
-    T = LEAVE_ONE_OUT_MARGIN * m   (k >= 2),    T = SELF_VIEW_MARGIN * m   (k = 1)
+    T = LEAVE_ONE_OUT_MARGIN * m + LEAVE_ONE_OUT_SD * sd   (k >= 2),    T = SELF_VIEW_MARGIN * m   (k = 1)
 
-The margins were chosen on the benchmark's dev packs (at k = 4, seeds 0-1: false-reject rate
-6 % and detection rate 74 % on the test images) and are to be re-checked on new packs.  The
+Measured on the benchmark's six dev packs (3 seeds): false-reject rate 8.5 %, 6.0 % and 7.6 %
+at k = 2, 4 and 8, detection rate 63-65 %.  The earlier rule, 1.15 m over the plain
+leave-one-out scores, rejected 15 % of good parts at k = 4 and 28 % at k = 8: without the
+re-takes, more references made the estimate too tight.  A nominal false-reject rate is not
+offered here because the estimate's bias differs by part; labelled samples (``refine``) give a
+threshold for a target false-reject rate, and the sensitivity setting moves this one.  The
 spread s = max(std of the normal scores, 5 % of m) sets the scale of everything else: the grey
 zone is T +- ``GREY_HALF_WIDTH`` * s (OK below, NG above, REVIEW between), and the normalised
 score is the logistic ``1 / (1 + exp(-(x - T) / s))``: 0.5 at the threshold, and the only
 number shown to people; the raw score is kept for audit.  The pixel threshold for regions is
-the same margin over the 99.9th percentile of the normal views' map values; its spread, which
+``PIXEL_MARGIN`` (``SELF_VIEW_MARGIN`` for k = 1) over the 99.9th percentile of the held-out
+references' map values; its spread, which
 scales the sensitivity shift for regions, is 5 % of that percentile.
 
 Sensitivity (0..1, default 0.5) moves all thresholds together by ``(0.5 - sensitivity) * 4 * s``:
@@ -35,8 +43,10 @@ from typing import Any
 import numpy as np
 
 CALIBRATION_VERSION = 1
-LEAVE_ONE_OUT_MARGIN = 1.15
+LEAVE_ONE_OUT_MARGIN = 1.05
+LEAVE_ONE_OUT_SD = 0.5
 SELF_VIEW_MARGIN = 2.0
+PIXEL_MARGIN = 1.15
 GREY_HALF_WIDTH = 0.5
 MIN_SPREAD_FRACTION = 0.05
 SENSITIVITY_SPAN = 4.0
@@ -113,11 +123,15 @@ def calibrate(normal_scores: list[float], normal_pixels: np.ndarray, method: str
     if not normal_scores:
         raise ValueError("calibration needs at least one normal score")
     scores = np.asarray(normal_scores, dtype=np.float64)
-    margin = SELF_VIEW_MARGIN if method == "self-views" else LEAVE_ONE_OUT_MARGIN
-    mean = float(scores.mean())
-    spread = max(float(scores.std()), MIN_SPREAD_FRACTION * mean, 1e-6)
+    sample = np.concatenate([scores, np.asarray(view_scores or (), dtype=np.float64)])
+    mean, deviation = float(sample.mean()), float(sample.std())
+    if method == "self-views":
+        threshold, pixel_margin = SELF_VIEW_MARGIN * mean, SELF_VIEW_MARGIN
+    else:
+        threshold, pixel_margin = LEAVE_ONE_OUT_MARGIN * mean + LEAVE_ONE_OUT_SD * deviation, PIXEL_MARGIN
+    spread = max(deviation, MIN_SPREAD_FRACTION * mean, 1e-6)
     pixel_level = float(np.percentile(np.asarray(normal_pixels, dtype=np.float64), 99.9))
-    return Calibration(image_threshold=margin * mean, spread=spread, pixel_threshold=margin * pixel_level,
+    return Calibration(image_threshold=threshold, spread=spread, pixel_threshold=pixel_margin * pixel_level,
                        pixel_spread=max(MIN_SPREAD_FRACTION * pixel_level, 1e-6), method=method,
                        sample_count=int(scores.size), normal_scores=tuple(float(x) for x in scores),
                        view_scores=tuple(float(x) for x in view_scores or ()))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine.bank import ReferenceBank
-from engine.calibration import LEAVE_ONE_OUT_MARGIN, Calibration, calibrate
+from engine.calibration import LEAVE_ONE_OUT_MARGIN, LEAVE_ONE_OUT_SD, Calibration, calibrate
 from engine.config import EngineConfig
 from engine.synthetic import Defect, synthetic_part
 
@@ -21,7 +21,10 @@ def calibrated_bank(detector, good_parts):
 def test_leave_one_out_calibration_separates_good_from_defective(detector, calibrated_bank):
     calibration = calibrated_bank.calibration
     assert calibration.method == "leave-one-out" and calibration.sample_count == 4
-    assert calibration.image_threshold == pytest.approx(LEAVE_ONE_OUT_MARGIN * np.mean(calibration.normal_scores))
+    assert len(calibration.view_scores) == 4
+    sample = np.concatenate([calibration.normal_scores, calibration.view_scores])
+    assert calibration.image_threshold == pytest.approx(LEAVE_ONE_OUT_MARGIN * sample.mean()
+                                                        + LEAVE_ONE_OUT_SD * sample.std())
     good = [detector.inspect(synthetic_part(seed), calibrated_bank) for seed in (400, 401, 402)]
     bad = detector.inspect(synthetic_part(403, defects=(Defect("pit", 0.35, 0.6, 0.1),)), calibrated_bank)
     assert all(r.verdict != "NG" for r in good)
