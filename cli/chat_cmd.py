@@ -34,11 +34,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _open_chat(args: argparse.Namespace) -> object:
-    from engine.explain.llm import LocalLLM
-    from services.chat import InspectionChat
+    from services.chat import InspectionChat, load_llm
 
-    llm = LocalLLM(args.model, args.adapter) if args.backend == "llm" else None
-    return InspectionChat(open_from_args(args), args.inspection, llm)
+    llm, unavailable = load_llm(args.model, args.adapter) if args.backend == "llm" else (None, None)
+    if unavailable:
+        print(f"warning: {unavailable}; answering from the facts only", file=sys.stderr)
+    return InspectionChat(open_from_args(args), args.inspection, llm, unavailable)
 
 
 def _print_answer(chat: object, question: str, stream: bool) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QFileSystemWatcher, Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QAction, QImage, QKeySequence
+from PySide6.QtCore import QFileSystemWatcher, QSize, Qt, QThread, QTimer, Signal
+from PySide6.QtGui import QAction, QIcon, QImage, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -88,8 +88,10 @@ class MainWindow(QMainWindow):
         self.worker.failed.connect(self._on_failed)
         self.worker.cancelled.connect(self._on_cancelled)
         self.thumbnails = ThumbnailLoader()
+        self.thumbnails.loaded.connect(self._project_thumbnail)
 
         self.projects = QListWidget()
+        self.projects.setIconSize(QSize(48, 48))
         self.projects.currentItemChanged.connect(self._project_chosen)
         self.result_view = ResultView()
         self.result_view.label_requested.connect(self.ask_region_label)
@@ -226,12 +228,15 @@ class MainWindow(QMainWindow):
             for project in repo.list_projects(session):
                 count = repo.history_count(session, repo.HistoryFilter(project_id=project.id))
                 newest = repo.history(session, repo.HistoryFilter(project_id=project.id), limit=1)
-                refs = len(repo.references(session, project, active_only=True))
+                active = repo.references(session, project, active_only=True)
+                refs = len(active)
                 last = newest[0].created_at.strftime("%Y-%m-%d %H:%M") if newest else "never"
                 item = QListWidgetItem(f"{project.name}\n{refs} refs · {count} inspected\nlast {last}")
                 item.setData(Qt.ItemDataRole.UserRole, project.name)
                 item.setToolTip(project.description or project.name)
                 self.projects.addItem(item)
+                if active:
+                    self.thumbnails.request(("project", project.name), self.workspace.store.path(active[0].image_key))
                 if project.name == current:
                     self.projects.setCurrentItem(item)
         self.projects.blockSignals(False)
@@ -241,6 +246,14 @@ class MainWindow(QMainWindow):
         else:
             item = self.projects.currentItem()
             self._select_project(item.data(Qt.ItemDataRole.UserRole) if item else None)
+
+    def _project_thumbnail(self, key: object, image: object) -> None:
+        if not (isinstance(key, tuple) and key[0] == "project"):
+            return
+        for row in range(self.projects.count()):
+            item = self.projects.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) == key[1]:
+                item.setIcon(QIcon(QPixmap.fromImage(image)))
 
     def _project_chosen(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None = None) -> None:
         self._select_project(item.data(Qt.ItemDataRole.UserRole) if item else None)
@@ -604,37 +617,20 @@ class MainWindow(QMainWindow):
         name = self.project_name
 
         def job(ctx: JobContext) -> Any:
+            # QTextDocument and QPdfWriter paint like a QImage, which Qt allows off the GUI thread.
+            from desktop.pdf import html_to_pdf_bytes
             from services.report_writer import write_report
 
-            workspace = ctx.inspector.workspace
-            if request.fmt == "pdf":
-                # QTextDocument must run on the GUI thread: the worker renders the HTML, the GUI prints it.
-                from services.report_writer import render_report_html
+            return write_report(ctx.inspector.workspace, request.out, request.fmt,
+                                inspection_ids=request.inspection_ids or None,
+                                project=None if request.inspection_ids else name, since=request.since,
+                                until=request.until, pdf_renderer=html_to_pdf_bytes)
 
-                return ("pdf", render_report_html(workspace, request.inspection_ids,
-                                                  None if request.inspection_ids else name, request.since,
-                                                  request.until))
-            return ("done", write_report(workspace, request.out, request.fmt,
-                                         inspection_ids=request.inspection_ids or None,
-                                         project=None if request.inspection_ids else name, since=request.since,
-                                         until=request.until))
-
-        self._export_target = request.out
         self._submit("export", job, "Writing the report…")
 
-    def _finish_export(self, result: tuple[str, Any]) -> None:
-        kind, value = result
-        if kind == "pdf":
-            from desktop.pdf import html_to_pdf_bytes
-            from services.reports import write_bytes_atomic
-
-            try:
-                value = write_bytes_atomic(self._export_target, html_to_pdf_bytes(value))
-            except Exception as exc:  # noqa: BLE001 (shown to the user)
-                self.show_error(str(exc))
-                return
-        self.last_export = Path(value)
-        self.statusBar().showMessage(f"Wrote {value}")
+    def _finish_export(self, path: Path) -> None:
+        self.last_export = Path(path)
+        self.statusBar().showMessage(f"Wrote {path}")
 
     # ------------------------------------------------------------------- chat
     def ask(self, inspection_id: int, question: str, backend: str) -> None:
@@ -642,17 +638,15 @@ class MainWindow(QMainWindow):
         llm_path = self.settings.llm_path or None
 
         def job(ctx: JobContext) -> Any:
-            from services.chat import InspectionChat
+            from services.chat import InspectionChat, load_llm
 
-            llm = None
+            llm, unavailable = None, None
             if backend == "llm":
-                from engine.explain.llm import LocalLLM
-
                 key = llm_path or "embedded"
                 if key not in ctx.llm_cache:
-                    ctx.llm_cache[key] = LocalLLM(llm_path)
-                llm = ctx.llm_cache[key]
-            chat = InspectionChat(ctx.inspector.workspace, inspection_id, llm)
+                    ctx.llm_cache[key] = load_llm(llm_path)
+                llm, unavailable = ctx.llm_cache[key]
+            chat = InspectionChat(ctx.inspector.workspace, inspection_id, llm, unavailable)
             return chat.ask(question, on_token=lambda text: ctx.emit(("token", text)))
 
         self._submit("chat", job, "Answering…", show_progress=False)

@@ -232,7 +232,9 @@ class Detector:
             _, fused = self._fused_map(prepared, search, config)
             scores.append(image_score(fused, config.top_fraction))
             pixels.append(fused[prepared.foreground] if prepared.foreground is not None else fused.ravel())
-            if not single:
+            if single:
+                view_scores.append(self._cross_rotation_score(image, reference_maps[0], config))
+            else:
                 shifted = shifted_view(image)
                 shifted_features = {name: fmap[0] for name, fmap in self.extractor(config)([shifted]).items()}
                 shifted_prepared = PreparedImage(shifted.shape[:2], shifted.shape[:2], shifted_features,
@@ -241,6 +243,15 @@ class Detector:
                                                config.top_fraction))
         return calibrate(scores, np.concatenate(pixels), method="self-views" if single else "leave-one-out",
                          view_scores=view_scores)
+
+    def _cross_rotation_score(self, image: np.ndarray, features: dict[str, torch.Tensor],
+                              config: EngineConfig) -> float:
+        """The reference scored against a bank of only its own rotated views (the k = 1 fallback)."""
+        rotated = _flatten(self.extractor(config)(rotation_views(image, 4)))
+        search = {name: search_layout(rotated[name], self.device) for name in config.layers}
+        prepared = PreparedImage(image.shape[:2], image.shape[:2], features,
+                                 foreground_mask(image) if config.foreground == "on" else None)
+        return image_score(self._fused_map(prepared, search, config)[1], config.top_fraction)
 
     def _search_matrices(self, bank: ReferenceBank) -> dict[str, torch.Tensor]:
         """Per-layer (C, N) copies of the bank on this device, made once per bank object."""

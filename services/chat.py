@@ -6,19 +6,39 @@ turn is stored with the backend that wrote it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from db import repository as repo
+from engine.errors import ModelFileError
 from engine.explain import Answer, Conversation, Turn
 from engine.explain.llm import LocalLLM, TokenCallback
 from engine.facts import FactSheet
 from services.workspace import Workspace
 
 
-class InspectionChat:
-    """A conversation bound to one stored inspection."""
+def load_llm(model_path: str | Path | None = None,
+             adapter_path: str | Path | None = None) -> tuple[LocalLLM | None, str | None]:
+    """The local language model, loaded; or (None, why) when it cannot be used (grounded answers then)."""
+    try:
+        llm = LocalLLM(model_path, adapter_path)
+        llm.load()
+    except ModelFileError as exc:
+        return None, str(exc)
+    return llm, None
 
-    def __init__(self, workspace: Workspace, inspection_id: int, llm: LocalLLM | None = None) -> None:
+
+class InspectionChat:
+    """A conversation bound to one stored inspection.
+
+    ``llm_unavailable`` is the reason a requested language model could not be used; the
+    grounded responder answers instead and every answer says so.
+    """
+
+    def __init__(self, workspace: Workspace, inspection_id: int, llm: LocalLLM | None = None,
+                 llm_unavailable: str | None = None) -> None:
         self.workspace = workspace
         self.inspection_id = inspection_id
+        self.llm_unavailable = llm_unavailable
         with workspace.database.read() as session:
             row = repo.get_inspection(session, inspection_id)
             facts = FactSheet.from_dict(row.facts)
@@ -33,6 +53,8 @@ class InspectionChat:
     def ask(self, question: str, on_token: TokenCallback | None = None) -> Answer:
         """Answer and store both turns."""
         answer = self.conversation.ask(question, on_token)
+        if self.llm_unavailable:
+            answer.backend = f"grounded (language model unavailable: {self.llm_unavailable})"
         with self.workspace.database.write() as session:
             repo.add_message(session, self.inspection_id, "user", question)
             repo.add_message(session, self.inspection_id, "assistant", answer.text, answer.backend)

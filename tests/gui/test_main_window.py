@@ -40,6 +40,7 @@ def project(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.add_references(write_parts(tmp_path / "refs", range(4)))
     assert window.references_page.grid.count() == 4
+    qtbot.waitUntil(lambda: not window.projects.item(0).icon().isNull(), timeout=10_000)
     return "disc"
 
 
@@ -235,3 +236,18 @@ def test_naming_a_region_type_updates_the_stored_result(qtbot, window, project, 
         window.label_region(1, "Pit")
     assert window.current.facts.regions[0].defect_type == "pit"
     assert window.result_view.table.item(0, 4).text() == "pit"
+
+
+def test_closing_the_window_during_a_batch_stops_it_cleanly(qtbot, window, project, tmp_path):
+    from db.check import check
+
+    folder = tmp_path / "closing"
+    write_parts(folder, range(600, 640))
+    window.start_batch([folder])
+    qtbot.waitUntil(lambda: window.batch_page.table.rowCount() >= 2, timeout=WAIT)
+    start = time.monotonic()
+    window.close()
+    assert time.monotonic() - start < 5 and not window.worker._thread.isRunning()
+    assert 2 <= history_count(window) < 40
+    report = check(window.workspace.database, window.workspace.store)
+    assert report.missing == []

@@ -141,3 +141,18 @@ def test_a_named_region_type_is_found_again_and_far_ones_stay_unknown(home, tmp_
     assert "'pit'" in capsys.readouterr().out
     assert run_cli(["ask", str(ids[1]), "What type is it?"]) == 0
     assert "unlike every labelled example" in capsys.readouterr().out
+
+
+def test_without_llm_weights_the_grounded_responder_answers_and_says_so(home, tmp_path, capsys, monkeypatch):
+    write_parts(tmp_path / "refs", range(4))
+    run_cli(["project", "create", "disc"])
+    run_cli(["references", "add", "disc", str(tmp_path / "refs")])
+    bad = write_parts(tmp_path / "bad", [95], defects=(Defect("pit", 0.3, 0.3, 0.08),))
+    capsys.readouterr()
+    run_cli(["inspect", "disc", str(bad[0]), "--json"])
+    inspection = json.loads(capsys.readouterr().out)
+    monkeypatch.setattr("engine.explain.llm.embedded_gguf", lambda: None)
+    assert run_cli(["ask", str(inspection["id"]), "Where is the anomaly?", "--backend", "llm"]) == 0
+    captured = capsys.readouterr()
+    assert "top left" in captured.out
+    assert "grounded (language model unavailable" in captured.err and "no language model" in captured.err

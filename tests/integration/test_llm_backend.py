@@ -39,3 +39,19 @@ def test_embedded_smollm2_streams_and_the_guard_keeps_answers_grounded(detector,
         else:
             assert answer.backend == f"llm:{llm.name}" and answer.text == answer.llm_text
     assert len(conversation.turns) == 6
+
+
+@pytest.mark.slow
+def test_lora_adapter_folder_loads_through_peft(tmp_path):
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    base = LocalLLM(embedded_gguf())
+    base.load()
+    adapter = tmp_path / "adapter"
+    get_peft_model(base._model, LoraConfig(r=2, lora_alpha=4, target_modules=["q_proj", "v_proj"])).save_pretrained(
+        adapter)
+    tuned = LocalLLM(embedded_gguf(), adapter_path=adapter)
+    tuned.load()
+    assert isinstance(tuned._model, PeftModel) and tuned.name.endswith("+ adapter")
+    reply = tuned.generate([{"role": "user", "content": "Say OK."}], max_new_tokens=4)
+    assert reply.new_tokens > 0

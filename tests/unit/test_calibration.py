@@ -37,6 +37,11 @@ def test_single_reference_uses_the_documented_fallback(detector, good_parts):
     calibration = bank.calibration
     assert calibration.method == "self-views"
     assert math.isfinite(calibration.image_threshold) and calibration.image_threshold > 0
+    from engine.calibration import CROSS_ROTATION_MARGIN, SELF_VIEW_MARGIN
+
+    assert len(calibration.view_scores) == 1
+    assert calibration.image_threshold == pytest.approx(max(SELF_VIEW_MARGIN * calibration.normal_scores[0],
+                                                            CROSS_ROTATION_MARGIN * calibration.view_scores[0]))
     assert math.isfinite(calibration.pixel_threshold) and calibration.spread > 0
     assert detector.inspect(synthetic_part(77), bank).verdict in ("OK", "REVIEW", "NG")
 
