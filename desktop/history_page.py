@@ -6,12 +6,13 @@ images) are requested by signal; the main window carries them out and refreshes 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDateEdit,
     QDoubleSpinBox,
     QHBoxLayout,
     QHeaderView,
@@ -26,8 +27,9 @@ from PySide6.QtWidgets import (
 from db import repository as repo
 from desktop.history_model import HistoryModel
 
+CUSTOM = "From … to …"
 RANGES = {"All time": None, "Last 24 hours": timedelta(days=1), "Last 7 days": timedelta(days=7),
-          "Last 30 days": timedelta(days=30)}
+          "Last 30 days": timedelta(days=30), CUSTOM: None}
 
 
 class HistoryPage(QWidget):
@@ -46,6 +48,15 @@ class HistoryPage(QWidget):
         self.verdict.addItems(["Any verdict", "OK", "REVIEW", "NG"])
         self.period = QComboBox()
         self.period.addItems(list(RANGES))
+        today = QDate.currentDate()
+        self.date_from = QDateEdit(today.addDays(-7))
+        self.date_to = QDateEdit(today)
+        for edit in (self.date_from, self.date_to):
+            edit.setCalendarPopup(True)
+            edit.setVisible(False)
+            edit.dateChanged.connect(lambda _: self.apply_filter())
+        self.period.currentTextChanged.connect(
+            lambda text: [e.setVisible(text == CUSTOM) for e in (self.date_from, self.date_to)])
         self.reviewed = QComboBox()
         self.reviewed.addItems(["Reviewed or not", "Reviewed", "Not reviewed"])
         self.min_score = QDoubleSpinBox()
@@ -76,7 +87,7 @@ class HistoryPage(QWidget):
         self.to_reference_button.clicked.connect(lambda: self.add_reference_requested.emit(self.selected_ids()))
         self.export_button.clicked.connect(lambda: self.export_requested.emit(self.selected_ids()))
         filters = QHBoxLayout()
-        for widget in (self.verdict, self.period, self.reviewed, self.min_score):
+        for widget in (self.verdict, self.period, self.date_from, self.date_to, self.reviewed, self.min_score):
             filters.addWidget(widget)
         filters.addStretch(1)
         filters.addWidget(self.count_label)
@@ -99,10 +110,14 @@ class HistoryPage(QWidget):
         """The filter the widgets describe."""
         verdict = self.verdict.currentText()
         period = RANGES[self.period.currentText()]
+        since = datetime.now(UTC) - period if period else None
+        until = None
+        if self.period.currentText() == CUSTOM:
+            since = datetime.combine(self.date_from.date().toPython(), time.min, tzinfo=UTC)
+            until = datetime.combine(self.date_to.date().toPython(), time.max, tzinfo=UTC)
         reviewed = {"Reviewed": True, "Not reviewed": False}.get(self.reviewed.currentText())
         return repo.HistoryFilter(project_id=self.project_id, verdicts=[] if verdict == "Any verdict" else [verdict],
-                                  since=datetime.now(UTC) - period if period else None, reviewed=reviewed,
-                                  min_score=self.min_score.value() or None)
+                                  since=since, until=until, reviewed=reviewed, min_score=self.min_score.value() or None)
 
     def apply_filter(self) -> None:
         """Query with the current filter."""

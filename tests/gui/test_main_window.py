@@ -251,3 +251,24 @@ def test_closing_the_window_during_a_batch_stops_it_cleanly(qtbot, window, proje
     assert 2 <= history_count(window) < 40
     report = check(window.workspace.database, window.workspace.store)
     assert report.missing == []
+
+
+def test_history_filters_by_verdict_and_custom_date_range(qtbot, window, project, tmp_path):
+    from PySide6.QtCore import QDate
+
+    files = write_parts(tmp_path / "h", [700]) + write_parts(tmp_path / "hb", [701],
+                                                             defects=(Defect("pit", 0.4, 0.4, 0.1),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch(files)
+    page = window.history_page
+    window.tabs.setCurrentWidget(page)
+    assert page.model.rowCount() == 2
+    page.verdict.setCurrentText("NG")
+    assert page.model.rowCount() == 1 and page.model.rows[0].source.endswith("part701.png")
+    page.verdict.setCurrentText("Any verdict")
+    page.period.setCurrentText("From … to …")
+    page.date_from.setDate(QDate.currentDate().addDays(-3))
+    page.date_to.setDate(QDate.currentDate().addDays(-1))
+    assert page.model.rowCount() == 0
+    page.date_to.setDate(QDate.currentDate())
+    assert page.model.rowCount() == 2
