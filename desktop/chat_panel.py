@@ -10,7 +10,17 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 BACKENDS = {"Grounded (facts only)": "grounded", "Local LLM (checked)": "llm"}
 SUGGESTIONS = ("Is there any anomaly?", "Where is it?", "How big is it?", "Why?", "Summarise for the report")
@@ -34,6 +44,9 @@ class ChatPanel(QWidget):
         self.backend = QComboBox()
         self.backend.addItems(list(BACKENDS))
         self.status = QLabel("")
+        self.status.setWordWrap(True)
+        # The streamed answer must never widen the window: the label takes the width it is given.
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._streaming = ""
         row = QHBoxLayout()
         row.addWidget(self.question, 1)
