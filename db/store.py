@@ -4,7 +4,7 @@ A key is a relative path such as ``images/ab/ab12....png``; the same content is 
 Every write goes to a temporary file in the target folder, is flushed to disk and renamed into
 place, so a crash leaves either the whole file or none (a stray ``.tmp`` at worst, which
 ``check`` removes).  Callers write files *before* committing the rows that point to them.
-Anomaly maps are compressed ``.npz`` files of 12-bit levels, kept at the engine's processing size.
+Anomaly maps are compressed ``.npz`` files of quantised levels, kept at the engine's processing size.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 from db.errors import StorageError, describe_os_error
 
 KINDS = ("images", "maps", "banks")
-MAP_LEVELS = 4095
+MAP_STEP = 2e-4
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -64,17 +64,17 @@ class ImageStore:
     def put_map(self, anomaly_map: np.ndarray, full_size: tuple[int, int] | None = None) -> str:
         """Store an anomaly map compressed and return its key.
 
-        Values are quantised to 12 bits of the map's maximum (``MAP_LEVELS``): finer than the
-        float16 the engine's maps are saved in elsewhere, and it compresses 2.5 times better.
+        Values (cosine distances, 0 to 2) are stored as multiples of ``MAP_STEP``: an error of at
+        most 0.0001, well below any threshold, and the near-constant maps of good parts then
+        compress to a few kB where float16 kept their noise.
         With ``full_size`` (height, width), the map is kept at its own (processing) size and
         ``load_map`` resizes it bilinearly to ``full_size``, exactly as the engine made the full
         map: a 1024 px image's map then takes tens of kB instead of 1.6 MB.
         """
         buffer = io.BytesIO()
         extra = {"full_size": np.asarray(full_size, dtype=np.int64)} if full_size is not None else {}
-        scale = max(float(np.max(anomaly_map)), 1e-12) / MAP_LEVELS
-        levels = np.round(np.clip(anomaly_map, 0.0, None) / scale).astype(np.uint16)
-        np.savez_compressed(buffer, levels=levels, scale=np.float64(scale), **extra)
+        levels = np.round(np.clip(anomaly_map, 0.0, MAP_STEP * 65535) / MAP_STEP).astype(np.uint16)
+        np.savez_compressed(buffer, levels=levels, scale=np.float64(MAP_STEP), **extra)
         return self.put_bytes(buffer.getvalue(), "maps", ".npz")
 
     def load_map(self, key: str) -> np.ndarray:
