@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.images import verdict_colour
+from engine.calibration import relabel
 
 ERROR = "ERROR"
 COLUMNS = ("#", "Image", "Verdict", "Score", "Regions", "Note")
@@ -167,10 +168,8 @@ class BatchPage(QWidget):
     def _verdict(self, item: BatchItem) -> tuple[str, float]:
         if item.record is None:
             return ERROR, 0.0
-        if item.calibration is None:
-            return item.record.verdict, item.record.score
-        raw = item.record.raw_score
-        return item.calibration.verdict(raw, self.sensitivity), item.calibration.normalise(raw, self.sensitivity)
+        record = item.record
+        return relabel(item.calibration, record.raw_score, record.verdict, record.score, self.sensitivity)
 
     def _apply_filter(self) -> None:
         wanted = self.filter.currentText()

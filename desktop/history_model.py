@@ -18,7 +18,7 @@ from db import repository as repo
 from db.models import ReferenceBank
 from desktop.images import verdict_colour
 from desktop.thumbnails import ThumbnailLoader
-from engine.calibration import Calibration
+from engine.calibration import Calibration, relabel
 from services.workspace import Workspace
 
 PAGE_SIZE = 100
@@ -121,10 +121,7 @@ class HistoryModel(QAbstractTableModel):
     def verdict_of(self, row: HistoryRow) -> tuple[str, float]:
         """(verdict, normalised score) at the current sensitivity."""
         calibration = self._calibrations.get(row.bank_id) if row.bank_id else None
-        if calibration is None:
-            return row.verdict, row.score
-        return calibration.verdict(row.raw_score, self.sensitivity), calibration.normalise(row.raw_score,
-                                                                                            self.sensitivity)
+        return relabel(calibration, row.raw_score, row.verdict, row.score, self.sensitivity)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Cell contents."""

@@ -47,7 +47,7 @@ from desktop.settings import AppSettings, SettingsDialog
 from desktop.thumbnails import ThumbnailLoader
 from desktop.worker import InferenceWorker, JobContext
 from engine.calibration import Calibration, reference_outliers
-from engine.imageio import is_image_file
+from engine.imageio import is_image_file, list_images
 from services.results import StoredResult, load_result
 from services.workspace import Workspace
 
@@ -821,10 +821,7 @@ def _expand(paths: list[Path]) -> list[Path]:
     """Files as given, folders as their image files (sorted)."""
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.is_file() and is_image_file(p)))
-        else:
-            files.append(path)
+        files.extend(list_images(path) if path.is_dir() else [path])
     return files
 
 

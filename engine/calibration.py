@@ -146,6 +146,17 @@ def calibrate(normal_scores: list[float], normal_pixels: np.ndarray, method: str
                        view_scores=tuple(float(x) for x in view_scores or ()))
 
 
+def relabel(calibration: Calibration | None, raw_score: float, stored_verdict: str, stored_score: float,
+            sensitivity: float) -> tuple[str, float]:
+    """(verdict, normalised score) of a stored result at ``sensitivity``, without inference.
+
+    Without a calibration (an uncalibrated bank) the stored values stand.
+    """
+    if calibration is None:
+        return stored_verdict, stored_score
+    return calibration.verdict(raw_score, sensitivity), calibration.normalise(raw_score, sensitivity)
+
+
 OUTLIER_Z = 3.5
 OUTLIER_RATIO = 1.25
 

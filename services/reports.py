@@ -60,6 +60,12 @@ def calibration_label(thresholds: dict[str, Any]) -> str:
             f"sensitivity {thresholds.get('sensitivity', 0.5):.2f}")
 
 
+def annotated_overlay(workspace: Workspace, row: Inspection, image: np.ndarray) -> np.ndarray:
+    """The stored heatmap over ``image`` with the numbered region boxes."""
+    overlay = overlay_for(image, workspace.store.load_map(row.map_key), row.thresholds.get("pixel_cut_raw", 0.0))
+    return draw_regions(overlay, FactSheet.from_dict(row.facts).regions)
+
+
 def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, Any]:
     """Everything the single-inspection report shows."""
     store = workspace.store
@@ -70,14 +76,13 @@ def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, An
         reference_keys = list(bank.reference_keys) if bank else []
         facts = FactSheet.from_dict(row.facts)
         image = load_image(store.path(row.image_key))
-        overlay = overlay_for(image, store.load_map(row.map_key), row.thresholds.get("pixel_cut_raw", 0.0))
         references = [png_data_uri(load_image(store.path(k)), THUMBNAIL_SIDE) for k in reference_keys
                       if store.exists(k)]
         return {
             "title": f"Inspection #{row.id}", "generated": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
             "project": project.name if project else str(row.project_id), "inspection": row, "facts": facts,
             "image_uri": png_data_uri(image, REPORT_IMAGE_SIDE),
-            "overlay_uri": png_data_uri(draw_regions(overlay, facts.regions), REPORT_IMAGE_SIDE),
+            "overlay_uri": png_data_uri(annotated_overlay(workspace, row, image), REPORT_IMAGE_SIDE),
             "references": references, "messages": list(row.messages), "reviews": list(row.reviews),
             "calibration": calibration_label(row.thresholds), "bank_id": row.bank_id,
             "bank_created": bank.created_at.strftime("%Y-%m-%d %H:%M") if bank else "-",
@@ -123,10 +128,8 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
         thumbnails = []
         for row in ng_rows[:48]:
             if store.exists(row.image_key) and store.exists(row.map_key):
-                overlay = overlay_for(load_image(store.path(row.image_key)), store.load_map(row.map_key),
-                                      row.thresholds.get("pixel_cut_raw", 0.0))
-                facts = FactSheet.from_dict(row.facts)
-                thumbnails.append({"id": row.id, "uri": png_data_uri(draw_regions(overlay, facts.regions), 200)})
+                overlay = annotated_overlay(workspace, row, load_image(store.path(row.image_key)))
+                thumbnails.append({"id": row.id, "uri": png_data_uri(overlay, 200)})
         return {
             "title": f"Project report: {project.name}", "project": project,
             "generated": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),

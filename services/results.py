@@ -15,7 +15,7 @@ import numpy as np
 
 from db import repository as repo
 from db.models import Project, ReferenceBank
-from engine.calibration import Calibration
+from engine.calibration import Calibration, relabel
 from engine.facts import FactSheet
 from engine.imageio import load_image, to_uint8
 from services.workspace import Workspace
@@ -42,10 +42,7 @@ class StoredResult:
 
     def verdict_at(self, sensitivity: float) -> tuple[str, float]:
         """(verdict, normalised score) at ``sensitivity``, from the stored raw score."""
-        if self.calibration is None:
-            return self.facts.verdict, self.facts.score
-        return self.calibration.verdict(self.raw_score, sensitivity), self.calibration.normalise(self.raw_score,
-                                                                                                   sensitivity)
+        return relabel(self.calibration, self.raw_score, self.facts.verdict, self.facts.score, sensitivity)
 
 
 def bank_calibration(bank: ReferenceBank | None) -> Calibration | None:

@@ -11,20 +11,15 @@ from pypdf import PdfReader
 from PySide6.QtCore import QTimer
 
 from db import repository as repo
-from engine.synthetic import Defect, synthetic_part
+from engine.synthetic import Defect
+from tests.helpers import write_parts as write_parts_at
 
 WAIT = 120_000
 SIDE = 160
 
 
 def write_parts(folder, seeds, defects=()):
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for seed in seeds:
-        path = folder / f"part{seed:03d}.png"
-        Image.fromarray(synthetic_part(seed, side=SIDE, defects=defects)).save(path)
-        paths.append(path)
-    return paths
+    return write_parts_at(folder, seeds, defects, side=SIDE)
 
 
 def history_count(window) -> int:

@@ -15,7 +15,7 @@ import pytest
 from db.check import check
 from services.inspection import Inspector
 from services.workspace import open_workspace
-from tests.integration.test_history_cli import write_parts
+from tests.helpers import write_parts
 
 REPO = Path(__file__).resolve().parents[2]
 SIDE = 160

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import re
 
-import cv2
 import pytest
 from pypdf import PdfReader
 
 from cli.parser import run_cli
-from engine.synthetic import Defect, synthetic_part
+from engine.synthetic import Defect
+from tests.helpers import write_parts
 
 
 @pytest.fixture
@@ -20,14 +20,6 @@ def home(tmp_path, monkeypatch):
     return tmp_path / "home"
 
 
-def write_parts(folder, seeds, defects=(), suffix=".png", side=256):
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for seed in seeds:
-        path = folder / f"part{seed:03d}{suffix}"
-        cv2.imwrite(str(path), synthetic_part(seed, side=side, defects=defects)[..., ::-1])
-        paths.append(path)
-    return paths
 
 
 def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):

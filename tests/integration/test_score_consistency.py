@@ -6,7 +6,7 @@ import json
 
 from cli.parser import run_cli
 from engine.synthetic import Defect
-from tests.integration.test_history_cli import write_parts
+from tests.helpers import write_parts
 
 
 def test_same_image_same_score_and_verdict_in_cli_gui_worker_bench_and_report(qtbot, tmp_path, monkeypatch, capsys,
