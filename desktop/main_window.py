@@ -7,7 +7,9 @@ inference worker; the window only sends jobs and shows what comes back.  Small h
 
 from __future__ import annotations
 
+import functools
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from db import repository as repo
+from db.errors import StorageError
 from db.models import Project, ReferenceImage
 from desktop.batch_page import BatchItem, BatchPage
 from desktop.chat_panel import ChatPanel
@@ -52,6 +55,20 @@ from services.results import StoredResult, load_result
 from services.workspace import Workspace
 
 WATCH_SETTLE_MS = 700
+
+
+def _shows_storage_errors(method: Callable[..., Any]) -> Callable[..., Any]:
+    """History writes made on the GUI thread report a locked or read-only database instead of raising."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (StorageError, repo.NotFoundError, ValueError) as exc:
+            self.show_error(str(exc))
+            return None
+
+    return wrapper
 
 
 class MainWindow(QMainWindow):
@@ -299,6 +316,7 @@ class MainWindow(QMainWindow):
             project = repo.get_project(session, self.project_name)
             repo.update_project(session, project, self.workspace.operator, **changes)
 
+    @_shows_storage_errors
     def rename_project(self) -> None:
         """Rename the current project."""
         if self.project_name is None:
@@ -309,6 +327,7 @@ class MainWindow(QMainWindow):
             self.project_name = name.strip()
             self.refresh_projects()
 
+    @_shows_storage_errors
     def describe_project(self) -> None:
         """Edit the current project's description."""
         if self.project_name is None:
@@ -318,6 +337,7 @@ class MainWindow(QMainWindow):
             self._update_project(description=text)
             self.refresh_projects()
 
+    @_shows_storage_errors
     def archive_project(self) -> None:
         """Archive the current project (its history stays)."""
         if self.project_name is None:
@@ -369,6 +389,7 @@ class MainWindow(QMainWindow):
 
         self._submit("references", job, f"Adding {len(files)} reference image(s)…")
 
+    @_shows_storage_errors
     def toggle_reference(self, reference_id: int, active: bool) -> None:
         """Enable or disable one reference."""
         with self.workspace.database.write() as session:
@@ -377,6 +398,7 @@ class MainWindow(QMainWindow):
                 repo.set_reference_active(session, reference, active, self.workspace.operator)
         self.refresh_references()
 
+    @_shows_storage_errors
     def remove_reference(self, reference_id: int) -> None:
         """Remove one reference from the project (its file stays until a store clean-up)."""
         with self.workspace.database.write() as session:
@@ -576,6 +598,7 @@ class MainWindow(QMainWindow):
         self.worker.cancel()
 
     # --------------------------------------------------------------- history
+    @_shows_storage_errors
     def review(self, inspection_ids: list[int], verdict: str, comment: str) -> None:
         """Record an operator verdict on inspections."""
         with self.workspace.database.write() as session:
@@ -590,6 +613,7 @@ class MainWindow(QMainWindow):
         if self.current is not None:
             self.review([self.current.id], verdict, "")
 
+    @_shows_storage_errors
     def add_inspections_to_references(self, inspection_ids: list[int]) -> None:
         """False rejects join the references (the bank rebuilds at the next inspection)."""
         with self.workspace.database.write() as session:
@@ -660,6 +684,7 @@ class MainWindow(QMainWindow):
         self.batch_page.relabel(sensitivity)
         self.history_model.set_sensitivity(sensitivity)
 
+    @_shows_storage_errors
     def save_sensitivity(self) -> None:
         """Store the sensitivity in the project (used by later inspections; audited)."""
         if self.project_name is None:

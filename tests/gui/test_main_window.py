@@ -267,3 +267,25 @@ def test_history_filters_by_verdict_and_custom_date_range(qtbot, window, project
     assert page.model.rowCount() == 0
     page.date_to.setDate(QDate.currentDate())
     assert page.model.rowCount() == 2
+
+
+def test_a_locked_database_during_a_review_shows_a_message_and_keeps_the_window(qtbot, window, project, tmp_path):
+    import sqlite3
+
+    good = write_parts(tmp_path / "good", [410])
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(good)
+    window.workspace.database.dispose()
+    from db.database import Database
+
+    window.workspace.database = Database(window.workspace.database.url, busy_timeout_s=0.2)
+    blocker = sqlite3.connect(window.workspace.database.engine.url.database, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        window.review([window.current.id], "NG", "scratch")
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert any("locked" in e for e in window.errors)
+    with window.workspace.database.read() as session:
+        assert repo.get_inspection(session, window.current.id).reviews == []
