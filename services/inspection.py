@@ -159,17 +159,6 @@ class Inspector:
         self._banks[bank_id] = bank
         return bank_id, bank
 
-    def bank_by_id(self, bank_id: int) -> ReferenceBank:
-        """A stored bank by row id (cached)."""
-        if bank_id not in self._banks:
-            with self.workspace.database.read() as session:
-                row = session.get(BankRow, bank_id)
-                if row is None:
-                    raise repo.NotFoundError(f"No bank {bank_id}.")
-                key = row.bank_key
-            self._banks[bank_id] = ReferenceBank.load(self.workspace.store.path(key))
-        return self._banks[bank_id]
-
     def refine_calibration(self, project_name: str, mode: str = "frr", target_frr: float = 0.01,
                            validation: Path | None = None) -> Refinement:
         """Refine the current bank's threshold from labelled samples and store the new revision.
@@ -187,7 +176,8 @@ class Inspector:
             labels = [label for _, label in samples]
         else:
             with self.workspace.database.read() as session:
-                rows = repo.history(session, repo.HistoryFilter(reviewed=True), limit=None)
+                project_id = repo.get_project(session, project_name).id
+                rows = repo.history(session, repo.HistoryFilter(project_id=project_id, reviewed=True), limit=None)
                 reviewed = [(r.raw_score, 1 if r.reviews[-1].verdict == "NG" else 0) for r in rows
                             if r.bank_id == bank_id]
             scores, labels = [s for s, _ in reviewed], [label for _, label in reviewed]
