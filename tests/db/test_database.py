@@ -187,3 +187,16 @@ def test_bank_rows_match_reference_sets(tmp_path):
         assert repo.matching_bank(session, project, ["a", "b"], "1", {"backbone": "x"}) is not None
         assert repo.matching_bank(session, project, ["a"], "1", {"backbone": "x"}) is None
         assert repo.matching_bank(session, project, ["a", "b"], "2", {"backbone": "x"}) is None
+
+
+def test_migrations_match_the_models(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from db.models import Base
+
+    database = _db(tmp_path)
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == [], differences
