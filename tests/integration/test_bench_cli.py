@@ -78,3 +78,19 @@ def test_bench_help_and_missing_data(tmp_path):
     missing = subprocess.run([sys.executable, "main.py", "bench", "--data", str(tmp_path / "nope")], cwd=ROOT,
                              capture_output=True, text=True)
     assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+def test_eval_chat_scores_the_grounded_answers(tmp_path):
+    pack = _make_pack(tmp_path / "data")
+    out_json = tmp_path / "chat.json"
+    proc = subprocess.run(
+        [sys.executable, "main.py", "eval-chat", "--data", str(pack.parent), "--shots", "2", "--seeds", "0",
+         "--json", str(out_json)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "synthetic_disc" in proc.stdout and "contradictions" in proc.stdout
+    result = json.loads(out_json.read_text())
+    row = result["packs"]["synthetic_disc"]
+    assert set(row) == {"yes_no", "position_any", "position_first", "count", "contradictions"}
+    assert row["contradictions"] == 0.0
+    assert row["yes_no"] >= 0.75 and row["position_any"] == 1.0
+    assert result["backend"] == "grounded" and result["guard_replaced"] is None
