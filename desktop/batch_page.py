@@ -7,9 +7,7 @@ files (corrupt, unsupported) get a row of their own with the reason, and the bat
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -28,20 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.images import verdict_colour
+from desktop.jobs import BatchItem
 from engine.calibration import relabel
 
 ERROR = "ERROR"
 COLUMNS = ("#", "Image", "Verdict", "Score", "Regions", "Note")
-
-
-@dataclass
-class BatchItem:
-    """One batch result, sent by the worker: a record, or the error for that file."""
-
-    path: str
-    record: Any = None
-    calibration: Any = None
-    error: str | None = None
 
 
 class NumberItem(QTableWidgetItem):

@@ -39,19 +39,21 @@ from PySide6.QtWidgets import (
 from db import repository as repo
 from db.errors import StorageError
 from db.models import Project, ReferenceImage
-from desktop.batch_page import BatchItem, BatchPage
+from desktop import jobs
+from desktop.batch_page import BatchPage
 from desktop.chat_panel import ChatPanel
 from desktop.export_dialog import ExportDialog, ExportRequest
 from desktop.history_model import HistoryModel
 from desktop.history_page import HistoryPage
+from desktop.jobs import BatchItem
 from desktop.references_page import IMAGE_FILTER, ReferenceEntry, ReferencesPage
 from desktop.result_view import ResultView
 from desktop.settings import AppSettings, SettingsDialog
 from desktop.thumbnails import ThumbnailLoader
-from desktop.worker import InferenceWorker, JobContext
+from desktop.worker import InferenceWorker, Job
 from engine.calibration import Calibration, reference_outliers
 from engine.imageio import is_image_file, list_images
-from services.results import StoredResult, load_result
+from services.results import StoredResult
 from services.workspace import Workspace
 
 WATCH_SETTLE_MS = 700
@@ -382,12 +384,8 @@ class MainWindow(QMainWindow):
         if not self._need_project():
             return
         files = _expand(paths)
-        name = self.project_name
-
-        def job(ctx: JobContext) -> Any:
-            return ctx.inspector.add_references(name, files)
-
-        self._submit("references", job, f"Adding {len(files)} reference image(s)…")
+        self._submit("references", jobs.add_references(self.project_name, files),
+                     f"Adding {len(files)} reference image(s)…")
 
     @_shows_storage_errors
     def toggle_reference(self, reference_id: int, active: bool) -> None:
@@ -413,13 +411,7 @@ class MainWindow(QMainWindow):
         """Build the bank (with calibration) on the worker, with progress."""
         if not self._need_project():
             return
-        name = self.project_name
-
-        def job(ctx: JobContext) -> Any:
-            bank_id, bank = ctx.inspector.ensure_bank(name, progress=ctx.progress, cancel=ctx.cancelled)
-            return bank_id
-
-        self._submit("build", job, "Building the reference bank…")
+        self._submit("build", jobs.build_bank(self.project_name), "Building the reference bank…")
 
     # ---------------------------------------------------------------- inspect
     def choose_images(self) -> None:
@@ -433,33 +425,14 @@ class MainWindow(QMainWindow):
         if not self._need_project():
             return
         files = _expand(paths)
-        name = self.project_name
-
-        def job(ctx: JobContext) -> Any:
-            ids = []
-            for index, path in enumerate(files):
-                if ctx.cancelled():
-                    break
-                try:
-                    ids.append(ctx.inspector.inspect_file(name, path, force=force).id)
-                except Exception as exc:  # noqa: BLE001 (reported per file; the others go on)
-                    ctx.emit(f"{path.name}: {exc}")
-                ctx.progress(index + 1, len(files))
-            return (ids, load_result(ctx.inspector.workspace, ids[0]) if ids else None)
-
-        self._submit("inspect", job, f"Inspecting {len(files)} image(s)…")
+        self._submit("inspect", jobs.inspect_files(self.project_name, files, force),
+                     f"Inspecting {len(files)} image(s)…")
 
     def inspect_array(self, image: np.ndarray, source: str) -> None:
         """Inspect an in-memory image (clipboard, camera)."""
         if not self._need_project():
             return
-        name = self.project_name
-
-        def job(ctx: JobContext) -> Any:
-            record = ctx.inspector.inspect_array(name, image, source)
-            return ([record.id], load_result(ctx.inspector.workspace, record.id))
-
-        self._submit("inspect", job, f"Inspecting {source}…")
+        self._submit("inspect", jobs.inspect_array(self.project_name, image, source), f"Inspecting {source}…")
 
     def paste_image(self) -> None:
         """Inspect the image on the clipboard."""
@@ -473,22 +446,7 @@ class MainWindow(QMainWindow):
         """Grab one frame from the first camera (on the worker) and inspect it."""
         if not self._need_project():
             return
-        name = self.project_name
-
-        def job(ctx: JobContext) -> Any:
-            import cv2
-
-            capture = cv2.VideoCapture(0)
-            try:
-                ok, frame = capture.read() if capture.isOpened() else (False, None)
-            finally:
-                capture.release()
-            if not ok or frame is None:
-                raise RuntimeError("No camera found: connect a camera, or open image files instead.")
-            record = ctx.inspector.inspect_array(name, np.ascontiguousarray(frame[..., ::-1]), "camera")
-            return ([record.id], load_result(ctx.inspector.workspace, record.id))
-
-        self._submit("inspect", job, "Grabbing a camera frame…")
+        self._submit("inspect", jobs.grab_camera(self.project_name), "Grabbing a camera frame…")
 
     def toggle_watch(self, checked: bool) -> None:
         """Start or stop watching a folder for new images."""
@@ -530,10 +488,7 @@ class MainWindow(QMainWindow):
 
     def open_inspection(self, inspection_id: int) -> None:
         """Show a stored inspection exactly as it was recorded."""
-        def job(ctx: JobContext) -> Any:
-            return load_result(ctx.inspector.workspace, inspection_id)
-
-        self._submit("open", job, f"Opening inspection #{inspection_id}…")
+        self._submit("open", jobs.open_result(inspection_id), f"Opening inspection #{inspection_id}…")
 
     def show_result(self, result: StoredResult) -> None:
         """Display a stored result with its conversation."""
@@ -571,26 +526,9 @@ class MainWindow(QMainWindow):
         if not self._need_project():
             return
         files = _expand(paths)
-        name = self.project_name
         self.batch_page.started(len(files))
         self.tabs.setCurrentWidget(self.batch_page)
-
-        def job(ctx: JobContext) -> Any:
-            _, bank = ctx.inspector.ensure_bank(name)
-            done = 0
-            for path in files:
-                if ctx.cancelled():
-                    break
-                try:
-                    record = ctx.inspector.inspect_file(name, path)
-                    ctx.emit(BatchItem(str(path), record, bank.calibration))
-                except Exception as exc:  # noqa: BLE001 (one bad file must not stop the batch)
-                    ctx.emit(BatchItem(str(path), error=str(exc)))
-                done += 1
-                ctx.progress(done, len(files))
-            return done
-
-        self._submit("batch", job, f"Inspecting {len(files)} image(s)…")
+        self._submit("batch", jobs.batch(self.project_name, files), f"Inspecting {len(files)} image(s)…")
 
     def cancel_job(self) -> None:
         """Cancel the running job.  Called here on the GUI thread: a slot of the worker object itself
@@ -638,19 +576,7 @@ class MainWindow(QMainWindow):
         if not request.out:
             self.show_error("Choose a file to export to.")
             return
-        name = self.project_name
-
-        def job(ctx: JobContext) -> Any:
-            # QTextDocument and QPdfWriter paint like a QImage, which Qt allows off the GUI thread.
-            from desktop.pdf import html_to_pdf_bytes
-            from services.report_writer import write_report
-
-            return write_report(ctx.inspector.workspace, request.out, request.fmt,
-                                inspection_ids=request.inspection_ids or None,
-                                project=None if request.inspection_ids else name, since=request.since,
-                                until=request.until, pdf_renderer=html_to_pdf_bytes)
-
-        self._submit("export", job, "Writing the report…")
+        self._submit("export", jobs.export(request, self.project_name), "Writing the report…")
 
     def _finish_export(self, path: Path) -> None:
         self.last_export = Path(path)
@@ -659,20 +585,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------- chat
     def ask(self, inspection_id: int, question: str, backend: str) -> None:
         """Answer a question about an inspection on the worker; tokens stream back."""
-        llm_path = self.settings.llm_path or None
-
-        def job(ctx: JobContext) -> Any:
-            from services.chat import InspectionChat, load_llm
-
-            llm, unavailable = None, None
-            if backend == "llm":
-                key = llm_path or "embedded"
-                if key not in ctx.llm_cache:
-                    ctx.llm_cache[key] = load_llm(llm_path)
-                llm, unavailable = ctx.llm_cache[key]
-            chat = InspectionChat(ctx.inspector.workspace, inspection_id, llm, unavailable)
-            return chat.ask(question, on_token=lambda text: ctx.emit(("token", text)))
-
+        job = jobs.ask(inspection_id, question, backend, self.settings.llm_path or None)
         self._submit("chat", job, "Answering…", show_progress=False)
 
     # ------------------------------------------------------------ sensitivity
@@ -697,17 +610,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------- demo, misc
     def create_demo(self) -> None:
         """Create the demo project, build its bank and inspect its parts."""
-        def job(ctx: JobContext) -> Any:
-            from services.demo import create_demo_project
-
-            name, images = create_demo_project(ctx.inspector.workspace, ctx.inspector)
-            ctx.inspector.ensure_bank(name, progress=ctx.progress)
-            ids = [ctx.inspector.inspect_file(name, path).id for path in images]
-            worst = max(ids, key=lambda i: load_result(ctx.inspector.workspace, i).facts.region_count)
-            return name, ids, load_result(ctx.inspector.workspace, worst)
-
         self.demo_button.setEnabled(False)
-        self._submit("demo", job, "Creating the demo project…")
+        self._submit("demo", jobs.create_demo(), "Creating the demo project…")
 
     def edit_settings(self) -> None:
         """Edit the settings (data folder and database apply at the next start)."""
@@ -739,7 +643,7 @@ class MainWindow(QMainWindow):
             self.history_page.apply_filter()
 
     # ------------------------------------------------------------ worker I/O
-    def _submit(self, kind: str, job: Any, message: str, show_progress: bool = True) -> None:
+    def _submit(self, kind: str, job: Job, message: str, show_progress: bool = True) -> None:
         job_id = f"{kind}:{next(self._job_ids)}"
         self.statusBar().showMessage(message)
         if show_progress:

@@ -1,0 +1,153 @@
+"""The work the window sends to the inference worker: each function returns a job for its thread.
+
+A job runs on the worker thread with a ``JobContext`` and returns plain data; it never touches a
+widget.  Keeping them here draws the thread boundary in the file layout: everything in this
+module runs on the worker, everything in ``main_window`` on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from desktop.worker import Job, JobContext
+from services.results import load_result
+
+
+@dataclass
+class BatchItem:
+    """One batch result, sent by the worker: a record, or the error for that file."""
+
+    path: str
+    record: Any = None
+    calibration: Any = None
+    error: str | None = None
+
+
+def add_references(project: str, files: list[Path]) -> Job:
+    """Copy good images into the project."""
+    return lambda ctx: ctx.inspector.add_references(project, files)
+
+
+def build_bank(project: str) -> Job:
+    """Build (or reuse) the project's bank; returns its id."""
+    return lambda ctx: ctx.inspector.ensure_bank(project, progress=ctx.progress, cancel=ctx.cancelled)[0]
+
+
+def inspect_files(project: str, files: list[Path], force: bool = False) -> Job:
+    """Inspect files one after another; per-file errors are emitted as text and the rest go on.
+
+    Returns (inspection ids, the first stored result or None).
+    """
+    def job(ctx: JobContext) -> Any:
+        ids = []
+        for index, path in enumerate(files):
+            if ctx.cancelled():
+                break
+            try:
+                ids.append(ctx.inspector.inspect_file(project, path, force=force).id)
+            except Exception as exc:  # noqa: BLE001 (reported per file; the others go on)
+                ctx.emit(f"{path.name}: {exc}")
+            ctx.progress(index + 1, len(files))
+        return ids, load_result(ctx.inspector.workspace, ids[0]) if ids else None
+
+    return job
+
+
+def inspect_array(project: str, image: np.ndarray, source: str) -> Job:
+    """Inspect an in-memory image (clipboard); returns ([id], stored result)."""
+    def job(ctx: JobContext) -> Any:
+        record = ctx.inspector.inspect_array(project, image, source)
+        return [record.id], load_result(ctx.inspector.workspace, record.id)
+
+    return job
+
+
+def grab_camera(project: str) -> Job:
+    """Grab one frame from the first camera and inspect it; a clear error when there is none."""
+    def job(ctx: JobContext) -> Any:
+        import cv2
+
+        capture = cv2.VideoCapture(0)
+        try:
+            ok, frame = capture.read() if capture.isOpened() else (False, None)
+        finally:
+            capture.release()
+        if not ok or frame is None:
+            raise RuntimeError("No camera found: connect a camera, or open image files instead.")
+        return inspect_array(project, np.ascontiguousarray(frame[..., ::-1]), "camera")(ctx)
+
+    return job
+
+
+def open_result(inspection_id: int) -> Job:
+    """Read a stored inspection back."""
+    return lambda ctx: load_result(ctx.inspector.workspace, inspection_id)
+
+
+def batch(project: str, files: list[Path]) -> Job:
+    """Inspect a folder, emitting a ``BatchItem`` per file; stops between files when cancelled."""
+    def job(ctx: JobContext) -> Any:
+        _, bank = ctx.inspector.ensure_bank(project)
+        done = 0
+        for path in files:
+            if ctx.cancelled():
+                break
+            try:
+                ctx.emit(BatchItem(str(path), ctx.inspector.inspect_file(project, path), bank.calibration))
+            except Exception as exc:  # noqa: BLE001 (one bad file must not stop the batch)
+                ctx.emit(BatchItem(str(path), error=str(exc)))
+            done += 1
+            ctx.progress(done, len(files))
+        return done
+
+    return job
+
+
+def export(request: Any, project: str | None) -> Job:
+    """Write a report file; returns its path."""
+    def job(ctx: JobContext) -> Any:
+        # QTextDocument and QPdfWriter paint like a QImage, which Qt allows off the GUI thread.
+        from desktop.pdf import html_to_pdf_bytes
+        from services.report_writer import write_report
+
+        return write_report(ctx.inspector.workspace, request.out, request.fmt,
+                            inspection_ids=request.inspection_ids or None,
+                            project=None if request.inspection_ids else project, since=request.since,
+                            until=request.until, pdf_renderer=html_to_pdf_bytes)
+
+    return job
+
+
+def ask(inspection_id: int, question: str, backend: str, llm_path: str | None) -> Job:
+    """Answer a question (tokens emitted as ("token", text)); the model is loaded once per worker."""
+    def job(ctx: JobContext) -> Any:
+        from services.chat import InspectionChat, load_llm
+
+        llm, unavailable = None, None
+        if backend == "llm":
+            key = llm_path or "embedded"
+            if key not in ctx.llm_cache:
+                ctx.llm_cache[key] = load_llm(llm_path)
+            llm, unavailable = ctx.llm_cache[key]
+        chat = InspectionChat(ctx.inspector.workspace, inspection_id, llm, unavailable)
+        return chat.ask(question, on_token=lambda text: ctx.emit(("token", text)))
+
+    return job
+
+
+def create_demo() -> Job:
+    """Create the demo project, build its bank, inspect its parts; returns (name, ids, result to show)."""
+    def job(ctx: JobContext) -> Any:
+        from services.demo import create_demo_project
+
+        name, images = create_demo_project(ctx.inspector.workspace, ctx.inspector)
+        ctx.inspector.ensure_bank(name, progress=ctx.progress)
+        ids = [ctx.inspector.inspect_file(name, path).id for path in images]
+        shown = max(ids, key=lambda i: load_result(ctx.inspector.workspace, i).facts.region_count)
+        return name, ids, load_result(ctx.inspector.workspace, shown)
+
+    return job
