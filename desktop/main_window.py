@@ -52,6 +52,7 @@ from desktop.settings import AppSettings, SettingsDialog
 from desktop.thumbnails import ThumbnailLoader
 from desktop.worker import InferenceWorker, Job
 from engine.calibration import Calibration, reference_outliers
+from engine.explain import Answer
 from engine.imageio import is_image_file, list_images
 from services.results import StoredResult
 from services.workspace import Workspace
@@ -694,7 +695,7 @@ class MainWindow(QMainWindow):
             self.refresh_references()
             self.refresh_projects()
         elif kind == "chat":
-            self.chat.answered(result.text, result.backend)  # type: ignore[attr-defined]
+            self._show_answer(result)  # type: ignore[arg-type]
             self.statusBar().showMessage(f"Answered by {result.backend}.")  # type: ignore[attr-defined]
         elif kind == "export":
             self._finish_export(result)  # type: ignore[arg-type]
@@ -708,6 +709,12 @@ class MainWindow(QMainWindow):
         if self.history_page.isVisible():
             self.history_page.apply_filter()
         self.job_finished.emit(job_id)
+
+    def _show_answer(self, answer: Answer) -> None:
+        detail = answer.backend
+        if answer.first_token_s is not None:
+            detail += f" · first token {answer.first_token_s:.2f} s, {answer.tokens_per_s or 0:.1f} tokens/s"
+        self.chat.answered(answer.text, detail)
 
     def _on_failed(self, job_id: str, message: str) -> None:
         _assert_gui_thread()
