@@ -122,17 +122,27 @@ def export(request: Any, project: str | None) -> Job:
     return job
 
 
+def _cached_llm(ctx: JobContext, llm_path: str | None) -> tuple[Any, str | None]:
+    """The worker's language model (loaded on first use), or (None, why it cannot be used)."""
+    from services.chat import load_llm
+
+    key = llm_path or "embedded"
+    if key not in ctx.llm_cache:
+        ctx.llm_cache[key] = load_llm(llm_path)
+    return ctx.llm_cache[key]
+
+
+def warm_llm(llm_path: str | None) -> Job:
+    """Load the language model ahead of the first question (it takes seconds); returns why not, or None."""
+    return lambda ctx: _cached_llm(ctx, llm_path)[1]
+
+
 def ask(inspection_id: int, question: str, backend: str, llm_path: str | None) -> Job:
     """Answer a question (tokens emitted as ("token", text)); the model is loaded once per worker."""
     def job(ctx: JobContext) -> Any:
-        from services.chat import InspectionChat, load_llm
+        from services.chat import InspectionChat
 
-        llm, unavailable = None, None
-        if backend == "llm":
-            key = llm_path or "embedded"
-            if key not in ctx.llm_cache:
-                ctx.llm_cache[key] = load_llm(llm_path)
-            llm, unavailable = ctx.llm_cache[key]
+        llm, unavailable = _cached_llm(ctx, llm_path) if backend == "llm" else (None, None)
         chat = InspectionChat(ctx.inspector.workspace, inspection_id, llm, unavailable)
         return chat.ask(question, on_token=lambda text: ctx.emit(("token", text)))
 

@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self.result_view.label_requested.connect(self.ask_region_label)
         self.chat = ChatPanel()
         self.chat.ask.connect(self.ask)
+        self.chat.backend.currentTextChanged.connect(self._backend_chosen)
         self.references_page = ReferencesPage(self.thumbnails)
         self.references_page.add_requested.connect(self.add_references)
         self.references_page.toggle_requested.connect(self.toggle_reference)
@@ -589,6 +590,12 @@ class MainWindow(QMainWindow):
         job = jobs.ask(inspection_id, question, backend, self.settings.llm_path or None)
         self._submit("chat", job, "Answering…", show_progress=False)
 
+    def _backend_chosen(self, text: str) -> None:
+        """Load the language model in the background as soon as it is chosen."""
+        if "LLM" in text:
+            self._submit("warm", jobs.warm_llm(self.settings.llm_path or None), "Loading the language model…",
+                         show_progress=False)
+
     # ------------------------------------------------------------ sensitivity
     def set_sensitivity(self, sensitivity: float) -> None:
         """Re-label the shown result, the batch table and the history live (no inference)."""
@@ -697,6 +704,9 @@ class MainWindow(QMainWindow):
         elif kind == "chat":
             self._show_answer(result)  # type: ignore[arg-type]
             self.statusBar().showMessage(f"Answered by {result.backend}.")  # type: ignore[attr-defined]
+        elif kind == "warm":
+            self.statusBar().showMessage(f"Language model unavailable: {result}; answers come from the facts."
+                                         if result else "Language model ready.")
         elif kind == "export":
             self._finish_export(result)  # type: ignore[arg-type]
         elif kind == "demo":

@@ -67,7 +67,6 @@ class InferenceWorker(QObject):
 
     def submit(self, job_id: str, job: Job) -> None:
         """Queue ``job``; its return value arrives in ``finished``."""
-        self._cancel.clear()
         with self._lock:
             self._pending += 1
         self._submit.emit(job_id, job)
@@ -101,6 +100,7 @@ class InferenceWorker(QObject):
     def _run(self, job_id: str, job: Job) -> None:
         from engine.detector import Cancelled
 
+        self._cancel.clear()  # a cancel stops the job that was running when it was asked for, not later ones
         self.started.emit(job_id)
         try:
             result = job(self._context(job_id))

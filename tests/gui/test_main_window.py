@@ -289,3 +289,14 @@ def test_a_locked_database_during_a_review_shows_a_message_and_keeps_the_window(
     assert any("locked" in e for e in window.errors)
     with window.workspace.database.read() as session:
         assert repo.get_inspection(session, window.current.id).reviews == []
+
+
+def test_a_job_queued_after_cancel_does_not_revive_the_batch(qtbot, window, project, tmp_path):
+    folder = tmp_path / "revive"
+    write_parts(folder, range(800, 840))
+    window.start_batch([folder])
+    qtbot.waitUntil(lambda: window.batch_page.table.rowCount() >= 2, timeout=WAIT)
+    with qtbot.waitSignal(window.job_cancelled, timeout=2000):
+        window.cancel_job()
+        window.open_inspection(window.batch_page.items[0].record.id)
+    assert window.batch_page.table.rowCount() < 40
