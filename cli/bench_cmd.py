@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
 from pathlib import Path
 
+from cli.common import print_benchmark
 from engine.config import AUGMENT_MODES, EngineConfig
 
 
@@ -49,12 +49,4 @@ def run(args: argparse.Namespace) -> int:
                      **{k: v for k, v in overrides.items() if v is not None})
     options = BenchOptions(data=args.data, shots=args.shots, seeds=args.seeds, config=config, device=args.device,
                            threads=args.threads, scores_csv=args.scores_csv)
-    try:
-        result = run_bench(options)
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(format_table(result))
-    if args.json:
-        save_json(result, args.json)
-    return 0
+    return print_benchmark(lambda: run_bench(options), format_table, save_json, args.json)

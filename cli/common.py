@@ -69,6 +69,20 @@ def progress(items: list[Any], label: str, enabled: bool = True) -> Iterator[Any
     yield from tqdm(items, desc=label, unit="img", file=sys.stderr, dynamic_ncols=True)
 
 
+def print_benchmark(run: Callable[[], Any], table: Callable[[Any], str], save: Callable[[Any, Path], None],
+                    json_path: Path | None) -> int:
+    """Run a benchmark, print its table, write its JSON; a missing data folder is a one-line error."""
+    try:
+        result = run()
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(table(result))
+    if json_path:
+        save(result, json_path)
+    return 0
+
+
 def parse_date(text: str) -> datetime:
     """An ISO date or date-time; naive values are taken as UTC."""
     try:

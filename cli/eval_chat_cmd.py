@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+
+from cli.common import print_benchmark
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -31,12 +32,4 @@ def run(args: argparse.Namespace) -> int:
 
     options = ChatBenchOptions(data=args.data, shots=args.shots, seeds=args.seeds, backend=args.backend,
                                limit=args.limit, model=args.model, device=args.device)
-    try:
-        result = run_chat_bench(options)
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(format_chat_table(result))
-    if args.json:
-        save_chat_json(result, args.json)
-    return 0
+    return print_benchmark(lambda: run_chat_bench(options), format_chat_table, save_chat_json, args.json)

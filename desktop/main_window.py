@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QFileSystemWatcher, QSize, Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QAction, QIcon, QImage, QKeySequence, QPixmap
+from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -49,7 +49,7 @@ from desktop.jobs import BatchItem
 from desktop.references_page import IMAGE_FILTER, ReferenceEntry, ReferencesPage
 from desktop.result_view import ResultView
 from desktop.settings import AppSettings, SettingsDialog
-from desktop.thumbnails import ThumbnailLoader
+from desktop.thumbnails import ThumbnailLoader, place_icon
 from desktop.worker import InferenceWorker, Job
 from engine.calibration import Calibration, reference_outliers
 from engine.explain import Answer
@@ -268,13 +268,8 @@ class MainWindow(QMainWindow):
             item = self.projects.currentItem()
             self._select_project(item.data(Qt.ItemDataRole.UserRole) if item else None)
 
-    def _project_thumbnail(self, key: object, image: object) -> None:
-        if not (isinstance(key, tuple) and key[0] == "project"):
-            return
-        for row in range(self.projects.count()):
-            item = self.projects.item(row)
-            if item.data(Qt.ItemDataRole.UserRole) == key[1]:
-                item.setIcon(QIcon(QPixmap.fromImage(image)))
+    def _project_thumbnail(self, key: object, image: QImage) -> None:
+        place_icon(self.projects, "project", key, image)
 
     def _project_chosen(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None = None) -> None:
         self._select_project(item.data(Qt.ItemDataRole.UserRole) if item else None)

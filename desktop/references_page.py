@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QIcon, QPixmap
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.thumbnails import ThumbnailLoader
+from desktop.thumbnails import ThumbnailLoader, place_icon
 from engine.imageio import IMAGE_SUFFIXES
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ")"
@@ -118,13 +118,8 @@ class ReferencesPage(QWidget):
             text += f"\nscore {entry.loo_score:.2f}" + (" ⚠ unlike others" if entry.outlier else "")
         return text
 
-    def _thumbnail_loaded(self, key: object, image: object) -> None:
-        if not (isinstance(key, tuple) and key[0] == "reference"):
-            return
-        for row in range(self.grid.count()):
-            item = self.grid.item(row)
-            if item.data(Qt.ItemDataRole.UserRole) == key[1]:
-                item.setIcon(QIcon(QPixmap.fromImage(image)))
+    def _thumbnail_loaded(self, key: object, image: QImage) -> None:
+        place_icon(self.grid, "reference", key, image)
 
     def selected_ids(self) -> list[int]:
         """Ids of the selected references."""

@@ -31,7 +31,7 @@ def take_screenshots(out: Path, size: tuple[int, int] = (1440, 900)) -> list[Pat
     from services.workspace import open_workspace
 
     out.mkdir(parents=True, exist_ok=True)
-    app = QApplication.instance() or QApplication(["iad-inspector-screenshots"])
+    _app = QApplication.instance() or QApplication(["iad-inspector-screenshots"])  # kept alive until the end
     with tempfile.TemporaryDirectory(prefix="iad-screens-") as home:
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, home)
@@ -47,22 +47,26 @@ def take_screenshots(out: Path, size: tuple[int, int] = (1440, 900)) -> list[Pat
             _wait(window)
         window.result_view.select_region(1)
         written.append(_grab(window, out / "01-inspect.png"))
-        window.tabs.setCurrentWidget(window.references_page)
-        app.processEvents()
-        window.thumbnails.pool.waitForDone(5000)
-        app.processEvents()
+        _show_page(window, window.references_page)
         written.append(_grab(window, out / "02-references.png"))
         window.start_batch([demo_parts_folder(workspace) / "inspect"])
         _wait(window)
         written.append(_grab(window, out / "03-batch.png"))
-        window.tabs.setCurrentWidget(window.history_page)
-        app.processEvents()
-        window.thumbnails.pool.waitForDone(5000)
-        app.processEvents()
+        _show_page(window, window.history_page)
         written.append(_grab(window, out / "04-history.png"))
         window.close()
         workspace.close()
     return written
+
+
+def _show_page(window: object, page: object) -> None:
+    """Switch to a tab and let its thumbnails arrive."""
+    from PySide6.QtWidgets import QApplication
+
+    window.tabs.setCurrentWidget(page)  # type: ignore[attr-defined]
+    QApplication.processEvents()
+    window.thumbnails.pool.waitForDone(5000)  # type: ignore[attr-defined]
+    QApplication.processEvents()
 
 
 def _grab(window: object, path: Path) -> Path:

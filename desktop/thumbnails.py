@@ -6,7 +6,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import QListWidget
 
 from desktop.images import to_qimage
 
@@ -54,3 +56,13 @@ class ThumbnailLoader(QObject):
         """Wait for queued thumbnails (used when closing)."""
         self.pool.clear()
         self.pool.waitForDone(msecs)
+
+
+def place_icon(widget: QListWidget, kind: str, key: object, image: QImage) -> None:
+    """Put a loaded thumbnail on the item whose user data is the id in ``key`` = (kind, id)."""
+    if not (isinstance(key, tuple) and key[0] == kind):
+        return
+    for row in range(widget.count()):
+        item = widget.item(row)
+        if item.data(Qt.ItemDataRole.UserRole) == key[1]:
+            item.setIcon(QIcon(QPixmap.fromImage(image)))
