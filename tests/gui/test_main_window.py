@@ -300,3 +300,25 @@ def test_a_job_queued_after_cancel_does_not_revive_the_batch(qtbot, window, proj
         window.cancel_job()
         window.open_inspection(window.batch_page.items[0].record.id)
     assert window.batch_page.table.rowCount() < 40
+
+
+def test_run_app_opens_the_data_folder_and_shows_the_window(qapp, tmp_path, isolated_settings, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.app import run_app
+    from desktop.main_window import MainWindow
+
+    monkeypatch.setenv("IAD_INSPECTOR_HOME", str(tmp_path / "home"))
+    seen = []
+
+    def close_soon():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        seen.extend(windows)
+        for window in windows:
+            window.close()
+        QApplication.quit()
+
+    QTimer.singleShot(300, close_soon)
+    assert run_app([]) == 0
+    assert seen and seen[0].demo_banner.isVisibleTo(seen[0])
+    assert (tmp_path / "home" / "inspector.db").is_file()
