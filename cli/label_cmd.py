@@ -14,7 +14,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Name a region's defect type once; later regions of the project that resemble it get that "
                     "type (nearest labelled example), others stay 'unknown'.")
     parser.add_argument("inspection", type=int)
-    parser.add_argument("region", type=int, help="region number (1 = the most severe)")
+    parser.add_argument("region", type=int, help="region number (1 = the main defect)")
     parser.add_argument("type", help="defect type, e.g. scratch")
     add_home_option(parser)
     parser.set_defaults(handler=run)

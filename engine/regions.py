@@ -10,6 +10,10 @@ can state it without guessing.
   ``MIN_AREA_FRACTION`` of the part are dropped.  When the image verdict is NG or REVIEW but
   no pixel passes the cut (a diffuse anomaly), the cut falls to ``FALLBACK_PEAK_FRACTION`` of
   the map's peak so that a flagged part always has a region to point at.
+* Order: by the map's excess over the cut summed over the component (size and strength
+  together), so region 1 is the main defect.  On the dev packs this put the largest true defect
+  first twice as often on cookies as ordering by the peak (25 % to 50 %), and equally often
+  elsewhere.
 * Position: the centroid's cell on a 3x3 grid laid over the part's extent (the foreground box
   when the part sits on a plain background, else the whole image); ``extends_to`` names the
   other cells that hold at least ``SPILL_SHARE`` of the region's pixels.
@@ -139,21 +143,21 @@ def nearest_reference(image: np.ndarray, thumbnails: list[np.ndarray]) -> int | 
 def find_regions(image: np.ndarray, anomaly_map: np.ndarray, layer_maps: dict[str, np.ndarray], pixel_cut: float,
                  flagged: bool, part_mask: np.ndarray | None, part_box: tuple[int, int, int, int],
                  reference: np.ndarray | None = None) -> list[Region]:
-    """Measured regions ordered by severity (peak over the cut); empty when the part is not flagged."""
+    """Measured regions, the main one first; empty when the part is not flagged."""
     if not flagged:
         return []
     cut = pixel_cut
     if float(anomaly_map.max()) <= cut:
         cut = FALLBACK_PEAK_FRACTION * float(anomaly_map.max())
     binary = (anomaly_map > cut).astype(np.uint8)
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     part_area = float(part_mask.sum()) if part_mask is not None else float(anomaly_map.size)
     min_area = max(4, int(MIN_AREA_FRACTION * part_area))
     components = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= min_area]
     if not components and count > 1:
         components = [int(np.argmax(stats[1:, cv2.CC_STAT_AREA])) + 1]
-    peaks = {i: float(anomaly_map[labels == i].max()) for i in components}
-    components = sorted(components, key=lambda i: -peaks[i])[:MAX_REGIONS]
+    excess = {i: float((anomaly_map[labels == i] - cut).sum()) for i in components}
+    components = sorted(components, key=lambda i: -excess[i])[:MAX_REGIONS]
     labels = np.where(np.isin(labels, components) & (anomaly_map > CORE_PEAK_FRACTION * _peak_of(labels, anomaly_map)),
                       labels, 0)
     lab_image = _lab(image)

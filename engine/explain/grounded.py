@@ -50,7 +50,7 @@ def _existence(facts: FactSheet, regions: list[Region]) -> str:
         return f"No. The part looks OK: {_score_phrase(facts)}, no defect regions."
     if facts.verdict == VERDICT_NG:
         main = facts.regions[0] if facts.regions else None
-        where = f" The strongest is at the {main.position} of {_basis(facts)}." if main else ""
+        where = f" The main one is at the {main.position} of {_basis(facts)}." if main else ""
         return f"Yes. The part is NG: {_score_phrase(facts)}, {_plural(facts.region_count, 'defect region')}.{where}"
     lean = "Probably yes" if facts.score >= facts.threshold else "Probably not"
     return (f"{lean}, but it is borderline: {_score_phrase(facts)} lies in the grey zone "
