@@ -83,8 +83,6 @@ class Conversation:
             intent = self.last_intent
         if focus is not None:
             self.focus = focus
-        elif intent in ("location", "size", "type", "why") and self.facts.regions and self.focus is None:
-            self.focus = [self.facts.regions[0].index] if intent != "location" else None
         self.last_intent = intent or self.last_intent
         return intent, focus
 
