@@ -17,6 +17,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     check.add_argument("--clean", action="store_true", help="delete unused files and leftover temp files")
     add_home_option(check)
     check.set_defaults(handler=_check)
+    delete = actions.add_parser("delete", help="delete inspections from the history (audited)",
+                                description="Delete inspections with their reviews and conversation. Their files "
+                                            "stay in the store until 'db check --clean'.")
+    delete.add_argument("inspections", type=int, nargs="+", metavar="INSPECTION_ID")
+    add_home_option(delete)
+    delete.set_defaults(handler=_delete)
 
 
 @user_errors
@@ -37,3 +43,15 @@ def _check(args: argparse.Namespace) -> int:
         print(f"Removed {clean(workspace.database, workspace.store, report)} files.")
         return 1 if report.missing else 0
     return 0 if report.clean else 1
+
+
+@user_errors
+def _delete(args: argparse.Namespace) -> int:
+    from db import repository as repo
+
+    workspace = open_from_args(args)
+    with workspace.database.write() as session:
+        for inspection_id in args.inspections:
+            repo.delete_inspection(session, repo.get_inspection(session, inspection_id), workspace.operator)
+    print(f"Deleted {len(args.inspections)} inspection(s); 'db check --clean' removes their files.")
+    return 0

@@ -148,3 +148,31 @@ def test_without_llm_weights_the_grounded_responder_answers_and_says_so(home, tm
     captured = capsys.readouterr()
     assert "top left" in captured.out
     assert "grounded (language model unavailable" in captured.err and "no language model" in captured.err
+
+
+def test_deleting_an_inspection_is_audited_and_check_cleans_its_files(home, tmp_path, capsys):
+    write_parts(tmp_path / "refs", range(4))
+    run_cli(["project", "create", "disc"])
+    run_cli(["references", "add", "disc", str(tmp_path / "refs")])
+    part = write_parts(tmp_path / "one", [97])
+    capsys.readouterr()
+    run_cli(["inspect", "disc", str(part[0]), "--json"])
+    inspection = json.loads(capsys.readouterr().out)
+    run_cli(["ask", str(inspection["id"]), "Is there any anomaly?"])
+    assert run_cli(["db", "delete", str(inspection["id"])]) == 0
+    assert run_cli(["db", "delete", str(inspection["id"])]) == 2
+    assert "No inspection" in capsys.readouterr().err
+    assert run_cli(["db", "check"]) == 1
+    assert "2 unused files" in capsys.readouterr().out
+    assert run_cli(["db", "check", "--clean"]) == 0
+    assert run_cli(["db", "check"]) == 0
+
+    from db import repository as repo
+    from services.workspace import open_workspace
+
+    workspace = open_workspace()
+    with workspace.database.read() as session:
+        assert repo.history_count(session, repo.HistoryFilter()) == 0
+        assert [e.action for e in session.query(repo.AuditEvent).filter_by(entity="inspection")] == ["delete"]
+        assert session.query(repo.ChatMessage).count() == 0
+    workspace.close()
