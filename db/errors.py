@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 
 class StorageError(Exception):
@@ -38,4 +38,5 @@ def describe_os_error(exc: OSError, path: str) -> StorageError:
     return StorageError(f"Cannot write {path}: {reason}. Nothing was changed.")
 
 
-DATABASE_ERRORS = (OperationalError, DBAPIError)
+# Every driver error (locked, read-only, disk full, unreachable) arrives as a DBAPIError subclass.
+DATABASE_ERRORS = DBAPIError
