@@ -19,14 +19,28 @@ import numpy as np
 from engine.calibration import VERDICT_NG, VERDICT_OK, VERDICT_REVIEW
 from engine.defect_types import TypeExamples, classify_regions
 from engine.imageio import to_float_rgb
-from engine.regions import Region, colour_name, find_regions, foreground_suits, nearest_reference, part_extent
+from engine.regions import (
+    GRID_WORDS,
+    Region,
+    colour_name,
+    find_regions,
+    foreground_suits,
+    grid_cell,
+    nearest_reference,
+    part_extent,
+    strongest_point,
+)
 
 HIGH_MARGIN, MODERATE_MARGIN = 0.35, 0.15
 
 
 @dataclass
 class FactSheet:
-    """Measured facts of one inspection (positions in pixels of the original image)."""
+    """Measured facts of one inspection (positions in pixels of the original image).
+
+    ``peak_*`` is the map's strongest point on the part and its level in multiples of the pixel
+    threshold: where to look twice on a part that passed, since it is measured whatever the verdict.
+    """
 
     verdict: str
     score: float
@@ -44,6 +58,9 @@ class FactSheet:
     calibration_method: str = ""
     sensitivity: float = 0.5
     type_source: str = "none"
+    peak_xy: tuple[int, int] | None = None
+    peak_position: str | None = None
+    peak_level: float | None = None
 
     @property
     def region_count(self) -> int:
@@ -61,6 +78,7 @@ class FactSheet:
         data["regions"] = [r.to_dict() for r in self.regions]
         data["grey_zone"], data["image_size"], data["part_box"] = (
             list(self.grey_zone), list(self.image_size), list(self.part_box))
+        data["peak_xy"] = list(self.peak_xy) if self.peak_xy is not None else None
         return data
 
     @classmethod
@@ -68,8 +86,9 @@ class FactSheet:
         """Inverse of ``to_dict``."""
         values = dict(data)
         values["regions"] = [Region.from_dict(r) for r in values.get("regions", [])]
-        for key in ("grey_zone", "image_size", "part_box"):
-            values[key] = tuple(values[key])
+        for key in ("grey_zone", "image_size", "part_box", "peak_xy"):
+            if values.get(key) is not None:
+                values[key] = tuple(values[key])
         return cls(**values)
 
 
@@ -98,16 +117,19 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
     verdict = calibration.verdict(result.score, sensitivity)
     normalised = calibration.normalise(result.score, sensitivity)
     low, high = calibration.grey_zone(sensitivity)
+    pixel_cut = calibration.pixel_cut(sensitivity)
     use_part = bank.config.foreground == "on" or foreground_suits(pixels)
     part_mask, part_box = part_extent(pixels, use_part)
     nearest = nearest_reference(pixels, bank.thumbnails)
     reference = bank.thumbnails[nearest] if nearest is not None else None
-    regions = find_regions(pixels, result.anomaly_map, result.layer_maps, calibration.pixel_cut(sensitivity),
+    regions = find_regions(pixels, result.anomaly_map, result.layer_maps, pixel_cut,
                            flagged=verdict != VERDICT_OK, part_mask=part_mask, part_box=part_box, reference=reference)
     type_source = classify_regions(regions, type_examples)
     if type_source == "none" and typer is not None and regions:
         typer(pixels, regions)
         type_source = getattr(typer, "source", "prompts")
+    peak_x, peak_y = strongest_point(result.anomaly_map, part_mask)
+    peak_row, peak_col = grid_cell(peak_x, peak_y, part_box)
     colour_pixels = pixels[part_mask] if part_mask is not None else pixels.reshape(-1, 3)
     return FactSheet(
         verdict=verdict, score=round(normalised, 4), raw_score=float(result.score), threshold=0.5,
@@ -117,4 +139,5 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
         part_basis="part" if part_mask is not None else "image",
         part_colour=colour_name(np.median(colour_pixels, axis=0)), regions=regions, nearest_reference=nearest,
         reference_count=bank.image_count, calibration_method=calibration.method, sensitivity=sensitivity,
-        type_source=type_source)
+        type_source=type_source, peak_xy=(peak_x, peak_y), peak_position=GRID_WORDS[peak_row][peak_col],
+        peak_level=round(float(result.anomaly_map[peak_y, peak_x]) / max(pixel_cut, 1e-9), 3))

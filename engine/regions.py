@@ -127,6 +127,13 @@ def grid_cell(x: float, y: float, box: tuple[int, int, int, int]) -> tuple[int, 
     return row, col
 
 
+def strongest_point(anomaly_map: np.ndarray, part_mask: np.ndarray | None) -> tuple[int, int]:
+    """(x, y) of the map's highest value on the part, or on the whole image without a part mask."""
+    values = anomaly_map if part_mask is None or not part_mask.any() else np.where(part_mask, anomaly_map, -np.inf)
+    y, x = np.unravel_index(int(np.argmax(values)), values.shape)
+    return int(x), int(y)
+
+
 def nearest_reference(image: np.ndarray, thumbnails: list[np.ndarray]) -> int | None:
     """Index of the reference whose 32x32 grey image differs least from ``image``."""
     if not thumbnails:

@@ -60,8 +60,9 @@ def _existence(facts: FactSheet, regions: list[Region]) -> str:
 
 def _location(facts: FactSheet, regions: list[Region]) -> str:
     if not facts.regions:
-        return "No defect was found, so there is nothing to locate." if facts.verdict == VERDICT_OK else (
-            "No region stands out above the pixel threshold, so I can't point at one place.")
+        head = ("No defect was found, so there is nothing to locate." if facts.verdict == VERDICT_OK else
+                "No region stands out above the pixel threshold, so I can't point at a defect.")
+        return f"{head}{_strongest_spot(facts)}"
     lines = []
     for region in regions[:MAX_LISTED]:
         x, y, w, h = region.bbox
@@ -71,6 +72,14 @@ def _location(facts: FactSheet, regions: list[Region]) -> str:
     if len(regions) > MAX_LISTED:
         lines.append(f"{len(regions) - MAX_LISTED} smaller regions are listed in the regions table.")
     return " ".join(lines)
+
+
+def _strongest_spot(facts: FactSheet) -> str:
+    """Where the map peaks when no region passed the threshold (empty for old fact sheets)."""
+    if facts.peak_position is None or facts.peak_level is None:
+        return ""
+    return (f" The strongest deviation from the references is at the {facts.peak_position} of {_basis(facts)}, "
+            f"at {facts.peak_level:.1f} times the pixel threshold: worth a second look if you suspect a defect there.")
 
 
 def _size(facts: FactSheet, regions: list[Region]) -> str:

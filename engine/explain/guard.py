@@ -2,7 +2,8 @@
 
 A conflict is any parsed claim the facts do not support: a yes/no that disagrees with the
 verdict (for REVIEW, with the side of the threshold the score lies on), a position no region
-covers (its centroid's cell, or a cell it extends into), a count other than the region count,
+covers (its centroid's cell, or a cell it extends into; with no regions, the map's strongest
+point), a count other than the region count,
 an area percentage no region has (within rounding), or a defect type no region carries.
 ``omissions`` catches the other failure of a small model: a fluent answer that does not answer
 the question.
@@ -33,6 +34,8 @@ def conflicts(text: str, facts: FactSheet, claims: Claims | None = None) -> list
     if claims.defective is not None and claims.defective != expected_defective(facts):
         found.append(f"says {'defective' if claims.defective else 'not defective'}, verdict is {facts.verdict}")
     positions = {p for r in facts.regions for p in [r.position, *r.extends_to]}
+    if not facts.regions and facts.peak_position is not None:
+        positions.add(facts.peak_position)
     for position in claims.positions:
         if position not in positions:
             found.append(f"position '{position}' where no region is ({', '.join(sorted(positions)) or 'none'})")

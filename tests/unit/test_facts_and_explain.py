@@ -13,7 +13,7 @@ from engine.explain import Conversation, conflicts, parse_claims
 from engine.explain.dialogue import detect_intent
 from engine.explain.guard import omissions
 from engine.facts import FactSheet, build_facts
-from engine.regions import Region, colour_name, grid_cell
+from engine.regions import GRID_WORDS, Region, colour_name, grid_cell, strongest_point
 from engine.synthetic import Defect, synthetic_part
 
 TWO_DEFECTS = (Defect("pit", 0.27, 0.27, 0.08), Defect("scratch", 0.74, 0.74, 0.14))
@@ -128,6 +128,27 @@ def test_guard_catches_claims_the_facts_do_not_support(two_defect_facts, good_fa
     assert conflicts(f"Yes: 2 defect regions, the main one at the {region.position}, "
                      f"{region.area_percent:.2f} % of the image.", two_defect_facts) == []
     assert omissions("The part has some features.", "Region 1 is at the top left.", "location", two_defect_facts)
+
+
+def test_strongest_point_ignores_the_background():
+    anomaly_map = np.zeros((60, 90), np.float32)
+    anomaly_map[5, 5] = 9.0
+    anomaly_map[40, 70] = 2.0
+    part = np.zeros_like(anomaly_map, bool)
+    part[20:60, 30:90] = True
+    assert strongest_point(anomaly_map, None) == (5, 5)
+    assert strongest_point(anomaly_map, part) == (70, 40)
+
+
+def test_a_passed_part_still_says_where_the_map_peaks(good_facts):
+    facts = good_facts
+    row, col = grid_cell(*facts.peak_xy, facts.part_box)
+    assert facts.peak_position == GRID_WORDS[row][col] and 0 < facts.peak_level < 5
+    where = Conversation(facts).ask("Where is the anomaly?").text
+    assert where.startswith("No defect was found") and parse_claims(where).positions == [facts.peak_position]
+    assert parse_claims(where).defective is False and conflicts(where, facts) == []
+    elsewhere = next(p for row in GRID_WORDS for p in row if p != facts.peak_position)
+    assert conflicts(f"The strongest deviation is at the {elsewhere}.", facts)
 
 
 def test_claims_parser():
