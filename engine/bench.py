@@ -132,6 +132,7 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
                 if pack.pixel_level:
                     per_seed["pixel_auroc"].append(pixel_auroc(masks, maps))
                     per_seed["aupro"].append(aupro(masks, maps))
+                    maps.clear()  # free this seed's full-size maps before the next bank is built
                 log(f"[{pack.name}] k={k} seed={seed} image AUROC {per_seed['image_auroc'][-1]:.3f} "
                     f"(bank: {bank.augmentation}, {bank.patch_count()} patches)")
             packs[pack.name][str(k)] = {m: (float(np.nanmean(v)) if v else None) for m, v in per_seed.items()}
