@@ -17,6 +17,7 @@ rephrase; its answer is then checked by the guard (``engine.explain.guard``).
 from __future__ import annotations
 
 import importlib.util
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -31,12 +32,17 @@ TokenCallback = Callable[[str], None]
 
 
 def embedded_gguf() -> Path | None:
-    """Path of the embedded SmolLM2 GGUF file, or None when the package is not installed."""
+    """Path of the embedded SmolLM2 GGUF file, or None when the package is not installed.
+
+    In the frozen app (PyInstaller) the package is not a module, only a folder of the bundle.
+    """
     spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        files = sorted(Path(folder).glob("*.gguf"))
+    folders = [Path(p) for p in spec.submodule_search_locations or []] if spec is not None else []
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle is not None:
+        folders.append(Path(bundle) / EMBEDDED_PACKAGE)
+    for folder in folders:
+        files = sorted(folder.glob("*.gguf"))
         if files:
             return files[0]
     return None
@@ -99,7 +105,8 @@ class LocalLLM:
                     from peft import PeftModel
 
                     model = PeftModel.from_pretrained(model, self.adapter_path, is_trainable=False)
-            except (OSError, ValueError) as exc:
+            # ImportError: a model family that this transformers, or a frozen bundle, lacks.
+            except (OSError, ValueError, KeyError, ImportError) as exc:
                 raise ModelFileError(self.model_path, f"cannot load the language model ({exc})") from exc
             model.to(self.device).eval()
             self._tokenizer, self._model = tokenizer, model
