@@ -18,6 +18,15 @@ def test_missing_model_folder_is_a_clear_error(tmp_path):
         LocalLLM(embedded_gguf(), adapter_path=tmp_path)
 
 
+def test_unknown_model_family_is_a_clear_error(tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "no-such-family"}')
+    (folder / "tokenizer_config.json").write_text("{}")
+    with pytest.raises(ModelFileError, match="cannot load the language model"):
+        LocalLLM(folder).load()
+
+
 @pytest.mark.slow
 def test_embedded_smollm2_streams_and_the_guard_keeps_answers_grounded(detector, good_parts):
     path = embedded_gguf()
