@@ -13,6 +13,11 @@ from typing import Any
 Handler = Callable[[argparse.Namespace], int]
 
 
+def program_name() -> str:
+    """How the user starts the commands: ``main.py``, or the frozen app's executable."""
+    return Path(sys.argv[0]).name if getattr(sys, "frozen", False) else "main.py"
+
+
 def add_home_option(parser: argparse.ArgumentParser) -> None:
     """``--home`` and ``--database-url``: which data folder and database to use."""
     parser.add_argument("--home", type=Path, help="data folder (default: $IAD_INSPECTOR_HOME or the user data dir)")
@@ -37,7 +42,11 @@ def user_errors(handler: Handler) -> Handler:
 
         try:
             return handler(args)
-        except (StorageError, NotFoundError, EngineError, ValueError, FileNotFoundError) as exc:
+        except NotFoundError as exc:
+            hint = f" See '{program_name()} {exc.listing}'." if exc.listing else ""
+            print(f"error: {exc}{hint}", file=sys.stderr)
+            return 2
+        except (StorageError, EngineError, ValueError, FileNotFoundError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
 

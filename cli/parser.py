@@ -17,12 +17,14 @@ from cli import (
     report_cmd,
     screenshot_cmd,
 )
+from cli.common import program_name
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Top-level parser with one sub-parser per command."""
     parser = argparse.ArgumentParser(
-        prog="main.py", description="IAD Inspector: few-shot visual inspection. Without a command, starts the app.")
+        prog=program_name(),
+        description="IAD Inspector: few-shot visual inspection. Without a command, starts the app.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     gui = commands.add_parser("gui", help="start the desktop app (the default)",
                               description="Start the desktop application.")

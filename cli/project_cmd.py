@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from cli.common import add_home_option, open_from_args, user_errors
+from cli.common import add_home_option, open_from_args, program_name, user_errors
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -53,7 +53,7 @@ def _list(args: argparse.Namespace) -> int:
     with workspace.database.read() as session:
         projects = repo.list_projects(session, include_archived=args.all)
         if not projects:
-            print("No projects yet. Create one with: main.py project create NAME")
+            print(f"No projects yet. Create one with: {program_name()} project create NAME")
         for project in projects:
             count = repo.history_count(session, repo.HistoryFilter(project_id=project.id))
             refs = len(repo.references(session, project, active_only=True))

@@ -17,7 +17,14 @@ from db.models import AuditEvent, ChatMessage, Inspection, Project, ReferenceBan
 
 
 class NotFoundError(LookupError):
-    """A project or inspection named by the user does not exist."""
+    """A project or inspection named by the user does not exist.
+
+    ``listing`` names the command that lists what does exist ("project list"), for a hint.
+    """
+
+    def __init__(self, message: str, listing: str = "") -> None:
+        super().__init__(message)
+        self.listing = listing
 
 
 def audit(session: Session, actor: str, action: str, entity: str, entity_id: int | None,
@@ -48,7 +55,7 @@ def get_project(session: Session, name_or_id: str | int) -> Project:
     if project is None and str(name_or_id).isdigit():
         project = session.get(Project, int(name_or_id))
     if project is None:
-        raise NotFoundError(f"No project '{name_or_id}'. See 'main.py project list'.")
+        raise NotFoundError(f"No project '{name_or_id}'.", listing="project list")
     return project
 
 
@@ -135,7 +142,7 @@ def get_inspection(session: Session, inspection_id: int) -> Inspection:
     inspection = session.scalar(select(Inspection).where(Inspection.id == inspection_id)
                                 .options(selectinload(Inspection.reviews), selectinload(Inspection.messages)))
     if inspection is None:
-        raise NotFoundError(f"No inspection {inspection_id}.")
+        raise NotFoundError(f"No inspection {inspection_id}.", listing="history")
     return inspection
 
 

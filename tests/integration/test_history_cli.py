@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 
 import pytest
 from pypdf import PdfReader
@@ -74,10 +75,15 @@ def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
     assert run_cli(["db", "check"]) == 0
 
 
-def test_missing_project_and_empty_references_give_clear_errors(home, tmp_path, capsys):
+def test_missing_project_and_empty_references_give_clear_errors(home, tmp_path, capsys, monkeypatch):
     write_parts(tmp_path / "test", [1])
     assert run_cli(["inspect", "nope", str(tmp_path / "test")]) == 2
-    assert "No project 'nope'" in capsys.readouterr().err
+    assert "No project 'nope'. See 'main.py project list'." in capsys.readouterr().err
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "argv", ["/opt/iad-inspector/iad-inspector-cli"])
+    assert run_cli(["ask", "999", "Where is it?"]) == 2
+    assert "No inspection 999. See 'iad-inspector-cli history'." in capsys.readouterr().err
+    monkeypatch.undo()
     run_cli(["project", "create", "empty"])
     assert run_cli(["inspect", "empty", str(tmp_path / "test")]) == 2
     assert "No reference images" in capsys.readouterr().err
