@@ -28,6 +28,7 @@ from engine.config import EngineConfig
 from engine.datasets import Pack, find_packs, load_mask, read_pack
 from engine.detector import Detector, PreparedImage
 from engine.features import to_tensor
+from engine.imageio import image_shape
 from engine.metrics import aupro, auroc, pixel_auroc
 from engine.runtime import configure_torch, peak_rss_mb
 
@@ -91,7 +92,7 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
         log(f"[{pack.name}] {len(pack.train_good)} train/good, {len(pack.test)} test images")
         cache: dict[Path, PreparedImage] = {}
         cache_key: tuple[float | None, str] | None = None
-        masks = [load_mask(s, _image_shape(s.path)) for s in pack.test] if pack.pixel_level else []
+        masks = [load_mask(s, image_shape(s.path)) for s in pack.test] if pack.pixel_level else []
         packs[pack.name] = {}
         runnable = [k for k in options.shots if k <= len(pack.train_good)]
         for k in options.shots:
@@ -168,14 +169,6 @@ def decision_rates(labels: np.ndarray, rejected: np.ndarray) -> dict[str, float]
         "recall": float(rejected[bad].mean()) if bad.any() else float("nan"),
         "f1": 2 * true_pos / max(2 * true_pos + false_pos + false_neg, 1.0),
     }
-
-
-def _image_shape(path: Path) -> tuple[int, int]:
-    from PIL import Image, ImageOps
-
-    with Image.open(path) as image:
-        width, height = ImageOps.exif_transpose(image).size
-    return height, width
 
 
 def _means(packs: PackMetrics, shots: list[int]) -> dict[str, dict[str, float | None]]:

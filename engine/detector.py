@@ -24,7 +24,7 @@ from engine.config import EngineConfig
 from engine.errors import EmptyReferenceSetError, EngineError
 from engine.features import FeatureExtractor, reference_scale, resize_image, target_size
 from engine.foreground import foreground_mask, masking_applies
-from engine.imageio import load_image, to_float_rgb, to_uint8
+from engine.imageio import image_shape, load_image, to_float_rgb, to_uint8
 from engine.scoring import (
     fuse_layer_maps,
     image_score,
@@ -169,16 +169,17 @@ class Detector:
         flipped: list[dict[str, torch.Tensor]] = []
         want_rotations = config.augment in ("rotations", "auto")
         total = len(images)
-        loaded = []
-        for image in images:
+        # Sizes first (file headers), so that each reference is decoded, resized and dropped in
+        # turn: eight 12-megapixel references held at full size would take over a gigabyte.
+        shapes = [image_shape(image) if isinstance(image, (str, Path)) else np.asarray(image).shape[:2]
+                  for image in images]
+        config = replace(config, scale=reference_scale(shapes, config))
+        for index, image in enumerate(images):
             if cancel is not None and cancel():
                 raise Cancelled()
-            loaded.append(load_image(image) if isinstance(image, (str, Path)) else to_float_rgb(image))
-        config = replace(config, scale=reference_scale([p.shape[:2] for p in loaded], config))
-        for index, pixels in enumerate(loaded):
-            if cancel is not None and cancel():
-                raise Cancelled()
+            pixels = load_image(image) if isinstance(image, (str, Path)) else to_float_rgb(image)
             resized = resize_image(pixels, target_size(*pixels.shape[:2], config))
+            del pixels
             resized_refs.append(resized)
             maps = extractor([resized])
             plain_maps.append({name: fmap[0] for name, fmap in maps.items()})

@@ -56,6 +56,27 @@ def load_image(path: str | Path) -> np.ndarray:
     return to_float_rgb(array, path)
 
 
+# EXIF orientations that turn the stored image by 90 degrees (width and height swap).
+QUARTER_TURN_ORIENTATIONS = {5, 6, 7, 8}
+
+
+def image_shape(path: str | Path) -> tuple[int, int]:
+    """(height, width) of an image file as ``load_image`` returns it, from the header when possible.
+
+    Lets a caller plan sizes before decoding large files; files PIL cannot open are decoded
+    (and raise ``ImageLoadError`` as ``load_image`` does).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as image:
+                width, height = image.size
+                turned = image.getexif().get(0x0112) in QUARTER_TURN_ORIENTATIONS
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return load_image(path).shape[:2]
+    return (width, height) if turned else (height, width)
+
+
 def _pil_to_array(image: Image.Image) -> np.ndarray:
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
         return np.asarray(image, dtype=np.uint16)

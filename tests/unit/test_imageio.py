@@ -8,7 +8,7 @@ import tifffile
 from PIL import Image
 
 from engine.errors import ImageLoadError
-from engine.imageio import load_image
+from engine.imageio import image_shape, load_image
 
 
 def _gradient(height: int = 40, width: int = 60) -> np.ndarray:
@@ -77,6 +77,19 @@ def test_exif_orientation_is_applied(tmp_path):
     image = load_image(path)
     assert image.shape == (60, 40, 3)
     assert image[:10].mean() > 0.8 and image[-10:].mean() < 0.2  # the band is now on top
+    assert image_shape(path) == (60, 40)
+
+
+def test_header_shape_matches_the_decoded_image(tmp_path):
+    tifffile.imwrite(tmp_path / "rgb16.tiff", np.zeros((40, 60, 3), dtype=np.uint16))
+    Image.fromarray(_gradient(30, 50)).save(tmp_path / "grey.png")
+    Image.fromarray(np.zeros((20, 70, 3), np.uint8)).save(tmp_path / "part.bmp")
+    for path in sorted(tmp_path.iterdir()):
+        assert image_shape(path) == load_image(path).shape[:2], path.name
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+    with pytest.raises(ImageLoadError, match="broken.png"):
+        image_shape(broken)
 
 
 def test_corrupt_file_raises_error_naming_file(tmp_path):
