@@ -61,7 +61,8 @@ def _existence(facts: FactSheet, regions: list[Region]) -> str:
 def _location(facts: FactSheet, regions: list[Region]) -> str:
     if not facts.regions:
         head = ("No defect was found, so there is nothing to locate." if facts.verdict == VERDICT_OK else
-                "No region stands out above the pixel threshold, so I can't point at a defect.")
+                "I can't point at one place: the score is raised, but no region stands out above the pixel "
+                "threshold.")
         return f"{head}{_strongest_spot(facts)}"
     lines = []
     for region in regions[:MAX_LISTED]:
@@ -95,8 +96,9 @@ def _size(facts: FactSheet, regions: list[Region]) -> str:
 
 def _count(facts: FactSheet, regions: list[Region]) -> str:
     if facts.region_count == 0:
-        tail = "the part looks OK." if facts.verdict == VERDICT_OK else "nothing stands out above the pixel threshold."
-        return f"There are no defect regions: {tail}"
+        if facts.verdict == VERDICT_OK:
+            return "There are no defect regions: the part looks OK."
+        return "I count 0 defect regions: the score is raised, but nothing stands out above the pixel threshold."
     verb = "is" if facts.region_count == 1 else "are"
     return f"There {verb} {_plural(facts.region_count, 'defect region')}."
 
@@ -137,9 +139,12 @@ def _difference(region: Region) -> str:
 
 
 def _why(facts: FactSheet, regions: list[Region]) -> str:
-    if not facts.regions:
+    if not facts.regions and facts.verdict == VERDICT_OK:
         return (f"Nothing on this part differs from the {_plural(facts.reference_count, 'good reference')} more than "
                 f"normal variation: {_score_phrase(facts)}.")
+    if not facts.regions:
+        return (f"The difference from the {_plural(facts.reference_count, 'good reference')} is spread thinly over "
+                f"the part instead of concentrated in a region: {_score_phrase(facts)}.{_strongest_spot(facts)}")
     reference = f"reference {facts.nearest_reference + 1}" if facts.nearest_reference is not None else "the references"
     parts = "; ".join(_difference(r) for r in regions[:MAX_LISTED])
     return f"Compared with the nearest good reference ({reference}): {parts}."

@@ -93,7 +93,8 @@ def test_multi_turn_where_then_second_one(two_defect_facts):
 
 
 def test_grounded_answers_never_contradict_the_facts(two_defect_facts, good_facts):
-    for facts in (two_defect_facts, good_facts, _review_facts(two_defect_facts)):
+    flat_review = FactSheet.from_dict({**good_facts.to_dict(), "verdict": VERDICT_REVIEW, "score": 0.55})
+    for facts in (two_defect_facts, good_facts, _review_facts(two_defect_facts), flat_review):
         conversation = Conversation(facts)
         for question in QUESTIONS:
             answer = conversation.ask(question)
