@@ -113,28 +113,32 @@ def to_float_rgb(array: np.ndarray, source: str | Path = "<array>") -> np.ndarra
         raise ImageLoadError(source, f"unsupported image shape {data.shape}")
     if data.shape[0] < 8 or data.shape[1] < 8:
         raise ImageLoadError(source, f"image too small ({data.shape[1]}x{data.shape[0]} px)")
+    # Each branch makes one fresh float32 array and then works in place: a 12-megapixel frame
+    # is 144 MB per copy.
     if data.dtype == np.uint8:
-        scaled = data.astype(np.float32) / 255.0
+        scaled = data.astype(np.float32)
+        scaled /= 255.0
     elif data.dtype == np.uint16:
-        scaled = data.astype(np.float32) / 65535.0
+        scaled = data.astype(np.float32)
+        scaled /= 65535.0
     elif data.dtype == bool:
         scaled = data.astype(np.float32)
     elif np.issubdtype(data.dtype, np.floating):
-        scaled = np.nan_to_num(data.astype(np.float32))
-        if scaled.max(initial=0.0) > 1.0:
-            scaled = scaled / max(float(scaled.max()), 1e-6)
+        scaled = np.nan_to_num(data.astype(np.float32), copy=False)
+        peak = float(scaled.max(initial=0.0))
+        if peak > 1.0:
+            scaled /= max(peak, 1e-6)
     elif np.issubdtype(data.dtype, np.integer):
         info = np.iinfo(data.dtype)
-        scaled = (data.astype(np.float64) - info.min) / float(info.max - info.min)
-        scaled = scaled.astype(np.float32)
+        scaled = ((data.astype(np.float64) - info.min) / float(info.max - info.min)).astype(np.float32)
     else:
         raise ImageLoadError(source, f"unsupported pixel type {data.dtype}")
     if scaled.ndim == 2:
         scaled = np.repeat(scaled[..., None], 3, axis=2)
     elif scaled.shape[-1] == 4:
-        alpha = scaled[..., 3:4]
-        scaled = scaled[..., :3] * alpha
-    return np.ascontiguousarray(np.clip(scaled, 0.0, 1.0), dtype=np.float32)
+        scaled = scaled[..., :3] * scaled[..., 3:4]
+    np.clip(scaled, 0.0, 1.0, out=scaled)
+    return np.ascontiguousarray(scaled, dtype=np.float32)
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

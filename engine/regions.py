@@ -167,8 +167,9 @@ def find_regions(image: np.ndarray, anomaly_map: np.ndarray, layer_maps: dict[st
     components = sorted(components, key=lambda i: -excess[i])[:MAX_REGIONS]
     labels = np.where(np.isin(labels, components) & (anomaly_map > CORE_PEAK_FRACTION * _peak_of(labels, anomaly_map)),
                       labels, 0)
-    lab_image = _lab(image)
-    lab_reference = _lab(cv2.resize(reference, (image.shape[1], image.shape[0]))) if reference is not None else None
+    # The reference at the image's size; Lab is computed per region box below (it is per pixel),
+    # since three full-size float copies of a 12-megapixel frame would take over 400 MB.
+    full_reference = cv2.resize(reference, (image.shape[1], image.shape[0])) if reference is not None else None
     resized_layers = {name: cv2.resize(m.astype(np.float32), (image.shape[1], image.shape[0]))
                       for name, m in layer_maps.items()}
     outside = labels == 0
@@ -185,7 +186,10 @@ def find_regions(image: np.ndarray, anomaly_map: np.ndarray, layer_maps: dict[st
         spill = _spill_cells(xs, ys, part_box, (row, col))
         shape, angle, major = _shape(mask)
         values = anomaly_map[mask]
-        delta, appearance = _appearance(mask & (anomaly_map >= np.percentile(values, 75)), lab_image, lab_reference)
+        box = (slice(y, y + h), slice(x, x + w))
+        strongest = mask[box] & (anomaly_map[box] >= np.percentile(values, 75))
+        delta, appearance = _appearance(strongest, _lab(image[box]),
+                                        _lab(full_reference[box]) if full_reference is not None else None)
         flags = [name for name in layer_names
                  if float(resized_layers[name][mask].mean()) >= LAYER_FLAG_RATIO * max(layer_levels[name], 1e-9)]
         kinds = sorted({_layer_kind(name, layer_names) for name in flags})
