@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QGraphicsEllipseItem,
     QGraphicsPixmapItem,
     QGraphicsRectItem,
     QGraphicsScene,
@@ -100,6 +101,12 @@ class ResultView(QWidget):
         self.scene.addItem(self.image_item)
         self.scene.addItem(self.overlay_item)
         self.region_items: list[RegionItem] = []
+        # Where the map peaks on a part with no region: what "where is it?" names in the chat.
+        self.peak_item = QGraphicsEllipseItem()
+        self.peak_item.setPen(QPen(QColor("white"), 2, Qt.PenStyle.DashLine))
+        self.peak_item.setZValue(2)
+        self.peak_item.hide()
+        self.scene.addItem(self.peak_item)
         self.scene.selectionChanged.connect(self._scene_selection_changed)
 
         self.badge = QLabel("—")
@@ -186,6 +193,7 @@ class ResultView(QWidget):
             self.scene.addItem(item)
             self.region_items.append(item)
         self.scene.setSceneRect(QRectF(0, 0, result.image.shape[1], result.image.shape[0]))
+        self._mark_peak(result)
         self._draw_overlay()
         self._fill_table(result)
         if result.reference is not None:
@@ -205,10 +213,25 @@ class ResultView(QWidget):
         self.badge.setText(verdict)
         self.badge.setStyleSheet(f"background: {verdict_colour(verdict).name()}; color: white; border-radius: 6px;")
         facts = self.result.facts
+        spot = (f" · strongest spot: {facts.peak_position} ({facts.peak_level:.1f}× pixel threshold)"
+                if self.peak_item.isVisible() else "")
         self.score_label.setText(
             f"Score {score:.2f} (threshold 0.50) · confidence {facts.confidence}\n"
-            f"{facts.region_count} region(s) · {Path(self.result.source).name}")
+            f"{facts.region_count} region(s){spot} · {Path(self.result.source).name}")
         self.score_label.setToolTip(self.result.source)
+
+    def _mark_peak(self, result: StoredResult) -> None:
+        """A dashed ring at the map's strongest point when no region was found (older rows have none)."""
+        facts = result.facts
+        if facts.regions or facts.peak_xy is None or facts.peak_level is None:
+            self.peak_item.hide()
+            return
+        radius = max(result.image.shape[:2]) / 20
+        x, y = facts.peak_xy
+        self.peak_item.setRect(QRectF(x - radius, y - radius, 2 * radius, 2 * radius))
+        self.peak_item.setToolTip(f"Strongest deviation from the references: {facts.peak_level:.1f}× the pixel "
+                                  "threshold, no region above it")
+        self.peak_item.show()
 
     def _draw_overlay(self) -> None:
         if self.result is None:

@@ -148,6 +148,19 @@ def test_chat_turns_are_stored_and_shown_again(qtbot, window, project, tmp_path)
     assert "Where is it?" in shown and "top left" in shown
 
 
+def test_a_passed_part_marks_its_strongest_spot_and_a_flagged_one_does_not(qtbot, window, project, tmp_path):
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(write_parts(tmp_path / "good", [420]))
+    view, facts = window.result_view, window.current.facts
+    assert facts.verdict == "OK" and not facts.regions
+    assert view.peak_item.isVisible() and view.peak_item.rect().center().toTuple() == pytest.approx(facts.peak_xy)
+    assert f"strongest spot: {facts.peak_position}" in view.score_label.text()
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(write_parts(tmp_path / "bad", [421], defects=(Defect("pit", 0.35, 0.35, 0.12),)))
+    assert window.current.facts.regions and not view.peak_item.isVisible()
+    assert "strongest spot" not in view.score_label.text()
+
+
 def test_review_and_false_reject_join_the_references(qtbot, window, project, tmp_path):
     good = write_parts(tmp_path / "good", [400])
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
