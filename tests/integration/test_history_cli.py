@@ -69,6 +69,10 @@ def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf_path).pages)
     score = results[str(bad[0])]["score"]
     assert "NG" in text and f"{score:.2f}" in text
+    ok_id = results[str(good[0])]["id"]
+    assert run_cli(["report", "--inspection", str(ok_id), "--format", "html", "--out", str(html_path)]) == 0
+    assert re.search(r"No defect regions\. Strongest deviation from the references: (top|bottom|left|right|centre)",
+                     " ".join(html_path.read_text().split()))
     project_pdf = tmp_path / "project.pdf"
     assert run_cli(["report", "disc", "--format", "pdf", "--out", str(project_pdf)]) == 0
     assert "Project report: disc" in " ".join(PdfReader(project_pdf).pages[0].extract_text().split())
