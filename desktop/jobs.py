@@ -137,13 +137,14 @@ def warm_llm(llm_path: str | None) -> Job:
     return lambda ctx: _cached_llm(ctx, llm_path)[1]
 
 
-def ask(inspection_id: int, question: str, backend: str, llm_path: str | None) -> Job:
-    """Answer a question (tokens emitted as ("token", text)); the model is loaded once per worker."""
+def ask(inspection_id: int, question: str, backend: str, llm_path: str | None, sensitivity: float) -> Job:
+    """Answer a question about the inspection as shown at ``sensitivity`` (tokens emitted as
+    ("token", text)); the model is loaded once per worker."""
     def job(ctx: JobContext) -> Any:
         from services.chat import InspectionChat
 
         llm, unavailable = _cached_llm(ctx, llm_path) if backend == "llm" else (None, None)
-        chat = InspectionChat(ctx.inspector.workspace, inspection_id, llm, unavailable)
+        chat = InspectionChat(ctx.inspector.workspace, inspection_id, llm, unavailable, sensitivity)
         return chat.ask(question, on_token=lambda text: ctx.emit(("token", text)))
 
     return job

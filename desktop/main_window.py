@@ -582,7 +582,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------- chat
     def ask(self, inspection_id: int, question: str, backend: str) -> None:
         """Answer a question about an inspection on the worker; tokens stream back."""
-        job = jobs.ask(inspection_id, question, backend, self.settings.llm_path or None)
+        job = jobs.ask(inspection_id, question, backend, self.settings.llm_path or None, self.sensitivity)
         self._submit("chat", job, "Answering…", show_progress=False)
 
     def _backend_chosen(self, text: str) -> None:

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.images import to_pixmap, verdict_colour
+from engine.facts import FactSheet, facts_at
 from engine.visualize import heatmap_rgba, overlay_scale
 from services.results import StoredResult
 
@@ -93,6 +94,7 @@ class ResultView(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.result: StoredResult | None = None
+        self.facts: FactSheet | None = None  # what is shown: the result's facts at the sensitivity
         self.sensitivity = 0.5
         self.scene = QGraphicsScene(self)
         self.view = ZoomView(self.scene)
@@ -179,23 +181,8 @@ class ResultView(QWidget):
         """Display a stored result."""
         self.result = result
         self.image_item.setPixmap(to_pixmap(result.image))
-        for item in self.region_items:
-            self.scene.removeItem(item)
-        self.region_items = []
-        for region in result.facts.regions:
-            x, y, w, h = region.bbox
-            item = RegionItem(region.index, QRectF(x, y, w, h))
-            label = QGraphicsSimpleTextItem(str(region.index), item)
-            label.setBrush(QBrush(QColor("white")))
-            label.setPen(QPen(QColor("black")))
-            label.setFont(QFont("Sans", max(10, int(max(result.image.shape[:2]) / 40)), QFont.Weight.Bold))
-            label.setPos(x, max(0, y - label.boundingRect().height()))
-            self.scene.addItem(item)
-            self.region_items.append(item)
         self.scene.setSceneRect(QRectF(0, 0, result.image.shape[1], result.image.shape[0]))
-        self._mark_peak(result)
         self._draw_overlay()
-        self._fill_table(result)
         if result.reference is not None:
             self.reference_label.setPixmap(to_pixmap(result.reference).scaled(
                 220, 220, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
@@ -205,28 +192,46 @@ class ResultView(QWidget):
         self.view.fit()
 
     def relabel(self, sensitivity: float) -> None:
-        """Show the verdict and score at ``sensitivity`` (no inference)."""
+        """Show the verdict, score and regions at ``sensitivity`` (no inference; see ``facts_at``)."""
         self.sensitivity = sensitivity
         if self.result is None:
             return
-        verdict, score = self.result.verdict_at(sensitivity)
-        self.badge.setText(verdict)
-        self.badge.setStyleSheet(f"background: {verdict_colour(verdict).name()}; color: white; border-radius: 6px;")
-        facts = self.result.facts
+        facts = self.facts = facts_at(self.result.facts, self.result.calibration, sensitivity)
+        self._draw_regions(facts)
+        self._fill_table(facts)
+        self._mark_peak(facts)
+        self.badge.setText(facts.verdict)
+        self.badge.setStyleSheet(
+            f"background: {verdict_colour(facts.verdict).name()}; color: white; border-radius: 6px;")
         spot = (f" · strongest spot: {facts.peak_position} ({facts.peak_level:.1f}× pixel threshold)"
                 if self.peak_item.isVisible() else "")
         self.score_label.setText(
-            f"Score {score:.2f} (threshold 0.50) · confidence {facts.confidence}\n"
+            f"Score {facts.score:.2f} (threshold 0.50) · confidence {facts.confidence}\n"
             f"{facts.region_count} region(s){spot} · {Path(self.result.source).name}")
         self.score_label.setToolTip(self.result.source)
 
-    def _mark_peak(self, result: StoredResult) -> None:
-        """A dashed ring at the map's strongest point when no region was found (older rows have none)."""
-        facts = result.facts
-        if facts.regions or facts.peak_xy is None or facts.peak_level is None:
+    def _draw_regions(self, facts: FactSheet) -> None:
+        for item in self.region_items:
+            self.scene.removeItem(item)
+        self.region_items = []
+        side = max(self.result.image.shape[:2]) if self.result is not None else 512
+        for region in facts.regions:
+            x, y, w, h = region.bbox
+            item = RegionItem(region.index, QRectF(x, y, w, h))
+            label = QGraphicsSimpleTextItem(str(region.index), item)
+            label.setBrush(QBrush(QColor("white")))
+            label.setPen(QPen(QColor("black")))
+            label.setFont(QFont("Sans", max(10, int(side / 40)), QFont.Weight.Bold))
+            label.setPos(x, max(0, y - label.boundingRect().height()))
+            self.scene.addItem(item)
+            self.region_items.append(item)
+
+    def _mark_peak(self, facts: FactSheet) -> None:
+        """A dashed ring at the map's strongest point when no region is shown (older rows have none)."""
+        if facts.regions or facts.peak_xy is None or facts.peak_level is None or self.result is None:
             self.peak_item.hide()
             return
-        radius = max(result.image.shape[:2]) / 20
+        radius = max(self.result.image.shape[:2]) / 20
         x, y = facts.peak_xy
         self.peak_item.setRect(QRectF(x - radius, y - radius, 2 * radius, 2 * radius))
         self.peak_item.setToolTip(f"Strongest deviation from the references: {facts.peak_level:.1f}× the pixel "
@@ -243,36 +248,53 @@ class ResultView(QWidget):
         self.overlay_item.setOpacity(self.opacity.value() / 100)
         self.overlay_item.setVisible(self.show_overlay.isChecked())
 
-    def _fill_table(self, result: StoredResult) -> None:
+    def _fill_table(self, facts: FactSheet) -> None:
+        self.table.blockSignals(True)
         self.table.setRowCount(0)
-        for region in result.facts.regions:
+        for region in facts.regions:
             row = self.table.rowCount()
             self.table.insertRow(row)
             values = [str(region.index), region.position, f"{region.area_percent:.2f} % ({region.area_px} px)",
                       f"{region.severity:.1f}×", region.defect_type]
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(value))
+        self.table.blockSignals(False)
+
+    def _shown_regions(self) -> list:
+        return self.facts.regions if self.facts is not None else []
+
+    def _index_at(self, row: int) -> int:
+        """Region number shown in table row ``row`` (rows follow the regions shown, not their numbers)."""
+        return self._shown_regions()[row].index
+
+    def _row_of(self, index: int) -> int | None:
+        rows = [row for row, region in enumerate(self._shown_regions()) if region.index == index]
+        return rows[0] if rows else None
 
     def _label_selected(self) -> None:
         rows = {i.row() for i in self.table.selectedIndexes()}
-        if self.result is not None and self.result.facts.regions:
-            self.label_requested.emit(min(rows) + 1 if rows else 1)
+        regions = self._shown_regions()
+        if regions:
+            self.label_requested.emit(self._index_at(min(rows)) if rows else regions[0].index)
 
     def select_region(self, index: int) -> None:
         """Select region ``index`` in both the view and the table."""
         for item in self.region_items:
             item.setSelected(item.index == index)
-        self.table.selectRow(index - 1)
+        row = self._row_of(index)
+        if row is not None:
+            self.table.selectRow(row)
 
     def _table_selection_changed(self) -> None:
         rows = {i.row() for i in self.table.selectedIndexes()}
         if rows:
-            index = min(rows) + 1
+            index = self._index_at(min(rows))
             for item in self.region_items:
                 item.setSelected(item.index == index)
             self.region_selected.emit(index)
 
     def _scene_selection_changed(self) -> None:
         chosen = [i for i in self.region_items if i.isSelected()]
-        if chosen and {i.row() for i in self.table.selectedIndexes()} != {chosen[0].index - 1}:
-            self.table.selectRow(chosen[0].index - 1)
+        row = self._row_of(chosen[0].index) if chosen else None
+        if row is not None and {i.row() for i in self.table.selectedIndexes()} != {row}:
+            self.table.selectRow(row)

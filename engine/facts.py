@@ -11,15 +11,16 @@ Confidence in words comes from the margin between the normalised score and the t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from engine.calibration import VERDICT_NG, VERDICT_OK, VERDICT_REVIEW
+from engine.calibration import VERDICT_NG, VERDICT_OK, VERDICT_REVIEW, Calibration
 from engine.defect_types import TypeExamples, classify_regions
 from engine.imageio import to_float_rgb
 from engine.regions import (
+    FALLBACK_PEAK_FRACTION,
     GRID_WORDS,
     Region,
     colour_name,
@@ -114,9 +115,8 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
     if calibration is None:
         raise ValueError("the bank has no calibration; rebuild it")
     pixels = to_float_rgb(image)
-    verdict = calibration.verdict(result.score, sensitivity)
-    normalised = calibration.normalise(result.score, sensitivity)
-    low, high = calibration.grey_zone(sensitivity)
+    judged = _judgement(calibration, result.score, sensitivity)
+    verdict = judged["verdict"]
     pixel_cut = calibration.pixel_cut(sensitivity)
     use_part = bank.config.foreground == "on" or foreground_suits(pixels)
     part_mask, part_box = part_extent(pixels, use_part)
@@ -132,12 +132,43 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
     peak_row, peak_col = grid_cell(peak_x, peak_y, part_box)
     colour_pixels = pixels[part_mask] if part_mask is not None else pixels.reshape(-1, 3)
     return FactSheet(
-        verdict=verdict, score=round(normalised, 4), raw_score=float(result.score), threshold=0.5,
-        grey_zone=(round(calibration.normalise(low, sensitivity), 4),
-                   round(calibration.normalise(high, sensitivity), 4)),
-        confidence=confidence_words(verdict, normalised), image_size=tuple(result.image_size), part_box=part_box,
-        part_basis="part" if part_mask is not None else "image",
+        **judged, raw_score=float(result.score), threshold=0.5, image_size=tuple(result.image_size),
+        part_box=part_box, part_basis="part" if part_mask is not None else "image",
         part_colour=colour_name(np.median(colour_pixels, axis=0)), regions=regions, nearest_reference=nearest,
-        reference_count=bank.image_count, calibration_method=calibration.method, sensitivity=sensitivity,
+        reference_count=bank.image_count, calibration_method=calibration.method,
         type_source=type_source, peak_xy=(peak_x, peak_y), peak_position=GRID_WORDS[peak_row][peak_col],
         peak_level=round(float(result.anomaly_map[peak_y, peak_x]) / max(pixel_cut, 1e-9), 3))
+
+
+def facts_at(facts: FactSheet, calibration: Calibration | None, sensitivity: float) -> FactSheet:
+    """The fact sheet as it reads at another sensitivity, without inference.
+
+    Verdict, score, grey zone and confidence follow the stored raw score through the calibration,
+    as every other view re-labels.  Regions keep their measurements: an OK part has none; for a
+    flagged part those whose peak clears the pixel threshold at this sensitivity stay (with the
+    regions' own fallback: the strongest ones when none clears it), severity re-expressed against
+    it.  Regions never measured (the part passed when inspected) cannot appear; the strongest spot
+    then says where to look.
+    """
+    if calibration is None or sensitivity == facts.sensitivity:
+        return facts
+    judged = _judgement(calibration, facts.raw_score, sensitivity)
+    old_cut, cut = calibration.pixel_cut(facts.sensitivity), max(calibration.pixel_cut(sensitivity), 1e-9)
+    regions: list[Region] = []
+    if judged["verdict"] != VERDICT_OK and facts.regions:
+        strongest = max(r.peak for r in facts.regions)
+        floor = cut if strongest > cut else FALLBACK_PEAK_FRACTION * strongest
+        regions = [replace(r, severity=round(r.peak / cut, 3)) for r in facts.regions if r.peak > floor]
+    level = None if facts.peak_level is None else round(facts.peak_level * old_cut / cut, 3)
+    return replace(facts, **judged, regions=regions, peak_level=level)
+
+
+def _judgement(calibration: Calibration, raw_score: float, sensitivity: float) -> dict[str, Any]:
+    """Verdict, normalised score, grey zone and confidence of a raw score at ``sensitivity``."""
+    verdict = calibration.verdict(raw_score, sensitivity)
+    normalised = calibration.normalise(raw_score, sensitivity)
+    low, high = calibration.grey_zone(sensitivity)
+    return {"verdict": verdict, "score": round(normalised, 4), "confidence": confidence_words(verdict, normalised),
+            "grey_zone": (round(calibration.normalise(low, sensitivity), 4),
+                          round(calibration.normalise(high, sensitivity), 4)),
+            "sensitivity": sensitivity}

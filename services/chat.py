@@ -1,7 +1,8 @@
 """Conversations about stored inspections: the facts and earlier turns come from the history.
 
-Nothing is recomputed: the stored fact sheet is what the inspection measured, and every new
-turn is stored with the backend that wrote it.
+Nothing is measured again: the stored fact sheet is what the inspection measured (read at
+another sensitivity when asked, as every view re-labels), and every new turn is stored with the
+backend that wrote it.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from db import repository as repo
+from db.models import ReferenceBank
 from engine.errors import ModelFileError
 from engine.explain import Answer, Conversation, Turn
 from engine.explain.llm import LocalLLM, TokenCallback
-from engine.facts import FactSheet
+from engine.facts import FactSheet, facts_at
+from services.results import bank_calibration
 from services.workspace import Workspace
 
 
@@ -35,13 +38,16 @@ class InspectionChat:
     """
 
     def __init__(self, workspace: Workspace, inspection_id: int, llm: LocalLLM | None = None,
-                 llm_unavailable: str | None = None) -> None:
+                 llm_unavailable: str | None = None, sensitivity: float | None = None) -> None:
         self.workspace = workspace
         self.inspection_id = inspection_id
         self.llm_unavailable = llm_unavailable
         with workspace.database.read() as session:
             row = repo.get_inspection(session, inspection_id)
             facts = FactSheet.from_dict(row.facts)
+            if sensitivity is not None:  # answer about what the GUI shows at its sensitivity setting
+                bank = session.get(ReferenceBank, row.bank_id) if row.bank_id else None
+                facts = facts_at(facts, bank_calibration(bank), sensitivity)
             turns = [Turn(m.role, m.text, m.backend) for m in row.messages]
         self.conversation = Conversation(facts, llm=llm, turns=turns)
 

@@ -132,6 +132,26 @@ def test_sensitivity_relabels_monotonically_without_inference(qtbot, window, pro
     assert history_count(window) == 3
 
 
+def test_badge_regions_and_chat_follow_the_sensitivity_together(qtbot, window, project, tmp_path, monkeypatch):
+    from engine.explain import conflicts
+
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(write_parts(tmp_path / "good", [302]))
+    view, seen, answers = window.result_view, set(), []
+    shown_answer = window.chat.answered
+    monkeypatch.setattr(window.chat, "answered", lambda text, backend: (answers.append(text),
+                                                                          shown_answer(text, backend)))
+    for value in (0, 50, 100):
+        window.sensitivity_slider.setValue(value)
+        shown = view.facts
+        seen.add(shown.verdict)
+        assert view.badge.text() == shown.verdict and view.table.rowCount() == len(shown.regions)
+        with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+            window.chat._send("Is there any anomaly in the image?")
+        assert conflicts(answers[-1], shown) == [], (value, shown.verdict, answers[-1])
+    assert seen == {"OK", "REVIEW"}, "a good part is OK by default and for review at the highest sensitivity"
+
+
 def test_chat_turns_are_stored_and_shown_again(qtbot, window, project, tmp_path):
     bad = write_parts(tmp_path / "bad", [92], defects=(Defect("pit", 0.3, 0.3, 0.1),))
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):

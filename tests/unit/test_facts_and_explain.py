@@ -12,7 +12,7 @@ from engine.defect_types import TypeExamples, classify_regions
 from engine.explain import Conversation, conflicts, parse_claims
 from engine.explain.dialogue import detect_intent
 from engine.explain.guard import omissions
-from engine.facts import FactSheet, build_facts
+from engine.facts import FactSheet, build_facts, facts_at
 from engine.regions import GRID_WORDS, Region, colour_name, grid_cell, strongest_point
 from engine.synthetic import Defect, synthetic_part
 
@@ -129,6 +129,35 @@ def test_guard_catches_claims_the_facts_do_not_support(two_defect_facts, good_fa
     assert conflicts(f"Yes: 2 defect regions, the main one at the {region.position}, "
                      f"{region.area_percent:.2f} % of the image.", two_defect_facts) == []
     assert omissions("The part has some features.", "Region 1 is at the top left.", "location", two_defect_facts)
+
+
+def test_facts_read_at_another_sensitivity_agree_with_the_relabelled_verdict(bank, two_defect_facts, good_facts):
+    calibration = bank.calibration
+    assert facts_at(two_defect_facts, calibration, 0.5) is two_defect_facts
+    for facts in (two_defect_facts, good_facts):
+        for sensitivity in (0.0, 0.25, 0.75, 1.0):
+            moved = facts_at(facts, calibration, sensitivity)
+            assert moved.verdict == calibration.verdict(facts.raw_score, sensitivity)
+            assert moved.score == pytest.approx(calibration.normalise(facts.raw_score, sensitivity), abs=1e-4)
+            cut = calibration.pixel_cut(sensitivity)
+            assert all(r.severity == pytest.approx(r.peak / cut, abs=1e-3) for r in moved.regions)
+            assert {r.index for r in moved.regions} <= {r.index for r in facts.regions}
+            if moved.verdict == VERDICT_OK:
+                assert moved.regions == []
+            assert moved.peak_level == pytest.approx(
+                facts.peak_level * calibration.pixel_cut(0.5) / cut, rel=1e-3)
+            for question in QUESTIONS:
+                answer = Conversation(moved).ask(question).text
+                assert conflicts(answer, moved) == [], (sensitivity, question, answer)
+    cut = calibration.pixel_cut(0.5)
+    faint = FactSheet.from_dict(two_defect_facts.to_dict())
+    faint.regions[0].peak, faint.regions[1].peak = 1.01 * cut, 0.5 * cut
+    assert calibration.pixel_cut(0.0) > 1.01 * cut > calibration.pixel_cut(1.0)
+    assert [r.index for r in facts_at(faint, calibration, 1.0).regions] == [faint.regions[0].index]
+    assert [r.index for r in facts_at(faint, calibration, 0.0).regions] == [faint.regions[0].index]  # the fallback
+    lenient = facts_at(two_defect_facts, calibration, 0.0)
+    strict = facts_at(two_defect_facts, calibration, 1.0)
+    assert len(lenient.regions) <= len(two_defect_facts.regions) <= len(strict.regions)
 
 
 def test_strongest_point_ignores_the_background():
