@@ -90,9 +90,13 @@ def load_mask(sample: TestSample, shape: tuple[int, int]) -> np.ndarray:
         return np.zeros(shape, dtype=bool)
     try:
         with Image.open(sample.mask_path) as image:
-            mask = np.asarray(image.convert("L")) > 127
+            data = np.asarray(image.convert("L") if image.mode in ("RGB", "RGBA", "P", "LA", "CMYK") else image)
     except OSError as exc:
         raise ImageLoadError(sample.mask_path, f"unreadable mask ({exc})") from exc
+    # Half the mask's own maximum: 0/255 masks (MVTec), 0/1 label maps, 16-bit masks and the
+    # noise of JPEG-saved masks all read right.
+    peak = float(data.max()) if data.size else 0.0
+    mask = data > peak / 2 if peak > 0 else np.zeros(data.shape, dtype=bool)
     if mask.shape != shape:
         mask = np.asarray(Image.fromarray(mask).resize((shape[1], shape[0]), Image.NEAREST))
     return mask

@@ -1,0 +1,27 @@
+"""Pack reading: masks in the encodings real packs use."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine import datasets
+
+
+@pytest.mark.parametrize("encoding", ["0/255 png", "0/1 png", "16-bit png", "jpeg", "rgb png"])
+def test_masks_read_the_same_whatever_their_encoding(tmp_path, encoding):
+    truth = np.zeros((40, 60), dtype=bool)
+    truth[10:25, 20:45] = True
+    path = tmp_path / ("mask.jpg" if encoding == "jpeg" else "mask.png")
+    if encoding == "0/1 png":
+        Image.fromarray(truth.astype(np.uint8)).save(path)
+    elif encoding == "16-bit png":
+        Image.fromarray(truth.astype(np.uint16) * 65535).save(path)
+    elif encoding == "rgb png":
+        Image.fromarray(np.stack([truth.astype(np.uint8) * 255] * 3, axis=2)).save(path)
+    else:
+        Image.fromarray(truth.astype(np.uint8) * 255).save(path, quality=90)
+    sample = datasets.TestSample(path, 1, "crack", path)
+    assert (datasets.load_mask(sample, (40, 60)) != truth).sum() <= (4 if encoding == "jpeg" else 0)
+    assert datasets.load_mask(sample, (80, 120)).sum() == pytest.approx(4 * truth.sum(), rel=0.1)
