@@ -45,9 +45,12 @@ class InspectionChat:
         with workspace.database.read() as session:
             row = repo.get_inspection(session, inspection_id)
             facts = FactSheet.from_dict(row.facts)
+            stored = facts
             if sensitivity is not None:  # answer about what the GUI shows at its sensitivity setting
                 bank = session.get(ReferenceBank, row.bank_id) if row.bank_id else None
                 facts = facts_at(facts, bank_calibration(bank), sensitivity)
+            # Answers read at another sensitivity than the recorded verdict's say so in the history.
+            self.read_at = facts.sensitivity if facts is not stored else None
             turns = [Turn(m.role, m.text, m.backend) for m in row.messages]
         self.conversation = Conversation(facts, llm=llm, turns=turns)
 
@@ -61,6 +64,8 @@ class InspectionChat:
         answer = self.conversation.ask(question, on_token)
         if self.llm_unavailable:
             answer.backend = f"grounded (language model unavailable: {self.llm_unavailable})"
+        if self.read_at is not None:
+            answer.backend += f", at sensitivity {self.read_at:.2f}"
         with self.workspace.database.write() as session:
             repo.add_message(session, self.inspection_id, "user", question)
             repo.add_message(session, self.inspection_id, "assistant", answer.text, answer.backend)

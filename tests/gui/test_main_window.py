@@ -150,6 +150,8 @@ def test_badge_regions_and_chat_follow_the_sensitivity_together(qtbot, window, p
             window.chat._send("Is there any anomaly in the image?")
         assert conflicts(answers[-1], shown) == [], (value, shown.verdict, answers[-1])
     assert seen == {"OK", "REVIEW"}, "a good part is OK by default and for review at the highest sensitivity"
+    transcript = window.chat.transcript.toPlainText()
+    assert "at sensitivity 1.00" in transcript and "at sensitivity 0.50" not in transcript
 
 
 def test_chat_turns_are_stored_and_shown_again(qtbot, window, project, tmp_path):
