@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from desktop.images import to_pixmap, verdict_colour
 from engine.facts import FactSheet, facts_at
+from engine.regions import Region
 from engine.visualize import heatmap_rgba, overlay_scale
 from services.results import StoredResult
 
@@ -260,7 +261,7 @@ class ResultView(QWidget):
                 self.table.setItem(row, column, QTableWidgetItem(value))
         self.table.blockSignals(False)
 
-    def _shown_regions(self) -> list:
+    def _shown_regions(self) -> list[Region]:
         return self.facts.regions if self.facts is not None else []
 
     def _index_at(self, row: int) -> int:

@@ -78,6 +78,7 @@ def smoke_test() -> None:
 
 
 def main() -> int:
+    """Build (unless --smoke) and smoke-test; exits non-zero on the first failure."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="only smoke-test an existing build")
     args = parser.parse_args()
