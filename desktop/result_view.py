@@ -198,9 +198,10 @@ class ResultView(QWidget):
         if self.result is None:
             return
         facts = self.facts = facts_at(self.result.facts, self.result.calibration, sensitivity)
-        self._draw_regions(facts)
+        side = max(self.result.image.shape[:2])
+        self._draw_regions(facts, side)
         self._fill_table(facts)
-        self._mark_peak(facts)
+        self._mark_peak(facts, side)
         self.badge.setText(facts.verdict)
         self.badge.setStyleSheet(
             f"background: {verdict_colour(facts.verdict).name()}; color: white; border-radius: 6px;")
@@ -211,11 +212,11 @@ class ResultView(QWidget):
             f"{facts.region_count} region(s){spot} · {Path(self.result.source).name}")
         self.score_label.setToolTip(self.result.source)
 
-    def _draw_regions(self, facts: FactSheet) -> None:
+    def _draw_regions(self, facts: FactSheet, side: int) -> None:
+        """Numbered outlines of the regions shown; ``side`` (the image's longer side) sizes the labels."""
         for item in self.region_items:
             self.scene.removeItem(item)
         self.region_items = []
-        side = max(self.result.image.shape[:2]) if self.result is not None else 512
         for region in facts.regions:
             x, y, w, h = region.bbox
             item = RegionItem(region.index, QRectF(x, y, w, h))
@@ -227,12 +228,12 @@ class ResultView(QWidget):
             self.scene.addItem(item)
             self.region_items.append(item)
 
-    def _mark_peak(self, facts: FactSheet) -> None:
+    def _mark_peak(self, facts: FactSheet, side: int) -> None:
         """A dashed ring at the map's strongest point when no region is shown (older rows have none)."""
-        if facts.regions or facts.peak_xy is None or facts.peak_level is None or self.result is None:
+        if facts.regions or facts.peak_xy is None or facts.peak_level is None:
             self.peak_item.hide()
             return
-        radius = max(self.result.image.shape[:2]) / 20
+        radius = side / 20
         x, y = facts.peak_xy
         self.peak_item.setRect(QRectF(x - radius, y - radius, 2 * radius, 2 * radius))
         self.peak_item.setToolTip(f"Strongest deviation from the references: {facts.peak_level:.1f}× the pixel "
