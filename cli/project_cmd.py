@@ -1,4 +1,4 @@
-"""``main.py project create|list|show``: inspection projects, one per part type."""
+"""``main.py project create|list|show|rename|archive|restore``: inspection projects, one per part type."""
 
 from __future__ import annotations
 
@@ -29,6 +29,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     show.add_argument("--json", action="store_true", help="print JSON")
     add_home_option(show)
     show.set_defaults(handler=_show)
+    rename = actions.add_parser("rename", help="rename a project", description="Rename a project.")
+    rename.add_argument("name")
+    rename.add_argument("new_name")
+    add_home_option(rename)
+    rename.set_defaults(handler=_rename)
+    for action, text in (("archive", "hide a project from the lists; its references and history stay"),
+                         ("restore", "bring an archived project back")):
+        sub = actions.add_parser(action, help=text, description=text[0].upper() + text[1:] + ".")
+        sub.add_argument("name")
+        add_home_option(sub)
+        sub.set_defaults(handler=_archive, archive=action == "archive")
 
 
 @user_errors
@@ -84,4 +95,31 @@ def _show(args: argparse.Namespace) -> int:
     else:
         for key, value in info.items():
             print(f"{key:>12}: {value}")
+    return 0
+
+
+@user_errors
+def _rename(args: argparse.Namespace) -> int:
+    from db import repository as repo
+
+    workspace = open_from_args(args)
+    with workspace.database.write() as session:
+        project = repo.get_project(session, args.name)
+        repo.update_project(session, project, workspace.operator, name=args.new_name)
+        print(f"Renamed project '{args.name}' to '{project.name}'.")
+    return 0
+
+
+@user_errors
+def _archive(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from db import repository as repo
+
+    workspace = open_from_args(args)
+    with workspace.database.write() as session:
+        project = repo.get_project(session, args.name)
+        repo.update_project(session, project, workspace.operator,
+                            archived_at=datetime.now(UTC) if args.archive else None)
+    print(f"{'Archived' if args.archive else 'Restored'} project '{project.name}'.")
     return 0

@@ -68,7 +68,18 @@ def list_projects(session: Session, include_archived: bool = False) -> list[Proj
 
 
 def update_project(session: Session, project: Project, actor: str = "", **changes: Any) -> None:
-    """Change name, description, backbone, settings or archived_at, with an audit record."""
+    """Change name, description, backbone, settings or archived_at, with an audit record.
+
+    A new name is stripped and must be free; ValueError otherwise.
+    """
+    if "name" in changes:
+        name = str(changes["name"]).strip()
+        if not name:
+            raise ValueError("A project needs a name.")
+        taken = session.scalar(select(Project.id).where(Project.name == name, Project.id != project.id))
+        if taken is not None:
+            raise ValueError(f"A project named '{name}' already exists.")
+        changes = {**changes, "name": name}
     before = {k: _plain(getattr(project, k)) for k in changes}
     for key, value in changes.items():
         setattr(project, key, value)

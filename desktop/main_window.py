@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QFileSystemWatcher, QSize, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -22,8 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QProgressBar,
@@ -43,21 +41,21 @@ from desktop import jobs
 from desktop.batch_page import BatchPage
 from desktop.chat_panel import ChatPanel
 from desktop.export_dialog import ExportDialog, ExportRequest
+from desktop.folder_watch import FolderWatch
 from desktop.history_model import HistoryModel
 from desktop.history_page import HistoryPage
 from desktop.jobs import BatchItem
+from desktop.projects_panel import ProjectsPanel
 from desktop.references_page import IMAGE_FILTER, ReferenceEntry, ReferencesPage
 from desktop.result_view import ResultView
 from desktop.settings import AppSettings, SettingsDialog
-from desktop.thumbnails import ThumbnailLoader, place_icon
+from desktop.thumbnails import ThumbnailLoader
 from desktop.worker import InferenceWorker, Job
 from engine.calibration import Calibration, reference_outliers
 from engine.explain import Answer
-from engine.imageio import is_image_file, list_images
+from engine.imageio import list_images
 from services.results import StoredResult
 from services.workspace import Workspace
-
-WATCH_SETTLE_MS = 700
 
 
 def _shows_storage_errors(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -98,7 +96,6 @@ class MainWindow(QMainWindow):
         self.queue: list[int] = []
         self.errors: list[str] = []
         self._job_ids = itertools.count(1)
-        self._watched_seen: set[str] = set()
         self._closing = False
 
         self.worker = InferenceWorker(workspace, device=self.settings.device or "auto")
@@ -108,11 +105,12 @@ class MainWindow(QMainWindow):
         self.worker.failed.connect(self._on_failed)
         self.worker.cancelled.connect(self._on_cancelled)
         self.thumbnails = ThumbnailLoader()
-        self.thumbnails.loaded.connect(self._project_thumbnail)
 
-        self.projects = QListWidget()
-        self.projects.setIconSize(QSize(48, 48))
-        self.projects.currentItemChanged.connect(self._project_chosen)
+        self.projects_panel = ProjectsPanel(workspace, self.thumbnails, self.settings.backbone or "efficientnet-lite0")
+        self.projects = self.projects_panel.list
+        self.projects_panel.selected.connect(self._select_project)
+        self.projects_panel.created.connect(lambda _: self.tabs.setCurrentWidget(self.references_page))
+        self.projects_panel.error.connect(self.show_error)
         self.result_view = ResultView()
         self.result_view.label_requested.connect(self.ask_region_label)
         self.chat = ChatPanel()
@@ -135,8 +133,8 @@ class MainWindow(QMainWindow):
         self.history_page.export_requested.connect(self.export)
         self._build_layout()
         self._build_actions()
-        self.watcher = QFileSystemWatcher(self)
-        self.watcher.directoryChanged.connect(lambda _: QTimer.singleShot(WATCH_SETTLE_MS, self._scan_watched))
+        self.folder_watch = FolderWatch(self)
+        self.folder_watch.new_images.connect(self.inspect_paths)
         self.refresh_projects()
 
     # ----------------------------------------------------------------- layout
@@ -159,30 +157,13 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.batch_page, "Batch")
         self.tabs.addTab(self.history_page, "History")
         self.tabs.currentChanged.connect(self._tab_changed)
-        new_project = QPushButton("New…")
-        new_project.clicked.connect(self.new_project)
-        rename = QPushButton("Rename…")
-        rename.clicked.connect(self.rename_project)
-        describe = QPushButton("Describe…")
-        describe.clicked.connect(self.describe_project)
-        archive = QPushButton("Archive")
-        archive.clicked.connect(self.archive_project)
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.addWidget(QLabel("<b>Projects</b> (part types)"))
-        left_layout.addWidget(self.projects, 1)
-        for row in ((new_project, rename), (describe, archive)):
-            line = QHBoxLayout()
-            for button in row:
-                line.addWidget(button)
-            left_layout.addLayout(line)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.demo_banner)
         right_layout.addWidget(self.tabs, 1)
         splitter = QSplitter()
-        splitter.addWidget(left)
+        splitter.addWidget(self.projects_panel)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([260, 1020])
@@ -242,110 +223,34 @@ class MainWindow(QMainWindow):
     # --------------------------------------------------------------- projects
     def refresh_projects(self) -> None:
         """Reload the project list, keeping the selection."""
-        current = self.project_name
-        self.projects.blockSignals(True)
-        self.projects.clear()
-        with self.workspace.database.read() as session:
-            for project in repo.list_projects(session):
-                count = repo.history_count(session, repo.HistoryFilter(project_id=project.id))
-                newest = repo.history(session, repo.HistoryFilter(project_id=project.id), limit=1)
-                active = repo.references(session, project, active_only=True)
-                refs = len(active)
-                last = newest[0].created_at.strftime("%Y-%m-%d %H:%M") if newest else "never"
-                item = QListWidgetItem(f"{project.name}\n{refs} refs · {count} inspected\nlast {last}")
-                item.setData(Qt.ItemDataRole.UserRole, project.name)
-                item.setToolTip(project.description or project.name)
-                self.projects.addItem(item)
-                if active:
-                    self.thumbnails.request(("project", project.name), self.workspace.store.path(active[0].image_key))
-                if project.name == current:
-                    self.projects.setCurrentItem(item)
-        self.projects.blockSignals(False)
-        self.demo_banner.setVisible(self.projects.count() == 0)
-        if self.projects.currentItem() is None and self.projects.count():
-            self.projects.setCurrentRow(0)
-        else:
-            item = self.projects.currentItem()
-            self._select_project(item.data(Qt.ItemDataRole.UserRole) if item else None)
+        self.projects_panel.refresh(select=self.project_name)
 
-    def _project_thumbnail(self, key: object, image: QImage) -> None:
-        place_icon(self.projects, "project", key, image)
-
-    def _project_chosen(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None = None) -> None:
-        self._select_project(item.data(Qt.ItemDataRole.UserRole) if item else None)
+    def new_project(self, name: str | None = None) -> None:
+        """Create a project (asks for the name when not given) and go to its references."""
+        self.projects_panel.new_project(name)
 
     def _select_project(self, name: str | None) -> None:
         self.project_name = name
         self.project_id = None
         if name is not None:
-            with self.workspace.database.read() as session:
-                project = repo.get_project(session, name)
-                self.project_id = project.id
-                self.sensitivity = float(project.settings.get("sensitivity", 0.5))
+            try:
+                with self.workspace.database.read() as session:
+                    project = repo.get_project(session, name)
+                    self.project_id = project.id
+                    self.sensitivity = float(project.settings.get("sensitivity", 0.5))
+            except (StorageError, repo.NotFoundError) as exc:
+                self.show_error(str(exc))
+                self.project_name = None
             self._save_timer.stop()
             self.sensitivity_slider.blockSignals(True)
             self.sensitivity_slider.setValue(round(self.sensitivity * 100))
             self.sensitivity_slider.blockSignals(False)
             self.set_sensitivity(self.sensitivity)
-        self.setWindowTitle(f"IAD Inspector — {name}" if name else "IAD Inspector")
+        self.setWindowTitle(f"IAD Inspector — {self.project_name}" if self.project_name else "IAD Inspector")
+        panel = self.projects_panel
+        self.demo_banner.setVisible(panel.count() == 0 and not panel.show_archived.isChecked())
         self.refresh_references()
         self.history_page.set_project(self.project_id)
-
-    def new_project(self, name: str | None = None) -> None:
-        """Create a project (asks for the name when not given)."""
-        if not name:
-            name, ok = QInputDialog.getText(self, "New project", "Part type name:")
-            if not ok or not name.strip():
-                return
-        try:
-            with self.workspace.database.write() as session:
-                repo.create_project(session, name, backbone=self.settings.backbone or "efficientnet-lite0",
-                                    actor=self.workspace.operator)
-        except (ValueError, repo.NotFoundError) as exc:
-            self.show_error(str(exc))
-            return
-        self.project_name = name.strip()
-        self.refresh_projects()
-        self.tabs.setCurrentWidget(self.references_page)
-
-    def _update_project(self, **changes: Any) -> None:
-        if self.project_name is None:
-            return
-        with self.workspace.database.write() as session:
-            project = repo.get_project(session, self.project_name)
-            repo.update_project(session, project, self.workspace.operator, **changes)
-
-    @_shows_storage_errors
-    def rename_project(self) -> None:
-        """Rename the current project."""
-        if self.project_name is None:
-            return
-        name, ok = QInputDialog.getText(self, "Rename project", "New name:", text=self.project_name)
-        if ok and name.strip() and name.strip() != self.project_name:
-            self._update_project(name=name.strip())
-            self.project_name = name.strip()
-            self.refresh_projects()
-
-    @_shows_storage_errors
-    def describe_project(self) -> None:
-        """Edit the current project's description."""
-        if self.project_name is None:
-            return
-        text, ok = QInputDialog.getMultiLineText(self, "Describe project", "Description:")
-        if ok:
-            self._update_project(description=text)
-            self.refresh_projects()
-
-    @_shows_storage_errors
-    def archive_project(self) -> None:
-        """Archive the current project (its history stays)."""
-        if self.project_name is None:
-            return
-        from datetime import UTC, datetime
-
-        self._update_project(archived_at=datetime.now(UTC))
-        self.project_name = None
-        self.refresh_projects()
 
     # ------------------------------------------------------------- references
     def refresh_references(self) -> None:
@@ -447,8 +352,7 @@ class MainWindow(QMainWindow):
 
     def toggle_watch(self, checked: bool) -> None:
         """Start or stop watching a folder for new images."""
-        for folder in self.watcher.directories():
-            self.watcher.removePath(folder)
+        self.folder_watch.stop()
         if not checked:
             self.statusBar().showMessage("Stopped watching.")
             return
@@ -460,20 +364,9 @@ class MainWindow(QMainWindow):
 
     def watch_folder(self, folder: Path) -> None:
         """Inspect images that appear in ``folder`` from now on."""
-        self._watched_seen = {str(p) for p in folder.iterdir() if is_image_file(p)}
-        self.watcher.addPath(str(folder))
+        self.folder_watch.start(folder)
         self.watch_action.setChecked(True)
         self.statusBar().showMessage(f"Watching {folder} for new images…")
-
-    def _scan_watched(self) -> None:
-        new = []
-        for folder in self.watcher.directories():
-            for path in sorted(Path(folder).iterdir()):
-                if is_image_file(path) and str(path) not in self._watched_seen:
-                    self._watched_seen.add(str(path))
-                    new.append(path)
-        if new:
-            self.inspect_paths(new)
 
     def next_image(self) -> None:
         """Show the next result of the last multi-image inspection."""

@@ -82,6 +82,20 @@ def test_project_names_are_unique_and_audited(tmp_path):
         assert [(e.action, e.entity, e.actor) for e in events] == [("create", "project", "ann")]
 
 
+
+def test_renaming_a_project_to_a_taken_or_empty_name_is_refused_and_changes_nothing(tmp_path):
+    database = _db(tmp_path)
+    with database.write() as session:
+        repo.create_project(session, "screw")
+        repo.create_project(session, "bolt")
+    for taken, message in (("screw", "already exists"), ("  ", "needs a name")):
+        with pytest.raises(ValueError, match=message), database.write() as session:
+            repo.update_project(session, repo.get_project(session, "bolt"), "ann", name=taken)
+    with database.write() as session:
+        repo.update_project(session, repo.get_project(session, "bolt"), "ann", name=" bolt M6 ")
+    with database.read() as session:
+        assert [p.name for p in repo.list_projects(session)] == ["bolt M6", "screw"]
+
 def test_history_filters(tmp_path):
     database, store = _db(tmp_path), ImageStore(tmp_path / "store")
     now = datetime.now(UTC)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from pypdf import PdfReader
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 
 from db import repository as repo
 from engine.synthetic import Defect
@@ -247,6 +247,39 @@ def test_settings_round_trip_through_qsettings_in_the_temp_dir(isolated_settings
         "/data/station-3", "cpu", "/models/qwen", "ann")
     assert any(isolated_settings.rglob("*.ini"))
 
+
+
+def test_projects_rename_describe_archive_and_restore(qtbot, window, project, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    panel = window.projects_panel
+    window.new_project("washer")
+    assert window.project_name == "washer"
+    assert not panel.rename_project("disc")  # taken: refused with a message, nothing renamed
+    assert "already exists" in window.errors[-1] and window.project_name == "washer"
+    assert panel.rename_project("washer M8")
+    assert window.project_name == "washer M8" and "washer M8" in window.windowTitle()
+    assert panel.describe_project("zinc-plated, 8 mm")
+    assert panel.list.currentItem().toolTip() == "zinc-plated, 8 mm"
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    assert not panel.archive_project()  # the technician said no
+    assert panel.count() == 2
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    assert panel.archive_project()
+    names = [panel.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(panel.count())]
+    assert names == ["disc"] and window.project_name == "disc"
+    assert window.references_page.grid.count() == 4  # the remaining project's references are shown
+
+    panel.show_archived.setChecked(True)
+    assert panel.count() == 2
+    panel.refresh(select="washer M8")
+    assert panel.archive_button.text() == "Restore"
+    assert panel.archive_project()
+    panel.show_archived.setChecked(False)
+    assert panel.count() == 2
+    with window.workspace.database.read() as session:
+        assert repo.get_project(session, "washer M8").description == "zinc-plated, 8 mm"
 
 def test_watched_folder_inspects_new_images(qtbot, window, project, tmp_path):
     folder = tmp_path / "incoming"

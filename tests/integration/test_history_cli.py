@@ -79,6 +79,25 @@ def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
     assert run_cli(["db", "check"]) == 0
 
 
+
+def test_project_rename_archive_and_restore(home, capsys):
+    assert run_cli(["project", "create", "disc"]) == 0
+    assert run_cli(["project", "create", "ring"]) == 0
+    assert run_cli(["project", "rename", "ring", "disc"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert run_cli(["project", "rename", "ring", "ring M4"]) == 0
+    assert run_cli(["project", "archive", "ring M4"]) == 0
+    capsys.readouterr()
+    run_cli(["project", "list"])
+    assert "ring M4" not in capsys.readouterr().out
+    run_cli(["project", "list", "--all"])
+    assert "ring M4 (archived)" in capsys.readouterr().out
+    assert run_cli(["project", "restore", "ring M4"]) == 0
+    capsys.readouterr()
+    run_cli(["project", "list"])
+    out = capsys.readouterr().out
+    assert "ring M4" in out and "(archived)" not in out
+
 def test_missing_project_and_empty_references_give_clear_errors(home, tmp_path, capsys, monkeypatch):
     write_parts(tmp_path / "test", [1])
     assert run_cli(["inspect", "nope", str(tmp_path / "test")]) == 2

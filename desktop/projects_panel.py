@@ -1,0 +1,215 @@
+"""The projects sidebar: one entry per part type, with create, rename, describe, archive and restore.
+
+Project rows are small indexed queries, so they run on the GUI thread; thumbnails come from the
+background loader.  Archiving hides a project from the list but keeps its references and
+history; "Show archived" lists archived projects again, where "Restore" brings one back.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from db import repository as repo
+from db.errors import StorageError
+from desktop.thumbnails import ThumbnailLoader, place_icon
+from services.workspace import Workspace
+
+NAME_ROLE = Qt.ItemDataRole.UserRole
+ARCHIVED_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class ProjectsPanel(QWidget):
+    """Lists the projects and edits them; ``selected(name or None)`` follows the current row.
+
+    ``error(message)`` reports what a user can cause (a taken name, a locked database) without
+    raising; ``created(name)`` follows a new project.
+    """
+
+    selected = Signal(object)
+    created = Signal(str)
+    error = Signal(str)
+
+    def __init__(self, workspace: Workspace, thumbnails: ThumbnailLoader, default_backbone: str) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.thumbnails = thumbnails
+        self.default_backbone = default_backbone
+        self.current: str | None = None
+        self.list = QListWidget()
+        self.list.setIconSize(QSize(48, 48))
+        self.list.currentItemChanged.connect(self._chosen)
+        thumbnails.loaded.connect(self._thumbnail)
+        self.show_archived = QCheckBox("Show archived")
+        self.show_archived.toggled.connect(lambda _: self.refresh())
+        self.new_button = self._button("New…", lambda: self.new_project())
+        self.rename_button = self._button("Rename…", lambda: self.rename_project())
+        self.describe_button = self._button("Describe…", lambda: self.describe_project())
+        self.archive_button = self._button("Archive", lambda: self.archive_project())
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>Projects</b> (part types)"))
+        layout.addWidget(self.list, 1)
+        for row in ((self.new_button, self.rename_button), (self.describe_button, self.archive_button)):
+            line = QHBoxLayout()
+            for button in row:
+                line.addWidget(button)
+            layout.addLayout(line)
+        layout.addWidget(self.show_archived)
+
+    def _button(self, text: str, slot: Any) -> QPushButton:
+        button = QPushButton(text)
+        button.clicked.connect(slot)
+        return button
+
+    def count(self) -> int:
+        """Number of listed projects."""
+        return self.list.count()
+
+    def refresh(self, select: str | None = None) -> None:
+        """Reload the list, keeping (or moving to) the selection, and announce the selected project."""
+        wanted = select if select is not None else self.current
+        self.list.blockSignals(True)
+        self.list.clear()
+        try:
+            with self.workspace.database.read() as session:
+                for project in repo.list_projects(session, include_archived=self.show_archived.isChecked()):
+                    item = self._item(session, project)
+                    self.list.addItem(item)
+                    if project.name == wanted:
+                        self.list.setCurrentItem(item)
+        except StorageError as exc:
+            self.error.emit(str(exc))
+        finally:
+            self.list.blockSignals(False)
+        if self.list.currentItem() is None and self.list.count():
+            self.list.setCurrentRow(0)
+        else:
+            self._chosen(self.list.currentItem())
+
+    def _item(self, session: Any, project: Any) -> QListWidgetItem:
+        count = repo.history_count(session, repo.HistoryFilter(project_id=project.id))
+        newest = repo.history(session, repo.HistoryFilter(project_id=project.id), limit=1)
+        active = repo.references(session, project, active_only=True)
+        last = newest[0].created_at.strftime("%Y-%m-%d %H:%M") if newest else "never"
+        archived = project.archived_at is not None
+        title = f"{project.name} (archived)" if archived else project.name
+        item = QListWidgetItem(f"{title}\n{len(active)} refs · {count} inspected\nlast {last}")
+        item.setData(NAME_ROLE, project.name)
+        item.setData(ARCHIVED_ROLE, archived)
+        item.setToolTip(project.description or project.name)
+        if active:
+            self.thumbnails.request(("project", project.name), self.workspace.store.path(active[0].image_key))
+        return item
+
+    def _thumbnail(self, key: object, image: QImage) -> None:
+        place_icon(self.list, "project", key, image)
+
+    def _chosen(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None = None) -> None:
+        self.current = item.data(NAME_ROLE) if item else None
+        archived = bool(item.data(ARCHIVED_ROLE)) if item else False
+        self.archive_button.setText("Restore" if archived else "Archive")
+        for button in (self.rename_button, self.describe_button, self.archive_button):
+            button.setEnabled(item is not None)
+        self.selected.emit(self.current)
+
+    def current_is_archived(self) -> bool:
+        """Whether the selected project is an archived one (shown with "Show archived")."""
+        item = self.list.currentItem()
+        return bool(item.data(ARCHIVED_ROLE)) if item else False
+
+    def new_project(self, name: str | None = None) -> bool:
+        """Create a project (asks for the name when not given) and select it."""
+        if not name:
+            name, ok = QInputDialog.getText(self, "New project", "Part type name:")
+            if not ok or not name.strip():
+                return False
+        try:
+            with self.workspace.database.write() as session:
+                repo.create_project(session, name, backbone=self.default_backbone, actor=self.workspace.operator)
+        except (ValueError, repo.NotFoundError, StorageError) as exc:
+            self.error.emit(str(exc))
+            return False
+        self.refresh(select=name.strip())
+        self.created.emit(name.strip())
+        return True
+
+    def rename_project(self, name: str | None = None) -> bool:
+        """Rename the selected project (asks for the new name when not given)."""
+        if self.current is None:
+            return False
+        if name is None:
+            name, ok = QInputDialog.getText(self, "Rename project", "New name:", text=self.current)
+            if not ok:
+                return False
+        name = name.strip()
+        if not name or name == self.current:
+            return False
+        if not self._update(name=name):
+            return False
+        self.refresh(select=name)
+        return True
+
+    def describe_project(self, text: str | None = None) -> bool:
+        """Set the selected project's description (asks when not given)."""
+        if self.current is None:
+            return False
+        if text is None:
+            text, ok = QInputDialog.getMultiLineText(self, "Describe project", "Description:")
+            if not ok:
+                return False
+        if not self._update(description=text):
+            return False
+        self.refresh()
+        return True
+
+    def archive_project(self, confirm: bool = True) -> bool:
+        """Archive the selected project, or restore it when it is an archived one.
+
+        Archiving asks first (``confirm``): the project leaves the list, though its references
+        and history stay and "Show archived" brings it back.
+        """
+        if self.current is None:
+            return False
+        if self.current_is_archived():
+            if not self._update(archived_at=None):
+                return False
+            self.refresh()
+            return True
+        if confirm:
+            answer = QMessageBox.question(
+                self, "Archive project",
+                f"Archive '{self.current}'? It leaves the list; its references and history are kept, "
+                "and 'Show archived' brings it back.")
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        if not self._update(archived_at=datetime.now(UTC)):
+            return False
+        self.current = None
+        self.refresh()
+        return True
+
+    def _update(self, **changes: Any) -> bool:
+        """Apply ``changes`` to the selected project; False (and an error signal) when refused."""
+        try:
+            with self.workspace.database.write() as session:
+                project = repo.get_project(session, self.current)
+                repo.update_project(session, project, self.workspace.operator, **changes)
+        except (ValueError, repo.NotFoundError, StorageError) as exc:
+            self.error.emit(str(exc))
+            return False
+        return True
