@@ -107,7 +107,6 @@ class MainWindow(QMainWindow):
         self.thumbnails = ThumbnailLoader()
 
         self.projects_panel = ProjectsPanel(workspace, self.thumbnails, self.settings.backbone or "efficientnet-lite0")
-        self.projects = self.projects_panel.list
         self.projects_panel.selected.connect(self._select_project)
         self.projects_panel.created.connect(lambda _: self.tabs.setCurrentWidget(self.references_page))
         self.projects_panel.error.connect(self.show_error)

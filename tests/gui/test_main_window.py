@@ -35,7 +35,7 @@ def project(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.add_references(write_parts(tmp_path / "refs", range(4)))
     assert window.references_page.grid.count() == 4
-    qtbot.waitUntil(lambda: not window.projects.item(0).icon().isNull(), timeout=10_000)
+    qtbot.waitUntil(lambda: not window.projects_panel.list.item(0).icon().isNull(), timeout=10_000)
     return "disc"
 
 
