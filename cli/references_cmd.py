@@ -71,6 +71,7 @@ def _list(args: argparse.Namespace) -> int:
 
 @user_errors
 def _build(args: argparse.Namespace) -> int:
+    from engine.calibration import reference_count_advice
     from services.inspection import Inspector
 
     workspace = open_from_args(args)
@@ -78,6 +79,9 @@ def _build(args: argparse.Namespace) -> int:
     calibration = bank.calibration
     print(f"Bank {bank_id}: {bank.image_count} references, augmentation {bank.augmentation}, "
           f"calibration {calibration.method} from {calibration.sample_count} normal scores.")
+    advice = reference_count_advice(bank.image_count)
+    if advice:
+        print(advice)
     return 0
 
 

@@ -51,7 +51,7 @@ from desktop.result_view import ResultView
 from desktop.settings import AppSettings, SettingsDialog
 from desktop.thumbnails import ThumbnailLoader
 from desktop.worker import InferenceWorker, Job
-from engine.calibration import Calibration, reference_outliers
+from engine.calibration import Calibration, reference_count_advice, reference_outliers
 from engine.explain import Answer
 from engine.imageio import list_images
 from services.results import StoredResult
@@ -278,6 +278,9 @@ class MainWindow(QMainWindow):
                 stale = sorted(bank.reference_keys) != sorted(active_keys)
                 text = (f"bank of {len(bank.reference_keys)} built {bank.created_at:%Y-%m-%d %H:%M}"
                         + (" (out of date: rebuilds at the next inspection)" if stale else ""))
+            advice = reference_count_advice(len(active_keys)) if active_keys else None
+            if advice:
+                text += "\n" + advice
         self.references_page.show_references(entries, text)
 
     def add_references(self, paths: list[Path]) -> None:

@@ -56,6 +56,7 @@ class ReferencesPage(QWidget):
         self.thumbnails = thumbnails
         thumbnails.loaded.connect(self._thumbnail_loaded)
         self.summary = QLabel("No project selected.")
+        self.summary.setWordWrap(True)
         self.grid = QListWidget()
         self.grid.setViewMode(QListWidget.ViewMode.IconMode)
         self.grid.setIconSize(QSize(120, 120))

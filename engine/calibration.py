@@ -157,6 +157,22 @@ def relabel(calibration: Calibration | None, raw_score: float, stored_verdict: s
     return calibration.verdict(raw_score, sensitivity), calibration.normalise(raw_score, sensitivity)
 
 
+# False-reject rates of the reference-only threshold, measured with ``main.py bench`` on the six
+# dev packs (mean over packs and 3 seeds): what a technician can expect from few references.
+MEASURED_FRR_BY_REFERENCES = {1: 0.154, 2: 0.085, 4: 0.060}
+STEADY_REFERENCE_COUNT = 4
+
+
+def reference_count_advice(count: int) -> str | None:
+    """A line for the technician when the bank has too few references for a steady threshold."""
+    if count >= STEADY_REFERENCE_COUNT:
+        return None
+    measured = MEASURED_FRR_BY_REFERENCES.get(count, MEASURED_FRR_BY_REFERENCES[2])
+    steady = MEASURED_FRR_BY_REFERENCES[STEADY_REFERENCE_COUNT]
+    return (f"With {count} reference{'s' if count != 1 else ''} the threshold is a rough estimate: on the benchmark "
+            f"it rejected {100 * measured:.0f} % of good parts, against {100 * steady:.0f} % with "
+            f"{STEADY_REFERENCE_COUNT}. Add good photos until there are at least {STEADY_REFERENCE_COUNT}.")
+
 OUTLIER_Z = 3.5
 OUTLIER_RATIO = 1.25
 

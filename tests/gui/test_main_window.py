@@ -35,6 +35,7 @@ def project(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.add_references(write_parts(tmp_path / "refs", range(4)))
     assert window.references_page.grid.count() == 4
+    assert "rough estimate" not in window.references_page.summary.text()
     qtbot.waitUntil(lambda: not window.projects_panel.list.item(0).icon().isNull(), timeout=10_000)
     return "disc"
 
@@ -248,6 +249,15 @@ def test_settings_round_trip_through_qsettings_in_the_temp_dir(isolated_settings
     assert any(isolated_settings.rglob("*.ini"))
 
 
+
+
+def test_fewer_than_four_active_references_show_advice(qtbot, window, project):
+    with window.workspace.database.read() as session:
+        first = repo.references(session, repo.get_project(session, project))[0].id
+    window.toggle_reference(first, False)
+    assert "3 references the threshold is a rough estimate" in window.references_page.summary.text()
+    window.toggle_reference(first, True)
+    assert "rough estimate" not in window.references_page.summary.text()
 
 def test_projects_rename_describe_archive_and_restore(qtbot, window, project, monkeypatch):
     from PySide6.QtWidgets import QMessageBox

@@ -98,6 +98,22 @@ def test_project_rename_archive_and_restore(home, capsys):
     out = capsys.readouterr().out
     assert "ring M4" in out and "(archived)" not in out
 
+
+def test_references_build_reports_the_bank_and_advises_on_few_references(home, tmp_path, capsys):
+    run_cli(["project", "create", "disc"])
+    write_parts(tmp_path / "two", range(2))
+    run_cli(["references", "add", "disc", str(tmp_path / "two")])
+    capsys.readouterr()
+    assert run_cli(["references", "build", "disc", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "2 references" in out and "leave-one-out" in out and "rough estimate" in out
+    write_parts(tmp_path / "more", range(2, 4))
+    run_cli(["references", "add", "disc", str(tmp_path / "more")])
+    capsys.readouterr()
+    assert run_cli(["references", "build", "disc", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "4 references" in out and "rough estimate" not in out
+
 def test_missing_project_and_empty_references_give_clear_errors(home, tmp_path, capsys, monkeypatch):
     write_parts(tmp_path / "test", [1])
     assert run_cli(["inspect", "nope", str(tmp_path / "test")]) == 2

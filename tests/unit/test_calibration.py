@@ -106,3 +106,12 @@ def test_refine_target_frr_bounds_false_rejects_and_reports_misses():
         refine(base, [0.3], [1], mode="frr")
     with pytest.raises(ValueError, match="defective"):
         refine(base, [0.1, 0.2], [0, 0], mode="f1")
+
+
+def test_few_references_get_advice_with_the_measured_rates_and_enough_get_none():
+    from engine.calibration import MEASURED_FRR_BY_REFERENCES, reference_count_advice
+
+    one = reference_count_advice(1)
+    assert one is not None and "1 reference " in one and f"{100 * MEASURED_FRR_BY_REFERENCES[1]:.0f} %" in one
+    assert "3 references" in reference_count_advice(3)
+    assert reference_count_advice(4) is None and reference_count_advice(12) is None
