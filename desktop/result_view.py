@@ -209,7 +209,9 @@ class ResultView(QWidget):
                 if self.peak_item.isVisible() else "")
         self.score_label.setText(
             f"Score {facts.score:.2f} (threshold 0.50) · confidence {facts.confidence}\n"
-            f"{facts.region_count} region(s){spot} · {Path(self.result.source).name}")
+            f"{facts.region_count} region(s){spot} · {Path(self.result.source).name}"
+            + ("\n⚠ Unlike the references as a whole: is this the right project and camera set-up?"
+               if facts.unlike_references else ""))
         self.score_label.setToolTip(self.result.source)
 
     def _draw_regions(self, facts: FactSheet, side: int) -> None:

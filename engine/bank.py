@@ -33,6 +33,8 @@ class ReferenceBank:
 
     ``thumbnails`` are the references as uint8 RGB at the processing size: the fact sheet compares
     a defect's colour with the same area of the nearest reference, and the GUI shows it.
+    ``scene_descriptors`` (k, C) describe each reference as a whole, for the scene check
+    (``engine.scene``); None in banks built before it.
     """
 
     config: EngineConfig
@@ -45,6 +47,7 @@ class ReferenceBank:
     calibration: Calibration | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     thumbnails: list[np.ndarray] = field(default_factory=list)
+    scene_descriptors: torch.Tensor | None = None
 
     @property
     def image_count(self) -> int:
@@ -69,6 +72,8 @@ class ReferenceBank:
             "calibration": self.calibration.to_dict() if self.calibration else None,
             "meta": self.meta,
             "thumbnails": [torch.from_numpy(np.ascontiguousarray(t)) for t in self.thumbnails],
+            "scene_descriptors": (None if self.scene_descriptors is None
+                                  else self.scene_descriptors.detach().to("cpu", torch.float32).contiguous()),
         }
         buffer = io.BytesIO()
         torch.save(payload, buffer)
@@ -116,4 +121,5 @@ class ReferenceBank:
             calibration=Calibration.from_dict(payload["calibration"]) if payload.get("calibration") else None,
             meta=payload.get("meta") or {},
             thumbnails=[t.numpy() for t in payload.get("thumbnails", [])],
+            scene_descriptors=payload.get("scene_descriptors"),
         )

@@ -7,6 +7,11 @@ depend on the references (only on the processing scale the bank fixes), so they 
 extracted once per pack and scale and reused; the run with the
 largest k a pack allows and the first seed instead scores every test image end to end from its file, and that
 run gives the latency figure.
+
+With two packs or more, the scene check (``engine.scene``) is measured too, at k = 4 (or the
+nearest k a pack allows) and the first seed: the share of a pack's own test images it flags
+(false alarms) and the share of ``SCENE_SAMPLES`` images from each other pack it flags (images
+inspected with the wrong project).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any, TextIO
 import numpy as np
 import torch
 
+from engine.bank import ReferenceBank
 from engine.config import EngineConfig
 from engine.datasets import Pack, find_packs, load_mask, read_pack
 from engine.detector import Detector, PreparedImage
@@ -33,6 +39,8 @@ from engine.metrics import aupro, auroc, pixel_auroc
 from engine.runtime import configure_torch, peak_rss_mb
 
 METRICS = ("image_auroc", "pixel_auroc", "aupro", "frr", "recall", "f1")
+SCENE_SHOTS = 4
+SCENE_SAMPLES = 6
 PackMetrics = dict[str, dict[str, dict[str, float | None]]]
 
 
@@ -84,6 +92,9 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
     latencies: list[float] = []
     build_times: list[float] = []
     csv_rows: list[list[Any]] = []
+    scene_banks: dict[str, ReferenceBank] = {}
+    scene_own: list[bool] = []
+    scene_samples: dict[str, list[Path]] = {}
     pack_dirs = find_packs(options.data)
     if not pack_dirs:
         raise FileNotFoundError(f"No packs (folders with train/good and test) under {options.data}")
@@ -95,6 +106,9 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
         masks = [load_mask(s, image_shape(s.path)) for s in pack.test] if pack.pixel_level else []
         packs[pack.name] = {}
         runnable = [k for k in options.shots if k <= len(pack.train_good)]
+        scene_k = min(runnable, key=lambda k: abs(k - SCENE_SHOTS)) if runnable else None
+        spaced = pack.test[::max(1, len(pack.test) // SCENE_SAMPLES)][:SCENE_SAMPLES]
+        scene_samples[pack.name] = [sample.path for sample in spaced]
         for k in options.shots:
             if len(pack.train_good) < k:
                 skipped.append(f"{pack.name}: k={k} skipped ({len(pack.train_good)} training images)")
@@ -108,6 +122,8 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
                 if k == 8:
                     build_times.append(time.perf_counter() - start)
                 end_to_end = k == max(runnable) and seed == options.seeds[0]
+                if k == scene_k and seed == options.seeds[0] and bank.calibration.scene_limit is not None:
+                    scene_banks[pack.name] = bank
                 scores, maps = [], []
                 for sample in pack.test:
                     if end_to_end:
@@ -122,6 +138,8 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
                             cache[sample.path] = detector.prepare(sample.path, bank.config)
                         result = detector.score_prepared(cache[sample.path], bank)
                     scores.append(result.score)
+                    if k == scene_k and seed == options.seeds[0] and result.scene_distance is not None:
+                        scene_own.append(result.scene_distance > bank.calibration.scene_limit)
                     if pack.pixel_level:
                         maps.append(result.anomaly_map)
                     csv_rows.append([pack.name, k, seed, pack.relative(sample.path), sample.label, result.score])
@@ -152,6 +170,7 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
         "bank_build_s": float(np.mean(build_times)) if build_times else None,
         "peak_rss_mb": peak_rss_mb(),
         "skipped": skipped,
+        "scene_check": _scene_check(detector, scene_banks, scene_own, scene_samples, log),
     }
     if options.scores_csv:
         write_scores_csv(options.scores_csv, csv_rows)
@@ -169,6 +188,23 @@ def decision_rates(labels: np.ndarray, rejected: np.ndarray) -> dict[str, float]
         "recall": float(rejected[bad].mean()) if bad.any() else float("nan"),
         "f1": 2 * true_pos / max(2 * true_pos + false_pos + false_neg, 1.0),
     }
+
+
+def _scene_check(detector: Detector, banks: dict[str, ReferenceBank], own: list[bool],
+                 samples: dict[str, list[Path]], log: Callable[[str], None]) -> dict[str, Any] | None:
+    """Scene-check rates: own test images flagged, and other packs' sample images flagged."""
+    if len(banks) < 2:
+        return None
+    flagged = []
+    crossed = [(bank, path) for name, bank in banks.items() for other, paths in samples.items() if other != name
+               for path in paths]
+    for bank, path in crossed:
+        distance = detector.scene_distance(detector.prepare(path, bank.config), bank)
+        flagged.append(distance is not None and distance > bank.calibration.scene_limit)
+    log(f"scene check: {sum(own)} of {len(own)} own test images flagged, {sum(flagged)} of {len(flagged)} "
+        "images of other packs flagged")
+    return {"own_flagged": float(np.mean(own)) if own else None, "own_count": len(own),
+            "other_flagged": float(np.mean(flagged)) if flagged else None, "other_count": len(flagged)}
 
 
 def _means(packs: PackMetrics, shots: list[int]) -> dict[str, dict[str, float | None]]:
@@ -218,6 +254,11 @@ def format_table(result: dict[str, Any]) -> str:
         lines.append(f"bank build, k=8: {result['bank_build_s']:.2f} s")
     if result["peak_rss_mb"] is not None:
         lines.append(f"peak RSS: {result['peak_rss_mb']:.0f} MB")
+    scene = result.get("scene_check")
+    if scene and scene["own_flagged"] is not None and scene["other_flagged"] is not None:
+        lines.append(f"scene check (k={SCENE_SHOTS} or nearest, first seed): flags {100 * scene['own_flagged']:.1f} % "
+                     f"of the packs' own test images ({scene['own_count']}) and {100 * scene['other_flagged']:.1f} % "
+                     f"of other packs' images ({scene['other_count']})")
     lines.extend(result["skipped"])
     return "\n".join(lines)
 

@@ -42,7 +42,7 @@ higher sensitivity, lower thresholds, more parts flagged; verdicts change monoto
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -62,7 +62,10 @@ VERDICT_OK, VERDICT_NG, VERDICT_REVIEW = "OK", "NG", "REVIEW"
 
 @dataclass(frozen=True)
 class Calibration:
-    """Image and pixel thresholds estimated from normal scores, versioned and serialisable."""
+    """Image and pixel thresholds estimated from normal scores, versioned and serialisable.
+
+    ``scene_limit`` is the scene check's limit (``engine.scene``); None for banks built before it.
+    """
 
     image_threshold: float
     spread: float
@@ -75,6 +78,7 @@ class Calibration:
     revision: int = 1
     labelled: dict[str, Any] = field(default_factory=dict)
     view_scores: tuple[float, ...] = field(default_factory=tuple)
+    scene_limit: float | None = None
 
     def shift(self, sensitivity: float) -> float:
         """How far the sensitivity setting moves the thresholds, in raw score units."""
@@ -236,11 +240,8 @@ def refine(calibration: Calibration, scores: list[float], labels: list[int], mod
                         false_reject_rate=float((good > threshold).mean()),
                         miss_rate=float((bad <= threshold).mean()) if bad.size else None,
                         f1=_f1(flagged, truth) if bad.size else None)
-    refined = Calibration(image_threshold=threshold, spread=calibration.spread,
-                          pixel_threshold=calibration.pixel_threshold, pixel_spread=calibration.pixel_spread,
-                          method=f"labelled-{mode}", sample_count=int(values.size),
-                          normal_scores=calibration.normal_scores, revision=calibration.revision + 1,
-                          labelled=asdict(report))
+    refined = replace(calibration, image_threshold=threshold, method=f"labelled-{mode}",
+                      sample_count=int(values.size), revision=calibration.revision + 1, labelled=asdict(report))
     return refined, report
 
 

@@ -41,6 +41,7 @@ class FactSheet:
 
     ``peak_*`` is the map's strongest point on the part and its level in multiples of the pixel
     threshold: where to look twice on a part that passed, since it is measured whatever the verdict.
+    ``scene_*`` is the scene check (``engine.scene``): None in fact sheets from before it.
     """
 
     verdict: str
@@ -62,6 +63,14 @@ class FactSheet:
     peak_xy: tuple[int, int] | None = None
     peak_position: str | None = None
     peak_level: float | None = None
+    scene_distance: float | None = None
+    scene_limit: float | None = None
+
+    @property
+    def unlike_references(self) -> bool:
+        """The image as a whole does not look like the references (wrong project or set-up?)."""
+        return (self.scene_distance is not None and self.scene_limit is not None
+                and self.scene_distance > self.scene_limit)
 
     @property
     def region_count(self) -> int:
@@ -137,7 +146,9 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
         part_colour=colour_name(np.median(colour_pixels, axis=0)), regions=regions, nearest_reference=nearest,
         reference_count=bank.image_count, calibration_method=calibration.method,
         type_source=type_source, peak_xy=(peak_x, peak_y), peak_position=GRID_WORDS[peak_row][peak_col],
-        peak_level=round(float(result.anomaly_map[peak_y, peak_x]) / max(pixel_cut, 1e-9), 3))
+        peak_level=round(float(result.anomaly_map[peak_y, peak_x]) / max(pixel_cut, 1e-9), 3),
+        scene_distance=None if result.scene_distance is None else round(result.scene_distance, 4),
+        scene_limit=None if calibration.scene_limit is None else round(calibration.scene_limit, 4))
 
 
 def facts_at(facts: FactSheet, calibration: Calibration | None, sensitivity: float) -> FactSheet:

@@ -45,7 +45,20 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _scene_warning(facts: FactSheet) -> str:
+    """A caution when the image as a whole is unlike the references (see ``engine.scene``)."""
+    if not facts.unlike_references:
+        return ""
+    return (f" Caution: this image as a whole looks unlike the project's references (scene distance "
+            f"{facts.scene_distance:.2f}, where good parts stay within {facts.scene_limit:.2f}): check that it "
+            "shows this part type, photographed with the same set-up, before trusting the verdict.")
+
+
 def _existence(facts: FactSheet, regions: list[Region]) -> str:
+    return _verdict_answer(facts) + _scene_warning(facts)
+
+
+def _verdict_answer(facts: FactSheet) -> str:
     if facts.verdict == VERDICT_OK:
         return f"No. The part looks OK: {_score_phrase(facts)}, no defect regions."
     if facts.verdict == VERDICT_NG:
@@ -123,7 +136,8 @@ def _confidence(facts: FactSheet, regions: list[Region]) -> str:
     return (f"Confidence is {facts.confidence}: the score {facts.score:.2f} is {side} the threshold "
             f"{facts.threshold:.2f}, grey zone {facts.grey_zone[0]:.2f} to {facts.grey_zone[1]:.2f}. "
             "The threshold was calibrated from "
-            f"{_plural(facts.reference_count, 'good reference')} ({facts.calibration_method}).")
+            f"{_plural(facts.reference_count, 'good reference')} ({facts.calibration_method})."
+            + _scene_warning(facts))
 
 
 def _difference(region: Region) -> str:
@@ -158,7 +172,7 @@ def _compare(facts: FactSheet, regions: list[Region]) -> str:
 
 
 def _summary(facts: FactSheet, regions: list[Region]) -> str:
-    head = f"{facts.verdict}, {_score_phrase(facts)}, confidence {facts.confidence}."
+    head = f"{facts.verdict}, {_score_phrase(facts)}, confidence {facts.confidence}.{_scene_warning(facts)}"
     if not facts.regions:
         return head + " No defect regions."
     items = "; ".join(f"{r.index}) {r.position}, {_percent(r.area_percent)} of {_basis(facts)}, {r.shape}, "
@@ -178,5 +192,9 @@ def _no_such_region(index: int, facts: FactSheet) -> str:
     return f"Region {index} does not exist: I found {_plural(facts.region_count, 'defect region')}."
 
 
+def _why_answer(facts: FactSheet, regions: list[Region]) -> str:
+    return _why(facts, regions) + _scene_warning(facts)
+
+
 _HANDLERS = {"existence": _existence, "location": _location, "size": _size, "count": _count, "type": _type,
-             "confidence": _confidence, "why": _why, "compare": _compare, "summary": _summary}
+             "confidence": _confidence, "why": _why_answer, "compare": _compare, "summary": _summary}

@@ -259,6 +259,17 @@ def test_fewer_than_four_active_references_show_advice(qtbot, window, project):
     window.toggle_reference(first, True)
     assert "rough estimate" not in window.references_page.summary.text()
 
+
+def test_an_image_of_another_part_type_says_so_under_the_verdict(qtbot, window, project, tmp_path):
+    yy, xx = np.mgrid[0:SIDE, 0:SIDE]
+    stripes = ((xx + yy) // 16 % 2 * 255).astype(np.uint8)
+    path = tmp_path / "bolt.png"
+    Image.fromarray(np.stack([stripes, stripes // 2, 255 - stripes], axis=2)).save(path)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths([path])
+    assert window.current.facts.unlike_references
+    assert "Unlike the references as a whole" in window.result_view.score_label.text()
+
 def test_projects_rename_describe_archive_and_restore(qtbot, window, project, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 

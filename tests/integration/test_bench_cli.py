@@ -94,3 +94,31 @@ def test_eval_chat_scores_the_grounded_answers(tmp_path):
     assert row["contradictions"] == 0.0
     assert row["yes_no"] >= 0.75 and row["position_any"] == 1.0
     assert result["backend"] == "grounded" and result["guard_replaced"] is None
+
+
+def _make_stripes_pack(root: Path) -> Path:
+    """Another part type altogether: coloured diagonal stripes, no ground truth."""
+    pack = root / "stripes"
+    yy, xx = np.mgrid[0:128, 0:128]
+    for folder, offsets in (("train/good", (0, 3)), ("test/good", (5,)), ("test/blot", (7,))):
+        (pack / folder).mkdir(parents=True)
+        for offset in offsets:
+            stripes = ((xx + yy + offset) // 12 % 2).astype(np.float32)
+            image = np.stack([stripes * 0.9, stripes * 0.5 + 0.2, 1 - stripes * 0.7], axis=2)
+            if folder == "test/blot":
+                image[50:70, 50:70] = 0.1
+            Image.fromarray((image * 255).astype(np.uint8)).save(pack / folder / f"{offset:03d}.png")
+    return pack
+
+
+def test_bench_scene_check_flags_the_other_packs_images_and_none_of_its_own(tmp_path):
+    from engine.bench import BenchOptions, format_table, run_bench
+
+    data = tmp_path / "data"
+    _make_pack(data)
+    _make_stripes_pack(data)
+    result = run_bench(BenchOptions(data=data, shots=[2], seeds=[0], device="cpu"), log=lambda _: None)
+    scene = result["scene_check"]
+    assert scene["own_count"] == 4 + 2 and scene["own_flagged"] == 0.0
+    assert scene["other_count"] == 4 + 2 and scene["other_flagged"] == 1.0
+    assert "scene check" in format_table(result)

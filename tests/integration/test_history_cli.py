@@ -42,6 +42,7 @@ def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
     results = {json.loads(line)["image"]: json.loads(line) for line in capsys.readouterr().out.splitlines()}
     assert results[str(bad[0])]["verdict"] == "NG" and results[str(bad[0])]["regions"] >= 1
     assert all(results[str(p)]["verdict"] == "OK" for p in good)
+    assert not any(r["unlike_references"] for r in results.values())
     assert run_cli(["inspect", "disc", str(tmp_path / "test"), "--json"]) == 0
     again = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert all(r["skipped"] for r in again) and {r["id"] for r in again} == {r["id"] for r in results.values()}
@@ -113,6 +114,26 @@ def test_references_build_reports_the_bank_and_advises_on_few_references(home, t
     assert run_cli(["references", "build", "disc", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert "4 references" in out and "rough estimate" not in out
+
+
+def test_an_image_of_another_part_type_is_flagged_in_cli_output_and_report(home, tmp_path, capsys):
+    import numpy as np
+    from PIL import Image
+
+    run_cli(["project", "create", "disc"])
+    run_cli(["references", "add", "disc", *map(str, write_parts(tmp_path / "refs", range(4)))])
+    yy, xx = np.mgrid[0:256, 0:256]
+    stripes = ((xx + yy) // 20 % 2 * 255).astype(np.uint8)
+    Image.fromarray(np.stack([stripes, stripes // 2, 255 - stripes], axis=2)).save(tmp_path / "bolt.png")
+    capsys.readouterr()
+    assert run_cli(["inspect", "disc", str(tmp_path / "bolt.png"), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["unlike_references"] is True
+    assert run_cli(["ask", str(record["id"]), "Is there any anomaly?"]) == 0
+    assert "looks unlike the project's references" in capsys.readouterr().out
+    html = tmp_path / "one.html"
+    assert run_cli(["report", "--inspection", str(record["id"]), "--format", "html", "--out", str(html)]) == 0
+    assert "looks unlike the project's references" in " ".join(html.read_text().split())
 
 def test_missing_project_and_empty_references_give_clear_errors(home, tmp_path, capsys, monkeypatch):
     write_parts(tmp_path / "test", [1])
