@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 FOLLOW_UP = re.compile(r"^\W*(?:and|what about|how about|same for|and what about)\b|^\W*(?:\w+\W*){1,4}$", re.I)
 GROUNDED = "grounded"
 HISTORY_TURNS = 6
+SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 SYSTEM_PROMPT = ("You are the assistant of an industrial visual inspection station. Answer the technician in one "
                  "or two short sentences, using only the measured facts below. Never add positions, sizes, "
                  "counts or defect types that are not in the facts.\n\nMeasured facts:\n")
@@ -60,6 +61,13 @@ def facts_context(facts: FactSheet) -> str:
         lines.append(grounded.answer("why", None, facts))
     lines.append(f"The part is {facts.part_colour}.")
     return "\n".join(lines)
+
+
+def complete_sentences(text: str) -> str:
+    """``text`` up to its last finished sentence: an answer cut off at the token limit may end in
+    half a number ("y 166 to 20" for "to 207"), which no check could tell from a real one."""
+    ends = list(SENTENCE_END.finditer(text))
+    return text[:ends[-1].end()].strip() if ends else ""
 
 
 class Conversation:
@@ -105,14 +113,15 @@ class Conversation:
             messages.append({"role": turn.role, "content": turn.text})
         messages.append({"role": "user", "content": f"{question}\n(Correct answer to rephrase: {draft})"})
         generation = self.llm.generate(messages, on_token)
-        found = conflicts(generation.text, self.facts) + omissions(generation.text, draft, answer.intent, self.facts)
+        text = complete_sentences(generation.text) if generation.truncated else generation.text
+        found = conflicts(text, self.facts) + omissions(text, draft, answer.intent, self.facts)
         answer.llm_text = generation.text
         answer.first_token_s, answer.tokens_per_s = generation.first_token_s, generation.tokens_per_s
-        if found or not generation.text:
-            answer.conflicts = found or ["empty answer"]
+        if found or not text:
+            answer.conflicts = found or ["empty answer" if not generation.truncated else "cut off at the token limit"]
             answer.backend = f"{GROUNDED} (the {self.llm.name} answer conflicted with the facts)"
             log.warning("LLM answer replaced by the grounded one: %s | %r", "; ".join(answer.conflicts),
                         generation.text)
         else:
-            answer.text, answer.backend = generation.text, f"llm:{self.llm.name}"
+            answer.text, answer.backend = text, f"llm:{self.llm.name}"
         return answer

@@ -207,3 +207,12 @@ def test_defect_types_from_labelled_examples():
     assert classify_regions(found, examples) == "labelled examples"
     assert [r.defect_type for r in found] == ["scratch", "pit", "unknown"]
     assert classify_regions(found, None) == "none" and found[0].defect_type == "unclassified"
+
+
+def test_an_answer_cut_off_at_the_token_limit_keeps_only_whole_sentences():
+    from engine.explain.conversation import complete_sentences
+
+    cut = "Region 1 is at the top left (x 53 to 85 px). Region 2 is at the bottom right (x 165 to 20"
+    assert complete_sentences(cut) == "Region 1 is at the top left (x 53 to 85 px)."
+    assert complete_sentences("It covers 2.03 % of the part.") == "It covers 2.03 % of the part."
+    assert complete_sentences("The score is 0.42 and the") == ""
