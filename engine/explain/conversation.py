@@ -112,7 +112,7 @@ class Conversation:
         for turn in self.turns[-HISTORY_TURNS:]:
             messages.append({"role": turn.role, "content": turn.text})
         messages.append({"role": "user", "content": f"{question}\n(Correct answer to rephrase: {draft})"})
-        generation = self.llm.generate(messages, on_token)
+        generation = self.llm.generate(messages, on_token, max_new_tokens=self.llm.token_budget(draft))
         text = complete_sentences(generation.text) if generation.truncated else generation.text
         found = conflicts(text, self.facts) + omissions(text, draft, answer.intent, self.facts)
         answer.llm_text = generation.text

@@ -57,7 +57,8 @@ def omissions(text: str, draft: str, intent: str | None, facts: FactSheet) -> li
     """What a rephrased answer leaves out of the grounded ``draft``: an answer must answer.
 
     The yes/no, a position, the count and a size that the draft states must be stated again, and
-    an answer about confidence must say how confident.
+    an answer about confidence must say how confident.  An answer to "where" must name every
+    region position the draft names: listing the first of three regions is not an answer.
     """
     said, needed = parse_claims(text), parse_claims(draft)
     missing = []
@@ -65,6 +66,10 @@ def omissions(text: str, draft: str, intent: str | None, facts: FactSheet) -> li
         missing.append("no yes/no")
     if needed.positions and not said.positions:
         missing.append("no position")
+    elif intent == "location":
+        homes = {r.position for r in facts.regions}
+        missing += [f"left out the region at the {p}" for p in dict.fromkeys(needed.positions)
+                    if p in homes and p not in said.positions]
     if needed.counts and not said.counts:
         missing.append("no count")
     if needed.percents and not said.percents:

