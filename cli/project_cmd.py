@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from cli.common import add_home_option, open_from_args, program_name, user_errors
 
@@ -98,15 +99,20 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-@user_errors
-def _rename(args: argparse.Namespace) -> int:
+def _change(args: argparse.Namespace, **changes: Any) -> str:
+    """Apply ``changes`` to the project named in ``args`` (audited); its name afterwards."""
     from db import repository as repo
 
     workspace = open_from_args(args)
     with workspace.database.write() as session:
         project = repo.get_project(session, args.name)
-        repo.update_project(session, project, workspace.operator, name=args.new_name)
-        print(f"Renamed project '{args.name}' to '{project.name}'.")
+        repo.update_project(session, project, workspace.operator, **changes)
+        return project.name
+
+
+@user_errors
+def _rename(args: argparse.Namespace) -> int:
+    print(f"Renamed project '{args.name}' to '{_change(args, name=args.new_name)}'.")
     return 0
 
 
@@ -114,12 +120,6 @@ def _rename(args: argparse.Namespace) -> int:
 def _archive(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from db import repository as repo
-
-    workspace = open_from_args(args)
-    with workspace.database.write() as session:
-        project = repo.get_project(session, args.name)
-        repo.update_project(session, project, workspace.operator,
-                            archived_at=datetime.now(UTC) if args.archive else None)
-    print(f"{'Archived' if args.archive else 'Restored'} project '{project.name}'.")
+    name = _change(args, archived_at=datetime.now(UTC) if args.archive else None)
+    print(f"{'Archived' if args.archive else 'Restored'} project '{name}'.")
     return 0
