@@ -27,11 +27,6 @@ class FolderWatch(QObject):
         self._watcher = QFileSystemWatcher(self)
         self._watcher.directoryChanged.connect(lambda _: QTimer.singleShot(self.settle_ms, self.scan))
 
-    def folder(self) -> Path | None:
-        """The folder being watched, if any."""
-        folders = self._watcher.directories()
-        return Path(folders[0]) if folders else None
-
     def start(self, folder: Path) -> None:
         """Watch ``folder``; images already in it are not new."""
         self.stop()

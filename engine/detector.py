@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from engine import scene
 from engine.augment import augmented_views, rotation_views, shifted_view
 from engine.backbones import Backbone, create_backbone, resolve_device
 from engine.bank import ReferenceBank
@@ -25,7 +26,6 @@ from engine.errors import EmptyReferenceSetError, EngineError
 from engine.features import FeatureExtractor, reference_scale, resize_image, target_size
 from engine.foreground import foreground_mask, masking_applies
 from engine.imageio import image_shape, load_image, to_float_rgb, to_uint8
-from engine.scene import scene_descriptor, scene_distance, scene_limit
 from engine.scoring import (
     fuse_layer_maps,
     image_score,
@@ -128,7 +128,7 @@ class Detector:
         config = bank.config
         layer_maps, fused = self._fused_map(prepared, self._search_matrices(bank), config)
         score = image_score(fused, config.top_fraction)
-        scene = self.scene_distance(prepared, bank)
+        distance = self.scene_distance(prepared, bank)
         full = to_original_size(fused, *prepared.image_size)
         calibration = bank.calibration
         done = time.perf_counter()
@@ -139,14 +139,15 @@ class Detector:
             normalised_score=calibration.normalise(score) if calibration else None,
             verdict=calibration.verdict(score) if calibration else None,
             timings_ms={"load": prepared.load_ms, "features": prepared.features_ms, "score": (done - start) * 1e3},
-            processing_map=fused, scene_distance=scene,
+            processing_map=fused, scene_distance=distance,
         )
 
     def scene_distance(self, prepared: PreparedImage, bank: ReferenceBank) -> float | None:
         """How far the prepared image as a whole lies from the references (``engine.scene``)."""
         if bank.scene_descriptors is None:
             return None
-        return scene_distance(scene_descriptor(prepared.features[bank.config.layers[-1]]), bank.scene_descriptors)
+        descriptor = scene.scene_descriptor(prepared.features[bank.config.layers[-1]])
+        return scene.scene_distance(descriptor, bank.scene_descriptors)
 
     def _fused_map(self, prepared: PreparedImage, search: dict[str, torch.Tensor],
                    config: EngineConfig) -> tuple[list[torch.Tensor], np.ndarray]:
@@ -210,14 +211,14 @@ class Detector:
         features = {name: torch.cat([p[name] for p in parts]).half().float() for name in config.layers}
         views = 1 + (config.rotation_steps - 1 if mode == "rotations" else 2 if mode == "flips" else 0)
         resolved = replace(config, augment=mode, foreground=foreground)
-        descriptors = torch.stack([scene_descriptor(m[config.layers[-1]]) for m in plain_maps])
+        descriptors = torch.stack([scene.scene_descriptor(m[config.layers[-1]]) for m in plain_maps])
         bank = ReferenceBank(config=resolved, features=features, reference_ids=ids, augmentation=mode,
                              view_count=views * len(images), thumbnails=[to_uint8(r) for r in resized_refs],
                              scene_descriptors=descriptors)
         extra = rotated if mode == "rotations" else flipped if mode == "flips" else []
         per_reference = [[plain[i]] + ([extra[i]] if extra else []) for i in range(len(plain))]
         calibration = self._calibrate(resized_refs, plain_maps, per_reference, bank, cancel)
-        bank.calibration = replace(calibration, scene_limit=scene_limit(descriptors))
+        bank.calibration = replace(calibration, scene_limit=scene.scene_limit(descriptors))
         return bank
 
     def _calibrate(self, references: list[np.ndarray], reference_maps: list[dict[str, torch.Tensor]],
