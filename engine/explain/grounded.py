@@ -168,7 +168,7 @@ def _compare(facts: FactSheet, regions: list[Region]) -> str:
     text = _why(facts, regions)
     if facts.regions:
         text += " Elsewhere the part matches the references."
-    return text
+    return text + _scene_warning(facts)
 
 
 def _summary(facts: FactSheet, regions: list[Region]) -> str:

@@ -39,7 +39,8 @@ def test_answers_warn_about_another_scene_without_contradicting_the_facts(detect
     image = other_scene()
     facts = build_facts(image, detector.inspect(image, bank), bank)
     conversation = Conversation(facts)
-    for question in ("Is there any anomaly?", "How sure are you?", "Why?", "Summarise for the report."):
+    for question in ("Is there any anomaly?", "How sure are you?", "Why?", "Compare it with the reference.",
+                     "Summarise for the report."):
         answer = conversation.ask(question)
         assert "looks unlike the project's references" in answer.text
         assert conflicts(answer.text, facts) == [], (question, answer.text)
