@@ -1,4 +1,4 @@
-"""Parse the checkable claims out of an answer: yes/no, 3x3 positions, counts, sizes, types.
+"""Parse the checkable claims out of an answer: yes/no, 3x3 positions, counts, sizes, types, shades.
 
 One parser serves the consistency guard (LLM answers) and the ``eval-chat`` benchmark, so what
 the benchmark scores is exactly what the guard checks.
@@ -26,6 +26,9 @@ COUNT_NOUN = (r"(?:distinct |separate |defect(?:ive)? |anomal(?:y|ous) )?"
 COUNT_PATTERN = re.compile(
     r"\b(\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\s+" + COUNT_NOUN + r"\b", re.I)
 PERCENT_PATTERN = re.compile(r"(\d+(?:\.\d+)?)\s*%")
+# Comparative colour words, as the regions' appearance against the reference states them.
+SHADE_PATTERN = re.compile(r"\b(darker|brighter|lighter|redder|greener|yellower|bluer)\b", re.I)
+SHADE_SYNONYMS = {"lighter": "brighter"}
 KNOWN_TYPES = ("scratch", "crack", "dent", "hole", "stain", "contamination", "discolo(?:u)?ration", "chip",
                "missing", "misplaced", "bent", "cut", "fold", "glue", "oil", "rust", "print", "pit", "break",
                "deformation", "squeeze", "tear")
@@ -48,6 +51,7 @@ class Claims:
     counts: list[int] = field(default_factory=list)
     percents: list[float] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
+    shades: list[str] = field(default_factory=list)
 
     @property
     def cells(self) -> list[tuple[int, int]]:
@@ -56,7 +60,7 @@ class Claims:
 
 
 def parse_claims(text: str) -> Claims:
-    """Extract yes/no, positions (in order), counts, percentages and defect types from ``text``."""
+    """Extract yes/no, positions (in order), counts, percentages, defect types and shades from ``text``."""
     claims = Claims()
     if YES_PATTERN.search(text):
         claims.defective = True
@@ -70,6 +74,7 @@ def parse_claims(text: str) -> Claims:
         claims.counts.append(int(word) if word.isdigit() else NUMBER_WORDS[word])
     claims.percents = [float(m.group(1)) for m in PERCENT_PATTERN.finditer(text)]
     claims.types = [_type_stem(m.group(1)) for m in TYPE_PATTERN.finditer(text)]
+    claims.shades = [SHADE_SYNONYMS.get(m.group(1).lower(), m.group(1).lower()) for m in SHADE_PATTERN.finditer(text)]
     return claims
 
 

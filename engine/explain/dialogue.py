@@ -22,6 +22,7 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("type", r"what (?:type|kind|sort)|\btype\b|\bkind of\b|classif|categor|what is it\b"),
     ("size", r"how (?:big|large|long|wide|small)|\bsize\b|\barea\b|dimension|extent"),
     ("location", r"\bwhere\b|locat|position|which (?:part|side|area)"),
+    ("appearance", r"colou?r|look(?:s)? like|appearance|\b(?:dark|bright|light)(?:er|ness)?\b|\bshade|\bhue\b"),
     ("existence", r"is there|are there|any (?:anomal|defect)|defect(?:ive)?\b|anomal|\bok\b|\bng\b|\bpass|\bfail|"
                   r"good or bad|acceptable|is (?:it|this|the part) (?:good|bad|fine|normal|faulty|damaged|broken)"),
 )

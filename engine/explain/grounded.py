@@ -131,6 +131,23 @@ def _type(facts: FactSheet, regions: list[Region]) -> str:
     return " ".join(lines)
 
 
+def _colour(facts: FactSheet, regions: list[Region]) -> str:
+    head = f"The part is mostly {facts.part_colour}."
+    if not regions:
+        return head + " Nothing stands out above the pixel threshold, so there is no spot whose colour I could compare."
+    lines = [head]
+    for region in regions[:MAX_LISTED]:
+        if region.appearance == "unknown":
+            lines.append(f"Region {region.index} ({region.position}) could not be compared with a reference.")
+        elif region.appearance.startswith("similar"):
+            lines.append(f"Region {region.index} ({region.position}) matches the nearest good reference in colour "
+                         "and brightness: it differs in pattern or shape.")
+        else:
+            lines.append(f"Region {region.index} ({region.position}) is {region.appearance} than the same area of "
+                         "the nearest good reference.")
+    return " ".join(lines)
+
+
 def _confidence(facts: FactSheet, regions: list[Region]) -> str:
     side = "above" if facts.score >= facts.threshold else "below"
     return (f"Confidence is {facts.confidence}: the score {facts.score:.2f} is {side} the threshold "
@@ -183,7 +200,7 @@ def _summary(facts: FactSheet, regions: list[Region]) -> str:
 
 def _unknown(facts: FactSheet, regions: list[Region]) -> str:
     return ("I can't tell that from this image. What I can say: " + _summary(facts, regions)
-            + " Ask me where, how big, how many, what type, how sure, or why.")
+            + " Ask me where, how big, how many, what type, what colour, how sure, or why.")
 
 
 def _no_such_region(index: int, facts: FactSheet) -> str:
@@ -197,4 +214,5 @@ def _why_answer(facts: FactSheet, regions: list[Region]) -> str:
 
 
 _HANDLERS = {"existence": _existence, "location": _location, "size": _size, "count": _count, "type": _type,
-             "confidence": _confidence, "why": _why_answer, "compare": _compare, "summary": _summary}
+             "appearance": _colour, "confidence": _confidence, "why": _why_answer, "compare": _compare,
+             "summary": _summary}

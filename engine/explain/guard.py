@@ -4,7 +4,8 @@ A conflict is any parsed claim the facts do not support: a yes/no that disagrees
 verdict (for REVIEW, with the side of the threshold the score lies on), a position no region
 covers (its centroid's cell, or a cell it extends into; with no regions, the map's strongest
 point), a count other than the region count,
-an area percentage no region has (within rounding), or a defect type no region carries.
+an area percentage no region has (within rounding), a defect type no region carries, or a
+shade ("darker", "redder") that no region shows against the reference.
 ``omissions`` catches the other failure of a small model: a fluent answer that does not answer
 the question.
 """
@@ -50,6 +51,10 @@ def conflicts(text: str, facts: FactSheet, claims: Claims | None = None) -> list
     for kind in claims.types:
         if kind not in types:
             found.append(f"type '{kind}' not measured")
+    shades = {word for r in facts.regions for word in r.appearance.split(" and ")}
+    for shade in dict.fromkeys(claims.shades):
+        if shade not in shades:
+            found.append(f"says '{shade}', no region is")
     return found
 
 
@@ -57,7 +62,8 @@ def omissions(text: str, draft: str, intent: str | None, facts: FactSheet) -> li
     """What a rephrased answer leaves out of the grounded ``draft``: an answer must answer.
 
     The yes/no, a position, the count and a size that the draft states must be stated again, and
-    an answer about confidence must say how confident.  An answer to "where" must name every
+    an answer about confidence must say how confident, and one about colour the part's colour and
+    every shade the draft names.  An answer to "where" must name every
     region position the draft names: listing the first of three regions is not an answer.
     """
     said, needed = parse_claims(text), parse_claims(draft)
@@ -76,4 +82,8 @@ def omissions(text: str, draft: str, intent: str | None, facts: FactSheet) -> li
         missing.append("no size")
     if intent == "confidence" and facts.confidence not in text.lower():
         missing.append("no confidence level")
+    if intent == "appearance":
+        missing += [f"left out '{shade}'" for shade in dict.fromkeys(needed.shades) if shade not in said.shades]
+        if facts.part_colour not in text.lower():
+            missing.append("no part colour")
     return missing

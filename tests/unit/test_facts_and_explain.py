@@ -20,7 +20,8 @@ TWO_DEFECTS = (Defect("pit", 0.27, 0.27, 0.08), Defect("scratch", 0.74, 0.74, 0.
 QUESTIONS = ("Is there any anomaly?", "Where is it?", "How big is it?", "How many defects are there?",
              "What type is it?", "How sure are you?", "Why?", "Compare it with the reference.",
              "Summarise for the report.", "What about the second one?", "How big is the bigger one?",
-             "What is the part's serial number?", "How big is region 7?")
+             "What is the part's serial number?", "How big is region 7?", "What colour is it?",
+             "Is the second one darker?")
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +137,23 @@ def test_guard_catches_claims_the_facts_do_not_support(two_defect_facts, good_fa
     assert omissions(f"Defects at the {second} and the {first}.", draft, "location", two_defect_facts) == []
 
 
+def test_colour_questions_are_answered_from_the_facts(two_defect_facts, good_facts):
+    conversation = Conversation(two_defect_facts)
+    answer = conversation.ask("What colour is the top left one?")
+    assert answer.intent == "appearance"
+    assert f"mostly {two_defect_facts.part_colour}" in answer.text and "darker" in answer.text
+    assert "no spot whose colour" in Conversation(good_facts).ask("What colour is the part?").text
+    shown = {word for r in two_defect_facts.regions for word in r.appearance.split(" and ")}
+    absent = next(shade for shade in ("bluer", "greener", "redder", "yellower", "brighter") if shade not in shown)
+    assert conflicts(f"The top left region is {absent} than the reference.", two_defect_facts)
+    shades = parse_claims(answer.text).shades
+    assert "darker" in shades
+    position = two_defect_facts.regions[0].position
+    assert omissions(f"The part is {two_defect_facts.part_colour}; one spot at the {position}.", answer.text,
+                     "appearance", two_defect_facts) == [f"left out '{shade}'" for shade in shades]
+    assert omissions(answer.text, answer.text, "appearance", two_defect_facts) == []
+
+
 def test_facts_read_at_another_sensitivity_agree_with_the_relabelled_verdict(bank, two_defect_facts, good_facts):
     calibration = bank.calibration
     assert facts_at(two_defect_facts, calibration, 0.5) is two_defect_facts
@@ -191,11 +209,14 @@ def test_claims_parser():
     assert claims.defective is True
     assert claims.positions == ["top left", "centre"] and claims.cells == [(0, 0), (1, 1)]
     assert claims.counts == [2] and claims.percents == [1.5] and claims.types == ["crack"]
+    assert parse_claims("It is lighter and bluer than the reference.").shades == ["brighter", "bluer"]
     assert parse_claims("No defect was found.").defective is False
     assert parse_claims("There are no defect regions: the part looks OK.").counts == [0]
     assert detect_intent("How many defects are there?") == "count"
     assert detect_intent("Where is the anomaly?") == "location"
     assert detect_intent("Is there any anomaly in the image?") == "existence"
+    assert detect_intent("What colour is the defect?") == "appearance"
+    assert detect_intent("How big is the dark spot?") == "size"
 
 
 def test_defect_types_from_labelled_examples():
