@@ -11,20 +11,26 @@ from __future__ import annotations
 
 import re
 
+from engine.explain.claims import TYPE_PATTERN
 from engine.facts import FactSheet
 
 INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("count", r"how many|number of|\bcount\b|more than one"),
     ("summary", r"summar|\breport\b|overview|recap|sum up"),
     ("compare", r"compar|reference|\bversus\b|\bvs\b|golden|good part"),
-    ("why", r"\bwhy\b|reason|what (?:is )?differ|explain|what makes"),
+    ("why", r"\bwhy\b|reason|what (?:is )?differ|explain|what makes|what'?s wrong|what is wrong|\bproblem\b|\bissue\b"),
+    ("severity", r"how (?:bad|serious|severe|critical)|severit|\bworst\b|most severe"),
     ("confidence", r"how sure|confiden|certain|reliab|probab|trust"),
     ("type", r"what (?:type|kind|sort)|\btype\b|\bkind of\b|classif|categor|what is it\b"),
     ("size", r"how (?:big|large|long|wide|small)|\bsize\b|\barea\b|dimension|extent"),
-    ("location", r"\bwhere\b|locat|position|which (?:part|side|area)"),
+    ("location", r"\bwhere\b|locat|position|which (?:part|side|area)|\bshow me\b|how far|distance"),
     ("appearance", r"colou?r|look(?:s)? like|appearance|\b(?:dark|bright|light)(?:er|ness)?\b|\bshade|\bhue\b"),
-    ("existence", r"is there|are there|any (?:anomal|defect)|defect(?:ive)?\b|anomal|\bok\b|\bng\b|\bpass|\bfail|"
-                  r"good or bad|acceptable|is (?:it|this|the part) (?:good|bad|fine|normal|faulty|damaged|broken)"),
+    # What to do with the part: asked the other way round from "is there a defect?", so "yes" would mislead.
+    ("disposition", r"\breject|\bship\b|\baccept|\bscrap|\brelease\b|throw (?:it )?away|\bpass|good or bad|"
+                    r"is (?:it|this|the part) (?:good|fine|normal|usable)|\bkeep (?:it|this)|\bsell\b"),
+    ("existence", r"is there|are there|any (?:anomal|defect)|defect(?:ive)?\b|anomal|\bok\b|\bng\b|\bfail|"
+                  r"is (?:it|this|the part) (?:bad|faulty|damaged|broken)"),
+    ("type", TYPE_PATTERN.pattern),  # "is it a scratch?": a defect type named with no other intent
 )
 ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
             "fifth": 5, "5th": 5}

@@ -71,6 +71,23 @@ def _verdict_answer(facts: FactSheet) -> str:
             f"should look at it.")
 
 
+def _disposition(facts: FactSheet, regions: list[Region]) -> str:
+    """What to do with the part, phrased so that no bare yes/no can be read the wrong way round."""
+    if facts.verdict == VERDICT_NG:
+        main = facts.regions[0] if facts.regions else None
+        where = f" The main one is at the {main.position} of {_basis(facts)}." if main else ""
+        text = (f"Reject it: the part is NG, {_score_phrase(facts)}, "
+                f"{_plural(facts.region_count, 'defect region')}.{where}")
+    elif facts.verdict == VERDICT_OK:
+        text = f"It can pass: the part looks OK, {_score_phrase(facts)}, no defect regions."
+    else:
+        lean = "rejecting" if facts.score >= facts.threshold else "passing"
+        text = (f"Hold it for a person to check: {_score_phrase(facts)} lies in the grey zone "
+                f"({facts.grey_zone[0]:.2f} to {facts.grey_zone[1]:.2f}), so the verdict is REVIEW; the score leans "
+                f"towards {lean}.")
+    return text + _scene_warning(facts)
+
+
 def _location(facts: FactSheet, regions: list[Region]) -> str:
     if not facts.regions:
         head = ("No defect was found, so there is nothing to locate." if facts.verdict == VERDICT_OK else
@@ -148,6 +165,18 @@ def _colour(facts: FactSheet, regions: list[Region]) -> str:
     return " ".join(lines)
 
 
+def _severity(facts: FactSheet, regions: list[Region]) -> str:
+    if not regions:
+        return f"Nothing stands out above the pixel threshold: {_score_phrase(facts)}.{_strongest_spot(facts)}"
+    lines = [f"Overall {facts.verdict}, {_score_phrase(facts)}."]
+    for region in regions[:MAX_LISTED]:
+        lines.append(f"Region {region.index} ({region.position}) peaks at {region.severity:.1f} times the pixel "
+                     f"threshold and covers {_percent(region.area_percent)} of {_basis(facts)}.")
+    if len(regions) > 1:
+        lines.append(f"Region {regions[0].index} weighs most, size and strength together.")
+    return " ".join(lines)
+
+
 def _confidence(facts: FactSheet, regions: list[Region]) -> str:
     side = "above" if facts.score >= facts.threshold else "below"
     return (f"Confidence is {facts.confidence}: the score {facts.score:.2f} is {side} the threshold "
@@ -200,7 +229,7 @@ def _summary(facts: FactSheet, regions: list[Region]) -> str:
 
 def _unknown(facts: FactSheet, regions: list[Region]) -> str:
     return ("I can't tell that from this image. What I can say: " + _summary(facts, regions)
-            + " Ask me where, how big, how many, what type, what colour, how sure, or why.")
+            + " Ask me where, how big, how many, what type, what colour, how severe, how sure, or why.")
 
 
 def _no_such_region(index: int, facts: FactSheet) -> str:
@@ -213,6 +242,6 @@ def _why_answer(facts: FactSheet, regions: list[Region]) -> str:
     return _why(facts, regions) + _scene_warning(facts)
 
 
-_HANDLERS = {"existence": _existence, "location": _location, "size": _size, "count": _count, "type": _type,
-             "appearance": _colour, "confidence": _confidence, "why": _why_answer, "compare": _compare,
-             "summary": _summary}
+_HANDLERS = {"existence": _existence, "disposition": _disposition, "location": _location, "size": _size,
+             "count": _count, "type": _type, "appearance": _colour, "severity": _severity,
+             "confidence": _confidence, "why": _why_answer, "compare": _compare, "summary": _summary}

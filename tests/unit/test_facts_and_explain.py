@@ -21,7 +21,8 @@ QUESTIONS = ("Is there any anomaly?", "Where is it?", "How big is it?", "How man
              "What type is it?", "How sure are you?", "Why?", "Compare it with the reference.",
              "Summarise for the report.", "What about the second one?", "How big is the bigger one?",
              "What is the part's serial number?", "How big is region 7?", "What colour is it?",
-             "Is the second one darker?")
+             "Is the second one darker?", "Can I ship it?", "Is it fine?", "How severe is it?",
+             "What's wrong with it?", "Is it a scratch?", "Which one is worst?")
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +136,22 @@ def test_guard_catches_claims_the_facts_do_not_support(two_defect_facts, good_fa
     assert omissions(f"One defect is at the {first}.", draft, "location", two_defect_facts) == [
         f"left out the region at the {second}"]
     assert omissions(f"Defects at the {second} and the {first}.", draft, "location", two_defect_facts) == []
+
+
+def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_facts, good_facts):
+    review = _review_facts(two_defect_facts)
+    for question in ("Can I ship it?", "Is it fine?", "Does it pass?", "Should I reject it?"):
+        assert detect_intent(question) == "disposition"
+        assert Conversation(two_defect_facts).ask(question).text.startswith("Reject it: the part is NG")
+        assert Conversation(good_facts).ask(question).text.startswith("It can pass: the part looks OK")
+        assert Conversation(review).ask(question).text.startswith("Hold it for a person to check")
+    assert Conversation(two_defect_facts).ask("Is it broken?").text.startswith("Yes.")
+    severe = Conversation(two_defect_facts).ask("How severe is it?")
+    assert severe.intent == "severity"
+    assert f"{two_defect_facts.regions[0].severity:.1f} times the pixel threshold" in severe.text
+    assert detect_intent("What's wrong with the second one?") == "why"
+    assert detect_intent("Is it a scratch?") == "type"
+    assert detect_intent("How long is the crack?") == "size"
 
 
 def test_colour_questions_are_answered_from_the_facts(two_defect_facts, good_facts):
