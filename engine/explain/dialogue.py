@@ -15,6 +15,8 @@ from engine.explain.claims import TYPE_PATTERN
 from engine.facts import FactSheet
 
 INTENT_RULES: tuple[tuple[str, str], ...] = (
+    ("courtesy", r"^\W*(?:thanks?|thank you|thx|cheers|hello|hi|hey|good (?:morning|afternoon|evening))\b"
+                 r"[\w\s]{0,12}\W*$"),
     ("count", r"how many|number of|\bcount\b|more than one"),
     ("summary", r"summar|\breport\b|overview|recap|sum up"),
     ("compare", r"compar|reference|\bversus\b|\bvs\b|golden|good part"),

@@ -12,6 +12,7 @@ from engine.facts import FactSheet
 from engine.regions import Region
 
 MAX_LISTED = 3
+ASK_ME = "Ask me where, how big, how many, what type, what colour, how severe, how sure, or why."
 
 
 def answer(intent: str | None, focus: list[int] | None, facts: FactSheet) -> str:
@@ -229,7 +230,11 @@ def _summary(facts: FactSheet, regions: list[Region]) -> str:
 
 def _unknown(facts: FactSheet, regions: list[Region]) -> str:
     return ("I can't tell that from this image. What I can say: " + _summary(facts, regions)
-            + " Ask me where, how big, how many, what type, what colour, how severe, how sure, or why.")
+            + f" {ASK_ME}")
+
+
+def _courtesy(facts: FactSheet, regions: list[Region]) -> str:
+    return f"Glad to help. The verdict for this part is {facts.verdict}. {ASK_ME}"
 
 
 def _no_such_region(index: int, facts: FactSheet) -> str:
@@ -244,4 +249,5 @@ def _why_answer(facts: FactSheet, regions: list[Region]) -> str:
 
 _HANDLERS = {"existence": _existence, "disposition": _disposition, "location": _location, "size": _size,
              "count": _count, "type": _type, "appearance": _colour, "severity": _severity,
-             "confidence": _confidence, "why": _why_answer, "compare": _compare, "summary": _summary}
+             "confidence": _confidence, "why": _why_answer, "compare": _compare, "summary": _summary,
+             "courtesy": _courtesy}

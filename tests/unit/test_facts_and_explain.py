@@ -22,7 +22,7 @@ QUESTIONS = ("Is there any anomaly?", "Where is it?", "How big is it?", "How man
              "Summarise for the report.", "What about the second one?", "How big is the bigger one?",
              "What is the part's serial number?", "How big is region 7?", "What colour is it?",
              "Is the second one darker?", "Can I ship it?", "Is it fine?", "How severe is it?",
-             "What's wrong with it?", "Is it a scratch?", "Which one is worst?")
+             "What's wrong with it?", "Is it a scratch?", "Which one is worst?", "Thanks!")
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +152,7 @@ def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_fa
     assert detect_intent("What's wrong with the second one?") == "why"
     assert detect_intent("Is it a scratch?") == "type"
     assert detect_intent("How long is the crack?") == "size"
+    assert detect_intent("Thank you very much") == "courtesy" and detect_intent("Hi, is it good or bad?") != "courtesy"
 
 
 def test_colour_questions_are_answered_from_the_facts(two_defect_facts, good_facts):
