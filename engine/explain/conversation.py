@@ -21,6 +21,8 @@ from engine.explain.llm import LocalLLM, TokenCallback
 from engine.facts import FactSheet
 
 log = logging.getLogger(__name__)
+# A "thanks" needs no language model: its fixed reply cannot be rephrased into anything better.
+GROUNDED_ONLY = ("courtesy",)
 FOLLOW_UP = re.compile(r"^\W*(?:and|what about|how about|same for|and what about)\b|^\W*(?:\w+\W*){1,4}$", re.I)
 GROUNDED = "grounded"
 HISTORY_TURNS = 6
@@ -99,7 +101,7 @@ class Conversation:
         intent, focus = self._understand(question)
         draft = grounded.answer(intent, focus, self.facts)
         answer = Answer(text=draft, backend=GROUNDED, intent=intent, focus=focus)
-        if self.llm is not None:
+        if self.llm is not None and intent not in GROUNDED_ONLY:
             answer = self._ask_llm(question, draft, answer, on_token)
         elif on_token is not None:
             on_token(draft)

@@ -155,6 +155,18 @@ def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_fa
     assert detect_intent("Thank you very much") == "courtesy" and detect_intent("Hi, is it good or bad?") != "courtesy"
 
 
+def test_thanks_is_answered_without_the_language_model(two_defect_facts):
+    class NoCallsLLM:
+        name = "no-calls"
+
+        def generate(self, *args, **kwargs):
+            raise AssertionError("the language model was asked")
+
+    streamed = []
+    answer = Conversation(two_defect_facts, llm=NoCallsLLM()).ask("Thanks!", on_token=streamed.append)
+    assert answer.intent == "courtesy" and answer.backend == "grounded" and streamed == [answer.text]
+
+
 def test_colour_questions_are_answered_from_the_facts(two_defect_facts, good_facts):
     conversation = Conversation(two_defect_facts)
     answer = conversation.ask("What colour is the top left one?")
