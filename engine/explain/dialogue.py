@@ -20,17 +20,23 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("count", r"how many|number of|\bcount\b|more than one"),
     ("summary", r"summar|\breport\b|overview|recap|sum up"),
     ("compare", r"compar|reference|\bversus\b|\bvs\b|golden|good part"),
-    ("why", r"\bwhy\b|reason|what (?:is )?differ|explain|what makes|what'?s wrong|what is wrong|\bproblem\b|\bissue\b"),
+    ("why", r"\bwhy\b|reason|\bdiffer|explain|what makes|what'?s wrong|what is wrong|caus|"
+            r"what(?:'s| is) the (?:problem|issue)"),
     ("severity", r"how (?:bad|serious|severe|critical)|severit|\bworst\b|most severe"),
-    ("confidence", r"how sure|confiden|certain|reliab|probab|trust"),
+    ("confidence", r"\bsure\b|confiden|certain|reliab|probab|trust|false (?:alarm|positive|reject)|"
+                   r"\breal (?:defect|one)\b|\bscore\b|threshold"),
     ("type", r"what (?:type|kind|sort)|\btype\b|\bkind of\b|classif|categor|what is it\b"),
-    ("size", r"how (?:big|large|long|wide|small)|\bsize\b|\barea\b|dimension|extent"),
-    ("location", r"\bwhere\b|locat|position|which (?:part|side|area)|\bshow me\b|how far|distance"),
+    ("size", r"how (?:big|large|long|wide|small)|\bsize\b|\barea\b|dimension|extent|percent|how much of"),
+    ("location", r"\bwhere\b|locat|position|which (?:part|side|area)|\bshow me\b|how far|distance|"
+                 r"point (?:out|to|at)|\bnear\b|on the (?:edge|left|right|top|bottom)"),
     ("appearance", r"colou?r|look(?:s)? like|appearance|\b(?:dark|bright|light)(?:er|ness)?\b|\bshade|\bhue\b"),
+    ("describe", r"tell me (?:about|more)|describe|details?\b|heat ?map|what does the map"),
     # What to do with the part: asked the other way round from "is there a defect?", so "yes" would mislead.
     ("disposition", r"\breject|\bship\b|\baccept|\bscrap|\brelease\b|throw (?:it )?away|\bpass|good or bad|"
-                    r"is (?:it|this|the part) (?:good|fine|normal|usable)|\bkeep (?:it|this)|\bsell\b"),
-    ("existence", r"is there|are there|any (?:anomal|defect)|defect(?:ive)?\b|anomal|\bok\b|\bng\b|\bfail|"
+                    r"is (?:it|this|the part) (?:good|fine|normal|usable)|\bkeep (?:it|this)|\bsell\b|"
+                    r"what should i do|rework|is (?:it|this|the part) ok\b"),
+    ("existence", r"is there|are there|any (?:anomal|defect|problem|flaw|issue|damage)|defect(?:ive)?\b|anomal|"
+                  r"\bflaw|\bok\b|\bng\b|\bfail|"
                   r"is (?:it|this|the part) (?:bad|faulty|damaged|broken)"),
     ("type", TYPE_PATTERN.pattern),  # "is it a scratch?": a defect type named with no other intent
 )

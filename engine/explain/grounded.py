@@ -72,6 +72,21 @@ def _verdict_answer(facts: FactSheet) -> str:
             f"should look at it.")
 
 
+def _describe(facts: FactSheet, regions: list[Region]) -> str:
+    """Everything measured about the region(s) asked about: where, how big, shape, look, strength, type."""
+    if not regions:
+        return _summary(facts, regions)
+    lines = []
+    for region in regions[:MAX_LISTED]:
+        kind = "" if region.defect_type in ("unclassified", "unknown") else f" It is most like '{region.defect_type}'."
+        look = ("not compared with a reference" if region.appearance == "unknown"
+                else f"{region.appearance} compared with the reference")
+        lines.append(f"Region {region.index} is at the {region.position} of {_basis(facts)}, covers "
+                     f"{_percent(region.area_percent)} of it, is {region.shape} (about {region.major_axis_px:.0f} px "
+                     f"long), {look}, and peaks at {region.severity:.1f} times the pixel threshold.{kind}")
+    return " ".join(lines)
+
+
 def _disposition(facts: FactSheet, regions: list[Region]) -> str:
     """What to do with the part, phrased so that no bare yes/no can be read the wrong way round."""
     if facts.verdict == VERDICT_NG:
@@ -248,6 +263,6 @@ def _why_answer(facts: FactSheet, regions: list[Region]) -> str:
 
 
 _HANDLERS = {"existence": _existence, "disposition": _disposition, "location": _location, "size": _size,
-             "count": _count, "type": _type, "appearance": _colour, "severity": _severity,
+             "count": _count, "type": _type, "appearance": _colour, "describe": _describe, "severity": _severity,
              "confidence": _confidence, "why": _why_answer, "compare": _compare, "summary": _summary,
              "courtesy": _courtesy}

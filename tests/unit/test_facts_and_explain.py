@@ -22,7 +22,8 @@ QUESTIONS = ("Is there any anomaly?", "Where is it?", "How big is it?", "How man
              "Summarise for the report.", "What about the second one?", "How big is the bigger one?",
              "What is the part's serial number?", "How big is region 7?", "What colour is it?",
              "Is the second one darker?", "Can I ship it?", "Is it fine?", "How severe is it?",
-             "What's wrong with it?", "Is it a scratch?", "Which one is worst?", "Thanks!")
+             "What's wrong with it?", "Is it a scratch?", "Which one is worst?", "Thanks!",
+             "Tell me about the second region", "What does the heatmap show?", "Is it ok?", "What's the score?")
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +154,25 @@ def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_fa
     assert detect_intent("Is it a scratch?") == "type"
     assert detect_intent("How long is the crack?") == "size"
     assert detect_intent("Thank you very much") == "courtesy" and detect_intent("Hi, is it good or bad?") != "courtesy"
+
+
+@pytest.mark.parametrize(("question", "intent"), [
+    ("Any problems with this one?", "existence"), ("Does this part have any flaws?", "existence"),
+    ("Can you point out the defect?", "location"), ("Is it near the centre?", "location"),
+    ("What percentage of the part is affected?", "size"), ("Could this be a false alarm?", "confidence"),
+    ("What's the score?", "confidence"), ("How does it differ from the good ones?", "why"),
+    ("What should I do with this part?", "disposition"), ("Is it ok?", "disposition"),
+    ("Tell me about the second region", "describe"), ("Is it NG?", "existence"),
+])
+def test_everyday_phrasings_reach_their_intent(question, intent):
+    assert detect_intent(question) == intent
+
+
+def test_describe_covers_the_region_asked_about(two_defect_facts):
+    text = Conversation(two_defect_facts).ask("Tell me about the second region").text
+    second = two_defect_facts.regions[1]
+    assert text.startswith(f"Region 2 is at the {second.position}") and "Region 1" not in text
+    assert f"{second.severity:.1f} times the pixel threshold" in text
 
 
 def test_thanks_is_answered_without_the_language_model(two_defect_facts):
