@@ -18,6 +18,8 @@ def add_history_filters(parser: argparse.ArgumentParser) -> None:
     reviewed.add_argument("--unreviewed", dest="reviewed", action="store_false", help="only unreviewed ones")
     parser.add_argument("--min-score", type=float, help="normalised score at least this")
     parser.add_argument("--max-score", type=float, help="normalised score at most this")
+    parser.add_argument("--search", metavar="TEXT",
+                        help="only inspections whose image path, operator or a review comment contains TEXT")
 
 
 def history_filter(args: argparse.Namespace, project_id: int) -> object:
@@ -25,7 +27,8 @@ def history_filter(args: argparse.Namespace, project_id: int) -> object:
     from db.repository import HistoryFilter
 
     return HistoryFilter(project_id=project_id, verdicts=args.verdict or [], since=args.since, until=args.until,
-                         reviewed=args.reviewed, min_score=args.min_score, max_score=args.max_score)
+                         reviewed=args.reviewed, min_score=args.min_score, max_score=args.max_score,
+                         text=args.search)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

@@ -168,9 +168,14 @@ class HistoryFilter:
     reviewed: bool | None = None
     min_score: float | None = None
     max_score: float | None = None
+    text: str | None = None
 
     def apply(self, query: Select) -> Select:
-        """Add the criteria to a select over Inspection."""
+        """Add the criteria to a select over Inspection.
+
+        ``text`` matches, case-insensitively and literally, a part of the image's source path, the
+        operator, or a review comment: a serial number in a file name, a name, "false alarm".
+        """
         if self.project_id is not None:
             query = query.where(Inspection.project_id == self.project_id)
         if self.verdicts:
@@ -186,7 +191,18 @@ class HistoryFilter:
         if self.reviewed is not None:
             has_review = select(Review.id).where(Review.inspection_id == Inspection.id).exists()
             query = query.where(has_review if self.reviewed else ~has_review)
+        if self.text and self.text.strip():
+            pattern = "%" + _escape_like(self.text.strip()) + "%"
+            commented = select(Review.id).where(Review.inspection_id == Inspection.id,
+                                                Review.comment.ilike(pattern, escape="\\")).exists()
+            query = query.where(Inspection.source_path.ilike(pattern, escape="\\")
+                                | Inspection.operator.ilike(pattern, escape="\\") | commented)
         return query
+
+
+def _escape_like(text: str) -> str:
+    """``text`` with LIKE's wildcards and the escape character taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def history(session: Session, criteria: HistoryFilter, offset: int = 0, limit: int | None = 100,

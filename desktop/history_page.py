@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import QDate, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -66,6 +66,15 @@ class HistoryPage(QWidget):
         for widget in (self.verdict, self.period, self.reviewed):
             widget.currentTextChanged.connect(lambda _: self.apply_filter())
         self.min_score.valueChanged.connect(lambda _: self.apply_filter())
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search file, operator, comment")
+        self.search.setClearButtonEnabled(True)
+        # Re-query once typing pauses, not on every key.
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(250)
+        self._search_timer.timeout.connect(self.apply_filter)
+        self.search.textChanged.connect(lambda _: self._search_timer.start())
         self.count_label = QLabel("")
         self.table = QTableView()
         self.table.setModel(model)
@@ -89,6 +98,7 @@ class HistoryPage(QWidget):
         filters = QHBoxLayout()
         for widget in (self.verdict, self.period, self.date_from, self.date_to, self.reviewed, self.min_score):
             filters.addWidget(widget)
+        filters.addWidget(self.search, 1)
         filters.addStretch(1)
         filters.addWidget(self.count_label)
         actions = QHBoxLayout()
@@ -117,7 +127,8 @@ class HistoryPage(QWidget):
             until = datetime.combine(self.date_to.date().toPython(), time.max, tzinfo=UTC)
         reviewed = {"Reviewed": True, "Not reviewed": False}.get(self.reviewed.currentText())
         return repo.HistoryFilter(project_id=self.project_id, verdicts=[] if verdict == "Any verdict" else [verdict],
-                                  since=since, until=until, reviewed=reviewed, min_score=self.min_score.value() or None)
+                                  since=since, until=until, reviewed=reviewed, min_score=self.min_score.value() or None,
+                                  text=self.search.text().strip() or None)
 
     def apply_filter(self) -> None:
         """Query with the current filter."""

@@ -119,6 +119,10 @@ def test_history_filters(tmp_path):
         assert ids(reviewed=False) == [rows[0].id, rows[1].id, rows[3].id]
         assert ids(since=now - timedelta(days=2, hours=1), until=now - timedelta(hours=12)) == [rows[1].id, rows[2].id]
         assert repo.history_count(session, repo.HistoryFilter(project_id=pid, verdicts=["NG", "REVIEW"])) == 3
+        assert ids(text="0.55") == [rows[1].id]  # part of the file name
+        assert ids(text="FALSE ALARM") == [rows[2].id]  # a review comment, any case
+        assert ids(text="%") == [] and ids(text="_") == []  # LIKE wildcards are taken literally
+        assert ids(text="  ") == [r.id for r in rows]
 
 
 def test_store_is_content_addressed_and_maps_round_trip(tmp_path):

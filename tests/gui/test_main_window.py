@@ -356,6 +356,11 @@ def test_history_filters_by_verdict_and_custom_date_range(qtbot, window, project
     assert page.model.rowCount() == 0
     page.date_to.setDate(QDate.currentDate())
     assert page.model.rowCount() == 2
+    page.search.setText("PART701")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=2000)
+    assert page.model.rows[0].source.endswith("part701.png") and page.count_label.text() == "1 inspection(s)"
+    page.search.clear()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=2000)
 
 
 def test_a_locked_database_during_a_review_shows_a_message_and_keeps_the_window(qtbot, window, project, tmp_path):

@@ -51,6 +51,8 @@ def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
 
     assert run_cli(["history", "disc", "--verdict", "NG"]) == 0
     assert "2 of 2 matching" in capsys.readouterr().out
+    assert run_cli(["history", "disc", "--search", "PART040"]) == 0
+    assert "1 of 1 matching" in capsys.readouterr().out
     csv_path = tmp_path / "history.csv"
     assert run_cli(["history", "disc", "--csv", str(csv_path)]) == 0
     assert len(csv_path.read_text().splitlines()) == 1 + 4
