@@ -24,7 +24,7 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
             r"what(?:'s| is) the (?:problem|issue)"),
     ("severity", r"how (?:bad|serious|severe|critical)|severit|\bworst\b|most severe"),
     ("confidence", r"\bsure\b|confiden|certain|reliab|probab|trust|false (?:alarm|positive|reject)|"
-                   r"\breal (?:defect|one)\b|\bscore\b|threshold"),
+                   r"\breal (?:defect|one)\b|what(?:'s| is)(?: the)? (?:score|threshold)"),
     ("type", r"what (?:type|kind|sort)|\btype\b|\bkind of\b|classif|categor|what is it\b"),
     ("size", r"how (?:big|large|long|wide|small)|\bsize\b|\barea\b|dimension|extent|percent|how much of"),
     ("location", r"\bwhere\b|locat|position|which (?:part|side|area)|\bshow me\b|how far|distance|"
@@ -34,9 +34,9 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
     # What to do with the part: asked the other way round from "is there a defect?", so "yes" would mislead.
     ("disposition", r"\breject|\bship\b|\baccept|\bscrap|\brelease\b|throw (?:it )?away|\bpass|good or bad|"
                     r"is (?:it|this|the part) (?:good|fine|normal|usable)|\bkeep (?:it|this)|\bsell\b|"
-                    r"what should i do|rework|is (?:it|this|the part) ok\b"),
+                    r"what should i do|rework|\bok\b"),
     ("existence", r"is there|are there|any (?:anomal|defect|problem|flaw|issue|damage)|defect(?:ive)?\b|anomal|"
-                  r"\bflaw|\bok\b|\bng\b|\bfail|"
+                  r"\bflaw|\bng\b|\bfail|"
                   r"is (?:it|this|the part) (?:bad|faulty|damaged|broken)"),
     ("type", TYPE_PATTERN.pattern),  # "is it a scratch?": a defect type named with no other intent
 )

@@ -162,7 +162,8 @@ def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_fa
     ("What percentage of the part is affected?", "size"), ("Could this be a false alarm?", "confidence"),
     ("What's the score?", "confidence"), ("How does it differ from the good ones?", "why"),
     ("What should I do with this part?", "disposition"), ("Is it ok?", "disposition"),
-    ("Tell me about the second region", "describe"), ("Is it NG?", "existence"),
+    ("Tell me about the second region", "describe"), ("Is it NG?", "existence"), ("OK?", "disposition"),
+    ("How big is the region above the threshold?", "size"),
 ])
 def test_everyday_phrasings_reach_their_intent(question, intent):
     assert detect_intent(question) == intent
