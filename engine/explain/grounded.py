@@ -59,13 +59,17 @@ def _existence(facts: FactSheet, regions: list[Region]) -> str:
     return _verdict_answer(facts) + _scene_warning(facts)
 
 
+def _main_region(facts: FactSheet) -> str:
+    """Where the main region is, as a sentence with a leading space; empty without regions."""
+    return f" The main one is at the {facts.regions[0].position} of {_basis(facts)}." if facts.regions else ""
+
+
 def _verdict_answer(facts: FactSheet) -> str:
     if facts.verdict == VERDICT_OK:
         return f"No. The part looks OK: {_score_phrase(facts)}, no defect regions."
     if facts.verdict == VERDICT_NG:
-        main = facts.regions[0] if facts.regions else None
-        where = f" The main one is at the {main.position} of {_basis(facts)}." if main else ""
-        return f"Yes. The part is NG: {_score_phrase(facts)}, {_plural(facts.region_count, 'defect region')}.{where}"
+        return (f"Yes. The part is NG: {_score_phrase(facts)}, {_plural(facts.region_count, 'defect region')}."
+                f"{_main_region(facts)}")
     lean = "Probably yes" if facts.score >= facts.threshold else "Probably not"
     return (f"{lean}, but it is borderline: {_score_phrase(facts)} lies in the grey zone "
             f"({facts.grey_zone[0]:.2f} to {facts.grey_zone[1]:.2f}), so the verdict is REVIEW and a person "
@@ -79,21 +83,18 @@ def _describe(facts: FactSheet, regions: list[Region]) -> str:
     lines = []
     for region in regions[:MAX_LISTED]:
         kind = "" if region.defect_type in ("unclassified", "unknown") else f" It is most like '{region.defect_type}'."
-        look = ("not compared with a reference" if region.appearance == "unknown"
-                else f"{region.appearance} compared with the reference")
         lines.append(f"Region {region.index} is at the {region.position} of {_basis(facts)}, covers "
-                     f"{_percent(region.area_percent)} of it, is {region.shape} (about {region.major_axis_px:.0f} px "
-                     f"long), {look}, and peaks at {region.severity:.1f} times the pixel threshold.{kind}")
+                     f"{_percent(region.area_percent)} of it and is {region.shape} "
+                     f"(about {region.major_axis_px:.0f} px long); {_look(region)}; it peaks at "
+                     f"{region.severity:.1f} times the pixel threshold.{kind}")
     return " ".join(lines)
 
 
 def _disposition(facts: FactSheet, regions: list[Region]) -> str:
     """What to do with the part, phrased so that no bare yes/no can be read the wrong way round."""
     if facts.verdict == VERDICT_NG:
-        main = facts.regions[0] if facts.regions else None
-        where = f" The main one is at the {main.position} of {_basis(facts)}." if main else ""
         text = (f"Reject it: the part is NG, {_score_phrase(facts)}, "
-                f"{_plural(facts.region_count, 'defect region')}.{where}")
+                f"{_plural(facts.region_count, 'defect region')}.{_main_region(facts)}")
     elif facts.verdict == VERDICT_OK:
         text = f"It can pass: the part looks OK, {_score_phrase(facts)}, no defect regions."
     else:
@@ -168,17 +169,8 @@ def _colour(facts: FactSheet, regions: list[Region]) -> str:
     head = f"The part is mostly {facts.part_colour}."
     if not regions:
         return head + " Nothing stands out above the pixel threshold, so there is no spot whose colour I could compare."
-    lines = [head]
-    for region in regions[:MAX_LISTED]:
-        if region.appearance == "unknown":
-            lines.append(f"Region {region.index} ({region.position}) could not be compared with a reference.")
-        elif region.appearance.startswith("similar"):
-            lines.append(f"Region {region.index} ({region.position}) matches the nearest good reference in colour "
-                         "and brightness: it differs in pattern or shape.")
-        else:
-            lines.append(f"Region {region.index} ({region.position}) is {region.appearance} than the same area of "
-                         "the nearest good reference.")
-    return " ".join(lines)
+    looks = " ".join(f"Region {region.index} ({region.position}): {_look(region)}." for region in regions[:MAX_LISTED])
+    return f"{head} {looks}"
 
 
 def _severity(facts: FactSheet, regions: list[Region]) -> str:
@@ -202,15 +194,18 @@ def _confidence(facts: FactSheet, regions: list[Region]) -> str:
             + _scene_warning(facts))
 
 
+def _look(region: Region) -> str:
+    """The region's colour and brightness against the same area of the nearest reference, as a clause."""
+    if region.appearance == "unknown":
+        return "its appearance could not be compared"
+    if region.appearance.startswith("similar"):
+        return "its colour and brightness match the reference, so the difference is in pattern or shape"
+    return f"it is {region.appearance} than the reference"
+
+
 def _difference(region: Region) -> str:
     layers = " and ".join(f"the {kind} layers" for kind in region.layer_kinds) or "the fused map only"
-    if region.appearance == "unknown":
-        look = "its appearance could not be compared"
-    elif region.appearance.startswith("similar"):
-        look = "its colour and brightness match the reference, so the difference is in pattern or shape"
-    else:
-        look = f"it is {region.appearance} than the reference"
-    return (f"region {region.index} ({region.position}): {look}; flagged by {layers}, "
+    return (f"region {region.index} ({region.position}): {_look(region)}; flagged by {layers}, "
             f"peak {region.severity:.1f} times the pixel threshold")
 
 
