@@ -92,8 +92,5 @@ def _calibrate(args: argparse.Namespace) -> int:
     workspace = open_from_args(args)
     report = Inspector(workspace, device=args.device).refine_calibration(
         args.project, args.mode, args.target_frr, args.validation)
-    miss = "-" if report.miss_rate is None else f"{100 * report.miss_rate:.1f} %"
-    print(f"Threshold refined ({report.mode}) from {report.good_count} good and {report.defective_count} defective "
-          f"samples: false-reject rate {100 * report.false_reject_rate:.1f} %, estimated miss rate {miss}"
-          + (f", F1 {report.f1:.3f}" if report.f1 is not None else "") + ".")
+    print(report.summary())
     return 0

@@ -71,6 +71,11 @@ class HistoryModel(QAbstractTableModel):
         """Reload with the current criteria."""
         self.set_filter(self.criteria)
 
+    def forget_calibrations(self) -> None:
+        """Re-read the banks' calibrations (after a refinement) and re-label the rows with them."""
+        self._calibrations.clear()
+        self.refresh()
+
     def _load_page(self) -> list[HistoryRow]:
         with self.workspace.database.read() as session:
             records = repo.history(session, self.criteria, offset=len(self.rows), limit=PAGE_SIZE)

@@ -37,6 +37,11 @@ def build_bank(project: str) -> Job:
     return lambda ctx: ctx.inspector.ensure_bank(project, progress=ctx.progress, cancel=ctx.cancelled)[0]
 
 
+def refine_threshold(project: str, mode: str, target_frr: float, validation: Path | None) -> Job:
+    """Refine the current bank's threshold from labelled samples; returns the ``Refinement``."""
+    return lambda ctx: ctx.inspector.refine_calibration(project, mode, target_frr, validation)
+
+
 def inspect_files(project: str, files: list[Path], force: bool = False) -> Job:
     """Inspect files one after another; per-file errors are emitted as text and the rest go on.
 

@@ -47,14 +47,15 @@ from desktop.history_page import HistoryPage
 from desktop.jobs import BatchItem
 from desktop.projects_panel import ProjectsPanel
 from desktop.references_page import IMAGE_FILTER, ReferenceEntry, ReferencesPage
+from desktop.refine_dialog import RefineDialog, RefineOptions
 from desktop.result_view import ResultView
 from desktop.settings import AppSettings, SettingsDialog
 from desktop.thumbnails import ThumbnailLoader
 from desktop.worker import InferenceWorker, Job
-from engine.calibration import Calibration, reference_count_advice, reference_outliers
+from engine.calibration import Refinement, reference_count_advice, reference_outliers
 from engine.explain import Answer
 from engine.imageio import list_images
-from services.results import StoredResult
+from services.results import StoredResult, bank_calibration
 from services.workspace import Workspace
 
 
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
         self.references_page.toggle_requested.connect(self.toggle_reference)
         self.references_page.remove_requested.connect(self.remove_reference)
         self.references_page.build_requested.connect(self.build_bank)
+        self.references_page.refine_requested.connect(self.refine_threshold)
         self.batch_page = BatchPage()
         self.batch_page.start_requested.connect(self.start_batch)
         self.batch_page.cancel_requested.connect(self.cancel_job)
@@ -263,13 +265,15 @@ class MainWindow(QMainWindow):
             bank = repo.latest_bank(session, project)
             active_keys = [r.image_key for r in references if r.active]
             scores: dict[str, float] = {}
-            if bank is not None and bank.calibration.get("method") == "leave-one-out":
-                calibration = Calibration.from_dict(bank.calibration)
+            flags: dict[str, bool] = {}
+            calibration = bank_calibration(bank)
+            # With two references or more the normal scores are the references' leave-one-out scores,
+            # one each, and a refinement keeps them.
+            if calibration is not None and len(bank.reference_keys) >= 2 \
+                    and len(calibration.normal_scores) == len(bank.reference_keys):
                 raw = dict(zip(bank.reference_keys, calibration.normal_scores))
                 flags = dict(zip(raw, reference_outliers(list(raw.values()))))
                 scores = {key: calibration.normalise(value) for key, value in raw.items()}
-            else:
-                flags = {}
             entries = [ReferenceEntry(r.id, r.file_name, self.workspace.store.path(r.image_key), r.active,
                                       scores.get(r.image_key), flags.get(r.image_key, False)) for r in references]
             if bank is None:
@@ -278,6 +282,10 @@ class MainWindow(QMainWindow):
                 stale = sorted(bank.reference_keys) != sorted(active_keys)
                 text = (f"bank of {len(bank.reference_keys)} built {bank.created_at:%Y-%m-%d %H:%M}"
                         + (" (out of date: rebuilds at the next inspection)" if stale else ""))
+                if calibration is not None and calibration.labelled:
+                    labelled = calibration.labelled
+                    text += (f" · threshold refined from {labelled['good_count']} good and "
+                             f"{labelled['defective_count']} defective samples (revision {calibration.revision})")
             advice = reference_count_advice(len(active_keys)) if active_keys else None
             if advice:
                 text += "\n" + advice
@@ -316,6 +324,30 @@ class MainWindow(QMainWindow):
         if not self._need_project():
             return
         self._submit("build", jobs.build_bank(self.project_name), "Building the reference bank…")
+
+    def refine_threshold(self) -> None:
+        """Ask how to refine the threshold, then refine it on the worker."""
+        if not self._need_project():
+            return
+        dialog = RefineDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.start_refine(dialog.options()))
+        dialog.open()
+
+    def start_refine(self, options: RefineOptions) -> None:
+        """Refine the project's threshold with ``options`` on the worker."""
+        if not self._need_project():
+            return
+        job = jobs.refine_threshold(self.project_name, options.mode, options.target_frr, options.validation)
+        self._submit("refine", job, "Refining the threshold…")
+
+    def _finish_refine(self, report: Refinement) -> None:
+        """Show what the new threshold does; the history and the shown result re-label with it."""
+        self.refresh_references()
+        self.history_model.forget_calibrations()
+        if self.current is not None:
+            self.open_inspection(self.current.id)
+        self.statusBar().showMessage(report.summary())
 
     # ---------------------------------------------------------------- inspect
     def choose_images(self) -> None:
@@ -591,6 +623,8 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("Reference bank ready.")
             self.refresh_references()
             self.refresh_projects()
+        elif kind == "refine":
+            self._finish_refine(result)  # type: ignore[arg-type]
         elif kind == "chat":
             self._show_answer(result)  # type: ignore[arg-type]
             self.statusBar().showMessage(f"Answered by {result.backend}.")  # type: ignore[attr-defined]

@@ -49,6 +49,7 @@ class ReferencesPage(QWidget):
     toggle_requested = Signal(int, bool)
     remove_requested = Signal(int)
     build_requested = Signal()
+    refine_requested = Signal()
 
     def __init__(self, thumbnails: ThumbnailLoader) -> None:
         super().__init__()
@@ -72,6 +73,10 @@ class ReferencesPage(QWidget):
         self.remove_button = QPushButton("Remove")
         self.build_button = QPushButton("Build reference bank")
         self.build_button.setDefault(True)
+        self.refine_button = QPushButton("Refine threshold…")
+        self.refine_button.setToolTip("Set the threshold from reviewed inspections or a validation folder "
+                                      "with good and defective images")
+        self.refine_button.clicked.connect(self.refine_requested)
         self.progress = QProgressBar()
         self.progress.hide()
         self.add_files_button.clicked.connect(self._choose_files)
@@ -84,6 +89,7 @@ class ReferencesPage(QWidget):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.progress)
+        buttons.addWidget(self.refine_button)
         buttons.addWidget(self.build_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)

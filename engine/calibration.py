@@ -208,6 +208,14 @@ class Refinement:
     miss_rate: float | None
     f1: float | None
 
+    def summary(self) -> str:
+        """One sentence for the technician: what the new threshold does on the labelled samples."""
+        miss = "-" if self.miss_rate is None else f"{100 * self.miss_rate:.1f} %"
+        f1 = f", F1 {self.f1:.3f}" if self.f1 is not None else ""
+        rule = "best F1" if self.mode == "f1" else "target false-reject rate"
+        return (f"Threshold refined ({rule}) from {self.good_count} good and {self.defective_count} defective "
+                f"samples: false-reject rate {100 * self.false_reject_rate:.1f} %, estimated miss rate {miss}{f1}.")
+
 
 def refine(calibration: Calibration, scores: list[float], labels: list[int], mode: str = "frr",
            target_frr: float = 0.01) -> tuple[Calibration, Refinement]:

@@ -181,6 +181,9 @@ class Inspector:
                 reviewed = [(r.raw_score, 1 if r.reviews[-1].verdict == "NG" else 0) for r in rows
                             if r.bank_id == bank_id]
             scores, labels = [s for s, _ in reviewed], [label for _, label in reviewed]
+            if not reviewed:
+                raise ValueError("No inspection made with the current reference bank has been reviewed yet: mark "
+                                 "parts OK or NG first (History or Inspect page), or use a validation folder.")
         refined, report = refine(bank.calibration, scores, labels, mode, target_frr)
         with self.workspace.database.write() as session:
             row = session.get(BankRow, bank_id)

@@ -396,7 +396,47 @@ def test_a_job_queued_after_cancel_does_not_revive_the_batch(qtbot, window, proj
     assert window.batch_page.table.rowCount() < 40
 
 
+def test_threshold_refined_from_reviews_relabels_history_and_says_what_it_did(qtbot, window, project, tmp_path):
+    from desktop.refine_dialog import RefineDialog, RefineOptions
+    from services.results import bank_calibration
+
+    window.start_refine(RefineOptions("frr", 0.01, None))
+    qtbot.waitUntil(lambda: any("has been reviewed yet" in e for e in window.errors), timeout=WAIT)
+
+    good = write_parts(tmp_path / "g", [520, 521])
+    bad = write_parts(tmp_path / "b", [522], defects=(Defect("pit", 0.4, 0.4, 0.1),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(good + bad)
+    ids = list(window.queue)
+    window.review(ids[:2], "OK", "")
+    window.review(ids[2:], "NG", "")
+    with window.workspace.database.read() as session:
+        before = bank_calibration(repo.latest_bank(session, repo.get_project(session, project)))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_refine(RefineOptions("f1", 0.01, None))
+    assert "Threshold refined (best F1) from 2 good and 1 defective samples" in window.statusBar().currentMessage()
+    assert "threshold refined from 2 good and 1 defective samples (revision 2)" in \
+        window.references_page.summary.text()
+    assert all("score" in window.references_page.grid.item(i).text() for i in range(4))
+    with window.workspace.database.read() as session:
+        after = bank_calibration(repo.latest_bank(session, repo.get_project(session, project)))
+    assert after.revision == 2 and after.image_threshold != before.image_threshold
+    model = window.history_model
+    for row in model.rows:
+        assert model.verdict_of(row)[1] == pytest.approx(after.normalise(row.raw_score, window.sensitivity))
+
+    dialog = RefineDialog(window)
+    qtbot.addWidget(dialog)
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    dialog.from_folder.setChecked(True)
+    assert not ok.isEnabled()
+    dialog.folder.setText(str(tmp_path / "val"))
+    dialog.target.setValue(5.0)
+    assert ok.isEnabled() and dialog.options() == RefineOptions("frr", 0.05, tmp_path / "val")
+
+
 def test_run_app_opens_the_data_folder_and_shows_the_window(qapp, tmp_path, isolated_settings, monkeypatch):
+    # Keep this test last in the module: after QApplication.quit(), pytest-qt's waits return at once.
     from PySide6.QtWidgets import QApplication
 
     from desktop.app import run_app
@@ -416,3 +456,4 @@ def test_run_app_opens_the_data_folder_and_shows_the_window(qapp, tmp_path, isol
     assert run_app([]) == 0
     assert seen and seen[0].demo_banner.isVisibleTo(seen[0])
     assert (tmp_path / "home" / "inspector.db").is_file()
+
