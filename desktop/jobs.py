@@ -39,7 +39,8 @@ def build_bank(project: str) -> Job:
 
 def refine_threshold(project: str, mode: str, target_frr: float, validation: Path | None) -> Job:
     """Refine the current bank's threshold from labelled samples; returns the ``Refinement``."""
-    return lambda ctx: ctx.inspector.refine_calibration(project, mode, target_frr, validation)
+    return lambda ctx: ctx.inspector.refine_calibration(project, mode, target_frr, validation,
+                                                        progress=ctx.progress, cancel=ctx.cancelled)
 
 
 def inspect_files(project: str, files: list[Path], force: bool = False) -> Job:

@@ -283,9 +283,8 @@ class MainWindow(QMainWindow):
                 text = (f"bank of {len(bank.reference_keys)} built {bank.created_at:%Y-%m-%d %H:%M}"
                         + (" (out of date: rebuilds at the next inspection)" if stale else ""))
                 if calibration is not None and calibration.labelled:
-                    labelled = calibration.labelled
-                    text += (f" · threshold refined from {labelled['good_count']} good and "
-                             f"{labelled['defective_count']} defective samples (revision {calibration.revision})")
+                    refinement = Refinement(**calibration.labelled)
+                    text += f"\nCalibration revision {calibration.revision}: {refinement.summary()}"
             advice = reference_count_advice(len(active_keys)) if active_keys else None
             if advice:
                 text += "\n" + advice

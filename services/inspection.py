@@ -160,7 +160,8 @@ class Inspector:
         return bank_id, bank
 
     def refine_calibration(self, project_name: str, mode: str = "frr", target_frr: float = 0.01,
-                           validation: Path | None = None) -> Refinement:
+                           validation: Path | None = None, progress: ProgressCallback | None = None,
+                           cancel: CancelCheck | None = None) -> Refinement:
         """Refine the current bank's threshold from labelled samples and store the new revision.
 
         The samples are a validation folder (``good/`` and defect sub-folders, or an MVTec
@@ -170,9 +171,16 @@ class Inspector:
         bank_id, bank = self.ensure_bank(project_name)
         if validation is not None:
             from engine.datasets import labelled_images
+            from engine.detector import Cancelled
 
             samples = labelled_images(validation)
-            scores = [self.detector.inspect(path, bank).score for path, _ in samples]
+            scores = []
+            for index, (path, _) in enumerate(samples):
+                if cancel is not None and cancel():
+                    raise Cancelled()
+                scores.append(self.detector.inspect(path, bank).score)
+                if progress is not None:
+                    progress(index + 1, len(samples))
             labels = [label for _, label in samples]
         else:
             with self.workspace.database.read() as session:

@@ -415,8 +415,8 @@ def test_threshold_refined_from_reviews_relabels_history_and_says_what_it_did(qt
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.start_refine(RefineOptions("f1", 0.01, None))
     assert "Threshold refined (best F1) from 2 good and 1 defective samples" in window.statusBar().currentMessage()
-    assert "threshold refined from 2 good and 1 defective samples (revision 2)" in \
-        window.references_page.summary.text()
+    assert "Calibration revision 2: Threshold refined (best F1) from 2 good and 1 defective samples: false-reject " \
+           "rate 0.0 %, estimated miss rate 0.0 %, F1 1.000." in window.references_page.summary.text()
     assert all("score" in window.references_page.grid.item(i).text() for i in range(4))
     with window.workspace.database.read() as session:
         after = bank_calibration(repo.latest_bank(session, repo.get_project(session, project)))
@@ -433,6 +433,12 @@ def test_threshold_refined_from_reviews_relabels_history_and_says_what_it_did(qt
     dialog.folder.setText(str(tmp_path / "val"))
     dialog.target.setValue(5.0)
     assert ok.isEnabled() and dialog.options() == RefineOptions("frr", 0.05, tmp_path / "val")
+
+    write_parts(tmp_path / "val" / "good", [530, 531, 532])
+    write_parts(tmp_path / "val" / "pit", [533], defects=(Defect("pit", 0.6, 0.6, 0.1),))
+    window.start_refine(dialog.options())
+    qtbot.waitUntil(lambda: "Calibration revision 3: Threshold refined (target false-reject rate) from 3 good and 1 "
+                            "defective samples" in window.references_page.summary.text(), timeout=WAIT)
 
 
 def test_run_app_opens_the_data_folder_and_shows_the_window(qapp, tmp_path, isolated_settings, monkeypatch):
