@@ -257,7 +257,11 @@ def _why_answer(facts: FactSheet, regions: list[Region]) -> str:
     return _why(facts, regions) + _scene_warning(facts)
 
 
+def _cause(facts: FactSheet, regions: list[Region]) -> str:
+    return "I can't tell what caused it from one image, only how it differs. " + _why_answer(facts, regions)
+
+
 _HANDLERS = {"existence": _existence, "disposition": _disposition, "location": _location, "size": _size,
              "count": _count, "type": _type, "appearance": _colour, "describe": _describe, "severity": _severity,
-             "confidence": _confidence, "why": _why_answer, "compare": _compare, "summary": _summary,
+             "confidence": _confidence, "why": _why_answer, "cause": _cause, "compare": _compare, "summary": _summary,
              "courtesy": _courtesy}

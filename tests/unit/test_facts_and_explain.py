@@ -23,7 +23,8 @@ QUESTIONS = ("Is there any anomaly?", "Where is it?", "How big is it?", "How man
              "What is the part's serial number?", "How big is region 7?", "What colour is it?",
              "Is the second one darker?", "Can I ship it?", "Is it fine?", "How severe is it?",
              "What's wrong with it?", "Is it a scratch?", "Which one is worst?", "Thanks!",
-             "Tell me about the second region", "What does the heatmap show?", "Is it ok?", "What's the score?")
+             "Tell me about the second region", "What does the heatmap show?", "Is it ok?", "What's the score?",
+             "What caused this?")
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +162,7 @@ def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_fa
     ("Can you point out the defect?", "location"), ("Is it near the centre?", "location"),
     ("What percentage of the part is affected?", "size"), ("Could this be a false alarm?", "confidence"),
     ("What's the score?", "confidence"), ("How does it differ from the good ones?", "why"),
-    ("What should I do with this part?", "disposition"), ("Is it ok?", "disposition"),
+    ("What caused this?", "cause"), ("What should I do with this part?", "disposition"), ("Is it ok?", "disposition"),
     ("Tell me about the second region", "describe"), ("Is it NG?", "existence"), ("OK?", "disposition"),
     ("How big is the region above the threshold?", "size"),
 ])
