@@ -118,7 +118,7 @@ class BatchPage(QWidget):
             QTableWidgetItem(verdict),
             NumberItem(f"{score:.2f}" if record else "", score if record else None),
             NumberItem(str(record.facts.region_count) if record else "", record.facts.region_count if record else None),
-            QTableWidgetItem(item.error or ("already inspected" if record and record.skipped else "")),
+            QTableWidgetItem(_note(item)),
         ]
         cells[1].setToolTip(item.path)
         cells[2].setForeground(verdict_colour(verdict))
@@ -169,3 +169,14 @@ class BatchPage(QWidget):
         item = self.items[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole + 1)]
         if item.record is not None:
             self.open_requested.emit(item.record.id)
+
+
+def _note(item: BatchItem) -> str:
+    """What the row should tell besides the verdict: an error, a skip, or an image unlike the references."""
+    record = item.record
+    if item.error or record is None:
+        return item.error or ""
+    notes = ["already inspected"] if record.skipped else []
+    if record.facts.unlike_references:
+        notes.append("unlike the references as a whole: check the project")
+    return "; ".join(notes)

@@ -269,6 +269,12 @@ def test_an_image_of_another_part_type_says_so_under_the_verdict(qtbot, window, 
         window.inspect_paths([path])
     assert window.current.facts.unlike_references
     assert "Unlike the references as a whole" in window.result_view.score_label.text()
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch([path] + write_parts(tmp_path / "same", [610]))
+    notes = {window.batch_page.table.item(row, 1).text(): window.batch_page.table.item(row, 5).text()
+             for row in range(window.batch_page.table.rowCount())}
+    assert notes["bolt.png"] == "already inspected; unlike the references as a whole: check the project"
+    assert notes["part610.png"] == ""
 
 def test_projects_rename_describe_archive_and_restore(qtbot, window, project, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
