@@ -20,7 +20,7 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("count", r"how many|number of|\bcount\b|more than one"),
     ("summary", r"summar|\breport\b|overview|recap|sum up"),
     ("compare", r"compar|reference|\bversus\b|\bvs\b|golden|good part"),
-    ("cause", r"caus|how did (?:this|it|that) happen|where does (?:it|this) come from"),
+    ("cause", r"\bcaus|how did (?:this|it|that) happen|where does (?:it|this) come from"),
     ("why", r"\bwhy\b|reason|\bdiffer|explain|what makes|what'?s wrong|what is wrong|"
             r"what(?:'s| is) the (?:problem|issue)"),
     ("severity", r"how (?:bad|serious|severe|critical)|severit|\bworst\b|most severe"),

@@ -162,7 +162,8 @@ def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_fa
     ("Can you point out the defect?", "location"), ("Is it near the centre?", "location"),
     ("What percentage of the part is affected?", "size"), ("Could this be a false alarm?", "confidence"),
     ("What's the score?", "confidence"), ("How does it differ from the good ones?", "why"),
-    ("What caused this?", "cause"), ("What should I do with this part?", "disposition"), ("Is it ok?", "disposition"),
+    ("What caused this?", "cause"), ("Is it NG because of the spot?", "existence"),
+    ("What should I do with this part?", "disposition"), ("Is it ok?", "disposition"),
     ("Tell me about the second region", "describe"), ("Is it NG?", "existence"), ("OK?", "disposition"),
     ("How big is the region above the threshold?", "size"),
 ])
