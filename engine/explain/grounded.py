@@ -71,9 +71,13 @@ def _verdict_answer(facts: FactSheet) -> str:
         return (f"Yes. The part is NG: {_score_phrase(facts)}, {_plural(facts.region_count, 'defect region')}."
                 f"{_main_region(facts)}")
     lean = "Probably yes" if facts.score >= facts.threshold else "Probably not"
-    return (f"{lean}, but it is borderline: {_score_phrase(facts)} lies in the grey zone "
-            f"({facts.grey_zone[0]:.2f} to {facts.grey_zone[1]:.2f}), so the verdict is REVIEW and a person "
-            f"should look at it.")
+    return f"{lean}, but it is borderline: {_grey_zone(facts)} and a person should look at it."
+
+
+def _grey_zone(facts: FactSheet) -> str:
+    """Why a part is REVIEW, as a clause: its score and the grey zone it lies in."""
+    return (f"{_score_phrase(facts)} lies in the grey zone ({facts.grey_zone[0]:.2f} to {facts.grey_zone[1]:.2f}), "
+            "so the verdict is REVIEW")
 
 
 def _describe(facts: FactSheet, regions: list[Region]) -> str:
@@ -99,9 +103,7 @@ def _disposition(facts: FactSheet, regions: list[Region]) -> str:
         text = f"It can pass: the part looks OK, {_score_phrase(facts)}, no defect regions."
     else:
         lean = "rejecting" if facts.score >= facts.threshold else "passing"
-        text = (f"Hold it for a person to check: {_score_phrase(facts)} lies in the grey zone "
-                f"({facts.grey_zone[0]:.2f} to {facts.grey_zone[1]:.2f}), so the verdict is REVIEW; the score leans "
-                f"towards {lean}.")
+        text = f"Hold it for a person to check: {_grey_zone(facts)}; the score leans towards {lean}."
     return text + _scene_warning(facts)
 
 
