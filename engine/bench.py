@@ -131,7 +131,7 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
                         result = detector.inspect(sample.path, bank)
                         latencies.append((time.perf_counter() - start) * 1e3)
                     else:
-                        key = (bank.config.scale, bank.config.foreground)
+                        key = (bank.config.scale, bank.config.reference_frame, bank.config.foreground)
                         if cache_key != key:  # keep one scale's features only, to bound memory
                             cache, cache_key = {}, key
                         if sample.path not in cache:

@@ -21,7 +21,9 @@ class EngineConfig:
     ``input_side``: the references are resized so that their median area is about
     ``input_side``² pixels, aspect kept; the resulting ``scale`` is stored and every image of
     the part type is then processed at that same scale, so a texture keeps its grain size
-    whatever the crop size (sides rounded to the backbone's input multiple).  A backbone with a
+    whatever the crop size (sides rounded to the backbone's input multiple).  ``reference_frame``:
+    the references' common size, when they share one; an image of that aspect ratio but another
+    size is the same view at another resolution and is resized to the references' frame instead.  A backbone with a
     fixed input size overrides this.  ``augment``: extra reference views for parts that appear
     in any orientation.  The default, four 90-degree rotations, helped the parts that lie at any
     angle and cost no accuracy on the aligned ones in the benchmark; ``auto`` decides from the
@@ -36,6 +38,7 @@ class EngineConfig:
     input_side: int = 256
     scale: float | None = None
     scale_from_references: bool = True
+    reference_frame: tuple[int, int] | None = None
     mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
     std: tuple[float, float, float] = (0.5, 0.5, 0.5)
     input_multiple: int = 32
@@ -55,6 +58,7 @@ class EngineConfig:
         data["layers"] = list(self.layers)
         data["mean"] = list(self.mean)
         data["std"] = list(self.std)
+        data["reference_frame"] = list(self.reference_frame) if self.reference_frame else None
         return data
 
     @classmethod
@@ -62,7 +66,7 @@ class EngineConfig:
         """Inverse of ``to_dict``; unknown keys from newer versions are ignored."""
         names = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in names}
-        for key in ("layers", "mean", "std"):
-            if key in kwargs:
+        for key in ("layers", "mean", "std", "reference_frame"):
+            if kwargs.get(key) is not None:
                 kwargs[key] = tuple(kwargs[key])
         return cls(**kwargs)

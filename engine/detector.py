@@ -23,7 +23,7 @@ from engine.bank import ReferenceBank
 from engine.calibration import Calibration, calibrate
 from engine.config import EngineConfig
 from engine.errors import EmptyReferenceSetError, EngineError
-from engine.features import FeatureExtractor, reference_scale, resize_image, target_size
+from engine.features import FeatureExtractor, reference_frame, reference_scale, resize_image, target_size
 from engine.foreground import foreground_mask, masking_applies
 from engine.imageio import image_shape, load_image, to_float_rgb, to_uint8
 from engine.scoring import (
@@ -184,7 +184,8 @@ class Detector:
         # turn: eight 12-megapixel references held at full size would take over a gigabyte.
         shapes = [image_shape(image) if isinstance(image, (str, Path)) else np.asarray(image).shape[:2]
                   for image in images]
-        config = replace(config, scale=reference_scale(shapes, config))
+        config = replace(config, scale=reference_scale(shapes, config),
+                         reference_frame=reference_frame(shapes) if config.scale_from_references else None)
         for index, image in enumerate(images):
             if cancel is not None and cancel():
                 raise Cancelled()

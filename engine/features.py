@@ -19,10 +19,28 @@ from engine.config import EngineConfig
 MAX_PIXELS_FACTOR = 4.0
 
 
+# Aspect ratios within this relative difference count as the same camera frame.
+FRAME_ASPECT_TOLERANCE = 0.01
+
+
+def same_frame(height: int, width: int, frame: tuple[int, int] | None) -> bool:
+    """True when an image of (height, width) has the aspect ratio of the references' common ``frame``."""
+    if not frame:
+        return False
+    return abs((width / height) / (frame[1] / frame[0]) - 1.0) <= FRAME_ASPECT_TOLERANCE
+
+
 def target_size(height: int, width: int, config: EngineConfig) -> tuple[int, int]:
-    """Processing size (h, w): at the bank's scale, or about ``input_side``² pixels; aspect kept."""
+    """Processing size (h, w): at the bank's scale, or about ``input_side``² pixels; aspect kept.
+
+    When the references all share one frame size and the image has that frame's aspect ratio, the
+    image is taken to show the same field of view at another resolution (another camera setting)
+    and is processed at the references' processing size, so the part keeps its size in pixels.
+    """
     if config.fixed_size:
         return config.fixed_size, config.fixed_size
+    if config.reference_frame and same_frame(height, width, config.reference_frame):
+        height, width = config.reference_frame
     multiple = config.input_multiple
     area_scale = config.input_side / float(np.sqrt(height * width))
     scale = config.scale or area_scale
@@ -38,6 +56,12 @@ def reference_scale(sizes: list[tuple[int, int]], config: EngineConfig) -> float
     if config.fixed_size or not config.scale_from_references or not sizes:
         return None
     return config.input_side / float(np.sqrt(np.median([h * w for h, w in sizes])))
+
+
+def reference_frame(sizes: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The references' common (h, w) when they all have one size; None for crops of varying size."""
+    unique = {tuple(size) for size in sizes}
+    return (int(sizes[0][0]), int(sizes[0][1])) if len(unique) == 1 else None
 
 
 def resize_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

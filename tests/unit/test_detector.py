@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -38,6 +40,28 @@ def test_map_is_at_original_resolution_for_any_size(detector, bank):
     result = detector.inspect(image, bank)
     assert result.anomaly_map.shape == (300, 220)
     assert np.isfinite(result.anomaly_map).all()
+
+
+def test_same_view_at_another_resolution_is_processed_like_the_references(detector, bank):
+    """A camera set to another resolution must not make every good part look new."""
+    assert bank.config.reference_frame == (256, 256)
+    normal = detector.inspect(synthetic_part(200), bank)
+    finer = detector.inspect(synthetic_part(200, side=384), bank)
+    assert finer.processing_size == normal.processing_size == (256, 256)
+    assert finer.anomaly_map.shape == (384, 384)
+    assert finer.verdict == "OK"
+    at_pixel_scale = replace(bank, config=replace(bank.config, reference_frame=None))
+    magnified = detector.inspect(synthetic_part(200, side=384), at_pixel_scale)
+    assert magnified.processing_size == (384, 384) and magnified.verdict == "NG"
+
+
+def test_crops_of_varying_size_keep_their_pixel_scale(detector, good_parts):
+    """Texture crops of different sizes (magnetic tiles) share a pixel scale, not a frame."""
+    crops = [part[: 256 - 16 * i] for i, part in enumerate(good_parts)]
+    crop_bank = detector.build_bank(crops, EngineConfig(augment="none"))
+    assert crop_bank.config.reference_frame is None
+    larger = detector.inspect(synthetic_part(9, side=384), crop_bank)
+    assert larger.processing_size[0] > 300
 
 
 def test_saved_and_loaded_bank_gives_identical_scores(detector, bank, tmp_path):
