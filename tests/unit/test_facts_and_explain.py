@@ -13,7 +13,7 @@ from engine.explain import Conversation, conflicts, parse_claims
 from engine.explain.dialogue import detect_intent
 from engine.explain.guard import omissions
 from engine.facts import FactSheet, build_facts, facts_at
-from engine.regions import GRID_WORDS, Region, colour_name, grid_cell, strongest_point
+from engine.regions import GRID_WORDS, Region, colour_name, find_regions, grid_cell, strongest_point
 from engine.synthetic import Defect, synthetic_part
 
 TWO_DEFECTS = (Defect("pit", 0.27, 0.27, 0.08), Defect("scratch", 0.74, 0.74, 0.14))
@@ -79,6 +79,27 @@ def test_grid_and_colour_words():
     assert grid_cell(399, 199, box) == (2, 2)
     assert grid_cell(0, 500, box) == (2, 0)
     assert colour_name(np.array([0.8, 0.1, 0.1])) == "red" and colour_name(np.array([0.5, 0.5, 0.52])) == "grey"
+
+
+def test_an_arc_shaped_region_names_every_cell_it_runs_through(two_defect_facts):
+    """A crescent's centroid lies in its hollow; the answer must also name where its pixels are."""
+    side = 300
+    yy, xx = np.mgrid[0:side, 0:side]
+    radius = np.hypot(xx - 150, yy - 150)
+    arc = (radius > 90) & (radius < 120) & (yy > 220)  # the bottom of a ring, a fifth in each side cell
+    anomaly_map = np.where(arc, 1.0, 0.0).astype(np.float32)
+    image = np.full((side, side, 3), 0.5, np.float32)
+    regions = find_regions(image, anomaly_map, {"s3": anomaly_map}, pixel_cut=0.5, flagged=True,
+                           part_mask=None, part_box=(0, 0, side, side))
+    assert len(regions) == 1
+    region = regions[0]
+    assert region.position == "bottom"
+    assert set(region.extends_to) == {"bottom left", "bottom right"}
+    data = two_defect_facts.to_dict()
+    data.update(regions=[region.to_dict()], image_size=[side, side], part_box=[0, 0, side, side])
+    answer = Conversation(FactSheet.from_dict(data)).ask("Where is the anomaly?").text
+    assert "at the bottom of the image, extending into the bottom" in answer
+    assert parse_claims(answer).cells and set(parse_claims(answer).cells) == {(2, 0), (2, 1), (2, 2)}
 
 
 def test_multi_turn_where_then_second_one(two_defect_facts):
