@@ -21,7 +21,7 @@ import json
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -37,6 +37,7 @@ from engine.features import to_tensor
 from engine.imageio import image_shape
 from engine.metrics import aupro, auroc, pixel_auroc
 from engine.runtime import configure_torch, peak_rss_mb
+from engine.scoring import to_original_size
 
 METRICS = ("image_auroc", "pixel_auroc", "aupro", "frr", "recall", "f1")
 SCENE_SHOTS = 4
@@ -102,8 +103,9 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
         pack = read_pack(pack_dir)
         log(f"[{pack.name}] {len(pack.train_good)} train/good, {len(pack.test)} test images")
         cache: dict[Path, PreparedImage] = {}
-        cache_key: tuple[float | None, str] | None = None
-        masks = [load_mask(s, image_shape(s.path)) for s in pack.test] if pack.pixel_level else []
+        cache_key: tuple[float | None, tuple[int, int] | None, str] | None = None
+        in_pixel_metrics = pack.in_pixel_metrics()
+        masks = PackedMasks([load_mask(s, image_shape(s.path)) for s, used in zip(pack.test, in_pixel_metrics) if used])
         packs[pack.name] = {}
         runnable = [k for k in options.shots if k <= len(pack.train_good)]
         scene_k = min(runnable, key=lambda k: abs(k - SCENE_SHOTS)) if runnable else None
@@ -124,8 +126,9 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
                 end_to_end = k == max(runnable) and seed == options.seeds[0]
                 if k == scene_k and seed == options.seeds[0] and bank.calibration.scene_limit is not None:
                     scene_banks[pack.name] = bank
-                scores, maps = [], []
-                for sample in pack.test:
+                scores: list[float] = []
+                maps = ResizedMaps()
+                for sample, pixel_metric in zip(pack.test, in_pixel_metrics):
                     if end_to_end:
                         start = time.perf_counter()
                         result = detector.inspect(sample.path, bank)
@@ -140,8 +143,8 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
                     scores.append(result.score)
                     if k == scene_k and seed == options.seeds[0] and result.scene_distance is not None:
                         scene_own.append(result.scene_distance > bank.calibration.scene_limit)
-                    if pack.pixel_level:
-                        maps.append(result.anomaly_map)
+                    if pixel_metric:
+                        maps.append(result.processing_map, result.image_size)
                     csv_rows.append([pack.name, k, seed, pack.relative(sample.path), sample.label, result.score])
                 labels = np.array([s.label for s in pack.test])
                 per_seed["image_auroc"].append(auroc(labels, np.array(scores)))
@@ -151,7 +154,6 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
                 if pack.pixel_level:
                     per_seed["pixel_auroc"].append(pixel_auroc(masks, maps))
                     per_seed["aupro"].append(aupro(masks, maps))
-                    maps.clear()  # free this seed's full-size maps before the next bank is built
                 log(f"[{pack.name}] k={k} seed={seed} image AUROC {per_seed['image_auroc'][-1]:.3f} "
                     f"(bank: {bank.augmentation}, {bank.patch_count()} patches)")
             packs[pack.name][str(k)] = {m: (float(np.nanmean(v)) if v else None) for m, v in per_seed.items()}
@@ -175,6 +177,48 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
     if options.scores_csv:
         write_scores_csv(options.scores_csv, csv_rows)
     return result
+
+
+class PackedMasks(Sequence[np.ndarray]):
+    """Ground-truth masks stored one bit per pixel and unpacked when read.
+
+    Every test image's mask is needed for each (k, seed); a byte per pixel would hold 150 MB
+    for 150 masks of 1024x1024.
+    """
+
+    def __init__(self, masks: list[np.ndarray]) -> None:
+        self._shapes = [mask.shape for mask in masks]
+        self._bits = [np.packbits(mask.ravel()) for mask in masks]
+
+    def __len__(self) -> int:
+        return len(self._bits)
+
+    def __getitem__(self, index: int) -> np.ndarray:  # type: ignore[override]
+        shape = self._shapes[index]
+        return np.unpackbits(self._bits[index], count=shape[0] * shape[1]).reshape(shape).astype(bool)
+
+
+class ResizedMaps(Sequence[np.ndarray]):
+    """Anomaly maps kept at the processing size and resized to their image's size when read.
+
+    The resize is the one ``Detector`` applies, so the values are the same as the full-size
+    maps; holding those instead would take 4 MB per 1024x1024 test image.
+    """
+
+    def __init__(self) -> None:
+        self._maps: list[tuple[np.ndarray, tuple[int, int]]] = []
+
+    def append(self, processing_map: np.ndarray | None, image_size: tuple[int, int]) -> None:
+        """Add one test image's map at the processing size, with that image's (h, w)."""
+        assert processing_map is not None, "the detector always returns the processing map"
+        self._maps.append((processing_map, image_size))
+
+    def __len__(self) -> int:
+        return len(self._maps)
+
+    def __getitem__(self, index: int) -> np.ndarray:  # type: ignore[override]
+        processing_map, (height, width) = self._maps[index]
+        return to_original_size(processing_map, height, width)
 
 
 def decision_rates(labels: np.ndarray, rejected: np.ndarray) -> dict[str, float]:

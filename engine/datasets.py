@@ -40,6 +40,14 @@ class Pack:
     test: list[TestSample]
     pixel_level: bool
 
+    def in_pixel_metrics(self) -> list[bool]:
+        """Per test sample: whether it counts in the pixel metrics.
+
+        Good images count as all defect-free.  A defective image without a mask says nothing
+        about its pixels, so it stays out instead of counting every pixel of it as defect-free.
+        """
+        return [self.pixel_level and (s.label == 0 or s.mask_path is not None) for s in self.test]
+
     def relative(self, path: Path) -> str:
         """Path relative to the pack root, with forward slashes."""
         return path.relative_to(self.root).as_posix()

@@ -39,8 +39,11 @@ def _auroc_split(positives: np.ndarray, negatives: np.ndarray) -> float:
 
 
 def pixel_auroc(masks: Sequence[np.ndarray], maps: Sequence[np.ndarray]) -> float:
-    """AUROC over all pixels of all images (maps at the masks' resolution)."""
-    masks = [np.asarray(m, bool) for m in masks]
+    """AUROC over all pixels of all images (maps at the masks' resolution).
+
+    ``masks`` and ``maps`` are read item by item and never all at once, so they may be
+    sequences that decode each item when read.
+    """
     return _auroc_split(_gather(masks, maps, defect=True), _gather(masks, maps, defect=False))
 
 
@@ -50,10 +53,14 @@ def _gather(masks: Sequence[np.ndarray], maps: Sequence[np.ndarray], defect: boo
     Filling one array instead of concatenating per-image pieces halves the peak memory on packs
     with tens of millions of pixels.
     """
-    total = sum(int(np.count_nonzero(m)) if defect else m.size - int(np.count_nonzero(m)) for m in masks)
+    total = 0
+    for mask in masks:
+        defects = int(np.count_nonzero(mask))
+        total += defects if defect else int(np.size(mask)) - defects
     values = np.empty(total, np.float32)
     filled = 0
     for mask, amap in zip(masks, maps):
+        mask = np.asarray(mask, bool)
         picked = np.asarray(amap, np.float32)[mask if defect else ~mask]
         values[filled:filled + picked.size] = picked
         filled += picked.size
@@ -66,8 +73,6 @@ def aupro(masks: Sequence[np.ndarray], maps: Sequence[np.ndarray], max_fpr: floa
     Only pixels scoring at or above the threshold where the FPR reaches ``max_fpr`` shape that
     part of the curve, so a first pass finds that threshold and only those pixels are sorted.
     """
-    masks = [np.asarray(m, bool) for m in masks]
-    maps = [np.asarray(a, np.float32) for a in maps]
     ok_scores = _gather(masks, maps, defect=False)
     ok_total = ok_scores.size
     if ok_total == 0:
@@ -78,12 +83,13 @@ def aupro(masks: Sequence[np.ndarray], maps: Sequence[np.ndarray], max_fpr: floa
     del ok_scores
     # One preallocated row per kept pixel: its score and its PRO weight (0 for a defect-free
     # pixel), sorted together; fewer per-pixel arrays than one per quantity keeps the peak low.
-    kept = sum(int(np.count_nonzero(a >= threshold)) for a in maps)
+    kept = sum(int(np.count_nonzero(np.asarray(a, np.float32) >= threshold)) for a in maps)
     scores = np.empty(kept, np.float32)
     weights = np.empty(kept, np.float32)
     region_count = filled = 0
     for mask, amap in zip(masks, maps):
-        count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+        amap = np.asarray(amap, np.float32)
+        count, labels = cv2.connectedComponents(np.asarray(mask, np.uint8), connectivity=8)
         per_label = np.zeros(count, dtype=np.float64)
         per_label[1:] = 1.0 / np.bincount(labels.ravel(), minlength=count)[1:]
         region_count += count - 1

@@ -25,3 +25,16 @@ def test_masks_read_the_same_whatever_their_encoding(tmp_path, encoding):
     sample = datasets.TestSample(path, 1, "crack", path)
     assert (datasets.load_mask(sample, (40, 60)) != truth).sum() <= (4 if encoding == "jpeg" else 0)
     assert datasets.load_mask(sample, (80, 120)).sum() == pytest.approx(4 * truth.sum(), rel=0.1)
+
+
+def test_defective_images_without_masks_stay_out_of_the_pixel_metrics(tmp_path):
+    pack = tmp_path / "part"
+    image = Image.fromarray(np.full((8, 8, 3), 128, np.uint8))
+    for folder in ("train/good", "test/good", "test/crack", "test/dent", "ground_truth/crack"):
+        (pack / folder).mkdir(parents=True)
+    for folder in ("train/good", "test/good", "test/crack", "test/dent"):
+        image.save(pack / folder / "000.png")
+    Image.fromarray(np.full((8, 8), 255, np.uint8)).save(pack / "ground_truth/crack/000_mask.png")
+    read = datasets.read_pack(pack)
+    used = dict(zip([s.defect for s in read.test], read.in_pixel_metrics()))
+    assert used == {"crack": True, "dent": False, "good": True}

@@ -82,3 +82,24 @@ def test_aupro_perfect_and_nan_cases():
     mask[2:4, 2:4] = True
     assert aupro([mask], [mask.astype(float)]) == pytest.approx(1.0)
     assert np.isnan(aupro([np.zeros((4, 4), bool)], [np.random.default_rng(0).random((4, 4))]))
+
+
+def test_metrics_read_packed_masks_and_resized_maps_like_full_arrays():
+    """The bench keeps masks as bits and maps at the processing size; the figures must not change."""
+    from engine.bench import PackedMasks, ResizedMaps
+    from engine.scoring import to_original_size
+
+    rng = np.random.default_rng(7)
+    sizes = [(40, 56), (33, 47), (40, 56)]
+    masks = [rng.random(size) > 0.85 for size in sizes]
+    small = [rng.random((16, 16)).astype(np.float32) for _ in sizes]
+    resized = ResizedMaps()
+    for m, size in zip(small, sizes):
+        resized.append(m, size)
+    packed = PackedMasks(masks)
+    assert len(packed) == len(resized) == 3
+    assert all(np.array_equal(a, b) for a, b in zip(packed, masks))
+    plain = [to_original_size(m, *size) for m, size in zip(small, sizes)]
+    assert all(np.array_equal(a, b) for a, b in zip(resized, plain))
+    assert pixel_auroc(packed, resized) == pixel_auroc(masks, plain)
+    assert aupro(packed, resized) == aupro(masks, plain)
