@@ -3,8 +3,8 @@
 AUROC is the Mann-Whitney statistic with ties counted half.  AUPRO follows the MVTec AD
 definition: the per-region overlap (PRO), averaged over all ground-truth connected components,
 integrated over the false-positive rate on defect-free pixels from 0 to ``max_fpr`` and divided
-by ``max_fpr``.  It is computed exactly in one sort of all pixels: each defect-free pixel moves
-the FPR by 1/N_ok, each defect pixel moves the PRO by 1/(area of its region * region count).
+by ``max_fpr``.  Both are exact, and both read the maps image by image, so that a pack of large
+images never needs all its pixels in memory at once.
 """
 
 from __future__ import annotations
@@ -13,6 +13,11 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
+
+# Bins of the histogram that bounds the scores AUPRO must keep; more bins keep fewer extra pixels.
+HISTOGRAM_BINS = 1 << 16
+# Defect-free scores handled per step of the AUPRO curve walk (whole runs of equal scores).
+RUN_CHUNK = 1 << 20
 
 
 def auroc(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -41,18 +46,28 @@ def _auroc_split(positives: np.ndarray, negatives: np.ndarray) -> float:
 def pixel_auroc(masks: Sequence[np.ndarray], maps: Sequence[np.ndarray]) -> float:
     """AUROC over all pixels of all images (maps at the masks' resolution).
 
-    ``masks`` and ``maps`` are read item by item and never all at once, so they may be
-    sequences that decode each item when read.
+    Exact, holding only the defect pixels: they are sorted once, and each image's defect-free
+    pixels are ranked against them in turn.  ``masks`` and ``maps`` are read item by item and
+    never all at once, so they may be sequences that decode each item when read.
     """
-    return _auroc_split(_gather(masks, maps, defect=True), _gather(masks, maps, defect=False))
+    positives = _gather(masks, maps, defect=True)
+    positives.sort()
+    greater = ties = 0.0
+    negatives = 0
+    for mask, amap in zip(masks, maps):
+        values = np.asarray(amap, np.float32)[~np.asarray(mask, bool)]
+        left = np.searchsorted(positives, values, side="left")
+        right = np.searchsorted(positives, values, side="right")
+        greater += float(positives.size) * values.size - right.sum(dtype=np.float64)
+        ties += (right - left).sum(dtype=np.float64)
+        negatives += values.size
+    if positives.size == 0 or negatives == 0:
+        return float("nan")
+    return float((greater + 0.5 * ties) / (float(positives.size) * float(negatives)))
 
 
 def _gather(masks: Sequence[np.ndarray], maps: Sequence[np.ndarray], defect: bool) -> np.ndarray:
-    """The map values of all defect (or all defect-free) pixels, in one preallocated float32 array.
-
-    Filling one array instead of concatenating per-image pieces halves the peak memory on packs
-    with tens of millions of pixels.
-    """
+    """The map values of all defect (or all defect-free) pixels, in one preallocated float32 array."""
     total = 0
     for mask in masks:
         defects = int(np.count_nonzero(mask))
@@ -70,50 +85,85 @@ def _gather(masks: Sequence[np.ndarray], maps: Sequence[np.ndarray], defect: boo
 def aupro(masks: Sequence[np.ndarray], maps: Sequence[np.ndarray], max_fpr: float = 0.3) -> float:
     """Normalised area under the PRO curve up to ``max_fpr``; NaN without defect regions.
 
-    Only pixels scoring at or above the threshold where the FPR reaches ``max_fpr`` shape that
-    part of the curve, so a first pass finds that threshold and only those pixels are sorted.
+    The curve is exact: between two distinct scores of defect-free pixels it runs straight from
+    (FPR, PRO of the defect pixels scoring above) to (FPR after those pixels, PRO of the defect
+    pixels scoring at or above), as the trapezoid over every threshold would.  Only pixels above
+    the score where the FPR reaches ``max_fpr`` shape that part, so a histogram pass finds a
+    score just below it and only the pixels above are kept: memory follows that share of the
+    pixels, not all of them.
     """
-    ok_scores = _gather(masks, maps, defect=False)
-    ok_total = ok_scores.size
+    ok_total, low, high = 0, np.inf, -np.inf
+    for mask, amap in zip(masks, maps):
+        ok = np.asarray(amap, np.float32)[~np.asarray(mask, bool)]
+        if ok.size:
+            ok_total += ok.size
+            low, high = min(low, float(ok.min())), max(high, float(ok.max()))
     if ok_total == 0:
         return float("nan")
-    rank = min(ok_total, int(np.ceil(max_fpr * ok_total)) + 1)
-    ok_scores.partition(ok_total - rank)
-    threshold = ok_scores[ok_total - rank]
-    del ok_scores
-    # One preallocated row per kept pixel: its score and its PRO weight (0 for a defect-free
-    # pixel), sorted together; fewer per-pixel arrays than one per quantity keeps the peak low.
-    kept = sum(int(np.count_nonzero(np.asarray(a, np.float32) >= threshold)) for a in maps)
-    scores = np.empty(kept, np.float32)
-    weights = np.empty(kept, np.float32)
-    region_count = filled = 0
+    threshold = _score_above_rank(masks, maps, low, high, min(ok_total, int(np.ceil(max_fpr * ok_total)) + 1))
+    ok_kept: list[np.ndarray] = []
+    defect_scores: list[np.ndarray] = []
+    defect_weights: list[np.ndarray] = []
+    region_count = 0
     for mask, amap in zip(masks, maps):
         amap = np.asarray(amap, np.float32)
         count, labels = cv2.connectedComponents(np.asarray(mask, np.uint8), connectivity=8)
-        per_label = np.zeros(count, dtype=np.float64)
-        per_label[1:] = 1.0 / np.bincount(labels.ravel(), minlength=count)[1:]
         region_count += count - 1
         keep = amap >= threshold
-        size = int(np.count_nonzero(keep))
-        scores[filled:filled + size] = amap[keep]
-        weights[filled:filled + size] = per_label[labels[keep]]
-        filled += size
+        ok_kept.append(amap[keep & (labels == 0)])
+        if count > 1:
+            inverse_area = np.zeros(count, dtype=np.float64)
+            inverse_area[1:] = 1.0 / np.bincount(labels.ravel(), minlength=count)[1:]
+            defect = keep & (labels > 0)
+            defect_scores.append(amap[defect])
+            defect_weights.append(inverse_area[labels[defect]])
     if region_count == 0:
         return float("nan")
-    order = np.argsort(scores)[::-1]
+    ok_scores = np.concatenate(ok_kept)
+    del ok_kept
+    ok_scores.sort()
+    scores = np.concatenate(defect_scores) if defect_scores else np.empty(0, np.float32)
+    weights = np.concatenate(defect_weights) if defect_weights else np.empty(0)
+    order = np.argsort(scores, kind="stable")
     scores = scores[order]
-    weights = weights[order]
-    del order
-    fpr = np.cumsum(weights == 0.0, dtype=np.int64) / ok_total
-    pro = np.cumsum(weights, dtype=np.float64) / region_count
-    del weights
-    last_of_run = np.r_[scores[1:] != scores[:-1], True]
-    fpr = np.r_[0.0, fpr[last_of_run]]
-    pro = np.r_[0.0, pro[last_of_run]]
-    cut = int(np.searchsorted(fpr, max_fpr, side="right"))
-    if cut < fpr.size:
-        share = (max_fpr - fpr[cut - 1]) / (fpr[cut] - fpr[cut - 1])
-        pro_at = pro[cut - 1] + share * (pro[cut] - pro[cut - 1])
-        fpr = np.r_[fpr[:cut], max_fpr]
-        pro = np.r_[pro[:cut], pro_at]
-    return float(np.trapezoid(pro, fpr) / max_fpr)
+    at_or_above = np.r_[np.cumsum(weights[order][::-1])[::-1], 0.0] / region_count
+    del order, weights
+    area, fpr, end = 0.0, 0.0, ok_scores.size
+    # Downwards from the highest score, a chunk of whole runs of equal scores at a time, so that
+    # the per-run arrays stay small however many pixels are kept.
+    while end > 0 and fpr < max_fpr:
+        start = max(0, end - RUN_CHUNK)
+        if start > 0:
+            start = int(np.searchsorted(ok_scores, ok_scores[start], side="left"))
+        values, counts = np.unique(ok_scores[start:end], return_counts=True)
+        values, counts = values[::-1], counts[::-1]
+        pro_including = at_or_above[np.searchsorted(scores, values, side="left")]
+        pro_excluding = at_or_above[np.searchsorted(scores, values, side="right")]
+        fpr_after = fpr + np.cumsum(counts) / ok_total
+        fpr_before = np.r_[fpr, fpr_after[:-1]]
+        inside = fpr_after <= max_fpr
+        area += float(np.sum((fpr_after - fpr_before)[inside] * (pro_excluding + pro_including)[inside]) / 2)
+        if not inside.all():
+            cross = int(np.argmin(inside))
+            share = (max_fpr - fpr_before[cross]) / (fpr_after[cross] - fpr_before[cross])
+            pro_at = pro_excluding[cross] + share * (pro_including[cross] - pro_excluding[cross])
+            area += (max_fpr - fpr_before[cross]) * (pro_excluding[cross] + pro_at) / 2
+        fpr, end = float(fpr_after[-1]), start
+    return area / max_fpr
+
+
+def _score_above_rank(masks: Sequence[np.ndarray], maps: Sequence[np.ndarray], low: float, high: float,
+                      rank: int) -> float:
+    """A score at or below the ``rank``-th highest defect-free score, found from a fine histogram."""
+    if high <= low:
+        return low
+    edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
+    histogram = np.zeros(HISTOGRAM_BINS, dtype=np.int64)
+    for mask, amap in zip(masks, maps):
+        histogram += np.histogram(np.asarray(amap, np.float32)[~np.asarray(mask, bool)], bins=edges)[0]
+    from_top = np.cumsum(histogram[::-1])
+    bin_index = HISTOGRAM_BINS - 1 - int(np.searchsorted(from_top, rank))
+    edge = float(edges[max(bin_index - 1, 0)])
+    # The maps are float32: compare against a float32 that is not above the edge.
+    as_float32 = np.float32(edge)
+    return float(as_float32 if as_float32 <= edge else np.nextafter(as_float32, np.float32(-np.inf)))

@@ -77,6 +77,40 @@ def test_aupro_matches_threshold_sweep_on_random_maps():
     assert aupro(masks, maps) == pytest.approx(_pro_by_thresholds(masks, maps, 0.3), abs=2e-3)
 
 
+@pytest.mark.parametrize("run_chunk", [1 << 20, 5])
+def test_aupro_is_exact_with_tied_scores_whatever_the_walk_step(monkeypatch, run_chunk):
+    """Tied scores (a masked background at 0, coarse maps) make runs; the curve must stay exact."""
+    import cv2
+
+    from engine import metrics
+
+    monkeypatch.setattr(metrics, "RUN_CHUNK", run_chunk)
+    rng = np.random.default_rng(11)
+    masks, maps = [], []
+    for _ in range(4):
+        mask = np.zeros((20, 30), bool)
+        y, x = rng.integers(0, 14, size=2)
+        mask[y:y + 6, x:x + 5] = True
+        amap = np.round(rng.random((20, 30)) + mask * 0.3, 1).astype(np.float32)
+        amap[:, :8] = 0.0
+        masks.append(mask)
+        maps.append(amap)
+    regions = []
+    for index, mask in enumerate(masks):
+        count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+        regions += [(index, labels == r) for r in range(1, count)]
+    ok = np.concatenate([~m.ravel() for m in masks])
+    scores = np.concatenate([a.ravel() for a in maps])
+    fprs, pros = [0.0], [0.0]
+    for threshold in np.unique(scores)[::-1]:  # every distinct score is a corner of the curve
+        fprs.append((scores[ok] >= threshold).mean())
+        pros.append(np.mean([(maps[i][r] >= threshold).mean() for i, r in regions]))
+    fprs, pros = np.array(fprs), np.array(pros)
+    keep = fprs <= 0.3
+    expected = np.trapezoid(np.r_[pros[keep], np.interp(0.3, fprs, pros)], np.r_[fprs[keep], 0.3]) / 0.3
+    assert aupro(masks, maps) == pytest.approx(expected, abs=1e-9)
+
+
 def test_aupro_perfect_and_nan_cases():
     mask = np.zeros((10, 10), bool)
     mask[2:4, 2:4] = True
