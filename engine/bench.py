@@ -31,7 +31,7 @@ import torch
 
 from engine.bank import ReferenceBank
 from engine.config import EngineConfig
-from engine.datasets import Pack, find_packs, load_mask, read_pack
+from engine.datasets import Pack, find_packs, load_mask, read_pack, without_unreadable
 from engine.detector import Detector, PreparedImage
 from engine.features import to_tensor
 from engine.imageio import image_shape
@@ -100,7 +100,10 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
     if not pack_dirs:
         raise FileNotFoundError(f"No packs (folders with train/good and test) under {options.data}")
     for pack_dir in pack_dirs:
-        pack = read_pack(pack_dir)
+        pack, unreadable = without_unreadable(read_pack(pack_dir))
+        for problem in unreadable:
+            skipped.append(problem)
+            log(problem)
         log(f"[{pack.name}] {len(pack.train_good)} train/good, {len(pack.test)} test images")
         cache: dict[Path, PreparedImage] = {}
         cache_key: tuple[float | None, tuple[int, int] | None, str] | None = None

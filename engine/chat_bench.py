@@ -28,7 +28,7 @@ import numpy as np
 
 from engine.bench import reference_paths
 from engine.config import EngineConfig
-from engine.datasets import find_packs, load_mask, read_pack
+from engine.datasets import find_packs, load_mask, read_pack, without_unreadable
 from engine.detector import Detector
 from engine.explain import Conversation, conflicts, parse_claims
 from engine.explain.llm import LocalLLM
@@ -77,7 +77,9 @@ def run_chat_bench(options: ChatBenchOptions, log: Callable[[str], None] | None 
     speeds: list[tuple[float, float]] = []
     replaced = answered = 0
     for pack_dir in find_packs(options.data):
-        pack = read_pack(pack_dir)
+        pack, unreadable = without_unreadable(read_pack(pack_dir))
+        for problem in unreadable:
+            log(problem)
         if len(pack.train_good) < options.shots:
             log(f"[{pack.name}] skipped: {len(pack.train_good)} training images < {options.shots}")
             continue

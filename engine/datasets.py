@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from engine.errors import ImageLoadError
-from engine.imageio import is_image_file, list_images
+from engine.imageio import is_image_file, list_images, load_image
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,30 @@ def read_pack(folder: str | Path) -> Pack:
             samples.append(TestSample(path, label, defect_dir.name, mask))
     pixel_level = ground_truth.is_dir() and any(s.mask_path for s in samples)
     return Pack(folder.name, folder, list_images(folder / "train" / "good"), samples, pixel_level)
+
+
+def without_unreadable(pack: Pack) -> tuple[Pack, list[str]]:
+    """The pack less the images (and test samples whose mask) that cannot be decoded, and why.
+
+    Each file is decoded once, so that one corrupt or truncated file in a customer folder
+    leaves that file out with a message instead of stopping a benchmark half-way.
+    """
+    problems: list[str] = []
+
+    def readable(path: Path, mask: TestSample | None = None) -> bool:
+        try:
+            shape = load_image(path).shape[:2]
+            if mask is not None:
+                load_mask(mask, shape)
+        except ImageLoadError as exc:
+            problems.append(f"{pack.name}: {pack.relative(exc.path)} left out, {exc.reason}")
+            return False
+        return True
+
+    train = [path for path in pack.train_good if readable(path)]
+    test = [sample for sample in pack.test if readable(sample.path, sample if sample.mask_path else None)]
+    pixel_level = pack.pixel_level and any(s.mask_path for s in test)
+    return Pack(pack.name, pack.root, train, test, pixel_level), problems
 
 
 def load_mask(sample: TestSample, shape: tuple[int, int]) -> np.ndarray:

@@ -37,6 +37,7 @@ def _make_pack(root: Path) -> Path:
 
 def test_bench_writes_table_json_and_scores(tmp_path):
     pack = _make_pack(tmp_path / "data")
+    (pack / "test" / "good" / "002.png").write_bytes(b"not an image")  # a corrupt file in a customer folder
     out_json, out_csv = tmp_path / "bench.json", tmp_path / "scores.csv"
     proc = subprocess.run(
         [sys.executable, "main.py", "bench", "--data", str(pack.parent), "--shots", "1", "2", "8", "--seeds", "0", "1",
@@ -45,6 +46,7 @@ def test_bench_writes_table_json_and_scores(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "synthetic_disc" in proc.stdout and "MEAN" in proc.stdout
     assert "k=8 skipped" in proc.stdout + proc.stderr
+    assert "test/good/002.png left out, corrupt or unreadable" in proc.stdout
     result = json.loads(out_json.read_text())
     for key in ("backbone", "device", "packs", "mean", "latency_ms", "backbone_ref_ms", "bank_build_s", "peak_rss_mb"):
         assert key in result

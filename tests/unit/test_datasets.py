@@ -38,3 +38,24 @@ def test_defective_images_without_masks_stay_out_of_the_pixel_metrics(tmp_path):
     read = datasets.read_pack(pack)
     used = dict(zip([s.defect for s in read.test], read.in_pixel_metrics()))
     assert used == {"crack": True, "dent": False, "good": True}
+
+
+def test_unreadable_images_and_masks_are_left_out_with_a_reason(tmp_path):
+    pack = tmp_path / "part"
+    for folder in ("train/good", "test/good", "test/crack", "ground_truth/crack"):
+        (pack / folder).mkdir(parents=True)
+    good = Image.fromarray(np.full((8, 8, 3), 128, np.uint8))
+    for name in ("000.png", "001.png"):
+        good.save(pack / "train/good" / name)
+        good.save(pack / "test/crack" / name)
+    good.save(pack / "test/good/000.png")
+    (pack / "train/good/002.png").write_bytes(b"\x89PNG broken")
+    Image.fromarray(np.full((8, 8), 255, np.uint8)).save(pack / "ground_truth/crack/000_mask.png")
+    (pack / "ground_truth/crack/001_mask.png").write_bytes(b"garbage")
+    usable, problems = datasets.without_unreadable(datasets.read_pack(pack))
+    assert [p.name for p in usable.train_good] == ["000.png", "001.png"]
+    assert [(s.defect, s.path.name) for s in usable.test] == [("crack", "000.png"), ("good", "000.png")]
+    assert usable.pixel_level
+    assert len(problems) == 2
+    assert any("train/good/002.png left out" in p for p in problems)
+    assert any("ground_truth/crack/001_mask.png left out" in p for p in problems)
