@@ -44,8 +44,12 @@ def test_pro_hand_worked_example():
     assert aupro([mask_a, mask_b], [map_a, map_b], max_fpr=0.3) == pytest.approx(expected, abs=1e-9)
 
 
-def _pro_by_thresholds(masks, maps, max_fpr, steps=4000):
-    """Slow reference: sweep thresholds, average per-region overlap, integrate to max_fpr."""
+def _pro_by_thresholds(masks, maps, max_fpr, steps=4000, every_score=False):
+    """Slow reference: sweep thresholds, average per-region overlap, integrate to max_fpr.
+
+    ``every_score`` sweeps every distinct score, each a corner of the exact curve, instead of
+    ``steps`` even steps.
+    """
     import cv2
 
     regions = []
@@ -55,7 +59,9 @@ def _pro_by_thresholds(masks, maps, max_fpr, steps=4000):
     ok = np.concatenate([~m.ravel() for m in masks])
     scores = np.concatenate([a.ravel() for a in maps])
     points = []
-    for threshold in np.linspace(scores.max() + 1e-9, scores.min() - 1e-9, steps):
+    thresholds = (np.r_[scores.max() + 1.0, np.unique(scores)[::-1]] if every_score
+                  else np.linspace(scores.max() + 1e-9, scores.min() - 1e-9, steps))
+    for threshold in thresholds:
         fpr = (scores[ok] >= threshold).mean()
         pro = np.mean([(maps[i][r] >= threshold).mean() for i, r in regions])
         points.append((fpr, pro))
@@ -80,8 +86,6 @@ def test_aupro_matches_threshold_sweep_on_random_maps():
 @pytest.mark.parametrize("run_chunk", [1 << 20, 5])
 def test_aupro_is_exact_with_tied_scores_whatever_the_walk_step(monkeypatch, run_chunk):
     """Tied scores (a masked background at 0, coarse maps) make runs; the curve must stay exact."""
-    import cv2
-
     from engine import metrics
 
     monkeypatch.setattr(metrics, "RUN_CHUNK", run_chunk)
@@ -95,19 +99,7 @@ def test_aupro_is_exact_with_tied_scores_whatever_the_walk_step(monkeypatch, run
         amap[:, :8] = 0.0
         masks.append(mask)
         maps.append(amap)
-    regions = []
-    for index, mask in enumerate(masks):
-        count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-        regions += [(index, labels == r) for r in range(1, count)]
-    ok = np.concatenate([~m.ravel() for m in masks])
-    scores = np.concatenate([a.ravel() for a in maps])
-    fprs, pros = [0.0], [0.0]
-    for threshold in np.unique(scores)[::-1]:  # every distinct score is a corner of the curve
-        fprs.append((scores[ok] >= threshold).mean())
-        pros.append(np.mean([(maps[i][r] >= threshold).mean() for i, r in regions]))
-    fprs, pros = np.array(fprs), np.array(pros)
-    keep = fprs <= 0.3
-    expected = np.trapezoid(np.r_[pros[keep], np.interp(0.3, fprs, pros)], np.r_[fprs[keep], 0.3]) / 0.3
+    expected = _pro_by_thresholds(masks, maps, 0.3, every_score=True)
     assert aupro(masks, maps) == pytest.approx(expected, abs=1e-9)
 
 
