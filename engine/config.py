@@ -23,8 +23,8 @@ class EngineConfig:
     the part type is then processed at that same scale, so a texture keeps its grain size
     whatever the crop size (sides rounded to the backbone's input multiple).  ``reference_frame``:
     the references' common size, when they share one; an image of that aspect ratio but another
-    size is the same view at another resolution and is resized to the references' frame instead.  A backbone with a
-    fixed input size overrides this.  ``augment``: extra reference views for parts that appear
+    size is the same view at another resolution and is resized to the references' frame instead.
+    A backbone with a fixed input size overrides both.  ``augment``: extra reference views for parts that appear
     in any orientation.  The default, four 90-degree rotations, helped the parts that lie at any
     angle and cost no accuracy on the aligned ones in the benchmark; ``auto`` decides from the
     references' leave-one-out scores instead.  ``foreground``: score

@@ -24,23 +24,18 @@ def auroc(labels: np.ndarray, scores: np.ndarray) -> float:
     """Area under the ROC curve; NaN when only one class is present."""
     labels = np.asarray(labels).astype(bool).ravel()
     scores = np.asarray(scores).ravel()
-    return _auroc_split(scores[labels], scores[~labels])
-
-
-def _auroc_split(positives: np.ndarray, negatives: np.ndarray) -> float:
-    """P(positive > negative) + P(tie) / 2, by binary search in the sorted negatives.
-
-    ``negatives`` is sorted in place; memory stays at that one array, which matters for tens
-    of millions of pixels.
-    """
+    positives, negatives = scores[labels], np.sort(scores[~labels], kind="stable")
     if positives.size == 0 or negatives.size == 0:
         return float("nan")
-    negatives.sort(kind="stable")
-    left = np.searchsorted(negatives, positives, side="left")
-    right = np.searchsorted(negatives, positives, side="right")
-    below = left.sum(dtype=np.float64)
-    ties = (right - left).sum(dtype=np.float64)
+    below, ties = _below_and_tied(negatives, positives)
     return float((below + 0.5 * ties) / (float(positives.size) * float(negatives.size)))
+
+
+def _below_and_tied(sorted_values: np.ndarray, queries: np.ndarray) -> tuple[float, float]:
+    """Summed over the queries: how many sorted values lie below each, and how many equal it."""
+    left = np.searchsorted(sorted_values, queries, side="left")
+    right = np.searchsorted(sorted_values, queries, side="right")
+    return float(left.sum(dtype=np.float64)), float((right - left).sum(dtype=np.float64))
 
 
 def pixel_auroc(masks: Sequence[np.ndarray], maps: Sequence[np.ndarray]) -> float:
@@ -50,33 +45,27 @@ def pixel_auroc(masks: Sequence[np.ndarray], maps: Sequence[np.ndarray]) -> floa
     pixels are ranked against them in turn.  ``masks`` and ``maps`` are read item by item and
     never all at once, so they may be sequences that decode each item when read.
     """
-    positives = _gather(masks, maps, defect=True)
+    positives = _defect_scores(masks, maps)
     positives.sort()
     greater = ties = 0.0
     negatives = 0
     for mask, amap in zip(masks, maps):
         values = np.asarray(amap, np.float32)[~np.asarray(mask, bool)]
-        left = np.searchsorted(positives, values, side="left")
-        right = np.searchsorted(positives, values, side="right")
-        greater += float(positives.size) * values.size - right.sum(dtype=np.float64)
-        ties += (right - left).sum(dtype=np.float64)
+        below, tied = _below_and_tied(positives, values)
+        greater += float(positives.size) * values.size - below - tied
+        ties += tied
         negatives += values.size
     if positives.size == 0 or negatives == 0:
         return float("nan")
     return float((greater + 0.5 * ties) / (float(positives.size) * float(negatives)))
 
 
-def _gather(masks: Sequence[np.ndarray], maps: Sequence[np.ndarray], defect: bool) -> np.ndarray:
-    """The map values of all defect (or all defect-free) pixels, in one preallocated float32 array."""
-    total = 0
-    for mask in masks:
-        defects = int(np.count_nonzero(mask))
-        total += defects if defect else int(np.size(mask)) - defects
-    values = np.empty(total, np.float32)
+def _defect_scores(masks: Sequence[np.ndarray], maps: Sequence[np.ndarray]) -> np.ndarray:
+    """The map values of all defect pixels, in one preallocated float32 array."""
+    values = np.empty(sum(int(np.count_nonzero(mask)) for mask in masks), np.float32)
     filled = 0
     for mask, amap in zip(masks, maps):
-        mask = np.asarray(mask, bool)
-        picked = np.asarray(amap, np.float32)[mask if defect else ~mask]
+        picked = np.asarray(amap, np.float32)[np.asarray(mask, bool)]
         values[filled:filled + picked.size] = picked
         filled += picked.size
     return values
