@@ -163,7 +163,7 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
                     per_seed["aupro"].append(aupro(masks, maps))
                 log(f"[{pack.name}] k={k} seed={seed} image AUROC {per_seed['image_auroc'][-1]:.3f} "
                     f"(bank: {bank.augmentation}, {bank.patch_count()} patches)")
-            packs[pack.name][str(k)] = {m: (float(np.nanmean(v)) if v else None) for m, v in per_seed.items()}
+            packs[pack.name][str(k)] = {m: _seed_mean(v) for m, v in per_seed.items()}
     result = {
         "backbone": config.backbone,
         "device": str(detector.device),
@@ -256,6 +256,17 @@ def _scene_check(detector: Detector, banks: dict[str, ReferenceBank], own: list[
         "images of other packs flagged")
     return {"own_flagged": float(np.mean(own)) if own else None, "own_count": len(own),
             "other_flagged": float(np.mean(flagged)) if flagged else None, "other_count": len(flagged)}
+
+
+def _seed_mean(values: list[float]) -> float | None:
+    """Mean over the seeds that could measure the metric; None when none could.
+
+    A pack without good test images has no image AUROC or false-reject rate: it gets null in
+    the JSON and a dash in the table, and stays out of the mean over packs, instead of a NaN
+    that would make that mean NaN too.
+    """
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else None
 
 
 def _means(packs: PackMetrics, shots: list[int]) -> dict[str, dict[str, float | None]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,9 @@ def _make_pack(root: Path) -> Path:
 def test_bench_writes_table_json_and_scores(tmp_path):
     pack = _make_pack(tmp_path / "data")
     (pack / "test" / "good" / "002.png").write_bytes(b"not an image")  # a corrupt file in a customer folder
+    no_good = _make_pack(tmp_path / "other")
+    shutil.rmtree(no_good / "test" / "good")
+    no_good.rename(tmp_path / "data" / "no_good_tests")
     out_json, out_csv = tmp_path / "bench.json", tmp_path / "scores.csv"
     proc = subprocess.run(
         [sys.executable, "main.py", "bench", "--data", str(pack.parent), "--shots", "1", "2", "8", "--seeds", "0", "1",
@@ -55,9 +59,15 @@ def test_bench_writes_table_json_and_scores(tmp_path):
     assert 0.0 <= row["frr"] <= 1.0 and row["recall"] >= 0.5 and 0.0 < row["f1"] <= 1.0
     assert row["image_auroc"] == 1.0 and row["pixel_auroc"] > 0.9
     assert "8" not in result["packs"]["synthetic_disc"]
+    # Without good test images a pack has no image AUROC or FRR: null, and left out of the mean.
+    assert result["packs"]["no_good_tests"]["2"]["image_auroc"] is None
+    assert result["packs"]["no_good_tests"]["2"]["frr"] is None
+    assert result["packs"]["no_good_tests"]["2"]["recall"] is not None
+    assert result["mean"]["2"]["image_auroc"] == 1.0
+    assert "NaN" not in out_json.read_text()
     assert result["latency_ms"] > 0 and result["backbone_ref_ms"] > 0
     with open(out_csv, newline="") as handle:
-        rows = list(csv.DictReader(handle))
+        rows = [row for row in csv.DictReader(handle) if row["pack"] == "synthetic_disc"]
     assert len(rows) == 2 * 2 * 4  # shots run x seeds x test images
     assert {r["image"] for r in rows} >= {"test/pit/000.tiff", "test/good/001.png"}
     assert {r["label"] for r in rows if r["image"].startswith("test/pit")} == {"1"}
