@@ -71,15 +71,22 @@ def _pro_by_thresholds(masks, maps, max_fpr, steps=4000, every_score=False):
     return np.trapezoid(pros, fprs) / max_fpr
 
 
-def test_aupro_matches_threshold_sweep_on_random_maps():
-    rng = np.random.default_rng(7)
-    masks, maps = [], []
-    for _ in range(3):
-        mask = np.zeros((24, 24), bool)
-        x, y = rng.integers(0, 18, size=2)
-        mask[y:y + 5, x:x + 4] = True
+def _box_defects_on_noise(seed, count, shape, box):
+    """``count`` masks of ``shape`` with one ``box`` (h, w) defect each, uniform noise maps, and the generator."""
+    rng = np.random.default_rng(seed)
+    masks, noise = [], []
+    for _ in range(count):
+        mask = np.zeros(shape, bool)
+        y, x = rng.integers(0, shape[0] - box[0]), rng.integers(0, shape[1] - box[1])
+        mask[y:y + box[0], x:x + box[1]] = True
         masks.append(mask)
-        maps.append(rng.random((24, 24)) + mask * rng.uniform(0.2, 0.8))
+        noise.append(rng.random(shape))
+    return masks, noise, rng
+
+
+def test_aupro_matches_threshold_sweep_on_random_maps():
+    masks, noise, rng = _box_defects_on_noise(7, 3, (24, 24), (5, 4))
+    maps = [n + m * rng.uniform(0.2, 0.8) for n, m in zip(noise, masks)]
     assert aupro(masks, maps) == pytest.approx(_pro_by_thresholds(masks, maps, 0.3), abs=2e-3)
 
 
@@ -89,16 +96,10 @@ def test_aupro_is_exact_with_tied_scores_whatever_the_walk_step(monkeypatch, run
     from engine import metrics
 
     monkeypatch.setattr(metrics, "RUN_CHUNK", run_chunk)
-    rng = np.random.default_rng(11)
-    masks, maps = [], []
-    for _ in range(4):
-        mask = np.zeros((20, 30), bool)
-        y, x = rng.integers(0, 14, size=2)
-        mask[y:y + 6, x:x + 5] = True
-        amap = np.round(rng.random((20, 30)) + mask * 0.3, 1).astype(np.float32)
+    masks, noise, _ = _box_defects_on_noise(11, 4, (20, 30), (6, 5))
+    maps = [np.round(n + m * 0.3, 1).astype(np.float32) for n, m in zip(noise, masks)]
+    for amap in maps:
         amap[:, :8] = 0.0
-        masks.append(mask)
-        maps.append(amap)
     expected = _pro_by_thresholds(masks, maps, 0.3, every_score=True)
     assert aupro(masks, maps) == pytest.approx(expected, abs=1e-9)
 
