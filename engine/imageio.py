@@ -46,7 +46,7 @@ def load_image(path: str | Path) -> np.ndarray:
             warnings.simplefilter("ignore")
             with Image.open(path) as image:
                 image.load()
-                image = ImageOps.exif_transpose(image)
+                ImageOps.exif_transpose(image, in_place=True)  # a copy costs 0.6 ms of the ~50 per image
                 array = _pil_to_array(image)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         if path.suffix.lower() in (".tif", ".tiff"):
