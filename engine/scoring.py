@@ -28,8 +28,10 @@ def nearest_distance(query: torch.Tensor, bank_t: torch.Tensor, chunk_size: int 
 
     The bank is passed transposed and contiguous, and searched in column chunks: measured on a
     2-core CPU, this layout with 2048-column chunks was 3x faster than (N, C) rows in large
-    chunks, since each chunk's similarity block stays in cache.
+    chunks, since each chunk's similarity block stays in cache.  The query is cast to the bank's
+    device and precision (fp16 on CUDA), whatever its own.
     """
+    query = query.to(bank_t.device, bank_t.dtype)
     best: torch.Tensor | None = None
     for start in range(0, bank_t.shape[1], chunk_size):
         block_best = (query @ bank_t[:, start:start + chunk_size]).amax(dim=1)
@@ -41,8 +43,7 @@ def nearest_distance(query: torch.Tensor, bank_t: torch.Tensor, chunk_size: int 
 def layer_distance_map(features: torch.Tensor, bank_t: torch.Tensor, chunk_size: int) -> torch.Tensor:
     """Distance map (h, w) of one image's layer features (C, h, w) against that layer's bank (C, N)."""
     channels, height, width = features.shape
-    query = features.reshape(channels, -1).T.to(bank_t.dtype)
-    return nearest_distance(query, bank_t, chunk_size).reshape(height, width)
+    return nearest_distance(features.reshape(channels, -1).T, bank_t, chunk_size).reshape(height, width)
 
 
 def fuse_layer_maps(layer_maps: list[torch.Tensor], size: tuple[int, int], sigma: float) -> np.ndarray:

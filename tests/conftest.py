@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -10,6 +11,12 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+
+TINY_CLIP = {
+    "embed_dim": 32,
+    "vision_cfg": {"image_size": 64, "layers": 4, "width": 64, "patch_size": 16, "head_width": 32},
+    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
 
 BENCH_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "iad-bench"
 
@@ -38,3 +45,19 @@ def bench_data() -> Path:
     if not BENCH_DATA.is_dir():
         pytest.skip(f"real test data not found at {BENCH_DATA} (shared/data/iad-bench is not checked out)")
     return BENCH_DATA
+
+
+@pytest.fixture
+def tiny_clip_checkpoint(tmp_path):
+    """A randomly initialised tiny open_clip ViT saved as a local checkpoint (no CLIP weights install here)."""
+    import open_clip
+    import torch
+
+    config = tmp_path / "iad-tiny-vit.json"
+    config.write_text(json.dumps(TINY_CLIP))
+    open_clip.add_model_config(config)
+    torch.manual_seed(0)
+    model = open_clip.create_model("iad-tiny-vit", pretrained=None)
+    checkpoint = tmp_path / "tiny.pt"
+    torch.save(model.state_dict(), checkpoint)
+    return checkpoint

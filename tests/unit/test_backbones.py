@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 import torch
@@ -12,12 +10,6 @@ from engine.backbones import create_backbone, get_spec, list_backbones
 from engine.backbones.efficientnet import weights_path
 from engine.config import EngineConfig
 from engine.errors import ModelFileError, UnknownBackboneError
-
-TINY_CLIP = {
-    "embed_dim": 32,
-    "vision_cfg": {"image_size": 64, "layers": 4, "width": 64, "patch_size": 16, "head_width": 32},
-    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
-}
 
 
 def test_registry_lists_embedded_variants():
@@ -39,20 +31,6 @@ def test_lite_variants_load_real_weights_and_give_stage_maps(name):
     assert set(shipped) == set(loaded)
     assert all(torch.equal(shipped[k].float(), loaded[k].float()) for k in shipped)
     assert backbone.classify(torch.zeros(1, 3, 224, 224)).shape == (1, 1000)
-
-
-@pytest.fixture
-def tiny_clip_checkpoint(tmp_path):
-    import open_clip
-
-    config = tmp_path / "iad-tiny-vit.json"
-    config.write_text(json.dumps(TINY_CLIP))
-    open_clip.add_model_config(config)
-    torch.manual_seed(0)
-    model = open_clip.create_model("iad-tiny-vit", pretrained=None)
-    checkpoint = tmp_path / "tiny.pt"
-    torch.save(model.state_dict(), checkpoint)
-    return checkpoint
 
 
 def test_clip_backbone_loads_local_checkpoint(tiny_clip_checkpoint):

@@ -137,3 +137,21 @@ def test_auto_augmentation_follows_the_references(detector):
     assert detector.build_bank(aligned, EngineConfig(augment="auto")).augmentation == "none"
     assert detector.build_bank(turned, EngineConfig(augment="auto")).augmentation == "rotations"
     assert detector.build_bank(aligned[:1], EngineConfig(augment="auto")).augmentation == "rotations"
+
+
+def test_nearest_distance_matches_brute_force_in_any_query_precision():
+    """The search casts the query to the bank's precision: an fp16 bank (as on CUDA) with an fp32
+    query from another code path once raised a dtype error on GPU machines."""
+    import torch
+
+    from engine.scoring import nearest_distance
+
+    generator = torch.Generator().manual_seed(0)
+    query = torch.nn.functional.normalize(torch.randn(50, 16, generator=generator), dim=1)
+    bank = torch.nn.functional.normalize(torch.randn(300, 16, generator=generator), dim=1)
+    expected = 1.0 - (query @ bank.T).max(dim=1).values
+    exact = nearest_distance(query, bank.T.contiguous(), chunk_size=64)
+    half_bank = nearest_distance(query, bank.T.half().contiguous(), chunk_size=64)
+    assert exact.dtype == half_bank.dtype == torch.float32
+    assert torch.allclose(exact, expected.clamp(min=0), atol=1e-6)
+    assert torch.allclose(half_bank, expected.clamp(min=0), atol=2e-3)
