@@ -60,17 +60,34 @@ class EfficientNetLiteBackbone(Backbone):
         wanted = {self._stage_ends[name]: name for name in layers}
         last = max(wanted)
         model = self.model
-        x = model._swish(model._bn0(model._conv_stem(batch.to(self.device, self.dtype))))
         features: dict[str, torch.Tensor] = {}
-        for index, block in enumerate(model._blocks[: last + 1]):
-            x = block(x)
-            if index in wanted:
-                features[wanted[index]] = x
+        with _shape_independent_convolutions(self.device):
+            x = model._swish(model._bn0(model._conv_stem(batch.to(self.device, self.dtype))))
+            for index, block in enumerate(model._blocks[: last + 1]):
+                x = block(x)
+                if index in wanted:
+                    features[wanted[index]] = x
         return features
 
     def classify(self, batch: torch.Tensor) -> torch.Tensor:
         """The full network's forward pass, used as the benchmark's speed reference."""
         return self.model(batch.to(self.device, self.dtype))
+
+
+def _shape_independent_convolutions(device: torch.device) -> contextlib.AbstractContextManager:
+    """On CUDA, run the convolutions without cuDNN, whose cost depends on having seen the shape.
+
+    cuDNN sets up an execution plan for every new input shape.  Measured on an H200 (torch 2.11,
+    fp16): about 20 ms per convolution for a shape not seen before, so about 1 s per image of a new
+    size, 3-8 s per bank build (rotated views and leave-one-out come in new batch shapes) and 56 s
+    for one k = 1 benchmark seed on the magnetic-tile crops, against 10 s on a 2-core CPU.  PyTorch's
+    own kernels took 15 ms per image of any size, against 10.5 ms for cuDNN on a size it had seen.
+    Part images at one camera resolution would amortise cuDNN's set-up, but the builds and crops
+    of varying size would not, and a steady time per image is what an inspection station needs.
+    """
+    if device.type != "cuda":
+        return contextlib.nullcontext()
+    return torch.backends.cudnn.flags(enabled=False)
 
 
 def _stage_ends(model: torch.nn.Module) -> dict[str, int]:
