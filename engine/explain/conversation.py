@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from engine.explain import grounded
-from engine.explain.dialogue import detect_intent, resolve_focus
+from engine.explain.dialogue import asked_side, detect_intent, resolve_focus
 from engine.explain.guard import conflicts, omissions
 from engine.explain.llm import LocalLLM, TokenCallback
 from engine.facts import FactSheet
@@ -100,6 +100,9 @@ class Conversation:
         """Answer ``question`` in the context of the earlier turns."""
         intent, focus = self._understand(question)
         draft = grounded.answer(intent, focus, self.facts)
+        side = asked_side(question)
+        if side is not None and focus and grounded.lone_region_elsewhere(self.facts, side):
+            draft = f"{grounded.only_region(self.facts)} {draft}"
         answer = Answer(text=draft, backend=GROUNDED, intent=intent, focus=focus)
         if self.llm is not None and intent not in GROUNDED_ONLY:
             answer = self._ask_llm(question, draft, answer, on_token)

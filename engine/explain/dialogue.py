@@ -47,6 +47,18 @@ ALL_WORDS = r"\b(?:all|each|every|both|them|they)\b"
 PRONOUNS = r"\b(?:it|its|that one|this one|that|this)\b"
 
 
+SIDE_ONE = re.compile(r"\b(left|right|top|upper|bottom|lower)(?:most)? (?:one|region|defect)\b")
+SIDE_NAMES = {"upper": "top", "lower": "bottom"}
+SIDE_ORDER = {"left": lambda r: r.centroid[0], "right": lambda r: -r.centroid[0],
+              "top": lambda r: r.centroid[1], "bottom": lambda r: -r.centroid[1]}
+
+
+def asked_side(question: str) -> str | None:
+    """The side a question picks a region by ("the left one": "left"), or None."""
+    match = SIDE_ONE.search(question.lower())
+    return SIDE_NAMES.get(match.group(1), match.group(1)) if match else None
+
+
 def detect_intent(question: str) -> str | None:
     """The first matching intent, or None when no rule matches."""
     text = question.lower()
@@ -80,12 +92,9 @@ def resolve_focus(question: str, facts: FactSheet, current: list[int] | None) ->
         return [min(regions, key=lambda r: r.area_px).index]
     if re.search(r"\b(?:worse|worst|strong(?:er|est)|most severe|main)\b", text):
         return [regions[0].index]
-    for pattern, key in ((r"\bleft(?:most)? (?:one|region|defect)\b", lambda r: r.centroid[0]),
-                         (r"\bright(?:most)? (?:one|region|defect)\b", lambda r: -r.centroid[0]),
-                         (r"\b(?:top|upper)(?:most)? (?:one|region|defect)\b", lambda r: r.centroid[1]),
-                         (r"\b(?:bottom|lower)(?:most)? (?:one|region|defect)\b", lambda r: -r.centroid[1])):
-        if re.search(pattern, text):
-            return [min(regions, key=key).index]
+    side = asked_side(text)
+    if side is not None:
+        return [min(regions, key=SIDE_ORDER[side]).index]
     if re.search(ALL_WORDS, text):
         return [r.index for r in regions]
     if re.search(PRONOUNS, text):

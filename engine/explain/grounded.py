@@ -255,6 +255,16 @@ def _no_such_region(index: int, facts: FactSheet) -> str:
     return f"Region {index} does not exist: I found {_plural(facts.region_count, 'defect region')}."
 
 
+def lone_region_elsewhere(facts: FactSheet, side: str) -> bool:
+    """True when a question picks "the <side> one" but the only region is not on that side."""
+    return facts.region_count == 1 and side not in facts.regions[0].position.split()
+
+
+def only_region(facts: FactSheet) -> str:
+    """Says where the single region is, before answering about "the left one" it was asked as."""
+    return f"There is only one defect region, at the {facts.regions[0].position} of {_basis(facts)}."
+
+
 def _why_answer(facts: FactSheet, regions: list[Region]) -> str:
     return _why(facts, regions) + _scene_warning(facts)
 

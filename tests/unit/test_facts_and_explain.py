@@ -117,6 +117,21 @@ def test_multi_turn_where_then_second_one(two_defect_facts):
     assert conversation.ask("How big is the left one?").focus == [leftmost.index]
 
 
+def test_the_left_one_of_a_single_region_elsewhere_says_where_it_really_is(two_defect_facts):
+    """With one region at the bottom right, "the left one" must not read as if it were on the left."""
+    data = two_defect_facts.to_dict()
+    data["regions"] = [{**r, "index": 1} for r in data["regions"] if r["position"] == "bottom right"]
+    facts = FactSheet.from_dict(data)
+    conversation = Conversation(facts)
+    conversation.ask("How big is it?")
+    answer = conversation.ask("What about the left one?")
+    assert answer.focus == [facts.regions[0].index]
+    assert answer.text.startswith("There is only one defect region, at the bottom right of")
+    assert "covers" in answer.text and not conflicts(answer.text, facts)
+    matching = Conversation(facts).ask("How big is the right one?")
+    assert not matching.text.startswith("There is only one")
+
+
 def test_grounded_answers_never_contradict_the_facts(two_defect_facts, good_facts):
     flat_review = FactSheet.from_dict({**good_facts.to_dict(), "verdict": VERDICT_REVIEW, "score": 0.55})
     for facts in (two_defect_facts, good_facts, _review_facts(two_defect_facts), flat_review):
