@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from engine.explain import grounded
-from engine.explain.dialogue import asked_side, detect_intent, resolve_focus
+from engine.explain.dialogue import asked_side, asks_physical_units, detect_intent, resolve_focus
 from engine.explain.guard import conflicts, omissions
 from engine.explain.llm import LocalLLM, TokenCallback
 from engine.facts import FactSheet
@@ -103,6 +103,8 @@ class Conversation:
         side = asked_side(question)
         if side is not None and focus and grounded.lone_region_elsewhere(self.facts, side):
             draft = f"{grounded.only_region(self.facts)} {draft}"
+        if intent == "size" and asks_physical_units(question):
+            draft = f"{grounded.NO_PHYSICAL_SCALE} {draft}"
         answer = Answer(text=draft, backend=GROUNDED, intent=intent, focus=focus)
         if self.llm is not None and intent not in GROUNDED_ONLY:
             answer = self._ask_llm(question, draft, answer, on_token)

@@ -5,6 +5,8 @@ predictable).  Follow-ups keep context: "it" is the region last talked about (be
 the defects as a whole), "the second one"
 is region 2, "the bigger one" the largest, "the left one" the leftmost, and a question with a
 region but no intent ("what about the left one?") repeats the previous intent for that region.
+Two cases get a note before the answer (``Conversation.ask``): "the left one" when the only
+region lies elsewhere, and a size asked in millimetres or inches, which an image has no scale for.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("confidence", r"\bsure\b|confiden|certain|reliab|probab|trust|false (?:alarm|positive|reject)|"
                    r"\breal (?:defect|one)\b|what(?:'s| is)(?: the)? (?:score|threshold)"),
     ("type", r"what (?:type|kind|sort)|\btype\b|\bkind of\b|classif|categor|what is it\b"),
-    ("size", r"how (?:big|large|long|wide|small)|\bsize\b|\barea\b|dimension|extent|percent|how much of"),
+    ("size", r"how (?:big|large|long|wide|small)|\bsize\b|\barea\b|dimension|extent|percent|how much of|"
+             r"which (?:one |region |defect )?is (?:the )?(?:bigg|larg|small)er"),
     ("location", r"\bwhere\b|locat|position|which (?:part|side|area)|\bshow me\b|how far|distance|"
                  r"point (?:out|to|at)|\bnear\b|on the (?:edge|left|right|top|bottom)"),
     ("appearance", r"colou?r|look(?:s)? like|appearance|\b(?:dark|bright|light)(?:er|ness)?\b|\bshade|\bhue\b"),
@@ -51,6 +54,14 @@ SIDE_ONE = re.compile(r"\b(left|right|top|upper|bottom|lower)(?:most)? (?:one|re
 SIDE_NAMES = {"upper": "top", "lower": "bottom"}
 SIDE_ORDER = {"left": lambda r: r.centroid[0], "right": lambda r: -r.centroid[0],
               "top": lambda r: r.centroid[1], "bottom": lambda r: -r.centroid[1]}
+
+
+PHYSICAL_UNITS = re.compile(r"\d\s*(?:mm|cm|um|µm)\b|\b(?:mm|cm|µm|millimet|centimet|micro(?:n|met)|inch|inches)\b")
+
+
+def asks_physical_units(question: str) -> bool:
+    """True when a question wants millimetres, inches or the like, which an image without a scale cannot give."""
+    return bool(PHYSICAL_UNITS.search(question.lower()))
 
 
 def asked_side(question: str) -> str | None:

@@ -12,6 +12,8 @@ from engine.facts import FactSheet
 from engine.regions import Region
 
 MAX_LISTED = 3
+NO_PHYSICAL_SCALE = ("I can't give millimetres: the image carries no scale, so sizes are in pixels and as a share of "
+                     "the image.")
 ASK_ME = "Ask me where, how big, how many, what type, what colour, how severe, how sure, or why."
 
 

@@ -24,7 +24,7 @@ QUESTIONS = ("Is there any anomaly?", "Where is it?", "How big is it?", "How man
              "Is the second one darker?", "Can I ship it?", "Is it fine?", "How severe is it?",
              "What's wrong with it?", "Is it a scratch?", "Which one is worst?", "Thanks!",
              "Tell me about the second region", "What does the heatmap show?", "Is it ok?", "What's the score?",
-             "What caused this?")
+             "What caused this?", "How long is it in mm?", "Which one is bigger?", "What about the left one?")
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +130,18 @@ def test_the_left_one_of_a_single_region_elsewhere_says_where_it_really_is(two_d
     assert "covers" in answer.text and not conflicts(answer.text, facts)
     matching = Conversation(facts).ask("How big is the right one?")
     assert not matching.text.startswith("There is only one")
+
+
+def test_sizes_asked_in_millimetres_say_the_image_has_no_scale(two_defect_facts):
+    conversation = Conversation(two_defect_facts)
+    answer = conversation.ask("How long is the second one in mm?")
+    assert answer.intent == "size" and answer.focus == [2]
+    assert answer.text.startswith("I can't give millimetres") and " px" in answer.text
+    assert "millimetres" not in conversation.ask("How big is it?").text
+    compared = conversation.ask("Which one is bigger?")
+    bigger = max(two_defect_facts.regions, key=lambda r: r.area_px)
+    assert compared.intent == "size" and compared.focus == [bigger.index]
+    assert compared.text.startswith(f"Region {bigger.index} covers")
 
 
 def test_grounded_answers_never_contradict_the_facts(two_defect_facts, good_facts):
