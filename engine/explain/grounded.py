@@ -109,12 +109,19 @@ def _disposition(facts: FactSheet, regions: list[Region]) -> str:
     return text + _scene_warning(facts)
 
 
+def _without_regions(facts: FactSheet, task: str) -> str:
+    """The answer to where / how big / what type when no region passed the pixel threshold.
+
+    ``task`` is what the question asked to do ("locate", "measure", "classify").
+    """
+    head = (f"No defect was found, so there is nothing to {task}." if facts.verdict == VERDICT_OK else
+            f"I can't {task} a defect: the score is raised, but no region stands out above the pixel threshold.")
+    return f"{head}{_strongest_spot(facts)}"
+
+
 def _location(facts: FactSheet, regions: list[Region]) -> str:
     if not facts.regions:
-        head = ("No defect was found, so there is nothing to locate." if facts.verdict == VERDICT_OK else
-                "I can't point at one place: the score is raised, but no region stands out above the pixel "
-                "threshold.")
-        return f"{head}{_strongest_spot(facts)}"
+        return _without_regions(facts, "locate")
     lines = []
     for region in regions[:MAX_LISTED]:
         x, y, w, h = region.bbox
@@ -136,7 +143,7 @@ def _strongest_spot(facts: FactSheet) -> str:
 
 def _size(facts: FactSheet, regions: list[Region]) -> str:
     if not regions:
-        return _location(facts, regions)
+        return _without_regions(facts, "measure")
     lines = []
     for region in regions[:MAX_LISTED]:
         lines.append(f"Region {region.index} covers {_percent(region.area_percent)} of {_basis(facts)} "
@@ -156,7 +163,7 @@ def _count(facts: FactSheet, regions: list[Region]) -> str:
 
 def _type(facts: FactSheet, regions: list[Region]) -> str:
     if not regions:
-        return _location(facts, regions)
+        return _without_regions(facts, "classify")
     lines = []
     for region in regions[:MAX_LISTED]:
         if region.defect_type in ("unclassified", "unknown"):
