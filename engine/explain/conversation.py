@@ -104,7 +104,7 @@ class Conversation:
         if side is not None and focus and grounded.lone_region_elsewhere(self.facts, side):
             draft = f"{grounded.only_region(self.facts)} {draft}"
         if intent == "size" and asks_physical_units(question):
-            draft = f"{grounded.NO_PHYSICAL_SCALE} {draft}"
+            draft = f"{grounded.no_physical_scale(self.facts)} {draft}"
         answer = Answer(text=draft, backend=GROUNDED, intent=intent, focus=focus)
         if self.llm is not None and intent not in GROUNDED_ONLY:
             answer = self._ask_llm(question, draft, answer, on_token)

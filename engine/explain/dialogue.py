@@ -54,8 +54,6 @@ SIDE_ONE = re.compile(r"\b(left|right|top|upper|bottom|lower)(?:most)? (?:one|re
 SIDE_NAMES = {"upper": "top", "lower": "bottom"}
 SIDE_ORDER = {"left": lambda r: r.centroid[0], "right": lambda r: -r.centroid[0],
               "top": lambda r: r.centroid[1], "bottom": lambda r: -r.centroid[1]}
-
-
 PHYSICAL_UNITS = re.compile(r"\d\s*(?:mm|cm|um|µm)\b|\b(?:mm|cm|µm|millimet|centimet|micro(?:n|met)|inch|inches)\b")
 
 

@@ -12,8 +12,6 @@ from engine.facts import FactSheet
 from engine.regions import Region
 
 MAX_LISTED = 3
-NO_PHYSICAL_SCALE = ("I can't give millimetres: the image carries no scale, so sizes are in pixels and as a share of "
-                     "the image.")
 ASK_ME = "Ask me where, how big, how many, what type, what colour, how severe, how sure, or why."
 
 
@@ -262,6 +260,12 @@ def _no_such_region(index: int, facts: FactSheet) -> str:
     if facts.region_count == 0:
         return f"This part has no defect regions, so region {index} does not exist."
     return f"Region {index} does not exist: I found {_plural(facts.region_count, 'defect region')}."
+
+
+def no_physical_scale(facts: FactSheet) -> str:
+    """Said before a size answer to a question in millimetres or inches: an image carries no scale."""
+    return ("I can't give millimetres: the image carries no scale, so sizes are in pixels and as a share of "
+            f"{_basis(facts)}.")
 
 
 def lone_region_elsewhere(facts: FactSheet, side: str) -> bool:
