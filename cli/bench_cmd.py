@@ -6,7 +6,7 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
-from cli.common import print_benchmark
+from cli.common import print_benchmark, user_errors
 from engine.config import AUGMENT_MODES, EngineConfig
 
 
@@ -38,6 +38,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+@user_errors
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark and print its table."""
     from engine.bench import BenchOptions, format_table, run_bench, save_json

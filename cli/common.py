@@ -80,12 +80,8 @@ def progress(items: list[Any], label: str, enabled: bool = True) -> Iterator[Any
 
 def print_benchmark(run: Callable[[], Any], table: Callable[[Any], str], save: Callable[[Any, Path], None],
                     json_path: Path | None) -> int:
-    """Run a benchmark, print its table, write its JSON; a missing data folder is a one-line error."""
-    try:
-        result = run()
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    """Run a benchmark, print its table and write its JSON (callers wrap it in ``user_errors``)."""
+    result = run()
     print(table(result))
     if json_path:
         save(result, json_path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.common import print_benchmark
+from cli.common import print_benchmark, user_errors
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -26,6 +26,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+@user_errors
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark and print its table."""
     from engine.chat_bench import ChatBenchOptions, format_chat_table, run_chat_bench, save_chat_json

@@ -40,3 +40,11 @@ class UnknownBackboneError(EngineError):
     def __init__(self, name: str, known: list[str]) -> None:
         self.name = name
         super().__init__(f"Unknown backbone '{name}'. Known: {', '.join(known)}, or clip:<open_clip model>.")
+
+
+class DeviceUnavailableError(EngineError):
+    """The compute device named in the settings or on the command line cannot be used here."""
+
+    def __init__(self, device: str, reason: str) -> None:
+        self.device = device
+        super().__init__(f"Cannot run on device '{device}': {reason}. Choose 'auto' (a GPU when present) or 'cpu'.")

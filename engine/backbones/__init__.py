@@ -11,7 +11,7 @@ import torch
 from engine.backbones.base import Backbone, BackboneSpec
 from engine.backbones.clip import CLIP_PREFIX, ClipBackbone, clip_spec
 from engine.backbones.efficientnet import EfficientNetLiteBackbone, lite_specs
-from engine.errors import UnknownBackboneError
+from engine.errors import DeviceUnavailableError, UnknownBackboneError
 
 DEFAULT_BACKBONE = "efficientnet-lite0"
 
@@ -38,12 +38,23 @@ def get_spec(name: str, weights: str | None = None) -> BackboneSpec:
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``auto`` picks CUDA when present, else the CPU."""
+    """``auto`` picks CUDA when present, else the CPU; ``cuda`` without a usable GPU is a clear error."""
     if isinstance(device, torch.device):
         return device
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        target = torch.device(device)
+    except RuntimeError as exc:
+        raise DeviceUnavailableError(device, "not a device name") from exc
+    if target.type not in ("cpu", "cuda"):
+        raise DeviceUnavailableError(device, "only the CPU and CUDA GPUs are supported")
+    if target.type == "cuda":
+        if not torch.cuda.is_available():
+            raise DeviceUnavailableError(device, "no CUDA GPU is available to this torch build and driver")
+        if target.index is not None and target.index >= torch.cuda.device_count():
+            raise DeviceUnavailableError(device, f"only {torch.cuda.device_count()} CUDA GPU(s) are present")
+    return target
 
 
 def create_backbone(name: str, device: str | torch.device = "auto", weights: str | None = None,

@@ -84,12 +84,16 @@ def test_bench_reference_choice_is_the_documented_rule(tmp_path):
     assert [p.name for p in reference_paths(pack, 2, 1)] == random.Random(1).sample(names, 2)
 
 
-def test_bench_help_and_missing_data(tmp_path):
+def test_bench_help_missing_data_and_unusable_device(tmp_path):
     help_out = subprocess.run([sys.executable, "main.py", "bench", "--help"], cwd=ROOT, capture_output=True, text=True)
     assert help_out.returncode == 0 and "--scores-csv" in help_out.stdout
     missing = subprocess.run([sys.executable, "main.py", "bench", "--data", str(tmp_path / "nope")], cwd=ROOT,
                              capture_output=True, text=True)
     assert missing.returncode == 2 and "not found" in missing.stderr
+    wrong_device = subprocess.run([sys.executable, "main.py", "bench", "--data", str(tmp_path), "--device", "tpu"],
+                                  cwd=ROOT, capture_output=True, text=True)
+    assert wrong_device.returncode == 2 and "error: Cannot run on device 'tpu'" in wrong_device.stderr
+    assert "Traceback" not in wrong_device.stderr
 
 
 def test_eval_chat_scores_the_grounded_answers(tmp_path):

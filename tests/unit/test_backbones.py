@@ -78,3 +78,20 @@ def test_clip_prompts_type_regions_or_say_unknown(tiny_clip_checkpoint, good_par
     scratch = typer.types[typer.kinds.index("scratch")]
     assert typer.decide(scratch) == "scratch"
     assert typer.decide(typer.normal) == "unknown"
+
+
+def test_unusable_devices_are_clear_errors():
+    from engine.backbones import resolve_device
+    from engine.errors import DeviceUnavailableError
+
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(DeviceUnavailableError, match="'tpu': not a device name"):
+        resolve_device("tpu")
+    with pytest.raises(DeviceUnavailableError, match="only the CPU and CUDA"):
+        resolve_device("meta")
+    with pytest.raises(DeviceUnavailableError, match="Choose 'auto'"):
+        resolve_device("cuda:99")
+    if not torch.cuda.is_available():
+        with pytest.raises(DeviceUnavailableError, match="no CUDA GPU"):
+            resolve_device("cuda")
