@@ -6,7 +6,7 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
-from cli.common import print_benchmark, user_errors
+from cli.common import positive_int, print_benchmark, unit_fraction, user_errors
 from engine.config import AUGMENT_MODES, EngineConfig
 
 
@@ -18,7 +18,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                     "over seeds), latency, bank build time and peak memory. The table goes to stdout, "
                     "progress to stderr.")
     parser.add_argument("--data", type=Path, required=True, help="one pack in the MVTec layout, or a folder of packs")
-    parser.add_argument("--shots", type=int, nargs="+", default=[1, 2, 4, 8],
+    parser.add_argument("--shots", type=positive_int, nargs="+", default=[1, 2, 4, 8],
                         help="reference counts k (default 1 2 4 8)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="reference draws (default 0 1 2)")
     parser.add_argument("--backbone", default="efficientnet-lite0", help="backbone name (default efficientnet-lite0)")
@@ -26,15 +26,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", type=Path, help="write the result as JSON here")
     parser.add_argument("--scores-csv", type=Path, help="write one row per (pack, k, seed, test image) here")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
-    parser.add_argument("--threads", type=int, help="torch threads (default: the usable cores)")
+    parser.add_argument("--threads", type=positive_int, help="torch threads (default: the usable cores)")
     tuning = parser.add_argument_group("engine settings (defaults are the app's)")
     tuning.add_argument("--layers", nargs="+", help="feature layers, e.g. s3 s5")
-    tuning.add_argument("--input-side", type=int, help="processing size: about SIDE x SIDE pixels")
+    tuning.add_argument("--input-side", type=positive_int, help="processing size: about SIDE x SIDE pixels")
     tuning.add_argument("--augment", choices=AUGMENT_MODES, help="reference augmentation")
-    tuning.add_argument("--rotation-steps", type=int, help="rotated views per reference, 360/STEPS apart")
-    tuning.add_argument("--pooling", type=int, help="local feature pooling kernel")
+    tuning.add_argument("--rotation-steps", type=positive_int, help="rotated views per reference, 360/STEPS apart")
+    tuning.add_argument("--pooling", type=positive_int, help="local feature pooling kernel")
     tuning.add_argument("--sigma", type=float, help="map smoothing sigma, pixels at SIDE x SIDE")
-    tuning.add_argument("--top-fraction", type=float, help="image score: mean of this top fraction of the map")
+    tuning.add_argument("--top-fraction", type=unit_fraction, help="image score: mean of this top fraction of the map")
     parser.set_defaults(handler=run)
 
 

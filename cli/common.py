@@ -88,6 +88,28 @@ def print_benchmark(run: Callable[[], Any], table: Callable[[Any], str], save: C
     return 0
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (shots, threads, sizes, limits)."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def unit_fraction(text: str) -> float:
+    """An argparse type: a number above 0 and at most 1."""
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, got {value}")
+    return value
+
+
 def parse_date(text: str) -> datetime:
     """An ISO date or date-time; naive values are taken as UTC."""
     try:

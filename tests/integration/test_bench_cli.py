@@ -94,6 +94,9 @@ def test_bench_help_missing_data_and_unusable_device(tmp_path):
                                   cwd=ROOT, capture_output=True, text=True)
     assert wrong_device.returncode == 2 and "error: Cannot run on device 'tpu'" in wrong_device.stderr
     assert "Traceback" not in wrong_device.stderr
+    no_shots = subprocess.run([sys.executable, "main.py", "bench", "--data", str(tmp_path), "--shots", "0"],
+                              cwd=ROOT, capture_output=True, text=True)
+    assert no_shots.returncode == 2 and "--shots: must be 1 or more" in no_shots.stderr
 
 
 def test_eval_chat_scores_the_grounded_answers(tmp_path):
