@@ -1,4 +1,5 @@
-"""Parse the checkable claims out of an answer: yes/no, 3x3 positions, counts, sizes, types, shades.
+"""Parse the checkable claims out of an answer: yes/no, 3x3 positions, counts, sizes, types, shades,
+pixel measures, scores and thresholds, and any size in physical units.
 
 One parser serves the consistency guard (LLM answers) and the ``eval-chat`` benchmark, so what
 the benchmark scores is exactly what the guard checks.
@@ -33,6 +34,12 @@ KNOWN_TYPES = ("scratch", "crack", "dent", "hole", "stain", "contamination", "di
                "missing", "misplaced", "bent", "cut", "fold", "glue", "oil", "rust", "print", "pit", "break",
                "deformation", "squeeze", "tear")
 TYPE_PATTERN = re.compile(r"\b(" + "|".join(KNOWN_TYPES) + r")(?:e?s|ed)?\b", re.I)
+NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
+PIXEL_PATTERN = re.compile(NUMBER + r"\s*(?:px|pixels?)\b", re.I)
+PHYSICAL_PATTERN = re.compile(r"\d(?:[\d.,]*)\s*(?:mm|cm|µm|um|microns?|micrometre?s?|micrometers?|millimet(?:er|re)s?|"
+                              r"centimet(?:er|re)s?|inch(?:es)?)(?:²|2)?(?![\w])", re.I)
+SCORE_PATTERN = re.compile(r"\bscore\s*(?:of|is|was|at|:|=)?\s*" + NUMBER, re.I)
+THRESHOLD_PATTERN = re.compile(r"\bthreshold\s*(?:of|is|was|at|:|=)?\s*" + NUMBER, re.I)
 YES_PATTERN = re.compile(r"^\W*(?:(?:probably|likely) )?(?:yes|yeah|yep|ng)\b", re.I)
 NO_PATTERN = re.compile(r"^\W*(?:(?:probably|likely) )?(?:no|not|ok)\b(?!\s+more)", re.I)
 NEGATIVE_PHRASES = re.compile(r"\b(?:no (?:defects?|anomal(?:y|ies)|defect regions?) (?:was |were )?(?:found|detected|"
@@ -52,6 +59,10 @@ class Claims:
     percents: list[float] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
     shades: list[str] = field(default_factory=list)
+    pixels: list[float] = field(default_factory=list)
+    physical: list[str] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    thresholds: list[float] = field(default_factory=list)
 
     @property
     def cells(self) -> list[tuple[int, int]]:
@@ -75,7 +86,15 @@ def parse_claims(text: str) -> Claims:
     claims.percents = [float(m.group(1)) for m in PERCENT_PATTERN.finditer(text)]
     claims.types = [_type_stem(m.group(1)) for m in TYPE_PATTERN.finditer(text)]
     claims.shades = [SHADE_SYNONYMS.get(m.group(1).lower(), m.group(1).lower()) for m in SHADE_PATTERN.finditer(text)]
+    claims.pixels = [_number(m.group(1)) for m in PIXEL_PATTERN.finditer(text)]
+    claims.physical = [m.group(0) for m in PHYSICAL_PATTERN.finditer(text)]
+    claims.scores = [_number(m.group(1)) for m in SCORE_PATTERN.finditer(text)]
+    claims.thresholds = [_number(m.group(1)) for m in THRESHOLD_PATTERN.finditer(text)]
     return claims
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
 
 
 def _positions(text: str) -> list[str]:

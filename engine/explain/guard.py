@@ -4,8 +4,10 @@ A conflict is any parsed claim the facts do not support: a yes/no that disagrees
 verdict (for REVIEW, with the side of the threshold the score lies on), a position no region
 covers (its centroid's cell, or a cell it extends into; with no regions, the map's strongest
 point), a count other than the region count,
-an area percentage no region has (within rounding), a defect type no region carries, or a
-shade ("darker", "redder") that no region shows against the reference.
+an area percentage no region has (within rounding), a defect type no region carries, a
+shade ("darker", "redder") that no region shows against the reference, a pixel measure (area,
+box, coordinate, length) no region has, a score or threshold other than the sheet's, or any size
+in millimetres or inches, for which an image carries no scale.
 ``omissions`` catches the other failure of a small model: a fluent answer that does not answer
 the question.
 """
@@ -17,6 +19,9 @@ from engine.explain.claims import Claims, parse_claims
 from engine.facts import FactSheet
 
 PERCENT_TOLERANCE = 0.06
+# A stated pixel measure may round the measured one ("about 260 px" for 264).
+PIXEL_TOLERANCE = 0.03
+SCORE_TOLERANCE = 0.011
 
 
 def expected_defective(facts: FactSheet) -> bool:
@@ -55,7 +60,25 @@ def conflicts(text: str, facts: FactSheet, claims: Claims | None = None) -> list
     for shade in dict.fromkeys(claims.shades):
         if shade not in shades:
             found.append(f"says '{shade}', no region is")
+    measures = pixel_measures(facts)
+    for pixels in claims.pixels:
+        if not any(abs(pixels - m) <= max(1.5, PIXEL_TOLERANCE * m) for m in measures):
+            found.append(f"{pixels:g} px matches no measured region")
+    found += [f"states '{size}', but the image has no scale" for size in claims.physical]
+    found += [f"score {value:g}, measured {facts.score:.2f}" for value in claims.scores
+              if abs(value - facts.score) > SCORE_TOLERANCE]
+    found += [f"threshold {value:g}, calibrated {facts.threshold:.2f}" for value in claims.thresholds
+              if abs(value - facts.threshold) > SCORE_TOLERANCE]
     return found
+
+
+def pixel_measures(facts: FactSheet) -> set[float]:
+    """Every pixel number the fact sheet supports: region areas, boxes, coordinates and lengths."""
+    measures: set[float] = set()
+    for region in facts.regions:
+        x, y, w, h = region.bbox
+        measures.update((region.area_px, x, y, w, h, x + w - 1, y + h - 1, round(region.major_axis_px)))
+    return {float(m) for m in measures}
 
 
 def omissions(text: str, draft: str, intent: str | None, facts: FactSheet) -> list[str]:

@@ -188,6 +188,25 @@ def test_guard_catches_claims_the_facts_do_not_support(two_defect_facts, good_fa
     assert omissions(f"Defects at the {second} and the {first}.", draft, "location", two_defect_facts) == []
 
 
+def test_guard_checks_pixel_measures_scores_and_physical_units(two_defect_facts, good_facts):
+    """Numbers a small model invents (a length, a score, millimetres) must not pass as measured."""
+    region = two_defect_facts.regions[0]
+    x, y, w, h = region.bbox
+    length = round(region.major_axis_px)
+    supported = (f"Region 1 covers {region.area_px:,} px, box {w} x {h} px, from x {x} to {x + w - 1} px; about "
+                 f"{round(length * 0.98)} px long. The score {two_defect_facts.score:.2f} is above the threshold "
+                 f"{two_defect_facts.threshold:.2f}.")
+    assert conflicts(supported, two_defect_facts) == []
+    assert conflicts(f"It is about {length * 2} px long.", two_defect_facts) == [
+        f"{length * 2:g} px matches no measured region"]
+    assert conflicts("It is 3 mm long.", two_defect_facts) == ["states '3 mm', but the image has no scale"]
+    assert conflicts("The defect is 0.5 inches wide.", two_defect_facts)
+    assert conflicts("The score is 0.72.", two_defect_facts) == [f"score 0.72, measured {two_defect_facts.score:.2f}"]
+    assert conflicts("It is just over the threshold of 0.4.", two_defect_facts)
+    assert conflicts("A small spot of 12 px.", good_facts), "no region, so no pixel measure is supported"
+    assert conflicts("I can't give millimetres: the image carries no scale.", two_defect_facts) == []
+
+
 def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_facts, good_facts):
     review = _review_facts(two_defect_facts)
     for question in ("Can I ship it?", "Is it fine?", "Does it pass?", "Should I reject it?"):
