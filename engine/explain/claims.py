@@ -40,6 +40,11 @@ PHYSICAL_PATTERN = re.compile(r"\d(?:[\d.,]*)\s*(?:mm|cm|µm|um|microns?|microme
                               r"centimet(?:er|re)s?|inch(?:es)?)(?:²|2)?(?![\w])", re.I)
 SCORE_PATTERN = re.compile(r"\bscore\s*(?:of|is|was|at|:|=)?\s*" + NUMBER, re.I)
 THRESHOLD_PATTERN = re.compile(r"\bthreshold\s*(?:of|is|was|at|:|=)?\s*" + NUMBER, re.I)
+MULTIPLE_PATTERN = re.compile(r"(\d+(?:\.\d+)?)\s*(?:times|x|×)\s+(?:the\s+)?(?:pixel\s+)?threshold", re.I)
+REFERENCES_PATTERN = re.compile(r"\b(\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) +
+                                r")\s+(?:good\s+)?references?\b", re.I)
+GREY_ZONE_PATTERN = re.compile(r"gr[ae]y zone\s*(?:is|of|from|:)?\s*\(?(?:from\s+)?" + NUMBER
+                               + r"\s*(?:to|-|–)\s*" + NUMBER, re.I)
 YES_PATTERN = re.compile(r"^\W*(?:(?:probably|likely) )?(?:yes|yeah|yep|ng)\b", re.I)
 NO_PATTERN = re.compile(r"^\W*(?:(?:probably|likely) )?(?:no|not|ok)\b(?!\s+more)", re.I)
 NEGATIVE_PHRASES = re.compile(r"\b(?:no (?:defects?|anomal(?:y|ies)|defect regions?) (?:was |were )?(?:found|detected|"
@@ -63,6 +68,9 @@ class Claims:
     physical: list[str] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     thresholds: list[float] = field(default_factory=list)
+    multiples: list[float] = field(default_factory=list)
+    reference_counts: list[int] = field(default_factory=list)
+    grey_zones: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def cells(self) -> list[tuple[int, int]]:
@@ -80,9 +88,7 @@ def parse_claims(text: str) -> Claims:
     elif POSITIVE_PHRASES.search(text):
         claims.defective = True
     claims.positions = _positions(text)
-    for match in COUNT_PATTERN.finditer(text):
-        word = match.group(1).lower()
-        claims.counts.append(int(word) if word.isdigit() else NUMBER_WORDS[word])
+    claims.counts = [_count(m.group(1)) for m in COUNT_PATTERN.finditer(text)]
     claims.percents = [float(m.group(1)) for m in PERCENT_PATTERN.finditer(text)]
     claims.types = [_type_stem(m.group(1)) for m in TYPE_PATTERN.finditer(text)]
     claims.shades = [SHADE_SYNONYMS.get(m.group(1).lower(), m.group(1).lower()) for m in SHADE_PATTERN.finditer(text)]
@@ -90,7 +96,15 @@ def parse_claims(text: str) -> Claims:
     claims.physical = [m.group(0) for m in PHYSICAL_PATTERN.finditer(text)]
     claims.scores = [_number(m.group(1)) for m in SCORE_PATTERN.finditer(text)]
     claims.thresholds = [_number(m.group(1)) for m in THRESHOLD_PATTERN.finditer(text)]
+    claims.multiples = [_number(m.group(1)) for m in MULTIPLE_PATTERN.finditer(text)]
+    claims.reference_counts = [_count(m.group(1)) for m in REFERENCES_PATTERN.finditer(text)]
+    claims.grey_zones = [(_number(m.group(1)), _number(m.group(2))) for m in GREY_ZONE_PATTERN.finditer(text)]
     return claims
+
+
+def _count(word: str) -> int:
+    word = word.lower()
+    return int(word) if word.isdigit() else NUMBER_WORDS[word]
 
 
 def _number(text: str) -> float:

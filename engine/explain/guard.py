@@ -6,8 +6,10 @@ covers (its centroid's cell, or a cell it extends into; with no regions, the map
 point), a count other than the region count,
 an area percentage no region has (within rounding), a defect type no region carries, a
 shade ("darker", "redder") that no region shows against the reference, a pixel measure (area,
-box, coordinate, length) no region has, a score or threshold other than the sheet's, or any size
-in millimetres or inches, for which an image carries no scale.
+box, coordinate, length) no region has, a score, threshold or grey zone other than the sheet's,
+a multiple of the pixel threshold that no region peaks at (nor the map, on a part without
+regions), a reference count other than the bank's, or any size in millimetres or inches, for
+which an image carries no scale.
 ``omissions`` catches the other failure of a small model: a fluent answer that does not answer
 the question.
 """
@@ -22,6 +24,7 @@ PERCENT_TOLERANCE = 0.06
 # A stated pixel measure may round the measured one ("about 260 px" for 264).
 PIXEL_TOLERANCE = 0.03
 SCORE_TOLERANCE = 0.011
+MULTIPLE_TOLERANCE = 0.051
 
 
 def expected_defective(facts: FactSheet) -> bool:
@@ -69,6 +72,15 @@ def conflicts(text: str, facts: FactSheet, claims: Claims | None = None) -> list
               if abs(value - facts.score) > SCORE_TOLERANCE]
     found += [f"threshold {value:g}, calibrated {facts.threshold:.2f}" for value in claims.thresholds
               if abs(value - facts.threshold) > SCORE_TOLERANCE]
+    zone = facts.grey_zone
+    found += [f"grey zone {low:g} to {high:g}, calibrated {zone[0]:.2f} to {zone[1]:.2f}"
+              for low, high in claims.grey_zones
+              if abs(low - zone[0]) > SCORE_TOLERANCE or abs(high - zone[1]) > SCORE_TOLERANCE]
+    peaks = [r.severity for r in facts.regions] + ([facts.peak_level] if facts.peak_level is not None else [])
+    found += [f"{value:g} times the pixel threshold matches no measured peak" for value in claims.multiples
+              if not any(abs(value - p) <= max(MULTIPLE_TOLERANCE, 0.05 * p) for p in peaks)]
+    found += [f"{count} references, the bank has {facts.reference_count}" for count in claims.reference_counts
+              if count != facts.reference_count]
     return found
 
 

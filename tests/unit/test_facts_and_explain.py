@@ -205,6 +205,14 @@ def test_guard_checks_pixel_measures_scores_and_physical_units(two_defect_facts,
     assert conflicts("It is just over the threshold of 0.4.", two_defect_facts)
     assert conflicts("A small spot of 12 px.", good_facts), "no region, so no pixel measure is supported"
     assert conflicts("I can't give millimetres: the image carries no scale.", two_defect_facts) == []
+    facts = two_defect_facts
+    low, high = facts.grey_zone
+    stated = (f"It peaks at {region.severity:.1f} times the pixel threshold; grey zone {low:.2f} to {high:.2f}, "
+              f"calibrated from {facts.reference_count} good references.")
+    assert conflicts(stated, facts) == []
+    assert conflicts(f"It peaks at {region.severity + 3:.1f} times the pixel threshold.", facts)
+    assert conflicts(f"The grey zone is {low + 0.1:.2f} to {high:.2f}.", facts)
+    assert conflicts(f"It was calibrated from {facts.reference_count + 3} references.", facts)
 
 
 def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_facts, good_facts):
