@@ -1,5 +1,6 @@
 """Parse the checkable claims out of an answer: yes/no, 3x3 positions, counts, sizes, types, shades,
-pixel measures, scores and thresholds, and any size in physical units.
+pixel measures, scores, thresholds and grey zones, multiples of the pixel threshold, reference
+counts, and any size in physical units.
 
 One parser serves the consistency guard (LLM answers) and the ``eval-chat`` benchmark, so what
 the benchmark scores is exactly what the guard checks.
