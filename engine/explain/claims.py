@@ -1,6 +1,6 @@
 """Parse the checkable claims out of an answer: yes/no, 3x3 positions, counts, sizes, types, shades,
 pixel measures, scores, thresholds and grey zones, multiples of the pixel threshold, reference
-counts, and any size in physical units.
+counts, the confidence level, and any size in physical units.
 
 One parser serves the consistency guard (LLM answers) and the ``eval-chat`` benchmark, so what
 the benchmark scores is exactly what the guard checks.
@@ -46,6 +46,9 @@ REFERENCES_PATTERN = re.compile(r"\b(\d+|" + "|".join(sorted(NUMBER_WORDS, key=l
                                 r")\s+(?:good\s+)?references?\b", re.I)
 GREY_ZONE_PATTERN = re.compile(r"gr[ae]y zone\s*(?:is|of|from|:)?\s*\(?(?:from\s+)?" + NUMBER
                                + r"\s*(?:to|-|–)\s*" + NUMBER, re.I)
+CONFIDENCE_PATTERN = re.compile(r"\bconfidence(?:\s+level)?\s*(?:is|:)?\s*(high|moderate|medium|low)\b|"
+                                r"\b(high|moderate|medium|low)(?:ly)?\s+confiden(?:ce|t)\b", re.I)
+CONFIDENCE_SYNONYMS = {"medium": "moderate"}
 YES_PATTERN = re.compile(r"^\W*(?:(?:probably|likely) )?(?:yes|yeah|yep|ng)\b", re.I)
 NO_PATTERN = re.compile(r"^\W*(?:(?:probably|likely) )?(?:no|not|ok)\b(?!\s+more)", re.I)
 NEGATIVE_PHRASES = re.compile(r"\b(?:no (?:defects?|anomal(?:y|ies)|defect regions?) (?:was |were )?(?:found|detected|"
@@ -72,6 +75,7 @@ class Claims:
     multiples: list[float] = field(default_factory=list)
     reference_counts: list[int] = field(default_factory=list)
     grey_zones: list[tuple[float, float]] = field(default_factory=list)
+    confidences: list[str] = field(default_factory=list)
 
     @property
     def cells(self) -> list[tuple[int, int]]:
@@ -100,6 +104,8 @@ def parse_claims(text: str) -> Claims:
     claims.multiples = [_number(m.group(1)) for m in MULTIPLE_PATTERN.finditer(text)]
     claims.reference_counts = [_count(m.group(1)) for m in REFERENCES_PATTERN.finditer(text)]
     claims.grey_zones = [(_number(m.group(1)), _number(m.group(2))) for m in GREY_ZONE_PATTERN.finditer(text)]
+    levels = ((m.group(1) or m.group(2)).lower() for m in CONFIDENCE_PATTERN.finditer(text))
+    claims.confidences = [CONFIDENCE_SYNONYMS.get(level, level) for level in levels]
     return claims
 
 

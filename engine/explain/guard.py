@@ -8,7 +8,8 @@ an area percentage no region has (within rounding), a defect type no region carr
 shade ("darker", "redder") that no region shows against the reference, a pixel measure (area,
 box, coordinate, length) no region has, a score, threshold or grey zone other than the sheet's,
 a multiple of the pixel threshold that no region peaks at (nor the map, on a part without
-regions), a reference count other than the bank's, or any size in millimetres or inches, for
+regions), a reference count other than the bank's, a confidence level other than the sheet's, or
+any size in millimetres or inches, for
 which an image carries no scale.
 ``omissions`` catches the other failure of a small model: a fluent answer that does not answer
 the question.
@@ -81,6 +82,8 @@ def conflicts(text: str, facts: FactSheet, claims: Claims | None = None) -> list
               if not any(abs(value - p) <= max(MULTIPLE_TOLERANCE, 0.05 * p) for p in peaks)]
     found += [f"{count} references, the bank has {facts.reference_count}" for count in claims.reference_counts
               if count != facts.reference_count]
+    found += [f"confidence {level}, measured {facts.confidence}" for level in dict.fromkeys(claims.confidences)
+              if level != facts.confidence]
     return found
 
 

@@ -213,6 +213,10 @@ def test_guard_checks_pixel_measures_scores_and_physical_units(two_defect_facts,
     assert conflicts(f"It peaks at {region.severity + 3:.1f} times the pixel threshold.", facts)
     assert conflicts(f"The grey zone is {low + 0.1:.2f} to {high:.2f}.", facts)
     assert conflicts(f"It was calibrated from {facts.reference_count + 3} references.", facts)
+    other = "low" if facts.confidence != "low" else "high"
+    assert conflicts(f"Confidence is {facts.confidence}.", facts) == []
+    assert conflicts(f"I say so with {other} confidence.", facts) == [
+        f"confidence {other}, measured {facts.confidence}"]
 
 
 def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_facts, good_facts):
