@@ -217,6 +217,11 @@ def test_guard_checks_pixel_measures_scores_and_physical_units(two_defect_facts,
     assert conflicts(f"Confidence is {facts.confidence}.", facts) == []
     assert conflicts(f"I say so with {other} confidence.", facts) == [
         f"confidence {other}, measured {facts.confidence}"]
+    assert conflicts(f"The part is mostly {facts.part_colour}; region 1 is {region.shape}.", facts) == []
+    wrong_colour = "blue" if facts.part_colour != "blue" else "red"
+    assert conflicts(f"The part is {wrong_colour}.", facts) == [
+        f"part colour '{wrong_colour}', measured {facts.part_colour}"]
+    assert conflicts("It is compact.", good_facts) == ["says 'compact', no region is"]
 
 
 def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_facts, good_facts):
