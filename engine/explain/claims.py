@@ -1,6 +1,7 @@
 """Parse the checkable claims out of an answer: yes/no, 3x3 positions, counts, sizes, types, shades,
 pixel measures, scores, thresholds and grey zones, multiples of the pixel threshold, reference
-counts, the confidence level, region shapes, the part's colour, and any size in physical units.
+counts and the nearest reference's number, the confidence level, region shapes, the part's colour,
+and any size in physical units.
 
 One parser serves the consistency guard (LLM answers) and the ``eval-chat`` benchmark, so what
 the benchmark scores is exactly what the guard checks.
@@ -49,6 +50,7 @@ GREY_ZONE_PATTERN = re.compile(r"gr[ae]y zone\s*(?:is|of|from|:)?\s*\(?(?:from\s
 CONFIDENCE_PATTERN = re.compile(r"\bconfidence(?:\s+level)?\s*(?:is|:)?\s*(high|moderate|medium|low)\b|"
                                 r"\b(high|moderate|medium|low)(?:ly)?\s+confiden(?:ce|t)\b", re.I)
 CONFIDENCE_SYNONYMS = {"medium": "moderate"}
+REFERENCE_INDEX_PATTERN = re.compile(r"\breference\s+(?:#\s*|no\.?\s*)?(\d+)\b", re.I)
 SHAPE_PATTERN = re.compile(r"\b(elongated|compact)\b", re.I)
 COLOUR_WORDS = r"(?:(?:dark|light)\s+)?(?:grey|gray|black|white|red|orange|yellow|green|cyan|blue|purple|pink|brown)"
 PART_COLOUR_PATTERN = re.compile(r"\b(?:part|object)\s+is\s+(?:mostly\s+|mainly\s+|largely\s+|predominantly\s+)?("
@@ -80,6 +82,7 @@ class Claims:
     reference_counts: list[int] = field(default_factory=list)
     grey_zones: list[tuple[float, float]] = field(default_factory=list)
     confidences: list[str] = field(default_factory=list)
+    reference_numbers: list[int] = field(default_factory=list)
     shapes: list[str] = field(default_factory=list)
     part_colours: list[str] = field(default_factory=list)
 
@@ -112,6 +115,7 @@ def parse_claims(text: str) -> Claims:
     claims.grey_zones = [(_number(m.group(1)), _number(m.group(2))) for m in GREY_ZONE_PATTERN.finditer(text)]
     levels = ((m.group(1) or m.group(2)).lower() for m in CONFIDENCE_PATTERN.finditer(text))
     claims.confidences = [CONFIDENCE_SYNONYMS.get(level, level) for level in levels]
+    claims.reference_numbers = [int(m.group(1)) for m in REFERENCE_INDEX_PATTERN.finditer(text)]
     claims.shapes = [m.group(1).lower() for m in SHAPE_PATTERN.finditer(text)]
     claims.part_colours = [" ".join(m.group(1).lower().replace("gray", "grey").split())
                            for m in PART_COLOUR_PATTERN.finditer(text)]

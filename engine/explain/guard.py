@@ -8,7 +8,8 @@ an area percentage no region has (within rounding), a defect type no region carr
 shade ("darker", "redder") that no region shows against the reference, a pixel measure (area,
 box, coordinate, length) no region has, a score, threshold or grey zone other than the sheet's,
 a multiple of the pixel threshold that no region peaks at (nor the map, on a part without
-regions), a reference count other than the bank's, a confidence level other than the sheet's, a
+regions), a reference count other than the bank's, a reference other than the nearest one
+(by number), a confidence level other than the sheet's, a
 shape (elongated, compact) no region has, a colour of the part other than the measured one, or
 any size in millimetres or inches, for which an image carries no scale.
 ``omissions`` catches the other failure of a small model: a fluent answer that does not answer
@@ -84,6 +85,9 @@ def conflicts(text: str, facts: FactSheet, claims: Claims | None = None) -> list
               if count != facts.reference_count]
     found += [f"confidence {level}, measured {facts.confidence}" for level in dict.fromkeys(claims.confidences)
               if level != facts.confidence]
+    nearest = None if facts.nearest_reference is None else facts.nearest_reference + 1
+    found += [f"reference {number}, the nearest is {nearest or 'not known'}"
+              for number in dict.fromkeys(claims.reference_numbers) if number != nearest]
     shapes = {r.shape for r in facts.regions}
     found += [f"says '{shape}', no region is" for shape in dict.fromkeys(claims.shapes) if shape not in shapes]
     found += [f"part colour '{colour}', measured {facts.part_colour}" for colour in dict.fromkeys(claims.part_colours)

@@ -222,6 +222,10 @@ def test_guard_checks_pixel_measures_scores_and_physical_units(two_defect_facts,
     assert conflicts(f"The part is {wrong_colour}.", facts) == [
         f"part colour '{wrong_colour}', measured {facts.part_colour}"]
     assert conflicts("It is compact.", good_facts) == ["says 'compact', no region is"]
+    nearest = facts.nearest_reference + 1
+    assert conflicts(f"Compared with reference {nearest}, it is new.", facts) == []
+    assert conflicts(f"Compared with reference {nearest + 1}, it is new.", facts) == [
+        f"reference {nearest + 1}, the nearest is {nearest}"]
 
 
 def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_facts, good_facts):
