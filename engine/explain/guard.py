@@ -41,6 +41,16 @@ def expected_defective(facts: FactSheet) -> bool:
 def conflicts(text: str, facts: FactSheet, claims: Claims | None = None) -> list[str]:
     """Human-readable conflicts between ``text`` and ``facts``; empty when the answer is consistent."""
     claims = claims or parse_claims(text)
+    return _verdict_and_place(claims, facts) + _measures(claims, facts) + _descriptions(claims, facts)
+
+
+def _near_any(value: float, measured: list[float] | set[float], absolute: float, relative: float) -> bool:
+    """True when ``value`` is one of ``measured`` up to rounding (the larger of the two tolerances)."""
+    return any(abs(value - m) <= max(absolute, relative * m) for m in measured)
+
+
+def _verdict_and_place(claims: Claims, facts: FactSheet) -> list[str]:
+    """The yes/no, positions and region count."""
     found = []
     if claims.defective is not None and claims.defective != expected_defective(facts):
         found.append(f"says {'defective' if claims.defective else 'not defective'}, verdict is {facts.verdict}")
@@ -50,25 +60,18 @@ def conflicts(text: str, facts: FactSheet, claims: Claims | None = None) -> list
     for position in claims.positions:
         if position not in positions:
             found.append(f"position '{position}' where no region is ({', '.join(sorted(positions)) or 'none'})")
-    for count in claims.counts:
-        if count != facts.region_count:
-            found.append(f"count {count}, measured {facts.region_count}")
+    found += [f"count {count}, measured {facts.region_count}" for count in claims.counts if count != facts.region_count]
+    return found
+
+
+def _measures(claims: Claims, facts: FactSheet) -> list[str]:
+    """Sizes, scores, thresholds, peaks and reference counts: every number an answer states."""
     areas = [r.area_percent for r in facts.regions]
-    for percent in claims.percents:
-        if not any(abs(percent - a) <= max(PERCENT_TOLERANCE, 0.05 * a) for a in areas):
-            found.append(f"area {percent} % matches no region")
-    types = {r.defect_type for r in facts.regions}
-    for kind in claims.types:
-        if kind not in types:
-            found.append(f"type '{kind}' not measured")
-    shades = {word for r in facts.regions for word in r.appearance.split(" and ")}
-    for shade in dict.fromkeys(claims.shades):
-        if shade not in shades:
-            found.append(f"says '{shade}', no region is")
+    found = [f"area {percent} % matches no region" for percent in claims.percents
+             if not _near_any(percent, areas, PERCENT_TOLERANCE, 0.05)]
     measures = pixel_measures(facts)
-    for pixels in claims.pixels:
-        if not any(abs(pixels - m) <= max(1.5, PIXEL_TOLERANCE * m) for m in measures):
-            found.append(f"{pixels:g} px matches no measured region")
+    found += [f"{pixels:g} px matches no measured region" for pixels in claims.pixels
+              if not _near_any(pixels, measures, 1.5, PIXEL_TOLERANCE)]
     found += [f"states '{size}', but the image has no scale" for size in claims.physical]
     found += [f"score {value:g}, measured {facts.score:.2f}" for value in claims.scores
               if abs(value - facts.score) > SCORE_TOLERANCE]
@@ -80,18 +83,27 @@ def conflicts(text: str, facts: FactSheet, claims: Claims | None = None) -> list
               if abs(low - zone[0]) > SCORE_TOLERANCE or abs(high - zone[1]) > SCORE_TOLERANCE]
     peaks = [r.severity for r in facts.regions] + ([facts.peak_level] if facts.peak_level is not None else [])
     found += [f"{value:g} times the pixel threshold matches no measured peak" for value in claims.multiples
-              if not any(abs(value - p) <= max(MULTIPLE_TOLERANCE, 0.05 * p) for p in peaks)]
+              if not _near_any(value, peaks, MULTIPLE_TOLERANCE, 0.05)]
     found += [f"{count} references, the bank has {facts.reference_count}" for count in claims.reference_counts
               if count != facts.reference_count]
-    found += [f"confidence {level}, measured {facts.confidence}" for level in dict.fromkeys(claims.confidences)
-              if level != facts.confidence]
     nearest = None if facts.nearest_reference is None else facts.nearest_reference + 1
     found += [f"reference {number}, the nearest is {nearest or 'not known'}"
               for number in dict.fromkeys(claims.reference_numbers) if number != nearest]
+    return found
+
+
+def _descriptions(claims: Claims, facts: FactSheet) -> list[str]:
+    """Words that describe: defect types, shades, shapes, the part's colour and the confidence level."""
+    types = {r.defect_type for r in facts.regions}
+    found = [f"type '{kind}' not measured" for kind in claims.types if kind not in types]
+    shades = {word for r in facts.regions for word in r.appearance.split(" and ")}
+    found += [f"says '{shade}', no region is" for shade in dict.fromkeys(claims.shades) if shade not in shades]
     shapes = {r.shape for r in facts.regions}
     found += [f"says '{shape}', no region is" for shape in dict.fromkeys(claims.shapes) if shape not in shapes]
     found += [f"part colour '{colour}', measured {facts.part_colour}" for colour in dict.fromkeys(claims.part_colours)
               if colour != facts.part_colour]
+    found += [f"confidence {level}, measured {facts.confidence}" for level in dict.fromkeys(claims.confidences)
+              if level != facts.confidence]
     return found
 
 
