@@ -79,7 +79,7 @@ def _shape_independent_convolutions(device: torch.device) -> contextlib.Abstract
 
     cuDNN sets up an execution plan for every new input shape.  Measured on an H200 (torch 2.11,
     fp16): about 20 ms per convolution for a shape not seen before, so about 1 s per image of a new
-    size, 3-8 s per bank build (rotated views and leave-one-out come in new batch shapes) and 56 s
+    size, 3-10 s per bank build (rotated views and leave-one-out come in new batch shapes) and 56 s
     for one k = 1 benchmark seed on the magnetic-tile crops, against 10 s on a 2-core CPU.  PyTorch's
     own kernels took 15 ms per image of any size, against 10.5 ms for cuDNN on a size it had seen.
     Part images at one camera resolution would amortise cuDNN's set-up, but the builds and crops
