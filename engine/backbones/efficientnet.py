@@ -82,6 +82,9 @@ def _shape_independent_convolutions(device: torch.device) -> contextlib.Abstract
     size, 3-10 s per bank build (rotated views and leave-one-out come in new batch shapes) and 56 s
     for one k = 1 benchmark seed on the magnetic-tile crops, against 10 s on a 2-core CPU.  PyTorch's
     own kernels took 15 ms per image of any size, against 10.5 ms for cuDNN on a size it had seen.
+    With them, on an H100: magnetic-tile bank builds (k = 1, 4, 8) took 0.58 / 0.36 / 0.43 s
+    against 5.9 / 11.7 / 20.4 s with cuDNN, and a first pass over 80 crops 1.3 s against 32 s;
+    a second pass over the same crops had a median 13.8 ms against 12.2 ms.
     Part images at one camera resolution would amortise cuDNN's set-up, but the builds and crops
     of varying size would not, and a steady time per image is what an inspection station needs.
     """
