@@ -5,6 +5,9 @@ predictable).  Follow-ups keep context: "it" is the region last talked about (be
 the defects as a whole), "the second one"
 is region 2, "the bigger one" the largest, "the left one" the leftmost, and a question with a
 region but no intent ("what about the left one?") repeats the previous intent for that region.
+Depth, thickness and weight, which a photo of the surface cannot show, get the ``beyond`` intent:
+the answer says so before the size it measured.  Other questions no rule knows (material,
+provenance) get the honest "I can't tell that" with a summary.
 Two cases get a note before the answer (``Conversation.ask``): "the left one" when the only
 region lies elsewhere, and a size asked in millimetres or inches, which an image has no scale for.
 """
@@ -20,6 +23,8 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("courtesy", r"^\W*(?:thanks?|thank you|thx|cheers|hello|hi|hey|good (?:morning|afternoon|evening))\b"
                  r"[\w\s]{0,12}\W*$"),
     ("count", r"how many|number of|\bcount\b|more than one"),
+    # Depth and weight are not in a photo of the surface: the answer says so, then gives the measured size.
+    ("beyond", r"\bdeep\b|\bdepth|\bthick|\b3d\b|\bvolume\b|\bweigh|\bheav(?:y|ier)\b"),
     ("summary", r"summar|\breport\b|overview|recap|sum up"),
     ("compare", r"compar|reference|\bversus\b|\bvs\b|golden|good part"),
     ("cause", r"\bcaus|how did (?:this|it|that) happen|where does (?:it|this) come from"),

@@ -252,6 +252,13 @@ def _unknown(facts: FactSheet, regions: list[Region]) -> str:
             + f" {ASK_ME}")
 
 
+def _beyond(facts: FactSheet, regions: list[Region]) -> str:
+    """Depth, thickness or weight: not in a photo of the surface; the measured size is what it shows."""
+    known = _size(facts, regions) if facts.regions else _summary(facts, regions)
+    return ("I can't tell that from this image: a photo shows the surface, not its depth, thickness or weight. "
+            f"What I can say: {known}")
+
+
 def _courtesy(facts: FactSheet, regions: list[Region]) -> str:
     return f"Glad to help. The verdict for this part is {facts.verdict}. {ASK_ME}"
 
@@ -289,4 +296,4 @@ def _cause(facts: FactSheet, regions: list[Region]) -> str:
 _HANDLERS = {"existence": _existence, "disposition": _disposition, "location": _location, "size": _size,
              "count": _count, "type": _type, "appearance": _colour, "describe": _describe, "severity": _severity,
              "confidence": _confidence, "why": _why_answer, "cause": _cause, "compare": _compare, "summary": _summary,
-             "courtesy": _courtesy}
+             "courtesy": _courtesy, "beyond": _beyond}

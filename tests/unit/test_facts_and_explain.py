@@ -24,7 +24,8 @@ QUESTIONS = ("Is there any anomaly?", "Where is it?", "How big is it?", "How man
              "Is the second one darker?", "Can I ship it?", "Is it fine?", "How severe is it?",
              "What's wrong with it?", "Is it a scratch?", "Which one is worst?", "Thanks!",
              "Tell me about the second region", "What does the heatmap show?", "Is it ok?", "What's the score?",
-             "What caused this?", "How long is it in mm?", "Which one is bigger?", "What about the left one?")
+             "What caused this?", "How long is it in mm?", "Which one is bigger?", "What about the left one?",
+             "How deep is the scratch?", "What material is it made of?")
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +169,23 @@ def test_unanswerable_question_is_honest(two_defect_facts):
     assert answer.text.startswith("I can't tell that from this image") and "NG" in answer.text
     missing = Conversation(two_defect_facts).ask("How big is region 7?").text
     assert "Region 7 does not exist" in missing
+
+
+@pytest.mark.parametrize("question", ["How deep is the scratch?", "How thick is the second one?",
+                                      "How much does it weigh?", "What is its volume?"])
+def test_what_a_photo_cannot_show_is_said_before_what_it_can(question, two_defect_facts, good_facts):
+    answer = Conversation(two_defect_facts).ask(question)
+    assert answer.intent == "beyond" and answer.text.startswith("I can't tell that from this image")
+    assert "covers" in answer.text  # the measured size follows, for the region asked about or all of them
+    passed = Conversation(good_facts).ask("How deep is it?").text
+    assert passed.startswith("I can't tell that from this image") and "OK" in passed
+
+
+@pytest.mark.parametrize("question", ["What material is the part made of?", "When was it made?"])
+def test_questions_no_rule_knows_get_the_honest_summary(question, two_defect_facts):
+    answer = Conversation(two_defect_facts).ask(question)
+    assert answer.intent is None and answer.text.startswith("I can't tell that from this image")
+    assert "NG" in answer.text
 
 
 def test_guard_catches_claims_the_facts_do_not_support(two_defect_facts, good_facts):
