@@ -22,10 +22,13 @@ from engine.facts import FactSheet
 INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("courtesy", r"^\W*(?:thanks?|thank you|thx|cheers|hello|hi|hey|good (?:morning|afternoon|evening))\b"
                  r"[\w\s]{0,12}\W*$"),
+    # Sizes asked as a number of pixels, or "compared to the whole part", before count and compare.
+    ("size", r"how many (?:pixels|px)\b|how (?:big|large|long|wide|small)\b"),
     ("count", r"how many|number of|\bcount\b|more than one"),
     # Depth and weight are not in a photo of the surface: the answer says so, then gives the measured size.
     ("beyond", r"\bdeep\b|\bdepth|\bthick|\b3d\b|\bvolume\b|\bweigh|\bheav(?:y|ier)\b"),
-    ("summary", r"summar|\breport\b|overview|recap|sum up"),
+    ("summary", r"summar|\breport\b|overview|recap|sum up|"
+                r"(?:tell|say to|write to|note for) (?:my |the )?(?:supervisor|boss|manager|team|customer|shift)"),
     ("compare", r"compar|reference|\bversus\b|\bvs\b|golden|good part"),
     ("cause", r"\bcaus|how did (?:this|it|that) happen|where does (?:it|this) come from"),
     ("why", r"\bwhy\b|reason|\bdiffer|explain|what makes|what'?s wrong|what is wrong|"
@@ -34,7 +37,7 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("confidence", r"\bsure\b|confiden|certain|reliab|probab|trust|false (?:alarm|positive|reject)|"
                    r"\breal (?:defect|one)\b|what(?:'s| is)(?: the)? (?:score|threshold)"),
     ("type", r"what (?:type|kind|sort)|\btype\b|\bkind of\b|classif|categor|what is it\b"),
-    ("size", r"how (?:big|large|long|wide|small)|\bsize\b|\barea\b|dimension|extent|percent|how much of|"
+    ("size", r"\bsize\b|\barea\b|dimension|extent|percent|how much of|"
              r"which (?:one |region |defect )?is (?:the )?(?:bigg|larg|small)er"),
     ("location", r"\bwhere\b|locat|position|which (?:part|side|area)|\bshow me\b|how far|distance|"
                  r"point (?:out|to|at)|\bnear\b|on the (?:edge|left|right|top|bottom)"),

@@ -272,6 +272,8 @@ def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_fa
     ("What should I do with this part?", "disposition"), ("Is it ok?", "disposition"),
     ("Tell me about the second region", "describe"), ("Is it NG?", "existence"), ("OK?", "disposition"),
     ("How big is the region above the threshold?", "size"),
+    ("How big is it compared to the whole part?", "size"), ("How many pixels?", "size"),
+    ("What should I tell my supervisor?", "summary"), ("Compare it with the reference.", "compare"),
 ])
 def test_everyday_phrasings_reach_their_intent(question, intent):
     assert detect_intent(question) == intent
