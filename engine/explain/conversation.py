@@ -91,8 +91,8 @@ class Conversation:
         focus = resolve_focus(question, self.facts, self.focus)
         if intent is None and focus is not None and FOLLOW_UP.search(question):
             intent = self.last_intent
-        if focus is not None:
-            self.focus = focus
+        if focus is not None and all(1 <= index <= self.facts.region_count for index in focus):
+            self.focus = focus  # a region that does not exist is answered as such, never kept as "it"
         self.last_intent = intent or self.last_intent
         return intent, focus
 

@@ -24,6 +24,7 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
                  r"[\w\s]{0,12}\W*$"),
     # Sizes asked as a number of pixels, or "compared to the whole part", before count and compare.
     ("size", r"how many (?:pixels|px)\b|how (?:big|large|long|wide|small)\b"),
+    ("confidence", r"how many (?:good )?(?:references|reference images|refs|good images)"),
     ("count", r"how many|number of|\bcount\b|more than one"),
     # Depth and weight are not in a photo of the surface: the answer says so, then gives the measured size.
     ("beyond", r"\bdeep\b|\bdepth|\bthick|\b3d\b|\bvolume\b|\bweigh|\bheav(?:y|ier)\b"),
@@ -46,7 +47,7 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
     # What to do with the part: asked the other way round from "is there a defect?", so "yes" would mislead.
     ("disposition", r"\breject|\bship\b|\baccept|\bscrap|\brelease\b|throw (?:it )?away|\bpass|good or bad|"
                     r"is (?:it|this|the part) (?:good|fine|normal|usable)|\bkeep (?:it|this)|\bsell\b|"
-                    r"what should i do|rework|\bok\b"),
+                    r"what should i do|what would you do|what do you (?:suggest|recommend)|rework|\bok\b"),
     ("existence", r"is there|are there|any (?:anomal|defect|problem|flaw|issue|damage)|defect(?:ive)?\b|anomal|"
                   r"\bflaw|\bng\b|\bfail|"
                   r"is (?:it|this|the part) (?:bad|faulty|damaged|broken)"),

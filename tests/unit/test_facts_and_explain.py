@@ -164,6 +164,13 @@ def test_answers_follow_the_verdict(two_defect_facts, good_facts):
     assert count == [two_defect_facts.region_count]
 
 
+def test_a_region_that_does_not_exist_is_not_kept_as_it(two_defect_facts):
+    conversation = Conversation(two_defect_facts)
+    assert conversation.ask("How big is region 7?").text.startswith("Region 7 does not exist")
+    followed = conversation.ask("Is it a false alarm?")
+    assert followed.intent == "confidence" and "does not exist" not in followed.text
+
+
 def test_unanswerable_question_is_honest(two_defect_facts):
     answer = Conversation(two_defect_facts).ask("Which machine produced this part?")
     assert answer.text.startswith("I can't tell that from this image") and "NG" in answer.text
@@ -274,6 +281,7 @@ def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_fa
     ("How big is the region above the threshold?", "size"),
     ("How big is it compared to the whole part?", "size"), ("How many pixels?", "size"),
     ("What should I tell my supervisor?", "summary"), ("Compare it with the reference.", "compare"),
+    ("How many references do you have?", "confidence"), ("What would you do?", "disposition"),
 ])
 def test_everyday_phrasings_reach_their_intent(question, intent):
     assert detect_intent(question) == intent
