@@ -37,7 +37,8 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("severity", r"how (?:bad|serious|severe|critical)|severit|\bworst\b|most severe"),
     ("confidence", r"\bsure\b|confiden|certain|reliab|probab|trust|false (?:alarm|positive|reject)|"
                    r"\breal (?:defect|one)\b|what(?:'s| is)(?: the)? (?:score|threshold)"),
-    ("type", r"what (?:type|kind|sort)|\btype\b|\bkind of\b|classif|categor|what is it\b"),
+    ("type", r"what (?:type|kind|sort)|\btype\b|\bkind of\b|classif|categor|what is it\b|"
+             r"(?:could|might|can) (?:it|this|that) be\b"),
     ("size", r"\bsize\b|\barea\b|dimension|extent|percent|how much of|"
              r"which (?:one |region |defect )?is (?:the )?(?:bigg|larg|small)er"),
     ("location", r"\bwhere\b|locat|position|which (?:part|side|area)|\bshow me\b|how far|distance|"
