@@ -18,6 +18,8 @@ the question.
 
 from __future__ import annotations
 
+import re
+
 from engine.calibration import VERDICT_NG, VERDICT_OK
 from engine.explain.claims import Claims, parse_claims
 from engine.facts import FactSheet
@@ -27,6 +29,10 @@ PERCENT_TOLERANCE = 0.06
 PIXEL_TOLERANCE = 0.03
 SCORE_TOLERANCE = 0.011
 MULTIPLE_TOLERANCE = 0.051
+# A draft that starts by saying what cannot be told ("I can't tell that from this image") must be
+# rephrased with that refusal kept: an answer that drops it would answer what nothing measured.
+REFUSAL = re.compile(r"\b(?:can'?t|cannot|can not|unable|not possible|no way to|does not show|doesn'?t show)\b",
+                     re.IGNORECASE)
 
 
 def expected_defective(facts: FactSheet) -> bool:
@@ -122,7 +128,8 @@ def omissions(text: str, draft: str, intent: str | None, facts: FactSheet) -> li
     The yes/no, a position, the count and a size that the draft states must be stated again, and
     an answer about confidence must say how confident, and one about colour the part's colour and
     every shade the draft names.  An answer to "where" must name every
-    region position the draft names: listing the first of three regions is not an answer.
+    region position the draft names: listing the first of three regions is not an answer.  A
+    draft that says what cannot be told (depth, cause, an unknown question) must keep saying so.
     """
     said, needed = parse_claims(text), parse_claims(draft)
     missing = []
@@ -138,6 +145,8 @@ def omissions(text: str, draft: str, intent: str | None, facts: FactSheet) -> li
         missing.append("no count")
     if needed.percents and not said.percents:
         missing.append("no size")
+    if draft.startswith("I can't") and not REFUSAL.search(text):
+        missing.append("dropped what cannot be told")
     if intent == "confidence" and facts.confidence not in text.lower():
         missing.append("no confidence level")
     if intent == "appearance":

@@ -211,6 +211,10 @@ def test_guard_catches_claims_the_facts_do_not_support(two_defect_facts, good_fa
     assert omissions(f"One defect is at the {first}.", draft, "location", two_defect_facts) == [
         f"left out the region at the {second}"]
     assert omissions(f"Defects at the {second} and the {first}.", draft, "location", two_defect_facts) == []
+    depth = Conversation(two_defect_facts).ask("How deep is the first one?").text
+    assert "dropped what cannot be told" in omissions("It is a shallow mark.", depth, "beyond", two_defect_facts)
+    assert "dropped what cannot be told" not in omissions("A photo cannot show depth.", depth, "beyond",
+                                                          two_defect_facts)
 
 
 def test_guard_checks_pixel_measures_scores_and_physical_units(two_defect_facts, good_facts):
