@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from engine.area import Area, checked_area, is_whole_image
+
 AUGMENT_MODES = ("none", "flips", "rotations", "auto")
 FOREGROUND_MODES = ("off", "on", "auto")
 
@@ -29,7 +31,8 @@ class EngineConfig:
     angle and cost no accuracy on the aligned ones in the benchmark; ``auto`` decides from the
     references' leave-one-out scores instead.  ``foreground``: score
     only the part, not a plain background around it (``auto`` decides from the references).  A
-    built bank stores the resolved values, never ``auto``.
+    built bank stores the resolved values, never ``auto``.  ``inspection_area``: the rectangle
+    that is scored (``engine.area``); None scores the whole image.
     """
 
     backbone: str = "efficientnet-lite0"
@@ -50,7 +53,12 @@ class EngineConfig:
     smoothing_sigma: float = 4.0
     top_fraction: float = 0.01
     chunk_size: int = 2048
+    inspection_area: Area | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        area = None if self.inspection_area is None else checked_area(self.inspection_area)
+        object.__setattr__(self, "inspection_area", None if is_whole_image(area) else area)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form for saving in a bank file or JSON."""
@@ -59,6 +67,7 @@ class EngineConfig:
         data["mean"] = list(self.mean)
         data["std"] = list(self.std)
         data["reference_frame"] = list(self.reference_frame) if self.reference_frame else None
+        data["inspection_area"] = list(self.inspection_area) if self.inspection_area else None
         return data
 
     @classmethod

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from engine import scene
+from engine.area import area_mask
 from engine.augment import augmented_views, rotation_views, shifted_view
 from engine.backbones import Backbone, create_backbone, resolve_device
 from engine.bank import ReferenceBank
@@ -156,8 +157,9 @@ class Detector:
                       for name in config.layers]
         processing = prepared.processing_size
         fused = fuse_layer_maps(layer_maps, processing, sigma=config.smoothing_sigma * _scale(processing, config))
-        if config.foreground == "on" and prepared.foreground is not None:
-            fused = fused * prepared.foreground
+        scored = scored_mask(prepared, config)
+        if scored is not None:
+            fused = fused * scored
         return layer_maps, fused
 
     def inspect(self, image: ImageInput, bank: ReferenceBank) -> AnomalyResult:
@@ -247,7 +249,8 @@ class Detector:
                                      foreground_mask(view) if config.foreground == "on" else None)
             _, fused = self._fused_map(prepared, search, config)
             scores.append(image_score(fused, config.top_fraction))
-            pixels.append(fused[prepared.foreground] if prepared.foreground is not None else fused.ravel())
+            scored = scored_mask(prepared, config)
+            pixels.append(fused[scored] if scored is not None and scored.any() else fused.ravel())
             if single:
                 view_scores.append(self._cross_rotation_score(image, reference_maps[0], config))
             else:
@@ -277,6 +280,18 @@ class Detector:
             cache = (self.device, matrices)
             bank._search_cache = cache  # type: ignore[attr-defined]
         return cache[1]
+
+
+def scored_mask(prepared: PreparedImage, config: EngineConfig) -> np.ndarray | None:
+    """Where the map counts: the part (when foreground masking is on) within the inspection area.
+
+    None when every pixel counts.
+    """
+    mask = prepared.foreground if config.foreground == "on" else None
+    if config.inspection_area is not None:
+        area = area_mask(prepared.processing_size, config.inspection_area)
+        mask = area if mask is None else (mask.astype(bool) & area)
+    return mask
 
 
 def _scale(processing: tuple[int, int], config: EngineConfig) -> float:

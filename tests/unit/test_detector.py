@@ -155,3 +155,30 @@ def test_nearest_distance_matches_brute_force_in_any_query_precision():
     assert exact.dtype == half_bank.dtype == torch.float32
     assert torch.allclose(exact, expected.clamp(min=0), atol=1e-6)
     assert torch.allclose(half_bank, expected.clamp(min=0), atol=2e-3)
+
+
+def test_inspection_area_ignores_what_lies_outside_it(detector, good_parts, bank):
+    """A mark outside the inspection area (a label, a fixture) neither flags the part nor makes a region."""
+    right_half = detector.build_bank(good_parts, EngineConfig(augment="none", inspection_area=(0.5, 0.0, 1.0, 1.0)))
+    assert right_half.config.inspection_area == (0.5, 0.0, 1.0, 1.0)
+    assert np.isfinite(right_half.calibration.image_threshold) and right_half.calibration.pixel_threshold > 0
+    pit_on_the_left = synthetic_part(101, defects=(PIT,))
+    whole = detector.inspect(pit_on_the_left, bank)
+    cropped = detector.inspect(pit_on_the_left, right_half)
+    assert whole.verdict == "NG" and cropped.verdict == "OK"
+    assert not cropped.anomaly_map[:, : pit_on_the_left.shape[1] // 2].any()
+    scratch_on_the_right = synthetic_part(300, defects=(Defect("scratch", 0.7, 0.65, 0.1),))
+    assert detector.inspect(scratch_on_the_right, right_half).verdict == "NG"
+
+
+def test_inspection_area_travels_with_the_bank_and_bad_areas_are_refused(detector, good_parts, tmp_path):
+    from engine.area import InvalidAreaError
+
+    area_bank = detector.build_bank(good_parts[:2], EngineConfig(augment="none", inspection_area=[0.1, 0.2, 0.9, 0.8]))
+    path = tmp_path / "area.bank"
+    area_bank.save(path)
+    assert ReferenceBank.load(path).config.inspection_area == (0.1, 0.2, 0.9, 0.8)
+    assert EngineConfig(inspection_area=(0, 0, 1, 1)).inspection_area is None
+    for bad in [(0.5, 0.5, 0.2, 0.9), (0, 0, 1.5, 1), (0.1, 0.2, 0.3), "left half"]:
+        with pytest.raises(InvalidAreaError, match="Invalid inspection area"):
+            EngineConfig(inspection_area=bad)
