@@ -1,4 +1,4 @@
-"""``main.py references add|list|build``: a project's good reference images and its bank."""
+"""``main.py references add|list|build|calibrate|area``: a project's good reference images and its bank."""
 
 from __future__ import annotations
 
@@ -41,6 +41,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     calibrate.add_argument("--device", default="auto")
     add_home_option(calibrate)
     calibrate.set_defaults(handler=_calibrate)
+    area = actions.add_parser(
+        "area", help="limit inspection to a rectangle of the image",
+        description="Score only a rectangle of each image (fixtures, labels or a tray edge outside it are "
+                    "ignored), given as fractions of the image's width and height; --whole scores the whole "
+                    "image again. Without either, shows the current area. The bank is rebuilt on next use.")
+    area.add_argument("project")
+    area.add_argument("box", nargs="*", type=float, metavar="LEFT TOP RIGHT BOTTOM",
+                      help="fractions 0..1, e.g. 0.1 0 0.9 1")
+    area.add_argument("--whole", action="store_true", help="score the whole image")
+    add_home_option(area)
+    area.set_defaults(handler=_area)
 
 
 @user_errors
@@ -93,4 +104,25 @@ def _calibrate(args: argparse.Namespace) -> int:
     report = Inspector(workspace, device=args.device).refine_calibration(
         args.project, args.mode, args.target_frr, args.validation)
     print(report.summary())
+    return 0
+
+
+@user_errors
+def _area(args: argparse.Namespace) -> int:
+    from db import repository as repo
+    from services.inspection import inspection_area, set_inspection_area
+
+    workspace = open_from_args(args)
+    if args.whole and args.box:
+        raise ValueError("Give either a rectangle or --whole, not both.")
+    if args.whole or args.box:
+        area = set_inspection_area(workspace, args.project, None if args.whole else args.box)
+    else:
+        with workspace.database.read() as session:
+            area = inspection_area(repo.get_project(session, args.project))
+    if area is None:
+        print(f"Project '{args.project}' scores the whole image.")
+    else:
+        print(f"Project '{args.project}' scores left {area[0]:.3f}, top {area[1]:.3f}, "
+              f"right {area[2]:.3f}, bottom {area[3]:.3f} of each image.")
     return 0

@@ -13,7 +13,7 @@ settings changed; banks live in the store and their rows record the reference se
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from db.models import Inspection, Project
 from db.models import ReferenceBank as BankRow
 from db.store import sha256_bytes
 from engine import ENGINE_VERSION
+from engine.area import Area, checked_area, is_whole_image
 from engine.bank import ReferenceBank
 from engine.calibration import Calibration, Refinement, refine
 from engine.config import EngineConfig
@@ -75,6 +76,28 @@ def project_sensitivity(project: Project) -> float:
 def requested_config(project: Project) -> dict[str, Any]:
     """The engine settings a project asks for (its bank is rebuilt when they change)."""
     return {"backbone": project.backbone, **project.settings.get("engine", {})}
+
+
+def inspection_area(project: Project) -> Area | None:
+    """The project's inspection area, or None when the whole image is scored."""
+    area = project.settings.get("engine", {}).get("inspection_area")
+    return None if area is None else checked_area(area)
+
+
+def set_inspection_area(workspace: Workspace, project_name: str, area: Sequence[float] | None) -> Area | None:
+    """Set (or with None clear) the rectangle a project scores; the bank is rebuilt on next use.
+
+    A bad rectangle raises ``InvalidAreaError`` and changes nothing.
+    """
+    checked = None if area is None else checked_area(area)
+    checked = None if is_whole_image(checked) else checked
+    with workspace.database.write() as session:
+        project = repo.get_project(session, project_name)
+        engine = {k: v for k, v in project.settings.get("engine", {}).items() if k != "inspection_area"}
+        if checked is not None:
+            engine["inspection_area"] = list(checked)
+        repo.update_project(session, project, workspace.operator, settings={**project.settings, "engine": engine})
+    return checked
 
 
 def type_examples(project: Project) -> TypeExamples:

@@ -83,6 +83,29 @@ def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
 
 
 
+def test_inspection_area_from_the_cli_rebuilds_the_bank_and_ignores_marks_outside(home, tmp_path, capsys):
+    write_parts(tmp_path / "refs", range(4))
+    pit_top_left = write_parts(tmp_path / "test", [50], defects=(Defect("pit", 0.3, 0.3, 0.08),))
+    assert run_cli(["project", "create", "disc"]) == 0
+    assert run_cli(["references", "add", "disc", str(tmp_path / "refs")]) == 0
+    assert run_cli(["inspect", "disc", str(pit_top_left[0]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["verdict"] == "NG"
+
+    assert run_cli(["references", "area", "disc", "0.9", "0", "0.2", "1"]) == 2
+    assert "Invalid inspection area" in capsys.readouterr().err
+    assert run_cli(["references", "area", "disc"]) == 0
+    assert "whole image" in capsys.readouterr().out
+    assert run_cli(["references", "area", "disc", "0", "0.5", "1", "1"]) == 0
+    assert "top 0.500" in capsys.readouterr().out
+    assert run_cli(["inspect", "disc", str(pit_top_left[0]), "--json", "--force"]) == 0
+    lower_half = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert lower_half["verdict"] == "OK" and lower_half["regions"] == 0
+    assert run_cli(["references", "area", "disc", "--whole"]) == 0
+    capsys.readouterr()
+    assert run_cli(["inspect", "disc", str(pit_top_left[0]), "--json", "--force"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["verdict"] == "NG"
+
+
 def test_project_rename_archive_and_restore(home, capsys):
     assert run_cli(["project", "create", "disc"]) == 0
     assert run_cli(["project", "create", "ring"]) == 0
