@@ -38,6 +38,7 @@ from db import repository as repo
 from db.errors import StorageError
 from db.models import Project, ReferenceImage
 from desktop import jobs
+from desktop.area_dialog import CANVAS_SIDE, AreaDialog
 from desktop.batch_page import BatchPage
 from desktop.chat_panel import ChatPanel
 from desktop.export_dialog import ExportDialog, ExportRequest
@@ -55,6 +56,7 @@ from desktop.worker import InferenceWorker, Job
 from engine.calibration import Refinement, reference_count_advice, reference_outliers
 from engine.explain import Answer
 from engine.imageio import list_images
+from services.inspection import inspection_area, requested_config, set_inspection_area
 from services.results import StoredResult, bank_calibration
 from services.workspace import Workspace
 
@@ -106,6 +108,9 @@ class MainWindow(QMainWindow):
         self.worker.failed.connect(self._on_failed)
         self.worker.cancelled.connect(self._on_cancelled)
         self.thumbnails = ThumbnailLoader()
+        self.area_images = ThumbnailLoader(side=CANVAS_SIDE)
+        self.area_images.loaded.connect(self._open_area_dialog)
+        self.area_dialog: AreaDialog | None = None
 
         self.projects_panel = ProjectsPanel(workspace, self.thumbnails, self.settings.backbone or "efficientnet-lite0")
         self.projects_panel.selected.connect(self._select_project)
@@ -122,6 +127,7 @@ class MainWindow(QMainWindow):
         self.references_page.remove_requested.connect(self.remove_reference)
         self.references_page.build_requested.connect(self.build_bank)
         self.references_page.refine_requested.connect(self.refine_threshold)
+        self.references_page.area_requested.connect(self.choose_inspection_area)
         self.batch_page = BatchPage()
         self.batch_page.start_requested.connect(self.start_batch)
         self.batch_page.cancel_requested.connect(self.cancel_job)
@@ -279,12 +285,14 @@ class MainWindow(QMainWindow):
             if bank is None:
                 text = "no bank built yet"
             else:
-                stale = sorted(bank.reference_keys) != sorted(active_keys)
+                stale = (sorted(bank.reference_keys) != sorted(active_keys)
+                         or bank.config.get("requested") != requested_config(project))
                 text = (f"bank of {len(bank.reference_keys)} built {bank.created_at:%Y-%m-%d %H:%M}"
                         + (" (out of date: rebuilds at the next inspection)" if stale else ""))
                 if calibration is not None and calibration.labelled:
                     refinement = Refinement(**calibration.labelled)
                     text += f"\nCalibration revision {calibration.revision}: {refinement.summary()}"
+            text += "\nInspection area: " + _area_text(inspection_area(project))
             advice = reference_count_advice(len(active_keys)) if active_keys else None
             if advice:
                 text += "\n" + advice
@@ -323,6 +331,39 @@ class MainWindow(QMainWindow):
         if not self._need_project():
             return
         self._submit("build", jobs.build_bank(self.project_name), "Building the reference bank…")
+
+    def choose_inspection_area(self) -> None:
+        """Load the first active reference off the GUI thread, then let the user draw the area on it."""
+        if not self._need_project():
+            return
+        with self.workspace.database.read() as session:
+            project = repo.get_project(session, self.project_name)
+            active = [r for r in repo.references(session, project) if r.active]
+            path = self.workspace.store.path(active[0].image_key) if active else None
+        if path is None:
+            self.show_error("Add a good reference image first: the inspection area is drawn on one.")
+            return
+        self.area_images.request(("area", self.project_name), path)
+
+    def _open_area_dialog(self, key: object, image: QImage) -> None:
+        if key != ("area", self.project_name):
+            return  # the project changed while the image loaded
+        with self.workspace.database.read() as session:
+            area = inspection_area(repo.get_project(session, self.project_name))
+        dialog = self.area_dialog = AreaDialog(image, area, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.apply_inspection_area(dialog.area()))
+        dialog.open()
+
+    @_shows_storage_errors
+    def apply_inspection_area(self, area: tuple[float, float, float, float] | None) -> None:
+        """Store the project's inspection area (None: the whole image); the bank rebuilds on next use."""
+        if not self._need_project():
+            return
+        set_inspection_area(self.workspace, self.project_name, area)
+        self.refresh_references()
+        self.statusBar().showMessage("Inspection area: " + _area_text(area) + ". The reference bank is rebuilt "
+                                     "with it at the next build or inspection.")
 
     def refine_threshold(self) -> None:
         """Ask how to refine the threshold, then refine it on the worker."""
@@ -676,6 +717,7 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.worker.shutdown()
         self.thumbnails.wait()
+        self.area_images.wait()
         super().closeEvent(event)
 
 
@@ -700,3 +742,11 @@ def _qimage_to_array(image: QImage) -> np.ndarray:
     width, height = converted.width(), converted.height()
     buffer = np.frombuffer(converted.constBits(), dtype=np.uint8, count=converted.sizeInBytes())
     return buffer.reshape(height, converted.bytesPerLine())[:, :width * 3].reshape(height, width, 3).copy()
+
+
+def _area_text(area: tuple[float, float, float, float] | None) -> str:
+    """The inspection area in words, as percentages of the image."""
+    if area is None:
+        return "the whole image"
+    left, top, right, bottom = (round(100 * value) for value in area)
+    return f"left {left} % to right {right} %, top {top} % to bottom {bottom} % of the image"

@@ -1,4 +1,5 @@
-"""The references page: a project's good images as a thumbnail grid; add, disable, remove, build.
+"""The references page: a project's good images as a thumbnail grid; add, disable, remove, build,
+and the way to the inspection area and the threshold refinement.
 
 Adding (files, a folder, or drag and drop) and building run on the worker; the grid shows each
 reference's leave-one-out score after a build and flags the ones that look unlike the others.
@@ -50,6 +51,7 @@ class ReferencesPage(QWidget):
     remove_requested = Signal(int)
     build_requested = Signal()
     refine_requested = Signal()
+    area_requested = Signal()
 
     def __init__(self, thumbnails: ThumbnailLoader) -> None:
         super().__init__()
@@ -77,6 +79,10 @@ class ReferencesPage(QWidget):
         self.refine_button.setToolTip("Set the threshold from reviewed inspections or a validation folder "
                                       "with good and defective images")
         self.refine_button.clicked.connect(self.refine_requested)
+        self.area_button = QPushButton("Inspection area…")
+        self.area_button.setToolTip("Score only a rectangle of each image: fixtures, labels or a tray outside it "
+                                    "are ignored")
+        self.area_button.clicked.connect(self.area_requested)
         self.progress = QProgressBar()
         self.progress.hide()
         self.add_files_button.clicked.connect(self._choose_files)
@@ -89,6 +95,7 @@ class ReferencesPage(QWidget):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.progress)
+        buttons.addWidget(self.area_button)
         buttons.addWidget(self.refine_button)
         buttons.addWidget(self.build_button)
         layout = QVBoxLayout(self)

@@ -110,6 +110,13 @@ class ResultView(QWidget):
         self.peak_item.setZValue(2)
         self.peak_item.hide()
         self.scene.addItem(self.peak_item)
+        # The inspection area, when the project scores only part of the image.
+        self.area_item = QGraphicsRectItem()
+        self.area_item.setPen(QPen(QColor("#00e0ff"), 2, Qt.PenStyle.DashLine))
+        self.area_item.setZValue(1)
+        self.area_item.setToolTip("Inspection area: only this rectangle is scored")
+        self.area_item.hide()
+        self.scene.addItem(self.area_item)
         self.scene.selectionChanged.connect(self._scene_selection_changed)
 
         self.badge = QLabel("—")
@@ -184,6 +191,7 @@ class ResultView(QWidget):
         self.image_item.setPixmap(to_pixmap(result.image))
         self.scene.setSceneRect(QRectF(0, 0, result.image.shape[1], result.image.shape[0]))
         self._draw_overlay()
+        self._draw_area(result)
         if result.reference is not None:
             self.reference_label.setPixmap(to_pixmap(result.reference).scaled(
                 220, 220, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
@@ -241,6 +249,16 @@ class ResultView(QWidget):
         self.peak_item.setToolTip(f"Strongest deviation from the references: {facts.peak_level:.1f}× the pixel "
                                   "threshold, no region above it")
         self.peak_item.show()
+
+    def _draw_area(self, result: StoredResult) -> None:
+        """Outline the inspection area the result was scored in (hidden when it was the whole image)."""
+        if result.inspection_area is None:
+            self.area_item.hide()
+            return
+        height, width = result.image.shape[:2]
+        left, top, right, bottom = result.inspection_area
+        self.area_item.setRect(QRectF(left * width, top * height, (right - left) * width, (bottom - top) * height))
+        self.area_item.show()
 
     def _draw_overlay(self) -> None:
         if self.result is None:

@@ -39,6 +39,7 @@ class StoredResult:
     reference: np.ndarray | None
     messages: list[tuple[str, str, str]] = field(default_factory=list)
     review: tuple[str, str, str] | None = None
+    inspection_area: tuple[float, float, float, float] | None = None  # what was scored; None: the whole image
 
     def verdict_at(self, sensitivity: float) -> tuple[str, float]:
         """(verdict, normalised score) at ``sensitivity``, from the stored raw score."""
@@ -48,6 +49,12 @@ class StoredResult:
 def bank_calibration(bank: ReferenceBank | None) -> Calibration | None:
     """The calibration stored with a bank row."""
     return Calibration.from_dict(bank.calibration) if bank is not None and bank.calibration else None
+
+
+def _scored_area(bank: ReferenceBank | None) -> tuple[float, float, float, float] | None:
+    """The inspection area a bank row was built with (None: the whole image, or an older bank)."""
+    area = bank.config.get("resolved", {}).get("inspection_area") if bank is not None else None
+    return tuple(float(v) for v in area) if area else None  # type: ignore[return-value]
 
 
 def load_result(workspace: Workspace, inspection_id: int) -> StoredResult:
@@ -69,4 +76,5 @@ def load_result(workspace: Workspace, inspection_id: int) -> StoredResult:
             facts=facts, raw_score=row.raw_score, pixel_cut=float(row.thresholds.get("pixel_cut_raw", 0.0)),
             calibration=bank_calibration(bank), thresholds=dict(row.thresholds), reference=reference,
             messages=[(m.role, m.text, m.backend) for m in row.messages],
-            review=(review.verdict, review.comment, review.operator) if review else None)
+            review=(review.verdict, review.comment, review.operator) if review else None,
+            inspection_area=_scored_area(bank))

@@ -184,6 +184,33 @@ def test_a_passed_part_marks_its_strongest_spot_and_a_flagged_one_does_not(qtbot
     assert "strongest spot" not in view.score_label.text()
 
 
+def test_inspection_area_drawn_on_a_reference_ignores_marks_outside_and_is_outlined(qtbot, window, project,
+                                                                                    tmp_path):
+    from PySide6.QtCore import QPoint
+
+    pit_top_left = write_parts(tmp_path / "bad", [422], defects=(Defect("pit", 0.3, 0.3, 0.12),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(pit_top_left)
+    assert window.current.facts.verdict == "NG" and not window.result_view.area_item.isVisible()
+
+    window.choose_inspection_area()
+    qtbot.waitUntil(lambda: window.area_dialog is not None, timeout=10_000)
+    dialog, canvas = window.area_dialog, window.area_dialog.canvas
+    width, height = canvas.width(), canvas.height()
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(0, height // 2))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(width - 1, height - 1))
+    assert dialog.area()[1] == pytest.approx(0.5, abs=0.01) and dialog.area()[3] == pytest.approx(1.0, abs=0.01)
+    dialog.accept()
+    assert "Inspection area: left 0 % to right 100 %, top 50 %" in window.references_page.summary.text()
+    assert "out of date" in window.references_page.summary.text()
+
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(pit_top_left, force=True)
+    view = window.result_view
+    assert window.current.facts.verdict == "OK" and not window.current.facts.regions
+    assert view.area_item.isVisible() and view.area_item.rect().top() == pytest.approx(SIDE / 2, abs=2)
+
+
 def test_review_and_false_reject_join_the_references(qtbot, window, project, tmp_path):
     good = write_parts(tmp_path / "good", [400])
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
