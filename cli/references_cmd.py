@@ -110,6 +110,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 @user_errors
 def _area(args: argparse.Namespace) -> int:
     from db import repository as repo
+    from engine.area import describe_area
     from services.inspection import inspection_area, set_inspection_area
 
     workspace = open_from_args(args)
@@ -120,9 +121,5 @@ def _area(args: argparse.Namespace) -> int:
     else:
         with workspace.database.read() as session:
             area = inspection_area(repo.get_project(session, args.project))
-    if area is None:
-        print(f"Project '{args.project}' scores the whole image.")
-    else:
-        print(f"Project '{args.project}' scores left {area[0]:.3f}, top {area[1]:.3f}, "
-              f"right {area[2]:.3f}, bottom {area[3]:.3f} of each image.")
+    print(f"Project '{args.project}' scores {describe_area(area)}.")
     return 0

@@ -53,6 +53,7 @@ from desktop.result_view import ResultView
 from desktop.settings import AppSettings, SettingsDialog
 from desktop.thumbnails import ThumbnailLoader
 from desktop.worker import InferenceWorker, Job
+from engine.area import describe_area
 from engine.calibration import Refinement, reference_count_advice, reference_outliers
 from engine.explain import Answer
 from engine.imageio import list_images
@@ -292,7 +293,7 @@ class MainWindow(QMainWindow):
                 if calibration is not None and calibration.labelled:
                     refinement = Refinement(**calibration.labelled)
                     text += f"\nCalibration revision {calibration.revision}: {refinement.summary()}"
-            text += "\nInspection area: " + _area_text(inspection_area(project))
+            text += "\nInspection area: " + describe_area(inspection_area(project))
             advice = reference_count_advice(len(active_keys)) if active_keys else None
             if advice:
                 text += "\n" + advice
@@ -362,7 +363,7 @@ class MainWindow(QMainWindow):
             return
         set_inspection_area(self.workspace, self.project_name, area)
         self.refresh_references()
-        self.statusBar().showMessage("Inspection area: " + _area_text(area) + ". The reference bank is rebuilt "
+        self.statusBar().showMessage("Inspection area: " + describe_area(area) + ". The reference bank is rebuilt "
                                      "with it at the next build or inspection.")
 
     def refine_threshold(self) -> None:
@@ -742,11 +743,3 @@ def _qimage_to_array(image: QImage) -> np.ndarray:
     width, height = converted.width(), converted.height()
     buffer = np.frombuffer(converted.constBits(), dtype=np.uint8, count=converted.sizeInBytes())
     return buffer.reshape(height, converted.bytesPerLine())[:, :width * 3].reshape(height, width, 3).copy()
-
-
-def _area_text(area: tuple[float, float, float, float] | None) -> str:
-    """The inspection area in words, as percentages of the image."""
-    if area is None:
-        return "the whole image"
-    left, top, right, bottom = (round(100 * value) for value in area)
-    return f"left {left} % to right {right} %, top {top} % to bottom {bottom} % of the image"

@@ -52,3 +52,11 @@ def area_mask(size: tuple[int, int], area: Area) -> np.ndarray:
 def is_whole_image(area: Area | None) -> bool:
     """True for no area, or one that covers the whole image."""
     return area is None or tuple(area) == (0.0, 0.0, 1.0, 1.0)
+
+
+def describe_area(area: Area | None) -> str:
+    """The area in words, as percentages of the image ("the whole image" for None)."""
+    if area is None:
+        return "the whole image"
+    left, top, right, bottom = (round(100 * value) for value in area)
+    return f"left {left} % to right {right} %, top {top} % to bottom {bottom} % of the image"

@@ -28,9 +28,11 @@ from db import repository as repo
 from db.errors import describe_os_error
 from db.models import Inspection, Project, ReferenceBank
 from engine import ENGINE_VERSION
+from engine.area import describe_area
 from engine.facts import FactSheet
 from engine.imageio import load_image, to_uint8
 from engine.visualize import draw_regions, overlay_for
+from services.results import scored_area
 from services.workspace import Workspace
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "resources" / "templates"
@@ -87,6 +89,7 @@ def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, An
             "calibration": calibration_label(row.thresholds), "bank_id": row.bank_id,
             "bank_created": bank.created_at.strftime("%Y-%m-%d %H:%M") if bank else "-",
             "engine_version": row.engine_version, "program_version": ENGINE_VERSION,
+            "inspection_area": describe_area(scored_area(bank)),
         }
 
 

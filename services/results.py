@@ -51,7 +51,7 @@ def bank_calibration(bank: ReferenceBank | None) -> Calibration | None:
     return Calibration.from_dict(bank.calibration) if bank is not None and bank.calibration else None
 
 
-def _scored_area(bank: ReferenceBank | None) -> tuple[float, float, float, float] | None:
+def scored_area(bank: ReferenceBank | None) -> tuple[float, float, float, float] | None:
     """The inspection area a bank row was built with (None: the whole image, or an older bank)."""
     area = bank.config.get("resolved", {}).get("inspection_area") if bank is not None else None
     return tuple(float(v) for v in area) if area else None  # type: ignore[return-value]
@@ -77,4 +77,4 @@ def load_result(workspace: Workspace, inspection_id: int) -> StoredResult:
             calibration=bank_calibration(bank), thresholds=dict(row.thresholds), reference=reference,
             messages=[(m.role, m.text, m.backend) for m in row.messages],
             review=(review.verdict, review.comment, review.operator) if review else None,
-            inspection_area=_scored_area(bank))
+            inspection_area=scored_area(bank))

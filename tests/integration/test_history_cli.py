@@ -96,10 +96,13 @@ def test_inspection_area_from_the_cli_rebuilds_the_bank_and_ignores_marks_outsid
     assert run_cli(["references", "area", "disc"]) == 0
     assert "whole image" in capsys.readouterr().out
     assert run_cli(["references", "area", "disc", "0", "0.5", "1", "1"]) == 0
-    assert "top 0.500" in capsys.readouterr().out
+    assert "top 50 % to bottom 100 %" in capsys.readouterr().out
     assert run_cli(["inspect", "disc", str(pit_top_left[0]), "--json", "--force"]) == 0
     lower_half = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert lower_half["verdict"] == "OK" and lower_half["regions"] == 0
+    report = tmp_path / "area.html"
+    assert run_cli(["report", "--inspection", str(lower_half["id"]), "--format", "html", "--out", str(report)]) == 0
+    assert "inspection area: left 0 % to right 100 %, top 50 % to bottom 100 %" in report.read_text()
     assert run_cli(["references", "area", "disc", "--whole"]) == 0
     capsys.readouterr()
     assert run_cli(["inspect", "disc", str(pit_top_left[0]), "--json", "--force"]) == 0
