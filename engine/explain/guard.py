@@ -31,7 +31,7 @@ SCORE_TOLERANCE = 0.011
 MULTIPLE_TOLERANCE = 0.051
 # A draft that starts by saying what cannot be told ("I can't tell that from this image") must be
 # rephrased with that refusal kept: an answer that drops it would answer what nothing measured.
-REFUSAL = re.compile(r"\b(?:can'?t|cannot|can not|unable|not possible|no way to|does not show|doesn'?t show)\b",
+REFUSAL = re.compile(r"\b(?:can[’']?t|cannot|can not|unable|not possible|no way to|does not show|doesn[’']?t show)\b",
                      re.IGNORECASE)
 
 

@@ -213,8 +213,8 @@ def test_guard_catches_claims_the_facts_do_not_support(two_defect_facts, good_fa
     assert omissions(f"Defects at the {second} and the {first}.", draft, "location", two_defect_facts) == []
     depth = Conversation(two_defect_facts).ask("How deep is the first one?").text
     assert "dropped what cannot be told" in omissions("It is a shallow mark.", depth, "beyond", two_defect_facts)
-    assert "dropped what cannot be told" not in omissions("A photo cannot show depth.", depth, "beyond",
-                                                          two_defect_facts)
+    for kept in ("A photo cannot show depth.", "I can’t see depth in a photo."):
+        assert "dropped what cannot be told" not in omissions(kept, depth, "beyond", two_defect_facts)
 
 
 def test_guard_checks_pixel_measures_scores_and_physical_units(two_defect_facts, good_facts):
