@@ -57,7 +57,7 @@ from engine.area import describe_area
 from engine.calibration import Refinement, reference_count_advice, reference_outliers
 from engine.explain import Answer
 from engine.imageio import list_images
-from services.inspection import inspection_area, requested_config, set_inspection_area
+from services.inspection import inspection_area, matching_bank_row, set_inspection_area
 from services.results import StoredResult, bank_calibration
 from services.workspace import Workspace
 
@@ -269,8 +269,10 @@ class MainWindow(QMainWindow):
         with self.workspace.database.read() as session:
             project = repo.get_project(session, self.project_name)
             references = repo.references(session, project)
-            bank = repo.latest_bank(session, project)
             active_keys = [r.image_key for r in references if r.active]
+            # The bank the next inspection uses; else the newest, which the next inspection replaces.
+            current = matching_bank_row(session, project, active_keys)
+            bank = current or repo.latest_bank(session, project)
             scores: dict[str, float] = {}
             flags: dict[str, bool] = {}
             calibration = bank_calibration(bank)
@@ -286,10 +288,8 @@ class MainWindow(QMainWindow):
             if bank is None:
                 text = "no bank built yet"
             else:
-                stale = (sorted(bank.reference_keys) != sorted(active_keys)
-                         or bank.config.get("requested") != requested_config(project))
                 text = (f"bank of {len(bank.reference_keys)} built {bank.created_at:%Y-%m-%d %H:%M}"
-                        + (" (out of date: rebuilds at the next inspection)" if stale else ""))
+                        + (" (out of date: rebuilds at the next inspection)" if current is None else ""))
                 if calibration is not None and calibration.labelled:
                     refinement = Refinement(**calibration.labelled)
                     text += f"\nCalibration revision {calibration.revision}: {refinement.summary()}"

@@ -78,6 +78,11 @@ def requested_config(project: Project) -> dict[str, Any]:
     return {"backbone": project.backbone, **project.settings.get("engine", {})}
 
 
+def matching_bank_row(session: Any, project: Project, reference_keys: list[str]) -> BankRow | None:
+    """The newest bank row built from these references with this engine and the project's settings."""
+    return repo.matching_bank(session, project, reference_keys, ENGINE_VERSION, requested_config(project))
+
+
 def inspection_area(project: Project) -> Area | None:
     """The project's inspection area, or None when the whole image is scored."""
     area = project.settings.get("engine", {}).get("inspection_area")
@@ -155,7 +160,7 @@ class Inspector:
             project = repo.get_project(session, project_name)
             keys = [r.image_key for r in repo.references(session, project, active_only=True)]
             wanted = requested_config(project)
-            row = repo.matching_bank(session, project, keys, ENGINE_VERSION, wanted)
+            row = matching_bank_row(session, project, keys)
             project_id, backbone, engine_settings = project.id, project.backbone, project.settings.get("engine", {})
         if not keys:
             raise EmptyReferenceSetError()
