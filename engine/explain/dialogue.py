@@ -23,7 +23,8 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("courtesy", r"^\W*(?:thanks?|thank you|thx|cheers|hello|hi|hey|good (?:morning|afternoon|evening))\b"
                  r"[\w\s]{0,12}\W*$"),
     # Sizes asked as a number of pixels, or "compared to the whole part", before count and compare.
-    ("size", r"how many (?:pixels|px)\b|how (?:big|large|long|wide|small)\b"),
+    ("size", r"how many (?:pixels|px)\b|how (?:big|large|long|wide|small)\b|"
+             r"what(?:'s| is) the (?:bigg|larg|small)est"),
     ("confidence", r"how many (?:good )?(?:references|reference images|refs|good images)"),
     ("count", r"how many|number of|\bcount\b|more than one"),
     # Depth and weight are not in a photo of the surface: the answer says so, then gives the measured size.
@@ -34,17 +35,19 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("cause", r"\bcaus|how did (?:this|it|that) happen|where does (?:it|this) come from"),
     ("why", r"\bwhy\b|reason|\bdiffer|explain|what makes|what'?s wrong|what is wrong|"
             r"what(?:'s| is) the (?:problem|issue)"),
-    ("severity", r"how (?:bad|serious|severe|critical)|severit|\bworst\b|most severe"),
+    ("severity", r"how (?:bad|serious|severe|critical)|severit|\bworst\b|most severe|"
+                 r"worse than (?:usual|normal|average|before|the others)"),
     ("confidence", r"\bsure\b|confiden|certain|reliab|probab|trust|false (?:alarm|positive|reject)|"
                    r"\breal (?:defect|one)\b|what(?:'s| is)(?: the)? (?:score|threshold)"),
     ("type", r"what (?:type|kind|sort)|\btype\b|\bkind of\b|classif|categor|what is it\b|"
              r"(?:could|might|can) (?:it|this|that) be\b"),
     ("size", r"\bsize\b|\barea\b|dimension|extent|percent|how much of|"
              r"which (?:one |region |defect )?is (?:the )?(?:bigg|larg|small)er"),
-    ("location", r"\bwhere\b|locat|position|which (?:part|side|area)|\bshow me\b|how far|distance|"
+    ("location", r"\bwhere\b|locat|position|coordinat|bounding box|which (?:part|side|area)|\bshow me\b|"
+                 r"how far|distance|"
                  r"point (?:out|to|at)|\bnear\b|on the (?:edge|left|right|top|bottom)"),
     ("appearance", r"colou?r|look(?:s)? like|appearance|\b(?:dark|bright|light)(?:er|ness)?\b|\bshade|\bhue\b"),
-    ("describe", r"tell me (?:about|more)|describe|details?\b|heat ?map|what does the map"),
+    ("describe", r"tell me (?:about|more)|describe|details?\b|heat ?map|what does the map|\blist\b|enumerate"),
     # What to do with the part: asked the other way round from "is there a defect?", so "yes" would mislead.
     ("disposition", r"\breject|\bship\b|\baccept|\bscrap|\brelease\b|throw (?:it )?away|\bpass|good or bad|"
                     r"is (?:it|this|the part) (?:good|fine|normal|usable)|\bkeep (?:it|this)|\bsell\b|"
