@@ -25,7 +25,8 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
     # Sizes asked as a number of pixels, or "compared to the whole part", before count and compare.
     ("size", r"how many (?:pixels|px)\b|how (?:big|large|long|wide|small)\b|"
              r"what(?:'s| is) the (?:bigg|larg|small)est"),
-    ("confidence", r"how many (?:good )?(?:references|reference images|refs|good images)"),
+    ("confidence", r"how many (?:good )?(?:references|reference images|refs|good images)|"
+                   r"what would (?:make|it take for) (?:it|this|the part) (?:to )?(?:fail|pass)"),
     ("count", r"how many|number of|\bcount\b|more than one"),
     # Depth and weight are not in a photo of the surface: the answer says so, then gives the measured size.
     ("beyond", r"\bdeep\b|\bdepth|\bthick|\b3d\b|\bvolume\b|\bweigh|\bheav(?:y|ier)\b"),
@@ -53,6 +54,7 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
                     r"is (?:it|this|the part) (?:good|fine|normal|usable)|\bkeep (?:it|this)|\bsell\b|"
                     r"what should i do|what would you do|what do you (?:suggest|recommend)|rework|\bok\b"),
     ("existence", r"is there|are there|any (?:anomal|defect|problem|flaw|issue|damage)|defect(?:ive)?\b|anomal|"
+                  r"suspicious|anything (?:wrong|odd|strange|unusual)|"
                   r"\bflaw|\bng\b|\bfail|"
                   r"is (?:it|this|the part) (?:bad|faulty|damaged|broken)"),
     ("type", TYPE_PATTERN.pattern),  # "is it a scratch?": a defect type named with no other intent

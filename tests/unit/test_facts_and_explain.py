@@ -289,6 +289,7 @@ def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_fa
     ("Could it be a reflection?", "type"), ("Could it be a false alarm?", "confidence"),
     ("What is the biggest defect?", "size"), ("Is it worse than usual?", "severity"),
     ("Can you give me the coordinates?", "location"), ("List all defects", "describe"),
+    ("What would make it fail?", "confidence"), ("Anything suspicious?", "existence"),
 ])
 def test_everyday_phrasings_reach_their_intent(question, intent):
     assert detect_intent(question) == intent
