@@ -2,8 +2,8 @@
 
 Intents are found by keyword rules (a 135M language model is no better at this, and rules are
 predictable).  Follow-ups keep context: "it" is the region last talked about (before any was,
-the defects as a whole), "the second one"
-is region 2, "the bigger one" the largest, "the left one" the leftmost, and a question with a
+the defects as a whole), "the second one" is region 2, "the bigger one" the largest, "the left
+one" the leftmost, "the other one" every region but the one in focus, and a question with a
 region but no intent ("what about the left one?") repeats the previous intent for that region.
 Depth, thickness and weight, which a photo of the surface cannot show, get the ``beyond`` intent:
 the answer says so before the size it measured.  Other questions no rule knows (material,
@@ -37,15 +37,18 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("why", r"\bwhy\b|reason|\bdiffer|explain|what makes|what'?s wrong|what is wrong|"
             r"what(?:'s| is) the (?:problem|issue)"),
     ("severity", r"how (?:bad|serious|severe|critical)|severit|\bworst\b|most severe|"
-                 r"worse than (?:usual|normal|average|before|the others)"),
+                 r"worse than (?:usual|normal|average|before|the others)|which (?:one |region )?is worse|"
+                 r"more (?:severe|serious|critical)"),
     ("confidence", r"\bsure\b|confiden|certain|reliab|probab|trust|false (?:alarm|positive|reject)|"
                    r"\breal (?:defect|one)\b|what(?:'s| is)(?: the)? (?:score|threshold)"),
+    ("shape", r"\bshape|\bround\b|circular|elongat|long and thin|\bthin\b|\bnarrow\b|orientation|oriented|"
+              r"\bangle\b|which direction|\bstraight\b|\bcurved\b"),
     ("type", r"what (?:type|kind|sort)|\btype\b|\bkind of\b|classif|categor|what is it\b|"
              r"(?:could|might|can) (?:it|this|that) be\b"),
     ("size", r"\bsize\b|\barea\b|dimension|extent|percent|how much of|"
              r"which (?:one |region |defect )?is (?:the )?(?:bigg|larg|small)er"),
     ("location", r"\bwhere\b|locat|position|coordinat|bounding box|which (?:part|side|area)|\bshow me\b|"
-                 r"how far|distance|"
+                 r"how far|distance|clos(?:er|est) to|"
                  r"point (?:out|to|at)|\bnear\b|on the (?:edge|left|right|top|bottom)"),
     ("appearance", r"colou?r|look(?:s)? like|appearance|\b(?:dark|bright|light)(?:er|ness)?\b|\bshade|\bhue\b"),
     ("describe", r"tell me (?:about|more)|describe|details?\b|heat ?map|what does the map|\blist\b|enumerate"),
@@ -108,6 +111,9 @@ def resolve_focus(question: str, facts: FactSheet, current: list[int] | None) ->
             return [index]
     if re.search(r"\blast (?:one|region|defect)\b", text) and regions:
         return [regions[-1].index]
+    if re.search(r"\bother (?:one|region|defect)\b", text) and current and len(current) == 1:
+        others = [r.index for r in regions if r.index != current[0]]
+        return others or None
     if not regions:
         return None
     if re.search(r"\b(?:bigg|larg)(?:er|est)\b", text):

@@ -12,7 +12,7 @@ from engine.facts import FactSheet
 from engine.regions import Region
 
 MAX_LISTED = 3
-ASK_ME = "Ask me where, how big, how many, what type, what colour, how severe, how sure, or why."
+ASK_ME = "Ask me where, how big, what shape, how many, what type, what colour, how severe, how sure, or why."
 
 
 def answer(intent: str | None, focus: list[int] | None, facts: FactSheet) -> str:
@@ -147,6 +147,29 @@ def _size(facts: FactSheet, regions: list[Region]) -> str:
         lines.append(f"Region {region.index} covers {_percent(region.area_percent)} of {_basis(facts)} "
                      f"({region.area_px} px, box {region.bbox[2]} x {region.bbox[3]} px); it is {region.shape}, "
                      f"about {region.major_axis_px:.0f} px long.")
+    return " ".join(lines)
+
+
+def _direction(degrees: float) -> str:
+    """An orientation (degrees from the x axis, counter-clockwise as seen) in words."""
+    if abs(degrees) < 22.5:
+        return "horizontally"
+    if abs(degrees) > 67.5:
+        return "vertically"
+    return "diagonally, from bottom left to top right" if degrees > 0 else "diagonally, from top left to bottom right"
+
+
+def _shape(facts: FactSheet, regions: list[Region]) -> str:
+    if not regions:
+        return _without_regions(facts, "describe the shape of")
+    lines = []
+    for region in regions[:MAX_LISTED]:
+        if region.shape == "elongated":
+            lines.append(f"Region {region.index} is elongated, about {region.major_axis_px:.0f} px long, running "
+                         f"{_direction(region.orientation_deg)}.")
+        else:
+            lines.append(f"Region {region.index} is compact, roughly as wide as it is long "
+                         f"(about {region.major_axis_px:.0f} px long).")
     return " ".join(lines)
 
 
@@ -296,4 +319,4 @@ def _cause(facts: FactSheet, regions: list[Region]) -> str:
 _HANDLERS = {"existence": _existence, "disposition": _disposition, "location": _location, "size": _size,
              "count": _count, "type": _type, "appearance": _colour, "describe": _describe, "severity": _severity,
              "confidence": _confidence, "why": _why_answer, "cause": _cause, "compare": _compare, "summary": _summary,
-             "courtesy": _courtesy, "beyond": _beyond}
+             "courtesy": _courtesy, "beyond": _beyond, "shape": _shape}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 
@@ -25,7 +26,8 @@ QUESTIONS = ("Is there any anomaly?", "Where is it?", "How big is it?", "How man
              "What's wrong with it?", "Is it a scratch?", "Which one is worst?", "Thanks!",
              "Tell me about the second region", "What does the heatmap show?", "Is it ok?", "What's the score?",
              "What caused this?", "How long is it in mm?", "Which one is bigger?", "What about the left one?",
-             "How deep is the scratch?", "What material is it made of?")
+             "How deep is the scratch?", "What material is it made of?", "What shape is it?",
+             "Is the second one long and thin?")
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +166,38 @@ def test_answers_follow_the_verdict(two_defect_facts, good_facts):
     assert count == [two_defect_facts.region_count]
 
 
+def test_the_other_one_is_the_region_not_in_focus(two_defect_facts):
+    conversation = Conversation(two_defect_facts)
+    first = conversation.ask("How big is the first one?")
+    other = conversation.ask("And the other one?")
+    assert first.focus == [1] and other.focus == [2] and other.intent == "size"
+    assert other.text.startswith("Region 2 covers")
+
+
+def test_shape_answers_give_each_region_its_measured_shape(two_defect_facts, good_facts):
+    answer = Conversation(two_defect_facts).ask("What shape are they?")
+    assert answer.intent == "shape"
+    for region in two_defect_facts.regions:
+        assert f"Region {region.index} is {region.shape}" in answer.text
+        assert f"about {region.major_axis_px:.0f} px long" in answer.text
+    assert "nothing to describe the shape of" in Conversation(good_facts).ask("Is it round?").text
+
+
+@pytest.mark.parametrize(("start", "end", "words"), [
+    ((40, 40), (260, 260), "diagonally, from top left to bottom right"),
+    ((40, 260), (260, 40), "diagonally, from bottom left to top right"),
+    ((40, 150), (260, 150), "horizontally"), ((150, 40), (150, 260), "vertically")])
+def test_a_drawn_line_is_elongated_and_runs_the_way_it_was_drawn(start, end, words, two_defect_facts):
+    side = 300
+    line = cv2.line(np.zeros((side, side), np.float32), start, end, 1.0, 9)
+    regions = find_regions(np.full((side, side, 3), 0.5, np.float32), line, {"s3": line}, pixel_cut=0.5, flagged=True,
+                           part_mask=None, part_box=(0, 0, side, side))
+    data = two_defect_facts.to_dict()
+    data.update(regions=[r.to_dict() for r in regions], image_size=[side, side], part_box=[0, 0, side, side])
+    answer = Conversation(FactSheet.from_dict(data)).ask("Which direction does it run?").text
+    assert answer == f"Region 1 is elongated, about {regions[0].major_axis_px:.0f} px long, running {words}."
+
+
 def test_a_region_that_does_not_exist_is_not_kept_as_it(two_defect_facts):
     conversation = Conversation(two_defect_facts)
     assert conversation.ask("How big is region 7?").text.startswith("Region 7 does not exist")
@@ -290,6 +324,7 @@ def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_fa
     ("What is the biggest defect?", "size"), ("Is it worse than usual?", "severity"),
     ("Can you give me the coordinates?", "location"), ("List all defects", "describe"),
     ("What would make it fail?", "confidence"), ("Anything suspicious?", "existence"),
+    ("Which one is more severe?", "severity"), ("Which is closer to the centre?", "location"),
 ])
 def test_everyday_phrasings_reach_their_intent(question, intent):
     assert detect_intent(question) == intent
