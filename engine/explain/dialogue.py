@@ -20,7 +20,8 @@ from engine.explain.claims import TYPE_PATTERN
 from engine.facts import FactSheet
 
 INTENT_RULES: tuple[tuple[str, str], ...] = (
-    ("courtesy", r"^\W*(?:thanks?|thank you|thx|cheers|hello|hi|hey|good (?:morning|afternoon|evening))\b"
+    ("courtesy", r"^\W*(?:(?:ok(?:ay)?|great|perfect|fine)\W+)?"
+                 r"(?:thanks?|thank you|thx|cheers|hello|hi|hey|good (?:morning|afternoon|evening))\b"
                  r"[\w\s]{0,12}\W*$"),
     # Sizes asked as a number of pixels, or "compared to the whole part", before count and compare.
     ("size", r"how many (?:pixels|px)\b|how (?:big|large|long|wide|small)\b|"
@@ -48,13 +49,14 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("size", r"\bsize\b|\barea\b|dimension|extent|percent|how much of|"
              r"which (?:one |region |defect )?is (?:the )?(?:bigg|larg|small)er"),
     ("location", r"\bwhere\b|locat|position|coordinat|bounding box|which (?:part|side|area)|\bshow me\b|"
-                 r"how far|distance|clos(?:er|est) to|"
+                 r"how far|distance|clos(?:er|est) to|\bmiddle\b|\bcorner\b|in the cent(?:re|er)|"
                  r"point (?:out|to|at)|\bnear\b|on the (?:edge|left|right|top|bottom)"),
     ("appearance", r"colou?r|look(?:s)? like|appearance|\b(?:dark|bright|light)(?:er|ness)?\b|\bshade|\bhue\b"),
     ("describe", r"tell me (?:about|more)|describe|details?\b|heat ?map|what does the map|\blist\b|enumerate"),
     # What to do with the part: asked the other way round from "is there a defect?", so "yes" would mislead.
     ("disposition", r"\breject|\bship\b|\baccept|\bscrap|\brelease\b|throw (?:it )?away|\bpass|good or bad|"
-                    r"is (?:it|this|the part) (?:good|fine|normal|usable)|\bkeep (?:it|this)|\bsell\b|"
+                    r"is (?:it|this|that|the part) (?:good|fine|normal|usable)|\bkeep (?:it|this)|\bsell\b|"
+                    r"\bverdict\b|\boutcome\b|"
                     r"what should i do|what would you do|what do you (?:suggest|recommend)|rework|\bok\b"),
     ("existence", r"is there|are there|any (?:anomal|defect|problem|flaw|issue|damage)|defect(?:ive)?\b|anomal|"
                   r"suspicious|anything (?:wrong|odd|strange|unusual)|"

@@ -325,6 +325,8 @@ def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_fa
     ("Can you give me the coordinates?", "location"), ("List all defects", "describe"),
     ("What would make it fail?", "confidence"), ("Anything suspicious?", "existence"),
     ("Which one is more severe?", "severity"), ("Which is closer to the centre?", "location"),
+    ("What's the verdict?", "disposition"), ("Is it in the middle?", "location"), ("Is that normal?", "disposition"),
+    ("Ok thanks", "courtesy"), ("OK, thank you!", "courtesy"),
 ])
 def test_everyday_phrasings_reach_their_intent(question, intent):
     assert detect_intent(question) == intent
