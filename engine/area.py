@@ -1,13 +1,19 @@
 """The inspection area: the rectangle of the image that is scored, for fixtures, labels or a tray
-edge that lie in every photo but are not the part.
+edge that lie in every photo but are not the part; and ignored rectangles inside it, for what is
+on the part but differs from part to part by design (a printed date code, a lot number).
 
-An area is (left, top, right, bottom) as fractions of the image's width and height, so it holds
-for any resolution of the same camera view.  Outside it the anomaly map is zero: no region, no
-contribution to the score, in calibration as in inspection.
+A rectangle is (left, top, right, bottom) as fractions of the image's width and height, so it
+holds for any resolution of the same camera view.  Outside the area and inside an ignored
+rectangle the anomaly map is zero: no region, no contribution to the score, in calibration as in
+inspection.  A mark inside an ignored rectangle would still reach the features around it (a
+stride-16 cell, its pooling and the map's smoothing spread it by about a tenth of the image), so
+before the backbone each ignored rectangle is also filled with the same rectangle of the first
+reference: every part then looks alike there, to the features around it too.
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from engine.errors import EngineError
@@ -15,6 +21,8 @@ from engine.errors import EngineError
 Area = tuple[float, float, float, float]
 # Narrower than this, an area holds too few feature cells (stride 16 at about 256 px) to score.
 MIN_SIDE = 0.05
+# An ignored rectangle only has to cover what it hides: a date code may be small.
+MIN_IGNORED_SIDE = 0.01
 
 
 class InvalidAreaError(EngineError):
@@ -22,10 +30,10 @@ class InvalidAreaError(EngineError):
 
     def __init__(self, area: object, reason: str) -> None:
         super().__init__(f"Invalid inspection area {area}: {reason}. Give left, top, right, bottom as "
-                         f"fractions of the image (0 to 1), each side at least {MIN_SIDE:.0%} of the image.")
+                         "fractions of the image (0 to 1).")
 
 
-def checked_area(area: object) -> Area:
+def checked_area(area: object, min_side: float = MIN_SIDE) -> Area:
     """``area`` as four floats, or InvalidAreaError saying what is wrong with it."""
     try:
         left, top, right, bottom = (float(value) for value in area)  # type: ignore[union-attr]
@@ -33,9 +41,18 @@ def checked_area(area: object) -> Area:
         raise InvalidAreaError(area, "it needs four numbers") from None
     if not all(0.0 <= value <= 1.0 for value in (left, top, right, bottom)):
         raise InvalidAreaError(area, "a value lies outside 0 to 1")
-    if right - left < MIN_SIDE or bottom - top < MIN_SIDE:
-        raise InvalidAreaError(area, "right must exceed left, and bottom top, by the minimum side")
+    if right - left < min_side or bottom - top < min_side:
+        raise InvalidAreaError(area, f"right must exceed left, and bottom top, by at least {min_side:.0%}")
     return left, top, right, bottom
+
+
+def checked_ignored(rectangles: object) -> tuple[Area, ...]:
+    """Ignored rectangles as a tuple of areas, each checked (sides down to ``MIN_IGNORED_SIDE``)."""
+    try:
+        items = list(rectangles)  # type: ignore[call-overload]
+    except TypeError:
+        raise InvalidAreaError(rectangles, "ignored areas must be a list of rectangles") from None
+    return tuple(checked_area(rectangle, MIN_IGNORED_SIDE) for rectangle in items)
 
 
 def area_mask(size: tuple[int, int], area: Area) -> np.ndarray:
@@ -49,14 +66,44 @@ def area_mask(size: tuple[int, int], area: Area) -> np.ndarray:
     return mask
 
 
+def scored_pixels(size: tuple[int, int], area: Area | None, ignored: tuple[Area, ...]) -> np.ndarray | None:
+    """Boolean (h, w) mask of what is scored: the area (or the whole image) less the ignored
+    rectangles; None when that is every pixel."""
+    if area is None and not ignored:
+        return None
+    mask = area_mask(size, area) if area is not None else np.ones(size, dtype=bool)
+    for rectangle in ignored:
+        mask &= ~area_mask(size, rectangle)
+    return mask
+
+
+def fill_ignored(image: np.ndarray, fill: np.ndarray | None, ignored: tuple[Area, ...]) -> np.ndarray:
+    """``image`` (float RGB) with each ignored rectangle taken from ``fill`` (the first reference,
+    resized to the image when its size differs); the image itself when there is nothing to fill."""
+    if not ignored or fill is None:
+        return image
+    size = image.shape[:2]
+    if fill.shape[:2] != size:
+        fill = cv2.resize(fill, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
+    hidden = ~scored_pixels(size, None, ignored)
+    filled = image.copy()
+    filled[hidden] = fill[hidden]
+    return filled
+
+
 def is_whole_image(area: Area | None) -> bool:
     """True for no area, or one that covers the whole image."""
     return area is None or tuple(area) == (0.0, 0.0, 1.0, 1.0)
 
 
-def describe_area(area: Area | None) -> str:
-    """The area in words, as percentages of the image ("the whole image" for None)."""
+def describe_area(area: Area | None, ignored: tuple[Area, ...] = ()) -> str:
+    """The area in words, as percentages of the image ("the whole image" for None), and how many
+    rectangles inside it are ignored."""
     if area is None:
-        return "the whole image"
-    left, top, right, bottom = (round(100 * value) for value in area)
-    return f"left {left} % to right {right} %, top {top} % to bottom {bottom} % of the image"
+        text = "the whole image"
+    else:
+        left, top, right, bottom = (round(100 * value) for value in area)
+        text = f"left {left} % to right {right} %, top {top} % to bottom {bottom} % of the image"
+    if ignored:
+        text += f", less {len(ignored)} ignored rectangle{'s' if len(ignored) > 1 else ''}"
+    return text

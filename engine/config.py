@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from engine.area import Area, checked_area, is_whole_image
+from engine.area import Area, checked_area, checked_ignored, is_whole_image
 
 AUGMENT_MODES = ("none", "flips", "rotations", "auto")
 FOREGROUND_MODES = ("off", "on", "auto")
@@ -32,7 +32,8 @@ class EngineConfig:
     references' leave-one-out scores instead.  ``foreground``: score
     only the part, not a plain background around it (``auto`` decides from the references).  A
     built bank stores the resolved values, never ``auto``.  ``inspection_area``: the rectangle
-    that is scored (``engine.area``); None scores the whole image.
+    that is scored (``engine.area``); None scores the whole image.  ``ignored_areas``: rectangles
+    inside it that are not scored (a printed date code).
     """
 
     backbone: str = "efficientnet-lite0"
@@ -54,11 +55,13 @@ class EngineConfig:
     top_fraction: float = 0.01
     chunk_size: int = 2048
     inspection_area: Area | None = None
+    ignored_areas: tuple[Area, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         area = None if self.inspection_area is None else checked_area(self.inspection_area)
         object.__setattr__(self, "inspection_area", None if is_whole_image(area) else area)
+        object.__setattr__(self, "ignored_areas", checked_ignored(self.ignored_areas))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form for saving in a bank file or JSON."""
@@ -68,6 +71,7 @@ class EngineConfig:
         data["std"] = list(self.std)
         data["reference_frame"] = list(self.reference_frame) if self.reference_frame else None
         data["inspection_area"] = list(self.inspection_area) if self.inspection_area else None
+        data["ignored_areas"] = [list(rectangle) for rectangle in self.ignored_areas]
         return data
 
     @classmethod

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from engine import scene
-from engine.area import area_mask
+from engine.area import fill_ignored, scored_pixels
 from engine.augment import augmented_views, rotation_views, shifted_view
 from engine.backbones import Backbone, create_backbone, resolve_device
 from engine.bank import ReferenceBank
@@ -109,13 +109,13 @@ class Detector:
         """Feature extractor for a resolved config."""
         return FeatureExtractor(self.backbone(config), config)
 
-    def prepare(self, image: ImageInput, config: EngineConfig) -> PreparedImage:
-        """Load, resize and extract features of one image."""
+    def prepare(self, image: ImageInput, config: EngineConfig, fill: np.ndarray | None = None) -> PreparedImage:
+        """Load, resize and extract features of one image; ``fill`` (float RGB) covers the ignored areas."""
         start = time.perf_counter()
         pixels = load_image(image) if isinstance(image, (str, Path)) else to_float_rgb(image)
         height, width = pixels.shape[:2]
         processing = target_size(height, width, config)
-        resized = resize_image(pixels, processing)
+        resized = fill_ignored(resize_image(pixels, processing), fill, config.ignored_areas)
         loaded = time.perf_counter()
         features = {k: v[0] for k, v in self.extractor(config)([resized]).items()}
         mask = foreground_mask(resized) if config.foreground != "off" else None
@@ -164,7 +164,7 @@ class Detector:
 
     def inspect(self, image: ImageInput, bank: ReferenceBank) -> AnomalyResult:
         """Score one image (path or array) against ``bank``, end to end."""
-        return self.score_prepared(self.prepare(image, bank.config), bank)
+        return self.score_prepared(self.prepare(image, bank.config, _ignored_fill(bank)), bank)
 
     def build_bank(self, images: Sequence[ImageInput], config: EngineConfig | None = None,
                    reference_ids: Sequence[str] | None = None, progress: ProgressCallback | None = None,
@@ -193,6 +193,7 @@ class Detector:
                 raise Cancelled()
             pixels = load_image(image) if isinstance(image, (str, Path)) else to_float_rgb(image)
             resized = resize_image(pixels, target_size(*pixels.shape[:2], config))
+            resized = fill_ignored(resized, resized_refs[0] if resized_refs else None, config.ignored_areas)
             del pixels
             resized_refs.append(resized)
             maps = extractor([resized])
@@ -237,7 +238,7 @@ class Detector:
             if cancel is not None and cancel():
                 raise Cancelled()
             if single:
-                view = shifted_view(image)
+                view = fill_ignored(shifted_view(image), image, config.ignored_areas)
                 features = {name: fmap[0] for name, fmap in self.extractor(config)([view]).items()}
                 search = self._search_matrices(bank)
             else:
@@ -254,7 +255,7 @@ class Detector:
             if single:
                 view_scores.append(self._cross_rotation_score(image, reference_maps[0], config))
             else:
-                shifted = shifted_view(image)
+                shifted = fill_ignored(shifted_view(image), references[0], config.ignored_areas)
                 shifted_features = {name: fmap[0] for name, fmap in self.extractor(config)([shifted]).items()}
                 shifted_prepared = PreparedImage(shifted.shape[:2], shifted.shape[:2], shifted_features,
                                                  foreground_mask(shifted) if config.foreground == "on" else None)
@@ -282,14 +283,20 @@ class Detector:
         return cache[1]
 
 
-def scored_mask(prepared: PreparedImage, config: EngineConfig) -> np.ndarray | None:
-    """Where the map counts: the part (when foreground masking is on) within the inspection area.
+def _ignored_fill(bank: ReferenceBank) -> np.ndarray | None:
+    """What covers the ignored areas of an inspected image: the first reference, as stored in the bank."""
+    if not bank.config.ignored_areas or not bank.thumbnails:
+        return None
+    return bank.thumbnails[0].astype(np.float32) / 255.0
 
-    None when every pixel counts.
+
+def scored_mask(prepared: PreparedImage, config: EngineConfig) -> np.ndarray | None:
+    """Where the map counts: the part (when foreground masking is on) within the inspection area,
+    less the ignored rectangles.  None when every pixel counts.
     """
     mask = prepared.foreground if config.foreground == "on" else None
-    if config.inspection_area is not None:
-        area = area_mask(prepared.processing_size, config.inspection_area)
+    area = scored_pixels(prepared.processing_size, config.inspection_area, config.ignored_areas)
+    if area is not None:
         mask = area if mask is None else (mask.astype(bool) & area)
     return mask
 

@@ -171,14 +171,29 @@ def test_inspection_area_ignores_what_lies_outside_it(detector, good_parts, bank
     assert detector.inspect(scratch_on_the_right, right_half).verdict == "NG"
 
 
+def test_an_ignored_rectangle_hides_a_mark_that_varies_by_design(detector, good_parts):
+    """A printed date code differs on every part: ignored, it neither flags the part nor makes a region."""
+    x0, y0, x1, y1 = (value / 256 for value in PIT.box(256))
+    ignored = (x0 - 0.01, y0 - 0.01, x1 + 0.01, y1 + 0.01)  # the mark's own box, drawn closely
+    masked = detector.build_bank(good_parts, EngineConfig(augment="none", ignored_areas=[ignored]))
+    assert masked.config.ignored_areas == (pytest.approx(ignored),)
+    assert detector.inspect(synthetic_part(101, defects=(PIT,)), masked).verdict == "OK"
+    scratch = synthetic_part(300, defects=(Defect("scratch", 0.7, 0.65, 0.1),))
+    assert detector.inspect(scratch, masked).verdict == "NG"
+
+
 def test_inspection_area_travels_with_the_bank_and_bad_areas_are_refused(detector, good_parts, tmp_path):
     from engine.area import InvalidAreaError
 
-    area_bank = detector.build_bank(good_parts[:2], EngineConfig(augment="none", inspection_area=[0.1, 0.2, 0.9, 0.8]))
+    area_bank = detector.build_bank(good_parts[:2], EngineConfig(augment="none", inspection_area=[0.1, 0.2, 0.9, 0.8],
+                                                                 ignored_areas=[[0.4, 0.4, 0.42, 0.45]]))
     path = tmp_path / "area.bank"
     area_bank.save(path)
-    assert ReferenceBank.load(path).config.inspection_area == (0.1, 0.2, 0.9, 0.8)
+    loaded = ReferenceBank.load(path).config
+    assert loaded.inspection_area == (0.1, 0.2, 0.9, 0.8) and loaded.ignored_areas == ((0.4, 0.4, 0.42, 0.45),)
     assert EngineConfig(inspection_area=(0, 0, 1, 1)).inspection_area is None
     for bad in [(0.5, 0.5, 0.2, 0.9), (0, 0, 1.5, 1), (0.1, 0.2, 0.3), "left half"]:
         with pytest.raises(InvalidAreaError, match="Invalid inspection area"):
             EngineConfig(inspection_area=bad)
+        with pytest.raises(InvalidAreaError, match="Invalid inspection area"):
+            EngineConfig(ignored_areas=[bad])
