@@ -42,14 +42,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     add_home_option(calibrate)
     calibrate.set_defaults(handler=_calibrate)
     area = actions.add_parser(
-        "area", help="limit inspection to a rectangle of the image",
+        "area", help="limit inspection to a rectangle of the image, less ignored rectangles",
         description="Score only a rectangle of each image (fixtures, labels or a tray edge outside it are "
-                    "ignored), given as fractions of the image's width and height; --whole scores the whole "
-                    "image again. Without either, shows the current area. The bank is rebuilt on next use.")
+                    "ignored), given as fractions of the image's width and height, less any --ignore rectangles "
+                    "(a printed date code that differs by design); --whole scores the whole image again. Without "
+                    "any of these, shows the current setting. The bank is rebuilt on next use.")
     area.add_argument("project")
     area.add_argument("box", nargs="*", type=float, metavar="LEFT TOP RIGHT BOTTOM",
                       help="fractions 0..1, e.g. 0.1 0 0.9 1")
-    area.add_argument("--whole", action="store_true", help="score the whole image")
+    area.add_argument("--ignore", nargs=4, type=float, action="append", default=[],
+                      metavar=("LEFT", "TOP", "RIGHT", "BOTTOM"), help="a rectangle not to score (repeatable)")
+    area.add_argument("--whole", action="store_true", help="score the whole image, nothing ignored")
     add_home_option(area)
     area.set_defaults(handler=_area)
 
@@ -114,12 +117,14 @@ def _area(args: argparse.Namespace) -> int:
     from services.inspection import inspection_area, set_inspection_area
 
     workspace = open_from_args(args)
-    if args.whole and args.box:
-        raise ValueError("Give either a rectangle or --whole, not both.")
-    if args.whole or args.box:
-        area = set_inspection_area(workspace, args.project, None if args.whole else args.box)
+    if args.whole and (args.box or args.ignore):
+        raise ValueError("Give a rectangle and --ignore rectangles, or --whole, not both.")
+    if args.whole or args.box or args.ignore:
+        area, ignored = set_inspection_area(workspace, args.project, args.box or None, args.ignore)
     else:
         with workspace.database.read() as session:
-            area = inspection_area(repo.get_project(session, args.project))
-    print(f"Project '{args.project}' scores {describe_area(area)}.")
+            area, ignored = inspection_area(repo.get_project(session, args.project))
+    print(f"Project '{args.project}' scores {describe_area(area, ignored)}.")
+    for rectangle in ignored:
+        print("  ignored: left {:.3f}, top {:.3f}, right {:.3f}, bottom {:.3f}".format(*rectangle))
     return 0

@@ -53,7 +53,7 @@ from desktop.result_view import ResultView
 from desktop.settings import AppSettings, SettingsDialog
 from desktop.thumbnails import ThumbnailLoader
 from desktop.worker import InferenceWorker, Job
-from engine.area import describe_area
+from engine.area import Area, describe_area
 from engine.calibration import Refinement, reference_count_advice, reference_outliers
 from engine.explain import Answer
 from engine.imageio import list_images
@@ -293,7 +293,7 @@ class MainWindow(QMainWindow):
                 if calibration is not None and calibration.labelled:
                     refinement = Refinement(**calibration.labelled)
                     text += f"\nCalibration revision {calibration.revision}: {refinement.summary()}"
-            text += "\nInspection area: " + describe_area(inspection_area(project))
+            text += "\nInspection area: " + describe_area(*inspection_area(project))
             advice = reference_count_advice(len(active_keys)) if active_keys else None
             if advice:
                 text += "\n" + advice
@@ -350,21 +350,21 @@ class MainWindow(QMainWindow):
         if key != ("area", self.project_name):
             return  # the project changed while the image loaded
         with self.workspace.database.read() as session:
-            area = inspection_area(repo.get_project(session, self.project_name))
-        dialog = self.area_dialog = AreaDialog(image, area, self)
+            area, ignored = inspection_area(repo.get_project(session, self.project_name))
+        dialog = self.area_dialog = AreaDialog(image, area, ignored, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.apply_inspection_area(dialog.area()))
+        dialog.accepted.connect(lambda: self.apply_inspection_area(dialog.area(), dialog.ignored()))
         dialog.open()
 
     @_shows_storage_errors
-    def apply_inspection_area(self, area: tuple[float, float, float, float] | None) -> None:
-        """Store the project's inspection area (None: the whole image); the bank rebuilds on next use."""
+    def apply_inspection_area(self, area: Area | None, ignored: tuple[Area, ...] = ()) -> None:
+        """Store what the project scores (area None: the whole image); the bank rebuilds on next use."""
         if not self._need_project():
             return
-        set_inspection_area(self.workspace, self.project_name, area)
+        set_inspection_area(self.workspace, self.project_name, area, ignored)
         self.refresh_references()
-        self.statusBar().showMessage("Inspection area: " + describe_area(area) + ". The reference bank is rebuilt "
-                                     "with it at the next build or inspection.")
+        self.statusBar().showMessage("Inspection area: " + describe_area(area, ignored) + ". The reference bank "
+                                     "is rebuilt with it at the next build or inspection.")
 
     def refine_threshold(self) -> None:
         """Ask how to refine the threshold, then refine it on the worker."""

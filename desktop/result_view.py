@@ -117,6 +117,7 @@ class ResultView(QWidget):
         self.area_item.setToolTip("Inspection area: only this rectangle is scored")
         self.area_item.hide()
         self.scene.addItem(self.area_item)
+        self.ignored_items: list[QGraphicsRectItem] = []
         self.scene.selectionChanged.connect(self._scene_selection_changed)
 
         self.badge = QLabel("—")
@@ -251,14 +252,27 @@ class ResultView(QWidget):
         self.peak_item.show()
 
     def _draw_area(self, result: StoredResult) -> None:
-        """Outline the inspection area the result was scored in (hidden when it was the whole image)."""
-        if result.inspection_area is None:
-            self.area_item.hide()
-            return
+        """Outline the inspection area the result was scored in (hidden when it was the whole image)
+        and the rectangles ignored inside it."""
         height, width = result.image.shape[:2]
-        left, top, right, bottom = result.inspection_area
-        self.area_item.setRect(QRectF(left * width, top * height, (right - left) * width, (bottom - top) * height))
-        self.area_item.show()
+
+        def scene_rect(area: tuple[float, float, float, float]) -> QRectF:
+            left, top, right, bottom = area
+            return QRectF(left * width, top * height, (right - left) * width, (bottom - top) * height)
+
+        self.area_item.setVisible(result.inspection_area is not None)
+        if result.inspection_area is not None:
+            self.area_item.setRect(scene_rect(result.inspection_area))
+        for item in self.ignored_items:
+            self.scene.removeItem(item)
+        self.ignored_items = []
+        for rectangle in result.ignored_areas:
+            item = QGraphicsRectItem(scene_rect(rectangle))
+            item.setPen(QPen(QColor("#ff4060"), 2, Qt.PenStyle.DashLine))
+            item.setZValue(1)
+            item.setToolTip("Ignored: not scored")
+            self.scene.addItem(item)
+            self.ignored_items.append(item)
 
     def _draw_overlay(self) -> None:
         if self.result is None:

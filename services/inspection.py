@@ -26,7 +26,7 @@ from db.models import Inspection, Project
 from db.models import ReferenceBank as BankRow
 from db.store import sha256_bytes
 from engine import ENGINE_VERSION
-from engine.area import Area, checked_area, is_whole_image
+from engine.area import Area, checked_area, checked_ignored, is_whole_image
 from engine.bank import ReferenceBank
 from engine.calibration import Calibration, Refinement, refine
 from engine.config import EngineConfig
@@ -83,26 +83,32 @@ def matching_bank_row(session: Any, project: Project, reference_keys: list[str])
     return repo.matching_bank(session, project, reference_keys, ENGINE_VERSION, requested_config(project))
 
 
-def inspection_area(project: Project) -> Area | None:
-    """The project's inspection area, or None when the whole image is scored."""
-    area = project.settings.get("engine", {}).get("inspection_area")
-    return None if area is None else checked_area(area)
+def inspection_area(project: Project) -> tuple[Area | None, tuple[Area, ...]]:
+    """The project's inspection area (None: the whole image) and the rectangles ignored inside it."""
+    engine = project.settings.get("engine", {})
+    area = engine.get("inspection_area")
+    return (None if area is None else checked_area(area)), checked_ignored(engine.get("ignored_areas", []))
 
 
-def set_inspection_area(workspace: Workspace, project_name: str, area: Sequence[float] | None) -> Area | None:
-    """Set (or with None clear) the rectangle a project scores; the bank is rebuilt on next use.
+def set_inspection_area(workspace: Workspace, project_name: str, area: Sequence[float] | None,
+                        ignored: Sequence[Sequence[float]] = ()) -> tuple[Area | None, tuple[Area, ...]]:
+    """Set what a project scores: a rectangle (None: the whole image) less ``ignored`` rectangles.
 
-    A bad rectangle raises ``InvalidAreaError`` and changes nothing.
+    The bank is rebuilt on next use.  A bad rectangle raises ``InvalidAreaError`` and changes nothing.
     """
     checked = None if area is None else checked_area(area)
     checked = None if is_whole_image(checked) else checked
+    hidden = checked_ignored(ignored)
     with workspace.database.write() as session:
         project = repo.get_project(session, project_name)
-        engine = {k: v for k, v in project.settings.get("engine", {}).items() if k != "inspection_area"}
+        engine = {k: v for k, v in project.settings.get("engine", {}).items()
+                  if k not in ("inspection_area", "ignored_areas")}
         if checked is not None:
             engine["inspection_area"] = list(checked)
+        if hidden:
+            engine["ignored_areas"] = [list(rectangle) for rectangle in hidden]
         repo.update_project(session, project, workspace.operator, settings={**project.settings, "engine": engine})
-    return checked
+    return checked, hidden
 
 
 def type_examples(project: Project) -> TypeExamples:

@@ -89,7 +89,7 @@ def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, An
             "calibration": calibration_label(row.thresholds), "bank_id": row.bank_id,
             "bank_created": bank.created_at.strftime("%Y-%m-%d %H:%M") if bank else "-",
             "engine_version": row.engine_version, "program_version": ENGINE_VERSION,
-            "inspection_area": describe_area(scored_area(bank)),
+            "inspection_area": describe_area(*scored_area(bank)),
         }
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from db import repository as repo
 from db.models import Project, ReferenceBank
+from engine.area import Area
 from engine.calibration import Calibration, relabel
 from engine.facts import FactSheet
 from engine.imageio import load_image, to_uint8
@@ -39,7 +40,8 @@ class StoredResult:
     reference: np.ndarray | None
     messages: list[tuple[str, str, str]] = field(default_factory=list)
     review: tuple[str, str, str] | None = None
-    inspection_area: tuple[float, float, float, float] | None = None  # what was scored; None: the whole image
+    inspection_area: Area | None = None  # what was scored; None: the whole image
+    ignored_areas: tuple[Area, ...] = ()
 
     def verdict_at(self, sensitivity: float) -> tuple[str, float]:
         """(verdict, normalised score) at ``sensitivity``, from the stored raw score."""
@@ -51,10 +53,12 @@ def bank_calibration(bank: ReferenceBank | None) -> Calibration | None:
     return Calibration.from_dict(bank.calibration) if bank is not None and bank.calibration else None
 
 
-def scored_area(bank: ReferenceBank | None) -> tuple[float, float, float, float] | None:
-    """The inspection area a bank row was built with (None: the whole image, or an older bank)."""
-    area = bank.config.get("resolved", {}).get("inspection_area") if bank is not None else None
-    return tuple(float(v) for v in area) if area else None  # type: ignore[return-value]
+def scored_area(bank: ReferenceBank | None) -> tuple[Area | None, tuple[Area, ...]]:
+    """The inspection area a bank row was built with (None: the whole image, or an older bank) and
+    the rectangles ignored inside it."""
+    resolved = bank.config.get("resolved", {}) if bank is not None else {}
+    area = resolved.get("inspection_area")
+    return (tuple(area) if area else None), tuple(tuple(r) for r in resolved.get("ignored_areas", []))
 
 
 def load_result(workspace: Workspace, inspection_id: int) -> StoredResult:
@@ -70,6 +74,7 @@ def load_result(workspace: Workspace, inspection_id: int) -> StoredResult:
                 bank.reference_keys) and store.exists(bank.reference_keys[facts.nearest_reference]):
             reference = to_uint8(load_image(store.path(bank.reference_keys[facts.nearest_reference])))
         review = row.reviews[-1] if row.reviews else None
+        area, ignored = scored_area(bank)
         return StoredResult(
             id=row.id, project=project.name if project else "", source=row.source_path, created_at=row.created_at,
             image=to_uint8(load_image(store.path(row.image_key))), anomaly_map=store.load_map(row.map_key),
@@ -77,4 +82,4 @@ def load_result(workspace: Workspace, inspection_id: int) -> StoredResult:
             calibration=bank_calibration(bank), thresholds=dict(row.thresholds), reference=reference,
             messages=[(m.role, m.text, m.backend) for m in row.messages],
             review=(review.verdict, review.comment, review.operator) if review else None,
-            inspection_area=scored_area(bank))
+            inspection_area=area, ignored_areas=ignored)

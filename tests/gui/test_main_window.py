@@ -210,6 +210,21 @@ def test_inspection_area_drawn_on_a_reference_ignores_marks_outside_and_is_outli
     assert window.current.facts.verdict == "OK" and not window.current.facts.regions
     assert view.area_item.isVisible() and view.area_item.rect().top() == pytest.approx(SIDE / 2, abs=2)
 
+    window.choose_inspection_area()  # back to the whole image, with the pit's corner of the part ignored instead
+    qtbot.waitUntil(lambda: window.area_dialog is not dialog, timeout=10_000)
+    dialog, canvas = window.area_dialog, window.area_dialog.canvas
+    dialog.use_whole_image()
+    dialog.ignore_mode.setChecked(True)
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(int(width * 0.15), int(height * 0.15)))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(int(width * 0.45), int(height * 0.45)))
+    assert dialog.area() is None and len(dialog.ignored()) == 1
+    dialog.accept()
+    assert "the whole image, less 1 ignored rectangle" in window.references_page.summary.text()
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(pit_top_left, force=True)
+    assert window.current.facts.verdict == "OK" and not view.area_item.isVisible()
+    assert len(view.ignored_items) == 1 and view.ignored_items[0].rect().left() == pytest.approx(0.15 * SIDE, abs=2)
+
 
 def test_review_and_false_reject_join_the_references(qtbot, window, project, tmp_path):
     good = write_parts(tmp_path / "good", [400])

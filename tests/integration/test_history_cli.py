@@ -103,8 +103,12 @@ def test_inspection_area_from_the_cli_rebuilds_the_bank_and_ignores_marks_outsid
     report = tmp_path / "area.html"
     assert run_cli(["report", "--inspection", str(lower_half["id"]), "--format", "html", "--out", str(report)]) == 0
     assert "inspection area: left 0 % to right 100 %, top 50 % to bottom 100 %" in report.read_text()
+    assert run_cli(["references", "area", "disc", "--ignore", "0.15", "0.15", "0.45", "0.45"]) == 0
+    assert "whole image, less 1 ignored rectangle" in capsys.readouterr().out
+    assert run_cli(["inspect", "disc", str(pit_top_left[0]), "--json", "--force"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["verdict"] == "OK"
     assert run_cli(["references", "area", "disc", "--whole"]) == 0
-    capsys.readouterr()
+    assert "scores the whole image." in capsys.readouterr().out
     assert run_cli(["inspect", "disc", str(pit_top_left[0]), "--json", "--force"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["verdict"] == "NG"
 
