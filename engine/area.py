@@ -46,6 +46,13 @@ def checked_area(area: object, min_side: float = MIN_SIDE) -> Area:
     return left, top, right, bottom
 
 
+def check_something_is_scored(area: Area | None, ignored: tuple[Area, ...]) -> None:
+    """InvalidAreaError when the ignored rectangles cover the whole area: nothing would be inspected."""
+    grid = scored_pixels((100, 100), area, ignored)
+    if grid is not None and grid.mean() < MIN_SIDE * MIN_SIDE:
+        raise InvalidAreaError(list(ignored), "the ignored rectangles cover (almost) the whole inspected area")
+
+
 def checked_ignored(rectangles: object) -> tuple[Area, ...]:
     """Ignored rectangles as a tuple of areas, each checked (sides down to ``MIN_IGNORED_SIDE``)."""
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from engine.area import Area, checked_area, checked_ignored, is_whole_image
+from engine.area import Area, check_something_is_scored, checked_area, checked_ignored, is_whole_image
 
 AUGMENT_MODES = ("none", "flips", "rotations", "auto")
 FOREGROUND_MODES = ("off", "on", "auto")
@@ -62,6 +62,7 @@ class EngineConfig:
         area = None if self.inspection_area is None else checked_area(self.inspection_area)
         object.__setattr__(self, "inspection_area", None if is_whole_image(area) else area)
         object.__setattr__(self, "ignored_areas", checked_ignored(self.ignored_areas))
+        check_something_is_scored(self.inspection_area, self.ignored_areas)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form for saving in a bank file or JSON."""

@@ -26,7 +26,7 @@ from db.models import Inspection, Project
 from db.models import ReferenceBank as BankRow
 from db.store import sha256_bytes
 from engine import ENGINE_VERSION
-from engine.area import Area, checked_area, checked_ignored, is_whole_image
+from engine.area import Area, check_something_is_scored, checked_area, checked_ignored, is_whole_image
 from engine.bank import ReferenceBank
 from engine.calibration import Calibration, Refinement, refine
 from engine.config import EngineConfig
@@ -99,6 +99,7 @@ def set_inspection_area(workspace: Workspace, project_name: str, area: Sequence[
     checked = None if area is None else checked_area(area)
     checked = None if is_whole_image(checked) else checked
     hidden = checked_ignored(ignored)
+    check_something_is_scored(checked, hidden)
     with workspace.database.write() as session:
         project = repo.get_project(session, project_name)
         engine = {k: v for k, v in project.settings.get("engine", {}).items()

@@ -197,3 +197,5 @@ def test_inspection_area_travels_with_the_bank_and_bad_areas_are_refused(detecto
             EngineConfig(inspection_area=bad)
         with pytest.raises(InvalidAreaError, match="Invalid inspection area"):
             EngineConfig(ignored_areas=[bad])
+    with pytest.raises(InvalidAreaError, match="cover .* the whole inspected area"):
+        EngineConfig(inspection_area=(0.2, 0.2, 0.6, 0.6), ignored_areas=[(0.1, 0.1, 0.7, 0.7)])
