@@ -28,9 +28,9 @@ MIN_IGNORED_SIDE = 0.01
 class InvalidAreaError(EngineError):
     """An inspection area that is not a rectangle inside the image."""
 
-    def __init__(self, area: object, reason: str) -> None:
-        super().__init__(f"Invalid inspection area {area}: {reason}. Give left, top, right, bottom as "
-                         "fractions of the image (0 to 1).")
+    def __init__(self, area: object, reason: str,
+                 hint: str = "Give left, top, right, bottom as fractions of the image (0 to 1).") -> None:
+        super().__init__(f"Invalid inspection area {area}: {reason}. {hint}")
 
 
 def checked_area(area: object, min_side: float = MIN_SIDE) -> Area:
@@ -50,7 +50,8 @@ def check_something_is_scored(area: Area | None, ignored: tuple[Area, ...]) -> N
     """InvalidAreaError when the ignored rectangles cover the whole area: nothing would be inspected."""
     grid = scored_pixels((100, 100), area, ignored)
     if grid is not None and grid.mean() < MIN_SIDE * MIN_SIDE:
-        raise InvalidAreaError(list(ignored), "the ignored rectangles cover (almost) the whole inspected area")
+        raise InvalidAreaError(list(ignored), "the ignored rectangles cover (almost) the whole inspected area",
+                               "Make them smaller, or the inspected area larger.")
 
 
 def checked_ignored(rectangles: object) -> tuple[Area, ...]:
