@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -23,6 +24,8 @@ from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
+# A fresh .venv takes about 6.5 GB (torch 2.14.1 for x86_64 is the CUDA build); leave some slack.
+FRESH_INSTALL_BYTES = 8 * 1024**3
 
 
 def venv_python() -> Path:
@@ -52,12 +55,33 @@ def ensure_environment(with_tests: bool) -> Path:
     installed = set(json.loads(stamp.read_text())) if stamp.exists() else set()
     if wanted <= installed:
         return python
+    if not _has_torch():
+        _require_free_space(FRESH_INSTALL_BYTES)
     print("Installing dependencies into .venv (first run takes a few minutes) ...", flush=True)
     pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check"]
-    subprocess.run(pip + normal, check=True)
-    subprocess.run(pip + ["--no-deps"] + no_deps, check=True)
+    for command in (pip + normal, pip + ["--no-deps"] + no_deps):
+        if subprocess.run(command).returncode != 0:
+            sys.exit(
+                "Installing the dependencies failed (pip's message is above). Nothing was "
+                "started; fix the cause and run the same command again: it resumes."
+            )
     stamp.write_text(json.dumps(sorted(wanted | _still_valid(installed, normal))))
     return python
+
+
+def _has_torch() -> bool:
+    """Whether torch, the bulk of the install, is already in .venv."""
+    return any(VENV.glob("lib/python3*/site-packages/torch")) or (VENV / "Lib/site-packages/torch").exists()
+
+
+def _require_free_space(needed: int) -> None:
+    """Stop with a clear message before a first install that cannot fit on the disk."""
+    free = shutil.disk_usage(ROOT).free
+    if free < needed:
+        sys.exit(
+            f"Setting up needs about {needed / 1024**3:.0f} GB free on the disk that holds "
+            f"{ROOT}; only {free / 1024**3:.1f} GB is free. Free some space and run again."
+        )
 
 
 def _still_valid(installed: set[str], normal: list[str]) -> set[str]:
