@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -51,6 +51,9 @@ class ProjectsPanel(QWidget):
         self.thumbnails = thumbnails
         self.default_backbone = default_backbone
         self.current: str | None = None
+        # name -> (image key, icon): a refresh after every inspection reuses the icon instead of
+        # blanking it until the file is read again.
+        self._icons: dict[str, tuple[str, QIcon]] = {}
         self.list = QListWidget()
         self.list.setIconSize(QSize(48, 48))
         self.list.currentItemChanged.connect(self._chosen)
@@ -113,10 +116,17 @@ class ProjectsPanel(QWidget):
         item.setData(ARCHIVED_ROLE, archived)
         item.setToolTip(project.description or project.name)
         if active:
-            self.thumbnails.request(("project", project.name), self.workspace.store.path(active[0].image_key))
+            image_key = active[0].image_key
+            cached = self._icons.get(project.name)
+            if cached is not None and cached[0] == image_key:
+                item.setIcon(cached[1])
+            else:
+                self.thumbnails.request(("project", project.name, image_key), self.workspace.store.path(image_key))
         return item
 
     def _thumbnail(self, key: object, image: QImage) -> None:
+        if isinstance(key, tuple) and len(key) == 3 and key[0] == "project":
+            self._icons[key[1]] = (key[2], QIcon(QPixmap.fromImage(image)))
         place_icon(self.list, "project", key, image)
 
     def _chosen(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None = None) -> None:

@@ -54,6 +54,9 @@ def test_end_to_end_inspect_shows_ng_overlay_history_and_exports_pdf(qtbot, wind
     assert reds.std() > 10
     assert view.table.rowCount() == len(window.current.facts.regions) >= 1
     assert history_count(window) == 1
+    # The project list was rebuilt for the new count; its thumbnail stays without a re-read.
+    assert "1 inspected" in window.projects_panel.list.item(0).text()
+    assert not window.projects_panel.list.item(0).icon().isNull()
     window.tabs.setCurrentWidget(window.history_page)
     assert window.history_model.rowCount() == 1
 
