@@ -152,9 +152,58 @@ def test_nearest_distance_matches_brute_force_in_any_query_precision():
     expected = 1.0 - (query @ bank.T).max(dim=1).values
     exact = nearest_distance(query, bank.T.contiguous(), chunk_size=64)
     half_bank = nearest_distance(query, bank.T.half().contiguous(), chunk_size=64)
-    assert exact.dtype == half_bank.dtype == torch.float32
+    bfloat_bank = nearest_distance(query, bank.T.bfloat16().contiguous(), chunk_size=64)
+    assert exact.dtype == half_bank.dtype == bfloat_bank.dtype == torch.float32
     assert torch.allclose(exact, expected.clamp(min=0), atol=1e-6)
     assert torch.allclose(half_bank, expected.clamp(min=0), atol=2e-3)
+    assert torch.allclose(bfloat_bank, expected.clamp(min=0), atol=1e-2)
+
+
+def test_bfloat16_search_keeps_small_distances_fine(monkeypatch):
+    """The bfloat16 layout searches for the distance itself, which bfloat16 rounds finely near 0;
+    a similarity near 1 would be rounded to steps of 0.004."""
+    import torch
+
+    from engine import scoring
+
+    generator = torch.Generator().manual_seed(1)
+    query = torch.nn.functional.normalize(torch.randn(200, 40, generator=generator), dim=1)
+    near = torch.nn.functional.normalize(query + 0.05 * torch.randn(200, 40, generator=generator), dim=1)
+    bank = torch.cat([near, torch.nn.functional.normalize(torch.randn(2000, 40, generator=generator), dim=1)])
+    expected = scoring.nearest_distance(query, bank.T.contiguous())
+    assert 0.01 < float(expected.mean()) < 0.1  # typical of a good patch
+    monkeypatch.setenv(scoring.SEARCH_PRECISION_VARIABLE, "bf16")
+    scoring.cpu_search_dtype.cache_clear()
+    try:
+        layout = scoring.search_layout(bank, torch.device("cpu"))
+    finally:
+        scoring.cpu_search_dtype.cache_clear()
+    assert layout.dtype is torch.bfloat16 and layout.shape == (41, 4096)
+    searched = scoring.nearest_distance(query, layout, chunk_size=512)
+    plain = scoring.nearest_distance(query, bank.T.bfloat16().contiguous(), chunk_size=512)
+    assert (searched - expected).abs().mean() < 0.5 * (plain - expected).abs().mean()
+    assert torch.allclose(searched, expected, atol=2e-3)
+    # More rows than one block (searched block by block, the last one padded).
+    many = torch.cat([query] * 7)[:1300]
+    assert torch.allclose(scoring.nearest_distance(many, layout), torch.cat([expected] * 7)[:1300], atol=2e-3)
+
+
+def test_cpu_search_precision_can_be_forced(monkeypatch):
+    """bfloat16 is chosen only on CPUs with bfloat16 arithmetic; the variable overrides either way."""
+    import torch
+
+    from engine import scoring
+
+    for forced, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        monkeypatch.setenv(scoring.SEARCH_PRECISION_VARIABLE, forced)
+        scoring.cpu_search_dtype.cache_clear()
+        try:
+            assert scoring.cpu_search_dtype() is dtype
+            layout = scoring.search_layout(torch.ones(5, 3), torch.device("cpu"))
+            assert layout.dtype is dtype
+            assert scoring.nearest_distance(torch.ones(2, 3), layout).tolist() == [0.0, 0.0]
+        finally:
+            scoring.cpu_search_dtype.cache_clear()
 
 
 def test_inspection_area_ignores_what_lies_outside_it(detector, good_parts, bank):
