@@ -44,8 +44,8 @@ def search_layout(rows: torch.Tensor, device: torch.device) -> torch.Tensor:
     if cpu_search_dtype() is not torch.bfloat16:
         return rows.T.to(device, torch.float32).contiguous()
     count, channels = rows.shape
-    padded = -(-count // BFLOAT16_COLUMN_BLOCK) * BFLOAT16_COLUMN_BLOCK
-    columns = torch.zeros(channels + 1, padded, device=device)
+    width = -(-count // BFLOAT16_COLUMN_BLOCK) * BFLOAT16_COLUMN_BLOCK
+    columns = torch.zeros(channels + 1, width, device=device)
     columns[:channels, :count] = rows.T.to(device, torch.float32)
     columns[channels, :count] = -1.0
     columns[channels, count:] = -2.0
@@ -84,22 +84,27 @@ def nearest_distance(query: torch.Tensor, bank_t: torch.Tensor, chunk_size: int 
     """
     if bank_t.dtype == torch.bfloat16 and bank_t.shape[0] == query.shape[1] + 1:
         return _bfloat16_nearest_distance(query, bank_t)
-    query = query.to(bank_t.device, bank_t.dtype)
+    best = _best_product(query.to(bank_t.device, bank_t.dtype), bank_t, chunk_size)
+    return (1.0 - best.float()).clamp_(min=0.0)
+
+
+def _best_product(query: torch.Tensor, bank_t: torch.Tensor, chunk_size: int) -> torch.Tensor:
+    """Each query row's largest product with a bank column, over the bank in column chunks."""
     best: torch.Tensor | None = None
     for start in range(0, bank_t.shape[1], chunk_size):
         block_best = (query @ bank_t[:, start:start + chunk_size]).amax(dim=1)
         best = block_best if best is None else torch.maximum(best, block_best)
     assert best is not None, "empty bank"
-    return (1.0 - best.float()).clamp_(min=0.0)
+    return best
 
 
 def _bfloat16_nearest_distance(query: torch.Tensor, bank_t: torch.Tensor) -> torch.Tensor:
     """``nearest_distance`` against ``search_layout``'s bfloat16 form.
 
     The query gets its column of 1 and is searched in row blocks of 256, 512 or 1024 (the last
-    padded), against whole column blocks of the bank, so that each layer's products come in at
-    most three shapes whatever the image size.  Blocks of 1024 rows were as fast as one product
-    over all rows; blocks of 256 took 1.8x as long.
+    padded), against whole column blocks of the bank (whatever the caller's chunk size), so that
+    each layer's products come in at most three shapes whatever the image size.  Blocks of 1024
+    rows were as fast as one product over all rows; blocks of 256 took 1.8x as long.
     """
     rows, channels = query.shape
     block = next((size for size in BFLOAT16_ROW_BLOCKS if rows <= size), BFLOAT16_ROW_BLOCKS[-1])
@@ -107,15 +112,8 @@ def _bfloat16_nearest_distance(query: torch.Tensor, bank_t: torch.Tensor) -> tor
     padded[:rows, :channels] = query.to(bank_t.device, torch.float32)
     padded[:, channels] = 1.0
     padded = padded.to(torch.bfloat16)
-    best = torch.empty(padded.shape[0], device=bank_t.device)
-    for row in range(0, padded.shape[0], block):
-        part = padded[row:row + block]
-        part_best: torch.Tensor | None = None
-        for start in range(0, bank_t.shape[1], BFLOAT16_COLUMN_BLOCK):
-            block_best = (part @ bank_t[:, start:start + BFLOAT16_COLUMN_BLOCK]).amax(dim=1)
-            part_best = block_best if part_best is None else torch.maximum(part_best, block_best)
-        assert part_best is not None, "empty bank"
-        best[row:row + block] = part_best.float()
+    best = torch.cat([_best_product(padded[row:row + block], bank_t, BFLOAT16_COLUMN_BLOCK).float()
+                      for row in range(0, padded.shape[0], block)])
     return (-best[:rows]).clamp_(min=0.0)
 
 
