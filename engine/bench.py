@@ -37,7 +37,7 @@ from engine.features import to_tensor
 from engine.imageio import image_shape
 from engine.metrics import aupro, auroc, pixel_auroc
 from engine.runtime import configure_torch, peak_rss_mb
-from engine.scoring import to_original_size
+from engine.scoring import search_precision, to_original_size
 
 METRICS = ("image_auroc", "pixel_auroc", "aupro", "frr", "recall", "f1")
 SCENE_SHOTS = 4
@@ -168,6 +168,7 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
         "backbone": config.backbone,
         "device": str(detector.device),
         "torch_threads": threads,
+        "search_precision": search_precision(detector.device),
         "shots": options.shots,
         "seeds": options.seeds,
         "config": config.to_dict(),
@@ -295,7 +296,8 @@ def _fmt(value: float | None) -> str:
 
 def format_table(result: dict[str, Any]) -> str:
     """The benchmark result as a plain-text table."""
-    lines = [f"backbone {result['backbone']} on {result['device']}, torch threads {result['torch_threads']}",
+    lines = [f"backbone {result['backbone']} on {result['device']}, torch threads {result['torch_threads']}, "
+             f"search in {result.get('search_precision', 'float32')}",
              "", f"{'pack':<24} {'k':>2}  {'img AUROC':>9}  {'px AUROC':>8}  {'AUPRO':>6}  "
                  f"{'FRR':>5}  {'recall':>6}  {'F1':>5}  {'bal.acc':>7}"]
     rows = [(name, k, row) for name, per_k in result["packs"].items() for k, row in per_k.items()]

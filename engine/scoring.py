@@ -73,6 +73,12 @@ def cpu_search_dtype() -> torch.dtype:
     return torch.bfloat16 if native else torch.float32
 
 
+def search_precision(device: torch.device) -> str:
+    """The number format the search multiplies in on ``device``, for benchmark records."""
+    dtype = torch.float16 if device.type == "cuda" else cpu_search_dtype()
+    return str(dtype).removeprefix("torch.")
+
+
 @torch.inference_mode()
 def nearest_distance(query: torch.Tensor, bank_t: torch.Tensor, chunk_size: int = 2048) -> torch.Tensor:
     """1 - max cosine similarity of each query row (Q, C) to the bank columns ``bank_t`` (C, N).

@@ -66,6 +66,8 @@ def test_bench_writes_table_json_and_scores(tmp_path):
     assert result["mean"]["2"]["image_auroc"] == 1.0
     assert "NaN" not in out_json.read_text()
     assert result["latency_ms"] > 0 and result["backbone_ref_ms"] > 0
+    assert result["search_precision"] in ("float32", "bfloat16")
+    assert f"search in {result['search_precision']}" in proc.stdout
     with open(out_csv, newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["pack"] == "synthetic_disc"]
     assert len(rows) == 2 * 2 * 4  # shots run x seeds x test images
