@@ -37,7 +37,7 @@ from engine.features import to_tensor
 from engine.imageio import image_shape
 from engine.metrics import aupro, auroc, pixel_auroc
 from engine.runtime import configure_torch, peak_rss_mb
-from engine.scoring import search_precision, to_original_size
+from engine.scoring import search_dtype, to_original_size
 
 METRICS = ("image_auroc", "pixel_auroc", "aupro", "frr", "recall", "f1")
 SCENE_SHOTS = 4
@@ -168,7 +168,7 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
         "backbone": config.backbone,
         "device": str(detector.device),
         "torch_threads": threads,
-        "search_precision": search_precision(detector.device),
+        "search_precision": str(search_dtype(detector.device)).removeprefix("torch."),
         "shots": options.shots,
         "seeds": options.seeds,
         "config": config.to_dict(),

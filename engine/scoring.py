@@ -26,7 +26,8 @@ BFLOAT16_ROW_BLOCKS = (256, 512, 1024)
 def search_layout(rows: torch.Tensor, device: torch.device) -> torch.Tensor:
     """Bank rows (N, C) as the contiguous (C, N) matrix ``nearest_distance`` searches.
 
-    fp16 on CUDA; on a CPU, ``cpu_search_dtype()``.  The bfloat16 form differs in two ways:
+    In ``search_dtype(device)``: fp16 on CUDA, on a CPU float32 or bfloat16.  The bfloat16 form
+    differs in two ways:
 
     * an extra row of -1, so that the product with a query (given a last column of 1) is its
       similarity minus one, the negative distance: bfloat16 rounds a similarity near 1 to steps
@@ -39,10 +40,9 @@ def search_layout(rows: torch.Tensor, device: torch.device) -> torch.Tensor:
 
     The bank itself stays float32.
     """
-    if device.type == "cuda":
-        return rows.T.to(device, torch.float16).contiguous()
-    if cpu_search_dtype() is not torch.bfloat16:
-        return rows.T.to(device, torch.float32).contiguous()
+    dtype = search_dtype(device)
+    if dtype is not torch.bfloat16:
+        return rows.T.to(device, dtype).contiguous()
     count, channels = rows.shape
     width = -(-count // BFLOAT16_COLUMN_BLOCK) * BFLOAT16_COLUMN_BLOCK
     columns = torch.zeros(channels + 1, width, device=device)
@@ -73,10 +73,9 @@ def cpu_search_dtype() -> torch.dtype:
     return torch.bfloat16 if native else torch.float32
 
 
-def search_precision(device: torch.device) -> str:
-    """The number format the search multiplies in on ``device``, for benchmark records."""
-    dtype = torch.float16 if device.type == "cuda" else cpu_search_dtype()
-    return str(dtype).removeprefix("torch.")
+def search_dtype(device: torch.device) -> torch.dtype:
+    """The number format the search multiplies in on ``device``: fp16 on CUDA, else ``cpu_search_dtype()``."""
+    return torch.float16 if device.type == "cuda" else cpu_search_dtype()
 
 
 @torch.inference_mode()
