@@ -44,8 +44,7 @@ def search_layout(rows: torch.Tensor, device: torch.device) -> torch.Tensor:
     if dtype is not torch.bfloat16:
         return rows.T.to(device, dtype).contiguous()
     count, channels = rows.shape
-    width = -(-count // BFLOAT16_COLUMN_BLOCK) * BFLOAT16_COLUMN_BLOCK
-    columns = torch.zeros(channels + 1, width, device=device)
+    columns = torch.zeros(channels + 1, _round_up(count, BFLOAT16_COLUMN_BLOCK), device=device)
     columns[:channels, :count] = rows.T.to(device, torch.float32)
     columns[channels, :count] = -1.0
     columns[channels, count:] = -2.0
@@ -113,13 +112,18 @@ def _bfloat16_nearest_distance(query: torch.Tensor, bank_t: torch.Tensor) -> tor
     """
     rows, channels = query.shape
     block = next((size for size in BFLOAT16_ROW_BLOCKS if rows <= size), BFLOAT16_ROW_BLOCKS[-1])
-    padded = torch.zeros(-(-rows // block) * block, channels + 1, device=bank_t.device)
+    padded = torch.zeros(_round_up(rows, block), channels + 1, device=bank_t.device)
     padded[:rows, :channels] = query.to(bank_t.device, torch.float32)
     padded[:, channels] = 1.0
     padded = padded.to(torch.bfloat16)
     best = torch.cat([_best_product(padded[row:row + block], bank_t, BFLOAT16_COLUMN_BLOCK).float()
                       for row in range(0, padded.shape[0], block)])
     return (-best[:rows]).clamp_(min=0.0)
+
+
+def _round_up(count: int, multiple: int) -> int:
+    """``count`` rounded up to a whole number of ``multiple``."""
+    return -(-count // multiple) * multiple
 
 
 def layer_distance_map(features: torch.Tensor, bank_t: torch.Tensor, chunk_size: int) -> torch.Tensor:
