@@ -127,6 +127,11 @@ class Calibration:
         return cls(**values)
 
 
+def grey_zone_normalised() -> tuple[float, float]:
+    """The grey zone's edges on the normalised 0..1 scale (the same for every calibration)."""
+    return 1.0 / (1.0 + math.exp(GREY_HALF_WIDTH)), 1.0 / (1.0 + math.exp(-GREY_HALF_WIDTH))
+
+
 def calibrate(normal_scores: list[float], normal_pixels: np.ndarray, method: str,
               view_scores: list[float] | None = None) -> Calibration:
     """Thresholds from the normal image scores and pixel values by the module's rule."""

@@ -29,6 +29,7 @@ from db.errors import describe_os_error
 from db.models import Inspection, Project, ReferenceBank
 from engine import ENGINE_VERSION
 from engine.area import describe_area
+from engine.calibration import grey_zone_normalised
 from engine.facts import FactSheet
 from engine.imageio import load_image, to_uint8
 from engine.visualize import draw_regions, overlay_for
@@ -38,6 +39,7 @@ from services.workspace import Workspace
 TEMPLATES = Path(__file__).resolve().parents[1] / "resources" / "templates"
 REPORT_IMAGE_SIDE = 720
 THUMBNAIL_SIDE = 160
+HISTOGRAM_MARGIN = 20
 CSV_FIELDS = ("id", "project", "created_at", "source", "verdict", "score", "raw_score", "threshold", "regions",
               "review", "review_comment", "operator", "bank_id", "calibration", "engine_version")
 
@@ -93,27 +95,43 @@ def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, An
         }
 
 
-def histogram_png(scores: list[float], bins: int = 20, width: int = 600, height: int = 200) -> np.ndarray:
-    """Bars of the normalised scores (0..1) with the threshold (0.5) and the grey zone drawn in."""
+VERDICT_COLOURS = {"OK": (60, 160, 90), "REVIEW": (240, 170, 40), "NG": (200, 60, 50)}
+
+
+def histogram_png(scores: list[float], verdicts: list[str], bins: int = 20, width: int = 600,
+                  height: int = 200) -> np.ndarray:
+    """Bars of the normalised scores (0..1), stacked by verdict, with the threshold and grey zone.
+
+    Colours follow each part's stored verdict (green OK, amber REVIEW, red NG), not the bin's
+    side of the threshold: a bin can straddle the grey zone's edge.
+    """
     image = np.full((height, width, 3), 255, np.uint8)
-    counts, _ = np.histogram(np.clip(scores, 0, 1), bins=bins, range=(0.0, 1.0))
-    top = max(int(counts.max()) if counts.size else 0, 1)
-    margin, bar = 20, (width - 40) / bins
-    zone = [margin + (width - 40) * v for v in (0.378, 0.622)]
-    cv2.rectangle(image, (int(zone[0]), margin), (int(zone[1]), height - margin), (250, 235, 200), -1)
-    for index, count in enumerate(counts):
-        x0 = int(margin + index * bar) + 1
-        y0 = int(height - margin - (height - 2 * margin) * count / top)
-        colour = (60, 160, 90) if (index + 0.5) / bins < 0.5 else (200, 60, 50)
-        cv2.rectangle(image, (x0, y0), (int(x0 + bar) - 2, height - margin), colour, -1)
-    threshold_x = int(margin + (width - 40) * 0.5)
-    cv2.line(image, (threshold_x, margin // 2), (threshold_x, height - margin), (0, 0, 0), 2)
-    cv2.putText(image, "threshold 0.50", (threshold_x + 4, margin), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1,
+    clipped = np.clip(np.asarray(scores, dtype=np.float64), 0, 1)
+    per_verdict = {v: np.histogram(clipped[np.asarray(verdicts) == v], bins=bins, range=(0.0, 1.0))[0]
+                   for v in VERDICT_COLOURS}
+    top = max(int(sum(per_verdict.values()).max()), 1)
+    margin, axis_y = HISTOGRAM_MARGIN, height - HISTOGRAM_MARGIN
+    plot_width, plot_height = width - 2 * margin, height - 2 * margin
+
+    def x_at(value: float) -> int:
+        return int(margin + plot_width * value)
+
+    low, high = grey_zone_normalised()
+    cv2.rectangle(image, (x_at(low), margin), (x_at(high), axis_y), (250, 235, 200), -1)
+    for index in range(bins):
+        left, right, base = x_at(index / bins) + 1, x_at((index + 1) / bins) - 1, axis_y
+        for verdict, colour in VERDICT_COLOURS.items():
+            count = int(per_verdict[verdict][index])
+            if count:
+                bar_top = base - int(round(plot_height * count / top))
+                cv2.rectangle(image, (left, bar_top), (right, base), colour, -1)
+                base = bar_top
+    cv2.line(image, (x_at(0.5), margin // 2), (x_at(0.5), axis_y), (0, 0, 0), 2)
+    cv2.putText(image, "threshold 0.50", (x_at(0.5) + 4, margin), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1,
                 cv2.LINE_AA)
-    cv2.line(image, (margin, height - margin), (width - margin, height - margin), (0, 0, 0), 1)
+    cv2.line(image, (margin, axis_y), (width - margin, axis_y), (0, 0, 0), 1)
     for value in (0.0, 0.25, 0.5, 0.75, 1.0):
-        x = int(margin + (width - 40) * value)
-        cv2.putText(image, f"{value:.2f}", (x - 12, height - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 1,
+        cv2.putText(image, f"{value:.2f}", (x_at(value) - 12, height - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 1,
                     cv2.LINE_AA)
     return image
 
@@ -139,7 +157,8 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
             "since": since.strftime("%Y-%m-%d %H:%M") if since else "the start",
             "until": until.strftime("%Y-%m-%d %H:%M") if until else "now",
             "rows": rows, "total": len(rows), "counts": {v: counts.get(v, 0) for v in ("OK", "REVIEW", "NG")},
-            "histogram_uri": png_data_uri(histogram_png([r.score for r in rows]), 800) if rows else None,
+            "histogram_uri": (png_data_uri(histogram_png([r.score for r in rows], [r.verdict for r in rows]), 800)
+                              if rows else None),
             "thumbnails": thumbnails, "calibrations": sorted({calibration_label(r.thresholds) for r in rows}),
             "program_version": ENGINE_VERSION,
         }

@@ -20,3 +20,27 @@ def write_parts(folder: Path, seeds, defects: tuple[Defect, ...] = (), suffix: s
             raise OSError(f"cannot write {path}")
         paths.append(path)
     return paths
+
+
+def pdf_images_off_page(path: Path, margin_pt: float = 20.0) -> list[str]:
+    """Images of a PDF that reach into the outer ``margin_pt`` of their page or beyond it, as 'page N: name'.
+
+    Each image is drawn as the unit square under the current transform at its ``Do`` operator.
+    """
+    from pypdf import PdfReader
+
+    outside = []
+    for number, page in enumerate(PdfReader(path).pages, start=1):
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+
+        def visit(operator, operands, cm, tm, number=number, width=width, height=height):
+            if operator != b"Do":
+                return
+            a, b, c, d, e, f = cm
+            xs, ys = (e, e + a, e + c, e + a + c), (f, f + b, f + d, f + b + d)
+            inside_x = margin_pt <= min(xs) and max(xs) <= width - margin_pt
+            if not (inside_x and margin_pt <= min(ys) and max(ys) <= height - margin_pt):
+                outside.append(f"page {number}: {operands[0]}")
+
+        page.extract_text(visitor_operand_before=visit)
+    return outside

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from cli.parser import run_cli
 from engine.synthetic import Defect
-from tests.helpers import write_parts
+from tests.helpers import pdf_images_off_page, write_parts
 
 
 @pytest.fixture
@@ -71,7 +71,8 @@ def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
     assert run_cli(["report", "--inspection", str(ng_id), "--format", "pdf", "--out", str(pdf_path)]) == 0
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf_path).pages)
     score = results[str(bad[0])]["score"]
-    assert "NG" in text and f"{score:.2f}" in text
+    assert "NG" in text and f"{score:.2f}" in text and re.search(r"page 1 of \d", text)
+    assert pdf_images_off_page(pdf_path) == []
     ok_id = results[str(good[0])]["id"]
     assert run_cli(["report", "--inspection", str(ok_id), "--format", "html", "--out", str(html_path)]) == 0
     assert re.search(r"No defect regions\. Strongest deviation from the references: (top|bottom|left|right|centre)",
@@ -79,6 +80,7 @@ def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
     project_pdf = tmp_path / "project.pdf"
     assert run_cli(["report", "disc", "--format", "pdf", "--out", str(project_pdf)]) == 0
     assert "Project report: disc" in " ".join(PdfReader(project_pdf).pages[0].extract_text().split())
+    assert pdf_images_off_page(project_pdf) == []
     assert run_cli(["db", "check"]) == 0
 
 
