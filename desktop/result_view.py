@@ -290,10 +290,16 @@ class ResultView(QWidget):
         for region in facts.regions:
             row = self.table.rowCount()
             self.table.insertRow(row)
-            values = [str(region.index), region.position, f"{region.area_percent:.2f} % ({region.area_px} px)",
+            values = [str(region.index), region.position, f"{region.area_percent:.2f} %",
                       f"{region.severity:.1f}×", region.defect_type]
+            x, y, width, height = region.bbox
+            details = (f"Region {region.index}: {region.area_percent:.2f} % of the {facts.part_basis} "
+                       f"({region.area_px} px), box {width} x {height} px at ({x}, {y}), {region.shape}, "
+                       f"{region.appearance}; peak {region.severity:.1f}x the pixel threshold")
             for column, value in enumerate(values):
-                self.table.setItem(row, column, QTableWidgetItem(value))
+                item = QTableWidgetItem(value)
+                item.setToolTip(details)
+                self.table.setItem(row, column, item)
         self.table.blockSignals(False)
 
     def _shown_regions(self) -> list[Region]:

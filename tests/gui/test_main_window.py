@@ -53,6 +53,9 @@ def test_end_to_end_inspect_shows_ng_overlay_history_and_exports_pdf(qtbot, wind
     reds = np.array([[overlay.pixelColor(x, y).red() for x in range(0, SIDE, 8)] for y in range(0, SIDE, 8)])
     assert reds.std() > 10
     assert view.table.rowCount() == len(window.current.facts.regions) >= 1
+    first = window.current.facts.regions[0]
+    assert view.table.item(0, 2).text() == f"{first.area_percent:.2f} %"
+    assert f"({first.area_px} px)" in view.table.item(0, 2).toolTip()
     assert history_count(window) == 1
     # The project list was rebuilt for the new count; its thumbnail stays without a re-read.
     assert "1 inspected" in window.projects_panel.list.item(0).text()
