@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         self.projects_panel.error.connect(self.show_error)
         self.result_view = ResultView()
         self.result_view.label_requested.connect(self.ask_region_label)
+        self.result_view.files_dropped.connect(self.inspect_dropped)
         self.chat = ChatPanel()
         self.chat.ask.connect(self.ask)
         self.chat.backend.currentTextChanged.connect(self._backend_chosen)
@@ -404,6 +405,13 @@ class MainWindow(QMainWindow):
         files = _expand(paths)
         self._submit("inspect", jobs.inspect_files(self.project_name, files, force),
                      f"Inspecting {len(files)} image(s)…")
+
+    def inspect_dropped(self, paths: list[Path]) -> None:
+        """Files dropped on the image view are inspected there; a folder among them goes to Batch."""
+        if any(path.is_dir() for path in paths):
+            self.start_batch(paths)
+        else:
+            self.inspect_paths(paths)
 
     def inspect_array(self, image: np.ndarray, source: str) -> None:
         """Inspect an in-memory image (clipboard, camera)."""

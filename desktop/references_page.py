@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.drops import dropped_paths
 from desktop.thumbnails import ThumbnailLoader, place_icon
 from engine.imageio import IMAGE_SUFFIXES
 
@@ -164,7 +165,7 @@ class ReferencesPage(QWidget):
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
         """Add dropped files and folders as references."""
-        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        paths = dropped_paths(event.mimeData())
         if paths:
             self.add_requested.emit(paths)
             event.acceptProposedAction()

@@ -11,7 +11,17 @@ from pathlib import Path
 
 import cv2
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QWheelEvent
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QFont,
+    QPainter,
+    QPen,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -34,6 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.drops import dropped_paths
 from desktop.images import to_pixmap, verdict_colour
 from engine.facts import FactSheet, facts_at
 from engine.regions import Region
@@ -44,14 +55,60 @@ COLOUR_MAPS = {"Jet": cv2.COLORMAP_JET, "Inferno": cv2.COLORMAP_INFERNO, "Turbo"
                "Hot": cv2.COLORMAP_HOT}
 
 
+EMPTY_HINT = ("Drop images of parts here to inspect them (a folder goes to Batch), or use Open images.\n\n"
+              "No project yet? Click New… on the left, then add 1 to 8 photos of good parts on the "
+              "References tab.")
+
+
 class ZoomView(QGraphicsView):
-    """A graphics view that zooms with the wheel around the cursor and pans by dragging."""
+    """A graphics view that zooms with the wheel around the cursor and pans by dragging.
+
+    Files and folders dropped on it are emitted as ``files_dropped``; while ``hint`` is set
+    (nothing shown yet) it is written across the view.
+    """
+
+    files_dropped = Signal(list)
 
     def __init__(self, scene: QGraphicsScene) -> None:
         super().__init__(scene)
+        self.hint = ""
+        self.setAcceptDrops(True)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
+
+    def set_hint(self, text: str) -> None:
+        """Show ``text`` across the view ("" hides it)."""
+        self.hint = text
+        self.viewport().update()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 (Qt override)
+        """The hint, in viewport coordinates, when set."""
+        if not self.hint:
+            return
+        painter.save()
+        painter.resetTransform()
+        painter.setPen(QColor("#607d8b"))
+        area = QRectF(self.viewport().rect()).adjusted(40, 40, -40, -40)
+        painter.drawText(area, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.hint)
+        painter.restore()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        """Accept dragged files and folders."""
+        if dropped_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 (Qt override)
+        """Keep accepting over the whole view (the scene's items take no drops)."""
+        if dropped_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        """Hand the dropped files and folders on."""
+        paths = dropped_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.files_dropped.emit(paths)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
         """Zoom in or out by 15 % per wheel step."""
@@ -90,6 +147,7 @@ class ResultView(QWidget):
     """Everything about one inspection result except the conversation."""
 
     region_selected = Signal(int)
+    files_dropped = Signal(list)
     label_requested = Signal(int)
 
     def __init__(self) -> None:
@@ -99,6 +157,8 @@ class ResultView(QWidget):
         self.sensitivity = 0.5
         self.scene = QGraphicsScene(self)
         self.view = ZoomView(self.scene)
+        self.view.set_hint(EMPTY_HINT)
+        self.view.files_dropped.connect(self.files_dropped)
         self.image_item = QGraphicsPixmapItem()
         self.overlay_item = QGraphicsPixmapItem()
         self.scene.addItem(self.image_item)
@@ -189,6 +249,7 @@ class ResultView(QWidget):
     def show_result(self, result: StoredResult, sensitivity: float) -> None:
         """Display a stored result."""
         self.result = result
+        self.view.set_hint("")
         self.image_item.setPixmap(to_pixmap(result.image))
         self.scene.setSceneRect(QRectF(0, 0, result.image.shape[1], result.image.shape[0]))
         self._draw_overlay()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 import pytest
 from PIL import Image
 from pypdf import PdfReader
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer
 
 from db import repository as repo
 from engine.synthetic import Defect
@@ -255,6 +256,40 @@ def test_first_start_offers_a_demo_that_shows_the_whole_flow(qtbot, window):
     assert window.result_view.badge.text() == "NG"
     assert not window.demo_banner.isVisibleTo(window)
     assert history_count(window) == 5
+
+
+def drop_on(widget, paths) -> None:
+    """Deliver a file-manager drop of ``paths`` to ``widget``, as Qt would after the drag was accepted."""
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    with warnings.catch_warnings():  # PySide marks this, the only QDragEnterEvent constructor, deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier)
+    widget.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    widget.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier))
+
+
+def test_images_dropped_on_the_view_are_inspected_and_a_folder_goes_to_batch(qtbot, window, project, tmp_path):
+    view = window.result_view.view
+    assert "Drop images" in view.hint
+    bad = write_parts(tmp_path / "drop", [91], defects=(Defect("pit", 0.35, 0.35, 0.12),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        drop_on(view, bad)
+    assert window.result_view.badge.text() == "NG" and window.current.source == str(bad[0])
+    assert view.hint == ""
+    folder = tmp_path / "dropped_folder"
+    write_parts(folder, [300, 301])
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        drop_on(view, [folder])
+    assert window.tabs.currentWidget() is window.batch_page
+    assert window.batch_page.table.rowCount() == 2
+    assert history_count(window) == 3
 
 
 def test_missing_camera_gives_a_clear_message(qtbot, window, project, monkeypatch):
