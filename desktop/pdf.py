@@ -35,10 +35,7 @@ def _ensure_application() -> None:
 
 
 def layout_document(html: str, page_aspect: float) -> QTextDocument:
-    """``html`` laid out on pages ``LAYOUT_WIDTH`` wide and ``page_aspect`` times as tall (less the footer).
-
-    Content wider than the page shows as an ``idealWidth()`` above ``LAYOUT_WIDTH``.
-    """
+    """``html`` laid out on pages ``LAYOUT_WIDTH`` wide and ``page_aspect`` times as tall (less the footer)."""
     from PySide6.QtCore import QSizeF
     from PySide6.QtGui import QTextDocument
 
