@@ -27,7 +27,8 @@ def join_pages(pages: list[str]) -> str:
     """Several rendered reports as one HTML document, each starting on a new page."""
     bodies = [page.split("<body>", 1)[1].rsplit("</body>", 1)[0] for page in pages]
     head = pages[0].split("<body>", 1)[0]
-    separator = '<div style="page-break-after: always"></div>'
+    # Qt's layout breaks pages only after a paragraph or table, not after an empty div.
+    separator = '<p style="page-break-after: always"></p>'
     return head + "<body>" + separator.join(bodies) + "</body></html>"
 
 FORMATS = ("pdf", "html", "csv")

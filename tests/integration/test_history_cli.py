@@ -85,6 +85,28 @@ def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
 
 
 
+def test_a_report_of_several_inspections_starts_each_on_a_new_page(home, tmp_path, capsys):
+    from desktop.pdf import html_to_pdf_bytes
+    from services.report_writer import write_report
+    from services.workspace import open_workspace
+
+    write_parts(tmp_path / "refs", range(4))
+    parts = write_parts(tmp_path / "test", [60, 61])
+    assert run_cli(["project", "create", "disc"]) == 0
+    assert run_cli(["references", "add", "disc", str(tmp_path / "refs")]) == 0
+    assert run_cli(["inspect", "disc", *map(str, parts), "--json"]) == 0
+    ids = [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    workspace = open_workspace()
+    try:
+        out = write_report(workspace, tmp_path / "two.pdf", "pdf", inspection_ids=ids, pdf_renderer=html_to_pdf_bytes)
+    finally:
+        workspace.close()
+    starts = [" ".join(page.extract_text().split()) for page in PdfReader(out).pages]
+    titled = [text.split(" ", 2)[:2] for text in starts if text.startswith("Inspection #")]
+    assert titled == [["Inspection", f"#{i}"] for i in ids]
+    assert all(text.count("Inspection #") <= 1 for text in starts)
+
+
 def test_inspection_area_from_the_cli_rebuilds_the_bank_and_ignores_marks_outside(home, tmp_path, capsys):
     write_parts(tmp_path / "refs", range(4))
     pit_top_left = write_parts(tmp_path / "test", [50], defects=(Defect("pit", 0.3, 0.3, 0.08),))
