@@ -40,6 +40,7 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "resources" / "templates"
 REPORT_IMAGE_SIDE = 720
 THUMBNAIL_SIDE = 160
 HISTOGRAM_MARGIN = 20
+MAX_NG_THUMBNAILS = 48
 CSV_FIELDS = ("id", "project", "created_at", "source", "verdict", "score", "raw_score", "threshold", "regions",
               "review", "review_comment", "operator", "bank_id", "calibration", "engine_version")
 
@@ -147,10 +148,10 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
         counts = Counter(r.verdict for r in rows)
         ng_rows = [r for r in rows if r.verdict == "NG"]
         thumbnails = []
-        for row in ng_rows[:48]:
+        for row in ng_rows[:MAX_NG_THUMBNAILS]:
             if store.exists(row.image_key) and store.exists(row.map_key):
                 overlay = annotated_overlay(workspace, row, load_image(store.path(row.image_key)))
-                thumbnails.append({"id": row.id, "uri": png_data_uri(overlay, 200)})
+                thumbnails.append({"id": row.id, "score": row.score, "uri": png_data_uri(overlay, 200)})
         return {
             "title": f"Project report: {project.name}", "project": project,
             "generated": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
@@ -159,7 +160,8 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
             "rows": rows, "total": len(rows), "counts": {v: counts.get(v, 0) for v in ("OK", "REVIEW", "NG")},
             "histogram_uri": (png_data_uri(histogram_png([r.score for r in rows], [r.verdict for r in rows]), 800)
                               if rows else None),
-            "thumbnails": thumbnails, "calibrations": sorted({calibration_label(r.thresholds) for r in rows}),
+            "thumbnails": thumbnails, "ng_total": len(ng_rows),
+            "calibrations": sorted({calibration_label(r.thresholds) for r in rows}),
             "program_version": ENGINE_VERSION,
         }
 

@@ -1,11 +1,11 @@
-"""The project report's score histogram: bars coloured by the parts' verdicts, grey zone from the calibration."""
+"""Report pieces: the score histogram (bars coloured by verdict, grey zone from the calibration) and the NG gallery."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from engine.calibration import Calibration, grey_zone_normalised
-from services.reports import HISTOGRAM_MARGIN, VERDICT_COLOURS, histogram_png
+from services.reports import HISTOGRAM_MARGIN, VERDICT_COLOURS, histogram_png, render_html
 
 WIDTH, HEIGHT, BINS = 600, 200, 20
 
@@ -42,3 +42,24 @@ def test_grey_zone_edges_match_the_normalised_grey_zone_of_a_calibration():
                               method="leave-one-out", sample_count=4)
     low, high = calibration.grey_zone()
     assert np.allclose(grey_zone_normalised(), (calibration.normalise(low), calibration.normalise(high)))
+
+
+def project_page(thumbnails: list[dict], ng_total: int) -> str:
+    context = {
+        "title": "Project report: disc", "project": {"description": ""}, "generated": "now", "since": "the start",
+        "until": "now", "rows": [], "total": ng_total, "counts": {"OK": 0, "REVIEW": 0, "NG": ng_total},
+        "histogram_uri": None, "thumbnails": thumbnails, "ng_total": ng_total, "calibrations": [],
+        "program_version": "test",
+    }
+    return " ".join(render_html("project.html.j2", context).split())
+
+
+def test_ng_gallery_captions_each_part_and_says_when_it_shows_only_some():
+    shown = [{"id": 7, "score": 0.91, "uri": "data:image/png;base64,AA=="},
+             {"id": 9, "score": 1.0, "uri": "data:image/png;base64,AA=="}]
+    page = project_page(shown, ng_total=5)
+    assert "#7 &middot; score 0.91" in page and "#9 &middot; score 1.00" in page
+    assert "The first 2 of 5 NG parts." in page
+    assert "The first" not in project_page(shown, ng_total=2)
+    assert "no longer in the store" in project_page([], ng_total=3)
+    assert "No NG parts." in project_page([], ng_total=0)
