@@ -67,6 +67,8 @@ class BatchPage(QWidget):
         self.filter.currentTextChanged.connect(lambda _: self._apply_filter())
         self.progress = QProgressBar()
         self.eta = QLabel("")
+        self.summary = QLabel("")
+        self.summary.setToolTip("Verdicts of this batch at the current sensitivity")
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -81,6 +83,7 @@ class BatchPage(QWidget):
         top.addWidget(self.cancel_button)
         top.addWidget(self.progress, 1)
         top.addWidget(self.eta)
+        top.addWidget(self.summary)
         top.addWidget(QLabel("Show"))
         top.addWidget(self.filter)
         layout = QVBoxLayout(self)
@@ -102,6 +105,7 @@ class BatchPage(QWidget):
         self.choose_button.setEnabled(False)
         self._started = time.monotonic()
         self.eta.setText(f"0 / {total}")
+        self.summary.setText("")
 
     def add_item(self, item: BatchItem) -> None:
         """Append one result row."""
@@ -160,7 +164,15 @@ class BatchPage(QWidget):
         record = item.record
         return relabel(item.calibration, record.raw_score, record.verdict, record.score, self.sensitivity)
 
+    def verdict_counts(self) -> dict[str, int]:
+        """How many rows show each verdict (OK, REVIEW, NG, ERROR) at the current sensitivity."""
+        shown = [self.table.item(row, 2).text() for row in range(self.table.rowCount())]
+        return {verdict: shown.count(verdict) for verdict in ("OK", "REVIEW", "NG", ERROR)}
+
     def _apply_filter(self) -> None:
+        counts = self.verdict_counts()
+        self.summary.setText(" · ".join(f"{verdict} {count}" for verdict, count in counts.items()
+                                        if count or verdict != ERROR))
         wanted = self.filter.currentText()
         for row in range(self.table.rowCount()):
             self.table.setRowHidden(row, wanted != "All" and self.table.item(row, 2).text() != wanted)

@@ -122,6 +122,9 @@ def test_corrupt_image_in_batch_is_reported_and_the_batch_goes_on(qtbot, window,
     verdict, note = rows["part150_corrupt.png"]
     assert verdict == "ERROR" and "part150_corrupt.png" in note
     assert history_count(window) == 3
+    counts = page.verdict_counts()
+    assert counts["ERROR"] == 1 and counts["OK"] + counts["REVIEW"] + counts["NG"] == 3
+    assert page.summary.text() == " · ".join(f"{v} {n}" for v, n in counts.items())
 
 
 def test_sensitivity_relabels_monotonically_without_inference(qtbot, window, project, tmp_path):
@@ -131,12 +134,16 @@ def test_sensitivity_relabels_monotonically_without_inference(qtbot, window, pro
         window.start_batch(files)
     order = {"OK": 0, "REVIEW": 1, "NG": 2}
     previous = None
+    ng_counts = []
     for value in range(0, 101, 10):
         window.sensitivity_slider.setValue(value)
         verdicts = [order[window.batch_page.table.item(r, 2).text()] for r in range(window.batch_page.table.rowCount())]
         if previous is not None:
             assert all(now >= before for now, before in zip(verdicts, previous))
         previous = verdicts
+        ng_counts.append(window.batch_page.verdict_counts()["NG"])
+        assert f"NG {ng_counts[-1]}" in window.batch_page.summary.text()
+    assert ng_counts == sorted(ng_counts)
     assert history_count(window) == 3
 
 
