@@ -135,7 +135,7 @@ class BatchPage(QWidget):
         elapsed = time.monotonic() - self._started
         remaining = (self.progress.maximum() - done) * elapsed / max(done, 1)
         self.eta.setText(f"{done} / {self.progress.maximum()} · about {remaining:.0f} s left")
-        self._apply_filter()
+        self._rows_changed()
 
     def finished(self, cancelled: bool) -> None:
         """The batch ended (completely or by cancel)."""
@@ -156,7 +156,7 @@ class BatchPage(QWidget):
             self.table.item(row, 2).setForeground(verdict_colour(verdict))
             self.table.item(row, 3).setText(f"{score:.2f}")
             self.table.item(row, 3).setData(Qt.ItemDataRole.UserRole, score)
-        self._apply_filter()
+        self._rows_changed()
 
     def _verdict(self, item: BatchItem) -> tuple[str, float]:
         if item.record is None:
@@ -169,10 +169,14 @@ class BatchPage(QWidget):
         shown = [self.table.item(row, 2).text() for row in range(self.table.rowCount())]
         return {verdict: shown.count(verdict) for verdict in ("OK", "REVIEW", "NG", ERROR)}
 
-    def _apply_filter(self) -> None:
+    def _rows_changed(self) -> None:
+        """Recount the verdicts and re-apply the filter after rows were added or re-labelled."""
         counts = self.verdict_counts()
         self.summary.setText(" · ".join(f"{verdict} {count}" for verdict, count in counts.items()
                                         if count or verdict != ERROR))
+        self._apply_filter()
+
+    def _apply_filter(self) -> None:
         wanted = self.filter.currentText()
         for row in range(self.table.rowCount()):
             self.table.setRowHidden(row, wanted != "All" and self.table.item(row, 2).text() != wanted)
