@@ -456,3 +456,22 @@ def test_an_answer_cut_off_at_the_token_limit_keeps_only_whole_sentences():
     assert complete_sentences(cut) == "Region 1 is at the top left (x 53 to 85 px)."
     assert complete_sentences("It covers 2.03 % of the part.") == "It covers 2.03 % of the part."
     assert complete_sentences("The score is 0.42 and the") == ""
+
+
+def test_part_on_a_plain_background_is_found_on_a_large_photo_from_a_bounded_copy(monkeypatch):
+    import engine.regions as regions
+
+    seen: list[tuple[int, int]] = []
+    judge = regions.masking_applies
+    monkeypatch.setattr(regions, "masking_applies", lambda images: seen.append(images[0].shape[:2]) or judge(images))
+    part = synthetic_part(3, side=256)
+    canvas = np.empty((480, 600, 3), np.uint8)
+    canvas[:] = part[0, 0]  # the part's own plain background
+    canvas[112:368, 172:428] = part
+    photo = cv2.resize(canvas, (3000, 2400), interpolation=cv2.INTER_LINEAR)
+    pixels = photo.astype(np.float32) / 255.0
+    assert regions.foreground_suits(pixels)
+    assert seen and max(seen[0]) <= regions.FOREGROUND_CHECK_SIDE
+    mask, (x, y, w, h) = regions.part_extent(pixels, True)
+    assert mask is not None and mask.shape == (2400, 3000)
+    assert 860 <= x <= 1000 and 560 <= y <= 700 and 1000 <= w <= 1350 and 1000 <= h <= 1350
