@@ -20,6 +20,7 @@ from PySide6.QtGui import (
     QFont,
     QPainter,
     QPen,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
@@ -55,6 +56,7 @@ COLOUR_MAPS = {"Jet": cv2.COLORMAP_JET, "Inferno": cv2.COLORMAP_INFERNO, "Turbo"
                "Hot": cv2.COLORMAP_HOT}
 
 
+OVERLAY_MAX_SIDE = 2048
 EMPTY_HINT = ("Drop images of parts here to inspect them (a folder goes to Batch), or use Open images.\n\n"
               "No project yet? Click New… on the left, then add 1 to 8 photos of good parts on the "
               "References tab.")
@@ -338,10 +340,19 @@ class ResultView(QWidget):
     def _draw_overlay(self) -> None:
         if self.result is None:
             return
-        cut = self.result.pixel_cut or float(self.result.anomaly_map.max())
-        rgba = heatmap_rgba(self.result.anomaly_map, *overlay_scale(cut),
-                            colormap=COLOUR_MAPS[self.colour_map.currentText()])
+        anomaly_map = self.result.anomaly_map
+        cut = self.result.pixel_cut or float(anomaly_map.max())
+        # The map is a smooth upsampling of a small one: colouring it beyond screen size only costs
+        # time on the GUI thread (0.5 s at 25 megapixels), so it is coloured small and drawn scaled.
+        shrink = min(1.0, OVERLAY_MAX_SIDE / max(anomaly_map.shape))
+        if shrink < 1.0:
+            anomaly_map = cv2.resize(anomaly_map, (max(1, round(anomaly_map.shape[1] * shrink)),
+                                                   max(1, round(anomaly_map.shape[0] * shrink))),
+                                     interpolation=cv2.INTER_AREA)
+        rgba = heatmap_rgba(anomaly_map, *overlay_scale(cut), colormap=COLOUR_MAPS[self.colour_map.currentText()])
         self.overlay_item.setPixmap(to_pixmap(rgba))
+        self.overlay_item.setTransform(QTransform.fromScale(self.result.anomaly_map.shape[1] / rgba.shape[1],
+                                                            self.result.anomaly_map.shape[0] / rgba.shape[0]))
         self.overlay_item.setOpacity(self.opacity.value() / 100)
         self.overlay_item.setVisible(self.show_overlay.isChecked())
 

@@ -73,6 +73,27 @@ def test_end_to_end_inspect_shows_ng_overlay_history_and_exports_pdf(qtbot, wind
     assert "NG" in text and f"{window.current.facts.score:.2f}" in text
 
 
+def test_a_large_photo_gets_a_screen_sized_overlay_drawn_over_the_whole_image(qtbot, window, project, tmp_path):
+    from desktop.result_view import OVERLAY_MAX_SIDE
+
+    small = write_parts(tmp_path / "big", [92], defects=(Defect("pit", 0.35, 0.35, 0.12),))[0]
+    large = tmp_path / "big" / "large.png"
+    Image.open(small).resize((3200, 3200), Image.BILINEAR).save(large)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths([large])
+    view = window.result_view
+    assert view.badge.text() == "NG"
+    pixmap = view.overlay_item.pixmap()
+    assert max(pixmap.width(), pixmap.height()) <= OVERLAY_MAX_SIDE
+    covered = view.overlay_item.sceneBoundingRect()
+    assert abs(covered.width() - 3200) < 2 and abs(covered.height() - 3200) < 2
+    # The pit sits at (35 %, 35 %) of the part: the overlay is hot there, in scene coordinates.
+    hot = view.overlay_item.mapFromScene(0.35 * 3200, 0.35 * 3200).toPoint()
+    cold = view.overlay_item.mapFromScene(0.9 * 3200, 0.9 * 3200).toPoint()
+    image = pixmap.toImage()
+    assert image.pixelColor(hot).alpha() > image.pixelColor(cold).alpha()
+
+
 def test_region_selection_is_shared_between_table_and_view(qtbot, window, project, tmp_path):
     bad = write_parts(tmp_path / "bad", [91], defects=(Defect("pit", 0.27, 0.27, 0.1),
                                                         Defect("scratch", 0.74, 0.74, 0.16)))
