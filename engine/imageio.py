@@ -124,7 +124,9 @@ def to_float_rgb(array: np.ndarray, source: str | Path = "<array>") -> np.ndarra
     elif data.dtype == bool:
         scaled = data.astype(np.float32)
     elif np.issubdtype(data.dtype, np.floating):
-        scaled = np.nan_to_num(data.astype(np.float32), copy=False)
+        scaled = data.astype(np.float32)
+        if not np.isfinite(scaled).all():  # one pass; nan_to_num alone makes three
+            np.nan_to_num(scaled, copy=False)
         peak = float(scaled.max(initial=0.0))
         if peak > 1.0:
             scaled /= max(peak, 1e-6)

@@ -152,6 +152,7 @@ def nearest_reference(image: np.ndarray, thumbnails: list[np.ndarray]) -> int | 
         return None
 
     def small(img: np.ndarray) -> np.ndarray:
+        img = _at_most(img, FOREGROUND_CHECK_SIDE)  # a photo's full size only costs time here
         grey = cv2.cvtColor(to_uint8(img) if img.dtype != np.uint8 else img, cv2.COLOR_RGB2GRAY)
         return cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float32)
 

@@ -8,7 +8,7 @@ import tifffile
 from PIL import Image
 
 from engine.errors import ImageLoadError
-from engine.imageio import image_shape, load_image
+from engine.imageio import image_shape, load_image, to_float_rgb
 
 
 def _gradient(height: int = 40, width: int = 60) -> np.ndarray:
@@ -116,3 +116,14 @@ def test_unsupported_and_missing_files_raise(tmp_path):
         load_image(text)
     with pytest.raises(ImageLoadError, match="not found"):
         load_image(tmp_path / "missing.png")
+
+
+def test_float_arrays_with_nan_or_infinity_become_finite_rgb_in_range():
+    data = np.full((16, 16), 0.5, dtype=np.float32)
+    data[0, 0], data[1, 1] = np.nan, -np.inf
+    rgb = to_float_rgb(data)
+    assert rgb.shape == (16, 16, 3) and np.isfinite(rgb).all()
+    assert rgb.min() >= 0.0 and rgb.max() <= 1.0
+    assert rgb[0, 0, 0] == 0.0 and rgb[2, 2, 0] == pytest.approx(0.5)
+    clean = np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)
+    assert np.array_equal(to_float_rgb(clean), clean)
