@@ -95,6 +95,11 @@ class BatchPage(QWidget):
         if folder:
             self.start_requested.emit([Path(folder)])
 
+    @property
+    def running(self) -> bool:
+        """Between ``started`` and ``finished``: the table still fills."""
+        return self.cancel_button.isEnabled()
+
     def started(self, total: int) -> None:
         """A batch of ``total`` images has started."""
         self.items.clear()

@@ -498,6 +498,10 @@ class MainWindow(QMainWindow):
         """Inspect a folder on the worker; results fill the batch table as they come."""
         if not self._need_project():
             return
+        if self.batch_page.running:
+            # A second batch would clear the table while the first one's results still arrive.
+            self.show_error("A batch is still running: wait for it to finish or cancel it first.")
+            return
         files = _expand(paths)
         self.batch_page.started(len(files))
         self.tabs.setCurrentWidget(self.batch_page)

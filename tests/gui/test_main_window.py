@@ -117,6 +117,10 @@ def test_batch_cancel_stops_quickly_keeps_window_responsive_and_history(qtbot, w
     timer.start(20)
     window.start_batch([folder])
     qtbot.waitUntil(lambda: window.batch_page.table.rowCount() >= 3, timeout=WAIT)
+    rows_so_far = window.batch_page.table.rowCount()
+    window.start_batch([tmp_path / "refs"])  # a second batch must not clear the running one's table
+    assert "still running" in window.errors[-1]
+    assert window.batch_page.table.rowCount() >= rows_so_far and window.batch_page.running
     start = time.monotonic()
     with qtbot.waitSignal(window.job_cancelled, timeout=2000):
         window.batch_page.cancel_button.click()
