@@ -127,3 +127,13 @@ def test_float_arrays_with_nan_or_infinity_become_finite_rgb_in_range():
     assert rgb[0, 0, 0] == 0.0 and rgb[2, 2, 0] == pytest.approx(0.5)
     clean = np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)
     assert np.array_equal(to_float_rgb(clean), clean)
+
+
+def test_clean_float_rgb_passes_through_uncopied_and_other_input_is_never_changed_in_place():
+    clean = np.random.default_rng(1).random((32, 24, 3)).astype(np.float32)
+    assert to_float_rgb(clean) is clean
+    bright = clean * 4.0
+    before = bright.copy()
+    converted = to_float_rgb(bright)
+    assert converted is not bright and np.array_equal(bright, before)
+    assert converted.max() == pytest.approx(1.0)
