@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 from desktop.drops import dropped_paths
 from desktop.images import to_pixmap, verdict_colour
 from engine.facts import FactSheet, facts_at
+from engine.imageio import shrink_to_side
 from engine.regions import Region
 from engine.visualize import heatmap_rgba, overlay_scale
 from services.results import StoredResult
@@ -344,11 +345,7 @@ class ResultView(QWidget):
         cut = self.result.pixel_cut or float(anomaly_map.max())
         # The map is a smooth upsampling of a small one: colouring it beyond screen size only costs
         # time on the GUI thread (0.5 s at 25 megapixels), so it is coloured small and drawn scaled.
-        shrink = min(1.0, OVERLAY_MAX_SIDE / max(anomaly_map.shape))
-        if shrink < 1.0:
-            anomaly_map = cv2.resize(anomaly_map, (max(1, round(anomaly_map.shape[1] * shrink)),
-                                                   max(1, round(anomaly_map.shape[0] * shrink))),
-                                     interpolation=cv2.INTER_AREA)
+        anomaly_map = shrink_to_side(anomaly_map, OVERLAY_MAX_SIDE)
         rgba = heatmap_rgba(anomaly_map, *overlay_scale(cut), colormap=COLOUR_MAPS[self.colour_map.currentText()])
         self.overlay_item.setPixmap(to_pixmap(rgba))
         self.overlay_item.setTransform(QTransform.fromScale(self.result.anomaly_map.shape[1] / rgba.shape[1],

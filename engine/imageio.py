@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -156,6 +157,16 @@ def _is_clean_float_rgb(data: np.ndarray) -> bool:
     if data.shape[0] < 8 or data.shape[1] < 8 or not np.isfinite(data).all():
         return False
     return float(data.min(initial=0.0)) >= 0.0 and float(data.max(initial=0.0)) <= 1.0
+
+
+def shrink_to_side(image: np.ndarray, side: int) -> np.ndarray:
+    """``image`` shrunk (area interpolation) so that its longer side is at most ``side``; smaller ones as they are."""
+    height, width = image.shape[:2]
+    factor = side / max(height, width)
+    if factor >= 1:
+        return image
+    return cv2.resize(image, (max(1, round(width * factor)), max(1, round(height * factor))),
+                      interpolation=cv2.INTER_AREA)
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

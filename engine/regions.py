@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from engine.foreground import foreground_mask, masking_applies
-from engine.imageio import to_uint8
+from engine.imageio import shrink_to_side, to_uint8
 
 GRID_WORDS = (("top left", "top", "top right"), ("left", "centre", "right"),
               ("bottom left", "bottom", "bottom right"))
@@ -50,7 +50,7 @@ LAYER_FLAG_RATIO = 1.2
 MAX_REGIONS = 12
 SPILL_SHARE = 0.15
 PART_MASK_SIDE = 256
-FOREGROUND_CHECK_SIDE = 512
+WHOLE_IMAGE_CHECK_SIDE = 512
 
 
 @dataclass
@@ -103,7 +103,7 @@ def part_extent(image: np.ndarray, use_foreground: bool) -> tuple[np.ndarray | N
     height, width = image.shape[:2]
     if not use_foreground:
         return None, (0, 0, width, height)
-    mask = foreground_mask(_at_most(image, PART_MASK_SIDE).astype(np.float32))
+    mask = foreground_mask(shrink_to_side(image, PART_MASK_SIDE).astype(np.float32))
     if mask.shape != (height, width):
         mask = cv2.resize(mask.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST) > 0
     if not mask.any():
@@ -115,20 +115,10 @@ def part_extent(image: np.ndarray, use_foreground: bool) -> tuple[np.ndarray | N
 def foreground_suits(image: np.ndarray) -> bool:
     """Whether this image shows a part on a plain background (region sizes then refer to the part).
 
-    Judged on a copy at most ``FOREGROUND_CHECK_SIDE`` on its longer side: at full size the mask's
-    morphology took 12 s on a 25-megapixel photo.
+    Judged on a copy at most ``WHOLE_IMAGE_CHECK_SIDE`` on its longer side, as is the nearest
+    reference: at full size the mask's morphology took 12 s on a 25-megapixel photo.
     """
-    return masking_applies([_at_most(image, FOREGROUND_CHECK_SIDE)])
-
-
-def _at_most(image: np.ndarray, side: int) -> np.ndarray:
-    """``image`` shrunk (area interpolation) so that its longer side is at most ``side``."""
-    height, width = image.shape[:2]
-    factor = side / max(height, width)
-    if factor >= 1:
-        return image
-    return cv2.resize(image, (max(1, round(width * factor)), max(1, round(height * factor))),
-                      interpolation=cv2.INTER_AREA)
+    return masking_applies([shrink_to_side(image, WHOLE_IMAGE_CHECK_SIDE)])
 
 
 def grid_cell(x: float, y: float, box: tuple[int, int, int, int]) -> tuple[int, int]:
@@ -152,7 +142,7 @@ def nearest_reference(image: np.ndarray, thumbnails: list[np.ndarray]) -> int | 
         return None
 
     def small(img: np.ndarray) -> np.ndarray:
-        img = _at_most(img, FOREGROUND_CHECK_SIDE)  # a photo's full size only costs time here
+        img = shrink_to_side(img, WHOLE_IMAGE_CHECK_SIDE)
         grey = cv2.cvtColor(to_uint8(img) if img.dtype != np.uint8 else img, cv2.COLOR_RGB2GRAY)
         return cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float32)
 

@@ -31,7 +31,7 @@ from engine import ENGINE_VERSION
 from engine.area import describe_area
 from engine.calibration import grey_zone_normalised
 from engine.facts import FactSheet
-from engine.imageio import load_image, to_uint8
+from engine.imageio import load_image, shrink_to_side, to_uint8
 from engine.visualize import draw_regions, overlay_for
 from services.results import scored_area
 from services.workspace import Workspace
@@ -47,11 +47,8 @@ CSV_FIELDS = ("id", "project", "created_at", "source", "verdict", "score", "raw_
 
 def png_data_uri(image: np.ndarray, max_side: int) -> str:
     """A uint8 RGB image, shrunk to ``max_side``, as a PNG data URI."""
+    image = shrink_to_side(image, max_side)
     image = to_uint8(image) if image.dtype != np.uint8 else image
-    scale = max_side / max(image.shape[:2])
-    if scale < 1:
-        image = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)),
-                           interpolation=cv2.INTER_AREA)
     ok, encoded = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
     if not ok:
         raise ValueError("cannot encode an image for the report")

@@ -471,7 +471,7 @@ def test_part_on_a_plain_background_is_found_on_a_large_photo_from_a_bounded_cop
     photo = cv2.resize(canvas, (3000, 2400), interpolation=cv2.INTER_LINEAR)
     pixels = photo.astype(np.float32) / 255.0
     assert regions.foreground_suits(pixels)
-    assert seen and max(seen[0]) <= regions.FOREGROUND_CHECK_SIDE
+    assert seen and max(seen[0]) <= regions.WHOLE_IMAGE_CHECK_SIDE
     mask, (x, y, w, h) = regions.part_extent(pixels, True)
     assert mask is not None and mask.shape == (2400, 3000)
     assert 860 <= x <= 1000 and 560 <= y <= 700 and 1000 <= w <= 1350 and 1000 <= h <= 1350
