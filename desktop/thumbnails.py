@@ -11,6 +11,7 @@ from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QListWidget
 
 from desktop.images import to_qimage
+from engine.imageio import shrink_to_side
 
 
 def read_thumbnail(path: Path, side: int) -> np.ndarray | None:
@@ -19,11 +20,7 @@ def read_thumbnail(path: Path, side: int) -> np.ndarray | None:
     image = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_REDUCED_COLOR_2) if data.size else None
     if image is None:
         return None
-    scale = side / max(image.shape[:2])
-    if scale < 1:
-        image = cv2.resize(image, (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))),
-                           interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(image[..., ::-1])
+    return np.ascontiguousarray(shrink_to_side(image, side)[..., ::-1])
 
 
 class _Task(QRunnable):
