@@ -562,6 +562,28 @@ def test_threshold_refined_from_reviews_relabels_history_and_says_what_it_did(qt
                             "defective samples" in window.references_page.summary.text(), timeout=WAIT)
 
 
+def test_a_watched_image_is_handed_on_only_once_its_writer_has_finished(qtbot, tmp_path):
+    from desktop.folder_watch import FolderWatch
+
+    folder = tmp_path / "line"
+    folder.mkdir()
+    watch = FolderWatch(settle_ms=400)
+    watch.start(folder)
+    handed: list = []
+    watch.new_images.connect(lambda paths: handed.extend((p, p.stat().st_size) for p in paths))
+    frame = write_parts(tmp_path / "camera", [600])[0].read_bytes()
+    target = folder / "frame600.png"
+    for share in (1, 2):  # the writer is still at it: the size changes between looks
+        target.write_bytes(frame[: share * len(frame) // 3])
+        watch.scan()
+        assert handed == []
+    target.write_bytes(frame)
+    qtbot.waitUntil(lambda: bool(handed), timeout=5000)
+    qtbot.wait(900)
+    assert handed == [(target, len(frame))]  # complete, and once only
+    watch.stop()
+
+
 def test_run_app_opens_the_data_folder_and_shows_the_window(qapp, tmp_path, isolated_settings, monkeypatch):
     # Keep this test last in the module: after QApplication.quit(), pytest-qt's waits return at once.
     from PySide6.QtWidgets import QApplication
@@ -583,26 +605,3 @@ def test_run_app_opens_the_data_folder_and_shows_the_window(qapp, tmp_path, isol
     assert run_app([]) == 0
     assert seen and seen[0].demo_banner.isVisibleTo(seen[0])
     assert (tmp_path / "home" / "inspector.db").is_file()
-
-
-
-def test_a_watched_image_is_handed_on_only_once_its_writer_has_finished(qtbot, tmp_path):
-    from desktop.folder_watch import FolderWatch
-
-    folder = tmp_path / "line"
-    folder.mkdir()
-    watch = FolderWatch(settle_ms=400)
-    watch.start(folder)
-    handed: list = []
-    watch.new_images.connect(lambda paths: handed.extend((p, p.stat().st_size) for p in paths))
-    frame = write_parts(tmp_path / "camera", [600])[0].read_bytes()
-    target = folder / "frame600.png"
-    for share in (1, 2):  # the writer is still at it: the size changes between looks
-        target.write_bytes(frame[: share * len(frame) // 3])
-        watch.scan()
-        assert handed == []
-    target.write_bytes(frame)
-    qtbot.waitUntil(lambda: bool(handed), timeout=5000)
-    qtbot.wait(900)
-    assert handed == [(target, len(frame))]  # complete, and once only
-    watch.stop()
