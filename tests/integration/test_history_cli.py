@@ -85,7 +85,7 @@ def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
 
 
 
-def test_a_report_of_several_inspections_starts_each_on_a_new_page(home, tmp_path, capsys):
+def test_a_report_of_several_inspections_starts_each_on_a_new_page(home, tmp_path, capsys, monkeypatch):
     from desktop.pdf import html_to_pdf_bytes
     from services.report_writer import write_report
     from services.workspace import open_workspace
@@ -99,6 +99,13 @@ def test_a_report_of_several_inspections_starts_each_on_a_new_page(home, tmp_pat
     workspace = open_workspace()
     try:
         out = write_report(workspace, tmp_path / "two.pdf", "pdf", inspection_ids=ids, pdf_renderer=html_to_pdf_bytes)
+        # Past the cap a PDF or HTML report is refused with what to do instead; CSV has no cap.
+        monkeypatch.setattr("services.report_writer.MAX_INSPECTION_PAGES", 1)
+        with pytest.raises(ValueError, match="at most 1. Export a CSV"):
+            write_report(workspace, tmp_path / "capped.pdf", "pdf", inspection_ids=ids, pdf_renderer=html_to_pdf_bytes)
+        assert not (tmp_path / "capped.pdf").exists()
+        csv_out = write_report(workspace, tmp_path / "two.csv", "csv", inspection_ids=ids)
+        assert len(csv_out.read_text().splitlines()) == 1 + len(ids)
     finally:
         workspace.close()
     starts = [" ".join(page.extract_text().split()) for page in PdfReader(out).pages]
