@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.calibration import Calibration, grey_zone_normalised
-from services.reports import HISTOGRAM_MARGIN, VERDICT_COLOURS, histogram_png, render_html
+from services.reports import HISTOGRAM_MARGIN, VERDICT_COLOURS, daily_counts, histogram_png, render_html
 
 WIDTH, HEIGHT, BINS = 600, 200, 20
 
@@ -44,8 +44,9 @@ def test_grey_zone_edges_match_the_normalised_grey_zone_of_a_calibration():
     assert np.allclose(grey_zone_normalised(), (calibration.normalise(low), calibration.normalise(high)))
 
 
-def project_page(thumbnails: list[dict], ng_total: int) -> str:
+def project_page(thumbnails: list[dict], ng_total: int, daily: list[dict] | None = None, days_total: int = 0) -> str:
     context = {
+        "daily": daily or [], "days_total": days_total,
         "title": "Project report: disc", "project": {"description": ""}, "generated": "now", "since": "the start",
         "until": "now", "rows": [], "total": ng_total, "counts": {"OK": 0, "REVIEW": 0, "NG": ng_total},
         "histogram_uri": None, "thumbnails": thumbnails, "ng_total": ng_total, "calibrations": [],
@@ -63,3 +64,22 @@ def test_ng_gallery_captions_each_part_and_says_when_it_shows_only_some():
     assert "The first" not in project_page(shown, ng_total=2)
     assert "no longer in the store" in project_page([], ng_total=3)
     assert "No NG parts." in project_page([], ng_total=0)
+
+
+def test_daily_counts_give_each_days_verdicts_and_ng_rate_oldest_first_and_only_the_last_days(monkeypatch):
+    from datetime import datetime, timedelta
+    from types import SimpleNamespace
+
+    start = datetime(2026, 11, 20, 23, 30)
+    rows = [SimpleNamespace(created_at=start + timedelta(minutes=m), verdict=v)
+            for m, v in [(0, "OK"), (10, "NG"), (40, "OK"), (50, "REVIEW"), (60, "NG"), (24 * 60 + 45, "OK")]]
+    days = daily_counts(rows)
+    assert [d["day"] for d in days] == ["2026-11-20", "2026-11-21", "2026-11-22"]
+    assert (days[0]["total"], days[0]["OK"], days[0]["NG"]) == (2, 1, 1) and days[0]["ng_percent"] == 50.0
+    assert (days[1]["total"], days[1]["REVIEW"], days[1]["NG"]) == (3, 1, 1)
+    monkeypatch.setattr("services.reports.MAX_DAYS_LISTED", 2)
+    assert [d["day"] for d in daily_counts(rows)] == ["2026-11-21", "2026-11-22"]
+    page = project_page([], 0, daily=daily_counts(rows), days_total=3)
+    assert "The last 2 of 3 days with inspections." in page
+    assert "<td>2026-11-21</td><td>3</td><td>1</td><td>1</td><td>1</td><td>33.3 %</td>" in page
+    assert "Per day" not in project_page([], 0, daily=days[:1], days_total=1)
