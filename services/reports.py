@@ -138,15 +138,14 @@ MAX_DAYS_LISTED = 31
 
 
 def daily_counts(rows: list[Any]) -> list[dict[str, Any]]:
-    """Verdict counts per calendar day (UTC) of rows with ``created_at`` and ``verdict``, the newest
-    ``MAX_DAYS_LISTED`` days, oldest first: the yield trend a quality engineer reads first."""
+    """Verdict counts per calendar day (UTC) of rows with ``created_at`` and ``verdict``, oldest
+    first, with the NG rate: the yield trend a quality engineer reads first."""
     days: dict[Any, Counter] = {}
     for row in rows:
         days.setdefault(row.created_at.date(), Counter())[row.verdict] += 1
-    listed = sorted(days)[-MAX_DAYS_LISTED:]
-    return [{"day": day.isoformat(), "total": sum(days[day].values()), "OK": days[day]["OK"],
-             "REVIEW": days[day]["REVIEW"], "NG": days[day]["NG"],
-             "ng_percent": 100.0 * days[day]["NG"] / sum(days[day].values())} for day in listed]
+    return [{"day": day.isoformat(), "total": sum(counts.values()), "OK": counts["OK"], "REVIEW": counts["REVIEW"],
+             "NG": counts["NG"], "ng_percent": 100.0 * counts["NG"] / sum(counts.values())}
+            for day, counts in sorted(days.items())]
 
 
 def project_context(workspace: Workspace, project_name: str, since: datetime | None = None,
@@ -159,6 +158,7 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
                                                         verdicts=verdicts or []), limit=None, newest_first=False)
         counts = Counter(r.verdict for r in rows)
         ng_rows = [r for r in rows if r.verdict == "NG"]
+        days = daily_counts(rows)
         thumbnails = []
         for row in ng_rows[:MAX_NG_THUMBNAILS]:
             if store.exists(row.image_key) and store.exists(row.map_key):
@@ -172,7 +172,7 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
             "rows": rows, "total": len(rows), "counts": {v: counts.get(v, 0) for v in ("OK", "REVIEW", "NG")},
             "histogram_uri": (png_data_uri(histogram_png([r.score for r in rows], [r.verdict for r in rows]), 800)
                               if rows else None),
-            "daily": daily_counts(rows), "days_total": len({r.created_at.date() for r in rows}),
+            "daily": days[-MAX_DAYS_LISTED:], "days_total": len(days),
             "thumbnails": thumbnails, "ng_total": len(ng_rows),
             "calibrations": sorted({calibration_label(r.thresholds) for r in rows}),
             "program_version": ENGINE_VERSION,

@@ -66,7 +66,7 @@ def test_ng_gallery_captions_each_part_and_says_when_it_shows_only_some():
     assert "No NG parts." in project_page([], ng_total=0)
 
 
-def test_daily_counts_give_each_days_verdicts_and_ng_rate_oldest_first_and_only_the_last_days(monkeypatch):
+def test_daily_counts_give_each_days_verdicts_and_ng_rate_oldest_first_and_the_page_says_when_days_are_left_out():
     from datetime import datetime, timedelta
     from types import SimpleNamespace
 
@@ -77,9 +77,7 @@ def test_daily_counts_give_each_days_verdicts_and_ng_rate_oldest_first_and_only_
     assert [d["day"] for d in days] == ["2026-11-20", "2026-11-21", "2026-11-22"]
     assert (days[0]["total"], days[0]["OK"], days[0]["NG"]) == (2, 1, 1) and days[0]["ng_percent"] == 50.0
     assert (days[1]["total"], days[1]["REVIEW"], days[1]["NG"]) == (3, 1, 1)
-    monkeypatch.setattr("services.reports.MAX_DAYS_LISTED", 2)
-    assert [d["day"] for d in daily_counts(rows)] == ["2026-11-21", "2026-11-22"]
-    page = project_page([], 0, daily=daily_counts(rows), days_total=3)
+    page = project_page([], 0, daily=days[-2:], days_total=3)
     assert "The last 2 of 3 days with inspections." in page
     assert "<td>2026-11-21</td><td>3</td><td>1</td><td>1</td><td>1</td><td>33.3 %</td>" in page
     assert "Per day" not in project_page([], 0, daily=days[:1], days_total=1)
