@@ -125,9 +125,11 @@ class ProjectsPanel(QWidget):
         return item
 
     def _thumbnail(self, key: object, image: QImage) -> None:
-        if isinstance(key, tuple) and len(key) == 3 and key[0] == "project":
-            self._icons[key[1]] = (key[2], QIcon(QPixmap.fromImage(image)))
-        place_icon(self.list, "project", key, image)
+        if not (isinstance(key, tuple) and len(key) == 3 and key[0] == "project"):
+            return
+        icon = QIcon(QPixmap.fromImage(image))
+        self._icons[key[1]] = (key[2], icon)
+        place_icon(self.list, "project", key, icon)
 
     def _chosen(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None = None) -> None:
         self.current = item.data(NAME_ROLE) if item else None

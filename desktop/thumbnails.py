@@ -55,11 +55,12 @@ class ThumbnailLoader(QObject):
         self.pool.waitForDone(msecs)
 
 
-def place_icon(widget: QListWidget, kind: str, key: object, image: QImage) -> None:
-    """Put a loaded thumbnail on the item whose user data is the id in ``key`` = (kind, id)."""
+def place_icon(widget: QListWidget, kind: str, key: object, image: QImage | QIcon) -> None:
+    """Put a loaded thumbnail (image or ready icon) on the item whose user data is the id in ``key`` = (kind, id)."""
     if not (isinstance(key, tuple) and key[0] == kind):
         return
+    icon = image if isinstance(image, QIcon) else QIcon(QPixmap.fromImage(image))
     for row in range(widget.count()):
         item = widget.item(row)
         if item.data(Qt.ItemDataRole.UserRole) == key[1]:
-            item.setIcon(QIcon(QPixmap.fromImage(image)))
+            item.setIcon(icon)
