@@ -208,6 +208,7 @@ class MainWindow(QMainWindow):
         self.ok_action = self._action("Mark OK", lambda: self.review_current("OK"), "Ctrl+1", toolbar)
         self.ng_action = self._action("Mark NG", lambda: self.review_current("NG"), "Ctrl+2", toolbar)
         self.heatmap_action = self._action("Heatmap on/off", self.result_view.show_overlay.toggle, "H")
+        self.whole_image_action = self._action("Whole image", self.result_view.view.fit, "F")
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Sensitivity "))
         self.sensitivity_slider = QSlider(Qt.Orientation.Horizontal)

@@ -217,6 +217,8 @@ class ResultView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.itemSelectionChanged.connect(self._table_selection_changed)
+        self.table.cellDoubleClicked.connect(lambda row, _column: self.zoom_to_region(self._index_at(row)))
+        self.table.setToolTip("Double-click a region to zoom to it; F shows the whole image again")
 
         controls = QHBoxLayout()
         controls.addWidget(self.show_overlay)
@@ -395,6 +397,15 @@ class ResultView(QWidget):
         row = self._row_of(index)
         if row is not None:
             self.table.selectRow(row)
+
+    def zoom_to_region(self, index: int) -> None:
+        """Zoom the view onto region ``index``, with room around it to see its surroundings."""
+        outlines = [item for item in self.region_items if item.index == index]
+        if not outlines:
+            return
+        rect = outlines[0].sceneBoundingRect()
+        margin = 0.5 * max(rect.width(), rect.height()) + 16
+        self.view.fitInView(rect.adjusted(-margin, -margin, margin, margin), Qt.AspectRatioMode.KeepAspectRatio)
 
     def _table_selection_changed(self) -> None:
         rows = {i.row() for i in self.table.selectedIndexes()}

@@ -93,6 +93,16 @@ def test_a_large_photo_gets_a_screen_sized_overlay_drawn_over_the_whole_image(qt
     image = pixmap.toImage()
     assert image.pixelColor(hot).alpha() > image.pixelColor(cold).alpha()
 
+    # Double-clicking the region's row zooms onto it; F shows the whole photo again.
+    whole = view.view.transform().m11()
+    region = view.region_items[0].sceneBoundingRect()
+    view.table.cellDoubleClicked.emit(0, 1)
+    assert view.view.transform().m11() > 2 * whole
+    shown = view.view.mapToScene(view.view.viewport().rect()).boundingRect()
+    assert shown.contains(region.center()) and shown.width() < 3200 / 2
+    window.whole_image_action.trigger()
+    assert view.view.transform().m11() == pytest.approx(whole)
+
 
 def test_region_selection_is_shared_between_table_and_view(qtbot, window, project, tmp_path):
     bad = write_parts(tmp_path / "bad", [91], defects=(Defect("pit", 0.27, 0.27, 0.1),
