@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -155,7 +156,16 @@ class ReferencesPage(QWidget):
             self.toggle_requested.emit(reference_id, not self.entries[reference_id].active)
 
     def _remove_selected(self) -> None:
-        for reference_id in self.selected_ids():
+        chosen = self.selected_ids()
+        if not chosen:
+            return
+        answer = QMessageBox.question(
+            self, "Remove references",
+            f"Remove {len(chosen)} reference image(s) from this project? The next bank is built without them.\n\n"
+            "To set an image aside for now, use Disable instead.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        for reference_id in chosen:
             self.remove_requested.emit(reference_id)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)

@@ -385,6 +385,25 @@ def test_fewer_than_four_active_references_show_advice(qtbot, window, project):
     assert "rough estimate" not in window.references_page.summary.text()
 
 
+def test_removing_a_reference_asks_first_and_is_audited(qtbot, window, project, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from db.models import AuditEvent
+
+    page = window.references_page
+    page.grid.item(0).setSelected(True)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    page.remove_button.click()
+    assert page.grid.count() == 4
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    page.grid.item(0).setSelected(True)
+    page.remove_button.click()
+    assert page.grid.count() == 3
+    with window.workspace.database.read() as session:
+        assert len(repo.references(session, repo.get_project(session, project))) == 3
+        assert session.query(AuditEvent).filter_by(action="delete", entity="reference").count() == 1
+
+
 def test_an_image_of_another_part_type_says_so_under_the_verdict(qtbot, window, project, tmp_path):
     yy, xx = np.mgrid[0:SIDE, 0:SIDE]
     stripes = ((xx + yy) // 16 % 2 * 255).astype(np.uint8)
