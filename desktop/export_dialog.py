@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from pathlib import Path
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
@@ -15,9 +16,12 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QWidget,
 )
+
+FORMATS = ("pdf", "html", "csv")
 
 
 @dataclass
@@ -46,7 +50,8 @@ class ExportDialog(QDialog):
             self.scope.addItem(f"Selected inspections ({len(selection)})", "selection")
         self.scope.addItem("Project over a date range", "project")
         self.format = QComboBox()
-        self.format.addItems(["pdf", "html", "csv"])
+        self.format.addItems(list(FORMATS))
+        self.format.currentTextChanged.connect(self._format_changed)
         today = QDate.currentDate()
         self.since = QDateEdit(today.addDays(-7))
         self.until = QDateEdit(today)
@@ -69,6 +74,28 @@ class ExportDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
+    def problem(self) -> str | None:
+        """Why the export cannot start as filled in (None when it can)."""
+        if not self.path.text().strip():
+            return "Choose a file to export to."
+        if self.scope.currentData() == "project" and self.since.date() > self.until.date():
+            return "The start date is after the end date."
+        return None
+
+    def accept(self) -> None:
+        """Close only when the export can start; otherwise say what is missing and stay open."""
+        problem = self.problem()
+        if problem is not None:
+            QMessageBox.warning(self, "Export report", problem)
+            return
+        super().accept()
+
+    def _format_changed(self, fmt: str) -> None:
+        """Keep the file's extension in step with the format (a CSV saved as report.pdf misleads)."""
+        text = self.path.text().strip()
+        if text and Path(text).suffix.lower().lstrip(".") in FORMATS:
+            self.path.setText(str(Path(text).with_suffix(f".{fmt}")))
+
     def _browse(self) -> None:
         fmt = self.format.currentText()
         path, _ = QFileDialog.getSaveFileName(self, "Save report", f"report.{fmt}", f"{fmt.upper()} (*.{fmt})")
@@ -81,5 +108,9 @@ class ExportDialog(QDialog):
         ids = [self.current] if scope == "inspection" and self.current is not None else list(self.selection)
         since = datetime.combine(self.since.date().toPython(), time.min, tzinfo=UTC)
         until = datetime.combine(self.until.date().toPython(), time.max, tzinfo=UTC)
-        return ExportRequest(scope, self.format.currentText(), self.path.text().strip(), ids,
+        fmt = self.format.currentText()
+        out = self.path.text().strip()
+        if out and not Path(out).suffix:
+            out += f".{fmt}"
+        return ExportRequest(scope, fmt, out, ids,
                              since if scope == "project" else None, until if scope == "project" else None)

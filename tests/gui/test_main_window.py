@@ -385,6 +385,37 @@ def test_fewer_than_four_active_references_show_advice(qtbot, window, project):
     assert "rough estimate" not in window.references_page.summary.text()
 
 
+def test_export_dialog_keeps_the_extension_with_the_format_and_stays_open_until_it_can_export(qtbot, monkeypatch):
+    from PySide6.QtCore import QDate
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop.export_dialog import ExportDialog
+
+    warnings_shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: warnings_shown.append(text))
+    dialog = ExportDialog([3, 5], current=5)
+    qtbot.addWidget(dialog)
+    dialog.accept()  # no file yet
+    assert warnings_shown == ["Choose a file to export to."] and dialog.result() != dialog.DialogCode.Accepted
+    dialog.path.setText("/reports/shift2.pdf")
+    dialog.format.setCurrentText("csv")
+    assert dialog.path.text() == "/reports/shift2.csv"
+    dialog.scope.setCurrentIndex(dialog.scope.findData("project"))
+    dialog.since.setDate(QDate(2026, 11, 20))
+    dialog.until.setDate(QDate(2026, 11, 10))
+    dialog.accept()
+    assert warnings_shown[-1] == "The start date is after the end date."
+    dialog.until.setDate(QDate(2026, 11, 21))
+    dialog.path.setText("/reports/week47")
+    dialog.accept()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    request = dialog.request()
+    assert (request.scope, request.fmt, request.out) == ("project", "csv", "/reports/week47.csv")
+    assert request.since.date().isoformat() == "2026-11-20" and request.until.date().isoformat() == "2026-11-21"
+    dialog.scope.setCurrentIndex(dialog.scope.findData("selection"))
+    assert dialog.request().inspection_ids == [3, 5] and dialog.request().since is None
+
+
 def test_removing_a_reference_asks_first_and_is_audited(qtbot, window, project, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
