@@ -7,6 +7,7 @@ name.  Tests redirect QSettings to a temp folder (``QSettings.setPath``).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QWidget,
 )
@@ -62,11 +64,7 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.data_folder = QLineEdit(settings.data_folder)
         self.data_folder.setPlaceholderText("default: the user data folder")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        folder_row = QHBoxLayout()
-        folder_row.addWidget(self.data_folder, 1)
-        folder_row.addWidget(browse)
+        folder_row = _with_browse(self.data_folder, "Data folder")
         self.database_url = QLineEdit(settings.database_url)
         self.database_url.setPlaceholderText("default: SQLite in the data folder")
         self.device = QComboBox()
@@ -78,26 +76,54 @@ class SettingsDialog(QDialog):
         self.backbone.setCurrentText(settings.backbone)
         self.llm_path = QLineEdit(settings.llm_path)
         self.llm_path.setPlaceholderText("default: the embedded SmolLM2-135M")
+        llm_row = _with_browse(self.llm_path, "Language model folder (a Hugging Face model or a LoRA adapter)")
         self.operator = QLineEdit(settings.operator)
         form = QFormLayout(self)
         form.addRow("Data folder", folder_row)
         form.addRow("Database URL", self.database_url)
         form.addRow("Device", self.device)
         form.addRow("Backbone (new projects)", self.backbone)
-        form.addRow("Language model folder", self.llm_path)
+        form.addRow("Language model folder", llm_row)
         form.addRow("Operator name", self.operator)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
-    def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Data folder")
-        if folder:
-            self.data_folder.setText(folder)
+    def problem(self) -> str | None:
+        """Why the settings cannot be saved as filled in (None when they can)."""
+        data_folder, llm_path = self.data_folder.text().strip(), self.llm_path.text().strip()
+        if data_folder and Path(data_folder).exists() and not Path(data_folder).is_dir():
+            return f"The data folder {data_folder} is a file, not a folder."
+        if llm_path and not Path(llm_path).exists():
+            return f"The language model folder {llm_path} does not exist."
+        return None
+
+    def accept(self) -> None:
+        """Save only settings that can work; otherwise say why and stay open."""
+        problem = self.problem()
+        if problem is not None:
+            QMessageBox.warning(self, "Settings", problem)
+            return
+        super().accept()
 
     def values(self) -> AppSettings:
         """The edited settings."""
         return AppSettings(self.data_folder.text().strip(), self.database_url.text().strip(),
                            self.device.currentText(), self.backbone.currentText().strip(),
                            self.llm_path.text().strip(), self.operator.text().strip())
+
+
+def _with_browse(line: QLineEdit, title: str) -> QHBoxLayout:
+    """``line`` with a Browse button beside it that picks a folder into it."""
+    def browse() -> None:
+        folder = QFileDialog.getExistingDirectory(line, title)
+        if folder:
+            line.setText(folder)
+
+    button = QPushButton("Browse…")
+    button.clicked.connect(browse)
+    row = QHBoxLayout()
+    row.addWidget(line, 1)
+    row.addWidget(button)
+    return row

@@ -374,6 +374,27 @@ def test_settings_round_trip_through_qsettings_in_the_temp_dir(isolated_settings
     assert any(isolated_settings.rglob("*.ini"))
 
 
+def test_settings_dialog_refuses_a_missing_model_folder_or_a_file_as_data_folder(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop.settings import AppSettings, SettingsDialog
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
+    dialog = SettingsDialog(AppSettings())
+    qtbot.addWidget(dialog)
+    dialog.llm_path.setText(str(tmp_path / "no-such-model"))
+    dialog.accept()
+    assert "does not exist" in shown[-1] and dialog.result() != dialog.DialogCode.Accepted
+    dialog.llm_path.setText(str(tmp_path))
+    (tmp_path / "a-file").write_text("x")
+    dialog.data_folder.setText(str(tmp_path / "a-file"))
+    dialog.accept()
+    assert "is a file, not a folder" in shown[-1]
+    dialog.data_folder.setText(str(tmp_path / "new-station-folder"))  # made at the next start
+    dialog.accept()
+    assert dialog.result() == dialog.DialogCode.Accepted and len(shown) == 2
+    assert dialog.values().llm_path == str(tmp_path)
 
 
 def test_fewer_than_four_active_references_show_advice(qtbot, window, project):
