@@ -10,16 +10,16 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QWidget,
 )
+
+from desktop.dialogs import CheckedDialog
 
 FORMATS = ("pdf", "html", "csv")
 
@@ -36,7 +36,7 @@ class ExportRequest:
     until: datetime | None
 
 
-class ExportDialog(QDialog):
+class ExportDialog(CheckedDialog):
     """Choose scope, format, dates and file."""
 
     def __init__(self, selection: list[int], current: int | None, parent: QWidget | None = None) -> None:
@@ -81,14 +81,6 @@ class ExportDialog(QDialog):
         if self.scope.currentData() == "project" and self.since.date() > self.until.date():
             return "The start date is after the end date."
         return None
-
-    def accept(self) -> None:
-        """Close only when the export can start; otherwise say what is missing and stay open."""
-        problem = self.problem()
-        if problem is not None:
-            QMessageBox.warning(self, "Export report", problem)
-            return
-        super().accept()
 
     def _format_changed(self, fmt: str) -> None:
         """Keep the file's extension in step with the format (a CSV saved as report.pdf misleads)."""

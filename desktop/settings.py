@@ -12,16 +12,16 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QWidget,
 )
+
+from desktop.dialogs import CheckedDialog
 
 ORGANISATION, APPLICATION = "IAD Inspector", "IAD Inspector"
 
@@ -56,7 +56,7 @@ def _store() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANISATION, APPLICATION)
 
 
-class SettingsDialog(QDialog):
+class SettingsDialog(CheckedDialog):
     """Edit the settings; data folder and database changes apply at the next start."""
 
     def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
@@ -98,14 +98,6 @@ class SettingsDialog(QDialog):
         if llm_path and not Path(llm_path).exists():
             return f"The language model folder {llm_path} does not exist."
         return None
-
-    def accept(self) -> None:
-        """Save only settings that can work; otherwise say why and stay open."""
-        problem = self.problem()
-        if problem is not None:
-            QMessageBox.warning(self, "Settings", problem)
-            return
-        super().accept()
 
     def values(self) -> AppSettings:
         """The edited settings."""
