@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor, QImage, QPixmap
 
-VERDICT_COLOURS = {"OK": "#2e7d32", "NG": "#c62828", "REVIEW": "#f9a825"}
+from services.verdict_colours import NO_VERDICT_COLOUR, VERDICT_COLOURS
 
 
 def to_qimage(image: np.ndarray) -> QImage:
@@ -27,4 +27,4 @@ def to_pixmap(image: np.ndarray) -> QPixmap:
 
 def verdict_colour(verdict: str) -> QColor:
     """The badge colour of a verdict."""
-    return QColor(VERDICT_COLOURS.get(verdict, "#607d8b"))
+    return QColor(VERDICT_COLOURS.get(verdict, NO_VERDICT_COLOUR))

@@ -34,6 +34,7 @@ from engine.facts import FactSheet
 from engine.imageio import load_image, shrink_to_side, to_uint8
 from engine.visualize import draw_regions, overlay_for
 from services.results import scored_area
+from services.verdict_colours import VERDICT_COLOURS, rgb
 from services.workspace import Workspace
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "resources" / "templates"
@@ -93,7 +94,8 @@ def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, An
         }
 
 
-VERDICT_COLOURS = {"OK": (60, 160, 90), "REVIEW": (240, 170, 40), "NG": (200, 60, 50)}
+# Histogram bars in the badges' colours (RGB for OpenCV drawing on an RGB image).
+VERDICT_RGB = {verdict: rgb(colour) for verdict, colour in VERDICT_COLOURS.items()}
 
 
 def histogram_png(scores: list[float], verdicts: list[str], bins: int = 20, width: int = 600,
@@ -106,7 +108,7 @@ def histogram_png(scores: list[float], verdicts: list[str], bins: int = 20, widt
     image = np.full((height, width, 3), 255, np.uint8)
     clipped = np.clip(np.asarray(scores, dtype=np.float64), 0, 1)
     per_verdict = {v: np.histogram(clipped[np.asarray(verdicts) == v], bins=bins, range=(0.0, 1.0))[0]
-                   for v in VERDICT_COLOURS}
+                   for v in VERDICT_RGB}
     top = max(int(sum(per_verdict.values()).max()), 1)
     margin, axis_y = HISTOGRAM_MARGIN, height - HISTOGRAM_MARGIN
     plot_width, plot_height = width - 2 * margin, height - 2 * margin
@@ -118,7 +120,7 @@ def histogram_png(scores: list[float], verdicts: list[str], bins: int = 20, widt
     cv2.rectangle(image, (x_at(low), margin), (x_at(high), axis_y), (250, 235, 200), -1)
     for index in range(bins):
         left, right, base = x_at(index / bins) + 1, x_at((index + 1) / bins) - 1, axis_y
-        for verdict, colour in VERDICT_COLOURS.items():
+        for verdict, colour in VERDICT_RGB.items():
             count = int(per_verdict[verdict][index])
             if count:
                 bar_top = base - int(round(plot_height * count / top))
@@ -182,6 +184,7 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
 def render_html(template: str, context: dict[str, Any]) -> str:
     """Render a report template."""
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+    environment.globals["verdict_colours"] = VERDICT_COLOURS
     return environment.get_template(template).render(**context)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.calibration import Calibration, grey_zone_normalised
-from services.reports import HISTOGRAM_MARGIN, VERDICT_COLOURS, daily_counts, histogram_png, render_html
+from services.reports import HISTOGRAM_MARGIN, VERDICT_RGB, daily_counts, histogram_png, render_html
 
 WIDTH, HEIGHT, BINS = 600, 200, 20
 
@@ -20,18 +20,18 @@ def bar_colours(image: np.ndarray, score: float) -> set[tuple[int, int, int]]:
 def test_bars_take_the_stored_verdicts_colour_even_below_the_threshold():
     # 0.36 and 0.39 share a bin; the REVIEW part there must not be drawn as an OK one.
     image = histogram_png([0.10, 0.36, 0.39, 0.92], ["OK", "OK", "REVIEW", "NG"], bins=BINS, width=WIDTH, height=HEIGHT)
-    assert VERDICT_COLOURS["OK"] in bar_colours(image, 0.10)
-    assert VERDICT_COLOURS["REVIEW"] not in bar_colours(image, 0.10)
+    assert VERDICT_RGB["OK"] in bar_colours(image, 0.10)
+    assert VERDICT_RGB["REVIEW"] not in bar_colours(image, 0.10)
     shared = bar_colours(image, 0.37)
-    assert VERDICT_COLOURS["OK"] in shared and VERDICT_COLOURS["REVIEW"] in shared
-    assert VERDICT_COLOURS["NG"] in bar_colours(image, 0.92)
+    assert VERDICT_RGB["OK"] in shared and VERDICT_RGB["REVIEW"] in shared
+    assert VERDICT_RGB["NG"] in bar_colours(image, 0.92)
 
 
 def test_stacked_bar_height_counts_every_part():
     image = histogram_png([0.36, 0.39, 0.91], ["OK", "REVIEW", "NG"], bins=BINS, width=WIDTH, height=HEIGHT)
     x_shared = int(HISTOGRAM_MARGIN + (WIDTH - 2 * HISTOGRAM_MARGIN) * 7.5 / BINS)
     x_single = int(HISTOGRAM_MARGIN + (WIDTH - 2 * HISTOGRAM_MARGIN) * 18.5 / BINS)
-    painted = set(VERDICT_COLOURS.values())
+    painted = set(VERDICT_RGB.values())
     height_of = {x: sum(tuple(int(v) for v in image[y, x]) in painted for y in range(HEIGHT))
                  for x in (x_shared, x_single)}
     assert abs(height_of[x_shared] - 2 * height_of[x_single]) <= 2
