@@ -77,8 +77,11 @@ class ImageStore:
         np.savez_compressed(buffer, levels=levels, scale=np.float64(MAP_STEP), **extra)
         return self.put_bytes(buffer.getvalue(), "maps", ".npz")
 
-    def load_map(self, key: str) -> np.ndarray:
-        """A stored map as float32 at the image's size."""
+    def load_map(self, key: str, size: tuple[int, int] | None = None) -> np.ndarray:
+        """A stored map as float32 at the image's size, or at ``size`` (height, width) when given.
+
+        A report's 720-pixel picture of a 100-megapixel photo then never makes its 400 MB map.
+        """
         try:
             with np.load(self.path(key)) as data:
                 if "levels" in data.files:
@@ -88,8 +91,9 @@ class ImageStore:
                 full_size = tuple(int(v) for v in data["full_size"]) if "full_size" in data.files else None
         except (OSError, KeyError, ValueError) as exc:
             raise StorageError(f"The stored anomaly map {key} is missing or damaged ({exc}).") from exc
-        if full_size is not None and anomaly_map.shape != full_size:
-            anomaly_map = cv2.resize(anomaly_map, (full_size[1], full_size[0]), interpolation=cv2.INTER_LINEAR)
+        wanted = size if size is not None else full_size
+        if wanted is not None and anomaly_map.shape != tuple(wanted):
+            anomaly_map = cv2.resize(anomaly_map, (wanted[1], wanted[0]), interpolation=cv2.INTER_LINEAR)
         return anomaly_map
 
     def keys(self) -> Iterator[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +25,9 @@ from engine.bank import ReferenceBank
 from engine.calibration import Calibration, calibrate
 from engine.config import EngineConfig
 from engine.errors import EmptyReferenceSetError, EngineError
-from engine.features import FeatureExtractor, reference_frame, reference_scale, resize_image, target_size
+from engine.features import FeatureExtractor, reference_frame, reference_scale, target_size
 from engine.foreground import foreground_mask, masking_applies
-from engine.imageio import image_shape, load_image, to_float_rgb, to_uint8
+from engine.imageio import check_pixels, decode_image, float_rgb_at, image_shape, to_uint8
 from engine.scoring import (
     fuse_layer_maps,
     image_score,
@@ -56,21 +57,31 @@ class Cancelled(EngineError):
 class AnomalyResult:
     """What the engine measured on one image; plain numpy and Python types only.
 
-    ``anomaly_map`` is at the image's own size; ``processing_map`` is the same map before that
-    (bilinear) resize, which is all a store needs to reproduce it.  ``scene_distance`` is how far
-    the image as a whole lies from the references (``engine.scene``); None for older banks.
+    ``processing_map`` is the fused map at the processing size, all a store needs to reproduce
+    the map; ``anomaly_map`` is that map resized (bilinearly) to the image's own size, made when
+    first asked for: at 100 megapixels it is 400 MB, and the fact sheet works on ``map_at`` a
+    smaller size instead.  ``scene_distance`` is how far the image as a whole lies from the
+    references (``engine.scene``); None for older banks.
     """
 
     score: float
-    anomaly_map: np.ndarray
+    processing_map: np.ndarray
     layer_maps: dict[str, np.ndarray]
     image_size: tuple[int, int]
     processing_size: tuple[int, int]
     normalised_score: float | None = None
     verdict: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
-    processing_map: np.ndarray | None = None
     scene_distance: float | None = None
+
+    @cached_property
+    def anomaly_map(self) -> np.ndarray:
+        """The map at the image's own size (float32)."""
+        return self.map_at(*self.image_size)
+
+    def map_at(self, height: int, width: int) -> np.ndarray:
+        """The map resized to (height, width) exactly as ``anomaly_map`` is made at the image's size."""
+        return to_original_size(self.processing_map, height, width)
 
 
 @dataclass
@@ -112,10 +123,11 @@ class Detector:
     def prepare(self, image: ImageInput, config: EngineConfig, fill: np.ndarray | None = None) -> PreparedImage:
         """Load, resize and extract features of one image; ``fill`` (float RGB) covers the ignored areas."""
         start = time.perf_counter()
-        pixels = load_image(image) if isinstance(image, (str, Path)) else to_float_rgb(image)
+        source = _describe(image, 0)
+        pixels = _decoded(image, source)
         height, width = pixels.shape[:2]
         processing = target_size(height, width, config)
-        resized = fill_ignored(resize_image(pixels, processing), fill, config.ignored_areas)
+        resized = fill_ignored(float_rgb_at(pixels, processing, source), fill, config.ignored_areas)
         loaded = time.perf_counter()
         features = {k: v[0] for k, v in self.extractor(config)([resized]).items()}
         mask = foreground_mask(resized) if config.foreground != "off" else None
@@ -130,17 +142,16 @@ class Detector:
         layer_maps, fused = self._fused_map(prepared, self._search_matrices(bank), config)
         score = image_score(fused, config.top_fraction)
         distance = self.scene_distance(prepared, bank)
-        full = to_original_size(fused, *prepared.image_size)
         calibration = bank.calibration
         done = time.perf_counter()
         return AnomalyResult(
-            score=score, anomaly_map=full,
+            score=score, processing_map=fused,
             layer_maps={name: m.cpu().numpy() for name, m in zip(config.layers, layer_maps)},
             image_size=prepared.image_size, processing_size=prepared.processing_size,
             normalised_score=calibration.normalise(score) if calibration else None,
             verdict=calibration.verdict(score) if calibration else None,
             timings_ms={"load": prepared.load_ms, "features": prepared.features_ms, "score": (done - start) * 1e3},
-            processing_map=fused, scene_distance=distance,
+            scene_distance=distance,
         )
 
     def scene_distance(self, prepared: PreparedImage, bank: ReferenceBank) -> float | None:
@@ -191,8 +202,9 @@ class Detector:
         for index, image in enumerate(images):
             if cancel is not None and cancel():
                 raise Cancelled()
-            pixels = load_image(image) if isinstance(image, (str, Path)) else to_float_rgb(image)
-            resized = resize_image(pixels, target_size(*pixels.shape[:2], config))
+            source = _describe(image, index)
+            pixels = _decoded(image, source)
+            resized = float_rgb_at(pixels, target_size(*pixels.shape[:2], config), source)
             resized = fill_ignored(resized, resized_refs[0] if resized_refs else None, config.ignored_areas)
             del pixels
             resized_refs.append(resized)
@@ -281,6 +293,13 @@ class Detector:
             cache = (self.device, matrices)
             bank._search_cache = cache  # type: ignore[attr-defined]
         return cache[1]
+
+
+def _decoded(image: ImageInput, source: str) -> np.ndarray:
+    """A file's decoded pixels, or an array as it is; checked to be a usable image either way."""
+    pixels = decode_image(image) if isinstance(image, (str, Path)) else np.asarray(image)
+    check_pixels(pixels, source)
+    return pixels
 
 
 def _ignored_fill(bank: ReferenceBank) -> np.ndarray | None:

@@ -18,11 +18,12 @@ import numpy as np
 
 from engine.calibration import VERDICT_NG, VERDICT_OK, VERDICT_REVIEW, Calibration
 from engine.defect_types import TypeExamples, classify_regions
-from engine.imageio import to_float_rgb
+from engine.imageio import check_pixels, float_rgb_at, size_within
 from engine.regions import (
     FALLBACK_PEAK_FRACTION,
     GRID_WORDS,
     Region,
+    box_to_image_scale,
     colour_name,
     find_regions,
     foreground_suits,
@@ -30,9 +31,12 @@ from engine.regions import (
     nearest_reference,
     part_extent,
     strongest_point,
+    to_image_scale,
 )
 
 HIGH_MARGIN, MODERATE_MARGIN = 0.35, 0.15
+# Facts of larger images are measured on a copy of this longer side and scaled back.
+FACTS_MAX_SIDE = 2048
 
 
 @dataclass
@@ -119,11 +123,19 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
     ``typer`` (CLIP prompts, when the bank's backbone has a text tower), else stay unclassified.
     The verdict and the normalised score are recomputed at ``sensitivity`` from the raw score,
     through the bank's calibration, so they agree with every other view of the same inspection.
+    ``image`` may be decoded pixels of any supported type (``engine.imageio.decode_image``); one
+    larger than ``FACTS_MAX_SIDE`` is measured on a shrunk copy (``working_copy``), and positions
+    and sizes are given in its own pixels all the same.
     """
     calibration = bank.calibration
     if calibration is None:
         raise ValueError("the bank has no calibration; rebuild it")
-    pixels = to_float_rgb(image)
+    pixels = working_copy(image)
+    height, width = result.image_size
+    work_height, work_width = pixels.shape[:2]
+    shrunk = (work_height, work_width) != (height, width)
+    anomaly_map = result.map_at(work_height, work_width) if shrunk else result.anomaly_map
+    sx, sy = width / work_width, height / work_height
     judged = _judgement(calibration, result.score, sensitivity)
     verdict = judged["verdict"]
     pixel_cut = calibration.pixel_cut(sensitivity)
@@ -131,24 +143,41 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
     part_mask, part_box = part_extent(pixels, use_part)
     nearest = nearest_reference(pixels, bank.thumbnails)
     reference = bank.thumbnails[nearest] if nearest is not None else None
-    regions = find_regions(pixels, result.anomaly_map, result.layer_maps, pixel_cut,
-                           flagged=verdict != VERDICT_OK, part_mask=part_mask, part_box=part_box, reference=reference)
+    measured = find_regions(pixels, anomaly_map, result.layer_maps, pixel_cut, flagged=verdict != VERDICT_OK,
+                            part_mask=part_mask, part_box=part_box, reference=reference)
+    regions = [to_image_scale(r, sx, sy) for r in measured] if shrunk else measured
     type_source = classify_regions(regions, type_examples)
     if type_source == "none" and typer is not None and regions:
-        typer(pixels, regions)
+        typer(pixels, measured)
+        for region, typed in zip(regions, measured):
+            region.defect_type = typed.defect_type
         type_source = getattr(typer, "source", "prompts")
-    peak_x, peak_y = strongest_point(result.anomaly_map, part_mask)
+    peak_x, peak_y = strongest_point(anomaly_map, part_mask)
     peak_row, peak_col = grid_cell(peak_x, peak_y, part_box)
     colour_pixels = pixels[part_mask] if part_mask is not None else pixels.reshape(-1, 3)
     return FactSheet(
-        **judged, raw_score=float(result.score), threshold=0.5, image_size=tuple(result.image_size),
-        part_box=part_box, part_basis="part" if part_mask is not None else "image",
+        **judged, raw_score=float(result.score), threshold=0.5, image_size=(height, width),
+        part_box=box_to_image_scale(part_box, sx, sy) if shrunk else part_box,
+        part_basis="part" if part_mask is not None else "image",
         part_colour=colour_name(np.median(colour_pixels, axis=0)), regions=regions, nearest_reference=nearest,
         reference_count=bank.image_count, calibration_method=calibration.method,
-        type_source=type_source, peak_xy=(peak_x, peak_y), peak_position=GRID_WORDS[peak_row][peak_col],
-        peak_level=round(float(result.anomaly_map[peak_y, peak_x]) / max(pixel_cut, 1e-9), 3),
+        type_source=type_source,
+        peak_xy=(min(width - 1, int((peak_x + 0.5) * sx)), min(height - 1, int((peak_y + 0.5) * sy))),
+        peak_position=GRID_WORDS[peak_row][peak_col],
+        peak_level=round(float(anomaly_map[peak_y, peak_x]) / max(pixel_cut, 1e-9), 3),
         scene_distance=None if result.scene_distance is None else round(result.scene_distance, 4),
         scene_limit=None if calibration.scene_limit is None else round(calibration.scene_limit, 4))
+
+
+def working_copy(image: np.ndarray) -> np.ndarray:
+    """``image`` as float RGB, shrunk to at most ``FACTS_MAX_SIDE`` on its longer side.
+
+    Regions are measured on this copy and scaled back: on a 100-megapixel photo, measuring at
+    full size took 10 s and 5 GB, while the map itself is a bilinear enlargement of one a few
+    hundred pixels wide.
+    """
+    check_pixels(image)
+    return float_rgb_at(image, size_within(*image.shape[:2], FACTS_MAX_SIDE))
 
 
 def facts_at(facts: FactSheet, calibration: Calibration | None, sensitivity: float) -> FactSheet:

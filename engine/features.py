@@ -7,7 +7,6 @@ along channels, so that a dot product is IAD-GPT's cosine similarity.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -62,15 +61,6 @@ def reference_frame(sizes: list[tuple[int, int]]) -> tuple[int, int] | None:
     """The references' common (h, w) when they all have one size; None for crops of varying size."""
     unique = {tuple(size) for size in sizes}
     return (int(sizes[0][0]), int(sizes[0][1])) if len(unique) == 1 else None
-
-
-def resize_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize float RGB to (h, w); area interpolation when shrinking avoids aliasing."""
-    th, tw = size
-    if image.shape[:2] == (th, tw):
-        return image
-    shrinking = th * tw < image.shape[0] * image.shape[1]
-    return cv2.resize(image, (tw, th), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
 
 
 def to_tensor(images: list[np.ndarray], config: EngineConfig) -> torch.Tensor:

@@ -32,10 +32,26 @@ def list_images(folder: str | Path) -> list[Path]:
     return sorted(p for p in Path(folder).iterdir() if p.is_file() and is_image_file(p))
 
 
-def load_image(path: str | Path) -> np.ndarray:
+def load_image(path: str | Path, max_side: int | None = None) -> np.ndarray:
     """Read an image file as float32 RGB in [0, 1], shape (H, W, 3).
 
-    Raises ImageLoadError, naming the file, when it is missing, corrupt or unsupported.
+    With ``max_side``, an image whose longer side exceeds it comes back shrunk to it; the shrink
+    runs on the decoded 8- or 16-bit pixels, so a 100-megapixel photo never exists as float32
+    (1.2 GB).  Raises ImageLoadError, naming the file, when it is missing, corrupt or unsupported.
+    """
+    pixels = decode_image(path)
+    if max_side is None:
+        return to_float_rgb(pixels, path)
+    check_pixels(pixels, path)
+    return float_rgb_at(pixels, size_within(*pixels.shape[:2], max_side), path)
+
+
+def decode_image(path: str | Path) -> np.ndarray:
+    """The file's pixels as stored: uint8, uint16 or float; grey, RGB or RGBA; EXIF orientation applied.
+
+    The cheapest form of a large photo (a quarter of its float32 RGB size for 8-bit files), for
+    callers that resize before converting (``to_float_rgb``).  Raises ImageLoadError as
+    ``load_image`` does.
     """
     path = Path(path)
     if not path.is_file():
@@ -48,13 +64,56 @@ def load_image(path: str | Path) -> np.ndarray:
             with Image.open(path) as image:
                 image.load()
                 ImageOps.exif_transpose(image, in_place=True)  # a copy costs 0.6 ms of the ~50 per image
-                array = _pil_to_array(image)
+                return _pil_to_array(image)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         if path.suffix.lower() in (".tif", ".tiff"):
-            array = _read_tiff(path, exc)
-        else:
-            raise ImageLoadError(path, f"corrupt or unreadable ({exc})") from exc
-    return to_float_rgb(array, path)
+            return _read_tiff(path, exc)
+        raise ImageLoadError(path, f"corrupt or unreadable ({exc})") from exc
+
+
+def resizes_natively(pixels: np.ndarray) -> bool:
+    """Whether OpenCV can resize these decoded pixels as they are (8 or 16 bit, 1, 3 or 4 channels)."""
+    channels_ok = pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[-1] in (1, 3, 4))
+    return channels_ok and pixels.dtype in (np.uint8, np.uint16)
+
+
+def float_rgb_at(pixels: np.ndarray, size: tuple[int, int], source: str | Path = "<array>") -> np.ndarray:
+    """Decoded pixels (``decode_image``) as float32 RGB at ``size`` (h, w).
+
+    8- and 16-bit pixels are resized first and converted after, so a 100-megapixel photo is never
+    held as float32 at full size; RGBA is then composited at the new size.
+    """
+    if resizes_natively(pixels):
+        return to_float_rgb(resize_image(pixels, size), source)
+    return resize_image(to_float_rgb(pixels, source), size)
+
+
+def resize_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize to (h, w); area interpolation when shrinking avoids aliasing."""
+    th, tw = size
+    if image.shape[:2] == (th, tw):
+        return image
+    shrinking = th * tw < image.shape[0] * image.shape[1]
+    return cv2.resize(image, (tw, th), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+
+
+def size_within(height: int, width: int, side: int) -> tuple[int, int]:
+    """(h, w) shrunk, aspect kept, so that the longer side is at most ``side``; smaller sizes as they are."""
+    factor = side / max(height, width)
+    if factor >= 1:
+        return height, width
+    return max(1, round(height * factor)), max(1, round(width * factor))
+
+
+def to_rgb8(pixels: np.ndarray, source: str | Path = "<array>") -> np.ndarray:
+    """Decoded pixels as uint8 RGB for display; 8-bit RGB comes back as it is, grey is expanded."""
+    if pixels.dtype == np.uint8 and pixels.ndim == 3 and pixels.shape[-1] == 3:
+        check_pixels(pixels, source)
+        return pixels
+    if pixels.dtype == np.uint8 and pixels.ndim == 2:
+        check_pixels(pixels, source)
+        return cv2.cvtColor(pixels, cv2.COLOR_GRAY2RGB)
+    return to_uint8(to_float_rgb(pixels, source))
 
 
 # EXIF orientations that turn the stored image by 90 degrees (width and height swap).
@@ -74,7 +133,7 @@ def image_shape(path: str | Path) -> tuple[int, int]:
                 width, height = image.size
                 turned = image.getexif().get(0x0112) in QUARTER_TURN_ORIENTATIONS
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return load_image(path).shape[:2]
+        return decode_image(path).shape[:2]
     return (width, height) if turned else (height, width)
 
 
@@ -115,12 +174,9 @@ def to_float_rgb(array: np.ndarray, source: str | Path = "<array>") -> np.ndarra
     data = np.asarray(array)
     if _is_clean_float_rgb(data):
         return data
+    check_pixels(data, source)
     if data.ndim == 3 and data.shape[-1] == 1:
         data = data[..., 0]
-    if data.ndim not in (2, 3) or (data.ndim == 3 and data.shape[-1] not in (3, 4)):
-        raise ImageLoadError(source, f"unsupported image shape {data.shape}")
-    if data.shape[0] < 8 or data.shape[1] < 8:
-        raise ImageLoadError(source, f"image too small ({data.shape[1]}x{data.shape[0]} px)")
     # Each branch makes one fresh float32 array and then works in place: a 12-megapixel frame
     # is 144 MB per copy.
     if data.dtype == np.uint8:
@@ -151,6 +207,15 @@ def to_float_rgb(array: np.ndarray, source: str | Path = "<array>") -> np.ndarra
     return np.ascontiguousarray(scaled, dtype=np.float32)
 
 
+def check_pixels(data: np.ndarray, source: str | Path = "<array>") -> None:
+    """Raise ImageLoadError unless ``data`` is a grey, RGB or RGBA image of at least 8x8 pixels."""
+    channels = data.shape[-1] if data.ndim == 3 else None
+    if data.ndim not in (2, 3) or channels not in (None, 1, 3, 4):
+        raise ImageLoadError(source, f"unsupported image shape {data.shape}")
+    if data.shape[0] < 8 or data.shape[1] < 8:
+        raise ImageLoadError(source, f"image too small ({data.shape[1]}x{data.shape[0]} px)")
+
+
 def _is_clean_float_rgb(data: np.ndarray) -> bool:
     if data.dtype != np.float32 or data.ndim != 3 or data.shape[-1] != 3 or not data.flags.c_contiguous:
         return False
@@ -161,12 +226,7 @@ def _is_clean_float_rgb(data: np.ndarray) -> bool:
 
 def shrink_to_side(image: np.ndarray, side: int) -> np.ndarray:
     """``image`` shrunk (area interpolation) so that its longer side is at most ``side``; smaller ones as they are."""
-    height, width = image.shape[:2]
-    factor = side / max(height, width)
-    if factor >= 1:
-        return image
-    return cv2.resize(image, (max(1, round(width * factor)), max(1, round(height * factor))),
-                      interpolation=cv2.INTER_AREA)
+    return resize_image(image, size_within(*image.shape[:2], side))
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

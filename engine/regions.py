@@ -29,7 +29,7 @@ can state it without guessing.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -205,6 +205,28 @@ def find_regions(image: np.ndarray, anomaly_map: np.ndarray, layer_maps: dict[st
             lightness_delta=None if delta is None else round(delta, 1), appearance=appearance, layers=flags,
             layer_kinds=kinds, extends_to=spill))
     return regions
+
+
+def to_image_scale(region: Region, sx: float, sy: float) -> Region:
+    """``region`` measured on a copy shrunk by (1/sx, 1/sy), in pixels of the image itself.
+
+    Shares, positions, shape and appearance carry over; lengths and areas are scaled, boxes
+    rounded outwards.
+    """
+    cx, cy = region.centroid
+    return replace(region, bbox=box_to_image_scale(region.bbox, sx, sy),
+                   centroid=(round((cx + 0.5) * sx - 0.5, 1), round((cy + 0.5) * sy - 0.5, 1)),
+                   area_px=int(round(region.area_px * sx * sy)),
+                   major_axis_px=round(region.major_axis_px * (sx + sy) / 2, 1),
+                   layers=list(region.layers), layer_kinds=list(region.layer_kinds),
+                   extends_to=list(region.extends_to))
+
+
+def box_to_image_scale(box: tuple[int, int, int, int], sx: float, sy: float) -> tuple[int, int, int, int]:
+    """An (x, y, w, h) box on a copy shrunk by (1/sx, 1/sy), in pixels of the image, rounded outwards."""
+    x, y, w, h = box
+    left, top = math.floor(x * sx), math.floor(y * sy)
+    return left, top, math.ceil((x + w) * sx) - left, math.ceil((y + h) * sy) - top
 
 
 def _spill_cells(xs: np.ndarray, ys: np.ndarray, box: tuple[int, int, int, int], home: tuple[int, int]) -> list[str]:

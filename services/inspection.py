@@ -33,7 +33,7 @@ from engine.config import EngineConfig
 from engine.defect_types import TypeExamples
 from engine.errors import EmptyReferenceSetError, ImageLoadError
 from engine.facts import FactSheet, build_facts
-from engine.imageio import load_image, to_uint8
+from engine.imageio import check_pixels, decode_image, to_uint8
 from services.workspace import Workspace
 
 ProgressCallback = Callable[[int, int], None]
@@ -148,7 +148,7 @@ class Inspector:
         staged = []
         for path in paths:
             try:
-                load_image(path)
+                check_pixels(decode_image(path), path)
                 staged.append((path, self.workspace.store.put_file(path)))
             except ImageLoadError as exc:
                 result.failed.append((str(path), exc.reason))
@@ -256,7 +256,7 @@ class Inspector:
             data = path.read_bytes()
         except OSError as exc:
             raise ImageLoadError(path, exc.strerror or str(exc)) from exc
-        return self._inspect(project_name, data, path.suffix or ".png", lambda: load_image(path), str(path), force)
+        return self._inspect(project_name, data, path.suffix or ".png", lambda: decode_image(path), str(path), force)
 
     def inspect_array(self, project_name: str, image: np.ndarray, source: str, force: bool = True) -> InspectionRecord:
         """Inspect an in-memory image (clipboard, camera); it is stored as PNG."""
@@ -284,8 +284,7 @@ class Inspector:
         facts = build_facts(pixels, result, bank, sensitivity, examples, self._typer(bank, project_name))
         duration = (time.perf_counter() - start) * 1e3
         image_key = store.put_bytes(data, "images", suffix)
-        map_key = store.put_map(result.processing_map if result.processing_map is not None else result.anomaly_map,
-                                result.image_size)
+        map_key = store.put_map(result.processing_map, result.image_size)
         calibration = bank.calibration
         thresholds = {
             "calibration_version": calibration.version, "calibration_revision": calibration.revision,

@@ -32,6 +32,7 @@ from engine.area import describe_area
 from engine.calibration import grey_zone_normalised
 from engine.facts import FactSheet
 from engine.imageio import load_image, shrink_to_side, to_uint8
+from engine.regions import to_image_scale
 from engine.visualize import draw_regions, overlay_for
 from services.results import scored_area
 from services.verdict_colours import VERDICT_COLOURS, rgb
@@ -40,6 +41,7 @@ from services.workspace import Workspace
 TEMPLATES = Path(__file__).resolve().parents[1] / "resources" / "templates"
 REPORT_IMAGE_SIDE = 720
 THUMBNAIL_SIDE = 160
+NG_THUMBNAIL_SIDE = 200
 HISTOGRAM_MARGIN = 20
 MAX_NG_THUMBNAILS = 48
 CSV_FIELDS = ("id", "project", "created_at", "source", "verdict", "score", "raw_score", "threshold", "regions",
@@ -64,9 +66,20 @@ def calibration_label(thresholds: dict[str, Any]) -> str:
 
 
 def annotated_overlay(workspace: Workspace, row: Inspection, image: np.ndarray) -> np.ndarray:
-    """The stored heatmap over ``image`` with the numbered region boxes."""
-    overlay = overlay_for(image, workspace.store.load_map(row.map_key), row.thresholds.get("pixel_cut_raw", 0.0))
-    return draw_regions(overlay, FactSheet.from_dict(row.facts).regions)
+    """The stored heatmap over ``image`` with the numbered region boxes.
+
+    ``image`` may be the inspected image shrunk (``load_image(..., max_side)``): the map is
+    loaded at its size and the boxes are scaled to it.
+    """
+    facts = FactSheet.from_dict(row.facts)
+    height, width = image.shape[:2]
+    overlay = overlay_for(image, workspace.store.load_map(row.map_key, (height, width)),
+                          row.thresholds.get("pixel_cut_raw", 0.0))
+    full_height, full_width = facts.image_size
+    regions = facts.regions
+    if (full_height, full_width) != (height, width):
+        regions = [to_image_scale(r, width / full_width, height / full_height) for r in regions]
+    return draw_regions(overlay, regions)
 
 
 def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, Any]:
@@ -78,8 +91,9 @@ def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, An
         bank = session.get(ReferenceBank, row.bank_id) if row.bank_id else None
         reference_keys = list(bank.reference_keys) if bank else []
         facts = FactSheet.from_dict(row.facts)
-        image = load_image(store.path(row.image_key))
-        references = [png_data_uri(load_image(store.path(k)), THUMBNAIL_SIDE) for k in reference_keys
+        image = load_image(store.path(row.image_key), max_side=REPORT_IMAGE_SIDE)
+        references = [png_data_uri(load_image(store.path(k), max_side=THUMBNAIL_SIDE), THUMBNAIL_SIDE)
+                      for k in reference_keys
                       if store.exists(k)]
         return {
             "title": f"Inspection #{row.id}", "generated": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
@@ -164,8 +178,9 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
         thumbnails = []
         for row in ng_rows[:MAX_NG_THUMBNAILS]:
             if store.exists(row.image_key) and store.exists(row.map_key):
-                overlay = annotated_overlay(workspace, row, load_image(store.path(row.image_key)))
-                thumbnails.append({"id": row.id, "score": row.score, "uri": png_data_uri(overlay, 200)})
+                image = load_image(store.path(row.image_key), max_side=NG_THUMBNAIL_SIDE)
+                overlay = annotated_overlay(workspace, row, image)
+                thumbnails.append({"id": row.id, "score": row.score, "uri": png_data_uri(overlay, NG_THUMBNAIL_SIDE)})
         return {
             "title": f"Project report: {project.name}", "project": project,
             "generated": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),

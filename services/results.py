@@ -18,7 +18,7 @@ from db.models import Project, ReferenceBank
 from engine.area import Area
 from engine.calibration import Calibration, relabel
 from engine.facts import FactSheet
-from engine.imageio import load_image, to_uint8
+from engine.imageio import decode_image, to_rgb8
 from services.workspace import Workspace
 
 
@@ -72,12 +72,12 @@ def load_result(workspace: Workspace, inspection_id: int) -> StoredResult:
         reference = None
         if bank is not None and facts.nearest_reference is not None and facts.nearest_reference < len(
                 bank.reference_keys) and store.exists(bank.reference_keys[facts.nearest_reference]):
-            reference = to_uint8(load_image(store.path(bank.reference_keys[facts.nearest_reference])))
+            reference = to_rgb8(decode_image(store.path(bank.reference_keys[facts.nearest_reference])))
         review = row.reviews[-1] if row.reviews else None
         area, ignored = scored_area(bank)
         return StoredResult(
             id=row.id, project=project.name if project else "", source=row.source_path, created_at=row.created_at,
-            image=to_uint8(load_image(store.path(row.image_key))), anomaly_map=store.load_map(row.map_key),
+            image=to_rgb8(decode_image(store.path(row.image_key))), anomaly_map=store.load_map(row.map_key),
             facts=facts, raw_score=row.raw_score, pixel_cut=float(row.thresholds.get("pixel_cut_raw", 0.0)),
             calibration=bank_calibration(bank), thresholds=dict(row.thresholds), reference=reference,
             messages=[(m.role, m.text, m.backend) for m in row.messages],

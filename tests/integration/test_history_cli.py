@@ -305,3 +305,35 @@ def test_deleting_an_inspection_is_audited_and_check_cleans_its_files(home, tmp_
         assert [e.action for e in session.query(repo.AuditEvent).filter_by(entity="inspection")] == ["delete"]
         assert session.query(repo.ChatMessage).count() == 0
     workspace.close()
+
+
+def test_a_large_photos_report_shows_it_shrunk_with_the_box_where_the_region_is(home, tmp_path, capsys):
+    """Reports read a large photo at their own size; the boxes must follow the region there."""
+    import base64
+
+    import cv2
+    import numpy as np
+
+    from services.reports import REPORT_IMAGE_SIDE, inspection_context
+    from services.workspace import open_workspace
+
+    write_parts(tmp_path / "refs", range(4))
+    photo = write_parts(tmp_path / "big", [50], defects=(Defect("pit", 0.3, 0.62, 0.08),), side=1600)[0]
+    assert run_cli(["project", "create", "disc"]) == 0
+    assert run_cli(["references", "add", "disc", str(tmp_path / "refs")]) == 0
+    capsys.readouterr()
+    assert run_cli(["inspect", "disc", str(photo), "--json"]) == 0
+    inspection_id = json.loads(capsys.readouterr().out)["id"]
+    workspace = open_workspace(home)
+    try:
+        context = inspection_context(workspace, inspection_id)
+    finally:
+        workspace.close()
+    region = context["facts"].regions[0]
+    overlay = cv2.imdecode(np.frombuffer(base64.b64decode(context["overlay_uri"].split(",", 1)[1]), np.uint8),
+                           cv2.IMREAD_COLOR)[..., ::-1]
+    assert overlay.shape[:2] == (REPORT_IMAGE_SIDE, REPORT_IMAGE_SIDE)
+    ys, xs = np.nonzero((overlay == 255).all(axis=2))  # the box outline is drawn in white
+    scale = REPORT_IMAGE_SIDE / 1600
+    x, y, w, h = (round(v * scale) for v in region.bbox)
+    assert abs(xs.min() - x) <= 4 and abs(ys.max() - (y + h - 1)) <= 4 and abs(xs.max() - (x + w - 1)) <= 4

@@ -248,3 +248,22 @@ def test_inspection_area_travels_with_the_bank_and_bad_areas_are_refused(detecto
             EngineConfig(ignored_areas=[bad])
     with pytest.raises(InvalidAreaError, match="cover .* the whole inspected area"):
         EngineConfig(inspection_area=(0.2, 0.2, 0.6, 0.6), ignored_areas=[(0.1, 0.1, 0.7, 0.7)])
+
+
+def test_decoded_8bit_pixels_score_as_their_float_version_and_tiny_images_are_refused(detector, bank, tmp_path):
+    """Large photos are resized before the float conversion; that must not move the score."""
+    import cv2
+
+    from engine.errors import ImageLoadError
+
+    photo = cv2.resize(synthetic_part(101, defects=(PIT,)), (640, 640), interpolation=cv2.INTER_LINEAR)
+    as_float = detector.inspect(photo.astype(np.float32) / 255.0, bank)
+    as_decoded = detector.inspect(photo, bank)
+    path = tmp_path / "photo.png"
+    cv2.imwrite(str(path), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+    from_file = detector.inspect(path, bank)
+    assert as_decoded.score == pytest.approx(as_float.score, rel=0.01)
+    assert from_file.score == as_decoded.score
+    assert from_file.anomaly_map.shape == (640, 640)
+    with pytest.raises(ImageLoadError, match="too small"):
+        detector.inspect(np.zeros((6, 6, 3), np.uint8), bank)

@@ -475,3 +475,27 @@ def test_part_on_a_plain_background_is_found_on_a_large_photo_from_a_bounded_cop
     mask, (x, y, w, h) = regions.part_extent(pixels, True)
     assert mask is not None and mask.shape == (2400, 3000)
     assert 860 <= x <= 1000 and 560 <= y <= 700 and 1000 <= w <= 1350 and 1000 <= h <= 1350
+
+
+def test_a_large_photo_is_measured_on_a_bounded_copy_in_its_own_pixels(detector, bank, monkeypatch):
+    """Facts of a photo past FACTS_MAX_SIDE come from a shrunk copy but read as measured at full size."""
+    import engine.facts as facts_module
+
+    pit_at_the_top = (Defect("pit", 0.5, 0.17, 0.08),)
+    photo = cv2.resize(synthetic_part(31, defects=pit_at_the_top), (768, 768), interpolation=cv2.INTER_LINEAR)
+    result = detector.inspect(photo, bank)
+    at_full_size = build_facts(photo, result, bank)
+    monkeypatch.setattr(facts_module, "FACTS_MAX_SIDE", 256)
+    shrunk = build_facts(photo, result, bank)
+    assert shrunk.image_size == at_full_size.image_size == (768, 768)
+    assert shrunk.verdict == at_full_size.verdict == "NG"
+    assert shrunk.region_count == at_full_size.region_count == 1
+    for near, full in zip(shrunk.regions, at_full_size.regions):
+        assert near.position == full.position == "top" and near.shape == full.shape
+        assert np.allclose(near.bbox, full.bbox, atol=6), (near.bbox, full.bbox)
+        assert np.allclose(near.centroid, full.centroid, atol=3)
+        assert abs(near.area_px / full.area_px - 1) < 0.05 and abs(near.area_percent / full.area_percent - 1) < 0.05
+        assert abs(near.major_axis_px / full.major_axis_px - 1) < 0.05
+    assert np.allclose(shrunk.peak_xy, at_full_size.peak_xy, atol=6)
+    assert abs(shrunk.peak_level - at_full_size.peak_level) < 0.02
+    assert shrunk.part_box == at_full_size.part_box == (0, 0, 768, 768)

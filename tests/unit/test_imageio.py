@@ -8,7 +8,7 @@ import tifffile
 from PIL import Image
 
 from engine.errors import ImageLoadError
-from engine.imageio import image_shape, load_image, to_float_rgb
+from engine.imageio import decode_image, image_shape, load_image, shrink_to_side, to_float_rgb, to_rgb8
 
 
 def _gradient(height: int = 40, width: int = 60) -> np.ndarray:
@@ -137,3 +137,32 @@ def test_clean_float_rgb_passes_through_uncopied_and_other_input_is_never_change
     converted = to_float_rgb(bright)
     assert converted is not bright and np.array_equal(bright, before)
     assert converted.max() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("data", [_gradient(80, 120), np.tile(np.linspace(0, 65535, 120).astype(np.uint16), (80, 1)),
+                                  np.dstack([_gradient(80, 120)] * 3 + [np.full((80, 120), 255, np.uint8)])],
+                         ids=["grey8", "grey16", "rgba8"])
+def test_a_shrunk_load_stays_in_the_decoded_type_until_small_and_matches_the_full_load(tmp_path, data):
+    path = tmp_path / ("part.tif" if data.dtype == np.uint16 else "part.png")
+    if data.dtype == np.uint16:
+        tifffile.imwrite(path, data)
+    else:
+        Image.fromarray(data).save(path)
+    decoded = decode_image(path)
+    assert decoded.dtype == data.dtype and decoded.shape == data.shape
+    small = load_image(path, max_side=30)
+    assert small.shape == (20, 30, 3) and small.dtype == np.float32
+    full_then_shrunk = shrink_to_side(load_image(path), 30)
+    assert np.abs(small - full_then_shrunk).max() < 2.5 / 255
+    assert load_image(path, max_side=500).shape == (80, 120, 3)
+
+
+def test_display_pixels_are_8bit_rgb_without_copying_8bit_rgb(tmp_path):
+    rgb = np.dstack([_gradient(), 255 - _gradient(), _gradient()])
+    assert to_rgb8(rgb) is rgb
+    grey = to_rgb8(_gradient())
+    assert grey.shape == (40, 60, 3) and grey.dtype == np.uint8 and np.array_equal(grey[..., 1], _gradient())
+    sixteen = to_rgb8(np.full((40, 60), 65535, np.uint16))
+    assert sixteen.dtype == np.uint8 and sixteen.min() == 255
+    with pytest.raises(ImageLoadError, match="too small"):
+        to_rgb8(np.zeros((4, 4, 3), np.uint8))
