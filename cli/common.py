@@ -25,10 +25,10 @@ def add_home_option(parser: argparse.ArgumentParser) -> None:
 
 
 def open_from_args(args: argparse.Namespace) -> Any:
-    """Open the workspace the arguments name."""
+    """Open the workspace the arguments name; ``--home`` and ``--database-url`` beat the environment."""
     from services.workspace import open_workspace
 
-    return open_workspace(getattr(args, "home", None), getattr(args, "database_url", None))
+    return open_workspace(getattr(args, "home", None), getattr(args, "database_url", None), explicit=True)
 
 
 def user_errors(handler: Handler) -> Handler:

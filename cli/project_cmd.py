@@ -1,9 +1,10 @@
-"""``main.py project create|list|show|rename|archive|restore``: inspection projects, one per part type."""
+"""``main.py project create|list|show|rename|archive|restore|export|import``: inspection projects, one per part type."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from cli.common import add_home_option, open_from_args, program_name, user_errors
@@ -41,6 +42,20 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         sub.add_argument("name")
         add_home_option(sub)
         sub.set_defaults(handler=_archive, archive=action == "archive")
+    export = actions.add_parser(
+        "export", help="write a project's set-up to one file, for another workstation",
+        description="Write a project's references, settings and current reference bank (with its calibration) "
+                    "to one .iadproject file. The history stays here.")
+    export.add_argument("name")
+    export.add_argument("file", type=Path, help="the project file to write (.iadproject is added when missing)")
+    add_home_option(export)
+    export.set_defaults(handler=_export)
+    load = actions.add_parser("import", help="create a project from a project file",
+                              description="Create a project from a .iadproject file written by 'project export'.")
+    load.add_argument("file", type=Path)
+    load.add_argument("--name", help="the new project's name, when the file's is taken here")
+    add_home_option(load)
+    load.set_defaults(handler=_import)
 
 
 @user_errors
@@ -122,4 +137,26 @@ def _archive(args: argparse.Namespace) -> int:
 
     name = _change(args, archived_at=datetime.now(UTC) if args.archive else None)
     print(f"{'Archived' if args.archive else 'Restored'} project '{name}'.")
+    return 0
+
+
+@user_errors
+def _export(args: argparse.Namespace) -> int:
+    from services.project_transfer import export_project
+
+    written = export_project(open_from_args(args), args.name, args.file)
+    print(f"Exported project '{args.name}' to {written}.")
+    return 0
+
+
+@user_errors
+def _import(args: argparse.Namespace) -> int:
+    from services.project_transfer import import_project
+
+    result = import_project(open_from_args(args), args.file, args.name)
+    bank = "with its reference bank and calibration" if result.bank_imported else "without a reference bank"
+    print(f"Imported project '{result.name}': {result.references} reference images ({result.active_references} "
+          f"active), {bank}.")
+    if result.note:
+        print(result.note)
     return 0

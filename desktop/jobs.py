@@ -128,6 +128,30 @@ def export(request: Any, project: str | None) -> Job:
     return job
 
 
+def export_project(project: str, target: Path) -> Job:
+    """Write a project file (``services.project_transfer``); returns its path."""
+    def job(ctx: JobContext) -> Any:
+        from services.project_transfer import export_project as write_project_file
+
+        return write_project_file(ctx.inspector.workspace, project, target)
+
+    return job
+
+
+def import_project(source: Path, new_name: str | None) -> Job:
+    """Create a project from a project file; returns its ``ImportResult``, or the taken name (str)."""
+    def job(ctx: JobContext) -> Any:
+        from services.project_transfer import ProjectNameTakenError
+        from services.project_transfer import import_project as read_project_file
+
+        try:
+            return read_project_file(ctx.inspector.workspace, source, new_name)
+        except ProjectNameTakenError as exc:
+            return exc.name
+
+    return job
+
+
 def _cached_llm(ctx: JobContext, llm_path: str | None) -> tuple[Any, str | None]:
     """The worker's language model (loaded on first use), or (None, why it cannot be used)."""
     from services.chat import load_llm

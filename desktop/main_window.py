@@ -58,6 +58,8 @@ from engine.calibration import Refinement, reference_count_advice, reference_out
 from engine.explain import Answer
 from engine.imageio import list_images
 from services.inspection import inspection_area, matching_bank_row, set_inspection_area
+from services.project_transfer import SUFFIX as PROJECT_FILE_SUFFIX
+from services.project_transfer import ImportResult
 from services.results import StoredResult, bank_calibration
 from services.workspace import Workspace
 
@@ -74,6 +76,9 @@ def _shows_storage_errors(method: Callable[..., Any]) -> Callable[..., Any]:
             return None
 
     return wrapper
+
+
+PROJECT_FILE_FILTER = f"IAD Inspector projects (*{PROJECT_FILE_SUFFIX})"
 
 
 class MainWindow(QMainWindow):
@@ -97,6 +102,7 @@ class MainWindow(QMainWindow):
         self.project_id: int | None = None
         self.sensitivity = 0.5
         self.current: StoredResult | None = None
+        self._importing: Path | None = None  # the project file being imported, asked again under a new name
         self.queue: list[int] = []
         self.errors: list[str] = []
         self._job_ids = itertools.count(1)
@@ -117,6 +123,8 @@ class MainWindow(QMainWindow):
         self.projects_panel.selected.connect(self._select_project)
         self.projects_panel.created.connect(lambda _: self.tabs.setCurrentWidget(self.references_page))
         self.projects_panel.error.connect(self.show_error)
+        self.projects_panel.export_requested.connect(lambda name: self.export_project(name))
+        self.projects_panel.import_requested.connect(lambda: self.import_project())
         self.result_view = ResultView()
         self.result_view.label_requested.connect(self.ask_region_label)
         self.result_view.files_dropped.connect(self.inspect_dropped)
@@ -238,6 +246,47 @@ class MainWindow(QMainWindow):
     def new_project(self, name: str | None = None) -> None:
         """Create a project (asks for the name when not given) and go to its references."""
         self.projects_panel.new_project(name)
+
+    def export_project(self, name: str, target: Path | None = None) -> None:
+        """Write a project's set-up to one file for another workstation (asks where unless given)."""
+        if target is None:
+            chosen, _ = QFileDialog.getSaveFileName(self, "Export project", f"{name}{PROJECT_FILE_SUFFIX}",
+                                                    PROJECT_FILE_FILTER)
+            if not chosen:
+                return
+            target = Path(chosen)
+        self._submit("project-export", jobs.export_project(name, target), f"Exporting project '{name}'…")
+
+    def import_project(self, source: Path | None = None, new_name: str | None = None) -> None:
+        """Create a project from a project file (asks which unless given); a taken name asks for another."""
+        if source is None:
+            chosen, _ = QFileDialog.getOpenFileName(self, "Import project", "", PROJECT_FILE_FILTER)
+            if not chosen:
+                return
+            source = Path(chosen)
+        self._importing = source
+        self._submit("project-import", jobs.import_project(source, new_name), f"Importing {source.name}…")
+
+    def ask_import_name(self, taken: str) -> str | None:
+        """Another name for an imported project whose own name is taken here; None cancels."""
+        name, ok = QInputDialog.getText(self, "Import project",
+                                        f"A project named '{taken}' already exists here. Import it as:",
+                                        text=f"{taken} (imported)")
+        return name.strip() if ok and name.strip() else None
+
+    def _finish_project_import(self, result: ImportResult | str) -> None:
+        if isinstance(result, str):
+            name = self.ask_import_name(result)
+            if name is not None and self._importing is not None:
+                self.import_project(self._importing, name)
+            return
+        self.project_name = result.name
+        self.refresh_projects()
+        bank = "with its calibration" if result.bank_imported else "its reference bank is built on first use"
+        self.statusBar().showMessage(f"Imported project '{result.name}' ({result.active_references} active "
+                                     f"references; {bank}).")
+        if result.note:
+            self.show_error(result.note)
 
     def _select_project(self, name: str | None) -> None:
         self.project_name = name
@@ -687,6 +736,10 @@ class MainWindow(QMainWindow):
                                          if result else "Language model ready.")
         elif kind == "export":
             self._finish_export(result)  # type: ignore[arg-type]
+        elif kind == "project-export":
+            self.statusBar().showMessage(f"Wrote {result}")
+        elif kind == "project-import":
+            self._finish_project_import(result)  # type: ignore[arg-type]
         elif kind == "demo":
             name, ids, shown = result  # type: ignore[misc]
             self.project_name = name

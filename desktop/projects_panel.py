@@ -1,7 +1,9 @@
-"""The projects sidebar: one entry per part type, with create, rename, describe, archive and restore.
+"""The projects sidebar: one entry per part type, with create, rename, describe, archive, restore,
+export and import.
 
 Project rows are small indexed queries, so they run on the GUI thread; thumbnails come from the
-background loader.  Archiving hides a project from the list but keeps its references and
+background loader, and export and import (files of tens of megabytes) are left to the main
+window, which runs them on the worker.  Archiving hides a project from the list but keeps its references and
 history; "Show archived" lists archived projects again, where "Restore" brings one back.
 """
 
@@ -38,12 +40,15 @@ class ProjectsPanel(QWidget):
     """Lists the projects and edits them; ``selected(name or None)`` follows the current row.
 
     ``error(message)`` reports what a user can cause (a taken name, a locked database) without
-    raising; ``created(name)`` follows a new project.
+    raising; ``created(name)`` follows a new project; ``export_requested(name)`` and
+    ``import_requested()`` ask for a project file to be written or read.
     """
 
     selected = Signal(object)
     created = Signal(str)
     error = Signal(str)
+    export_requested = Signal(str)
+    import_requested = Signal()
 
     def __init__(self, workspace: Workspace, thumbnails: ThumbnailLoader, default_backbone: str) -> None:
         super().__init__()
@@ -64,10 +69,16 @@ class ProjectsPanel(QWidget):
         self.rename_button = self._button("Rename…", lambda: self.rename_project())
         self.describe_button = self._button("Describe…", lambda: self.describe_project())
         self.archive_button = self._button("Archive", lambda: self.archive_project())
+        self.export_button = self._button("Export…", lambda: self.export_requested.emit(self.current))
+        self.export_button.setToolTip("Write this project's references, settings and calibration to one file, "
+                                      "for another workstation")
+        self.import_button = self._button("Import…", lambda: self.import_requested.emit())
+        self.import_button.setToolTip("Create a project from a file written by Export")
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<b>Projects</b> (part types)"))
         layout.addWidget(self.list, 1)
-        for row in ((self.new_button, self.rename_button), (self.describe_button, self.archive_button)):
+        for row in ((self.new_button, self.rename_button), (self.describe_button, self.archive_button),
+                    (self.export_button, self.import_button)):
             line = QHBoxLayout()
             for button in row:
                 line.addWidget(button)
@@ -135,7 +146,7 @@ class ProjectsPanel(QWidget):
         self.current = item.data(NAME_ROLE) if item else None
         archived = bool(item.data(ARCHIVED_ROLE)) if item else False
         self.archive_button.setText("Restore" if archived else "Archive")
-        for button in (self.rename_button, self.describe_button, self.archive_button):
+        for button in (self.rename_button, self.describe_button, self.archive_button, self.export_button):
             button.setEnabled(item is not None)
         self.selected.emit(self.current)
 

@@ -25,6 +25,7 @@ def take_screenshots(out: Path, size: tuple[int, int] = (1440, 900)) -> list[Pat
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from db.paths import folder_database_url
     from desktop.main_window import MainWindow
     from desktop.settings import AppSettings
     from services.demo import demo_parts_folder
@@ -35,7 +36,8 @@ def take_screenshots(out: Path, size: tuple[int, int] = (1440, 900)) -> list[Pat
     with tempfile.TemporaryDirectory(prefix="iad-screens-") as home:
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, home)
-        workspace = open_workspace(Path(home) / "data", operator="demo")
+        data = Path(home) / "data"  # explicit: IAD_INSPECTOR_HOME must not send the demo to the user's data
+        workspace = open_workspace(data, folder_database_url(data), operator="demo", explicit=True)
         window = MainWindow(workspace, AppSettings(device="cpu"))
         window.resize(*size)
         window.show()

@@ -37,14 +37,20 @@ class Workspace:
         self.database.dispose()
 
 
-def open_workspace(home: str | Path | None = None, url: str | None = None, operator: str | None = None) -> Workspace:
-    """Open (and create or migrate) the data folder; raises StorageError with a clear message."""
-    folder = data_home(home)
+def open_workspace(home: str | Path | None = None, url: str | None = None, operator: str | None = None,
+                   explicit: bool = False) -> Workspace:
+    """Open (and create or migrate) the data folder; raises StorageError with a clear message.
+
+    ``explicit``: ``home`` and ``url`` were chosen for this run (command-line flags, a temporary
+    folder) and win over ``IAD_INSPECTOR_HOME`` and ``IAD_INSPECTOR_DATABASE_URL``; the app's
+    settings do not (``db.paths``).
+    """
+    folder = data_home(home, explicit)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise describe_os_error(exc, str(folder)) from exc
-    database = Database(database_url(folder, url))
+    database = Database(database_url(folder, url, explicit))
     try:
         database.migrate()
     except StorageError:

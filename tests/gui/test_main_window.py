@@ -353,10 +353,14 @@ def test_missing_camera_gives_a_clear_message(qtbot, window, project, monkeypatc
     assert any("No camera found" in e for e in window.errors)
 
 
-def test_screenshot_command_renders_every_main_view(tmp_path, isolated_settings):
+def test_screenshot_command_renders_every_main_view(tmp_path, isolated_settings, monkeypatch):
     from desktop.screenshots import take_screenshots
 
+    user_data = tmp_path / "user-data"  # the demo must stay in its temporary folder, whatever this says
+    monkeypatch.setenv("IAD_INSPECTOR_HOME", str(user_data))
+    monkeypatch.setenv("IAD_INSPECTOR_DATABASE_URL", f"sqlite:///{(user_data / 'x.db').as_posix()}")
     files = take_screenshots(tmp_path / "shots", size=(1100, 700))
+    assert not user_data.exists()
     assert [f.name for f in files] == ["00-first-start.png", "01-inspect.png", "02-references.png", "03-batch.png",
                                        "04-history.png"]
     for path in files:
@@ -641,6 +645,31 @@ def test_threshold_refined_from_reviews_relabels_history_and_says_what_it_did(qt
     window.start_refine(dialog.options())
     qtbot.waitUntil(lambda: "Calibration revision 3: Threshold refined (target false-reject rate) from 3 good and 1 "
                             "defective samples" in window.references_page.summary.text(), timeout=WAIT)
+
+
+def test_a_project_exported_from_its_panel_comes_back_under_a_new_name(qtbot, window, project, tmp_path,
+                                                                       monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    panel = window.projects_panel
+    assert panel.export_button.isEnabled()
+    target = tmp_path / "disc setup.iadproject"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        panel.export_button.click()
+    assert target.is_file() and str(target) in window.statusBar().currentMessage()
+
+    asked: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr(window, "ask_import_name", lambda taken: asked.append(taken) or "disc line 2")
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):  # the first try finds the name taken
+        panel.import_button.click()
+    qtbot.waitUntil(lambda: window.project_name == "disc line 2", timeout=WAIT)
+    assert asked == ["disc"]
+    names = {panel.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(panel.count())}
+    assert names == {"disc", "disc line 2"}
+    assert window.references_page.grid.count() == 4
+    assert "Imported project 'disc line 2' (4 active references" in window.statusBar().currentMessage()
 
 
 def test_a_watched_image_is_handed_on_only_once_its_writer_has_finished(qtbot, tmp_path):
