@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from desktop.result_view import OVERLAY_MAX_SIDE
 from desktop.worker import Job, JobContext
-from services.results import load_result
+from services.results import StoredResult, load_result
 
 
 @dataclass
@@ -25,6 +26,11 @@ class BatchItem:
     record: Any = None
     calibration: Any = None
     error: str | None = None
+
+
+def _shown(ctx: JobContext, inspection_id: int) -> StoredResult:
+    """An inspection as the result view shows it: its map no larger than the view colours it."""
+    return load_result(ctx.inspector.workspace, inspection_id, map_side=OVERLAY_MAX_SIDE)
 
 
 def add_references(project: str, files: list[Path]) -> Job:
@@ -58,7 +64,7 @@ def inspect_files(project: str, files: list[Path], force: bool = False) -> Job:
             except Exception as exc:  # noqa: BLE001 (reported per file; the others go on)
                 ctx.emit(f"{path.name}: {exc}")
             ctx.progress(index + 1, len(files))
-        return ids, load_result(ctx.inspector.workspace, ids[0]) if ids else None
+        return ids, _shown(ctx, ids[0]) if ids else None
 
     return job
 
@@ -67,7 +73,7 @@ def inspect_array(project: str, image: np.ndarray, source: str) -> Job:
     """Inspect an in-memory image (clipboard); returns ([id], stored result)."""
     def job(ctx: JobContext) -> Any:
         record = ctx.inspector.inspect_array(project, image, source)
-        return [record.id], load_result(ctx.inspector.workspace, record.id)
+        return [record.id], _shown(ctx, record.id)
 
     return job
 
@@ -91,7 +97,7 @@ def grab_camera(project: str) -> Job:
 
 def open_result(inspection_id: int) -> Job:
     """Read a stored inspection back."""
-    return lambda ctx: load_result(ctx.inspector.workspace, inspection_id)
+    return lambda ctx: _shown(ctx, inspection_id)
 
 
 def batch(project: str, files: list[Path]) -> Job:
@@ -188,7 +194,7 @@ def create_demo() -> Job:
         name, images = create_demo_project(ctx.inspector.workspace, ctx.inspector)
         ctx.inspector.ensure_bank(name, progress=ctx.progress)
         ids = [ctx.inspector.inspect_file(name, path).id for path in images]
-        shown = max(ids, key=lambda i: load_result(ctx.inspector.workspace, i).facts.region_count)
-        return name, ids, load_result(ctx.inspector.workspace, shown)
+        shown = max(ids, key=lambda i: _shown(ctx, i).facts.region_count)
+        return name, ids, _shown(ctx, shown)
 
     return job

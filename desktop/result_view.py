@@ -350,8 +350,8 @@ class ResultView(QWidget):
         anomaly_map = shrink_to_side(anomaly_map, OVERLAY_MAX_SIDE)
         rgba = heatmap_rgba(anomaly_map, *overlay_scale(cut), colormap=COLOUR_MAPS[self.colour_map.currentText()])
         self.overlay_item.setPixmap(to_pixmap(rgba))
-        self.overlay_item.setTransform(QTransform.fromScale(self.result.anomaly_map.shape[1] / rgba.shape[1],
-                                                            self.result.anomaly_map.shape[0] / rgba.shape[0]))
+        height, width = self.result.image.shape[:2]
+        self.overlay_item.setTransform(QTransform.fromScale(width / rgba.shape[1], height / rgba.shape[0]))
         self.overlay_item.setOpacity(self.opacity.value() / 100)
         self.overlay_item.setVisible(self.show_overlay.isChecked())
 

@@ -18,7 +18,7 @@ from db.models import Project, ReferenceBank
 from engine.area import Area
 from engine.calibration import Calibration, relabel
 from engine.facts import FactSheet
-from engine.imageio import decode_image, to_rgb8
+from engine.imageio import decode_image, size_within, to_rgb8
 from services.workspace import Workspace
 
 
@@ -31,7 +31,7 @@ class StoredResult:
     source: str
     created_at: datetime
     image: np.ndarray
-    anomaly_map: np.ndarray
+    anomaly_map: np.ndarray  # at the image's size, or smaller (``load_result``'s ``map_side``)
     facts: FactSheet
     raw_score: float
     pixel_cut: float
@@ -61,8 +61,12 @@ def scored_area(bank: ReferenceBank | None) -> tuple[Area | None, tuple[Area, ..
     return (tuple(area) if area else None), tuple(tuple(r) for r in resolved.get("ignored_areas", []))
 
 
-def load_result(workspace: Workspace, inspection_id: int) -> StoredResult:
-    """Read an inspection and its files back from the history."""
+def load_result(workspace: Workspace, inspection_id: int, map_side: int | None = None) -> StoredResult:
+    """Read an inspection and its files back from the history.
+
+    ``map_side``: the anomaly map comes shrunk to this longer side, for a view that colours it
+    small anyway (a 100-megapixel photo's map is 400 MB at full size).
+    """
     store = workspace.store
     with workspace.database.read() as session:
         row = repo.get_inspection(session, inspection_id)
@@ -75,9 +79,11 @@ def load_result(workspace: Workspace, inspection_id: int) -> StoredResult:
             reference = to_rgb8(decode_image(store.path(bank.reference_keys[facts.nearest_reference])))
         review = row.reviews[-1] if row.reviews else None
         area, ignored = scored_area(bank)
+        image = to_rgb8(decode_image(store.path(row.image_key)))
+        map_size = size_within(*image.shape[:2], map_side) if map_side else None
         return StoredResult(
             id=row.id, project=project.name if project else "", source=row.source_path, created_at=row.created_at,
-            image=to_rgb8(decode_image(store.path(row.image_key))), anomaly_map=store.load_map(row.map_key),
+            image=image, anomaly_map=store.load_map(row.map_key, map_size),
             facts=facts, raw_score=row.raw_score, pixel_cut=float(row.thresholds.get("pixel_cut_raw", 0.0)),
             calibration=bank_calibration(bank), thresholds=dict(row.thresholds), reference=reference,
             messages=[(m.role, m.text, m.backend) for m in row.messages],

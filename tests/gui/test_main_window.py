@@ -85,6 +85,8 @@ def test_a_large_photo_gets_a_screen_sized_overlay_drawn_over_the_whole_image(qt
     assert view.badge.text() == "NG"
     pixmap = view.overlay_item.pixmap()
     assert max(pixmap.width(), pixmap.height()) <= OVERLAY_MAX_SIDE
+    assert window.current.image.shape[:2] == (3200, 3200)
+    assert max(window.current.anomaly_map.shape) <= OVERLAY_MAX_SIDE  # never held at full size for the view
     covered = view.overlay_item.sceneBoundingRect()
     assert abs(covered.width() - 3200) < 2 and abs(covered.height() - 3200) < 2
     # The pit sits at (35 %, 35 %) of the part: the overlay is hot there, in scene coordinates.
