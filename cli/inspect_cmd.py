@@ -1,4 +1,4 @@
-"""``main.py inspect PROJECT FILES_OR_DIRS...``: inspect images into the history."""
+"""``main.py inspect PROJECT FILES_OR_DIRS...`` and ``main.py reinspect ID...``: inspect images into the history."""
 
 from __future__ import annotations
 
@@ -23,6 +23,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     add_home_option(parser)
     parser.set_defaults(handler=run)
+    again = commands.add_parser(
+        "reinspect", help="inspect stored images again with their project's current references",
+        description="Inspect the stored images of past inspections again with their project's current references "
+                    "(after adding false rejects to them, say). Each gets a new history record; the old one stays. "
+                    "An image whose project still has the bank it was inspected with is skipped: nothing would "
+                    "change.")
+    again.add_argument("ids", nargs="+", type=int, metavar="INSPECTION_ID")
+    again.add_argument("--json", action="store_true", help="print one JSON object per inspection instead of text")
+    again.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    add_home_option(again)
+    again.set_defaults(handler=run_again)
 
 
 @user_errors
@@ -62,4 +73,35 @@ def run(args: argparse.Namespace) -> int:
         print("interrupted: the inspections printed above are saved", file=sys.stderr)
         return 130
     print(f"{len(files) - failures} inspected ({skipped} already in the history), {failures} failed.", file=sys.stderr)
+    return 1 if failures else 0
+
+
+@user_errors
+def run_again(args: argparse.Namespace) -> int:
+    """Re-inspect each stored image; a missing one is reported and the rest go on."""
+    from db.repository import NotFoundError
+    from engine.errors import ImageLoadError
+    from services.inspection import Inspector
+
+    inspector = Inspector(open_from_args(args), device=args.device)
+    failures = skipped = changed = 0
+    for inspection_id in args.ids:
+        try:
+            before, record = inspector.reinspect(inspection_id)
+        except (ImageLoadError, NotFoundError) as exc:
+            failures += 1
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        skipped += record.skipped
+        changed += not record.skipped and record.verdict != before
+        if args.json:
+            print(json.dumps({"of": inspection_id, "id": record.id, "verdict_before": before,
+                              "verdict": record.verdict, "score": round(record.score, 4),
+                              "skipped": record.skipped}), flush=True)
+        else:
+            note = "  (same references: unchanged)" if record.skipped else ""
+            print(f"#{inspection_id:<6} {before:<6} -> {record.verdict:<6} {record.score:5.2f}  #{record.id:<6} "
+                  f"{record.source}{note}", flush=True)
+    print(f"{len(args.ids) - failures - skipped} re-inspected ({changed} verdict(s) changed), {skipped} unchanged, "
+          f"{failures} failed.", file=sys.stderr)
     return 1 if failures else 0

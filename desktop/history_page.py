@@ -39,6 +39,7 @@ class HistoryPage(QWidget):
     review_requested = Signal(list, str, str)
     add_reference_requested = Signal(list)
     export_requested = Signal(list)
+    reinspect_requested = Signal(list)
 
     def __init__(self, model: HistoryModel) -> None:
         super().__init__()
@@ -90,11 +91,15 @@ class HistoryPage(QWidget):
         self.to_reference_button = QPushButton("Add to references")
         self.to_reference_button.setToolTip("A false reject: this good part joins the references")
         self.export_button = QPushButton("Export…")
+        self.reinspect_button = QPushButton("Re-inspect")
+        self.reinspect_button.setToolTip("Inspect the selected parts again with the current references "
+                                         "(after adding false rejects, say); the old records stay")
         self.open_button.clicked.connect(lambda: [self.open_requested.emit(i) for i in self.selected_ids()[:1]])
         self.ok_button.clicked.connect(lambda: self._review("OK"))
         self.ng_button.clicked.connect(lambda: self._review("NG"))
         self.to_reference_button.clicked.connect(lambda: self.add_reference_requested.emit(self.selected_ids()))
         self.export_button.clicked.connect(lambda: self.export_requested.emit(self.selected_ids()))
+        self.reinspect_button.clicked.connect(lambda: self.reinspect_requested.emit(self.selected_ids()))
         filters = QHBoxLayout()
         for widget in (self.verdict, self.period, self.date_from, self.date_to, self.reviewed, self.min_score):
             filters.addWidget(widget)
@@ -104,7 +109,8 @@ class HistoryPage(QWidget):
         actions = QHBoxLayout()
         actions.addWidget(self.open_button)
         actions.addWidget(self.comment, 1)
-        for button in (self.ok_button, self.ng_button, self.to_reference_button, self.export_button):
+        for button in (self.ok_button, self.ng_button, self.to_reference_button, self.reinspect_button,
+                       self.export_button):
             actions.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)

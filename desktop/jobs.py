@@ -95,6 +95,32 @@ def grab_camera(project: str) -> Job:
     return job
 
 
+def reinspect(inspection_ids: list[int]) -> Job:
+    """Inspect stored images again with their projects' current references.
+
+    Returns (re-inspected, verdicts changed, unchanged, failure messages); stops between images
+    when cancelled.
+    """
+    def job(ctx: JobContext) -> Any:
+        done = changed = unchanged = 0
+        failures: list[str] = []
+        for inspection_id in inspection_ids:
+            if ctx.cancelled():
+                break
+            try:
+                before, record = ctx.inspector.reinspect(inspection_id)
+            except Exception as exc:  # noqa: BLE001 (one missing image must not stop the rest)
+                failures.append(f"#{inspection_id}: {exc}")
+            else:
+                unchanged += record.skipped
+                changed += not record.skipped and record.verdict != before
+            done += 1
+            ctx.progress(done, len(inspection_ids))
+        return done - unchanged - len(failures), changed, unchanged, failures
+
+    return job
+
+
 def open_result(inspection_id: int) -> Job:
     """Read a stored inspection back."""
     return lambda ctx: _shown(ctx, inspection_id)

@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
         self.history_page.review_requested.connect(self.review)
         self.history_page.add_reference_requested.connect(self.add_inspections_to_references)
         self.history_page.export_requested.connect(self.export)
+        self.history_page.reinspect_requested.connect(self.reinspect)
         self._build_layout()
         self._build_actions()
         self.folder_watch = FolderWatch(self)
@@ -579,6 +580,25 @@ class MainWindow(QMainWindow):
             self.review([self.current.id], verdict, "")
 
     @_shows_storage_errors
+    def reinspect(self, inspection_ids: list[int]) -> None:
+        """Inspect the chosen parts' stored images again with their projects' current references."""
+        if not inspection_ids:
+            self.show_error("Select the inspections to inspect again.")
+            return
+        self._submit("reinspect", jobs.reinspect(inspection_ids),
+                     f"Inspecting {len(inspection_ids)} stored image(s) again…")
+
+    def _finish_reinspect(self, result: tuple[int, int, int, list[str]]) -> None:
+        done, changed, unchanged, failures = result
+        self.history_model.refresh()
+        self.refresh_projects()
+        message = f"Re-inspected {done} image(s) with the current references: {changed} verdict(s) changed"
+        if unchanged:
+            message += f"; {unchanged} unchanged (their references have not changed)"
+        self.statusBar().showMessage(message + ".")
+        if failures:
+            self.show_error("Some could not be inspected again:\n" + "\n".join(failures))
+
     def add_inspections_to_references(self, inspection_ids: list[int]) -> None:
         """False rejects join the references (the bank rebuilds at the next inspection)."""
         with self.workspace.database.write() as session:
@@ -736,6 +756,8 @@ class MainWindow(QMainWindow):
                                          if result else "Language model ready.")
         elif kind == "export":
             self._finish_export(result)  # type: ignore[arg-type]
+        elif kind == "reinspect":
+            self._finish_reinspect(result)  # type: ignore[arg-type]
         elif kind == "project-export":
             self.statusBar().showMessage(f"Wrote {result}")
         elif kind == "project-import":

@@ -258,6 +258,31 @@ class Inspector:
             raise ImageLoadError(path, exc.strerror or str(exc)) from exc
         return self._inspect(project_name, data, path.suffix or ".png", lambda: decode_image(path), str(path), force)
 
+    def reinspect(self, inspection_id: int) -> tuple[str, InspectionRecord]:
+        """Inspect a stored image again with its project's current references: (old verdict, new record).
+
+        For the loop "a false reject joins the references, then the recent rejects are checked
+        again".  The stored copy is used, so this works when the original file has moved; the
+        earlier record stays in the history.  When the project's bank is still the one that image
+        was inspected with, nothing would change and the existing record comes back, skipped.
+        """
+        with self.workspace.database.read() as session:
+            row = repo.get_inspection(session, inspection_id)
+            project_name = session.get(Project, row.project_id).name
+            image_key, source, before = row.image_key, row.source_path, row.verdict
+        path = self.workspace.store.path(image_key)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ImageLoadError(path, "the stored copy of inspection "
+                                       f"#{inspection_id} is missing ('db check' lists such rows)") from exc
+        record = self._inspect(project_name, data, path.suffix, lambda: decode_image(path), source, force=False)
+        if not record.skipped:
+            with self.workspace.database.write() as session:
+                repo.audit(session, self.workspace.operator, "reinspect", "inspection", record.id,
+                           {"of": inspection_id, "verdict_before": before, "verdict_after": record.verdict})
+        return before, record
+
     def inspect_array(self, project_name: str, image: np.ndarray, source: str, force: bool = True) -> InspectionRecord:
         """Inspect an in-memory image (clipboard, camera); it is stored as PNG."""
         pixels = to_uint8(image) if image.dtype != np.uint8 else image

@@ -292,6 +292,24 @@ def test_review_and_false_reject_join_the_references(qtbot, window, project, tmp
     assert window.references_page.grid.count() == 5
 
 
+def test_rejects_inspected_again_from_the_history_after_one_joins_the_references(qtbot, window, project, tmp_path):
+    odd = write_parts(tmp_path / "odd", [410], defects=(Defect("scratch", 0.5, 0.5, 0.3),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(odd)
+    assert window.current.facts.verdict == "NG"
+    window.add_inspections_to_references([window.current.id])  # the technician says the part is fine
+    page = window.history_page
+    window.tabs.setCurrentWidget(page)
+    assert page.model.rowCount() == 1
+    page.table.selectRow(0)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        page.reinspect_button.click()
+    assert "Re-inspected 1 image(s) with the current references: 1 verdict(s) changed" in (
+        window.statusBar().currentMessage())
+    assert page.model.rowCount() == 2
+    assert sorted(row.verdict for row in page.model.rows) == ["NG", "OK"]
+
+
 def test_first_start_offers_a_demo_that_shows_the_whole_flow(qtbot, window):
     assert window.demo_banner.isVisibleTo(window)
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):

@@ -337,3 +337,42 @@ def test_a_large_photos_report_shows_it_shrunk_with_the_box_where_the_region_is(
     scale = REPORT_IMAGE_SIDE / 1600
     x, y, w, h = (round(v * scale) for v in region.bbox)
     assert abs(xs.min() - x) <= 4 and abs(ys.max() - (y + h - 1)) <= 4 and abs(xs.max() - (x + w - 1)) <= 4
+
+
+def test_a_false_reject_added_to_the_references_passes_when_inspected_again(home, tmp_path, capsys):
+    write_parts(tmp_path / "refs", range(4))
+    odd = write_parts(tmp_path / "line", [60], defects=(Defect("scratch", 0.5, 0.5, 0.3),))[0]
+    good = write_parts(tmp_path / "line", [61])[0]
+    assert run_cli(["project", "create", "disc"]) == 0
+    assert run_cli(["references", "add", "disc", str(tmp_path / "refs")]) == 0
+    capsys.readouterr()
+    assert run_cli(["inspect", "disc", str(odd), str(good), "--json"]) == 0
+    first = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["verdict"] for r in first] == ["NG", "OK"]
+    ids = [str(r["id"]) for r in first]
+
+    assert run_cli(["reinspect", *ids, "--json"]) == 0  # same references: nothing would change
+    assert all(json.loads(line)["skipped"] for line in capsys.readouterr().out.splitlines())
+
+    odd.rename(tmp_path / "moved.png")  # the stored copy is inspected, wherever the file went
+    assert run_cli(["references", "add", "disc", str(tmp_path / "moved.png")]) == 0  # the part was fine after all
+    capsys.readouterr()
+    assert run_cli(["reinspect", *ids, "999", "--json"]) == 1
+    captured = capsys.readouterr()
+    again = [json.loads(line) for line in captured.out.splitlines()]
+    assert [(r["of"], r["verdict_before"], r["verdict"], r["skipped"]) for r in again] == [
+        (first[0]["id"], "NG", "OK", False), (first[1]["id"], "OK", "OK", False)]
+    assert "999" in captured.err and "2 re-inspected (1 verdict(s) changed), 0 unchanged, 1 failed" in captured.err
+    assert run_cli(["history", "disc"]) == 0
+    assert "4 of 4 matching" in capsys.readouterr().out  # the first records stay
+
+    from db import repository as repo
+    from services.workspace import open_workspace
+
+    workspace = open_workspace()
+    with workspace.database.read() as session:
+        events = [e.detail for e in session.query(repo.AuditEvent).filter_by(action="reinspect")]
+        assert {"of": first[0]["id"], "verdict_before": "NG", "verdict_after": "OK"} in events
+        row = repo.get_inspection(session, again[0]["id"])
+        assert row.source_path == str(odd)
+    workspace.close()
