@@ -1,7 +1,9 @@
 """Image loading for what factory cameras and customer folders produce.
 
 PNG, JPEG, BMP and TIFF; 8 or 16 bit; grey, RGB or RGBA; EXIF orientation applied.  Every image
-comes out as float32 RGB in [0, 1] (H, W, 3), so the rest of the engine sees one format.  16-bit
+reaches the model as float32 RGB in [0, 1] (H, W, 3), so the rest of the engine sees one format;
+``decode_image`` gives the pixels as stored, so that a large photo is resized before that
+conversion (``float_rgb_at``).  16-bit
 data is scaled by the full 16-bit range, not per image, so that absolute brightness (a defect cue)
 survives.  Alpha is composited onto black, the colour a masked-out area has on most rigs.
 """

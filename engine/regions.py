@@ -208,10 +208,11 @@ def find_regions(image: np.ndarray, anomaly_map: np.ndarray, layer_maps: dict[st
 
 
 def to_image_scale(region: Region, sx: float, sy: float) -> Region:
-    """``region`` measured on a copy shrunk by (1/sx, 1/sy), in pixels of the image itself.
+    """``region`` measured on one size of an image, in pixels of another: x scaled by ``sx``, y by ``sy``.
 
-    Shares, positions, shape and appearance carry over; lengths and areas are scaled, boxes
-    rounded outwards.
+    Facts measured on a shrunk copy go back to the photo's pixels this way, and a report's boxes
+    onto its small print.  Shares, positions, shape and appearance carry over; lengths and areas
+    are scaled, boxes rounded outwards.
     """
     cx, cy = region.centroid
     return replace(region, bbox=box_to_image_scale(region.bbox, sx, sy),
@@ -223,7 +224,7 @@ def to_image_scale(region: Region, sx: float, sy: float) -> Region:
 
 
 def box_to_image_scale(box: tuple[int, int, int, int], sx: float, sy: float) -> tuple[int, int, int, int]:
-    """An (x, y, w, h) box on a copy shrunk by (1/sx, 1/sy), in pixels of the image, rounded outwards."""
+    """An (x, y, w, h) box with x scaled by ``sx`` and y by ``sy``, rounded outwards."""
     x, y, w, h = box
     left, top = math.floor(x * sx), math.floor(y * sy)
     return left, top, math.ceil((x + w) * sx) - left, math.ceil((y + h) * sy) - top
