@@ -161,11 +161,12 @@ def import_project(workspace: Workspace, source: str | Path, new_name: str | Non
         bank_used = False
         if bank is not None and bank_key is not None:
             bank_keys = [keys[f] for f in bank["reference_files"] if f in keys]
-            if (bank["engine_version"] == ENGINE_VERSION and bank.get("config", {}).get("requested")
-                    == requested_config(project) and len(bank_keys) == len(bank["reference_files"])):
+            config = bank.get("config") if isinstance(bank.get("config"), dict) else {}
+            if (bank.get("engine_version") == ENGINE_VERSION and config.get("requested") == requested_config(project)
+                    and len(bank_keys) == len(bank["reference_files"])):
                 session.add(BankRow(project_id=project.id, bank_key=bank_key, reference_keys=bank_keys,
-                                    engine_version=bank["engine_version"], config=bank["config"],
-                                    calibration=bank.get("calibration", {})))
+                                    engine_version=ENGINE_VERSION, config=config,
+                                    calibration=bank.get("calibration") or {}))
                 bank_used = True
         repo.audit(session, workspace.operator, "import", "project", project.id,
                    {"file": str(source), "from": project_data["name"], "exported_by": manifest.get("exported_by"),
@@ -173,7 +174,7 @@ def import_project(workspace: Workspace, source: str | Path, new_name: str | Non
     active = sum(1 for item, _ in references if item.get("active", True))
     note = ""
     if bank is not None and not bank_used:
-        note = (f"The reference bank was made by engine {bank['engine_version']} with other settings; it is "
+        note = (f"The reference bank was made by engine {bank.get('engine_version', '?')} with other settings; it is "
                 "rebuilt from the references on first use, and a threshold refined at the other station "
                 "must be refined again.")
     return ImportResult(name, len(references), active, bank_used, note)

@@ -147,3 +147,25 @@ def test_a_damaged_project_file_is_refused_and_adds_nothing(exported, tmp_path, 
     assert message in error and "damaged.iadproject" in error
     assert run_cli(["project", "list", *station_b]) == 0
     assert "No projects yet" in capsys.readouterr().out
+
+
+def test_a_bank_from_another_engine_version_is_left_behind_and_rebuilt(exported, tmp_path, capsys):
+    project_file, bad, at_a = exported
+
+    def older_engine(name: str, data: bytes) -> tuple[str, bytes]:
+        if name != "manifest.json":
+            return name, data
+        manifest = json.loads(data)
+        manifest["bank"]["engine_version"] = "0.0.1"
+        return name, json.dumps(manifest).encode()
+
+    older = tmp_path / "older.iadproject"
+    _rewrite(project_file, older, older_engine)
+    station_b = ["--home", str(tmp_path / "station-b")]
+    capsys.readouterr()
+    assert run_cli(["project", "import", str(older), *station_b]) == 0
+    out = capsys.readouterr().out
+    assert "without a reference bank" in out and "made by engine 0.0.1" in out and "refined again" in out
+    assert run_cli(["inspect", "disc", str(bad), "--json", *station_b]) == 0
+    at_b = json.loads(capsys.readouterr().out)
+    assert at_b["verdict"] == at_a["verdict"] == "NG"  # rebuilt from the same references
