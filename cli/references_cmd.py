@@ -61,8 +61,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def _add(args: argparse.Namespace) -> int:
     from services.inspection import Inspector
 
+    files = gather_images(args.inputs)
+    if not files:
+        print("error: no image files found (PNG, JPEG, BMP or TIFF)", file=sys.stderr)
+        return 2
     workspace = open_from_args(args)
-    result = Inspector(workspace).add_references(args.project, gather_images(args.inputs))
+    result = Inspector(workspace).add_references(args.project, files)
     for path, reason in result.failed:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     print(f"Added {len(result.added)} reference images ({len(result.already_there)} already there, "

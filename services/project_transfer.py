@@ -130,6 +130,8 @@ def import_project(workspace: Workspace, source: str | Path, new_name: str | Non
     database cannot be written; in each case nothing is added to the database.
     """
     source = Path(source)
+    if not source.is_file():
+        raise ProjectFileError(source, "it is a folder" if source.is_dir() else "no such file")
     try:
         archive = zipfile.ZipFile(source)
     except (OSError, zipfile.BadZipFile) as exc:

@@ -37,6 +37,9 @@ def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
     assert "broken.png" in captured.err and "Added 4 reference images" in captured.out
     assert run_cli(["references", "list", "disc"]) == 0
     assert capsys.readouterr().out.count("active") == len(refs)
+    (tmp_path / "empty").mkdir()
+    assert run_cli(["references", "add", "disc", str(tmp_path / "empty")]) == 2
+    assert "no image files found" in capsys.readouterr().err
 
     assert run_cli(["inspect", "disc", str(tmp_path / "test"), "--json"]) == 0
     results = {json.loads(line)["image"]: json.loads(line) for line in capsys.readouterr().out.splitlines()}

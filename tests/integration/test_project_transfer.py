@@ -130,13 +130,15 @@ DAMAGE = {
 }
 
 
-@pytest.mark.parametrize("damage", [*DAMAGE, "not a zip"])
+@pytest.mark.parametrize("damage", [*DAMAGE, "not a zip", "no such file"])
 def test_a_damaged_project_file_is_refused_and_adds_nothing(exported, tmp_path, capsys, damage):
     project_file, _, _ = exported
     damaged = tmp_path / "damaged.iadproject"
     if damage == "not a zip":
         damaged.write_bytes(b"PK\x03\x04 not really a zip")
         message = "not a project file"
+    elif damage == "no such file":
+        message = "no such file"
     else:
         make_change, message = DAMAGE[damage]
         _rewrite(project_file, damaged, make_change())
