@@ -16,8 +16,11 @@ from engine.imageio import shrink_to_side
 
 def read_thumbnail(path: Path, side: int) -> np.ndarray | None:
     """A uint8 RGB thumbnail of an image file, or None when unreadable."""
-    data = np.fromfile(str(path), dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_REDUCED_COLOR_2) if data.size else None
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_REDUCED_COLOR_2) if data.size else None
+    except (OSError, cv2.error):  # gone, unreadable, or past OpenCV's pixel limit: no thumbnail
+        return None
     if image is None:
         return None
     return np.ascontiguousarray(shrink_to_side(image, side)[..., ::-1])

@@ -692,6 +692,16 @@ def test_a_project_exported_from_its_panel_comes_back_under_a_new_name(qtbot, wi
     assert "Imported project 'disc line 2' (4 active references" in window.statusBar().currentMessage()
 
 
+def test_thumbnails_of_missing_or_unreadable_files_are_none_not_errors(tmp_path):
+    from desktop.thumbnails import read_thumbnail
+
+    assert read_thumbnail(tmp_path / "gone.png", 96) is None
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG not really")
+    assert read_thumbnail(tmp_path / "broken.png", 96) is None
+    part = write_parts(tmp_path / "ok", [1])[0]
+    assert read_thumbnail(part, 96).shape == (80, 80, 3)  # decoded at half size, within 96
+
+
 def test_a_watched_image_is_handed_on_only_once_its_writer_has_finished(qtbot, tmp_path):
     from desktop.folder_watch import FolderWatch
 

@@ -166,3 +166,19 @@ def test_display_pixels_are_8bit_rgb_without_copying_8bit_rgb(tmp_path):
     assert sixteen.dtype == np.uint8 and sixteen.min() == 255
     with pytest.raises(ImageLoadError, match="too small"):
         to_rgb8(np.zeros((4, 4, 3), np.uint8))
+
+
+def test_a_file_declaring_too_many_pixels_raises_the_named_error_not_pils(tmp_path):
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", 40000, 30000, 8, 2, 0, 0, 0)  # 1200 megapixels, a few bytes of data
+    path = tmp_path / "line-scan.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 99))
+                     + chunk(b"IEND", b""))
+    for read in (decode_image, load_image, image_shape):
+        with pytest.raises(ImageLoadError, match="line-scan.png.*too large to inspect"):
+            read(path)
