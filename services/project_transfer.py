@@ -28,6 +28,8 @@ from db import repository as repo
 from db.errors import StorageError, describe_os_error
 from db.models import ReferenceBank as BankRow
 from engine import ENGINE_VERSION
+from engine.config import EngineConfig
+from engine.errors import EngineError
 from engine.imageio import is_image_file
 from services.inspection import matching_bank_row, requested_config
 from services.workspace import Workspace
@@ -210,6 +212,7 @@ def _manifest(archive: zipfile.ZipFile, source: Path) -> dict[str, Any]:
         raise ProjectFileError(source, "its manifest names no project")
     if not isinstance(project.get("settings", {}), dict) or not isinstance(manifest.get("references"), list):
         raise ProjectFileError(source, "its manifest is damaged")
+    _check_settings(project, source)
     for item in manifest["references"]:
         if not isinstance(item, dict) or not is_image_file(str(item.get("file", ""))):
             raise ProjectFileError(source, f"its manifest lists a reference that is not an image ({item!r})")
@@ -217,6 +220,22 @@ def _manifest(archive: zipfile.ZipFile, source: Path) -> dict[str, Any]:
     if bank is not None and (not isinstance(bank, dict) or not isinstance(bank.get("reference_files"), list)):
         raise ProjectFileError(source, "its manifest describes the reference bank wrongly")
     return manifest
+
+
+def _check_settings(project: dict[str, Any], source: Path) -> None:
+    """Refuse settings this program would fail on later: engine settings, areas and the sensitivity."""
+    settings = project.get("settings", {})
+    engine = settings.get("engine", {})
+    try:
+        if not isinstance(engine, dict):
+            raise TypeError("engine settings are not a mapping")
+        backbone = str(project.get("backbone") or "efficientnet-lite0")
+        EngineConfig.from_dict({**EngineConfig(backbone=backbone).to_dict(), **engine})
+        sensitivity = float(settings.get("sensitivity", 0.5))
+    except (TypeError, ValueError, EngineError) as exc:
+        raise ProjectFileError(source, f"its settings are not valid ({exc})") from exc
+    if not 0.0 <= sensitivity <= 1.0:
+        raise ProjectFileError(source, f"its sensitivity {sensitivity} is not between 0 and 1")
 
 
 def _member(archive: zipfile.ZipFile, source: Path, item: dict[str, Any]) -> bytes:

@@ -122,11 +122,24 @@ def _newer_format(name: str, data: bytes) -> tuple[str, bytes]:
     return name, json.dumps({**json.loads(data), "format_version": 99}).encode()
 
 
+def _settings_with(change: dict):
+    def rewrite(name: str, data: bytes) -> tuple[str, bytes]:
+        if name != "manifest.json":
+            return name, data
+        manifest = json.loads(data)
+        manifest["project"]["settings"] = {**manifest["project"]["settings"], **change}
+        return name, json.dumps(manifest).encode()
+    return rewrite
+
+
 DAMAGE = {
     "flipped byte": (lambda: _flip_a_byte_of_the_first_reference(), "checksum does not match"),
     "missing reference": (lambda: lambda n, d: (None if n.startswith("references/") else n, d), "listed but missing"),
     "newer format": (lambda: _newer_format, "newer than this program reads"),
     "no manifest": (lambda: lambda n, d: (None if n == "manifest.json" else n, d), "no manifest.json"),
+    "area off the image": (lambda: _settings_with({"engine": {"inspection_area": [0.5, 0.5, 1.7, 0.9]}}),
+                           "settings are not valid"),
+    "sensitivity": (lambda: _settings_with({"sensitivity": 7}), "not between 0 and 1"),
 }
 
 
