@@ -579,7 +579,6 @@ class MainWindow(QMainWindow):
         if self.current is not None:
             self.review([self.current.id], verdict, "")
 
-    @_shows_storage_errors
     def reinspect(self, inspection_ids: list[int]) -> None:
         """Inspect the chosen parts' stored images again with their projects' current references."""
         if not inspection_ids:
@@ -599,6 +598,7 @@ class MainWindow(QMainWindow):
         if failures:
             self.show_error("Some could not be inspected again:\n" + "\n".join(failures))
 
+    @_shows_storage_errors
     def add_inspections_to_references(self, inspection_ids: list[int]) -> None:
         """False rejects join the references (the bank rebuilds at the next inspection)."""
         with self.workspace.database.write() as session:

@@ -603,12 +603,15 @@ def test_a_locked_database_during_a_review_shows_a_message_and_keeps_the_window(
     blocker.execute("BEGIN EXCLUSIVE")
     try:
         window.review([window.current.id], "NG", "scratch")
+        assert sum("locked" in e for e in window.errors) == 1
+        window.add_inspections_to_references([window.current.id])
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-    assert any("locked" in e for e in window.errors)
+    assert sum("locked" in e for e in window.errors) == 2
     with window.workspace.database.read() as session:
         assert repo.get_inspection(session, window.current.id).reviews == []
+        assert len(repo.references(session, repo.get_project(session, "disc"))) == 4
 
 
 def test_a_job_queued_after_cancel_does_not_revive_the_batch(qtbot, window, project, tmp_path):
