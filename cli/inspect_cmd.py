@@ -99,7 +99,7 @@ def run_again(args: argparse.Namespace) -> int:
                               "verdict": record.verdict, "score": round(record.score, 4),
                               "skipped": record.skipped}), flush=True)
         else:
-            note = "  (same references: unchanged)" if record.skipped else ""
+            note = "  (already inspected with these references)" if record.skipped else ""
             print(f"#{inspection_id:<6} {before:<6} -> {record.verdict:<6} {record.score:5.2f}  #{record.id:<6} "
                   f"{record.source}{note}", flush=True)
     print(f"{len(args.ids) - failures - skipped} re-inspected ({changed} verdict(s) changed), {skipped} unchanged, "

@@ -593,7 +593,7 @@ class MainWindow(QMainWindow):
         self.refresh_projects()
         message = f"Re-inspected {done} image(s) with the current references: {changed} verdict(s) changed"
         if unchanged:
-            message += f"; {unchanged} unchanged (their references have not changed)"
+            message += f"; {unchanged} unchanged (already inspected with these references)"
         self.statusBar().showMessage(message + ".")
         if failures:
             self.show_error("Some could not be inspected again:\n" + "\n".join(failures))

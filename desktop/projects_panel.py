@@ -3,8 +3,9 @@ export and import.
 
 Project rows are small indexed queries, so they run on the GUI thread; thumbnails come from the
 background loader, and export and import (files of tens of megabytes) are left to the main
-window, which runs them on the worker.  Archiving hides a project from the list but keeps its references and
-history; "Show archived" lists archived projects again, where "Restore" brings one back.
+window, which runs them on the worker.  Archiving hides a project from the list but keeps its
+references and history; "Show archived" lists archived projects again, where "Restore" brings
+one back.
 """
 
 from __future__ import annotations

@@ -212,7 +212,7 @@ class ResultView(QWidget):
         self.table.setHorizontalHeaderLabels(["#", "Position", "Size", "Peak", "Type"])
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        # The position gives way (elided; the row's tooltip has it whole) so the type never scrolls off.
+        # The position column gives way (its words wrap) so that the type column never scrolls off.
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.verticalHeader().hide()

@@ -263,8 +263,8 @@ class Inspector:
 
         For the loop "a false reject joins the references, then the recent rejects are checked
         again".  The stored copy is used, so this works when the original file has moved; the
-        earlier record stays in the history.  When the project's bank is still the one that image
-        was inspected with, nothing would change and the existing record comes back, skipped.
+        earlier record stays in the history.  When that image was already inspected with the
+        project's current bank, nothing would change and that record comes back, skipped.
         """
         with self.workspace.database.read() as session:
             row = repo.get_inspection(session, inspection_id)
