@@ -99,14 +99,15 @@ def export_project(workspace: Workspace, name: str, target: str | Path) -> Path:
                                    "from the data folder; run 'db check' and add it again before exporting.")
             member = _reference_member(reference.image_key)
             manifest["references"].append({"file": member, "file_name": reference.file_name,
-                                           "active": reference.active, **_fingerprint(source)})
+                                           "active": reference.active, **_fingerprint(reference.image_key, source)})
             files.append((member, source))
         if bank_row is not None and store.exists(bank_row.bank_key):
             member = f"bank/{PurePosixPath(bank_row.bank_key).name}"
             source = store.path(bank_row.bank_key)
             manifest["bank"] = {"file": member, "engine_version": bank_row.engine_version,
                                 "reference_files": [_reference_member(k) for k in bank_row.reference_keys],
-                                "config": bank_row.config, "calibration": bank_row.calibration, **_fingerprint(source)}
+                                "config": bank_row.config, "calibration": bank_row.calibration,
+                                **_fingerprint(bank_row.bank_key, source)}
             files.append((member, source))
         project_id = project.id
     partial = target.with_name(target.name + ".part")
@@ -178,9 +179,9 @@ def import_project(workspace: Workspace, source: str | Path, new_name: str | Non
     active = sum(1 for item, _ in references if item.get("active", True))
     note = ""
     if bank is not None and not bank_used:
-        note = (f"The reference bank was made by engine {bank.get('engine_version', '?')} with other settings; it is "
-                "rebuilt from the references on first use, and a threshold refined at the other station "
-                "must be refined again.")
+        note = (f"The file's reference bank (engine {bank.get('engine_version', '?')}) does not fit this program "
+                "or the project's settings; it is rebuilt from the references on first use, and a threshold "
+                "refined at the other station must be refined again.")
     return ImportResult(name, len(references), active, bank_used, note)
 
 
@@ -189,9 +190,12 @@ def _reference_member(image_key: str) -> str:
     return f"references/{PurePosixPath(image_key).name}"
 
 
-def _fingerprint(path: Path) -> dict[str, Any]:
-    data = path.read_bytes()
-    return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+def _fingerprint(key: str, path: Path) -> dict[str, Any]:
+    """Size and sha256 of a stored file: the digest is the store key's name, what the content must hash to.
+
+    A store file damaged since it was written then fails the import's check instead of travelling on.
+    """
+    return {"size": path.stat().st_size, "sha256": PurePosixPath(key).stem}
 
 
 def _manifest(archive: zipfile.ZipFile, source: Path) -> dict[str, Any]:

@@ -180,7 +180,17 @@ def test_a_bank_from_another_engine_version_is_left_behind_and_rebuilt(exported,
     capsys.readouterr()
     assert run_cli(["project", "import", str(older), *station_b]) == 0
     out = capsys.readouterr().out
-    assert "without a reference bank" in out and "made by engine 0.0.1" in out and "refined again" in out
+    assert "without a reference bank" in out and "(engine 0.0.1) does not fit" in out and "refined again" in out
     assert run_cli(["inspect", "disc", str(bad), "--json", *station_b]) == 0
     at_b = json.loads(capsys.readouterr().out)
     assert at_b["verdict"] == at_a["verdict"] == "NG"  # rebuilt from the same references
+
+
+def test_a_reference_damaged_in_the_store_does_not_travel_on(exported, home, tmp_path, capsys):
+    stored = sorted((home / "store" / "images").rglob("*.png"))[0]
+    stored.write_bytes(stored.read_bytes()[:-20] + bytes(20))  # bit rot after the file was stored
+    again = tmp_path / "again.iadproject"
+    assert run_cli(["project", "export", "disc", str(again)]) == 0
+    capsys.readouterr()
+    assert run_cli(["project", "import", str(again), "--home", str(tmp_path / "station-b")]) == 2
+    assert "checksum does not match" in capsys.readouterr().err
