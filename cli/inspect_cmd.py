@@ -27,8 +27,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "reinspect", help="inspect stored images again with their project's current references",
         description="Inspect the stored images of past inspections again with their project's current references "
                     "(after adding false rejects to them, say). Each gets a new history record; the old one stays. "
-                    "An image whose project still has the bank it was inspected with is skipped: nothing would "
-                    "change.")
+                    "An image already inspected with its project's current references is skipped: nothing "
+                    "would change.")
     again.add_argument("ids", nargs="+", type=int, metavar="INSPECTION_ID")
     again.add_argument("--json", action="store_true", help="print one JSON object per inspection instead of text")
     again.add_argument("--device", default="auto", help="auto, cpu or cuda")
