@@ -75,7 +75,7 @@ def run_chat_bench(options: ChatBenchOptions, log: Callable[[str], None] | None 
     llm = LocalLLM(options.model) if options.backend == "llm" else None
     packs: dict[str, dict[str, float | None]] = {}
     speeds: list[tuple[float, float]] = []
-    replaced = answered = 0
+    replaced = completed = answered = 0
     for pack_dir in find_packs(options.data):
         pack, unreadable = without_unreadable(read_pack(pack_dir))
         for problem in unreadable:
@@ -95,6 +95,7 @@ def run_chat_bench(options: ChatBenchOptions, log: Callable[[str], None] | None 
                 for answer in answers:
                     answered += 1
                     replaced += bool(answer.conflicts)
+                    completed += bool(answer.completed)
                     if answer.first_token_s is not None:
                         speeds.append((answer.first_token_s, answer.tokens_per_s or 0.0))
                     tallies["contradictions"].append(float(bool(conflicts(answer.text, facts))))
@@ -113,7 +114,8 @@ def run_chat_bench(options: ChatBenchOptions, log: Callable[[str], None] | None 
     mean = {name: _mean([p[name] for p in packs.values()]) for name in FIELDS}
     result: dict[str, Any] = {"backend": options.backend, "shots": options.shots, "seeds": options.seeds,
                               "packs": packs, "mean": mean, "answers": answered,
-                              "guard_replaced": replaced if llm else None}
+                              "guard_replaced": replaced if llm else None,
+                              "guard_completed": completed if llm else None}
     if speeds:
         result["llm"] = {"model": llm.name, "load_s": round(llm.load_s, 2),
                          "first_token_s": float(np.median([s[0] for s in speeds])),
@@ -144,8 +146,8 @@ def format_chat_table(result: dict[str, Any]) -> str:
     if result.get("llm"):
         info = result["llm"]
         lines.append(f"LLM {info['model']}: load {info['load_s']} s, median first token {info['first_token_s']:.2f} s, "
-                     f"{info['tokens_per_s']:.1f} tokens/s; {result['guard_replaced']} of {result['answers']} "
-                     "answers replaced by the guard")
+                     f"{info['tokens_per_s']:.1f} tokens/s; of {result['answers']} answers the guard replaced "
+                     f"{result['guard_replaced']} and completed {result.get('guard_completed', 0)} from the facts")
     return "\n".join(lines)
 
 

@@ -5,7 +5,10 @@ responder (``grounded``) always writes the answer from the facts.  With an LLM b
 rephrases that answer with the fact sheet as context, its text streams to the caller, and the
 guard (``guard``) checks it: on any conflict the grounded answer is used instead, the conflict
 is logged, and ``Answer.backend`` says so.  An answer that leaves out what the question asked
-(no position to "where", no count to "how many") is treated the same way.
+(no position to "where", no size to "how big") is treated the same way, except that a left-out
+yes/no or count is put back: the grounded sentence that states it goes in front of the model's
+answer, which is checked again (``Answer.completed``; the backend then says "completed from the
+facts").
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass, field
 
 from engine.explain import grounded
 from engine.explain.dialogue import asked_side, asks_physical_units, detect_intent, resolve_focus
-from engine.explain.guard import conflicts, omissions
+from engine.explain.guard import SENTENCE_END, completed, conflicts, omissions
 from engine.explain.llm import LocalLLM, TokenCallback
 from engine.facts import FactSheet
 
@@ -26,7 +29,6 @@ GROUNDED_ONLY = ("courtesy",)
 FOLLOW_UP = re.compile(r"^\W*(?:and|what about|how about|same for|and what about)\b|^\W*(?:\w+\W*){1,4}$", re.I)
 GROUNDED = "grounded"
 HISTORY_TURNS = 6
-SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 SYSTEM_PROMPT = ("You are the assistant of an industrial visual inspection station. Answer the technician in one "
                  "or two short sentences, using only the measured facts below. Never add positions, sizes, "
                  "counts or defect types that are not in the facts.\n\nMeasured facts:\n")
@@ -50,6 +52,7 @@ class Answer:
     intent: str | None
     focus: list[int] | None
     conflicts: list[str] = field(default_factory=list)
+    completed: list[str] = field(default_factory=list)  # what the model left out and the facts put back
     llm_text: str | None = None
     first_token_s: float | None = None
     tokens_per_s: float | None = None
@@ -121,14 +124,21 @@ class Conversation:
         messages.append({"role": "user", "content": f"{question}\n(Correct answer to rephrase: {draft})"})
         generation = self.llm.generate(messages, on_token, max_new_tokens=self.llm.token_budget(draft))
         text = complete_sentences(generation.text) if generation.truncated else generation.text
-        found = conflicts(text, self.facts) + omissions(text, draft, answer.intent, self.facts)
+        def problems(candidate: str) -> list[str]:
+            return conflicts(candidate, self.facts) + omissions(candidate, draft, answer.intent, self.facts)
+
+        found = problems(text)
         answer.llm_text = generation.text
         answer.first_token_s, answer.tokens_per_s = generation.first_token_s, generation.tokens_per_s
+        fuller = completed(text, draft, found) if text else None
+        if fuller is not None and not problems(fuller):
+            answer.completed, found, text = found, [], fuller
         if found or not text:
             answer.conflicts = found or ["empty answer" if not generation.truncated else "cut off at the token limit"]
             answer.backend = f"{GROUNDED} (the {self.llm.name} answer conflicted with the facts)"
             log.warning("LLM answer replaced by the grounded one: %s | %r", "; ".join(answer.conflicts),
                         generation.text)
         else:
-            answer.text, answer.backend = text, f"llm:{self.llm.name}"
+            answer.text = text
+            answer.backend = f"llm:{self.llm.name}" + (" (completed from the facts)" if answer.completed else "")
         return answer

@@ -13,7 +13,8 @@ regions), a reference count other than the bank's, a reference other than the ne
 shape (elongated, compact) no region has, a colour of the part other than the measured one, or
 any size in millimetres or inches, for which an image carries no scale.
 ``omissions`` catches the other failure of a small model: a fluent answer that does not answer
-the question.
+the question.  Where all it left out is the yes/no or the count, ``completed`` puts the grounded
+sentence that states it in front instead of discarding the answer.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from engine.explain.claims import Claims, parse_claims
 from engine.facts import FactSheet
 
 PERCENT_TOLERANCE = 0.06
+SENTENCE_END = re.compile(r"[.!?](?=\s|$)")  # not the point inside a number such as 0.50
 # A stated pixel measure may round the measured one ("about 260 px" for 264).
 PIXEL_TOLERANCE = 0.03
 SCORE_TOLERANCE = 0.011
@@ -154,3 +156,37 @@ def omissions(text: str, draft: str, intent: str | None, facts: FactSheet) -> li
         if facts.part_colour not in text.lower():
             missing.append("no part colour")
     return missing
+
+
+# Omissions an answer is completed for rather than replaced: the draft states each in a sentence
+# of its own ("Yes.", "There are 2 defect regions."), which goes in front of the model's words.
+COMPLETABLE = {"no yes/no": lambda claims: claims.defective is not None, "no count": lambda claims: bool(claims.counts)}
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` cut after each full stop, question or exclamation mark (not inside numbers like 0.50)."""
+    parts, start = [], 0
+    for end in SENTENCE_END.finditer(text):
+        parts.append(text[start:end.end()].strip())
+        start = end.end()
+    tail = text[start:].strip()
+    return [part for part in parts + [tail] if part]
+
+
+def completed(text: str, draft: str, missing: list[str]) -> str | None:
+    """``text`` with the grounded ``draft``'s sentences that state what it left out put in front.
+
+    Only a left-out yes/no or count is completed (anything else left out, or a conflict, means
+    the answer is replaced); None when the draft has no such sentence.  The caller checks the
+    completed answer again.
+    """
+    if not missing or any(m not in COMPLETABLE for m in missing):
+        return None
+    lead: list[str] = []
+    for omission in missing:
+        found = next((s for s in sentences(draft) if COMPLETABLE[omission](parse_claims(s))), None)
+        if found is None:
+            return None
+        if found not in lead:
+            lead.append(found)
+    return " ".join([*lead, text.strip()])

@@ -499,3 +499,43 @@ def test_a_large_photo_is_measured_on_a_bounded_copy_in_its_own_pixels(detector,
     assert np.allclose(shrunk.peak_xy, at_full_size.peak_xy, atol=6)
     assert abs(shrunk.peak_level - at_full_size.peak_level) < 0.02
     assert shrunk.part_box == at_full_size.part_box == (0, 0, 768, 768)
+
+
+class ScriptedLLM:
+    """A model that always says ``text``: stands in for one that leaves out part of the answer."""
+
+    name = "scripted"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def token_budget(self, draft: str) -> int:
+        return 200
+
+    def generate(self, messages, on_token=None, max_new_tokens: int = 0):
+        from engine.explain.llm import Generation
+
+        return Generation(self.text, first_token_s=0.1, tokens_per_s=20.0, new_tokens=12)
+
+
+@pytest.mark.parametrize("question, said, completed_with", [
+    ("Is there any anomaly?", "Two defect regions were found, at the top left and the bottom right.", ["no yes/no"]),
+    ("How many defects are there?", "They are at the top left and the bottom right of the part.", ["no count"]),
+])
+def test_a_left_out_yes_no_or_count_is_put_back_from_the_facts(two_defect_facts, question, said, completed_with):
+    answer = Conversation(two_defect_facts, llm=ScriptedLLM(said)).ask(question)
+    grounded_lead = Conversation(two_defect_facts).ask(question).text.split(". ")[0]
+    assert answer.completed == completed_with and answer.conflicts == []
+    assert answer.text.startswith(grounded_lead) and answer.text.endswith(said)
+    assert answer.backend == "llm:scripted (completed from the facts)"
+    assert conflicts(answer.text, two_defect_facts) == []
+
+
+@pytest.mark.parametrize("question, said", [
+    ("Where is it?", "The part has a defect that should be checked."),  # no position: not completed
+    ("Is there any anomaly?", "There are 3 defect regions on the part."),  # a wrong count: a conflict
+])
+def test_other_omissions_and_any_conflict_still_replace_the_answer(two_defect_facts, question, said):
+    answer = Conversation(two_defect_facts, llm=ScriptedLLM(said)).ask(question)
+    assert answer.backend.startswith("grounded (the scripted answer conflicted")
+    assert answer.text == Conversation(two_defect_facts).ask(question).text and answer.completed == []
