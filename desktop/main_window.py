@@ -79,6 +79,9 @@ def _shows_storage_errors(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 PROJECT_FILE_FILTER = f"IAD Inspector projects (*{PROJECT_FILE_SUFFIX})"
+# Jobs that stop between steps when asked: the status bar offers Cancel while they run (a batch
+# has its own button on its page).
+CANCELLABLE_JOBS = ("build", "refine", "reinspect")
 
 
 class MainWindow(QMainWindow):
@@ -109,6 +112,7 @@ class MainWindow(QMainWindow):
         self._closing = False
 
         self.worker = InferenceWorker(workspace, device=self.settings.device or "auto")
+        self.worker.started.connect(self._on_started)
         self.worker.progress.connect(self._on_progress)
         self.worker.item.connect(self._on_item)
         self.worker.finished.connect(self._on_finished)
@@ -190,6 +194,11 @@ class MainWindow(QMainWindow):
         self.progress_bar.setMaximumWidth(220)
         self.progress_bar.hide()
         self.statusBar().addPermanentWidget(self.progress_bar)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop after the current image; what is done so far is kept")
+        self.cancel_button.clicked.connect(self.cancel_job)
+        self.cancel_button.hide()
+        self.statusBar().addPermanentWidget(self.cancel_button)
 
     def _action(self, text: str, slot: Any, shortcut: str | QKeySequence.StandardKey | None = None,
                 toolbar: QToolBar | None = None) -> QAction:
@@ -704,6 +713,10 @@ class MainWindow(QMainWindow):
             self.progress_bar.show()
         self.worker.submit(job_id, job)
 
+    def _on_started(self, job_id: str) -> None:
+        _assert_gui_thread()
+        self.cancel_button.setVisible(job_id.split(":")[0] in CANCELLABLE_JOBS)
+
     def _on_progress(self, job_id: str, done: int, total: int) -> None:
         _assert_gui_thread()
         self.progress_bar.setRange(0, total)
@@ -723,6 +736,7 @@ class MainWindow(QMainWindow):
     def _on_finished(self, job_id: str, result: object) -> None:
         _assert_gui_thread()
         self.progress_bar.hide()
+        self.cancel_button.hide()
         kind = job_id.split(":")[0]
         if kind == "inspect":
             ids, first = result  # type: ignore[misc]
@@ -782,6 +796,7 @@ class MainWindow(QMainWindow):
     def _on_failed(self, job_id: str, message: str) -> None:
         _assert_gui_thread()
         self.progress_bar.hide()
+        self.cancel_button.hide()
         kind = job_id.split(":")[0]
         if kind == "batch":
             self.batch_page.finished(cancelled=True)
@@ -795,8 +810,12 @@ class MainWindow(QMainWindow):
     def _on_cancelled(self, job_id: str) -> None:
         _assert_gui_thread()
         self.progress_bar.hide()
+        self.cancel_button.hide()
         if job_id.startswith("batch"):
             self.batch_page.finished(cancelled=True)
+            self.refresh_projects()
+        elif job_id.startswith("reinspect"):  # the parts done before the cancel are in the history
+            self.history_model.refresh()
             self.refresh_projects()
         self.statusBar().showMessage("Cancelled.")
         self.job_cancelled.emit(job_id)

@@ -310,6 +310,33 @@ def test_rejects_inspected_again_from_the_history_after_one_joins_the_references
     assert sorted(row.verdict for row in page.model.rows) == ["NG", "OK"]
 
 
+def test_a_long_re_inspection_can_be_cancelled_from_the_status_bar(qtbot, window, project, tmp_path, monkeypatch):
+    import threading
+
+    from services.inspection import Inspector
+
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(write_parts(tmp_path / "parts", [420, 421, 422]))
+    ids = list(window.queue)
+    assert len(ids) == 3 and not window.cancel_button.isVisible()
+    gate, calls = threading.Event(), []
+    original = Inspector.reinspect
+
+    def held(self, inspection_id):  # the first part waits until the technician has pressed Cancel
+        calls.append(inspection_id)
+        gate.wait(10)
+        return original(self, inspection_id)
+
+    monkeypatch.setattr(Inspector, "reinspect", held)
+    window.reinspect(ids)
+    qtbot.waitUntil(window.cancel_button.isVisible, timeout=WAIT)
+    with qtbot.waitSignal(window.job_cancelled, timeout=WAIT):
+        window.cancel_button.click()
+        gate.set()
+    assert calls == ids[:1] and not window.cancel_button.isVisible()
+    assert window.statusBar().currentMessage() == "Cancelled."
+
+
 def test_first_start_offers_a_demo_that_shows_the_whole_flow(qtbot, window):
     assert window.demo_banner.isVisibleTo(window)
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
