@@ -713,6 +713,10 @@ class MainWindow(QMainWindow):
             self.progress_bar.show()
         self.worker.submit(job_id, job)
 
+    def _hide_progress(self) -> None:
+        self.progress_bar.hide()
+        self.cancel_button.hide()
+
     def _on_started(self, job_id: str) -> None:
         _assert_gui_thread()
         self.cancel_button.setVisible(job_id.split(":")[0] in CANCELLABLE_JOBS)
@@ -735,8 +739,7 @@ class MainWindow(QMainWindow):
 
     def _on_finished(self, job_id: str, result: object) -> None:
         _assert_gui_thread()
-        self.progress_bar.hide()
-        self.cancel_button.hide()
+        self._hide_progress()
         kind = job_id.split(":")[0]
         if kind == "inspect":
             ids, first = result  # type: ignore[misc]
@@ -795,8 +798,7 @@ class MainWindow(QMainWindow):
 
     def _on_failed(self, job_id: str, message: str) -> None:
         _assert_gui_thread()
-        self.progress_bar.hide()
-        self.cancel_button.hide()
+        self._hide_progress()
         kind = job_id.split(":")[0]
         if kind == "batch":
             self.batch_page.finished(cancelled=True)
@@ -809,8 +811,7 @@ class MainWindow(QMainWindow):
 
     def _on_cancelled(self, job_id: str) -> None:
         _assert_gui_thread()
-        self.progress_bar.hide()
-        self.cancel_button.hide()
+        self._hide_progress()
         if job_id.startswith("batch"):
             self.batch_page.finished(cancelled=True)
             self.refresh_projects()
