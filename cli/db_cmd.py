@@ -1,10 +1,17 @@
-"""``main.py db check [--clean]``: rows whose file is missing, files no row uses."""
+"""``main.py db check|delete|remove-images``: the history database and its image store.
+
+``check [--clean]`` reports rows whose file is missing and files no row uses; ``delete`` removes
+inspections; ``remove-images`` frees disk space by deleting the stored image copies of old
+inspections while keeping their records (``db.retention``).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from datetime import UTC, datetime, timedelta
 
-from cli.common import add_home_option, open_from_args, user_errors
+from cli.common import add_home_option, open_from_args, parse_date, user_errors
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -23,6 +30,32 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     delete.add_argument("inspections", type=int, nargs="+", metavar="INSPECTION_ID")
     add_home_option(delete)
     delete.set_defaults(handler=_delete)
+    remove = actions.add_parser(
+        "remove-images", help="free disk space: delete old inspections' stored images, keep their records",
+        description="Delete the stored image copies of inspections older than a cut-off, to free disk space. "
+                    "Each inspection keeps its record (verdict, score, regions, conversation, review), its heatmap "
+                    "and an audit entry; views and reports show a placeholder for the image. By default only "
+                    "parts that passed (OK, and no review said otherwise) lose their image.")
+    when = remove.add_mutually_exclusive_group(required=True)
+    when.add_argument("--older-than", type=_days, metavar="DAYS", help="inspections older than this many days")
+    when.add_argument("--before", type=parse_date, help="inspections before this date/time (ISO, UTC)")
+    remove.add_argument("--project", help="only this project (default: all)")
+    remove.add_argument("--include-flagged", action="store_true",
+                        help="also NG and REVIEW parts and false rejects (engine NG, reviewed OK)")
+    remove.add_argument("--dry-run", action="store_true", help="say what would go, change nothing")
+    add_home_option(remove)
+    remove.set_defaults(handler=_remove_images)
+
+
+def _days(text: str) -> int:
+    """A whole number of days, 0 or more."""
+    try:
+        days = int(text)
+    except ValueError:
+        days = -1
+    if days < 0:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}")
+    return days
 
 
 @user_errors
@@ -55,3 +88,30 @@ def _delete(args: argparse.Namespace) -> int:
             repo.delete_inspection(session, repo.get_inspection(session, inspection_id), workspace.operator)
     print(f"Deleted {len(args.inspections)} inspection(s); 'db check --clean' removes their files.")
     return 0
+
+
+@user_errors
+def _remove_images(args: argparse.Namespace) -> int:
+    from db.retention import plan_removal, remove_images
+
+    before = args.before or datetime.now(UTC) - timedelta(days=args.older_than)
+    workspace = open_from_args(args)
+    plan = plan_removal(workspace.database, workspace.store, before, args.project, args.include_flagged)
+    scope = f"project {args.project}" if args.project else "all projects"
+    kept = "" if args.include_flagged else " (passed parts only)"
+    if args.dry_run or not plan.inspection_ids:
+        verb = "Would remove" if args.dry_run else "Nothing to remove:"
+        print(f"{verb} the stored images of {len(plan.inspection_ids)} inspection(s) before {before:%Y-%m-%d %H:%M} "
+              f"UTC in {scope}{kept}, freeing {_megabytes(plan.bytes_freed)} ({len(plan.file_keys)} file(s)).")
+        return 0
+    result = remove_images(workspace.database, workspace.store, plan, workspace.operator)
+    print(f"Removed the stored images of {result.inspections} inspection(s) before {before:%Y-%m-%d %H:%M} UTC "
+          f"in {scope}{kept}: freed {_megabytes(result.bytes_freed)} ({result.files_removed} file(s)). "
+          "Their records and heatmaps stay.")
+    for problem in result.failed:
+        print(f"could not delete {problem}; 'db check --clean' retries", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"

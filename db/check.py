@@ -30,8 +30,11 @@ def referenced_keys(database: Database) -> dict[str, list[tuple[str, int]]]:
     """Every store key used by a row, with the rows using it."""
     used: dict[str, list[tuple[str, int]]] = {}
     with database.read() as session:
-        for row_id, image, heatmap in session.execute(select(Inspection.id, Inspection.image_key, Inspection.map_key)):
-            used.setdefault(image, []).append(("inspection", row_id))
+        rows = session.execute(select(Inspection.id, Inspection.image_key, Inspection.map_key,
+                                      Inspection.image_removed_at))
+        for row_id, image, heatmap, image_removed_at in rows:
+            if image_removed_at is None:  # a removed image copy is neither missing nor in use (db/retention.py)
+                used.setdefault(image, []).append(("inspection", row_id))
             used.setdefault(heatmap, []).append(("inspection", row_id))
         for row_id, key in session.execute(select(ReferenceImage.id, ReferenceImage.image_key)):
             used.setdefault(key, []).append(("reference", row_id))

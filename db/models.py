@@ -93,6 +93,8 @@ class Inspection(Base):
     bank_id: Mapped[int | None] = mapped_column(ForeignKey("reference_banks.id", ondelete="SET NULL"))
     engine_version: Mapped[str] = mapped_column(String(50))
     duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    # Set when the stored image copy was deleted to free disk space (db/retention.py); the row stays.
+    image_removed_at: Mapped[datetime | None] = mapped_column(default=None)
 
     reviews: Mapped[list[Review]] = relationship(cascade="all, delete-orphan", order_by="Review.created_at")
     messages: Mapped[list[ChatMessage]] = relationship(cascade="all, delete-orphan", order_by="ChatMessage.id")

@@ -142,10 +142,11 @@ def latest_bank(session: Session, project: Project) -> ReferenceBank | None:
 
 
 def find_inspection(session: Session, project_id: int, image_key: str, bank_id: int) -> Inspection | None:
-    """An earlier inspection of the same image with the same bank."""
+    """An earlier inspection of the same image with the same bank, whose stored copy is still there."""
     return session.scalar(select(Inspection).where(Inspection.project_id == project_id,
                                                    Inspection.image_key == image_key,
-                                                   Inspection.bank_id == bank_id).limit(1))
+                                                   Inspection.bank_id == bank_id,
+                                                   Inspection.image_removed_at.is_(None)).limit(1))
 
 
 def get_inspection(session: Session, inspection_id: int) -> Inspection:

@@ -9,6 +9,7 @@ Anomaly maps are compressed ``.npz`` files of quantised levels, kept at the engi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -52,6 +53,8 @@ class ImageStore:
         key = f"{kind}/{digest[:2]}/{digest}{suffix.lower()}"
         target = self.path(key)
         if target.is_file() and target.stat().st_size == len(data):
+            with contextlib.suppress(OSError):
+                os.utime(target)  # in use again: the image-copy removal spares files touched since it began
             return key
         self._write_atomic(target, data)
         return key

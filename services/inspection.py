@@ -269,8 +269,11 @@ class Inspector:
         with self.workspace.database.read() as session:
             row = repo.get_inspection(session, inspection_id)
             project_name = session.get(Project, row.project_id).name
-            image_key, source, before = row.image_key, row.source_path, row.verdict
+            image_key, source, before, removed = row.image_key, row.source_path, row.verdict, row.image_removed_at
         path = self.workspace.store.path(image_key)
+        if removed is not None:
+            raise ImageLoadError(source or path, f"the stored copy of inspection #{inspection_id} was removed on "
+                                                 f"{removed:%Y-%m-%d} to free disk space; inspect the original file")
         try:
             data = path.read_bytes()
         except OSError as exc:

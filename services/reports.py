@@ -34,7 +34,7 @@ from engine.facts import FactSheet
 from engine.imageio import load_image, shrink_to_side, to_uint8
 from engine.regions import to_image_scale
 from engine.visualize import draw_regions, overlay_for
-from services.results import scored_area
+from services.results import scored_area, stored_image
 from services.verdict_colours import VERDICT_COLOURS, rgb
 from services.workspace import Workspace
 
@@ -91,7 +91,7 @@ def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, An
         bank = session.get(ReferenceBank, row.bank_id) if row.bank_id else None
         reference_keys = list(bank.reference_keys) if bank else []
         facts = FactSheet.from_dict(row.facts)
-        image = load_image(store.path(row.image_key), max_side=REPORT_IMAGE_SIDE)
+        image = stored_image(store, row, REPORT_IMAGE_SIDE)
         references = [png_data_uri(load_image(store.path(k), max_side=THUMBNAIL_SIDE), THUMBNAIL_SIDE)
                       for k in reference_keys
                       if store.exists(k)]
@@ -177,8 +177,8 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
         days = daily_counts(rows)
         thumbnails = []
         for row in ng_rows[:MAX_NG_THUMBNAILS]:
-            if store.exists(row.image_key) and store.exists(row.map_key):
-                image = load_image(store.path(row.image_key), max_side=NG_THUMBNAIL_SIDE)
+            if (row.image_removed_at is not None or store.exists(row.image_key)) and store.exists(row.map_key):
+                image = stored_image(store, row, NG_THUMBNAIL_SIDE)
                 overlay = annotated_overlay(workspace, row, image)
                 thumbnails.append({"id": row.id, "score": row.score, "uri": png_data_uri(overlay, NG_THUMBNAIL_SIDE)})
         return {

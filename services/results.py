@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import cv2
 import numpy as np
 
 from db import repository as repo
-from db.models import Project, ReferenceBank
+from db.models import Inspection, Project, ReferenceBank
+from db.store import ImageStore
 from engine.area import Area
 from engine.calibration import Calibration, relabel
 from engine.facts import FactSheet
-from engine.imageio import decode_image, size_within, to_rgb8
+from engine.imageio import decode_image, load_image, size_within, to_rgb8, to_uint8
 from services.workspace import Workspace
 
 
@@ -46,6 +48,38 @@ class StoredResult:
     def verdict_at(self, sensitivity: float) -> tuple[str, float]:
         """(verdict, normalised score) at ``sensitivity``, from the stored raw score."""
         return relabel(self.calibration, self.raw_score, self.facts.verdict, self.facts.score, sensitivity)
+
+
+REMOVED_IMAGE_GREY = 128
+
+
+def removed_image_placeholder(height: int, width: int) -> np.ndarray:
+    """A grey uint8 RGB image of (height, width) saying the photo was removed, for an inspection
+    whose stored copy went to free disk space (``db.retention``): the map and region boxes still
+    draw on it where they belong."""
+    image = np.full((height, width, 3), REMOVED_IMAGE_GREY, dtype=np.uint8)
+    lines = ("photo removed", "to free disk space")
+    scale = max(0.3, min(width, 4 * height) / 420)
+    thickness = max(1, round(scale * 2))
+    line_height = cv2.getTextSize("Ag", cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)[0][1] * 2
+    for index, line in enumerate(lines):
+        text_width = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)[0][0]
+        baseline = height // 2 + (index * 2 - 1) * line_height // 2 + line_height // 4
+        origin = (max(0, (width - text_width) // 2), baseline)
+        cv2.putText(image, line, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (235, 235, 235), thickness, cv2.LINE_AA)
+    return image
+
+
+def stored_image(store: ImageStore, row: Inspection, max_side: int | None = None) -> np.ndarray:
+    """An inspection's image as uint8 RGB (shrunk to ``max_side`` if given), or the placeholder of
+    its size when its stored copy was removed."""
+    if row.image_removed_at is not None:
+        height, width = FactSheet.from_dict(row.facts).image_size
+        return removed_image_placeholder(*(size_within(height, width, max_side) if max_side else (height, width)))
+    path = store.path(row.image_key)
+    if max_side is None:
+        return to_rgb8(decode_image(path), path)
+    return to_uint8(load_image(path, max_side=max_side))
 
 
 def bank_calibration(bank: ReferenceBank | None) -> Calibration | None:
@@ -79,7 +113,7 @@ def load_result(workspace: Workspace, inspection_id: int, map_side: int | None =
             reference = to_rgb8(decode_image(store.path(bank.reference_keys[facts.nearest_reference])))
         review = row.reviews[-1] if row.reviews else None
         area, ignored = scored_area(bank)
-        image = to_rgb8(decode_image(store.path(row.image_key)))
+        image = stored_image(store, row)
         map_size = size_within(*image.shape[:2], map_side) if map_side else None
         return StoredResult(
             id=row.id, project=project.name if project else "", source=row.source_path, created_at=row.created_at,

@@ -6,6 +6,7 @@ import json
 import re
 import sys
 
+import numpy as np
 import pytest
 from pypdf import PdfReader
 
@@ -379,3 +380,56 @@ def test_a_false_reject_added_to_the_references_passes_when_inspected_again(home
         row = repo.get_inspection(session, again[0]["id"])
         assert row.source_path == str(odd)
     workspace.close()
+
+
+def test_removing_old_images_frees_disk_and_keeps_records_reports_and_chat(home, tmp_path, capsys):
+    write_parts(tmp_path / "refs", range(4))
+    good = write_parts(tmp_path / "line", [70, 71])
+    bad = write_parts(tmp_path / "line", [72], defects=(Defect("pit", 0.3, 0.3, 0.08),))[0]
+    run_cli(["project", "create", "disc"])
+    run_cli(["references", "add", "disc", str(tmp_path / "refs")])
+    capsys.readouterr()
+    assert run_cli(["inspect", "disc", str(tmp_path / "line"), "--json"]) == 0
+    records = {json.loads(line)["image"]: json.loads(line) for line in capsys.readouterr().out.splitlines()}
+    ok_id, ng_id = records[str(good[0])]["id"], records[str(bad)]["id"]
+    images = home / "store" / "images"
+    stored_before = sorted(images.rglob("*.png"))
+    assert len(stored_before) == 4 + 3
+
+    with pytest.raises(SystemExit):
+        run_cli(["db", "remove-images", "--older-than", "-3"])
+    assert "not a number of days" in capsys.readouterr().err
+    assert run_cli(["db", "remove-images", "--older-than", "0", "--dry-run"]) == 0
+    assert "Would remove the stored images of 2 inspection(s)" in capsys.readouterr().out
+    assert sorted(images.rglob("*.png")) == stored_before
+    assert run_cli(["db", "remove-images", "--older-than", "0", "--project", "nope"]) == 2
+    assert run_cli(["db", "remove-images", "--older-than", "0"]) == 0
+    assert "Removed the stored images of 2 inspection(s)" in capsys.readouterr().out
+    assert len(sorted(images.rglob("*.png"))) == 4 + 1  # the references and the rejected part stay
+    assert run_cli(["db", "check"]) == 0
+
+    assert run_cli(["history", "disc"]) == 0
+    assert "3 of 3 matching" in capsys.readouterr().out
+    assert run_cli(["ask", str(ok_id), "Is there any anomaly?"]) == 0
+    assert "No" in capsys.readouterr().out
+    html = tmp_path / "ok.html"
+    assert run_cli(["report", "--inspection", str(ok_id), "--format", "html", "--out", str(html)]) == 0
+    assert "removed on" in html.read_text() and "to free disk space" in html.read_text()
+    assert run_cli(["report", "disc", "--format", "pdf", "--out", str(tmp_path / "all.pdf")]) == 0
+    assert run_cli(["reinspect", str(ok_id), str(ng_id)]) == 1
+    err = capsys.readouterr().err
+    assert f"inspection #{ok_id} was removed on" in err and "1 failed" in err
+
+    from services.results import REMOVED_IMAGE_GREY, load_result
+    from services.workspace import open_workspace
+
+    workspace = open_workspace()
+    shown = load_result(workspace, ok_id)
+    assert shown.image.shape[:2] == shown.anomaly_map.shape == tuple(shown.facts.image_size)
+    assert np.median(shown.image) == REMOVED_IMAGE_GREY
+    workspace.close()
+
+    assert run_cli(["inspect", "disc", str(good[0]), "--json"]) == 0  # the photo again: a new record with its image
+    again = json.loads(capsys.readouterr().out)
+    assert not again["skipped"] and again["id"] != ok_id
+    assert len(sorted(images.rglob("*.png"))) == 4 + 2 and run_cli(["db", "check"]) == 0

@@ -1,0 +1,138 @@
+"""Freeing disk space: the stored image copies of old inspections go, their records stay.
+
+A line workstation that keeps a copy of every photo fills its disk within weeks (a 5 MP JPEG
+is 2-3 MB; a thousand parts a day is 2-3 GB).  This removes the copies of inspections older than
+a cut-off, and by default only of parts that passed and that nobody marked otherwise: the engine
+said OK and the latest review, if any, agrees.  Rejects, parts held for review and false rejects
+(engine NG, operator OK: the candidates for new references) keep their images unless asked.
+
+What stays of each inspection: its row (verdict, scores, thresholds, regions and fact sheet,
+conversation, reviews), its anomaly map (tens of kB) and an audit event; the row records when its
+image went (``Inspection.image_removed_at``), and views and reports show a placeholder of the
+image's size.  A file that another row still uses (a reference image, a bank's reference list,
+another inspection of the same content) is kept.
+
+Order, for crash safety: the rows are marked and committed first, the files deleted after.  A
+crash in between leaves files no row uses, which ``db check --clean`` removes; never a row that
+believes its image present when it is gone.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Select, or_, select
+
+from db import repository as repo
+from db.database import Database
+from db.models import Inspection, ReferenceBank, ReferenceImage, Review, utc_now
+from db.store import ImageStore
+
+# Inspections marked per transaction, so that a long removal holds the write lock briefly each time.
+MARK_BATCH = 500
+
+
+@dataclass
+class RemovalPlan:
+    """Which inspections lose their image copy, which files that frees, and the criteria that chose them."""
+
+    before: datetime
+    made_at: float = field(default_factory=time.time)  # files written or touched since then are kept
+    project_id: int | None = None
+    include_flagged: bool = False
+    inspection_ids: list[int] = field(default_factory=list)
+    file_keys: list[str] = field(default_factory=list)  # used by no other row
+    bytes_freed: int = 0
+
+
+@dataclass
+class RemovalResult:
+    """What ``remove_images`` did."""
+
+    inspections: int
+    files_removed: int
+    bytes_freed: int
+    failed: list[str] = field(default_factory=list)  # files that could not be deleted (left for ``db check --clean``)
+
+
+def _eligible(query: Select, plan: RemovalPlan) -> Select:
+    """``query`` over Inspection limited to the plan's criteria: older than ``before``, image still
+    there, the project if given, and passed parts only unless ``include_flagged``."""
+    query = query.where(Inspection.created_at < plan.before, Inspection.image_removed_at.is_(None))
+    if plan.project_id is not None:
+        query = query.where(Inspection.project_id == plan.project_id)
+    if not plan.include_flagged:
+        latest_review = (select(Review.verdict).where(Review.inspection_id == Inspection.id)
+                         .order_by(Review.created_at.desc(), Review.id.desc()).limit(1).scalar_subquery())
+        query = query.where(Inspection.verdict == "OK", or_(latest_review.is_(None), latest_review == "OK"))
+    return query
+
+
+def _keys_in_use(database: Database, excluded: set[int]) -> set[str]:
+    """Image keys that references, banks and the inspections not in ``excluded`` still use."""
+    with database.read() as session:
+        used = set(session.scalars(select(ReferenceImage.image_key)))
+        for keys in session.scalars(select(ReferenceBank.reference_keys)):
+            used.update(keys or [])
+        rows = session.execute(select(Inspection.id, Inspection.image_key).where(Inspection.image_removed_at.is_(None)))
+        used.update(key for row_id, key in rows if row_id not in excluded)
+    return used
+
+
+def plan_removal(database: Database, store: ImageStore, before: datetime, project: str | None = None,
+                 include_flagged: bool = False) -> RemovalPlan:
+    """What ``remove_images`` would do; changes nothing (the dry run)."""
+    with database.read() as session:
+        plan = RemovalPlan(before=before, project_id=repo.get_project(session, project).id if project else None,
+                           include_flagged=include_flagged)
+        query = _eligible(select(Inspection.id, Inspection.image_key), plan).order_by(Inspection.id)
+        rows = list(session.execute(query))
+    plan.inspection_ids = [row_id for row_id, _ in rows]
+    in_use = _keys_in_use(database, set(plan.inspection_ids))
+    for key in sorted({key for _, key in rows} - in_use):
+        path = store.path(key)
+        if path.is_file():
+            plan.file_keys.append(key)
+            plan.bytes_freed += path.stat().st_size
+    return plan
+
+
+def remove_images(database: Database, store: ImageStore, plan: RemovalPlan, actor: str = "") -> RemovalResult:
+    """Mark the plan's inspections (audited) and commit, then delete the files no other row uses.
+
+    The criteria are checked again as each row is marked: a part reviewed NG since the plan was
+    made keeps its image.
+    """
+    marked = 0
+    for start in range(0, len(plan.inspection_ids), MARK_BATCH):
+        marked += _mark_removed(database, plan, plan.inspection_ids[start:start + MARK_BATCH], actor)
+    still_used = _keys_in_use(database, set())  # rows kept or written since the plan may share a file
+    removed, freed, failed = 0, 0, []
+    for key in plan.file_keys:
+        if key in still_used:
+            continue
+        path = store.path(key)
+        try:
+            if not path.is_file() or path.stat().st_mtime >= plan.made_at:
+                continue  # gone already, or stored again since the plan by an inspection not yet committed
+            size = path.stat().st_size
+            store.remove(key)
+        except OSError as exc:
+            failed.append(f"{key}: {exc.strerror or exc}")
+            continue
+        removed += 1
+        freed += size
+    return RemovalResult(inspections=marked, files_removed=removed, bytes_freed=freed, failed=failed)
+
+
+def _mark_removed(database: Database, plan: RemovalPlan, inspection_ids: list[int], actor: str) -> int:
+    """Mark those of ``inspection_ids`` that still meet the plan's criteria; returns how many."""
+    now = utc_now()
+    with database.write() as session:
+        rows = list(session.scalars(_eligible(select(Inspection), plan).where(Inspection.id.in_(inspection_ids))))
+        for inspection in rows:
+            inspection.image_removed_at = now
+            repo.audit(session, actor, "remove-image", "inspection", inspection.id, {"image": inspection.image_key})
+    return len(rows)
