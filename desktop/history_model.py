@@ -22,6 +22,8 @@ from engine.calibration import Calibration, relabel
 from services.workspace import Workspace
 
 PAGE_SIZE = 100
+# Shown after the file name of an inspection whose stored photo was removed (db/retention.py).
+REMOVED_NOTE = "  (photo removed to free disk space)"
 COLUMNS = ("", "#", "Time (UTC)", "Image", "Verdict", "Score", "Regions", "Review")
 Index = QModelIndex | QPersistentModelIndex
 
@@ -79,7 +81,8 @@ class HistoryModel(QAbstractTableModel):
     def _load_page(self) -> list[HistoryRow]:
         with self.workspace.database.read() as session:
             records = repo.history(session, self.criteria, offset=len(self.rows), limit=PAGE_SIZE)
-            page = [HistoryRow(id=r.id, created=r.created_at.strftime("%Y-%m-%d %H:%M:%S"), source=r.source_path,
+            page = [HistoryRow(id=r.id, created=r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                               source=r.source_path + (REMOVED_NOTE if r.image_removed_at is not None else ""),
                                raw_score=r.raw_score, score=r.score, verdict=r.verdict,
                                regions=len(r.facts.get("regions", [])),
                                review=r.reviews[-1].verdict if r.reviews else "",

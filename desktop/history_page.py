@@ -40,6 +40,7 @@ class HistoryPage(QWidget):
     add_reference_requested = Signal(list)
     export_requested = Signal(list)
     reinspect_requested = Signal(list)
+    free_space_requested = Signal()
 
     def __init__(self, model: HistoryModel) -> None:
         super().__init__()
@@ -94,6 +95,9 @@ class HistoryPage(QWidget):
         self.reinspect_button = QPushButton("Re-inspect")
         self.reinspect_button.setToolTip("Inspect the selected parts again with the current references "
                                          "(after adding false rejects, say); the old records stay")
+        self.free_space_button = QPushButton("Free disk space…")
+        self.free_space_button.setToolTip("Delete the stored photos of old inspections; their records stay")
+        self.free_space_button.clicked.connect(self.free_space_requested.emit)
         self.open_button.clicked.connect(lambda: [self.open_requested.emit(i) for i in self.selected_ids()[:1]])
         self.ok_button.clicked.connect(lambda: self._review("OK"))
         self.ng_button.clicked.connect(lambda: self._review("NG"))
@@ -106,6 +110,7 @@ class HistoryPage(QWidget):
         filters.addWidget(self.search, 1)
         filters.addStretch(1)
         filters.addWidget(self.count_label)
+        filters.addWidget(self.free_space_button)
         actions = QHBoxLayout()
         actions.addWidget(self.open_button)
         actions.addWidget(self.comment, 1)

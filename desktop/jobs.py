@@ -8,6 +8,7 @@ module runs on the worker, everything in ``main_window`` on the GUI thread.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -222,5 +223,27 @@ def create_demo() -> Job:
         ids = [ctx.inspector.inspect_file(name, path).id for path in images]
         shown = max(ids, key=lambda i: _shown(ctx, i).facts.region_count)
         return name, ids, _shown(ctx, shown)
+
+    return job
+
+
+def plan_image_removal(before: datetime, project: str | None, include_flagged: bool) -> Job:
+    """Which inspections would lose their stored image, and the space freed (``db.retention``)."""
+    def job(ctx: JobContext) -> Any:
+        from db.retention import plan_removal
+
+        workspace = ctx.inspector.workspace
+        return plan_removal(workspace.database, workspace.store, before, project, include_flagged)
+
+    return job
+
+
+def remove_images(plan: Any) -> Job:
+    """Carry out a removal plan; returns the ``RemovalResult``."""
+    def job(ctx: JobContext) -> Any:
+        from db.retention import remove_images as remove
+
+        workspace = ctx.inspector.workspace
+        return remove(workspace.database, workspace.store, plan, workspace.operator)
 
     return job

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,14 @@ from PySide6.QtWidgets import (
 from db import repository as repo
 from db.errors import StorageError
 from db.models import Project, ReferenceImage
+from db.retention import RemovalPlan, RemovalResult
 from desktop import jobs
 from desktop.area_dialog import CANVAS_SIDE, AreaDialog
 from desktop.batch_page import BatchPage
 from desktop.chat_panel import ChatPanel
 from desktop.export_dialog import ExportDialog, ExportRequest
 from desktop.folder_watch import FolderWatch
+from desktop.free_space_dialog import FreeSpaceDialog, FreeSpaceRequest
 from desktop.history_model import HistoryModel
 from desktop.history_page import HistoryPage
 from desktop.jobs import BatchItem
@@ -153,6 +156,7 @@ class MainWindow(QMainWindow):
         self.history_page.add_reference_requested.connect(self.add_inspections_to_references)
         self.history_page.export_requested.connect(self.export)
         self.history_page.reinspect_requested.connect(self.reinspect)
+        self.history_page.free_space_requested.connect(self.free_disk_space)
         self._build_layout()
         self._build_actions()
         self.folder_watch = FolderWatch(self)
@@ -609,18 +613,67 @@ class MainWindow(QMainWindow):
 
     @_shows_storage_errors
     def add_inspections_to_references(self, inspection_ids: list[int]) -> None:
-        """False rejects join the references (the bank rebuilds at the next inspection)."""
+        """False rejects join the references (the bank rebuilds at the next inspection).
+
+        An inspection whose stored image was removed to free disk space has nothing to add; it is
+        named in a message and the others are added.
+        """
+        added, removed = 0, []
         with self.workspace.database.write() as session:
             for inspection_id in inspection_ids:
                 row = repo.get_inspection(session, inspection_id)
+                if row.image_removed_at is not None:
+                    removed.append(f"#{row.id}")
+                    continue
                 project = session.get(Project, row.project_id)
                 repo.add_reference(session, project, row.image_key, Path(row.source_path).name or row.image_key,
                                    self.workspace.operator)
                 if not row.reviews or row.reviews[-1].verdict != "OK":
                     repo.add_review(session, row, "OK", "added to the references", self.workspace.operator)
+                added += 1
         self.refresh_references()
         self.history_model.refresh()
-        self.statusBar().showMessage(f"Added {len(inspection_ids)} image(s) to the references.")
+        self.statusBar().showMessage(f"Added {added} image(s) to the references.")
+        if removed:
+            self.show_error(f"The stored image of inspection {', '.join(removed)} was removed to free disk space, "
+                            "so it cannot become a reference; add the original file on the References page.")
+
+    def free_disk_space(self, request: FreeSpaceRequest | None = None) -> None:
+        """Find old inspections whose stored photo can go (asks the criteria unless given); the
+        removal itself is confirmed once their count and size are known."""
+        if request is None:
+            dialog = FreeSpaceDialog(self.project_name, self)
+            if dialog.exec() != FreeSpaceDialog.DialogCode.Accepted:
+                return
+            request = dialog.request()
+        before = datetime.now(UTC) - timedelta(days=request.days)
+        self._submit("removal-plan", jobs.plan_image_removal(before, request.project, request.include_flagged),
+                     "Looking for stored images to remove…")
+
+    def confirm_image_removal(self, plan: RemovalPlan) -> bool:
+        """Ask before the photos of ``plan``'s inspections are deleted."""
+        answer = QMessageBox.question(
+            self, "Free disk space",
+            f"Delete the stored photos of {len(plan.inspection_ids)} inspection(s), freeing "
+            f"{plan.bytes_freed / 1e6:.1f} MB? Their records, heatmaps, conversations and reviews stay; the photos "
+            "cannot be brought back.")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _finish_removal_plan(self, plan: RemovalPlan) -> None:
+        if not plan.inspection_ids:
+            self.statusBar().showMessage("No stored photos match: nothing to remove.")
+        elif self.confirm_image_removal(plan):
+            self._submit("remove-images", jobs.remove_images(plan), "Removing stored photos…")
+        else:
+            self.statusBar().showMessage("Nothing removed.")
+
+    def _finish_remove_images(self, result: RemovalResult) -> None:
+        self.history_model.refresh()
+        self.statusBar().showMessage(f"Removed the stored photos of {result.inspections} inspection(s), freeing "
+                                     f"{result.bytes_freed / 1e6:.1f} MB; their records stay.")
+        if result.failed:
+            self.show_error("Some files could not be deleted ('db check --clean' retries):\n"
+                            + "\n".join(result.failed))
 
     def export(self, selection: list[int], request: ExportRequest | None = None) -> None:
         """Export a report (asks what and where unless ``request`` is given)."""
@@ -775,6 +828,10 @@ class MainWindow(QMainWindow):
             self._finish_export(result)  # type: ignore[arg-type]
         elif kind == "reinspect":
             self._finish_reinspect(result)  # type: ignore[arg-type]
+        elif kind == "removal-plan":
+            self._finish_removal_plan(result)  # type: ignore[arg-type]
+        elif kind == "remove-images":
+            self._finish_remove_images(result)  # type: ignore[arg-type]
         elif kind == "project-export":
             self.statusBar().showMessage(f"Wrote {result}")
         elif kind == "project-import":

@@ -292,6 +292,46 @@ def test_review_and_false_reject_join_the_references(qtbot, window, project, tmp
     assert window.references_page.grid.count() == 5
 
 
+def test_freeing_disk_space_removes_old_photos_keeps_records_and_they_cannot_become_references(
+        qtbot, window, project, tmp_path, monkeypatch):
+    from desktop.free_space_dialog import FreeSpaceDialog, FreeSpaceRequest
+    from services.results import REMOVED_IMAGE_GREY
+
+    dialog = FreeSpaceDialog("disc")
+    qtbot.addWidget(dialog)
+    assert dialog.request() == FreeSpaceRequest(90, "disc", False)
+    dialog.scope.setCurrentIndex(1)
+    assert dialog.request().project is None
+
+    old, new = write_parts(tmp_path / "good", [420, 421])
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths([old])
+    old_id = window.current.id
+    asked = []
+    monkeypatch.setattr(window, "confirm_image_removal", lambda plan: asked.append(plan) or True)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT,
+                          check_params_cb=lambda job_id: job_id.startswith("remove-images")):
+        window.free_disk_space(FreeSpaceRequest(0, "disc", False))
+    assert [plan.inspection_ids for plan in asked] == [[old_id]] and asked[0].bytes_freed > 0
+    assert "Removed the stored photos of 1 inspection(s)" in window.statusBar().currentMessage()
+    window.history_page.set_project(None)
+    assert [row.source.endswith("(photo removed to free disk space)") for row in window.history_model.rows] == [True]
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.free_disk_space(FreeSpaceRequest(0, "disc", False))
+    assert "nothing to remove" in window.statusBar().currentMessage() and len(asked) == 1
+
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths([new])
+    new_id = window.current.id
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.open_inspection(old_id)
+    assert window.current.id == old_id and window.current.facts.verdict == "OK"
+    assert window.current.image.shape[:2] == (SIDE, SIDE) and np.median(window.current.image) == REMOVED_IMAGE_GREY
+    window.add_inspections_to_references([old_id, new_id])
+    assert window.references_page.grid.count() == 5  # the part with its photo joined
+    assert f"inspection #{old_id} was removed to free disk space" in window.errors[-1]
+
+
 def test_rejects_inspected_again_from_the_history_after_one_joins_the_references(qtbot, window, project, tmp_path):
     odd = write_parts(tmp_path / "odd", [410], defects=(Defect("scratch", 0.5, 0.5, 0.3),))
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
