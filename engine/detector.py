@@ -20,7 +20,7 @@ import torch
 from engine import scene
 from engine.area import fill_ignored, scored_pixels
 from engine.augment import augmented_views, rotation_views, shifted_view
-from engine.backbones import Backbone, create_backbone, resolve_device
+from engine.backbones import Backbone, check_layers, create_backbone, resolve_device
 from engine.bank import ReferenceBank
 from engine.calibration import Calibration, calibrate
 from engine.config import EngineConfig
@@ -112,7 +112,9 @@ class Detector:
 
     def resolve_config(self, config: EngineConfig) -> EngineConfig:
         """Fill the backbone-dependent fields (layers, normalisation, input grid) of ``config``."""
-        spec = self.backbone(config).spec
+        backbone = self.backbone(config)
+        spec = backbone.spec
+        check_layers(config.backbone, config.layers, backbone.available_layers())
         return replace(config, layers=config.layers or spec.layers, mean=spec.mean, std=spec.std,
                        input_multiple=spec.input_multiple, fixed_size=spec.fixed_size)
 

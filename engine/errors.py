@@ -42,6 +42,15 @@ class UnknownBackboneError(EngineError):
         super().__init__(f"Unknown backbone '{name}'. Known: {', '.join(known)}, or clip:<open_clip model>.")
 
 
+class UnknownLayerError(EngineError):
+    """Engine settings name feature layers the backbone does not have."""
+
+    def __init__(self, backbone: str, unknown: list[str], available: list[str]) -> None:
+        self.unknown = unknown
+        super().__init__(f"The backbone '{backbone}' has no layer {', '.join(unknown)}; "
+                         f"its layers are {', '.join(available)}.")
+
+
 class DeviceUnavailableError(EngineError):
     """The compute device named in the settings or on the command line cannot be used here."""
 

@@ -28,6 +28,7 @@ from db import repository as repo
 from db.errors import StorageError, describe_os_error
 from db.models import ReferenceBank as BankRow
 from engine import ENGINE_VERSION
+from engine.backbones import check_layers
 from engine.config import EngineConfig
 from engine.errors import EngineError
 from engine.imageio import is_image_file
@@ -234,7 +235,8 @@ def _check_settings(project: dict[str, Any], source: Path) -> None:
         if not isinstance(engine, dict):
             raise TypeError("engine settings are not a mapping")
         backbone = str(project.get("backbone") or "efficientnet-lite0")
-        EngineConfig.from_dict({**EngineConfig(backbone=backbone).to_dict(), **engine})
+        config = EngineConfig.from_dict({**EngineConfig(backbone=backbone).to_dict(), **engine})
+        check_layers(backbone, config.layers)
         sensitivity = float(settings.get("sensitivity", 0.5))
     except (TypeError, ValueError, EngineError) as exc:
         raise ProjectFileError(source, f"its settings are not valid ({exc})") from exc

@@ -11,7 +11,7 @@ import torch
 from engine.backbones.base import Backbone, BackboneSpec
 from engine.backbones.clip import CLIP_PREFIX, ClipBackbone, clip_spec
 from engine.backbones.efficientnet import EfficientNetLiteBackbone, lite_specs
-from engine.errors import DeviceUnavailableError, UnknownBackboneError
+from engine.errors import DeviceUnavailableError, UnknownBackboneError, UnknownLayerError
 
 DEFAULT_BACKBONE = "efficientnet-lite0"
 
@@ -35,6 +35,18 @@ def get_spec(name: str, weights: str | None = None) -> BackboneSpec:
     if name not in _REGISTRY:
         raise UnknownBackboneError(name, list_backbones())
     return _REGISTRY[name]
+
+
+def check_layers(name: str, layers: tuple[str, ...] | list[str], available: tuple[str, ...] | None = None) -> None:
+    """Raise ``UnknownLayerError`` when ``layers`` names one the backbone ``name`` lacks.
+
+    ``available``: the loaded backbone's layers; without it, the registered spec's (a CLIP
+    model's are known only once it is loaded, and pass here).
+    """
+    known = tuple(available) if available is not None else tuple(get_spec(name).strides)
+    unknown = [layer for layer in layers if layer not in known]
+    if known and unknown:
+        raise UnknownLayerError(name, unknown, list(known))
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:

@@ -132,6 +132,16 @@ def _settings_with(change: dict):
     return rewrite
 
 
+def _project_with(change: dict):
+    def rewrite(name: str, data: bytes) -> tuple[str, bytes]:
+        if name != "manifest.json":
+            return name, data
+        manifest = json.loads(data)
+        manifest["project"] = {**manifest["project"], **change}
+        return name, json.dumps(manifest).encode()
+    return rewrite
+
+
 DAMAGE = {
     "flipped byte": (lambda: _flip_a_byte_of_the_first_reference(), "checksum does not match"),
     "missing reference": (lambda: lambda n, d: (None if n.startswith("references/") else n, d), "listed but missing"),
@@ -140,6 +150,8 @@ DAMAGE = {
     "area off the image": (lambda: _settings_with({"engine": {"inspection_area": [0.5, 0.5, 1.7, 0.9]}}),
                            "settings are not valid"),
     "sensitivity": (lambda: _settings_with({"sensitivity": 7}), "not between 0 and 1"),
+    "unknown layer": (lambda: _settings_with({"engine": {"layers": ["s3", "s9"]}}), "has no layer s9"),
+    "unknown backbone": (lambda: _project_with({"backbone": "resnet-999"}), "Unknown backbone 'resnet-999'"),
 }
 
 

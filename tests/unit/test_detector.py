@@ -9,7 +9,7 @@ import pytest
 
 from engine.bank import ReferenceBank
 from engine.config import EngineConfig
-from engine.errors import EmptyReferenceSetError, ModelFileError
+from engine.errors import EmptyReferenceSetError, ModelFileError, UnknownLayerError
 from engine.synthetic import Defect, defect_mask, synthetic_part
 
 PIT = Defect("pit", 0.32, 0.30, size=0.08)
@@ -98,6 +98,11 @@ def test_rotation_augmentation_makes_rotated_parts_normal(detector):
 def test_empty_reference_set_is_refused(detector):
     with pytest.raises(EmptyReferenceSetError):
         detector.build_bank([])
+
+
+def test_a_layer_the_backbone_lacks_is_refused_by_name(detector, good_parts):
+    with pytest.raises(UnknownLayerError, match="no layer s9; its layers are s1, s2"):
+        detector.build_bank(good_parts[:1], EngineConfig(layers=("s3", "s9")))
 
 
 def test_corrupt_or_missing_bank_file(tmp_path):
