@@ -33,7 +33,7 @@ from engine.detector import Detector
 from engine.explain import Conversation, conflicts, parse_claims
 from engine.explain.llm import LocalLLM
 from engine.facts import build_facts
-from engine.imageio import load_image
+from engine.imageio import decode_for_inspection
 from engine.regions import grid_cell
 from engine.runtime import configure_torch
 
@@ -88,8 +88,8 @@ def run_chat_bench(options: ChatBenchOptions, log: Callable[[str], None] | None 
         for seed in options.seeds:
             bank = detector.build_bank(reference_paths(pack, options.shots, seed), config)
             for sample in samples:
-                image = load_image(sample.path)
-                facts = build_facts(image, detector.inspect(image, bank), bank)
+                image = decode_for_inspection(sample.path)  # as the app decodes a file
+                facts = build_facts(image.pixels, detector.inspect(image, bank), bank)
                 conversation = Conversation(facts, llm=llm)
                 answers = [conversation.ask(q) for q in QUESTIONS]
                 for answer in answers:
@@ -101,7 +101,7 @@ def run_chat_bench(options: ChatBenchOptions, log: Callable[[str], None] | None 
                     tallies["contradictions"].append(float(bool(conflicts(answer.text, facts))))
                 said = [parse_claims(a.text) for a in answers]
                 tallies["yes_no"].append(float(said[0].defective == bool(sample.label)))
-                mask = load_mask(sample, image.shape[:2]) if sample.label else np.zeros(image.shape[:2], bool)
+                mask = load_mask(sample, image.size) if sample.label else np.zeros(image.size, bool)
                 gt_count, centroid = ground_truth(mask)
                 tallies["count"].append(float(bool(said[2].counts) and abs(said[2].counts[0] - gt_count) <= 1))
                 if sample.label and sample.mask_path is not None and centroid is not None:

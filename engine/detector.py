@@ -27,7 +27,7 @@ from engine.config import EngineConfig
 from engine.errors import EmptyReferenceSetError, EngineError
 from engine.features import FeatureExtractor, reference_frame, reference_scale, target_size
 from engine.foreground import foreground_mask, masking_applies
-from engine.imageio import check_pixels, decode_image, float_rgb_at, image_shape, to_uint8
+from engine.imageio import DecodedImage, check_pixels, decode_for_inspection, float_rgb_at, image_shape, to_uint8
 from engine.scoring import (
     fuse_layer_maps,
     image_score,
@@ -37,7 +37,7 @@ from engine.scoring import (
     to_original_size,
 )
 
-ImageInput = str | Path | np.ndarray
+ImageInput = str | Path | np.ndarray | DecodedImage
 ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
 
@@ -126,10 +126,10 @@ class Detector:
         """Load, resize and extract features of one image; ``fill`` (float RGB) covers the ignored areas."""
         start = time.perf_counter()
         source = _describe(image, 0)
-        pixels = _decoded(image, source)
-        height, width = pixels.shape[:2]
+        decoded = _decoded(image, source)
+        height, width = decoded.size
         processing = target_size(height, width, config)
-        resized = fill_ignored(float_rgb_at(pixels, processing, source), fill, config.ignored_areas)
+        resized = fill_ignored(float_rgb_at(decoded.pixels, processing, source), fill, config.ignored_areas)
         loaded = time.perf_counter()
         features = {k: v[0] for k, v in self.extractor(config)([resized]).items()}
         mask = foreground_mask(resized) if config.foreground != "off" else None
@@ -197,16 +197,15 @@ class Detector:
         total = len(images)
         # Sizes first (file headers), so that each reference is decoded, resized and dropped in
         # turn: eight 12-megapixel references held at full size would take over a gigabyte.
-        shapes = [image_shape(image) if isinstance(image, (str, Path)) else np.asarray(image).shape[:2]
-                  for image in images]
+        shapes = [_image_size(image) for image in images]
         config = replace(config, scale=reference_scale(shapes, config),
                          reference_frame=reference_frame(shapes) if config.scale_from_references else None)
         for index, image in enumerate(images):
             if cancel is not None and cancel():
                 raise Cancelled()
             source = _describe(image, index)
-            pixels = _decoded(image, source)
-            resized = float_rgb_at(pixels, target_size(*pixels.shape[:2], config), source)
+            pixels = _decoded(image, source).pixels
+            resized = float_rgb_at(pixels, target_size(*shapes[index], config), source)
             resized = fill_ignored(resized, resized_refs[0] if resized_refs else None, config.ignored_areas)
             del pixels
             resized_refs.append(resized)
@@ -297,11 +296,23 @@ class Detector:
         return cache[1]
 
 
-def _decoded(image: ImageInput, source: str) -> np.ndarray:
-    """A file's decoded pixels, or an array as it is; checked to be a usable image either way."""
-    pixels = decode_image(image) if isinstance(image, (str, Path)) else np.asarray(image)
-    check_pixels(pixels, source)
-    return pixels
+def _decoded(image: ImageInput, source: str) -> DecodedImage:
+    """A file decoded for inspection (``decode_for_inspection``), or an array as it is, with the
+    size results are given in; checked to be a usable image either way."""
+    if isinstance(image, (str, Path)):
+        image = decode_for_inspection(image)
+    elif not isinstance(image, DecodedImage):
+        pixels = np.asarray(image)
+        image = DecodedImage(pixels, pixels.shape[:2])
+    check_pixels(image.pixels, source)
+    return image
+
+
+def _image_size(image: ImageInput) -> tuple[int, int]:
+    """The (h, w) results are given in, from a file's header when it is a path."""
+    if isinstance(image, (str, Path)):
+        return image_shape(image)
+    return image.size if isinstance(image, DecodedImage) else np.asarray(image).shape[:2]
 
 
 def _ignored_fill(bank: ReferenceBank) -> np.ndarray | None:

@@ -33,7 +33,7 @@ from engine.config import EngineConfig
 from engine.defect_types import TypeExamples
 from engine.errors import EmptyReferenceSetError, ImageLoadError
 from engine.facts import FactSheet, build_facts
-from engine.imageio import check_pixels, decode_image, to_uint8
+from engine.imageio import DecodedImage, check_pixels, decode_for_inspection, decode_image, to_uint8
 from services.workspace import Workspace
 
 ProgressCallback = Callable[[int, int], None]
@@ -256,7 +256,8 @@ class Inspector:
             data = path.read_bytes()
         except OSError as exc:
             raise ImageLoadError(path, exc.strerror or str(exc)) from exc
-        return self._inspect(project_name, data, path.suffix or ".png", lambda: decode_image(path), str(path), force)
+        return self._inspect(project_name, data, path.suffix or ".png", lambda: decode_for_inspection(path),
+                             str(path), force)
 
     def reinspect(self, inspection_id: int) -> tuple[str, InspectionRecord]:
         """Inspect a stored image again with its project's current references: (old verdict, new record).
@@ -279,7 +280,8 @@ class Inspector:
         except OSError as exc:
             raise ImageLoadError(path, "the stored copy of inspection "
                                        f"#{inspection_id} is missing ('db check' lists such rows)") from exc
-        record = self._inspect(project_name, data, path.suffix, lambda: decode_image(path), source, force=False)
+        record = self._inspect(project_name, data, path.suffix, lambda: decode_for_inspection(path), source,
+                               force=False)
         if not record.skipped:
             with self.workspace.database.write() as session:
                 repo.audit(session, self.workspace.operator, "reinspect", "inspection", record.id,
@@ -294,8 +296,8 @@ class Inspector:
             raise ImageLoadError(source, "cannot encode the image")
         return self._inspect(project_name, encoded.tobytes(), ".png", lambda: image, source, force)
 
-    def _inspect(self, project_name: str, data: bytes, suffix: str, loader: Callable[[], np.ndarray], source: str,
-                 force: bool) -> InspectionRecord:
+    def _inspect(self, project_name: str, data: bytes, suffix: str, loader: Callable[[], np.ndarray | DecodedImage],
+                 source: str, force: bool) -> InspectionRecord:
         store = self.workspace.store
         bank_id, bank = self.ensure_bank(project_name)
         digest = sha256_bytes(data)
@@ -307,8 +309,9 @@ class Inspector:
             if earlier is not None:
                 return _record(earlier, project_name, skipped=True)
         start = time.perf_counter()
-        pixels = loader()
-        result = self.detector.inspect(pixels, bank)
+        image = loader()
+        result = self.detector.inspect(image, bank)
+        pixels = image.pixels if isinstance(image, DecodedImage) else image
         facts = build_facts(pixels, result, bank, sensitivity, examples, self._typer(bank, project_name))
         duration = (time.perf_counter() - start) * 1e3
         image_key = store.put_bytes(data, "images", suffix)

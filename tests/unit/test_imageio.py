@@ -8,7 +8,16 @@ import tifffile
 from PIL import Image
 
 from engine.errors import ImageLoadError
-from engine.imageio import decode_image, image_shape, load_image, shrink_to_side, to_float_rgb, to_rgb8
+from engine.imageio import (
+    DECODE_MIN_SIDE,
+    decode_for_inspection,
+    decode_image,
+    image_shape,
+    load_image,
+    shrink_to_side,
+    to_float_rgb,
+    to_rgb8,
+)
 
 
 def _gradient(height: int = 40, width: int = 60) -> np.ndarray:
@@ -78,6 +87,29 @@ def test_exif_orientation_is_applied(tmp_path):
     assert image.shape == (60, 40, 3)
     assert image[:10].mean() > 0.8 and image[-10:].mean() < 0.2  # the band is now on top
     assert image_shape(path) == (60, 40)
+
+
+def test_a_large_jpeg_is_decoded_reduced_for_inspection_with_its_own_size_and_orientation(tmp_path):
+    rgb = np.zeros((2600, 4400, 3), dtype=np.uint8)
+    rgb[:, :600] = 255  # bright band on the left of the stored pixels
+    Image.fromarray(rgb).save(tmp_path / "wide.jpg", quality=90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(rgb).save(tmp_path / "turned.jpg", exif=exif, quality=90)
+    Image.fromarray(rgb).save(tmp_path / "wide.png")
+    Image.fromarray(rgb[:, :3000]).save(tmp_path / "smaller.jpg", quality=90)
+
+    wide = decode_for_inspection(tmp_path / "wide.jpg")
+    assert wide.size == (2600, 4400) and wide.pixels.shape == (1300, 2200, 3)  # the codec's 1/2 scale
+    assert wide.pixels[:, :290].mean() > 240 and wide.pixels[:, 310:].mean() < 15
+    turned = decode_for_inspection(tmp_path / "turned.jpg")
+    assert turned.size == (4400, 2600) == image_shape(tmp_path / "turned.jpg")
+    assert turned.pixels.shape == (2200, 1300, 3) and turned.pixels[:290].mean() > 240  # the band on top
+    assert DECODE_MIN_SIDE <= max(wide.pixels.shape) < 2 * DECODE_MIN_SIDE
+    for name, shape in (("wide.png", (2600, 4400)), ("smaller.jpg", (2600, 3000))):  # decoded whole
+        decoded = decode_for_inspection(tmp_path / name)
+        assert decoded.size == decoded.pixels.shape[:2] == shape, name
+    assert decode_image(tmp_path / "wide.jpg").shape == (2600, 4400, 3)
 
 
 def test_header_shape_matches_the_decoded_image(tmp_path):
