@@ -19,6 +19,7 @@ from db.models import Inspection, Project, ReferenceBank
 from db.store import ImageStore
 from engine.area import Area
 from engine.calibration import Calibration, relabel
+from engine.errors import ImageLoadError
 from engine.facts import FactSheet
 from engine.imageio import decode_image, load_image, size_within, to_rgb8, to_uint8
 from services.workspace import Workspace
@@ -50,15 +51,16 @@ class StoredResult:
         return relabel(self.calibration, self.raw_score, self.facts.verdict, self.facts.score, sensitivity)
 
 
-REMOVED_IMAGE_GREY = 128
+PLACEHOLDER_GREY = 128
+REMOVED_LINES = ("photo removed", "to free disk space")
+MISSING_LINES = ("stored photo missing", "or unreadable: see db check")
 
 
-def removed_image_placeholder(height: int, width: int) -> np.ndarray:
-    """A grey uint8 RGB image of (height, width) saying the photo was removed, for an inspection
-    whose stored copy went to free disk space (``db.retention``): the map and region boxes still
-    draw on it where they belong."""
-    image = np.full((height, width, 3), REMOVED_IMAGE_GREY, dtype=np.uint8)
-    lines = ("photo removed", "to free disk space")
+def photo_placeholder(height: int, width: int, lines: tuple[str, ...] = REMOVED_LINES) -> np.ndarray:
+    """A grey uint8 RGB image of (height, width) with ``lines`` written across it, shown where an
+    inspection's stored photo is not there (removed to free disk space, ``db.retention``, or lost):
+    the map and the region boxes still draw on it where they belong."""
+    image = np.full((height, width, 3), PLACEHOLDER_GREY, dtype=np.uint8)
     scale = max(0.3, min(width, 4 * height) / 420)
     thickness = max(1, round(scale * 2))
     line_height = cv2.getTextSize("Ag", cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)[0][1] * 2
@@ -71,15 +73,22 @@ def removed_image_placeholder(height: int, width: int) -> np.ndarray:
 
 
 def stored_image(store: ImageStore, row: Inspection, max_side: int | None = None) -> np.ndarray:
-    """An inspection's image as uint8 RGB (shrunk to ``max_side`` if given), or the placeholder of
-    its size when its stored copy was removed."""
+    """An inspection's image as uint8 RGB (shrunk to ``max_side`` if given).
+
+    Where its stored copy was removed, or is missing or unreadable, a placeholder of its size says
+    so, so that the record, its map, regions and conversation can still be shown and reported.
+    """
+    height, width = FactSheet.from_dict(row.facts).image_size
+    size = size_within(height, width, max_side) if max_side else (height, width)
     if row.image_removed_at is not None:
-        height, width = FactSheet.from_dict(row.facts).image_size
-        return removed_image_placeholder(*(size_within(height, width, max_side) if max_side else (height, width)))
+        return photo_placeholder(*size)
     path = store.path(row.image_key)
-    if max_side is None:
-        return to_rgb8(decode_image(path), path)
-    return to_uint8(load_image(path, max_side=max_side))
+    try:
+        if max_side is None:
+            return to_rgb8(decode_image(path), path)
+        return to_uint8(load_image(path, max_side=max_side))
+    except ImageLoadError:
+        return photo_placeholder(*size, lines=MISSING_LINES)
 
 
 def bank_calibration(bank: ReferenceBank | None) -> Calibration | None:

@@ -295,7 +295,7 @@ def test_review_and_false_reject_join_the_references(qtbot, window, project, tmp
 def test_freeing_disk_space_removes_old_photos_keeps_records_and_they_cannot_become_references(
         qtbot, window, project, tmp_path, monkeypatch):
     from desktop.free_space_dialog import FreeSpaceDialog, FreeSpaceRequest
-    from services.results import REMOVED_IMAGE_GREY
+    from services.results import PLACEHOLDER_GREY
 
     dialog = FreeSpaceDialog("disc")
     qtbot.addWidget(dialog)
@@ -326,7 +326,7 @@ def test_freeing_disk_space_removes_old_photos_keeps_records_and_they_cannot_bec
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.open_inspection(old_id)
     assert window.current.id == old_id and window.current.facts.verdict == "OK"
-    assert window.current.image.shape[:2] == (SIDE, SIDE) and np.median(window.current.image) == REMOVED_IMAGE_GREY
+    assert window.current.image.shape[:2] == (SIDE, SIDE) and np.median(window.current.image) == PLACEHOLDER_GREY
     window.add_inspections_to_references([old_id, new_id])
     assert window.references_page.grid.count() == 5  # the part with its photo joined
     assert f"inspection #{old_id} was removed to free disk space" in window.errors[-1]

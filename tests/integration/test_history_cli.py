@@ -420,16 +420,43 @@ def test_removing_old_images_frees_disk_and_keeps_records_reports_and_chat(home,
     err = capsys.readouterr().err
     assert f"inspection #{ok_id} was removed on" in err and "1 failed" in err
 
-    from services.results import REMOVED_IMAGE_GREY, load_result
+    from services.results import PLACEHOLDER_GREY, load_result
     from services.workspace import open_workspace
 
     workspace = open_workspace()
     shown = load_result(workspace, ok_id)
     assert shown.image.shape[:2] == shown.anomaly_map.shape == tuple(shown.facts.image_size)
-    assert np.median(shown.image) == REMOVED_IMAGE_GREY
+    assert np.median(shown.image) == PLACEHOLDER_GREY
     workspace.close()
 
     assert run_cli(["inspect", "disc", str(good[0]), "--json"]) == 0  # the photo again: a new record with its image
     again = json.loads(capsys.readouterr().out)
     assert not again["skipped"] and again["id"] != ok_id
     assert len(sorted(images.rglob("*.png"))) == 4 + 2 and run_cli(["db", "check"]) == 0
+
+
+def test_a_record_whose_stored_photo_is_lost_still_opens_and_reports_with_a_placeholder(home, tmp_path, capsys):
+    write_parts(tmp_path / "refs", range(4))
+    part = write_parts(tmp_path / "line", [73], defects=(Defect("pit", 0.3, 0.3, 0.08),))[0]
+    run_cli(["project", "create", "disc"])
+    run_cli(["references", "add", "disc", str(tmp_path / "refs")])
+    capsys.readouterr()
+    assert run_cli(["inspect", "disc", str(part), "--json"]) == 0
+    inspection_id = json.loads(capsys.readouterr().out)["id"]
+
+    from db import repository as repo
+    from services.results import PLACEHOLDER_GREY, load_result
+    from services.workspace import open_workspace
+
+    workspace = open_workspace()
+    with workspace.database.read() as session:
+        workspace.store.path(repo.get_inspection(session, inspection_id).image_key).unlink()  # lost, say, in a restore
+    shown = load_result(workspace, inspection_id)
+    workspace.close()
+    assert shown.image.shape[:2] == (256, 256) and np.median(shown.image) == PLACEHOLDER_GREY
+    assert shown.facts.verdict == "NG" and shown.facts.regions
+    html = tmp_path / "lost.html"
+    assert run_cli(["report", "--inspection", str(inspection_id), "--format", "html", "--out", str(html)]) == 0
+    assert "NG" in html.read_text()
+    assert run_cli(["db", "check"]) == 1
+    assert "missing file: inspection" in capsys.readouterr().out
