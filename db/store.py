@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import io
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,6 +112,13 @@ class ImageStore:
     def temp_files(self) -> list[Path]:
         """Leftover temporary files of interrupted writes."""
         return [p for kind in KINDS if (self.root / kind).is_dir() for p in (self.root / kind).rglob(".*.tmp")]
+
+    def free_bytes(self) -> int | None:
+        """Free space on the store's disk; None when it cannot be read."""
+        try:
+            return shutil.disk_usage(self.root).free
+        except OSError:
+            return None
 
     def remove(self, key: str) -> None:
         """Delete a stored file (used by the clean-up of unused files)."""

@@ -247,3 +247,8 @@ def remove_images(plan: Any) -> Job:
         return remove(workspace.database, workspace.store, plan, workspace.operator)
 
     return job
+
+
+def free_disk_space_left(store: Any) -> Job:
+    """Free bytes on the disk of ``store`` (an ``ImageStore``; None when unknown), for the low-space warning."""
+    return lambda ctx: store.free_bytes()

@@ -85,6 +85,11 @@ PROJECT_FILE_FILTER = f"IAD Inspector projects (*{PROJECT_FILE_SUFFIX})"
 # Jobs that stop between steps when asked: the status bar offers Cancel while they run (a batch
 # has its own button on its page).
 CANCELLABLE_JOBS = ("build", "refine", "reinspect")
+DISK_JOB = "disk"
+# Jobs that write to (or free) the data folder; the free space is read again after each.
+CHANGE_DISK_JOBS = ("inspect", "batch", "references", "reinspect", "remove-images", "project-import", "demo")
+# Below this much free space a warning stays in the status bar: about a thousand 2 MB photos.
+LOW_DISK_BYTES = 2_000_000_000
 
 
 class MainWindow(QMainWindow):
@@ -162,6 +167,7 @@ class MainWindow(QMainWindow):
         self.folder_watch = FolderWatch(self)
         self.folder_watch.new_images.connect(self.inspect_paths)
         self.refresh_projects()
+        self.check_disk_space()
 
     # ----------------------------------------------------------------- layout
     def _build_layout(self) -> None:
@@ -203,6 +209,10 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.cancel_job)
         self.cancel_button.hide()
         self.statusBar().addPermanentWidget(self.cancel_button)
+        self.disk_warning = QLabel()
+        self.disk_warning.setStyleSheet("color: #b00020; font-weight: bold")
+        self.disk_warning.hide()
+        self.statusBar().addPermanentWidget(self.disk_warning)
 
     def _action(self, text: str, slot: Any, shortcut: str | QKeySequence.StandardKey | None = None,
                 toolbar: QToolBar | None = None) -> QAction:
@@ -772,7 +782,9 @@ class MainWindow(QMainWindow):
 
     def _on_started(self, job_id: str) -> None:
         _assert_gui_thread()
-        self.cancel_button.setVisible(job_id.split(":")[0] in CANCELLABLE_JOBS)
+        kind = job_id.split(":")[0]
+        if kind != DISK_JOB:
+            self.cancel_button.setVisible(kind in CANCELLABLE_JOBS)
 
     def _on_progress(self, job_id: str, done: int, total: int) -> None:
         _assert_gui_thread()
@@ -790,10 +802,25 @@ class MainWindow(QMainWindow):
             self.errors.append(item)
             self.statusBar().showMessage(item)
 
+    def check_disk_space(self) -> None:
+        """Read the data folder's free space on the worker; a warning shows when it runs low."""
+        self.worker.submit(f"{DISK_JOB}:{next(self._job_ids)}", jobs.free_disk_space_left(self.workspace.store))
+
+    def _show_disk_space(self, free: int | None) -> None:
+        low = free is not None and free < LOW_DISK_BYTES
+        self.disk_warning.setText(f"Only {free / 1e9:.1f} GB free for the history: History › Free disk space…"
+                                  if low else "")
+        self.disk_warning.setVisible(low)
+
     def _on_finished(self, job_id: str, result: object) -> None:
         _assert_gui_thread()
-        self._hide_progress()
         kind = job_id.split(":")[0]
+        if kind == DISK_JOB:  # housekeeping: leaves the progress bar and job_finished to the user's jobs
+            self._show_disk_space(result)  # type: ignore[arg-type]
+            return
+        self._hide_progress()
+        if kind in CHANGE_DISK_JOBS:
+            self.check_disk_space()
         if kind == "inspect":
             ids, first = result  # type: ignore[misc]
             self.queue = list(ids)
@@ -855,8 +882,10 @@ class MainWindow(QMainWindow):
 
     def _on_failed(self, job_id: str, message: str) -> None:
         _assert_gui_thread()
-        self._hide_progress()
         kind = job_id.split(":")[0]
+        if kind == DISK_JOB:
+            return
+        self._hide_progress()
         if kind == "batch":
             self.batch_page.finished(cancelled=True)
         elif kind == "chat":

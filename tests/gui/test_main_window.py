@@ -332,6 +332,22 @@ def test_freeing_disk_space_removes_old_photos_keeps_records_and_they_cannot_bec
     assert f"inspection #{old_id} was removed to free disk space" in window.errors[-1]
 
 
+def test_low_disk_space_shows_a_lasting_warning_after_inspections_and_clears(qtbot, window, project, tmp_path,
+                                                                               monkeypatch):
+    import desktop.main_window as main_window
+
+    part = write_parts(tmp_path / "good", [430])
+    monkeypatch.setattr(main_window, "LOW_DISK_BYTES", 10 ** 18)  # every disk is "low" against this
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(part)
+    qtbot.waitUntil(lambda: not window.disk_warning.isHidden(), timeout=10_000)
+    assert "GB free for the history" in window.disk_warning.text()
+    assert "Free disk space" in window.disk_warning.text()
+    monkeypatch.setattr(main_window, "LOW_DISK_BYTES", 0)
+    window.check_disk_space()
+    qtbot.waitUntil(window.disk_warning.isHidden, timeout=10_000)
+
+
 def test_rejects_inspected_again_from_the_history_after_one_joins_the_references(qtbot, window, project, tmp_path):
     odd = write_parts(tmp_path / "odd", [410], defects=(Defect("scratch", 0.5, 0.5, 0.3),))
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
