@@ -11,6 +11,10 @@ class StorageError(Exception):
     """The history or image store could not be read or written; existing data is untouched."""
 
 
+class DiskFullError(StorageError):
+    """A StorageError because the disk is full (freeing space can get round it: ``db.retention``)."""
+
+
 def describe_database_error(exc: Exception, location: str) -> StorageError:
     """A clear StorageError for a database failure (locked, read-only, full, unreachable)."""
     text = str(getattr(exc, "orig", exc)).lower()
@@ -24,14 +28,15 @@ def describe_database_error(exc: Exception, location: str) -> StorageError:
         reason = "the database file cannot be opened; check that the folder exists and is writable"
     else:
         reason = str(getattr(exc, "orig", exc))
-    return StorageError(f"Cannot write the inspection history at {location}: {reason}. Nothing was changed.")
+    kind = DiskFullError if reason.startswith("the disk is full") else StorageError
+    return kind(f"Cannot write the inspection history at {location}: {reason}. Nothing was changed.")
 
 
 def describe_os_error(exc: OSError, path: str) -> StorageError:
     """A clear StorageError for a failed file write."""
     if exc.errno == errno.ENOSPC:
-        reason = "the disk is full; free some space"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return DiskFullError(f"Cannot write {path}: the disk is full; free some space. Nothing was changed.")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         reason = "no permission to write there"
     else:
         reason = exc.strerror or str(exc)

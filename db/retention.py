@@ -14,12 +14,16 @@ another inspection of the same content) is kept.
 
 Order, for crash safety: the rows are marked and committed first, the files deleted after.  A
 crash in between leaves files no row uses, which ``db check --clean`` removes; never a row that
-believes its image present when it is gone.
+believes its image present when it is gone.  One exception: on a disk so full that the database
+cannot even record the marks, a batch's files are deleted first to make room and its marks are
+then written; should that still fail, those records show a "missing" placeholder and ``db
+check`` lists them.  That is the case the removal exists for, and the records stay readable.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,6 +31,7 @@ from sqlalchemy import Select, or_, select
 
 from db import repository as repo
 from db.database import Database
+from db.errors import DiskFullError
 from db.models import Inspection, ReferenceBank, ReferenceImage, Review, utc_now
 from db.store import ImageStore
 
@@ -43,6 +48,7 @@ class RemovalPlan:
     project_id: int | None = None
     include_flagged: bool = False
     inspection_ids: list[int] = field(default_factory=list)
+    image_keys: dict[int, str] = field(default_factory=dict)  # each chosen inspection's image
     file_keys: list[str] = field(default_factory=list)  # used by no other row
     bytes_freed: int = 0
 
@@ -90,6 +96,7 @@ def plan_removal(database: Database, store: ImageStore, before: datetime, projec
         query = _eligible(select(Inspection.id, Inspection.image_key), plan).order_by(Inspection.id)
         rows = list(session.execute(query))
     plan.inspection_ids = [row_id for row_id, _ in rows]
+    plan.image_keys = dict(rows)
     in_use = _keys_in_use(database, set(plan.inspection_ids))
     for key in sorted({key for _, key in rows} - in_use):
         path = store.path(key)
@@ -103,28 +110,41 @@ def remove_images(database: Database, store: ImageStore, plan: RemovalPlan, acto
     """Mark the plan's inspections (audited) and commit, then delete the files no other row uses.
 
     The criteria are checked again as each row is marked: a part reviewed NG since the plan was
-    made keeps its image.
+    made keeps its image.  On a disk too full to record the marks, see the module docstring.
     """
-    marked = 0
+    result = RemovalResult(inspections=0, files_removed=0, bytes_freed=0)
     for start in range(0, len(plan.inspection_ids), MARK_BATCH):
-        marked += _mark_removed(database, plan, plan.inspection_ids[start:start + MARK_BATCH], actor)
+        batch = plan.inspection_ids[start:start + MARK_BATCH]
+        try:
+            result.inspections += _mark_removed(database, plan, batch, actor)
+        except DiskFullError as exc:
+            own = {plan.image_keys[i] for i in batch if i in plan.image_keys} & set(plan.file_keys)
+            _delete_files(store, own - _keys_in_use(database, set(batch)), plan.made_at, result)
+            try:
+                result.inspections += _mark_removed(database, plan, batch, actor)
+            except DiskFullError as again:
+                raise DiskFullError(f"{again} {result.files_removed} stored photo(s) were deleted to make room "
+                                    f"({result.bytes_freed / 1e6:.1f} MB), but their records could not be marked; "
+                                    "'db check' lists them, and running this again marks them.") from exc
     still_used = _keys_in_use(database, set())  # rows kept or written since the plan may share a file
-    removed, freed, failed = 0, 0, []
-    for key in plan.file_keys:
-        if key in still_used:
-            continue
+    _delete_files(store, [key for key in plan.file_keys if key not in still_used], plan.made_at, result)
+    return result
+
+
+def _delete_files(store: ImageStore, keys: Iterable[str], made_at: float, result: RemovalResult) -> None:
+    """Delete the files of ``keys`` not written or touched since ``made_at``, counting them in ``result``."""
+    for key in sorted(keys):
         path = store.path(key)
         try:
-            if not path.is_file() or path.stat().st_mtime >= plan.made_at:
+            if not path.is_file() or path.stat().st_mtime >= made_at:
                 continue  # gone already, or stored again since the plan by an inspection not yet committed
             size = path.stat().st_size
             store.remove(key)
         except OSError as exc:
-            failed.append(f"{key}: {exc.strerror or exc}")
+            result.failed.append(f"{key}: {exc.strerror or exc}")
             continue
-        removed += 1
-        freed += size
-    return RemovalResult(inspections=marked, files_removed=removed, bytes_freed=freed, failed=failed)
+        result.files_removed += 1
+        result.bytes_freed += size
 
 
 def _mark_removed(database: Database, plan: RemovalPlan, inspection_ids: list[int], actor: str) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy import inspect as sa_inspect
 from db import repository as repo
 from db.check import check, clean
 from db.database import Database
-from db.errors import StorageError
+from db.errors import DiskFullError, StorageError, describe_database_error
 from db.models import Inspection, ReferenceBank
 from db.store import ImageStore
 
@@ -187,9 +187,13 @@ def test_full_disk_on_store_write_gives_clear_error_and_keeps_files(tmp_path, mo
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr("db.store.os.replace", disk_full)
-    with pytest.raises(StorageError, match="disk is full"):
+    with pytest.raises(DiskFullError, match="disk is full"):
         store.put_bytes(b"new image", "images", ".png")
     assert store.path(kept).read_bytes() == b"earlier"
+    full_database = describe_database_error(sqlite3.OperationalError("database or disk is full"), "h.db")
+    assert isinstance(full_database, DiskFullError) and "disk is full" in str(full_database)
+    assert not isinstance(describe_database_error(sqlite3.OperationalError("database is locked"), "h.db"),
+                          DiskFullError)
     assert not store.temp_files()
     assert list(store.keys()) == [kept]
 

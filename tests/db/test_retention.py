@@ -121,3 +121,50 @@ def test_a_review_or_a_new_copy_after_the_plan_keeps_the_image(tmp_path):
     paths = _image_paths(database, store)
     assert paths[ids["passed"]].is_file() and paths[ids["passed_reviewed_ok"]].is_file()
     assert result.files_removed == 0
+
+
+def test_on_a_disk_too_full_to_record_the_marks_the_photos_go_first_to_make_room(tmp_path, monkeypatch):
+    import db.retention as retention
+    from db.errors import DiskFullError
+
+    database, store, ids = _populated(tmp_path)
+    paths = _image_paths(database, store)
+    real_mark = retention._mark_removed
+    attempts = []
+
+    def full_once(*args, **kwargs):
+        attempts.append(all(path.exists() for path in paths.values()))
+        if len(attempts) == 1:
+            raise DiskFullError("Cannot write the inspection history: the disk is full; free some space.")
+        return real_mark(*args, **kwargs)
+
+    monkeypatch.setattr(retention, "_mark_removed", full_once)
+    result = remove_images(database, store, plan_removal(database, store, CUT_OFF, project="disc"))
+    assert attempts == [True, False]  # the second try came after the photos were deleted
+    assert (result.inspections, result.files_removed) == (4, 2)
+    assert not paths[ids["passed"]].exists() and paths[ids["recent"]].is_file()
+    assert check(database, store).clean
+
+
+def test_a_disk_still_too_full_says_what_was_deleted_and_a_second_run_marks_it(tmp_path, monkeypatch):
+    import pytest
+
+    import db.retention as retention
+    from db.errors import DiskFullError
+
+    database, store, ids = _populated(tmp_path)
+    paths = _image_paths(database, store)
+    real_mark = retention._mark_removed
+
+    def full(*args, **kwargs):
+        raise DiskFullError("Cannot write the inspection history: the disk is full; free some space.")
+
+    monkeypatch.setattr(retention, "_mark_removed", full)
+    with pytest.raises(DiskFullError, match="2 stored photo.s. were deleted to make room"):
+        remove_images(database, store, plan_removal(database, store, CUT_OFF, project="disc"))
+    assert _removed(database) == set() and not paths[ids["passed"]].exists()
+    assert {row_id for _, row_id, _ in check(database, store).missing} == {ids["passed"], ids["passed_reviewed_ok"]}
+
+    monkeypatch.setattr(retention, "_mark_removed", real_mark)
+    result = remove_images(database, store, plan_removal(database, store, CUT_OFF, project="disc"))
+    assert result.inspections == 4 and check(database, store).clean
