@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         for row in rows:
             review = row.reviews[-1].verdict if row.reviews else "-"
+            removed = "  (photo removed)" if row.image_removed_at is not None else ""
             print(f"#{row.id:<6} {row.created_at:%Y-%m-%d %H:%M:%S}  {row.verdict:<6} {row.score:5.2f}  "
-                  f"review {review:<3} {row.source_path}")
+                  f"review {review:<3} {row.source_path}{removed}")
         print(f"{len(rows)} of {total} matching inspections shown.")
     return 0

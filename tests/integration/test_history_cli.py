@@ -409,7 +409,8 @@ def test_removing_old_images_frees_disk_and_keeps_records_reports_and_chat(home,
     assert run_cli(["db", "check"]) == 0
 
     assert run_cli(["history", "disc"]) == 0
-    assert "3 of 3 matching" in capsys.readouterr().out
+    listing = capsys.readouterr().out
+    assert "3 of 3 matching" in listing and listing.count("(photo removed)") == 2
     assert run_cli(["ask", str(ok_id), "Is there any anomaly?"]) == 0
     assert "No" in capsys.readouterr().out
     html = tmp_path / "ok.html"
