@@ -4,8 +4,8 @@ Per layer, IAD-GPT's few-shot map is M = 1 - max_b cos(f, b): the cosine distanc
 patch to its nearest reference patch.  The search runs in chunks of the bank so that memory
 stays bounded however many references and augmented views there are.  Layer maps are resized to
 the processing resolution, averaged (fine layers see texture, coarse layers structure), smoothed
-with a Gaussian, and the image score is the mean of the top fraction of the fused map, which is
-steadier than the single maximum.
+with a Gaussian, and the image score is the mean of the top fraction of the fused map's scored
+pixels (``engine.detector.scored_image_score``), which is steadier than the single maximum.
 """
 
 from __future__ import annotations
