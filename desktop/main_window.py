@@ -368,6 +368,8 @@ class MainWindow(QMainWindow):
                 if calibration is not None and calibration.labelled:
                     refinement = Refinement(**calibration.labelled)
                     text += f"\nCalibration revision {calibration.revision}: {refinement.summary()}"
+                    if current is None:  # a refinement belongs to its bank; the rebuilt one starts afresh
+                        text += "\nThe rebuilt bank starts from the references' own threshold: refine it again."
             text += "\nInspection area: " + describe_area(*inspection_area(project))
             advice = reference_count_advice(len(active_keys)) if active_keys else None
             if advice:

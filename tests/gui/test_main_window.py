@@ -253,6 +253,7 @@ def test_inspection_area_drawn_on_a_reference_ignores_marks_outside_and_is_outli
     assert dialog.area()[1] == pytest.approx(0.5, abs=0.01) and dialog.area()[3] == pytest.approx(1.0, abs=0.01)
     dialog.accept()
     assert "Inspection area: left 0 % to right 100 %, top 50 %" in window.references_page.summary.text()
+    print("DEBUG", window.errors[-2:], window.statusBar().currentMessage())
     assert "out of date" in window.references_page.summary.text()
 
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
@@ -751,6 +752,13 @@ def test_threshold_refined_from_reviews_relabels_history_and_says_what_it_did(qt
     window.start_refine(dialog.options())
     qtbot.waitUntil(lambda: "Calibration revision 3: Threshold refined (target false-reject rate) from 3 good and 1 "
                             "defective samples" in window.references_page.summary.text(), timeout=WAIT)
+    assert "refine it again" not in window.references_page.summary.text()
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT,  # a new reference: the bank is out of date
+                          check_params_cb=lambda job_id: job_id.startswith("references")):
+        window.add_references(write_parts(tmp_path / "more", [534]))
+    assert "out of date" in window.references_page.summary.text()
+    assert "The rebuilt bank starts from the references' own threshold: refine it again." in (
+        window.references_page.summary.text())
 
 
 def test_a_project_exported_from_its_panel_comes_back_under_a_new_name(qtbot, window, project, tmp_path,
