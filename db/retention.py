@@ -47,10 +47,14 @@ class RemovalPlan:
     made_at: float = field(default_factory=time.time)  # files written or touched since then are kept
     project_id: int | None = None
     include_flagged: bool = False
-    inspection_ids: list[int] = field(default_factory=list)
-    image_keys: dict[int, str] = field(default_factory=dict)  # each chosen inspection's image
+    image_keys: dict[int, str] = field(default_factory=dict)  # each chosen inspection's image, by id
     file_keys: list[str] = field(default_factory=list)  # used by no other row
     bytes_freed: int = 0
+
+    @property
+    def inspection_ids(self) -> list[int]:
+        """The chosen inspections, oldest first."""
+        return list(self.image_keys)
 
 
 @dataclass
@@ -95,10 +99,9 @@ def plan_removal(database: Database, store: ImageStore, before: datetime, projec
                            include_flagged=include_flagged)
         query = _eligible(select(Inspection.id, Inspection.image_key), plan).order_by(Inspection.id)
         rows = list(session.execute(query))
-    plan.inspection_ids = [row_id for row_id, _ in rows]
     plan.image_keys = dict(rows)
-    in_use = _keys_in_use(database, set(plan.inspection_ids))
-    for key in sorted({key for _, key in rows} - in_use):
+    in_use = _keys_in_use(database, set(plan.image_keys))
+    for key in sorted(set(plan.image_keys.values()) - in_use):
         path = store.path(key)
         if path.is_file():
             plan.file_keys.append(key)
@@ -113,19 +116,21 @@ def remove_images(database: Database, store: ImageStore, plan: RemovalPlan, acto
     made keeps its image.  On a disk too full to record the marks, see the module docstring.
     """
     result = RemovalResult(inspections=0, files_removed=0, bytes_freed=0)
-    for start in range(0, len(plan.inspection_ids), MARK_BATCH):
-        batch = plan.inspection_ids[start:start + MARK_BATCH]
+    ids = plan.inspection_ids
+    for start in range(0, len(ids), MARK_BATCH):
+        batch = ids[start:start + MARK_BATCH]
         try:
             result.inspections += _mark_removed(database, plan, batch, actor)
         except DiskFullError as exc:
-            own = {plan.image_keys[i] for i in batch if i in plan.image_keys} & set(plan.file_keys)
+            own = {plan.image_keys[i] for i in batch} & set(plan.file_keys)
             _delete_files(store, own - _keys_in_use(database, set(batch)), plan.made_at, result)
             try:
                 result.inspections += _mark_removed(database, plan, batch, actor)
-            except DiskFullError as again:
-                raise DiskFullError(f"{again} {result.files_removed} stored photo(s) were deleted to make room "
-                                    f"({result.bytes_freed / 1e6:.1f} MB), but their records could not be marked; "
-                                    "'db check' lists them, and running this again marks them.") from exc
+            except DiskFullError:
+                raise DiskFullError(
+                    f"The disk is too full to record the removal: {result.files_removed} stored photo(s) were "
+                    f"deleted to make room ({result.bytes_freed / 1e6:.1f} MB), but their records could not be "
+                    "marked; 'db check' lists them, and running this again, once there is room, marks them.") from exc
     still_used = _keys_in_use(database, set())  # rows kept or written since the plan may share a file
     _delete_files(store, [key for key in plan.file_keys if key not in still_used], plan.made_at, result)
     return result
@@ -136,9 +141,10 @@ def _delete_files(store: ImageStore, keys: Iterable[str], made_at: float, result
     for key in sorted(keys):
         path = store.path(key)
         try:
-            if not path.is_file() or path.stat().st_mtime >= made_at:
+            stat = path.stat() if path.is_file() else None
+            if stat is None or stat.st_mtime >= made_at:
                 continue  # gone already, or stored again since the plan by an inspection not yet committed
-            size = path.stat().st_size
+            size = stat.st_size
             store.remove(key)
         except OSError as exc:
             result.failed.append(f"{key}: {exc.strerror or exc}")
