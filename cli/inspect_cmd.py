@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from cli.common import add_home_option, gather_images, open_from_args, progress, user_errors
+from cli.common import add_home_option, gather_images, open_from_args, program_name, progress, user_errors
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -39,6 +39,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 @user_errors
 def run(args: argparse.Namespace) -> int:
     """Inspect every image; a failing image is reported and the rest go on."""
+    from db.store import low_space_warning
     from engine.errors import ImageLoadError
     from services.inspection import Inspector
 
@@ -73,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
         print("interrupted: the inspections printed above are saved", file=sys.stderr)
         return 130
     print(f"{len(files) - failures} inspected ({skipped} already in the history), {failures} failed.", file=sys.stderr)
+    warning = low_space_warning(workspace.store.free_bytes())
+    if warning:
+        print(f"warning: {warning}; '{program_name()} db remove-images --older-than DAYS' frees space and keeps "
+              "the records.", file=sys.stderr)
     return 1 if failures else 0
 
 

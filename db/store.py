@@ -24,6 +24,8 @@ import numpy as np
 from db.errors import StorageError, describe_os_error
 
 KINDS = ("images", "maps", "banks")
+# Below this much free space the app and the CLI warn (about a thousand 2 MB photos).
+LOW_SPACE_BYTES = 2_000_000_000
 MAP_STEP = 2e-4
 
 
@@ -138,3 +140,11 @@ class ImageStore:
             if tmp is not None:
                 Path(tmp).unlink(missing_ok=True)
             raise describe_os_error(exc, str(target)) from exc
+
+
+def low_space_warning(free: int | None) -> str | None:
+    """The warning text ("Only N GB free for the history") when ``free`` bytes is under
+    ``LOW_SPACE_BYTES``; None when there is enough, or the free space is unknown."""
+    if free is None or free >= LOW_SPACE_BYTES:
+        return None
+    return f"Only {free / 1e9:.1f} GB free for the history"

@@ -39,6 +39,7 @@ from db import repository as repo
 from db.errors import StorageError
 from db.models import Project, ReferenceImage
 from db.retention import RemovalPlan, RemovalResult
+from db.store import low_space_warning
 from desktop import jobs
 from desktop.area_dialog import CANVAS_SIDE, AreaDialog
 from desktop.batch_page import BatchPage
@@ -88,8 +89,6 @@ CANCELLABLE_JOBS = ("build", "refine", "reinspect")
 DISK_JOB = "disk"
 # Jobs that write to (or free) the data folder; the free space is read again after each.
 CHANGE_DISK_JOBS = ("inspect", "batch", "references", "reinspect", "remove-images", "project-import", "demo")
-# Below this much free space a warning stays in the status bar: about a thousand 2 MB photos.
-LOW_DISK_BYTES = 2_000_000_000
 
 
 class MainWindow(QMainWindow):
@@ -809,10 +808,9 @@ class MainWindow(QMainWindow):
         self.worker.submit(f"{DISK_JOB}:{next(self._job_ids)}", jobs.free_disk_space_left(self.workspace.store))
 
     def _show_disk_space(self, free: int | None) -> None:
-        low = free is not None and free < LOW_DISK_BYTES
-        self.disk_warning.setText(f"Only {free / 1e9:.1f} GB free for the history: History › Free disk space…"
-                                  if low else "")
-        self.disk_warning.setVisible(low)
+        warning = low_space_warning(free)
+        self.disk_warning.setText(f"{warning}: History › Free disk space…" if warning else "")
+        self.disk_warning.setVisible(warning is not None)
 
     def _on_finished(self, job_id: str, result: object) -> None:
         _assert_gui_thread()

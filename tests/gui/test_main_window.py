@@ -335,16 +335,16 @@ def test_freeing_disk_space_removes_old_photos_keeps_records_and_they_cannot_bec
 
 def test_low_disk_space_shows_a_lasting_warning_after_inspections_and_clears(qtbot, window, project, tmp_path,
                                                                                monkeypatch):
-    import desktop.main_window as main_window
+    import db.store
 
     part = write_parts(tmp_path / "good", [430])
-    monkeypatch.setattr(main_window, "LOW_DISK_BYTES", 10 ** 18)  # every disk is "low" against this
+    monkeypatch.setattr(db.store, "LOW_SPACE_BYTES", 10 ** 18)  # every disk is "low" against this
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.inspect_paths(part)
     qtbot.waitUntil(lambda: not window.disk_warning.isHidden(), timeout=10_000)
     assert "GB free for the history" in window.disk_warning.text()
     assert "Free disk space" in window.disk_warning.text()
-    monkeypatch.setattr(main_window, "LOW_DISK_BYTES", 0)
+    monkeypatch.setattr(db.store, "LOW_SPACE_BYTES", 0)
     window.check_disk_space()
     qtbot.waitUntil(window.disk_warning.isHidden, timeout=10_000)
 

@@ -461,3 +461,19 @@ def test_a_record_whose_stored_photo_is_lost_still_opens_and_reports_with_a_plac
     assert "NG" in html.read_text()
     assert run_cli(["db", "check"]) == 1
     assert "missing file: inspection" in capsys.readouterr().out
+
+
+def test_inspect_warns_when_the_data_folder_runs_low_on_disk(home, tmp_path, capsys, monkeypatch):
+    import db.store
+
+    write_parts(tmp_path / "refs", range(4))
+    part = write_parts(tmp_path / "one", [74])[0]
+    run_cli(["project", "create", "disc"])
+    run_cli(["references", "add", "disc", str(tmp_path / "refs")])
+    capsys.readouterr()
+    assert run_cli(["inspect", "disc", str(part)]) == 0
+    assert "warning" not in capsys.readouterr().err  # this machine has more than 2 GB free
+    monkeypatch.setattr(db.store, "LOW_SPACE_BYTES", 10 ** 18)
+    assert run_cli(["inspect", "disc", str(part), "--force"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: Only" in err and "GB free for the history" in err and "db remove-images" in err
