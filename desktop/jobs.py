@@ -220,9 +220,9 @@ def create_demo() -> Job:
 
         name, images = create_demo_project(ctx.inspector.workspace, ctx.inspector)
         ctx.inspector.ensure_bank(name, progress=ctx.progress)
-        ids = [ctx.inspector.inspect_file(name, path).id for path in images]
-        shown = max(ids, key=lambda i: _shown(ctx, i).facts.region_count)
-        return name, ids, _shown(ctx, shown)
+        records = [ctx.inspector.inspect_file(name, path) for path in images]
+        shown = max(records, key=lambda record: record.facts.region_count)
+        return name, [record.id for record in records], _shown(ctx, shown.id)
 
     return job
 

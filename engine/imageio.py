@@ -96,7 +96,7 @@ def _decode(path: Path, at_least: int | None) -> tuple[np.ndarray, tuple[int, in
             warnings.simplefilter("ignore")
             with Image.open(path) as image:
                 width, height = image.size
-                size = (width, height) if image.getexif().get(0x0112) in QUARTER_TURN_ORIENTATIONS else (height, width)
+                size = _oriented_size(image)
                 factor = at_least / max(width, height) if at_least else 1.0
                 if image.format == "JPEG" and factor <= 0.5:
                     image.draft(image.mode, (math.ceil(width * factor), math.ceil(height * factor)))
@@ -171,13 +171,17 @@ def image_shape(path: str | Path) -> tuple[int, int]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(path) as image:
-                width, height = image.size
-                turned = image.getexif().get(0x0112) in QUARTER_TURN_ORIENTATIONS
+                return _oriented_size(image)
     except Image.DecompressionBombError as exc:
         raise _too_large(path) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return decode_image(path).shape[:2]
-    return (width, height) if turned else (height, width)
+
+
+def _oriented_size(image: Image.Image) -> tuple[int, int]:
+    """An opened image's (height, width) once its EXIF orientation is applied, from the header alone."""
+    width, height = image.size
+    return (width, height) if image.getexif().get(0x0112) in QUARTER_TURN_ORIENTATIONS else (height, width)
 
 
 def _too_large(path: str | Path) -> ImageLoadError:
