@@ -30,9 +30,10 @@ from datetime import datetime
 from sqlalchemy import Select, or_, select
 
 from db import repository as repo
+from db.check import referenced_keys
 from db.database import Database
 from db.errors import DiskFullError
-from db.models import Inspection, ReferenceBank, ReferenceImage, Review, utc_now
+from db.models import Inspection, ReferenceBank, Review, utc_now
 from db.store import ImageStore
 
 # Inspections marked per transaction, so that a long removal holds the write lock briefly each time.
@@ -81,13 +82,13 @@ def _eligible(query: Select, plan: RemovalPlan) -> Select:
 
 
 def _keys_in_use(database: Database, excluded: set[int]) -> set[str]:
-    """Image keys that references, banks and the inspections not in ``excluded`` still use."""
+    """Store keys that rows other than the inspections in ``excluded`` use (``db.check.referenced_keys``),
+    plus the keys banks list as their references."""
+    used = {key for key, rows in referenced_keys(database).items()
+            if any(table != "inspection" or row_id not in excluded for table, row_id in rows)}
     with database.read() as session:
-        used = set(session.scalars(select(ReferenceImage.image_key)))
         for keys in session.scalars(select(ReferenceBank.reference_keys)):
             used.update(keys or [])
-        rows = session.execute(select(Inspection.id, Inspection.image_key).where(Inspection.image_removed_at.is_(None)))
-        used.update(key for row_id, key in rows if row_id not in excluded)
     return used
 
 
