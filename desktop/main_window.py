@@ -61,7 +61,7 @@ from engine.area import Area, describe_area
 from engine.calibration import Refinement, reference_count_advice, reference_outliers
 from engine.explain import Answer
 from engine.imageio import list_images
-from services.inspection import inspection_area, matching_bank_row, set_inspection_area
+from services.inspection import inspection_area, matching_bank_row, redoable_refinement, set_inspection_area
 from services.project_transfer import SUFFIX as PROJECT_FILE_SUFFIX
 from services.project_transfer import ImportResult
 from services.results import StoredResult, bank_calibration
@@ -367,7 +367,9 @@ class MainWindow(QMainWindow):
                 if calibration is not None and calibration.labelled:
                     refinement = Refinement(**calibration.labelled)
                     text += f"\nCalibration revision {calibration.revision}: {refinement.summary()}"
-                    if current is None:  # a refinement belongs to its bank; the rebuilt one starts afresh
+                    if current is None and redoable_refinement(bank) is not None:
+                        text += "\nThe rebuilt bank will refine its threshold again by the same rule and samples."
+                    elif current is None:  # refined before the rule was recorded: the rebuilt bank starts afresh
                         text += "\nThe rebuilt bank starts from the references' own threshold: refine it again."
             text += "\nInspection area: " + describe_area(*inspection_area(project))
             advice = reference_count_advice(len(active_keys)) if active_keys else None

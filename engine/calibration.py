@@ -203,7 +203,13 @@ def reference_outliers(normal_scores: list[float] | tuple[float, ...]) -> list[b
 
 @dataclass(frozen=True)
 class Refinement:
-    """What a refinement from labelled samples did, with its estimated error rates on those samples."""
+    """What a refinement from labelled samples did, with its estimated error rates on those samples.
+
+    ``target_frr`` is the rate asked for (mode "frr"); ``source`` says where the samples came
+    from ("reviews" or a validation folder), and ``carried`` that the refinement was done again,
+    with the same rule and samples, for a bank rebuilt from changed references: together they
+    let a rebuilt bank keep the rule a technician chose.  Older records lack them.
+    """
 
     mode: str
     threshold: float
@@ -212,18 +218,22 @@ class Refinement:
     false_reject_rate: float
     miss_rate: float | None
     f1: float | None
+    target_frr: float | None = None
+    source: str = ""
+    carried: bool = False
 
     def summary(self) -> str:
         """One sentence for the technician: what the new threshold does on the labelled samples."""
         miss = "-" if self.miss_rate is None else f"{100 * self.miss_rate:.1f} %"
         f1 = f", F1 {self.f1:.3f}" if self.f1 is not None else ""
         rule = "best F1" if self.mode == "f1" else "target false-reject rate"
-        return (f"Threshold refined ({rule}) from {self.good_count} good and {self.defective_count} defective "
+        again = " (done again for the rebuilt bank)" if self.carried else ""
+        return (f"Threshold refined ({rule}){again} from {self.good_count} good and {self.defective_count} defective "
                 f"samples: false-reject rate {100 * self.false_reject_rate:.1f} %, estimated miss rate {miss}{f1}.")
 
 
 def refine(calibration: Calibration, scores: list[float], labels: list[int], mode: str = "frr",
-           target_frr: float = 0.01) -> tuple[Calibration, Refinement]:
+           target_frr: float = 0.01, source: str = "") -> tuple[Calibration, Refinement]:
     """A new calibration revision whose image threshold comes from labelled samples (1 = defective).
 
     ``mode="f1"`` picks the threshold with the best F1 over the samples (it needs both good and
@@ -252,7 +262,8 @@ def refine(calibration: Calibration, scores: list[float], labels: list[int], mod
     report = Refinement(mode=mode, threshold=threshold, good_count=int(good.size), defective_count=int(bad.size),
                         false_reject_rate=float((good > threshold).mean()),
                         miss_rate=float((bad <= threshold).mean()) if bad.size else None,
-                        f1=_f1(flagged, truth) if bad.size else None)
+                        f1=_f1(flagged, truth) if bad.size else None,
+                        target_frr=target_frr if mode == "frr" else None, source=source)
     refined = replace(calibration, image_threshold=threshold, method=f"labelled-{mode}",
                       sample_count=int(values.size), revision=calibration.revision + 1, labelled=asdict(report))
     return refined, report

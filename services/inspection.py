@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from engine.area import Area, check_something_is_scored, checked_area, checked_i
 from engine.bank import ReferenceBank
 from engine.calibration import Calibration, Refinement, refine
 from engine.config import EngineConfig
+from engine.datasets import labelled_images
 from engine.defect_types import TypeExamples
 from engine.errors import EmptyReferenceSetError, ImageLoadError
 from engine.facts import FactSheet, build_facts
@@ -39,6 +40,8 @@ from services.workspace import Workspace
 ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
 DEFAULT_SENSITIVITY = 0.5
+REVIEWS = "reviews"  # a refinement's source when its samples are the operator reviews
+MAX_REVIEWED_SAMPLES = 1000  # about a minute to score again on a 2-core CPU
 
 
 @dataclass
@@ -112,6 +115,15 @@ def set_inspection_area(workspace: Workspace, project_name: str, area: Sequence[
     return checked, hidden
 
 
+def redoable_refinement(bank_row: BankRow | None) -> Refinement | None:
+    """A bank row's refinement from labelled samples, when it records enough to be done again."""
+    labelled = (bank_row.calibration or {}).get("labelled") if bank_row is not None else None
+    if not labelled or not labelled.get("source"):  # refined before sources were recorded
+        return None
+    refinement = Refinement(**labelled)
+    return refinement if refinement.mode == "f1" or refinement.target_frr is not None else None
+
+
 def type_examples(project: Project) -> TypeExamples:
     """The project's labelled defect regions."""
     examples = TypeExamples()
@@ -161,13 +173,21 @@ class Inspector:
 
     def ensure_bank(self, project_name: str, progress: ProgressCallback | None = None,
                     cancel: CancelCheck | None = None) -> tuple[int, ReferenceBank]:
-        """The project's current bank (row id, bank), built from the active references if needed."""
+        """The project's current bank (row id, bank), built from the active references if needed.
+
+        A new bank starts from its references' own threshold; when the bank it replaces had a
+        threshold refined from labelled samples, the same rule is applied again to the same
+        samples scored with the new bank (``_redo_refinement``) before the row is written.
+        """
         store = self.workspace.store
         with self.workspace.database.read() as session:
             project = repo.get_project(session, project_name)
             keys = [r.image_key for r in repo.references(session, project, active_only=True)]
             wanted = requested_config(project)
             row = matching_bank_row(session, project, keys)
+            previous = repo.latest_bank(session, project)
+            earlier_refinement = redoable_refinement(previous)
+            previous_id = previous.id if previous is not None else None
             project_id, backbone, engine_settings = project.id, project.backbone, project.settings.get("engine", {})
         if not keys:
             raise EmptyReferenceSetError()
@@ -181,6 +201,12 @@ class Inspector:
         config = EngineConfig.from_dict({**EngineConfig(backbone=backbone).to_dict(), **engine_settings})
         bank = self.detector.build_bank([store.path(k) for k in keys], config, reference_ids=keys, progress=progress,
                                         cancel=cancel)
+        redone, not_redone = None, None
+        if earlier_refinement is not None:
+            try:
+                redone = self._redo_refinement(project_id, bank, earlier_refinement, progress, cancel)
+            except (ValueError, OSError) as exc:  # no usable samples left, or the validation folder is gone
+                not_redone = str(exc)
         bank_key = store.put_bytes(bank.to_bytes(), "banks", ".bank")
         with self.workspace.database.write() as session:
             row = BankRow(project_id=project_id, bank_key=bank_key, reference_keys=keys, engine_version=ENGINE_VERSION,
@@ -190,9 +216,29 @@ class Inspector:
             session.flush()
             repo.audit(session, self.workspace.operator, "build", "bank", row.id,
                        {"references": len(keys), "augmentation": bank.augmentation})
+            if earlier_refinement is not None:
+                repo.audit(session, self.workspace.operator, "refine", "thresholds", row.id,
+                           {"redone_from_bank": previous_id, "mode": earlier_refinement.mode,
+                            "source": earlier_refinement.source,
+                            "after": redone.threshold if redone else None, "not_redone": not_redone})
             bank_id = row.id
         self._banks[bank_id] = bank
         return bank_id, bank
+
+    def _redo_refinement(self, project_id: int, bank: ReferenceBank, earlier: Refinement,
+                         progress: ProgressCallback | None, cancel: CancelCheck | None) -> Refinement:
+        """Apply an earlier bank's refinement rule to a new bank: its samples scored with this bank.
+
+        Sets ``bank.calibration`` to the new revision; raises ``ValueError`` (no usable samples)
+        or ``OSError`` (the validation folder is gone), leaving the bank's own threshold.
+        """
+        validation = None if earlier.source == REVIEWS else Path(earlier.source)
+        scores, labels = self._labelled_scores(project_id, None, bank, validation, progress, cancel)
+        refined, report = refine(bank.calibration, scores, labels, earlier.mode, earlier.target_frr or 0.01,
+                                 earlier.source)
+        report = replace(report, carried=True)
+        bank.calibration = replace(refined, labelled=asdict(report))
+        return report
 
     def refine_calibration(self, project_name: str, mode: str = "frr", target_frr: float = 0.01,
                            validation: Path | None = None, progress: ProgressCallback | None = None,
@@ -201,42 +247,79 @@ class Inspector:
 
         The samples are a validation folder (``good/`` and defect sub-folders, or an MVTec
         ``test/``), scored without touching the history; or, without a folder, the operator
-        reviews of inspections made with the current bank.
+        reviews of the project's inspections (see ``_labelled_scores``).  The rule and the
+        samples' source are kept, so that a bank rebuilt later refines itself the same way.
         """
         bank_id, bank = self.ensure_bank(project_name)
-        if validation is not None:
-            from engine.datasets import labelled_images
-            from engine.detector import Cancelled
-
-            samples = labelled_images(validation)
-            scores = []
-            for index, (path, _) in enumerate(samples):
-                if cancel is not None and cancel():
-                    raise Cancelled()
-                scores.append(self.detector.inspect(path, bank).score)
-                if progress is not None:
-                    progress(index + 1, len(samples))
-            labels = [label for _, label in samples]
-        else:
-            with self.workspace.database.read() as session:
-                project_id = repo.get_project(session, project_name).id
-                rows = repo.history(session, repo.HistoryFilter(project_id=project_id, reviewed=True), limit=None)
-                reviewed = [(r.raw_score, 1 if r.reviews[-1].verdict == "NG" else 0) for r in rows
-                            if r.bank_id == bank_id]
-            scores, labels = [s for s, _ in reviewed], [label for _, label in reviewed]
-            if not reviewed:
-                raise ValueError("No inspection made with the current reference bank has been reviewed yet: mark "
-                                 "parts OK or NG first (History or Inspect page), or use a validation folder.")
-        refined, report = refine(bank.calibration, scores, labels, mode, target_frr)
+        with self.workspace.database.read() as session:
+            project_id = repo.get_project(session, project_name).id
+        source = REVIEWS if validation is None else str(Path(validation).resolve())
+        scores, labels = self._labelled_scores(project_id, bank_id, bank, validation, progress, cancel)
+        refined, report = refine(bank.calibration, scores, labels, mode, target_frr, source)
         with self.workspace.database.write() as session:
             row = session.get(BankRow, bank_id)
             before = dict(row.calibration)
             row.calibration = refined.to_dict()
             repo.audit(session, self.workspace.operator, "refine", "thresholds", bank_id,
                        {"before": before.get("image_threshold"), "after": refined.image_threshold,
-                        "revision": refined.revision, "mode": mode, "source": str(validation or "reviews")})
+                        "revision": refined.revision, "mode": mode, "source": source})
         bank.calibration = refined
         return report
+
+    def _labelled_scores(self, project_id: int, bank_id: int | None, bank: ReferenceBank, validation: Path | None,
+                         progress: ProgressCallback | None,
+                         cancel: CancelCheck | None) -> tuple[list[float], list[int]]:
+        """Raw scores with this bank and labels (1 = defective) of a validation folder or of reviews.
+
+        Reviews: the newest review of each reviewed image (the newest ``MAX_REVIEWED_SAMPLES``
+        images), its operator verdict as the label.  An inspection made with bank ``bank_id`` keeps
+        its stored score; others are scored again from their stored photo, and those whose photo
+        was removed or is missing are left out.
+        """
+        from engine.detector import Cancelled
+
+        def check_cancel() -> None:
+            if cancel is not None and cancel():
+                raise Cancelled()
+
+        if validation is not None:
+            samples = labelled_images(validation)
+            scores = []
+            for index, (path, _) in enumerate(samples):
+                check_cancel()
+                scores.append(self.detector.inspect(path, bank).score)
+                if progress is not None:
+                    progress(index + 1, len(samples))
+            return scores, [label for _, label in samples]
+        with self.workspace.database.read() as session:
+            rows = repo.history(session, repo.HistoryFilter(project_id=project_id, reviewed=True), limit=None)
+            newest: dict[str, tuple[Inspection, int]] = {}
+            for r in rows:  # newest first: the first row of an image holds its latest word
+                if r.image_key not in newest and len(newest) < MAX_REVIEWED_SAMPLES:
+                    newest[r.image_key] = (r, 1 if r.reviews[-1].verdict == "NG" else 0)
+            samples = [(r.image_key, r.image_removed_at is None, r.raw_score if r.bank_id == bank_id else None, label)
+                       for r, label in newest.values()]
+        if not samples:
+            raise ValueError("No inspection of this project has been reviewed yet: mark parts OK or NG first "
+                             "(History or Inspect page), or use a validation folder.")
+        scores, labels = [], []
+        for index, (key, kept, stored_score, label) in enumerate(samples):
+            check_cancel()
+            if stored_score is None and kept:
+                try:
+                    stored_score = self.detector.inspect(decode_for_inspection(self.workspace.store.path(key)),
+                                                         bank).score
+                except ImageLoadError:
+                    stored_score = None
+            if stored_score is not None:
+                scores.append(stored_score)
+                labels.append(label)
+            if progress is not None:
+                progress(index + 1, len(samples))
+        if not scores:
+            raise ValueError("The reviewed inspections' photos were all removed or are missing, so they cannot be "
+                             "scored with the current references: use a validation folder.")
+        return scores, labels
 
     def _typer(self, bank: ReferenceBank, project_name: str) -> Any:
         """CLIP prompt typing for banks on a CLIP backbone (cached per backbone and part name)."""

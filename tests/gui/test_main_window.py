@@ -757,8 +757,14 @@ def test_threshold_refined_from_reviews_relabels_history_and_says_what_it_did(qt
                           check_params_cb=lambda job_id: job_id.startswith("references")):
         window.add_references(write_parts(tmp_path / "more", [534]))
     assert "out of date" in window.references_page.summary.text()
-    assert "The rebuilt bank starts from the references' own threshold: refine it again." in (
+    assert "The rebuilt bank will refine its threshold again by the same rule and samples." in (
         window.references_page.summary.text())
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT, check_params_cb=lambda job_id: job_id.startswith("build")):
+        window.build_bank()
+    qtbot.waitUntil(lambda: "Calibration revision 2: Threshold refined (target false-reject rate) (done again for "
+                            "the rebuilt bank) from 3 good and 1 defective samples"
+                            in window.references_page.summary.text(), timeout=WAIT)
+    assert "out of date" not in window.references_page.summary.text()
 
 
 def test_a_project_exported_from_its_panel_comes_back_under_a_new_name(qtbot, window, project, tmp_path,

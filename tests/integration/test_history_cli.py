@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
 
 import numpy as np
@@ -243,6 +244,70 @@ def test_calibrate_from_validation_folder_and_from_reviews(home, tmp_path, capsy
     workspace.close()
     assert run_cli(["references", "calibrate", "disc"]) == 0
     assert "from 1 good and 0 defective samples" in capsys.readouterr().out
+
+
+def _inspect_json(path, capsys) -> dict:
+    capsys.readouterr()
+    assert run_cli(["inspect", "disc", str(path), "--json"]) == 0
+    return json.loads(capsys.readouterr().out.splitlines()[-1])
+
+
+def test_a_rebuilt_bank_refines_its_threshold_again_by_the_same_rule(home, tmp_path, capsys):
+    from db import repository as repo
+    from services.workspace import open_workspace
+
+    write_parts(tmp_path / "refs", range(4))
+    run_cli(["project", "create", "disc"])
+    run_cli(["references", "add", "disc", str(tmp_path / "refs")])
+    good = [_inspect_json(path, capsys)["id"] for path in write_parts(tmp_path / "good", [40, 41, 42])]
+    bad = [_inspect_json(path, capsys)["id"] for path in
+           write_parts(tmp_path / "bad", [50, 51], defects=(Defect("pit", 0.35, 0.6, 0.08),))]
+    workspace = open_workspace()
+    with workspace.database.write() as session:
+        for ids, verdict in ((good, "OK"), (bad, "NG")):
+            for inspection_id in ids:
+                repo.add_review(session, repo.get_inspection(session, inspection_id), verdict, "", "ann")
+    workspace.close()
+    assert run_cli(["references", "calibrate", "disc", "--mode", "f1"]) == 0
+    assert "from 3 good and 2 defective samples" in capsys.readouterr().out
+
+    # A new reference: the next inspection rebuilds the bank, which scores the five reviewed
+    # photos again and takes the best-F1 threshold over them, as the technician chose.
+    run_cli(["references", "add", "disc", str(write_parts(tmp_path / "more", [5])[0])])
+    after = _inspect_json(write_parts(tmp_path / "next", [43])[0], capsys)
+    workspace = open_workspace()
+    with workspace.database.read() as session:
+        project = repo.get_project(session, "disc")
+        bank = repo.latest_bank(session, project)
+        labelled = bank.calibration["labelled"]
+        assert repo.get_inspection(session, after["id"]).bank_id == bank.id and len(bank.reference_keys) == 5
+        assert bank.calibration["method"] == "labelled-f1" and bank.calibration["revision"] == 2
+        assert labelled["carried"] and labelled["source"] == "reviews"
+        assert (labelled["good_count"], labelled["defective_count"], labelled["f1"]) == (3, 2, 1.0)
+        redone = [e.detail for e in session.query(repo.AuditEvent).filter_by(action="refine", entity_id=bank.id)]
+        assert redone[0]["redone_from_bank"] == bank.id - 1 and redone[0]["not_redone"] is None
+        assert repo.get_inspection(session, after["id"]).thresholds["calibration_method"] == "labelled-f1"
+    workspace.close()
+    # Refining by hand uses the reviews made with the earlier bank too, scored with this one.
+    assert run_cli(["references", "calibrate", "disc", "--mode", "f1"]) == 0
+    assert "from 3 good and 2 defective samples" in capsys.readouterr().out
+
+    # Refined from a validation folder that is gone when the bank is rebuilt: the rebuilt bank
+    # keeps its references' own threshold and the audit says why.
+    write_parts(tmp_path / "val" / "good", range(60, 63))
+    write_parts(tmp_path / "val" / "pit", [70], defects=(Defect("pit", 0.4, 0.6, 0.08),))
+    assert run_cli(["references", "calibrate", "disc", "--validation", str(tmp_path / "val"),
+                    "--target-frr", "0.05"]) == 0
+    shutil.rmtree(tmp_path / "val")
+    run_cli(["references", "add", "disc", str(write_parts(tmp_path / "more", [6])[0])])
+    _inspect_json(write_parts(tmp_path / "next", [44])[0], capsys)
+    workspace = open_workspace()
+    with workspace.database.read() as session:
+        bank = repo.latest_bank(session, repo.get_project(session, "disc"))
+        assert bank.calibration["method"] == "leave-one-out" and not bank.calibration["labelled"]
+        event = session.query(repo.AuditEvent).filter_by(action="refine", entity_id=bank.id).one()
+        assert event.detail["after"] is None and event.detail["not_redone"]
+    workspace.close()
 
 
 def test_a_named_region_type_is_found_again_and_far_ones_stay_unknown(home, tmp_path, capsys):

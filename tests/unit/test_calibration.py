@@ -98,9 +98,12 @@ def test_refine_target_frr_bounds_false_rejects_and_reports_misses():
     rng = np.random.default_rng(0)
     good = list(rng.normal(0.2, 0.02, 40))
     bad = list(rng.normal(0.25, 0.02, 10))
-    refined, report = refine(base, good + bad, [0] * 40 + [1] * 10, mode="frr", target_frr=0.05)
+    refined, report = refine(base, good + bad, [0] * 40 + [1] * 10, mode="frr", target_frr=0.05, source="reviews")
     rejected = sum(g > refined.image_threshold for g in good)
     assert rejected <= 2 and report.false_reject_rate == rejected / 40
+    # The rule and the samples' source are kept, so that a rebuilt bank can apply them again.
+    assert (refined.labelled["target_frr"], refined.labelled["source"], refined.labelled["carried"]) == (
+        0.05, "reviews", False)
     assert report.miss_rate == sum(b <= refined.image_threshold for b in bad) / 10
     with pytest.raises(ValueError, match="good"):
         refine(base, [0.3], [1], mode="frr")
