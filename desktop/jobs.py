@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from desktop.result_view import OVERLAY_MAX_SIDE
+from desktop.result_view import OVERLAY_MAX_SIDE, PHOTO_MAX_SIDE
 from desktop.worker import Job, JobContext
 from services.results import StoredResult, load_result
 
@@ -30,8 +30,9 @@ class BatchItem:
 
 
 def _shown(ctx: JobContext, inspection_id: int) -> StoredResult:
-    """An inspection as the result view shows it: its map no larger than the view colours it."""
-    return load_result(ctx.inspector.workspace, inspection_id, map_side=OVERLAY_MAX_SIDE)
+    """An inspection as the result view shows it: its photo and map no larger than the view draws them."""
+    return load_result(ctx.inspector.workspace, inspection_id, map_side=OVERLAY_MAX_SIDE,
+                       image_side=PHOTO_MAX_SIDE)
 
 
 def add_references(project: str, files: list[Path]) -> Job:

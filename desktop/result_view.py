@@ -58,6 +58,9 @@ COLOUR_MAPS = {"Jet": cv2.COLORMAP_JET, "Inferno": cv2.COLORMAP_INFERNO, "Turbo"
 
 
 OVERLAY_MAX_SIDE = 2048
+# The photo is shown at most this large (drawn scaled to its own size): 1:1 up to 25-30 MP,
+# while a 100 MP photo would take 300 MB as an array and 400 MB more as a pixmap.
+PHOTO_MAX_SIDE = 6144
 EMPTY_HINT = ("Drop images of parts here to inspect them (a folder goes to Batch), or use Open images.\n\n"
               "No project yet? Click New… on the left, then add 1 to 8 photos of good parts on the "
               "References tab.")
@@ -258,8 +261,11 @@ class ResultView(QWidget):
         """Display a stored result."""
         self.result = result
         self.view.set_hint("")
+        height, width = result.image_size
+        shown_height, shown_width = result.image.shape[:2]
         self.image_item.setPixmap(to_pixmap(result.image))
-        self.scene.setSceneRect(QRectF(0, 0, result.image.shape[1], result.image.shape[0]))
+        self.image_item.setTransform(QTransform.fromScale(width / shown_width, height / shown_height))
+        self.scene.setSceneRect(QRectF(0, 0, width, height))
         self._draw_overlay()
         self._draw_area(result)
         if result.reference is not None:
@@ -276,7 +282,7 @@ class ResultView(QWidget):
         if self.result is None:
             return
         facts = self.facts = facts_at(self.result.facts, self.result.calibration, sensitivity)
-        side = max(self.result.image.shape[:2])
+        side = max(self.result.image_size)
         self._draw_regions(facts, side)
         self._fill_table(facts)
         self._mark_peak(facts, side)
@@ -323,7 +329,7 @@ class ResultView(QWidget):
     def _draw_area(self, result: StoredResult) -> None:
         """Outline the inspection area the result was scored in (hidden when it was the whole image)
         and the rectangles ignored inside it."""
-        height, width = result.image.shape[:2]
+        height, width = result.image_size
 
         def scene_rect(area: tuple[float, float, float, float]) -> QRectF:
             left, top, right, bottom = area
@@ -353,7 +359,7 @@ class ResultView(QWidget):
         anomaly_map = shrink_to_side(anomaly_map, OVERLAY_MAX_SIDE)
         rgba = heatmap_rgba(anomaly_map, *overlay_scale(cut), colormap=COLOUR_MAPS[self.colour_map.currentText()])
         self.overlay_item.setPixmap(to_pixmap(rgba))
-        height, width = self.result.image.shape[:2]
+        height, width = self.result.image_size
         self.overlay_item.setTransform(QTransform.fromScale(width / rgba.shape[1], height / rgba.shape[0]))
         self.overlay_item.setOpacity(self.opacity.value() / 100)
         self.overlay_item.setVisible(self.show_overlay.isChecked())

@@ -52,6 +52,21 @@ def load_image(path: str | Path, max_side: int | None = None) -> np.ndarray:
     return float_rgb_at(pixels, size_within(*pixels.shape[:2], max_side), path)
 
 
+def load_rgb8(path: str | Path, max_side: int | None = None, min_side: int | None = None) -> np.ndarray:
+    """Read an image file as uint8 RGB for display, shrunk to ``max_side`` when given.
+
+    A large JPEG is decoded reduced by its codec (as for inspection), keeping a longer side of
+    at least ``min_side`` (default ``max_side``), and every shrink runs on the stored 8- or 16-bit
+    pixels: a 100-megapixel photo shown at about 6000 px never exists whole.  Raises
+    ImageLoadError as ``load_image`` does.
+    """
+    pixels, _ = _decode(Path(path), min_side or max_side)
+    check_pixels(pixels, path)
+    if max_side is not None:
+        pixels = shrink_to_side(pixels, max_side)
+    return to_rgb8(pixels, path)
+
+
 @dataclass(frozen=True)
 class DecodedImage:
     """A file's pixels decoded for inspection, perhaps smaller than the file (``decode_for_inspection``);

@@ -31,7 +31,7 @@ from engine import ENGINE_VERSION
 from engine.area import describe_area
 from engine.calibration import grey_zone_normalised
 from engine.facts import FactSheet
-from engine.imageio import load_image, shrink_to_side, to_uint8
+from engine.imageio import load_rgb8, shrink_to_side, to_uint8
 from engine.regions import to_image_scale
 from engine.visualize import draw_regions, overlay_for
 from services.results import scored_area, stored_image
@@ -68,7 +68,7 @@ def calibration_label(thresholds: dict[str, Any]) -> str:
 def annotated_overlay(workspace: Workspace, row: Inspection, image: np.ndarray) -> np.ndarray:
     """The stored heatmap over ``image`` with the numbered region boxes.
 
-    ``image`` may be the inspected image shrunk (``load_image(..., max_side)``): the map is
+    ``image`` may be the inspected image shrunk (``stored_image(..., max_side)``): the map is
     loaded at its size and the boxes are scaled to it.
     """
     facts = FactSheet.from_dict(row.facts)
@@ -92,7 +92,7 @@ def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, An
         reference_keys = list(bank.reference_keys) if bank else []
         facts = FactSheet.from_dict(row.facts)
         image = stored_image(store, row, REPORT_IMAGE_SIDE)
-        references = [png_data_uri(load_image(store.path(k), max_side=THUMBNAIL_SIDE), THUMBNAIL_SIDE)
+        references = [png_data_uri(load_rgb8(store.path(k), THUMBNAIL_SIDE), THUMBNAIL_SIDE)
                       for k in reference_keys
                       if store.exists(k)]
         return {

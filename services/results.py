@@ -21,7 +21,7 @@ from engine.area import Area
 from engine.calibration import Calibration, relabel
 from engine.errors import ImageLoadError
 from engine.facts import FactSheet
-from engine.imageio import decode_image, load_image, size_within, to_rgb8, to_uint8
+from engine.imageio import load_rgb8, size_within
 from services.workspace import Workspace
 
 
@@ -33,8 +33,8 @@ class StoredResult:
     project: str
     source: str
     created_at: datetime
-    image: np.ndarray
-    anomaly_map: np.ndarray  # at the image's size, or smaller (``load_result``'s ``map_side``)
+    image: np.ndarray  # at the photo's size, or smaller (``load_result``'s ``image_side``)
+    anomaly_map: np.ndarray  # at the photo's size, or smaller (``load_result``'s ``map_side``)
     facts: FactSheet
     raw_score: float
     pixel_cut: float
@@ -45,6 +45,11 @@ class StoredResult:
     review: tuple[str, str, str] | None = None
     inspection_area: Area | None = None  # what was scored; None: the whole image
     ignored_areas: tuple[Area, ...] = ()
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """The photo's own (height, width), in which regions and positions are given."""
+        return self.facts.image_size
 
     def verdict_at(self, sensitivity: float) -> tuple[str, float]:
         """(verdict, normalised score) at ``sensitivity``, from the stored raw score."""
@@ -72,8 +77,10 @@ def photo_placeholder(height: int, width: int, lines: tuple[str, ...] = REMOVED_
     return image
 
 
-def stored_image(store: ImageStore, row: Inspection, max_side: int | None = None) -> np.ndarray:
-    """An inspection's image as uint8 RGB (shrunk to ``max_side`` if given).
+def stored_image(store: ImageStore, row: Inspection, max_side: int | None = None,
+                 min_side: int | None = None) -> np.ndarray:
+    """An inspection's image as uint8 RGB (shrunk to ``max_side`` if given; see ``load_rgb8``
+    for ``min_side``).
 
     Where its stored copy was removed, or is missing or unreadable, a placeholder of its size says
     so, so that the record, its map, regions and conversation can still be shown and reported.
@@ -84,9 +91,7 @@ def stored_image(store: ImageStore, row: Inspection, max_side: int | None = None
         return photo_placeholder(*size)
     path = store.path(row.image_key)
     try:
-        if max_side is None:
-            return to_rgb8(decode_image(path), path)
-        return to_uint8(load_image(path, max_side=max_side))
+        return load_rgb8(path, max_side, min_side)
     except ImageLoadError:
         return photo_placeholder(*size, lines=MISSING_LINES)
 
@@ -104,11 +109,17 @@ def scored_area(bank: ReferenceBank | None) -> tuple[Area | None, tuple[Area, ..
     return (tuple(area) if area else None), tuple(tuple(r) for r in resolved.get("ignored_areas", []))
 
 
-def load_result(workspace: Workspace, inspection_id: int, map_side: int | None = None) -> StoredResult:
+REFERENCE_SIDE = 512  # the nearest reference is shown small beside the photo
+
+
+def load_result(workspace: Workspace, inspection_id: int, map_side: int | None = None,
+                image_side: int | None = None) -> StoredResult:
     """Read an inspection and its files back from the history.
 
     ``map_side``: the anomaly map comes shrunk to this longer side, for a view that colours it
-    small anyway (a 100-megapixel photo's map is 400 MB at full size).
+    small anyway (a 100-megapixel photo's map is 400 MB at full size); ``image_side`` likewise
+    for the photo (300 MB as RGB at full size), which a JPEG's codec may decode reduced down to
+    3/4 of that side.
     """
     store = workspace.store
     with workspace.database.read() as session:
@@ -119,11 +130,11 @@ def load_result(workspace: Workspace, inspection_id: int, map_side: int | None =
         reference = None
         if bank is not None and facts.nearest_reference is not None and facts.nearest_reference < len(
                 bank.reference_keys) and store.exists(bank.reference_keys[facts.nearest_reference]):
-            reference = to_rgb8(decode_image(store.path(bank.reference_keys[facts.nearest_reference])))
+            reference = load_rgb8(store.path(bank.reference_keys[facts.nearest_reference]), REFERENCE_SIDE)
         review = row.reviews[-1] if row.reviews else None
         area, ignored = scored_area(bank)
-        image = stored_image(store, row)
-        map_size = size_within(*image.shape[:2], map_side) if map_side else None
+        image = stored_image(store, row, image_side, image_side * 3 // 4 if image_side else None)
+        map_size = size_within(*facts.image_size, map_side) if map_side else None
         return StoredResult(
             id=row.id, project=project.name if project else "", source=row.source_path, created_at=row.created_at,
             image=image, anomaly_map=store.load_map(row.map_key, map_size),

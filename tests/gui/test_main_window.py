@@ -73,9 +73,11 @@ def test_end_to_end_inspect_shows_ng_overlay_history_and_exports_pdf(qtbot, wind
     assert "NG" in text and f"{window.current.facts.score:.2f}" in text
 
 
-def test_a_large_photo_gets_a_screen_sized_overlay_drawn_over_the_whole_image(qtbot, window, project, tmp_path):
+def test_a_large_photo_gets_a_screen_sized_overlay_drawn_over_the_whole_image(qtbot, window, project, tmp_path,
+                                                                              monkeypatch):
     from desktop.result_view import OVERLAY_MAX_SIDE
 
+    monkeypatch.setattr("desktop.jobs.PHOTO_MAX_SIDE", 1600)  # as a 100 MP photo meets the 6144 px cap
     small = write_parts(tmp_path / "big", [92], defects=(Defect("pit", 0.35, 0.35, 0.12),))[0]
     large = tmp_path / "big" / "large.png"
     Image.open(small).resize((3200, 3200), Image.BILINEAR).save(large)
@@ -85,10 +87,14 @@ def test_a_large_photo_gets_a_screen_sized_overlay_drawn_over_the_whole_image(qt
     assert view.badge.text() == "NG"
     pixmap = view.overlay_item.pixmap()
     assert max(pixmap.width(), pixmap.height()) <= OVERLAY_MAX_SIDE
-    assert window.current.image.shape[:2] == (3200, 3200)
-    assert max(window.current.anomaly_map.shape) <= OVERLAY_MAX_SIDE  # never held at full size for the view
-    covered = view.overlay_item.sceneBoundingRect()
-    assert abs(covered.width() - 3200) < 2 and abs(covered.height() - 3200) < 2
+    # Neither the photo nor its map is held at full size for the view; both are drawn over the
+    # whole photo, in whose pixels the regions are given.
+    assert window.current.image.shape[:2] == (1600, 1600) and window.current.image_size == (3200, 3200)
+    assert max(window.current.anomaly_map.shape) <= OVERLAY_MAX_SIDE
+    for item in (view.image_item, view.overlay_item):
+        covered = item.sceneBoundingRect()
+        assert abs(covered.width() - 3200) < 2 and abs(covered.height() - 3200) < 2
+    assert view.scene.sceneRect().width() == 3200
     # The pit sits at (35 %, 35 %) of the part: the overlay is hot there, in scene coordinates.
     hot = view.overlay_item.mapFromScene(0.35 * 3200, 0.35 * 3200).toPoint()
     cold = view.overlay_item.mapFromScene(0.9 * 3200, 0.9 * 3200).toPoint()

@@ -14,6 +14,7 @@ from engine.imageio import (
     decode_image,
     image_shape,
     load_image,
+    load_rgb8,
     shrink_to_side,
     to_float_rgb,
     to_rgb8,
@@ -110,6 +111,11 @@ def test_a_large_jpeg_is_decoded_reduced_for_inspection_with_its_own_size_and_or
         decoded = decode_for_inspection(tmp_path / name)
         assert decoded.size == decoded.pixels.shape[:2] == shape, name
     assert decode_image(tmp_path / "wide.jpg").shape == (2600, 4400, 3)
+    shown = load_rgb8(tmp_path / "turned.jpg", max_side=1000)  # reduced by the codec, then shrunk
+    assert shown.shape == (1000, 591, 3) and shown[:130].mean() > 240 and shown[140:].mean() < 15
+    # Where a picture a little under the cap will do, the codec's 1/2 scale (2200 px) is kept as it is.
+    assert load_rgb8(tmp_path / "turned.jpg", max_side=3000, min_side=2000).shape == (2200, 1300, 3)
+    assert load_rgb8(tmp_path / "turned.jpg", max_side=3000).shape == (3000, 1773, 3)
 
 
 def test_header_shape_matches_the_decoded_image(tmp_path):
@@ -187,6 +193,10 @@ def test_a_shrunk_load_stays_in_the_decoded_type_until_small_and_matches_the_ful
     full_then_shrunk = shrink_to_side(load_image(path), 30)
     assert np.abs(small - full_then_shrunk).max() < 2.5 / 255
     assert load_image(path, max_side=500).shape == (80, 120, 3)
+    shown = load_rgb8(path, max_side=30)  # for display: 8-bit RGB, shrunk in the stored type
+    assert shown.shape == (20, 30, 3) and shown.dtype == np.uint8
+    assert np.abs(shown.astype(float) - full_then_shrunk * 255).max() < 3.5
+    assert load_rgb8(path).shape == (80, 120, 3)
 
 
 def test_display_pixels_are_8bit_rgb_without_copying_8bit_rgb(tmp_path):
