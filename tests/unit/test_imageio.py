@@ -20,6 +20,8 @@ from engine.imageio import (
     to_rgb8,
 )
 
+_RNG = np.random.default_rng(0)
+
 
 def _gradient(height: int = 40, width: int = 60) -> np.ndarray:
     return np.tile(np.linspace(0, 255, width, dtype=np.uint8), (height, 1))
@@ -77,17 +79,35 @@ def test_rgba_is_composited_on_black(tmp_path):
     assert image[0, 59, 0] == pytest.approx(0.0)
 
 
-def test_exif_orientation_is_applied(tmp_path):
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_exif_orientation_is_applied(tmp_path, suffix):
     rgb = np.zeros((40, 60, 3), dtype=np.uint8)
     rgb[:, :10] = 255  # bright band on the left of the stored pixels
     exif = Image.Exif()
     exif[0x0112] = 6  # stored rotated: display needs a 90 degree clockwise turn
-    path = tmp_path / "rotated.jpg"
+    path = tmp_path / f"rotated{suffix}"
     Image.fromarray(rgb).save(path, exif=exif, quality=95)
     image = load_image(path)
     assert image.shape == (60, 40, 3)
     assert image[:10].mean() > 0.8 and image[-10:].mean() < 0.2  # the band is now on top
     assert image_shape(path) == (60, 40)
+
+
+@pytest.mark.parametrize("data", [_RNG.integers(0, 256, (50, 70, 3), dtype=np.uint8),
+                                  _RNG.integers(0, 256, (50, 70, 4), dtype=np.uint8),
+                                  _RNG.integers(0, 256, (50, 70), dtype=np.uint8),
+                                  _RNG.integers(0, 65536, (50, 70), dtype=np.uint16),
+                                  _RNG.integers(0, 2, (50, 70), dtype=np.uint8).astype(bool)],
+                         ids=["rgb", "rgba", "grey8", "grey16", "bilevel"])
+def test_png_pixels_are_exactly_those_pil_decodes(tmp_path, data):
+    # Plain PNGs are decoded by OpenCV, which is faster; the pixels must not change with the decoder.
+    path = tmp_path / "part.png"
+    Image.fromarray(data).save(path)
+    with Image.open(path) as image:
+        expected = np.asarray(image, dtype=np.uint16 if data.dtype == np.uint16 else None)
+        expected = np.asarray(image.convert("RGB")) if image.mode == "1" else expected
+    decoded = decode_image(path)
+    assert decoded.dtype == expected.dtype and np.array_equal(decoded, expected)
 
 
 def test_a_large_jpeg_is_decoded_reduced_for_inspection_with_its_own_size_and_orientation(tmp_path):
