@@ -32,7 +32,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     calibrate = actions.add_parser(
         "calibrate", help="refine the threshold from labelled samples",
         description="Refine the current bank's image threshold from a validation folder (good/ plus defect "
-                    "sub-folders) or, without --validation, from the operator reviews of its inspections.")
+                    "sub-folders) or, without --validation, from the operator reviews of the project's "
+                    "inspections (those made with an earlier bank are scored again). A bank rebuilt "
+                    "later applies the same rule to the same samples.")
     calibrate.add_argument("project")
     calibrate.add_argument("--validation", type=Path, help="folder with good/ and defect sub-folders")
     calibrate.add_argument("--mode", choices=("frr", "f1"), default="frr",

@@ -1,7 +1,8 @@
 """The dialog that sets how a project's image threshold is refined from labelled samples.
 
-Two sources: the operator reviews (Mark OK / Mark NG) of the inspections made with the current
-bank, or a validation folder with ``good/`` and defect sub-folders.  Two rules: the lowest
+Two sources: the operator reviews (Mark OK / Mark NG) of the project's inspections (those made
+with an earlier bank are scored again with the current one), or a validation folder with
+``good/`` and defect sub-folders.  Two rules: the lowest
 threshold that rejects at most a target share of the good samples (the miss rate on the
 defective ones is reported), or the best F1.  The refinement itself runs on the worker.
 """
@@ -45,7 +46,7 @@ class RefineDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Refine the threshold")
-        self.from_reviews = QRadioButton("Operator reviews of this bank's inspections (Mark OK / Mark NG)")
+        self.from_reviews = QRadioButton("Operator reviews of this project's inspections (Mark OK / Mark NG)")
         self.from_folder = QRadioButton("Validation folder (good/ and one sub-folder per defect)")
         self.from_reviews.setChecked(True)
         sources = QButtonGroup(self)
