@@ -172,12 +172,13 @@ class Inspector:
         return result
 
     def ensure_bank(self, project_name: str, progress: ProgressCallback | None = None,
-                    cancel: CancelCheck | None = None) -> tuple[int, ReferenceBank]:
+                    cancel: CancelCheck | None = None, redo_refinement: bool = True) -> tuple[int, ReferenceBank]:
         """The project's current bank (row id, bank), built from the active references if needed.
 
         A new bank starts from its references' own threshold; when the bank it replaces had a
         threshold refined from labelled samples, the same rule is applied again to the same
-        samples scored with the new bank (``_redo_refinement``) before the row is written.
+        samples scored with the new bank (``_redo_refinement``) before the row is written,
+        unless ``redo_refinement`` is False (a caller about to refine it anyway).
         """
         store = self.workspace.store
         with self.workspace.database.read() as session:
@@ -202,6 +203,7 @@ class Inspector:
         bank = self.detector.build_bank([store.path(k) for k in keys], config, reference_ids=keys, progress=progress,
                                         cancel=cancel)
         redone, not_redone = None, None
+        earlier_refinement = earlier_refinement if redo_refinement else None
         if earlier_refinement is not None:
             try:
                 redone = self._redo_refinement(project_id, bank, earlier_refinement, progress, cancel)
@@ -250,7 +252,7 @@ class Inspector:
         reviews of the project's inspections (see ``_labelled_scores``).  The rule and the
         samples' source are kept, so that a bank rebuilt later refines itself the same way.
         """
-        bank_id, bank = self.ensure_bank(project_name)
+        bank_id, bank = self.ensure_bank(project_name, redo_refinement=False)
         with self.workspace.database.read() as session:
             project_id = repo.get_project(session, project_name).id
         source = REVIEWS if validation is None else str(Path(validation).resolve())

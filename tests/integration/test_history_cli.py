@@ -309,6 +309,18 @@ def test_a_rebuilt_bank_refines_its_threshold_again_by_the_same_rule(home, tmp_p
         assert event.detail["after"] is None and event.detail["not_redone"]
     workspace.close()
 
+    # Refining by hand right after a reference change builds the bank without redoing the old
+    # rule first: the reviews are scored once, for the rule asked for.
+    assert run_cli(["references", "calibrate", "disc", "--mode", "f1"]) == 0
+    run_cli(["references", "add", "disc", str(write_parts(tmp_path / "more", [7])[0])])
+    assert run_cli(["references", "calibrate", "disc", "--target-frr", "0.2"]) == 0
+    workspace = open_workspace()
+    with workspace.database.read() as session:
+        bank = repo.latest_bank(session, repo.get_project(session, "disc"))
+        events = [e.detail for e in session.query(repo.AuditEvent).filter_by(action="refine", entity_id=bank.id)]
+        assert len(events) == 1 and events[0]["mode"] == "frr" and "redone_from_bank" not in events[0]
+    workspace.close()
+
 
 def test_a_named_region_type_is_found_again_and_far_ones_stay_unknown(home, tmp_path, capsys):
     write_parts(tmp_path / "refs", range(4))
