@@ -186,9 +186,6 @@ class Inspector:
             keys = [r.image_key for r in repo.references(session, project, active_only=True)]
             wanted = requested_config(project)
             row = matching_bank_row(session, project, keys)
-            previous = repo.latest_bank(session, project)
-            earlier_refinement = redoable_refinement(previous)
-            previous_id = previous.id if previous is not None else None
             project_id, backbone, engine_settings = project.id, project.backbone, project.settings.get("engine", {})
         if not keys:
             raise EmptyReferenceSetError()
@@ -199,11 +196,14 @@ class Inspector:
                     bank.calibration = Calibration.from_dict(row.calibration)
                 self._banks[row.id] = bank
             return row.id, self._banks[row.id]
+        with self.workspace.database.read() as session:  # the bank this one replaces
+            previous = repo.latest_bank(session, repo.get_project(session, project_name))
+            previous_id = previous.id if previous is not None else None
+            earlier_refinement = redoable_refinement(previous) if redo_refinement else None
         config = EngineConfig.from_dict({**EngineConfig(backbone=backbone).to_dict(), **engine_settings})
         bank = self.detector.build_bank([store.path(k) for k in keys], config, reference_ids=keys, progress=progress,
                                         cancel=cancel)
         redone, not_redone = None, None
-        earlier_refinement = earlier_refinement if redo_refinement else None
         if earlier_refinement is not None:
             try:
                 redone = self._redo_refinement(project_id, bank, earlier_refinement, progress, cancel)
