@@ -41,7 +41,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     when.add_argument("--before", type=parse_date, help="inspections before this date/time (ISO, UTC)")
     remove.add_argument("--project", help="only this project (default: all)")
     remove.add_argument("--include-flagged", action="store_true",
-                        help="also NG and REVIEW parts and false rejects (engine NG, reviewed OK)")
+                        help="also NG and REVIEW parts, false rejects (engine NG, reviewed OK) and the newest "
+                             "reviewed parts, which refining the threshold scores again")
     remove.add_argument("--dry-run", action="store_true", help="say what would go, change nothing")
     add_home_option(remove)
     remove.set_defaults(handler=_remove_images)
@@ -92,7 +93,7 @@ def _delete(args: argparse.Namespace) -> int:
 
 @user_errors
 def _remove_images(args: argparse.Namespace) -> int:
-    from db.retention import plan_removal, remove_images
+    from db.retention import kept_samples_note, plan_removal, remove_images
 
     before = args.before or datetime.now(UTC) - timedelta(days=args.older_than)
     workspace = open_from_args(args)
@@ -102,7 +103,8 @@ def _remove_images(args: argparse.Namespace) -> int:
     if args.dry_run or not plan.inspection_ids:
         verb = "Would remove" if args.dry_run else "Nothing to remove:"
         print(f"{verb} the stored images of {len(plan.inspection_ids)} inspection(s) before {before:%Y-%m-%d %H:%M} "
-              f"UTC in {scope}{kept}, freeing {_megabytes(plan.bytes_freed)} ({len(plan.file_keys)} file(s)).")
+              f"UTC in {scope}{kept}, freeing {_megabytes(plan.bytes_freed)} ({len(plan.file_keys)} file(s)). "
+              f"{kept_samples_note(plan)}".rstrip())
         return 0
     result = remove_images(workspace.database, workspace.store, plan, workspace.operator)
     print(f"Removed the stored images of {result.inspections} inspection(s) before {before:%Y-%m-%d %H:%M} UTC "

@@ -4,7 +4,10 @@ A line workstation that keeps a copy of every photo fills its disk within weeks 
 is 2-3 MB; a thousand parts a day is 2-3 GB).  This removes the copies of inspections older than
 a cut-off, and by default only of parts that passed and that nobody marked otherwise: the engine
 said OK and the latest review, if any, agrees.  Rejects, parts held for review and false rejects
-(engine NG, operator OK: the candidates for new references) keep their images unless asked.
+(engine NG, operator OK: the candidates for new references) keep their images unless asked, and
+so do the reviewed images a threshold refinement scores again (``repo.reviewed_samples``: the
+newest 500 of each project): without the photos of passed parts reviewed OK, a refinement done
+again for new references would see mostly rejects, and set the threshold too high.
 
 What stays of each inspection: its row (verdict, scores, thresholds, regions and fact sheet,
 conversation, reviews), its anomaly map (tens of kB) and an audit event; the row records when its
@@ -28,12 +31,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
 
 from db import repository as repo
 from db.check import referenced_keys
 from db.database import Database
 from db.errors import DiskFullError
-from db.models import Inspection, ReferenceBank, Review, utc_now
+from db.models import Inspection, Project, ReferenceBank, Review, utc_now
 from db.store import ImageStore
 
 # Inspections marked per transaction, so that a long removal holds the write lock briefly each time.
@@ -42,7 +46,11 @@ MARK_BATCH = 500
 
 @dataclass
 class RemovalPlan:
-    """Which inspections lose their image copy, which files that frees, and the criteria that chose them."""
+    """Which inspections lose their image copy, which files that frees, and the criteria that chose them.
+
+    ``kept_samples``: how many inspections met the other criteria but keep their image, since a
+    refinement scores it.
+    """
 
     before: datetime
     made_at: float = field(default_factory=time.time)  # files written or touched since then are kept
@@ -51,11 +59,20 @@ class RemovalPlan:
     image_keys: dict[int, str] = field(default_factory=dict)  # each chosen inspection's image, by id
     file_keys: list[str] = field(default_factory=list)  # used by no other row
     bytes_freed: int = 0
+    kept_samples: int = 0
 
     @property
     def inspection_ids(self) -> list[int]:
         """The chosen inspections, oldest first."""
         return list(self.image_keys)
+
+
+def kept_samples_note(plan: RemovalPlan) -> str:
+    """A sentence on the reviewed photos the plan keeps for refinements; empty when none."""
+    if not plan.kept_samples:
+        return ""
+    return (f"{plan.kept_samples} reviewed part(s) that would match keep their photo, since refining the threshold "
+            "scores them again.")
 
 
 @dataclass
@@ -81,6 +98,17 @@ def _eligible(query: Select, plan: RemovalPlan) -> Select:
     return query
 
 
+def _sample_keys(session: Session, plan: RemovalPlan) -> set[str]:
+    """Images that refinements score (none when the plan includes flagged parts): they keep their photo."""
+    if plan.include_flagged:
+        return set()
+    if plan.project_id is not None:
+        project_ids = [plan.project_id]
+    else:
+        project_ids = list(session.scalars(select(Project.id)))
+    return {row.image_key for project_id in project_ids for row, _ in repo.reviewed_samples(session, project_id)}
+
+
 def _keys_in_use(database: Database, excluded: set[int]) -> set[str]:
     """Store keys that rows other than the inspections in ``excluded`` use (``db.check.referenced_keys``),
     plus the keys banks list as their references."""
@@ -100,7 +128,9 @@ def plan_removal(database: Database, store: ImageStore, before: datetime, projec
                            include_flagged=include_flagged)
         query = _eligible(select(Inspection.id, Inspection.image_key), plan).order_by(Inspection.id)
         rows = list(session.execute(query))
-    plan.image_keys = dict(rows)
+        samples = _sample_keys(session, plan)
+    plan.image_keys = {row_id: key for row_id, key in rows if key not in samples}
+    plan.kept_samples = len(rows) - len(plan.image_keys)
     in_use = _keys_in_use(database, set(plan.image_keys))
     for key in sorted(set(plan.image_keys.values()) - in_use):
         path = store.path(key)
@@ -113,8 +143,8 @@ def plan_removal(database: Database, store: ImageStore, before: datetime, projec
 def remove_images(database: Database, store: ImageStore, plan: RemovalPlan, actor: str = "") -> RemovalResult:
     """Mark the plan's inspections (audited) and commit, then delete the files no other row uses.
 
-    The criteria are checked again as each row is marked: a part reviewed NG since the plan was
-    made keeps its image.  On a disk too full to record the marks, see the module docstring.
+    The criteria are checked again as each row is marked: a part reviewed since the plan was made
+    may keep its image.  On a disk too full to record the marks, see the module docstring.
     """
     result = RemovalResult(inspections=0, files_removed=0, bytes_freed=0)
     ids = plan.inspection_ids
@@ -158,7 +188,9 @@ def _mark_removed(database: Database, plan: RemovalPlan, inspection_ids: list[in
     """Mark those of ``inspection_ids`` that still meet the plan's criteria; returns how many."""
     now = utc_now()
     with database.write() as session:
-        rows = list(session.scalars(_eligible(select(Inspection), plan).where(Inspection.id.in_(inspection_ids))))
+        samples = _sample_keys(session, plan)
+        query = _eligible(select(Inspection), plan).where(Inspection.id.in_(inspection_ids))
+        rows = [row for row in session.scalars(query) if row.image_key not in samples]
         for inspection in rows:
             inspection.image_removed_at = now
             repo.audit(session, actor, "remove-image", "inspection", inspection.id, {"image": inspection.image_key})

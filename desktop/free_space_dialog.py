@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from db.repository import MAX_REVIEWED_SAMPLES
+
 DEFAULT_DAYS = 90
 
 
@@ -46,11 +48,12 @@ class FreeSpaceDialog(QDialog):
         if project:
             self.scope.addItem(f"Project {project}", project)
         self.scope.addItem("All projects", None)
-        self.include_flagged = QCheckBox("Also rejected parts, parts held for review and false rejects")
+        self.include_flagged = QCheckBox("Also rejected parts, parts held for review, false rejects and reviewed parts")
         explanation = QLabel(
             "Deletes the stored copies of the photos of older inspections. Each inspection keeps its "
             "record: verdict, score, regions, heatmap, conversation and reviews. Without the box ticked, "
-            "only parts that passed (and that no review marked NG) lose their photo.")
+            f"only parts that passed lose their photo, except those a review marked NG and the newest "
+            f"{MAX_REVIEWED_SAMPLES} reviewed parts of each project, which refining the threshold scores again.")
         explanation.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Inspected more than", self.days)

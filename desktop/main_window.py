@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from db import repository as repo
 from db.errors import StorageError
 from db.models import Project, ReferenceImage
-from db.retention import RemovalPlan, RemovalResult
+from db.retention import RemovalPlan, RemovalResult, kept_samples_note
 from db.store import low_space_warning
 from desktop import jobs
 from desktop.area_dialog import CANVAS_SIDE, AreaDialog
@@ -669,12 +669,13 @@ class MainWindow(QMainWindow):
             self, "Free disk space",
             f"Delete the stored photos of {len(plan.inspection_ids)} inspection(s), freeing "
             f"{plan.bytes_freed / 1e6:.1f} MB? Their records, heatmaps, conversations and reviews stay; the photos "
-            "cannot be brought back.")
+            f"cannot be brought back. {kept_samples_note(plan)}".rstrip())
         return answer == QMessageBox.StandardButton.Yes
 
     def _finish_removal_plan(self, plan: RemovalPlan) -> None:
         if not plan.inspection_ids:
-            self.statusBar().showMessage("No stored photos match: nothing to remove.")
+            note = kept_samples_note(plan)
+            self.statusBar().showMessage(f"No stored photos match: nothing to remove. {note}".rstrip())
         elif self.confirm_image_removal(plan):
             self._submit("remove-images", jobs.remove_images(plan), "Removing stored photos…")
         else:

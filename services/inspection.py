@@ -41,7 +41,6 @@ ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
 DEFAULT_SENSITIVITY = 0.5
 REVIEWS = "reviews"  # a refinement's source when its samples are the operator reviews
-MAX_REVIEWED_SAMPLES = 500  # scored again in about 45 s (5 MP JPEGs, 2-core CPU)
 
 
 @dataclass
@@ -273,10 +272,11 @@ class Inspector:
                          cancel: CancelCheck | None) -> tuple[list[float], list[int]]:
         """Raw scores with this bank and labels (1 = defective) of a validation folder or of reviews.
 
-        Reviews: the newest review of each reviewed image (the newest ``MAX_REVIEWED_SAMPLES``
-        images), its operator verdict as the label.  An inspection made with bank ``bank_id`` keeps
-        its stored score; others are scored again from their stored photo, and those whose photo
-        was removed or is missing are left out.
+        Reviews: ``repo.reviewed_samples``, the newest review of each reviewed image (the newest
+        ``repo.MAX_REVIEWED_SAMPLES`` images), its operator verdict as the label.  An inspection
+        made with bank ``bank_id`` keeps its stored score; others are scored again from their
+        stored photo, and those whose photo was removed or is missing are left out (freeing disk
+        space keeps these photos unless told otherwise).
         """
         from engine.detector import Cancelled
 
@@ -294,13 +294,8 @@ class Inspector:
                     progress(index + 1, len(samples))
             return scores, [label for _, label in samples]
         with self.workspace.database.read() as session:
-            rows = repo.history(session, repo.HistoryFilter(project_id=project_id, reviewed=True), limit=None)
-            newest: dict[str, tuple[Inspection, int]] = {}
-            for r in rows:  # newest first: the first row of an image holds its latest word
-                if r.image_key not in newest and len(newest) < MAX_REVIEWED_SAMPLES:
-                    newest[r.image_key] = (r, 1 if r.reviews[-1].verdict == "NG" else 0)
             samples = [(r.image_key, r.image_removed_at is None, r.raw_score if r.bank_id == bank_id else None, label)
-                       for r, label in newest.values()]
+                       for r, label in repo.reviewed_samples(session, project_id)]
         if not samples:
             raise ValueError("No inspection of this project has been reviewed yet: mark parts OK or NG first "
                              "(History or Inspect page), or use a validation folder.")

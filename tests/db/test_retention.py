@@ -45,6 +45,7 @@ def _populated(tmp_path):
         other = repo.create_project(session, "cap")
         ids = {
             "passed": _inspection(session, project, store, "passed", "OK"),
+            "passed_too": _inspection(session, project, store, "passed_too", "OK"),
             "passed_reviewed_ok": _inspection(session, project, store, "passed_reviewed_ok", "OK", review="OK"),
             "passed_reviewed_ng": _inspection(session, project, store, "passed_reviewed_ng", "OK", review="NG"),
             "rejected": _inspection(session, project, store, "rejected", "NG"),
@@ -73,20 +74,21 @@ def _removed(database) -> set[int]:
 def test_old_passed_parts_lose_their_image_but_keep_their_record(tmp_path):
     database, store, ids = _populated(tmp_path)
     paths = _image_paths(database, store)
-    size = paths[ids["passed"]].stat().st_size + paths[ids["passed_reviewed_ok"]].stat().st_size
+    size = paths[ids["passed"]].stat().st_size + paths[ids["passed_too"]].stat().st_size
 
     plan = plan_removal(database, store, CUT_OFF, project="disc")
-    chosen = {ids[name] for name in ("passed", "passed_reviewed_ok", "same_as_recent", "also_a_reference")}
+    chosen = {ids[name] for name in ("passed", "passed_too", "same_as_recent", "also_a_reference")}
     assert set(plan.inspection_ids) == chosen
+    assert plan.kept_samples == 1  # passed_reviewed_ok: a refinement scores it
     assert len(plan.file_keys) == 2 and plan.bytes_freed == size  # the shared files are not counted
     assert all(path.is_file() for path in paths.values())  # planning changes nothing
 
     result = remove_images(database, store, plan, actor="ann")
     assert (result.inspections, result.files_removed, result.bytes_freed, result.failed) == (4, 2, size, [])
     assert _removed(database) == chosen
-    assert not paths[ids["passed"]].exists() and not paths[ids["passed_reviewed_ok"]].exists()
+    assert not paths[ids["passed"]].exists() and not paths[ids["passed_too"]].exists()
     for kept in ("recent", "same_as_recent", "also_a_reference", "rejected", "held", "false_reject",
-                 "passed_reviewed_ng", "other_project"):
+                 "passed_reviewed_ok", "passed_reviewed_ng", "other_project"):
         assert paths[ids[kept]].is_file(), kept
     with database.read() as session:
         row = repo.get_inspection(session, ids["passed"])
@@ -115,12 +117,29 @@ def test_a_review_or_a_new_copy_after_the_plan_keeps_the_image(tmp_path):
     with database.write() as session:
         repo.add_review(session, repo.get_inspection(session, ids["passed"]), "NG", "scratch after all", "bob")
     time.sleep(0.05)
-    store.put_bytes(b"image passed_reviewed_ok", "images", ".png")  # the same photo, inspected again right now
+    store.put_bytes(b"image passed_too", "images", ".png")  # the same photo, inspected again right now
     result = remove_images(database, store, plan)
     assert ids["passed"] not in _removed(database) and result.inspections == 3
     paths = _image_paths(database, store)
-    assert paths[ids["passed"]].is_file() and paths[ids["passed_reviewed_ok"]].is_file()
+    assert paths[ids["passed"]].is_file() and paths[ids["passed_too"]].is_file()
     assert result.files_removed == 0
+
+
+def test_the_reviewed_photos_a_refinement_scores_keep_their_copy(tmp_path, monkeypatch):
+    monkeypatch.setattr(repo, "MAX_REVIEWED_SAMPLES", 2)
+    database, store = _setup(tmp_path)
+    with database.write() as session:
+        project = repo.create_project(session, "disc")
+        ids = [_inspection(session, project, store, f"reviewed_{n}", "OK", when=OLD + timedelta(hours=n), review="OK")
+               for n in range(3)]
+        late = _inspection(session, project, store, "reviewed_later", "OK")
+    plan = plan_removal(database, store, CUT_OFF)
+    assert plan.inspection_ids == [ids[0], late] and plan.kept_samples == 2  # the two newest reviewed
+    with database.write() as session:  # reviewed after the plan: it becomes one of the two newest samples
+        repo.add_review(session, repo.get_inspection(session, late), "OK", "", "bob")
+    assert remove_images(database, store, plan).inspections == 1
+    assert _removed(database) == {ids[0]}
+    assert plan_removal(database, store, CUT_OFF, include_flagged=True).kept_samples == 0
 
 
 def test_on_a_disk_too_full_to_record_the_marks_the_photos_go_first_to_make_room(tmp_path, monkeypatch):
@@ -163,7 +182,7 @@ def test_a_disk_still_too_full_says_what_was_deleted_and_a_second_run_marks_it(t
     with pytest.raises(DiskFullError, match="2 stored photo.s. were deleted to make room"):
         remove_images(database, store, plan_removal(database, store, CUT_OFF, project="disc"))
     assert _removed(database) == set() and not paths[ids["passed"]].exists()
-    assert {row_id for _, row_id, _ in check(database, store).missing} == {ids["passed"], ids["passed_reviewed_ok"]}
+    assert {row_id for _, row_id, _ in check(database, store).missing} == {ids["passed"], ids["passed_too"]}
 
     monkeypatch.setattr(retention, "_mark_removed", real_mark)
     result = remove_images(database, store, plan_removal(database, store, CUT_OFF, project="disc"))

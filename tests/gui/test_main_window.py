@@ -330,6 +330,11 @@ def test_freeing_disk_space_removes_old_photos_keeps_records_and_they_cannot_bec
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.inspect_paths([new])
     new_id = window.current.id
+    window.review([new_id], "OK", "")  # a reviewed part keeps its photo: refinements score it again
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.free_disk_space(FreeSpaceRequest(0, "disc", False))
+    message = window.statusBar().currentMessage()
+    assert "nothing to remove" in message and "1 reviewed part(s) that would match keep their photo" in message
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.open_inspection(old_id)
     assert window.current.id == old_id and window.current.facts.verdict == "OK"

@@ -472,22 +472,31 @@ def test_removing_old_images_frees_disk_and_keeps_records_reports_and_chat(home,
     images = home / "store" / "images"
     stored_before = sorted(images.rglob("*.png"))
     assert len(stored_before) == 4 + 3
+    from db import repository as repo
+    from services.workspace import open_workspace
+
+    workspace = open_workspace()
+    with workspace.database.write() as session:  # a passed part reviewed OK: refinements score its photo
+        repo.add_review(session, repo.get_inspection(session, records[str(good[1])]["id"]), "OK", "", "ann")
+    workspace.close()
 
     with pytest.raises(SystemExit):
         run_cli(["db", "remove-images", "--older-than", "-3"])
     assert "not a number of days" in capsys.readouterr().err
     assert run_cli(["db", "remove-images", "--older-than", "0", "--dry-run"]) == 0
-    assert "Would remove the stored images of 2 inspection(s)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Would remove the stored images of 1 inspection(s)" in out
+    assert "1 reviewed part(s) that would match keep their photo" in out
     assert sorted(images.rglob("*.png")) == stored_before
     assert run_cli(["db", "remove-images", "--older-than", "0", "--project", "nope"]) == 2
     assert run_cli(["db", "remove-images", "--older-than", "0"]) == 0
-    assert "Removed the stored images of 2 inspection(s)" in capsys.readouterr().out
-    assert len(sorted(images.rglob("*.png"))) == 4 + 1  # the references and the rejected part stay
+    assert "Removed the stored images of 1 inspection(s)" in capsys.readouterr().out
+    assert len(sorted(images.rglob("*.png"))) == 4 + 2  # the references, the rejected and the reviewed part stay
     assert run_cli(["db", "check"]) == 0
 
     assert run_cli(["history", "disc"]) == 0
     listing = capsys.readouterr().out
-    assert "3 of 3 matching" in listing and listing.count("(photo removed)") == 2
+    assert "3 of 3 matching" in listing and listing.count("(photo removed)") == 1
     assert run_cli(["ask", str(ok_id), "Is there any anomaly?"]) == 0
     assert "No" in capsys.readouterr().out
     html = tmp_path / "ok.html"
@@ -499,7 +508,6 @@ def test_removing_old_images_frees_disk_and_keeps_records_reports_and_chat(home,
     assert f"inspection #{ok_id} was removed on" in err and "1 failed" in err
 
     from services.results import PLACEHOLDER_GREY, load_result
-    from services.workspace import open_workspace
 
     workspace = open_workspace()
     shown = load_result(workspace, ok_id)
@@ -510,7 +518,7 @@ def test_removing_old_images_frees_disk_and_keeps_records_reports_and_chat(home,
     assert run_cli(["inspect", "disc", str(good[0]), "--json"]) == 0  # the photo again: a new record with its image
     again = json.loads(capsys.readouterr().out)
     assert not again["skipped"] and again["id"] != ok_id
-    assert len(sorted(images.rglob("*.png"))) == 4 + 2 and run_cli(["db", "check"]) == 0
+    assert len(sorted(images.rglob("*.png"))) == 4 + 3 and run_cli(["db", "check"]) == 0
 
 
 def test_a_record_whose_stored_photo_is_lost_still_opens_and_reports_with_a_placeholder(home, tmp_path, capsys):
