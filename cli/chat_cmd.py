@@ -34,12 +34,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _open_chat(args: argparse.Namespace) -> object:
-    from services.chat import InspectionChat, load_llm
+    from services.chat import InspectionChat, llm_cache_dir, load_llm
 
-    llm, unavailable = load_llm(args.model, args.adapter) if args.backend == "llm" else (None, None)
+    workspace = open_from_args(args)
+    llm, unavailable = (load_llm(args.model, args.adapter, llm_cache_dir(workspace)) if args.backend == "llm"
+                        else (None, None))
     if unavailable:
         print(f"warning: {unavailable}; answering from the facts only", file=sys.stderr)
-    return InspectionChat(open_from_args(args), args.inspection, llm, unavailable)
+    return InspectionChat(workspace, args.inspection, llm, unavailable)
 
 
 def _print_answer(chat: object, question: str, stream: bool) -> None:

