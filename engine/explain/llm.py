@@ -25,6 +25,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import threading
@@ -53,6 +54,7 @@ PROMPT_LOOKUP_TOKENS = 10
 TokenCallback = Callable[[str], None]
 log = logging.getLogger(__name__)
 CACHE_FREE_MARGIN_BYTES = 1 << 30  # the cache is not written when it would leave less free space
+STALE_TEMPORARY_S = 3600.0  # a cache write takes seconds; an older temporary folder was left by a crash
 
 
 def embedded_gguf() -> Path | None:
@@ -70,6 +72,21 @@ def embedded_gguf() -> Path | None:
         if files:
             return files[0]
     return None
+
+
+def remove_earlier_caches(kept: Path, stem: str) -> None:
+    """Delete the caches of earlier versions of the GGUF named ``stem`` beside ``kept`` (other
+    sizes, times or transformers versions), and temporary folders a crash left (older than
+    ``STALE_TEMPORARY_S``); other models' caches, and a write in progress, stay."""
+    earlier = re.compile(re.escape(stem) + r"-\d+-\d+-tf.+")
+    temporary = re.compile(r"\." + re.escape(stem) + r"-\d+-\d+-tf.+\.\d+\.tmp")
+    for folder in kept.parent.iterdir():
+        try:
+            stale = temporary.fullmatch(folder.name) and time.time() - folder.stat().st_mtime > STALE_TEMPORARY_S
+        except OSError:  # renamed or removed by another process meanwhile
+            continue
+        if folder != kept and (earlier.fullmatch(folder.name) or stale):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass
@@ -213,10 +230,7 @@ class LocalLLM:
             return
         finally:
             shutil.rmtree(temporary, ignore_errors=True)
-        prefix = f"{self.model_path.stem}-"
-        for old in folder.parent.iterdir():  # caches of earlier versions of this file
-            if old.name.startswith(prefix) and old != folder:
-                shutil.rmtree(old, ignore_errors=True)
+        remove_earlier_caches(folder, self.model_path.stem)
 
     def token_budget(self, draft: str) -> int:
         """Room to rephrase ``draft``: its own length in tokens plus a margin, at least ``MAX_NEW_TOKENS``.

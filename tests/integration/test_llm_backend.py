@@ -11,7 +11,7 @@ import torch
 
 from engine.errors import ModelFileError
 from engine.explain import Conversation, conflicts
-from engine.explain.llm import LocalLLM, embedded_gguf
+from engine.explain.llm import LocalLLM, embedded_gguf, remove_earlier_caches
 from engine.facts import build_facts
 from engine.synthetic import Defect, synthetic_part
 
@@ -46,6 +46,21 @@ def embedded_llm(llm_cache) -> LocalLLM:
     llm = LocalLLM(path, cache_dir=llm_cache)
     llm.load()
     return llm
+
+
+def test_a_new_cache_removes_those_of_earlier_versions_of_the_same_file_only(tmp_path):
+    import os
+    import time
+
+    names = ["Model.Q4-100-200-tf5.1", ".Model.Q4-100-200-tf5.1.66.tmp", "Model.Q4-100-300-tf5.2",
+             "Model.Q4-v2-100-200-tf5.1", "Other-1-2-tf5.1", ".Model.Q4-100-300-tf5.2.77.tmp"]
+    for name in names:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "model.safetensors").write_bytes(b"x")
+    crashed = time.time() - 2 * 3600
+    os.utime(tmp_path / names[1], (crashed, crashed))  # left by a crash; the last one is being written
+    remove_earlier_caches(tmp_path / "Model.Q4-100-300-tf5.2", "Model.Q4")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[2:])
 
 
 @pytest.mark.slow
