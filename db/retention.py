@@ -148,15 +148,17 @@ def remove_images(database: Database, store: ImageStore, plan: RemovalPlan, acto
     """
     result = RemovalResult(inspections=0, files_removed=0, bytes_freed=0)
     ids = plan.inspection_ids
+    with database.read() as session:
+        samples = _sample_keys(session, plan)  # as of now: reviews made since the plan count
     for start in range(0, len(ids), MARK_BATCH):
         batch = ids[start:start + MARK_BATCH]
         try:
-            result.inspections += _mark_removed(database, plan, batch, actor)
+            result.inspections += _mark_removed(database, plan, batch, actor, samples)
         except DiskFullError as exc:
             own = {plan.image_keys[i] for i in batch} & set(plan.file_keys)
             _delete_files(store, own - _keys_in_use(database, set(batch)), plan.made_at, result)
             try:
-                result.inspections += _mark_removed(database, plan, batch, actor)
+                result.inspections += _mark_removed(database, plan, batch, actor, samples)
             except DiskFullError:
                 raise DiskFullError(
                     f"The disk is too full to record the removal: {result.files_removed} stored photo(s) were "
@@ -184,11 +186,12 @@ def _delete_files(store: ImageStore, keys: Iterable[str], made_at: float, result
         result.bytes_freed += size
 
 
-def _mark_removed(database: Database, plan: RemovalPlan, inspection_ids: list[int], actor: str) -> int:
-    """Mark those of ``inspection_ids`` that still meet the plan's criteria; returns how many."""
+def _mark_removed(database: Database, plan: RemovalPlan, inspection_ids: list[int], actor: str,
+                  samples: set[str]) -> int:
+    """Mark those of ``inspection_ids`` that still meet the plan's criteria and whose image is not
+    one of the refinement ``samples``; returns how many."""
     now = utc_now()
     with database.write() as session:
-        samples = _sample_keys(session, plan)
         query = _eligible(select(Inspection), plan).where(Inspection.id.in_(inspection_ids))
         rows = [row for row in session.scalars(query) if row.image_key not in samples]
         for inspection in rows:
