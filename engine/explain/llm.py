@@ -74,6 +74,15 @@ def embedded_gguf() -> Path | None:
     return None
 
 
+def _read_model(folder: Path, **extra: str) -> tuple[Any, Any]:
+    """Tokenizer and float32 causal LM from a local folder (``extra``: e.g. the GGUF file's name)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, **extra)
+    return tokenizer, AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32, **extra)
+
+
 def remove_earlier_caches(kept: Path, stem: str) -> None:
     """Delete the caches of earlier versions of the GGUF named ``stem`` beside ``kept`` (other
     sizes, times or transformers versions), and temporary folders a crash left (older than
@@ -160,20 +169,15 @@ class LocalLLM:
 
     def _load_source(self) -> tuple[Any, Any]:
         """Tokenizer and float32 model from the GGUF file or the model folder."""
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
         if self.model_path.suffix == ".gguf":
             folder, extra = self.model_path.parent, {"gguf_file": self.model_path.name}
         else:
             folder, extra = self.model_path, {}
         try:
-            tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, **extra)
-            model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32, **extra)
+            return _read_model(folder, **extra)
         # ImportError: a model family that this transformers, or a frozen bundle, lacks.
         except (OSError, ValueError, KeyError, ImportError) as exc:
             raise ModelFileError(self.model_path, f"cannot load the language model ({exc})") from exc
-        return tokenizer, model
 
     def _cache_folder(self) -> Path | None:
         """Where this GGUF's de-quantised weights are cached: named by the file's name, size and
@@ -192,12 +196,8 @@ class LocalLLM:
         """Tokenizer and model from the cache, or None (a cache that fails to load is deleted)."""
         if not folder.is_dir():
             return None
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
         try:
-            tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-            model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32)
+            tokenizer, model = _read_model(folder)
         except Exception as exc:  # noqa: BLE001 - any damage to a cache means: read the GGUF again
             log.warning("language model cache %s unusable (%s); reading the GGUF again", folder, exc)
             shutil.rmtree(folder, ignore_errors=True)
