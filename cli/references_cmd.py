@@ -45,10 +45,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     calibrate.set_defaults(handler=_calibrate)
     area = actions.add_parser(
         "area", help="limit inspection to a rectangle of the image, less ignored rectangles",
-        description="Score only a rectangle of each image (fixtures, labels or a tray edge outside it are "
-                    "ignored), given as fractions of the image's width and height, less any --ignore rectangles "
-                    "(a printed date code that differs by design); --whole scores the whole image again. Without "
-                    "any of these, shows the current setting. The bank is rebuilt on next use.")
+        description="Inspect only a rectangle of each image (fixtures, labels or a tray edge outside it are "
+                    "ignored; the model sees only the rectangle, so a small part is seen in finer detail), given "
+                    "as fractions of the image's width and height, less any --ignore rectangles (a printed date "
+                    "code that differs by design); --whole inspects the whole image again. Without any of these, "
+                    "shows the current setting. The bank is rebuilt on next use.")
     area.add_argument("project")
     area.add_argument("box", nargs="*", type=float, metavar="LEFT TOP RIGHT BOTTOM",
                       help="fractions 0..1, e.g. 0.1 0 0.9 1")

@@ -2,8 +2,9 @@
 rectangles inside it that are not (a printed date code that differs by design).
 
 Outside the area (a fixture, a label, the edge of a tray) and inside an ignored rectangle nothing
-is flagged.  Rectangles are kept as fractions of the image, so they hold for any resolution of
-the same camera view.
+is flagged, and the model sees only the area, so a part that fills a fraction of the photo is
+inspected at the detail of the whole processing size.  Rectangles are kept as fractions of the
+image, so they hold for any resolution of the same camera view.
 """
 
 from __future__ import annotations
@@ -132,7 +133,8 @@ class AreaDialog(QDialog):
         buttons.addButton(clear, QDialogButtonBox.ButtonRole.ResetRole)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        hint = QLabel("Drag a rectangle around the part: outside it (fixtures, labels, the tray) nothing is flagged. "
+        hint = QLabel("Drag a rectangle around the part: outside it (fixtures, labels, the tray) nothing is flagged, "
+                      "and the part is inspected in finer detail, since the model sees only the rectangle. "
                       "Ignored rectangles inside it cover marks that differ from part to part by design; draw them "
                       "closely around the mark. The reference bank is rebuilt at the next build or inspection.")
         hint.setWordWrap(True)

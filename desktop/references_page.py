@@ -82,8 +82,8 @@ class ReferencesPage(QWidget):
                                       "with good and defective images")
         self.refine_button.clicked.connect(self.refine_requested)
         self.area_button = QPushButton("Inspection area…")
-        self.area_button.setToolTip("Score only a rectangle of each image: fixtures, labels or a tray outside it "
-                                    "are ignored")
+        self.area_button.setToolTip("Inspect only a rectangle of each image, in finer detail: fixtures, labels or "
+                                    "a tray outside it are ignored")
         self.area_button.clicked.connect(self.area_requested)
         self.progress = QProgressBar()
         self.progress.hide()

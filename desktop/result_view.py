@@ -180,7 +180,7 @@ class ResultView(QWidget):
         self.area_item = QGraphicsRectItem()
         self.area_item.setPen(QPen(QColor("#00e0ff"), 2, Qt.PenStyle.DashLine))
         self.area_item.setZValue(1)
-        self.area_item.setToolTip("Inspection area: only this rectangle is scored")
+        self.area_item.setToolTip("Inspection area: only this rectangle is inspected")
         self.area_item.hide()
         self.scene.addItem(self.area_item)
         self.ignored_items: list[QGraphicsRectItem] = []
@@ -373,7 +373,7 @@ class ResultView(QWidget):
             values = [str(region.index), region.position, f"{region.area_percent:.2f} %",
                       f"{region.severity:.1f}×", region.defect_type]
             x, y, width, height = region.bbox
-            details = (f"Region {region.index}: {region.area_percent:.2f} % of the {facts.part_basis} "
+            details = (f"Region {region.index}: {region.area_percent:.2f} % of {facts.basis_words} "
                        f"({region.area_px} px), box {width} x {height} px at ({x}, {y}), {region.shape}, "
                        f"{region.appearance}; peak {region.severity:.1f}x the pixel threshold")
             for column, value in enumerate(values):

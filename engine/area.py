@@ -3,12 +3,15 @@ edge that lie in every photo but are not the part; and ignored rectangles inside
 on the part but differs from part to part by design (a printed date code, a lot number).
 
 A rectangle is (left, top, right, bottom) as fractions of the image's width and height, so it
-holds for any resolution of the same camera view.  Outside the area and inside an ignored
-rectangle the anomaly map is zero: no region, no contribution to the score, in calibration as in
-inspection.  A mark inside an ignored rectangle would still reach the features around it (a
-stride-16 cell, its pooling and the map's smoothing spread it by about a tenth of the image), so
-before the backbone each ignored rectangle is also filled with the same rectangle of the first
-reference: every part then looks alike there, to the features around it too.
+holds for any resolution of the same camera view.  Each image is cropped to the area before the
+model sees it, so the processing size (about 256x256 pixels) is spent on the part, not on the
+fixture around it: a part that fills a quarter of the frame's width is seen at four times the
+detail.  Outside the area and inside an ignored rectangle the anomaly map is zero: no region, no
+contribution to the score, in calibration as in inspection.  A mark inside an ignored rectangle
+would still reach the features around it (a stride-16 cell, its pooling and the map's smoothing
+spread it by about a tenth of the area), so before the backbone each ignored rectangle is also
+filled with the same rectangle of the first reference: every part then looks alike there, to the
+features around it too.
 """
 
 from __future__ import annotations
@@ -63,13 +66,65 @@ def checked_ignored(rectangles: object) -> tuple[Area, ...]:
     return tuple(checked_area(rectangle, MIN_IGNORED_SIDE) for rectangle in items)
 
 
-def area_mask(size: tuple[int, int], area: Area) -> np.ndarray:
-    """Boolean (h, w) mask of ``area`` on an image of ``size``; at least one pixel each way."""
+def area_box(size: tuple[int, int], area: Area) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) pixel bounds of ``area`` on an image of ``size``; at least one
+    pixel each way, rounded outwards."""
     height, width = size
     left, top, right, bottom = area
-    x0, x1 = int(np.floor(left * width)), max(int(np.ceil(right * width)), int(np.floor(left * width)) + 1)
-    y0, y1 = int(np.floor(top * height)), max(int(np.ceil(bottom * height)), int(np.floor(top * height)) + 1)
-    mask = np.zeros((height, width), dtype=bool)
+    x0, y0 = int(np.floor(left * width)), int(np.floor(top * height))
+    x1, y1 = max(int(np.ceil(right * width)), x0 + 1), max(int(np.ceil(bottom * height)), y0 + 1)
+    return y0, min(y1, height), x0, min(x1, width)
+
+
+def area_size(size: tuple[int, int], area: Area | None) -> tuple[int, int]:
+    """(height, width) of ``area`` on an image of ``size``; the image's own size for None."""
+    if area is None:
+        return size
+    y0, y1, x0, x1 = area_box(size, area)
+    return y1 - y0, x1 - x0
+
+
+def crop_to_area(pixels: np.ndarray, area: Area | None) -> np.ndarray:
+    """The pixels of ``area`` (a view, not a copy); the whole image for None."""
+    if area is None:
+        return pixels
+    y0, y1, x0, x1 = area_box(pixels.shape[:2], area)
+    return pixels[y0:y1, x0:x1]
+
+
+def relative_to_area(rectangles: tuple[Area, ...], area: Area | None) -> tuple[Area, ...]:
+    """``rectangles`` (fractions of the image) as fractions of ``area``, clipped to it.
+
+    A rectangle that lies outside the area, or keeps less than ``MIN_IGNORED_SIDE`` of it either
+    way, is left out: outside the area nothing is scored anyway.
+    """
+    if area is None:
+        return rectangles
+    left, top, right, bottom = area
+    width, height = right - left, bottom - top
+    inside = []
+    for r_left, r_top, r_right, r_bottom in rectangles:
+        clipped = (max(0.0, (r_left - left) / width), max(0.0, (r_top - top) / height),
+                   min(1.0, (r_right - left) / width), min(1.0, (r_bottom - top) / height))
+        if clipped[2] - clipped[0] >= MIN_IGNORED_SIDE and clipped[3] - clipped[1] >= MIN_IGNORED_SIDE:
+            inside.append(clipped)
+    return tuple(inside)
+
+
+def paste_into_frame(area_map: np.ndarray, size: tuple[int, int], area: Area) -> np.ndarray:
+    """A map of ``area`` (at any resolution) placed, resized bilinearly, on a zero map of the whole
+    image's ``size``."""
+    height, width = size
+    y0, y1, x0, x1 = area_box(size, area)
+    frame = np.zeros((height, width), dtype=np.float32)
+    frame[y0:y1, x0:x1] = cv2.resize(area_map.astype(np.float32), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+    return frame
+
+
+def area_mask(size: tuple[int, int], area: Area) -> np.ndarray:
+    """Boolean (h, w) mask of ``area`` on an image of ``size``; at least one pixel each way."""
+    y0, y1, x0, x1 = area_box(size, area)
+    mask = np.zeros(size, dtype=bool)
     mask[y0:y1, x0:x1] = True
     return mask
 

@@ -7,10 +7,10 @@ and the GUI score an image through the same path and get the same number.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from engine.area import Area, check_something_is_scored, checked_area, checked_ignored, is_whole_image
+from engine.area import Area, check_something_is_scored, checked_area, checked_ignored, is_whole_image, relative_to_area
 
 AUGMENT_MODES = ("none", "flips", "rotations", "auto")
 FOREGROUND_MODES = ("off", "on", "auto")
@@ -32,8 +32,9 @@ class EngineConfig:
     references' leave-one-out scores instead.  ``foreground``: score
     only the part, not a plain background around it (``auto`` decides from the references).  A
     built bank stores the resolved values, never ``auto``.  ``inspection_area``: the rectangle
-    that is scored (``engine.area``); None scores the whole image.  ``ignored_areas``: rectangles
-    inside it that are not scored (a printed date code).
+    that is inspected (``engine.area``; each image is cropped to it before the model); None
+    inspects the whole image.  ``ignored_areas``: rectangles inside it that are not scored (a
+    printed date code).
     """
 
     backbone: str = "efficientnet-lite0"
@@ -63,6 +64,14 @@ class EngineConfig:
         object.__setattr__(self, "inspection_area", None if is_whole_image(area) else area)
         object.__setattr__(self, "ignored_areas", checked_ignored(self.ignored_areas))
         check_something_is_scored(self.inspection_area, self.ignored_areas)
+
+    def inside_area(self) -> EngineConfig:
+        """This config as it applies to an image already cropped to the inspection area: no area,
+        and the ignored rectangles as fractions of the area.  Scoring and calibration see crops."""
+        if self.inspection_area is None:
+            return self
+        return replace(self, inspection_area=None,
+                       ignored_areas=relative_to_area(self.ignored_areas, self.inspection_area))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form for saving in a bank file or JSON."""

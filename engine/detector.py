@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from engine import scene
-from engine.area import fill_ignored, scored_pixels
+from engine.area import Area, area_size, crop_to_area, fill_ignored, paste_into_frame, scored_pixels
 from engine.augment import augmented_views, rotation_views, shifted_view
 from engine.backbones import Backbone, check_layers, create_backbone, resolve_device
 from engine.bank import ReferenceBank
@@ -41,6 +41,10 @@ ImageInput = str | Path | np.ndarray | DecodedImage
 ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
 
+# The whole frame's map kept for an inspection area is at most this long (a small area of a large
+# photo would otherwise need a map of tens of megapixels).
+STORED_MAP_MAX_SIDE = 2048
+
 # Rotated views are kept when they bring the references' leave-one-out scores down to this
 # fraction or less of the plain bank's: a sign that the part lies at varying angles.
 ROTATION_GAIN_RATIO = 0.75
@@ -57,11 +61,12 @@ class Cancelled(EngineError):
 class AnomalyResult:
     """What the engine measured on one image; plain numpy and Python types only.
 
-    ``processing_map`` is the fused map at the processing size, all a store needs to reproduce
-    the map; ``anomaly_map`` is that map resized (bilinearly) to the image's own size, made when
-    first asked for: at 100 megapixels it is 400 MB, and the fact sheet works on ``map_at`` a
-    smaller size instead.  ``scene_distance`` is how far the image as a whole lies from the
-    references (``engine.scene``); None for older banks.
+    ``processing_map`` is the fused map at the processing size, of the inspection ``area`` when
+    the bank has one (else of the whole image); ``anomaly_map`` is that map resized (bilinearly)
+    to the image's own size, zero outside the area, made when first asked for: at 100 megapixels
+    it is 400 MB, and the fact sheet works on ``map_at`` a smaller size instead.
+    ``scene_distance`` is how far the image as a whole lies from the references
+    (``engine.scene``); None for older banks.
     """
 
     score: float
@@ -73,6 +78,7 @@ class AnomalyResult:
     verdict: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     scene_distance: float | None = None
+    area: Area | None = None
 
     @cached_property
     def anomaly_map(self) -> np.ndarray:
@@ -81,7 +87,24 @@ class AnomalyResult:
 
     def map_at(self, height: int, width: int) -> np.ndarray:
         """The map resized to (height, width) exactly as ``anomaly_map`` is made at the image's size."""
-        return to_original_size(self.processing_map, height, width)
+        if self.area is None:
+            return to_original_size(self.processing_map, height, width)
+        return paste_into_frame(self.processing_map, (height, width), self.area)
+
+    def area_view(self) -> AnomalyResult:
+        """This result as if its image were the inspection area alone: what facts are measured on."""
+        return replace(self, image_size=area_size(self.image_size, self.area), area=None)
+
+    def storable_map(self) -> np.ndarray:
+        """The map to keep for display: the processing map; with an inspection area, the whole
+        frame's map at the area's processing scale (at most ``STORED_MAP_MAX_SIDE`` on its longer
+        side), zero outside the area."""
+        if self.area is None:
+            return self.processing_map
+        height, width = self.image_size
+        scale = self.processing_size[0] / area_size(self.image_size, self.area)[0]
+        scale = min(scale, STORED_MAP_MAX_SIDE / max(height, width))
+        return self.map_at(max(1, round(height * scale)), max(1, round(width * scale)))
 
 
 @dataclass
@@ -94,6 +117,7 @@ class PreparedImage:
     foreground: np.ndarray | None = None
     load_ms: float = 0.0
     features_ms: float = 0.0
+    area: Area | None = None
 
 
 class Detector:
@@ -123,24 +147,27 @@ class Detector:
         return FeatureExtractor(self.backbone(config), config)
 
     def prepare(self, image: ImageInput, config: EngineConfig, fill: np.ndarray | None = None) -> PreparedImage:
-        """Load, resize and extract features of one image; ``fill`` (float RGB) covers the ignored areas."""
+        """Load, crop to the inspection area, resize and extract features of one image; ``fill``
+        (float RGB, of the area) covers the ignored rectangles."""
         start = time.perf_counter()
         source = _describe(image, 0)
         decoded = _decoded(image, source)
-        height, width = decoded.size
-        processing = target_size(height, width, config)
-        resized = fill_ignored(float_rgb_at(decoded.pixels, processing, source), fill, config.ignored_areas)
+        area = config.inspection_area
+        inside = config.inside_area()
+        processing = target_size(*area_size(decoded.size, area), inside)
+        pixels = crop_to_area(decoded.pixels, area)
+        resized = fill_ignored(float_rgb_at(pixels, processing, source), fill, inside.ignored_areas)
         loaded = time.perf_counter()
         features = {k: v[0] for k, v in self.extractor(config)([resized]).items()}
         mask = foreground_mask(resized) if config.foreground != "off" else None
         done = time.perf_counter()
-        return PreparedImage((height, width), processing, features, mask, (loaded - start) * 1e3,
-                             (done - loaded) * 1e3)
+        return PreparedImage(decoded.size, processing, features, mask, (loaded - start) * 1e3,
+                             (done - loaded) * 1e3, area)
 
     def score_prepared(self, prepared: PreparedImage, bank: ReferenceBank) -> AnomalyResult:
         """Score prepared features against ``bank``: layer maps, fused map, image score, verdict."""
         start = time.perf_counter()
-        config = bank.config
+        config = bank.config.inside_area()
         layer_maps, fused = self._fused_map(prepared, self._search_matrices(bank), config)
         score = scored_image_score(fused, prepared, config)
         distance = self.scene_distance(prepared, bank)
@@ -153,7 +180,7 @@ class Detector:
             normalised_score=calibration.normalise(score) if calibration else None,
             verdict=calibration.verdict(score) if calibration else None,
             timings_ms={"load": prepared.load_ms, "features": prepared.features_ms, "score": (done - start) * 1e3},
-            scene_distance=distance,
+            scene_distance=distance, area=prepared.area,
         )
 
     def scene_distance(self, prepared: PreparedImage, bank: ReferenceBank) -> float | None:
@@ -197,16 +224,17 @@ class Detector:
         total = len(images)
         # Sizes first (file headers), so that each reference is decoded, resized and dropped in
         # turn: eight 12-megapixel references held at full size would take over a gigabyte.
-        shapes = [_image_size(image) for image in images]
+        shapes = [area_size(_image_size(image), config.inspection_area) for image in images]
         config = replace(config, scale=reference_scale(shapes, config),
                          reference_frame=reference_frame(shapes) if config.scale_from_references else None)
+        ignored = config.inside_area().ignored_areas
         for index, image in enumerate(images):
             if cancel is not None and cancel():
                 raise Cancelled()
             source = _describe(image, index)
-            pixels = _decoded(image, source).pixels
+            pixels = crop_to_area(_decoded(image, source).pixels, config.inspection_area)
             resized = float_rgb_at(pixels, target_size(*shapes[index], config), source)
-            resized = fill_ignored(resized, resized_refs[0] if resized_refs else None, config.ignored_areas)
+            resized = fill_ignored(resized, resized_refs[0] if resized_refs else None, ignored)
             del pixels
             resized_refs.append(resized)
             maps = extractor([resized])
@@ -242,7 +270,7 @@ class Detector:
                    per_reference: list[list[dict[str, torch.Tensor]]], bank: ReferenceBank,
                    cancel: CancelCheck | None) -> Calibration:
         """Normal scores by leave-one-out over the references (see ``engine.calibration``)."""
-        config = bank.config
+        config = bank.config.inside_area()
         single = len(references) == 1
         scores: list[float] = []
         view_scores: list[float] = []

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.area import area_box, crop_to_area
 from engine.calibration import VERDICT_NG, VERDICT_OK, VERDICT_REVIEW, Calibration
 from engine.defect_types import TypeExamples, classify_regions
 from engine.imageio import check_pixels, float_rgb_at, size_within
@@ -30,6 +31,7 @@ from engine.regions import (
     grid_cell,
     nearest_reference,
     part_extent,
+    shifted,
     strongest_point,
     to_image_scale,
 )
@@ -69,6 +71,11 @@ class FactSheet:
     peak_level: float | None = None
     scene_distance: float | None = None
     scene_limit: float | None = None
+
+    @property
+    def basis_words(self) -> str:
+        """What region sizes are a share of: "the part", "the inspection area" or "the image"."""
+        return {"part": "the part", "area": "the inspection area"}.get(self.part_basis, "the image")
 
     @property
     def unlike_references(self) -> bool:
@@ -125,8 +132,15 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
     through the bank's calibration, so they agree with every other view of the same inspection.
     ``image`` may be decoded pixels of any supported type (``engine.imageio.decode_image``); one
     larger than ``FACTS_MAX_SIDE`` is measured on a shrunk copy (``working_copy``), and positions
-    and sizes are given in its own pixels all the same.
+    and sizes are given in its own pixels all the same.  With an inspection area, the facts are
+    measured on the area alone (the part, its 3x3 grid and the nearest reference are the area's)
+    and placed back in the photo's pixels.
     """
+    if getattr(result, "area", None) is not None:
+        facts = build_facts(crop_to_area(image, result.area), result.area_view(), bank, sensitivity,
+                            type_examples, typer)
+        top, _, left, _ = area_box(result.image_size, result.area)
+        return in_photo(facts, left, top, result.image_size)
     calibration = bank.calibration
     if calibration is None:
         raise ValueError("the bank has no calibration; rebuild it")
@@ -167,6 +181,16 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
         peak_level=round(float(anomaly_map[peak_y, peak_x]) / max(pixel_cut, 1e-9), 3),
         scene_distance=None if result.scene_distance is None else round(result.scene_distance, 4),
         scene_limit=None if calibration.scene_limit is None else round(calibration.scene_limit, 4))
+
+
+def in_photo(facts: FactSheet, left: int, top: int, image_size: tuple[int, int]) -> FactSheet:
+    """Facts measured on an inspection area whose top left corner is at (``left``, ``top``) of a
+    photo of ``image_size``, in the photo's pixels."""
+    x, y, w, h = facts.part_box
+    peak = None if facts.peak_xy is None else (facts.peak_xy[0] + left, facts.peak_xy[1] + top)
+    return replace(facts, image_size=image_size, part_box=(x + left, y + top, w, h), peak_xy=peak,
+                   part_basis="part" if facts.part_basis == "part" else "area",
+                   regions=[shifted(region, left, top) for region in facts.regions])
 
 
 def working_copy(image: np.ndarray) -> np.ndarray:

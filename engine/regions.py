@@ -223,6 +223,14 @@ def to_image_scale(region: Region, sx: float, sy: float) -> Region:
                    extends_to=list(region.extends_to))
 
 
+def shifted(region: Region, dx: int, dy: int) -> Region:
+    """``region`` moved by (``dx``, ``dy``) pixels: from an inspection area's pixels to the photo's."""
+    x, y, w, h = region.bbox
+    cx, cy = region.centroid
+    return replace(region, bbox=(x + dx, y + dy, w, h), centroid=(cx + dx, cy + dy),
+                   layers=list(region.layers), layer_kinds=list(region.layer_kinds), extends_to=list(region.extends_to))
+
+
 def box_to_image_scale(box: tuple[int, int, int, int], sx: float, sy: float) -> tuple[int, int, int, int]:
     """An (x, y, w, h) box with x scaled by ``sx`` and y by ``sy``, rounded outwards."""
     x, y, w, h = box

@@ -395,7 +395,7 @@ class Inspector:
         facts = build_facts(pixels, result, bank, sensitivity, examples, self._typer(bank, project_name))
         duration = (time.perf_counter() - start) * 1e3
         image_key = store.put_bytes(data, "images", suffix)
-        map_key = store.put_map(result.processing_map, result.image_size)
+        map_key = store.put_map(result.storable_map(), result.image_size)
         calibration = bank.calibration
         thresholds = {
             "calibration_version": calibration.version, "calibration_revision": calibration.revision,

@@ -30,10 +30,6 @@ def _pick(focus: list[int] | None, facts: FactSheet) -> list[Region]:
     return [facts.regions[i - 1] for i in focus if 1 <= i <= facts.region_count]
 
 
-def _basis(facts: FactSheet) -> str:
-    return "the part" if facts.part_basis == "part" else "the image"
-
-
 def _percent(value: float) -> str:
     return f"{value:.2f} %" if value < 10 else f"{value:.1f} %"
 
@@ -61,7 +57,7 @@ def _existence(facts: FactSheet, regions: list[Region]) -> str:
 
 def _main_region(facts: FactSheet) -> str:
     """Where the main region is, as a sentence with a leading space; empty without regions."""
-    return f" The main one is at the {facts.regions[0].position} of {_basis(facts)}." if facts.regions else ""
+    return f" The main one is at the {facts.regions[0].position} of {facts.basis_words}." if facts.regions else ""
 
 
 def _verdict_answer(facts: FactSheet) -> str:
@@ -87,7 +83,7 @@ def _describe(facts: FactSheet, regions: list[Region]) -> str:
     lines = []
     for region in regions[:MAX_LISTED]:
         kind = "" if region.defect_type in ("unclassified", "unknown") else f" It is most like '{region.defect_type}'."
-        lines.append(f"Region {region.index} is at the {region.position} of {_basis(facts)}, covers "
+        lines.append(f"Region {region.index} is at the {region.position} of {facts.basis_words}, covers "
                      f"{_percent(region.area_percent)} of it and is {region.shape} "
                      f"(about {region.major_axis_px:.0f} px long); {_look(region)}; it peaks at "
                      f"{region.severity:.1f} times the pixel threshold.{kind}")
@@ -124,7 +120,7 @@ def _location(facts: FactSheet, regions: list[Region]) -> str:
     for region in regions[:MAX_LISTED]:
         x, y, w, h = region.bbox
         spill = f", extending into the {' and '.join(region.extends_to)}" if region.extends_to else ""
-        lines.append(f"Region {region.index} is at the {region.position} of {_basis(facts)}{spill} "
+        lines.append(f"Region {region.index} is at the {region.position} of {facts.basis_words}{spill} "
                      f"(x {x} to {x + w - 1}, y {y} to {y + h - 1} px).")
     if len(regions) > MAX_LISTED:
         lines.append(f"{len(regions) - MAX_LISTED} smaller regions are listed in the regions table.")
@@ -135,7 +131,7 @@ def _strongest_spot(facts: FactSheet) -> str:
     """Where the map peaks when no region passed the threshold (empty for old fact sheets)."""
     if facts.peak_position is None or facts.peak_level is None:
         return ""
-    return (f" The strongest deviation from the references is at the {facts.peak_position} of {_basis(facts)}, "
+    return (f" The strongest deviation from the references is at the {facts.peak_position} of {facts.basis_words}, "
             f"at {facts.peak_level:.1f} times the pixel threshold: worth a second look if you suspect a defect there.")
 
 
@@ -144,7 +140,7 @@ def _size(facts: FactSheet, regions: list[Region]) -> str:
         return _without_regions(facts, "measure")
     lines = []
     for region in regions[:MAX_LISTED]:
-        lines.append(f"Region {region.index} covers {_percent(region.area_percent)} of {_basis(facts)} "
+        lines.append(f"Region {region.index} covers {_percent(region.area_percent)} of {facts.basis_words} "
                      f"({region.area_px} px, box {region.bbox[2]} x {region.bbox[3]} px); it is {region.shape}, "
                      f"about {region.major_axis_px:.0f} px long.")
     return " ".join(lines)
@@ -211,7 +207,7 @@ def _severity(facts: FactSheet, regions: list[Region]) -> str:
     lines = [f"Overall {facts.verdict}, {_score_phrase(facts)}."]
     for region in regions[:MAX_LISTED]:
         lines.append(f"Region {region.index} ({region.position}) peaks at {region.severity:.1f} times the pixel "
-                     f"threshold and covers {_percent(region.area_percent)} of {_basis(facts)}.")
+                     f"threshold and covers {_percent(region.area_percent)} of {facts.basis_words}.")
     if len(regions) > 1:
         lines.append(f"Region {regions[0].index} weighs most, size and strength together.")
     return " ".join(lines)
@@ -264,7 +260,7 @@ def _summary(facts: FactSheet, regions: list[Region]) -> str:
     head = f"{facts.verdict}, {_score_phrase(facts)}, confidence {facts.confidence}.{_scene_warning(facts)}"
     if not facts.regions:
         return head + " No defect regions."
-    items = "; ".join(f"{r.index}) {r.position}, {_percent(r.area_percent)} of {_basis(facts)}, {r.shape}, "
+    items = "; ".join(f"{r.index}) {r.position}, {_percent(r.area_percent)} of {facts.basis_words}, {r.shape}, "
                       f"{r.appearance}, {r.defect_type}" for r in facts.regions[:MAX_LISTED])
     more = f"; and {facts.region_count - MAX_LISTED} more" if facts.region_count > MAX_LISTED else ""
     return f"{head} {_plural(facts.region_count, 'defect region')}: {items}{more}."
@@ -295,7 +291,7 @@ def _no_such_region(index: int, facts: FactSheet) -> str:
 def no_physical_scale(facts: FactSheet) -> str:
     """Said before a size answer to a question in millimetres or inches: an image carries no scale."""
     return ("I can't give millimetres: the image carries no scale, so sizes are in pixels and as a share of "
-            f"{_basis(facts)}.")
+            f"{facts.basis_words}.")
 
 
 def lone_region_elsewhere(facts: FactSheet, side: str) -> bool:
@@ -305,7 +301,7 @@ def lone_region_elsewhere(facts: FactSheet, side: str) -> bool:
 
 def only_region(facts: FactSheet) -> str:
     """Says where the single region is, before answering about "the left one" it was asked as."""
-    return f"There is only one defect region, at the {facts.regions[0].position} of {_basis(facts)}."
+    return f"There is only one defect region, at the {facts.regions[0].position} of {facts.basis_words}."
 
 
 def _why_answer(facts: FactSheet, regions: list[Region]) -> str:

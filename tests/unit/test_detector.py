@@ -225,6 +225,66 @@ def test_inspection_area_ignores_what_lies_outside_it(detector, good_parts, bank
     assert detector.inspect(scratch_on_the_right, right_half).verdict == "NG"
 
 
+def _on_a_fixture_plate(part: np.ndarray, side: int = 1024, top: int = 64, left: int = 96) -> np.ndarray:
+    """``part`` photographed on a grooved fixture plate that fills the rest of a larger frame."""
+    frame = np.full((side, side, 3), 90, dtype=np.uint8)
+    frame[::32] = 140
+    frame[top:top + part.shape[0], left:left + part.shape[1]] = part
+    return frame
+
+
+def test_the_inspection_area_is_seen_at_full_detail_and_results_stay_in_the_photos_pixels(detector, good_parts):
+    """A part filling a quarter of the frame's width: cropped to its area, the model sees it at 256 px
+    instead of 64 and finds a small pit that the whole frame hides; map, regions and the strongest
+    spot are given in the photo's own pixels, and the map is zero outside the area."""
+    from engine.facts import build_facts
+
+    frames = [_on_a_fixture_plate(part) for part in good_parts]
+    area = (96 / 1024, 64 / 1024, 352 / 1024, 320 / 1024)
+    cropped = detector.build_bank(frames, EngineConfig(augment="none", inspection_area=area))
+    whole = detector.build_bank(frames, EngineConfig(augment="none"))
+    small_pit = Defect("pit", 0.32, 0.30, size=0.04)
+    photo = _on_a_fixture_plate(synthetic_part(101, defects=(small_pit,)))
+    result = detector.inspect(photo, cropped)
+    assert result.processing_size == (256, 256) and result.anomaly_map.shape == (1024, 1024)
+    assert result.verdict == "NG" and detector.inspect(photo, whole).verdict == "OK"
+    outside = np.ones((1024, 1024), dtype=bool)
+    outside[64:320, 96:352] = False
+    assert not result.anomaly_map[outside].any()
+    x0, y0, x1, y1 = small_pit.box(256)
+    pit_in_photo = np.zeros((1024, 1024), dtype=bool)
+    pit_in_photo[64 + y0:64 + y1, 96 + x0:96 + x1] = True
+    peak_y, peak_x = np.unravel_index(np.argmax(result.anomaly_map), result.anomaly_map.shape)
+    assert pit_in_photo[peak_y, peak_x]
+    facts = build_facts(photo, result, cropped)
+    assert facts.image_size == (1024, 1024) and facts.part_box == (96, 64, 256, 256)
+    cx, cy = facts.regions[0].centroid
+    assert pit_in_photo[round(cy), round(cx)] and pit_in_photo[facts.peak_xy[1], facts.peak_xy[0]]
+    assert facts.regions[0].position == "top left"  # of the area, where the pit lies on the part
+    stored = result.storable_map()
+    assert stored.shape == (1024, 1024) and np.allclose(stored, result.anomaly_map)
+    for seed in (200, 201):
+        assert detector.inspect(_on_a_fixture_plate(synthetic_part(seed)), cropped).verdict == "OK"
+
+
+def test_ignored_rectangles_follow_the_crop_and_a_small_areas_stored_map_is_bounded():
+    from engine.area import relative_to_area
+    from engine.detector import STORED_MAP_MAX_SIDE, AnomalyResult
+
+    area = (0.2, 0.4, 0.6, 0.8)
+    inside, straddling = (0.3, 0.5, 0.4, 0.6), (0.5, 0.3, 0.9, 0.5)
+    outside, sliver = (0.7, 0.1, 0.9, 0.3), (0.599, 0.5, 0.7, 0.6)
+    relative = relative_to_area((inside, straddling, outside, sliver), area)
+    assert relative == (pytest.approx((0.25, 0.25, 0.5, 0.5)), pytest.approx((0.75, 0.0, 1.0, 0.25)))
+    assert EngineConfig(inspection_area=area, ignored_areas=[inside]).inside_area() == EngineConfig(
+        ignored_areas=[relative[0]])
+    corner = AnomalyResult(score=0.0, processing_map=np.ones((256, 256), dtype=np.float32), layer_maps={},
+                           image_size=(4000, 4000), processing_size=(256, 256), area=(0.0, 0.0, 0.1, 0.1))
+    stored = corner.storable_map()
+    assert stored.shape == (STORED_MAP_MAX_SIDE, STORED_MAP_MAX_SIDE)
+    assert stored[:200, :200].min() == 1.0 and stored[210:].max() == 0.0 and stored[:, 210:].max() == 0.0
+
+
 def test_an_ignored_rectangle_hides_a_mark_that_varies_by_design(detector, good_parts):
     """A printed date code differs on every part: ignored, it neither flags the part nor makes a region."""
     x0, y0, x1, y1 = (value / 256 for value in PIT.box(256))
