@@ -131,7 +131,7 @@ def _area(args: argparse.Namespace) -> int:
     else:
         with workspace.database.read() as session:
             area, ignored = inspection_area(repo.get_project(session, args.project))
-    print(f"Project '{args.project}' scores {describe_area(area, ignored)}.")
+    print(f"Project '{args.project}' inspects {describe_area(area, ignored)}.")
     for rectangle in ignored:
         print("  ignored: left {:.3f}, top {:.3f}, right {:.3f}, bottom {:.3f}".format(*rectangle))
     return 0
