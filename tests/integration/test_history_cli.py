@@ -144,7 +144,7 @@ def test_inspection_area_from_the_cli_rebuilds_the_bank_and_ignores_marks_outsid
     assert run_cli(["inspect", "disc", str(pit_top_left[0]), "--json", "--force"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["verdict"] == "OK"
     assert run_cli(["references", "area", "disc", "--whole"]) == 0
-    assert "scores the whole image." in capsys.readouterr().out
+    assert "inspects the whole image." in capsys.readouterr().out
     assert run_cli(["inspect", "disc", str(pit_top_left[0]), "--json", "--force"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["verdict"] == "NG"
 
