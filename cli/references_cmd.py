@@ -58,6 +58,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     area.add_argument("--whole", action="store_true", help="score the whole image, nothing ignored")
     add_home_option(area)
     area.set_defaults(handler=_area)
+    detail = actions.add_parser(
+        "detail", help="show or set the level of detail images are inspected at",
+        description="Each image (or its inspection area) is resized to about SIDE x SIDE pixels before the model: "
+                    "standard 256, fine 384, finer 512, finest 768. A finer level finds smaller defects on parts "
+                    "that fill the photo; time and memory per image grow with the square of the side. Without a "
+                    "level, shows the current one. The bank is rebuilt on next use.")
+    detail.add_argument("project")
+    detail.add_argument("level", nargs="?", choices=("standard", "fine", "finer", "finest"))
+    add_home_option(detail)
+    detail.set_defaults(handler=_detail)
 
 
 @user_errors
@@ -134,4 +144,22 @@ def _area(args: argparse.Namespace) -> int:
     print(f"Project '{args.project}' inspects {describe_area(area, ignored)}.")
     for rectangle in ignored:
         print("  ignored: left {:.3f}, top {:.3f}, right {:.3f}, bottom {:.3f}".format(*rectangle))
+    return 0
+
+
+@user_errors
+def _detail(args: argparse.Namespace) -> int:
+    from db import repository as repo
+    from services.detail import DETAIL_SIDES, project_detail, set_detail
+
+    workspace = open_from_args(args)
+    if args.level:
+        set_detail(workspace, args.project, args.level)
+        level = args.level
+    else:
+        with workspace.database.read() as session:
+            level = project_detail(repo.get_project(session, args.project))
+    side = DETAIL_SIDES.get(level)
+    size = f" (about {side} x {side} pixels)" if side else ""
+    print(f"Project '{args.project}' inspects at {level} detail{size}.")
     return 0

@@ -61,6 +61,7 @@ from engine.area import Area, describe_area
 from engine.calibration import Refinement, reference_count_advice, reference_outliers
 from engine.explain import Answer
 from engine.imageio import list_images
+from services.detail import UnknownDetailError, project_detail, set_detail
 from services.inspection import inspection_area, matching_bank_row, redoable_refinement, set_inspection_area
 from services.project_transfer import SUFFIX as PROJECT_FILE_SUFFIX
 from services.project_transfer import ImportResult
@@ -149,6 +150,7 @@ class MainWindow(QMainWindow):
         self.references_page.build_requested.connect(self.build_bank)
         self.references_page.refine_requested.connect(self.refine_threshold)
         self.references_page.area_requested.connect(self.choose_inspection_area)
+        self.references_page.detail_requested.connect(self.apply_detail)
         self.batch_page = BatchPage()
         self.batch_page.start_requested.connect(self.start_batch)
         self.batch_page.cancel_requested.connect(self.cancel_job)
@@ -372,10 +374,12 @@ class MainWindow(QMainWindow):
                     elif current is None:  # refined before the rule was recorded: the rebuilt bank starts afresh
                         text += "\nThe rebuilt bank starts from the references' own threshold: refine it again."
             text += "\nInspection area: " + describe_area(*inspection_area(project))
+            detail = project_detail(project)
             advice = reference_count_advice(len(active_keys)) if active_keys else None
             if advice:
                 text += "\n" + advice
         self.references_page.show_references(entries, text)
+        self.references_page.show_detail(detail)
 
     def add_references(self, paths: list[Path]) -> None:
         """Copy good images (files or folders) into the project on the worker."""
@@ -442,6 +446,20 @@ class MainWindow(QMainWindow):
         set_inspection_area(self.workspace, self.project_name, area, ignored)
         self.refresh_references()
         self.statusBar().showMessage("Inspection area: " + describe_area(area, ignored) + ". The reference bank "
+                                     "is rebuilt with it at the next build or inspection.")
+
+    @_shows_storage_errors
+    def apply_detail(self, level: str) -> None:
+        """Store the project's level of detail; the bank rebuilds at its next use."""
+        if not self._need_project():
+            return
+        try:
+            side = set_detail(self.workspace, self.project_name, level)
+        except UnknownDetailError as exc:
+            self.show_error(str(exc))
+            return
+        self.refresh_references()
+        self.statusBar().showMessage(f"Level of detail: {level} (about {side} x {side} pixels). The reference bank "
                                      "is rebuilt with it at the next build or inspection.")
 
     def refine_threshold(self) -> None:

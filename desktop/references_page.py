@@ -14,6 +14,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 from desktop.drops import dropped_paths
 from desktop.thumbnails import ThumbnailLoader, place_icon
 from engine.imageio import IMAGE_SUFFIXES
+from services.detail import DETAIL_SIDES
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ")"
 
@@ -54,6 +56,7 @@ class ReferencesPage(QWidget):
     build_requested = Signal()
     refine_requested = Signal()
     area_requested = Signal()
+    detail_requested = Signal(str)
 
     def __init__(self, thumbnails: ThumbnailLoader) -> None:
         super().__init__()
@@ -85,6 +88,13 @@ class ReferencesPage(QWidget):
         self.area_button.setToolTip("Inspect only a rectangle of each image, in finer detail: fixtures, labels or "
                                     "a tray outside it are ignored")
         self.area_button.clicked.connect(self.area_requested)
+        self.detail_box = QComboBox()
+        self.detail_box.addItems(list(DETAIL_SIDES))
+        self.detail_box.setToolTip("Level of detail: each image (or its inspection area) is inspected at about "
+                                   + ", ".join(f"{side} px ({name})" for name, side in DETAIL_SIDES.items())
+                                   + ". Finer finds smaller defects on parts that fill the photo, and takes longer "
+                                     "(finest about 9x standard). The bank is rebuilt at the next build or inspection.")
+        self.detail_box.textActivated.connect(self.detail_requested)
         self.progress = QProgressBar()
         self.progress.hide()
         self.add_files_button.clicked.connect(self._choose_files)
@@ -97,6 +107,8 @@ class ReferencesPage(QWidget):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.progress)
+        buttons.addWidget(QLabel("Detail:"))
+        buttons.addWidget(self.detail_box)
         buttons.addWidget(self.area_button)
         buttons.addWidget(self.refine_button)
         buttons.addWidget(self.build_button)
@@ -124,6 +136,12 @@ class ReferencesPage(QWidget):
                 item.setToolTip("This reference looks unlike the others: check it is a good part.")
             self.grid.addItem(item)
             self.thumbnails.request(("reference", entry.id), entry.path)
+
+    def show_detail(self, level: str) -> None:
+        """Show the project's level of detail (a side set outside the app shows as it is)."""
+        if self.detail_box.findText(level) < 0:
+            self.detail_box.addItem(level)
+        self.detail_box.setCurrentText(level)
 
     @staticmethod
     def _caption(entry: ReferenceEntry) -> str:

@@ -13,6 +13,9 @@ from typing import Any
 from engine.area import Area, check_something_is_scored, checked_area, checked_ignored, is_whole_image, relative_to_area
 
 AUGMENT_MODES = ("none", "flips", "rotations", "auto")
+# Processing sizes the engine accepts: below 64 px a layer has too few cells; above 2048 px one
+# image's features and search would take gigabytes.
+MIN_INPUT_SIDE, MAX_INPUT_SIDE = 64, 2048
 FOREGROUND_MODES = ("off", "on", "auto")
 
 
@@ -60,6 +63,10 @@ class EngineConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if isinstance(self.input_side, bool) or not isinstance(self.input_side, int) \
+                or not MIN_INPUT_SIDE <= self.input_side <= MAX_INPUT_SIDE:
+            raise ValueError(f"input_side must be a whole number of pixels from {MIN_INPUT_SIDE} to "
+                             f"{MAX_INPUT_SIDE}, not {self.input_side!r}")
         area = None if self.inspection_area is None else checked_area(self.inspection_area)
         object.__setattr__(self, "inspection_area", None if is_whole_image(area) else area)
         object.__setattr__(self, "ignored_areas", checked_ignored(self.ignored_areas))

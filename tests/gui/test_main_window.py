@@ -284,7 +284,6 @@ def test_inspection_area_drawn_on_a_reference_ignores_marks_outside_and_is_outli
     assert dialog.area()[1] == pytest.approx(0.5, abs=0.01) and dialog.area()[3] == pytest.approx(1.0, abs=0.01)
     dialog.accept()
     assert "Inspection area: left 0 % to right 100 %, top 50 %" in window.references_page.summary.text()
-    print("DEBUG", window.errors[-2:], window.statusBar().currentMessage())
     assert "out of date" in window.references_page.summary.text()
 
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
@@ -828,6 +827,26 @@ def test_a_project_exported_from_its_panel_comes_back_under_a_new_name(qtbot, wi
     assert names == {"disc", "disc line 2"}
     assert window.references_page.grid.count() == 4
     assert "Imported project 'disc line 2' (4 active references" in window.statusBar().currentMessage()
+
+
+def test_the_level_of_detail_chosen_on_the_references_page_is_stored_and_rebuilds_the_bank(qtbot, window, project):
+    from services.detail import project_detail
+
+    combo = window.references_page.detail_box
+    assert combo.currentText() == "standard"
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.build_bank()
+    assert "out of date" not in window.references_page.summary.text()
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Down)  # the user steps to the next level
+    assert combo.currentText() == "fine"
+    with window.workspace.database.read() as session:
+        assert project_detail(repo.get_project(session, "disc")) == "fine"
+    assert "out of date" in window.references_page.summary.text()
+    assert "Level of detail: fine (about 384 x 384 pixels)" in window.statusBar().currentMessage()
+    combo.setCurrentText("standard")  # shown, not chosen: the stored level comes back on a refresh
+    window.refresh_references()
+    assert combo.currentText() == "fine"
 
 
 def test_thumbnails_of_missing_or_unreadable_files_are_none_not_errors(tmp_path):

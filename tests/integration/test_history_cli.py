@@ -119,6 +119,36 @@ def test_a_report_of_several_inspections_starts_each_on_a_new_page(home, tmp_pat
     assert all(text.count("Inspection #") <= 1 for text in starts)
 
 
+def test_a_finer_level_of_detail_finds_a_pit_the_standard_one_misses(home, tmp_path, capsys):
+    """Parts that fill a 1024 px photo, with a pit 1 % of their width: about 3 px at the standard 256."""
+    write_parts(tmp_path / "refs", range(4), side=1024)
+    small_pit = write_parts(tmp_path / "test", [101], defects=(Defect("pit", 0.32, 0.30, 0.01),), side=1024)
+    assert run_cli(["project", "create", "disc"]) == 0
+    assert run_cli(["references", "add", "disc", str(tmp_path / "refs")]) == 0
+    assert run_cli(["references", "detail", "disc"]) == 0
+    assert "at standard detail (about 256 x 256 pixels)" in capsys.readouterr().out
+    assert run_cli(["inspect", "disc", str(small_pit[0]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["verdict"] == "OK"
+
+    assert run_cli(["references", "detail", "disc", "finer"]) == 0
+    assert "at finer detail (about 512 x 512 pixels)" in capsys.readouterr().out
+    assert run_cli(["inspect", "disc", str(small_pit[0]), "--json", "--force"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["verdict"] == "NG"
+    with pytest.raises(SystemExit):
+        run_cli(["references", "detail", "disc", "microscopic"])
+    assert "invalid choice" in capsys.readouterr().err
+
+    from db import repository as repo
+    from services.workspace import open_workspace
+
+    assert run_cli(["references", "detail", "disc", "standard"]) == 0  # back: the first bank serves again
+    assert run_cli(["inspect", "disc", str(small_pit[0]), "--json", "--force"]) == 0
+    with open_workspace().database.read() as session:
+        project = repo.get_project(session, "disc")
+        assert "input_side" not in project.settings["engine"]
+        assert session.query(repo.ReferenceBank).filter_by(project_id=project.id).count() == 2
+
+
 def test_inspection_area_from_the_cli_rebuilds_the_bank_and_ignores_marks_outside(home, tmp_path, capsys):
     write_parts(tmp_path / "refs", range(4))
     pit_top_left = write_parts(tmp_path / "test", [50], defects=(Defect("pit", 0.3, 0.3, 0.08),))

@@ -150,6 +150,7 @@ DAMAGE = {
     "area off the image": (lambda: _settings_with({"engine": {"inspection_area": [0.5, 0.5, 1.7, 0.9]}}),
                            "settings are not valid"),
     "sensitivity": (lambda: _settings_with({"sensitivity": 7}), "not between 0 and 1"),
+    "processing size": (lambda: _settings_with({"engine": {"input_side": -5}}), "input_side must be"),
     "unknown layer": (lambda: _settings_with({"engine": {"layers": ["s3", "s9"]}}), "has no layer s9"),
     "unknown backbone": (lambda: _project_with({"backbone": "resnet-999"}), "Unknown backbone 'resnet-999'"),
 }
