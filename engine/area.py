@@ -76,6 +76,11 @@ def area_box(size: tuple[int, int], area: Area) -> tuple[int, int, int, int]:
     return y0, min(y1, height), x0, min(x1, width)
 
 
+def area_share(area: Area | None) -> float:
+    """The smaller of the area's shares of the image's width and height (1 for the whole image)."""
+    return 1.0 if area is None else min(area[2] - area[0], area[3] - area[1])
+
+
 def area_size(size: tuple[int, int], area: Area | None) -> tuple[int, int]:
     """(height, width) of ``area`` on an image of ``size``; the image's own size for None."""
     if area is None:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from engine import scene
-from engine.area import Area, area_size, crop_to_area, fill_ignored, paste_into_frame, scored_pixels
+from engine.area import Area, area_share, area_size, crop_to_area, fill_ignored, paste_into_frame, scored_pixels
 from engine.augment import augmented_views, rotation_views, shifted_view
 from engine.backbones import Backbone, check_layers, create_backbone, resolve_device
 from engine.bank import ReferenceBank
@@ -151,8 +151,8 @@ class Detector:
         (float RGB, of the area) covers the ignored rectangles."""
         start = time.perf_counter()
         source = _describe(image, 0)
-        decoded = _decoded(image, source)
         area = config.inspection_area
+        decoded = _decoded(image, source, area_share(area))
         inside = config.inside_area()
         processing = target_size(*area_size(decoded.size, area), inside)
         pixels = crop_to_area(decoded.pixels, area)
@@ -232,7 +232,8 @@ class Detector:
             if cancel is not None and cancel():
                 raise Cancelled()
             source = _describe(image, index)
-            pixels = crop_to_area(_decoded(image, source).pixels, config.inspection_area)
+            pixels = crop_to_area(_decoded(image, source, area_share(config.inspection_area)).pixels,
+                                  config.inspection_area)
             resized = float_rgb_at(pixels, target_size(*shapes[index], config), source)
             resized = fill_ignored(resized, resized_refs[0] if resized_refs else None, ignored)
             del pixels
@@ -324,11 +325,11 @@ class Detector:
         return cache[1]
 
 
-def _decoded(image: ImageInput, source: str) -> DecodedImage:
+def _decoded(image: ImageInput, source: str, area_share: float = 1.0) -> DecodedImage:
     """A file decoded for inspection (``decode_for_inspection``), or an array as it is, with the
     size results are given in; checked to be a usable image either way."""
     if isinstance(image, (str, Path)):
-        image = decode_for_inspection(image)
+        image = decode_for_inspection(image, area_share)
     elif not isinstance(image, DecodedImage):
         pixels = np.asarray(image)
         image = DecodedImage(pixels, pixels.shape[:2])

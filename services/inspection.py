@@ -26,7 +26,7 @@ from db.models import Inspection, Project
 from db.models import ReferenceBank as BankRow
 from db.store import sha256_bytes
 from engine import ENGINE_VERSION
-from engine.area import Area, check_something_is_scored, checked_area, checked_ignored, is_whole_image
+from engine.area import Area, area_share, check_something_is_scored, checked_area, checked_ignored, is_whole_image
 from engine.bank import ReferenceBank
 from engine.calibration import Calibration, Refinement, refine
 from engine.config import EngineConfig
@@ -304,8 +304,7 @@ class Inspector:
             check_cancel()
             if stored_score is None and kept:
                 try:
-                    stored_score = self.detector.inspect(decode_for_inspection(self.workspace.store.path(key)),
-                                                         bank).score
+                    stored_score = self.detector.inspect(self.workspace.store.path(key), bank).score
                 except ImageLoadError:
                     stored_score = None
             if stored_score is not None:
@@ -336,8 +335,8 @@ class Inspector:
             data = path.read_bytes()
         except OSError as exc:
             raise ImageLoadError(path, exc.strerror or str(exc)) from exc
-        return self._inspect(project_name, data, path.suffix or ".png", lambda: decode_for_inspection(path),
-                             str(path), force)
+        return self._inspect(project_name, data, path.suffix or ".png",
+                             lambda share: decode_for_inspection(path, share), str(path), force)
 
     def reinspect(self, inspection_id: int) -> tuple[str, InspectionRecord]:
         """Inspect a stored image again with its project's current references: (old verdict, new record).
@@ -360,8 +359,8 @@ class Inspector:
         except OSError as exc:
             raise ImageLoadError(path, "the stored copy of inspection "
                                        f"#{inspection_id} is missing ('db check' lists such rows)") from exc
-        record = self._inspect(project_name, data, path.suffix, lambda: decode_for_inspection(path), source,
-                               force=False)
+        record = self._inspect(project_name, data, path.suffix, lambda share: decode_for_inspection(path, share),
+                               source, force=False)
         if not record.skipped:
             with self.workspace.database.write() as session:
                 repo.audit(session, self.workspace.operator, "reinspect", "inspection", record.id,
@@ -374,10 +373,12 @@ class Inspector:
         ok, encoded = cv2.imencode(".png", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
         if not ok:
             raise ImageLoadError(source, "cannot encode the image")
-        return self._inspect(project_name, encoded.tobytes(), ".png", lambda: image, source, force)
+        return self._inspect(project_name, encoded.tobytes(), ".png", lambda share: image, source, force)
 
-    def _inspect(self, project_name: str, data: bytes, suffix: str, loader: Callable[[], np.ndarray | DecodedImage],
-                 source: str, force: bool) -> InspectionRecord:
+    def _inspect(self, project_name: str, data: bytes, suffix: str,
+                 loader: Callable[[float], np.ndarray | DecodedImage], source: str, force: bool) -> InspectionRecord:
+        """Inspect one image into the history; ``loader`` decodes it, given the inspection area's share
+        of the image (``decode_for_inspection``)."""
         store = self.workspace.store
         bank_id, bank = self.ensure_bank(project_name)
         digest = sha256_bytes(data)
@@ -389,7 +390,7 @@ class Inspector:
             if earlier is not None:
                 return _record(earlier, project_name, skipped=True)
         start = time.perf_counter()
-        image = loader()
+        image = loader(area_share(bank.config.inspection_area))
         result = self.detector.inspect(image, bank)
         pixels = image.pixels if isinstance(image, DecodedImage) else image
         facts = build_facts(pixels, result, bank, sensitivity, examples, self._typer(bank, project_name))

@@ -127,6 +127,9 @@ def test_a_large_jpeg_is_decoded_reduced_for_inspection_with_its_own_size_and_or
     assert turned.size == (4400, 2600) == image_shape(tmp_path / "turned.jpg")
     assert turned.pixels.shape == (2200, 1300, 3) and turned.pixels[:290].mean() > 240  # the band on top
     assert DECODE_MIN_SIDE <= max(wide.pixels.shape) < 2 * DECODE_MIN_SIDE
+    # An inspection area half the image's width keeps the detail it would have had as the whole photo.
+    assert decode_for_inspection(tmp_path / "wide.jpg", area_share=0.5).pixels.shape == (2600, 4400, 3)
+    assert decode_for_inspection(tmp_path / "wide.jpg", area_share=0.95).pixels.shape == (1300, 2200, 3)
     for name, shape in (("wide.png", (2600, 4400)), ("smaller.jpg", (2600, 3000))):  # decoded whole
         decoded = decode_for_inspection(tmp_path / name)
         assert decoded.size == decoded.pixels.shape[:2] == shape, name
