@@ -81,11 +81,11 @@ def decode_for_inspection(path: str | Path, area_share: float = 1.0) -> DecodedI
 
     A JPEG larger than twice ``DECODE_MIN_SIDE`` is decoded by the codec itself at 1/2, 1/4 or
     1/8 scale, keeping the longer side at least ``DECODE_MIN_SIDE``: the model sees far fewer
-    pixels and the fact sheet measures at most 2048 px, so nothing needs more.  Where only an
+    pixels and the fact sheet measures at most 2048 px, so nothing needs more.  A 20-megapixel
+    JPEG then decodes in about a third of the time and a quarter of the memory.  Where only an
     inspection area is inspected, ``area_share`` (its smaller share of the image's width and
-    height, ``engine.area.area_share``) keeps that much more, so the area itself keeps the detail.  A 20-megapixel
-    JPEG then decodes in about a third of the time and a quarter of the memory.  Other formats
-    are decoded whole.  Every inspection path (app, CLI, benchmark) decodes files this way, so
+    height, ``engine.area.area_share``) keeps that much more, so that the area keeps the detail.
+    Other formats are decoded whole.  Every inspection path (app, CLI, benchmark) decodes files this way, so
     they agree on the score.
     """
     pixels, size = _decode(Path(path), math.ceil(DECODE_MIN_SIDE / max(area_share, 1e-3)))
