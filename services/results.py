@@ -17,11 +17,11 @@ import numpy as np
 from db import repository as repo
 from db.models import Inspection, Project, ReferenceBank
 from db.store import ImageStore
-from engine.area import Area
+from engine.area import Area, area_share, crop_to_area
 from engine.calibration import Calibration, relabel
 from engine.errors import ImageLoadError
 from engine.facts import FactSheet
-from engine.imageio import load_rgb8, size_within
+from engine.imageio import load_rgb8, shrink_to_side, size_within
 from services.workspace import Workspace
 
 
@@ -40,7 +40,7 @@ class StoredResult:
     pixel_cut: float
     calibration: Calibration | None
     thresholds: dict[str, Any]
-    reference: np.ndarray | None
+    reference: np.ndarray | None  # the nearest good reference, cropped to the inspection area
     messages: list[tuple[str, str, str]] = field(default_factory=list)
     review: tuple[str, str, str] | None = None
     inspection_area: Area | None = None  # what was scored; None: the whole image
@@ -128,11 +128,14 @@ def load_result(workspace: Workspace, inspection_id: int, map_side: int | None =
         bank = session.get(ReferenceBank, row.bank_id) if row.bank_id else None
         facts = FactSheet.from_dict(row.facts)
         reference = None
+        area, ignored = scored_area(bank)
         if bank is not None and facts.nearest_reference is not None and facts.nearest_reference < len(
                 bank.reference_keys) and store.exists(bank.reference_keys[facts.nearest_reference]):
-            reference = load_rgb8(store.path(bank.reference_keys[facts.nearest_reference]), REFERENCE_SIDE)
+            # The area is what was compared: shown whole, a small part would be lost in its fixture.
+            reference_path = store.path(bank.reference_keys[facts.nearest_reference])
+            reference = load_rgb8(reference_path, int(REFERENCE_SIDE / area_share(area)))
+            reference = shrink_to_side(np.ascontiguousarray(crop_to_area(reference, area)), REFERENCE_SIDE)
         review = row.reviews[-1] if row.reviews else None
-        area, ignored = scored_area(bank)
         image = stored_image(store, row, image_side, image_side * 3 // 4 if image_side else None)
         map_size = size_within(*facts.image_size, map_side) if map_side else None
         return StoredResult(

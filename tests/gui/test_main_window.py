@@ -291,6 +291,8 @@ def test_inspection_area_drawn_on_a_reference_ignores_marks_outside_and_is_outli
     view = window.result_view
     assert window.current.facts.verdict == "OK" and not window.current.facts.regions
     assert view.area_item.isVisible() and view.area_item.rect().top() == pytest.approx(SIDE / 2, abs=2)
+    shown_height, shown_width = window.current.reference.shape[:2]  # the reference's lower half: what was compared
+    assert shown_width == pytest.approx(2 * shown_height, abs=2)
 
     window.choose_inspection_area()  # back to the whole image, with the pit's corner of the part ignored instead
     qtbot.waitUntil(lambda: window.area_dialog is not dialog, timeout=10_000)
