@@ -275,6 +275,10 @@ class ResultView(QWidget):
             self.reference_label.setText("No reference image")
         self.relabel(sensitivity)
         self.view.fit()
+        if self.area_item.isVisible():  # what was inspected fills the view; F shows the whole photo
+            rect = self.area_item.rect()
+            margin = 0.05 * max(rect.width(), rect.height())
+            self.view.fitInView(rect.adjusted(-margin, -margin, margin, margin), Qt.AspectRatioMode.KeepAspectRatio)
 
     def relabel(self, sensitivity: float) -> None:
         """Show the verdict, score and regions at ``sensitivity`` (no inference; see ``facts_at``)."""

@@ -309,6 +309,14 @@ def test_inspection_area_drawn_on_a_reference_ignores_marks_outside_and_is_outli
     assert window.current.facts.verdict == "OK" and not view.area_item.isVisible()
     assert len(view.ignored_items) == 1 and view.ignored_items[0].rect().left() == pytest.approx(0.15 * SIDE, abs=2)
 
+    from dataclasses import replace
+
+    from PySide6.QtCore import QPointF
+
+    view.show_result(replace(window.current, inspection_area=(0.25, 0.25, 0.75, 0.75), ignored_areas=()), 0.5)
+    shown = view.view.mapToScene(view.view.viewport().rect()).boundingRect()
+    assert shown.width() < 0.75 * SIDE and shown.contains(QPointF(SIDE / 2, SIDE / 2))  # zoomed onto the area
+
 
 def test_review_and_false_reject_join_the_references(qtbot, window, project, tmp_path):
     good = write_parts(tmp_path / "good", [400])
