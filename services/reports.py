@@ -28,7 +28,7 @@ from db import repository as repo
 from db.errors import describe_os_error
 from db.models import Inspection, Project, ReferenceBank
 from engine import ENGINE_VERSION
-from engine.area import describe_area
+from engine.area import Area, area_share, crop_to_area, describe_area
 from engine.calibration import grey_zone_normalised
 from engine.facts import FactSheet
 from engine.imageio import load_rgb8, shrink_to_side, to_uint8
@@ -42,6 +42,9 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "resources" / "templates"
 REPORT_IMAGE_SIDE = 720
 THUMBNAIL_SIDE = 160
 NG_THUMBNAIL_SIDE = 200
+# A small inspection area is cut from the photo read at most this long (a 5 % area of a large photo
+# would otherwise need it at 14400 px for a 720 px picture).
+MAX_AREA_SOURCE_SIDE = 4096
 HISTOGRAM_MARGIN = 20
 MAX_NG_THUMBNAILS = 48
 CSV_FIELDS = ("id", "project", "created_at", "source", "verdict", "score", "raw_score", "threshold", "regions",
@@ -82,6 +85,19 @@ def annotated_overlay(workspace: Workspace, row: Inspection, image: np.ndarray) 
     return draw_regions(overlay, regions)
 
 
+def inspected_pictures(workspace: Workspace, row: Inspection, area: Area | None,
+                       side: int) -> tuple[np.ndarray, np.ndarray]:
+    """The photo and its annotated heatmap, at most ``side`` long: cropped to the inspection area,
+    what was inspected, where there is one (a removed photo's placeholder stays whole)."""
+    if area is None or row.image_removed_at is not None:
+        image = stored_image(workspace.store, row, side)
+        return image, annotated_overlay(workspace, row, image)
+    image = stored_image(workspace.store, row, min(int(side / area_share(area)), MAX_AREA_SOURCE_SIDE))
+    overlay = annotated_overlay(workspace, row, image)
+    return tuple(shrink_to_side(np.ascontiguousarray(crop_to_area(picture, area)), side)  # type: ignore[return-value]
+                 for picture in (image, overlay))
+
+
 def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, Any]:
     """Everything the single-inspection report shows."""
     store = workspace.store
@@ -91,7 +107,7 @@ def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, An
         bank = session.get(ReferenceBank, row.bank_id) if row.bank_id else None
         reference_keys = list(bank.reference_keys) if bank else []
         facts = FactSheet.from_dict(row.facts)
-        image = stored_image(store, row, REPORT_IMAGE_SIDE)
+        image, overlay = inspected_pictures(workspace, row, scored_area(bank)[0], REPORT_IMAGE_SIDE)
         references = [png_data_uri(load_rgb8(store.path(k), THUMBNAIL_SIDE), THUMBNAIL_SIDE)
                       for k in reference_keys
                       if store.exists(k)]
@@ -99,7 +115,7 @@ def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, An
             "title": f"Inspection #{row.id}", "generated": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
             "project": project.name if project else str(row.project_id), "inspection": row, "facts": facts,
             "image_uri": png_data_uri(image, REPORT_IMAGE_SIDE),
-            "overlay_uri": png_data_uri(annotated_overlay(workspace, row, image), REPORT_IMAGE_SIDE),
+            "overlay_uri": png_data_uri(overlay, REPORT_IMAGE_SIDE),
             "references": references, "messages": list(row.messages), "reviews": list(row.reviews),
             "calibration": calibration_label(row.thresholds), "bank_id": row.bank_id,
             "bank_created": bank.created_at.strftime("%Y-%m-%d %H:%M") if bank else "-",
@@ -178,8 +194,8 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
         thumbnails = []
         for row in ng_rows[:MAX_NG_THUMBNAILS]:
             if (row.image_removed_at is not None or store.exists(row.image_key)) and store.exists(row.map_key):
-                image = stored_image(store, row, NG_THUMBNAIL_SIDE)
-                overlay = annotated_overlay(workspace, row, image)
+                bank = session.get(ReferenceBank, row.bank_id) if row.bank_id else None
+                _, overlay = inspected_pictures(workspace, row, scored_area(bank)[0], NG_THUMBNAIL_SIDE)
                 thumbnails.append({"id": row.id, "score": row.score, "uri": png_data_uri(overlay, NG_THUMBNAIL_SIDE)})
         return {
             "title": f"Project report: {project.name}", "project": project,
