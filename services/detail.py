@@ -40,8 +40,10 @@ def set_detail(workspace: Workspace, project_name: str, level: str) -> int:
         raise UnknownDetailError(level)
     with workspace.database.write() as session:
         project = repo.get_project(session, project_name)
-        engine = {k: v for k, v in project.settings.get("engine", {}).items() if k != "input_side"}
+        before = project.settings.get("engine", {})
+        engine = {k: v for k, v in before.items() if k != "input_side"}
         if level != STANDARD:
             engine["input_side"] = DETAIL_SIDES[level]
-        repo.update_project(session, project, workspace.operator, settings={**project.settings, "engine": engine})
+        if engine != before:  # choosing the level it has changes nothing, not even the audit log
+            repo.update_project(session, project, workspace.operator, settings={**project.settings, "engine": engine})
     return DETAIL_SIDES[level]

@@ -145,10 +145,12 @@ def test_a_finer_level_of_detail_finds_a_pit_the_standard_one_misses(home, tmp_p
 
     assert run_cli(["references", "detail", "disc", "standard"]) == 0  # back: the first bank serves again
     assert run_cli(["inspect", "disc", str(small_pit[0]), "--json", "--force"]) == 0
+    assert run_cli(["references", "detail", "disc", "standard"]) == 0  # the level it has: nothing to record
     with open_workspace().database.read() as session:
         project = repo.get_project(session, "disc")
         assert "input_side" not in project.settings["engine"]
         assert session.query(repo.ReferenceBank).filter_by(project_id=project.id).count() == 2
+        assert session.query(repo.AuditEvent).filter_by(action="update", entity_id=project.id).count() == 2
 
 
 def test_inspection_area_from_the_cli_rebuilds_the_bank_and_ignores_marks_outside(home, tmp_path, capsys):
