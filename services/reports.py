@@ -28,13 +28,13 @@ from db import repository as repo
 from db.errors import describe_os_error
 from db.models import Inspection, Project, ReferenceBank
 from engine import ENGINE_VERSION
-from engine.area import Area, area_share, crop_to_area, describe_area
+from engine.area import Area, describe_area
 from engine.calibration import grey_zone_normalised
 from engine.facts import FactSheet
 from engine.imageio import load_rgb8, shrink_to_side, to_uint8
 from engine.regions import to_image_scale
 from engine.visualize import draw_regions, overlay_for
-from services.results import scored_area, stored_image
+from services.results import area_picture, area_source_side, scored_area, stored_image
 from services.verdict_colours import VERDICT_COLOURS, rgb
 from services.workspace import Workspace
 
@@ -42,9 +42,6 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "resources" / "templates"
 REPORT_IMAGE_SIDE = 720
 THUMBNAIL_SIDE = 160
 NG_THUMBNAIL_SIDE = 200
-# A small inspection area is cut from the photo read at most this long (a 5 % area of a large photo
-# would otherwise need it at 14400 px for a 720 px picture).
-MAX_AREA_SOURCE_SIDE = 4096
 HISTOGRAM_MARGIN = 20
 MAX_NG_THUMBNAILS = 48
 CSV_FIELDS = ("id", "project", "created_at", "source", "verdict", "score", "raw_score", "threshold", "regions",
@@ -92,10 +89,8 @@ def inspected_pictures(workspace: Workspace, row: Inspection, area: Area | None,
     if area is None or row.image_removed_at is not None:
         image = stored_image(workspace.store, row, side)
         return image, annotated_overlay(workspace, row, image)
-    image = stored_image(workspace.store, row, min(int(side / area_share(area)), MAX_AREA_SOURCE_SIDE))
-    overlay = annotated_overlay(workspace, row, image)
-    return tuple(shrink_to_side(np.ascontiguousarray(crop_to_area(picture, area)), side)  # type: ignore[return-value]
-                 for picture in (image, overlay))
+    image = stored_image(workspace.store, row, area_source_side(side, area))
+    return area_picture(image, area, side), area_picture(annotated_overlay(workspace, row, image), area, side)
 
 
 def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, Any]:
