@@ -267,6 +267,18 @@ def test_the_inspection_area_is_seen_at_full_detail_and_results_stay_in_the_phot
         assert detector.inspect(_on_a_fixture_plate(synthetic_part(seed)), cropped).verdict == "OK"
 
 
+def test_an_ignored_rectangle_inside_a_cropped_area_still_hides_its_mark(detector, good_parts):
+    """The ignored rectangle is given in the photo's fractions; inside the crop it must cover the same mark."""
+    frames = [_on_a_fixture_plate(part) for part in good_parts]
+    area = (96 / 1024, 64 / 1024, 352 / 1024, 320 / 1024)
+    x0, y0, x1, y1 = PIT.box(256)
+    mark = ((96 + x0 - 3) / 1024, (64 + y0 - 3) / 1024, (96 + x1 + 3) / 1024, (64 + y1 + 3) / 1024)
+    bank = detector.build_bank(frames, EngineConfig(augment="none", inspection_area=area, ignored_areas=[mark]))
+    assert detector.inspect(_on_a_fixture_plate(synthetic_part(101, defects=(PIT,))), bank).verdict == "OK"
+    scratch = _on_a_fixture_plate(synthetic_part(300, defects=(Defect("scratch", 0.7, 0.65, 0.1),)))
+    assert detector.inspect(scratch, bank).verdict == "NG"
+
+
 def test_ignored_rectangles_follow_the_crop_and_a_small_areas_stored_map_is_bounded():
     from engine.area import relative_to_area
     from engine.detector import STORED_MAP_MAX_SIDE, AnomalyResult
