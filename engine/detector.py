@@ -152,7 +152,7 @@ class Detector:
         start = time.perf_counter()
         source = _describe(image, 0)
         area = config.inspection_area
-        decoded = _decoded(image, source, area_share(area))
+        decoded = _decoded(image, source, area)
         inside = config.inside_area()
         processing = target_size(*area_size(decoded.size, area), inside)
         pixels = crop_to_area(decoded.pixels, area)
@@ -232,8 +232,7 @@ class Detector:
             if cancel is not None and cancel():
                 raise Cancelled()
             source = _describe(image, index)
-            pixels = crop_to_area(_decoded(image, source, area_share(config.inspection_area)).pixels,
-                                  config.inspection_area)
+            pixels = crop_to_area(_decoded(image, source, config.inspection_area).pixels, config.inspection_area)
             resized = float_rgb_at(pixels, target_size(*shapes[index], config), source)
             resized = fill_ignored(resized, resized_refs[0] if resized_refs else None, ignored)
             del pixels
@@ -325,11 +324,11 @@ class Detector:
         return cache[1]
 
 
-def _decoded(image: ImageInput, source: str, area_share: float = 1.0) -> DecodedImage:
-    """A file decoded for inspection (``decode_for_inspection``), or an array as it is, with the
-    size results are given in; checked to be a usable image either way."""
+def _decoded(image: ImageInput, source: str, area: Area | None = None) -> DecodedImage:
+    """A file decoded for inspection (``decode_for_inspection``, keeping ``area``'s detail), or an
+    array as it is, with the size results are given in; checked to be a usable image either way."""
     if isinstance(image, (str, Path)):
-        image = decode_for_inspection(image, area_share)
+        image = decode_for_inspection(image, area_share(area))
     elif not isinstance(image, DecodedImage):
         pixels = np.asarray(image)
         image = DecodedImage(pixels, pixels.shape[:2])
