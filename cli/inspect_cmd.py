@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     """Inspect every image; a failing image is reported and the rest go on."""
     from db.store import low_space_warning
     from engine.errors import ImageLoadError
+    from services.drift import current_drift_warning
     from services.inspection import Inspector
 
     files = gather_images(args.inputs)
@@ -78,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
     if warning:
         print(f"warning: {warning}; '{program_name()} db remove-images --older-than DAYS' frees space and keeps "
               "the records.", file=sys.stderr)
+    drift = current_drift_warning(workspace, args.project)
+    if drift:
+        print(f"warning: {drift}", file=sys.stderr)
     return 1 if failures else 0
 
 

@@ -92,6 +92,7 @@ def _list(args: argparse.Namespace) -> int:
 @user_errors
 def _show(args: argparse.Namespace) -> int:
     from db import repository as repo
+    from services.drift import current_drift_warning
 
     workspace = open_from_args(args)
     with workspace.database.read() as session:
@@ -106,6 +107,7 @@ def _show(args: argparse.Namespace) -> int:
                                                "references": len(bank.reference_keys),
                                                "calibration": bank.calibration.get("method")},
         }
+    info["score_drift"] = current_drift_warning(workspace, args.name)
     if args.json:
         print(json.dumps(info, indent=2))
     else:

@@ -90,7 +90,7 @@ class Inspection(Base):
     thresholds: Mapped[dict[str, Any]] = mapped_column(default=dict)
     map_key: Mapped[str] = mapped_column(String(200))
     facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    bank_id: Mapped[int | None] = mapped_column(ForeignKey("reference_banks.id", ondelete="SET NULL"))
+    bank_id: Mapped[int | None] = mapped_column(ForeignKey("reference_banks.id", ondelete="SET NULL"), index=True)
     engine_version: Mapped[str] = mapped_column(String(50))
     duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
     # Set when the stored image copy was deleted to free disk space (db/retention.py); the row stays.

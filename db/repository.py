@@ -145,6 +145,24 @@ def latest_bank(session: Session, project: Project) -> ReferenceBank | None:
                           .order_by(ReferenceBank.id.desc()).limit(1))
 
 
+def latest_inspection_bank(session: Session, project: Project) -> ReferenceBank | None:
+    """The bank the project's latest inspection was made with (None: no inspection, or its bank is gone)."""
+    bank_id = session.scalar(select(Inspection.bank_id).where(Inspection.project_id == project.id)
+                             .order_by(Inspection.created_at.desc(), Inspection.id.desc()).limit(1))
+    return session.get(ReferenceBank, bank_id) if bank_id is not None else None
+
+
+def bank_score_windows(session: Session, bank_id: int, window: int) -> tuple[list[float], list[float]]:
+    """Raw scores of the first ``window`` inspections made with a bank and of its latest ``window``
+    after those (fewer when it has made fewer than ``2 * window``), each oldest first."""
+    made_with = select(Inspection.raw_score).where(Inspection.bank_id == bank_id)
+    first = list(session.scalars(made_with.order_by(Inspection.created_at, Inspection.id).limit(window)))
+    total = session.scalar(select(func.count()).select_from(Inspection).where(Inspection.bank_id == bank_id)) or 0
+    newest = list(session.scalars(made_with.order_by(Inspection.created_at.desc(), Inspection.id.desc())
+                                  .limit(min(window, max(total - window, 0)))))
+    return first, newest[::-1]
+
+
 def find_inspection(session: Session, project_id: int, image_key: str, bank_id: int) -> Inspection | None:
     """An earlier inspection of the same image with the same bank, whose stored copy is still there."""
     return session.scalar(select(Inspection).where(Inspection.project_id == project_id,

@@ -599,3 +599,22 @@ def test_inspect_warns_when_the_data_folder_runs_low_on_disk(home, tmp_path, cap
     assert run_cli(["inspect", "disc", str(part), "--force"]) == 0
     err = capsys.readouterr().err
     assert "warning: Only" in err and "GB free for the history" in err and "db remove-images" in err
+
+
+def test_inspect_warns_when_the_latest_parts_score_higher_than_the_first(home, tmp_path, capsys):
+    """A lens going out of focus: 20 sharp good parts, then 20 blurred ones, with the same references."""
+    write_parts(tmp_path / "refs", range(4))
+    write_parts(tmp_path / "sharp", range(40, 60))
+    blurred = tmp_path / "blurred"
+    for path in write_parts(tmp_path / "blurred", range(60, 80)):
+        cv2.imwrite(str(path), cv2.GaussianBlur(cv2.imread(str(path)), (0, 0), 2.0))
+    run_cli(["project", "create", "disc"])
+    run_cli(["references", "add", "disc", str(tmp_path / "refs")])
+    assert run_cli(["inspect", "disc", str(tmp_path / "sharp")]) == 0
+    assert "warning" not in capsys.readouterr().err  # 20 parts: nothing to compare with yet
+    assert run_cli(["inspect", "disc", str(blurred)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: The last 20 parts scored higher than the first 20 with these references" in err
+    assert "check the focus, lighting and camera position" in err
+    assert run_cli(["project", "show", "disc", "--json"]) == 0
+    assert "scored higher" in json.loads(capsys.readouterr().out)["score_drift"]

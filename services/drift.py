@@ -1,0 +1,54 @@
+"""Score drift of a project: its latest bank's first and latest parts, compared by ``engine.drift``'s
+rule, and the line that tells the technician."""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from db import repository as repo
+from db.models import Project
+from engine.calibration import Calibration
+from engine.drift import DRIFT_WINDOW, ScoreDrift, compare_windows
+from services.inspection import project_sensitivity
+from services.results import bank_calibration
+from services.workspace import Workspace
+
+
+def project_drift(session: Session, project: Project,
+                  window: int = DRIFT_WINDOW) -> tuple[ScoreDrift, Calibration | None] | None:
+    """The drift of the bank the project's latest inspection used, and that bank's calibration;
+    None until that bank has made ``2 * window`` inspections."""
+    bank = repo.latest_inspection_bank(session, project)
+    if bank is None:
+        return None
+    first, latest = repo.bank_score_windows(session, bank.id, window)
+    if len(first) < window or len(latest) < window:
+        return None
+    return compare_windows(first, latest), bank_calibration(bank)
+
+
+def drift_warning(drift: ScoreDrift, calibration: Calibration | None, sensitivity: float) -> str | None:
+    """A line for the technician when the scores drift, with the medians on the 0-1 scale; else None."""
+    if not drift.drifting:
+        return None
+    count = len(drift.latest)
+    medians = ""
+    if calibration is not None:
+        first = calibration.normalise(float(np.median(drift.first)), sensitivity)
+        latest = calibration.normalise(float(np.median(drift.latest)), sensitivity)
+        medians = f" (median score {latest:.2f} against {first:.2f})"
+    if drift.rising:
+        return (f"The last {count} parts scored higher than the first {count} with these references{medians}. "
+                "If they are good parts, check the focus, lighting and camera position; if the parts themselves "
+                "changed, add a few recent good ones to the references.")
+    return (f"The last {count} parts scored lower than the first {count} with these references{medians}. "
+            "Check that the camera still sees the part as it did: a changed set-up can hide defects.")
+
+
+def current_drift_warning(workspace: Workspace, project_name: str) -> str | None:
+    """``drift_warning`` for a project's latest bank at the project's sensitivity, read in one session."""
+    with workspace.database.read() as session:
+        project = repo.get_project(session, project_name)
+        found = project_drift(session, project)
+        return drift_warning(found[0], found[1], project_sensitivity(project)) if found else None

@@ -1,0 +1,77 @@
+"""Score drift of a project: the windows read from the history and the technician's warning."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from db import repository as repo
+from db.database import Database
+from db.models import Inspection, ReferenceBank
+from engine.calibration import calibrate
+from engine.drift import DRIFT_WINDOW
+from services.drift import drift_warning, project_drift
+
+START = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _scores(seed: int, count: int = DRIFT_WINDOW, shift: float = 0.0) -> list[float]:
+    return list(np.random.default_rng(seed).normal(0.20 + shift, 0.02, count))
+
+
+def _database(tmp_path) -> Database:
+    database = Database(f"sqlite:///{tmp_path / 'h.db'}")
+    database.migrate()
+    return database
+
+
+def _bank(session, project) -> ReferenceBank:
+    calibration = calibrate([0.18, 0.20, 0.21, 0.19], np.linspace(0.0, 0.2, 100), "leave-one-out",
+                            view_scores=[0.2, 0.21, 0.22, 0.2])
+    bank = ReferenceBank(project_id=project.id, bank_key="banks/x.pt", reference_keys=["a", "b", "c", "d"],
+                         engine_version="t", calibration=calibration.to_dict())
+    session.add(bank)
+    session.flush()
+    return bank
+
+
+def _inspect(session, project, bank, scores: list[float], start: datetime = START) -> None:
+    for index, score in enumerate(scores):
+        session.add(Inspection(project_id=project.id, image_key=f"images/{start:%H}{index}.png", raw_score=score,
+                               score=0.5, verdict="OK", map_key="maps/x.npz", engine_version="t", bank_id=bank.id,
+                               created_at=start + timedelta(minutes=index)))
+    session.flush()
+
+
+def test_the_warning_needs_two_full_windows_of_the_latest_bank(tmp_path):
+    database = _database(tmp_path)
+    with database.write() as session:
+        project = repo.create_project(session, "disc")
+        bank = _bank(session, project)
+        _inspect(session, project, bank, _scores(1) + _scores(2, DRIFT_WINDOW - 1, shift=0.05))
+        assert project_drift(session, project) is None  # 39 parts: the windows would overlap
+        _inspect(session, project, bank, [0.25], start=START + timedelta(days=1))
+        drift, calibration = project_drift(session, project)
+        assert drift.first == tuple(_scores(1))  # the first 20, oldest first
+        assert drift.latest[-1] == 0.25 and len(drift.latest) == DRIFT_WINDOW
+        warning = drift_warning(drift, calibration, 0.5)
+        assert warning is not None and "scored higher than the first 20" in warning
+        first, latest = (calibration.normalise(float(np.median(w))) for w in (drift.first, drift.latest))
+        assert f"median score {latest:.2f} against {first:.2f}" in warning
+
+        # A new bank starts afresh: its parts are compared among themselves.
+        rebuilt = _bank(session, project)
+        _inspect(session, project, rebuilt, _scores(3, 2 * DRIFT_WINDOW), start=START + timedelta(days=2))
+        drift, calibration = project_drift(session, project)
+        assert not drift.drifting and drift_warning(drift, calibration, 0.5) is None
+
+
+def test_windows_do_not_overlap_when_the_bank_has_few_parts(tmp_path):
+    database = _database(tmp_path)
+    with database.write() as session:
+        project = repo.create_project(session, "disc")
+        bank = _bank(session, project)
+        _inspect(session, project, bank, [float(i) for i in range(30)])
+        first, latest = repo.bank_score_windows(session, bank.id, DRIFT_WINDOW)
+        assert first == [float(i) for i in range(20)] and latest == [float(i) for i in range(20, 30)]
