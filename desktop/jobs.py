@@ -253,3 +253,10 @@ def remove_images(plan: Any) -> Job:
 def free_disk_space_left(store: Any) -> Job:
     """Free bytes on the disk of ``store`` (an ``ImageStore``; None when unknown), for the low-space warning."""
     return lambda ctx: store.free_bytes()
+
+
+def score_drift(workspace: Any, project: str) -> Job:
+    """(project, the score-drift warning or None) for ``project``'s latest bank (``services.drift``)."""
+    from services.drift import current_drift_warning
+
+    return lambda ctx: (project, current_drift_warning(workspace, project))

@@ -88,6 +88,9 @@ PROJECT_FILE_FILTER = f"IAD Inspector projects (*{PROJECT_FILE_SUFFIX})"
 # has its own button on its page).
 CANCELLABLE_JOBS = ("build", "refine", "reinspect")
 DISK_JOB = "disk"
+# Housekeeping: after parts are inspected, whether their scores drift from the first ones (services/drift.py).
+DRIFT_JOB = "drift"
+HOUSEKEEPING_JOBS = (DISK_JOB, DRIFT_JOB)
 # Jobs that write to (or free) the data folder; the free space is read again after each.
 CHANGE_DISK_JOBS = ("inspect", "batch", "references", "reinspect", "remove-images", "project-import", "demo")
 
@@ -214,6 +217,11 @@ class MainWindow(QMainWindow):
         self.disk_warning.setStyleSheet("color: #b00020; font-weight: bold")
         self.disk_warning.hide()
         self.statusBar().addPermanentWidget(self.disk_warning)
+        self.drift_warning = QLabel()
+        self.drift_warning.setStyleSheet("color: #a15c00; font-weight: bold")
+        self.drift_warning.hide()
+        self.statusBar().addPermanentWidget(self.drift_warning)
+        self.drift_text: str | None = None
 
     def _action(self, text: str, slot: Any, shortcut: str | QKeySequence.StandardKey | None = None,
                 toolbar: QToolBar | None = None) -> QAction:
@@ -333,7 +341,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"IAD Inspector — {self.project_name}" if self.project_name else "IAD Inspector")
         panel = self.projects_panel
         self.demo_banner.setVisible(panel.count() == 0 and not panel.show_archived.isChecked())
+        self.drift_text = None  # another project's warning does not apply; this one's is read again
+        self.drift_warning.hide()
         self.refresh_references()
+        self.check_drift()
         self.history_page.set_project(self.project_id)
 
     # ------------------------------------------------------------- references
@@ -378,6 +389,8 @@ class MainWindow(QMainWindow):
             advice = reference_count_advice(len(active_keys)) if active_keys else None
             if advice:
                 text += "\n" + advice
+            if self.drift_text:
+                text += "\n" + self.drift_text
         self.references_page.show_references(entries, text)
         self.references_page.show_detail(detail)
 
@@ -805,7 +818,7 @@ class MainWindow(QMainWindow):
     def _on_started(self, job_id: str) -> None:
         _assert_gui_thread()
         kind = job_id.split(":")[0]
-        if kind != DISK_JOB:
+        if kind not in HOUSEKEEPING_JOBS:
             self.cancel_button.setVisible(kind in CANCELLABLE_JOBS)
 
     def _on_progress(self, job_id: str, done: int, total: int) -> None:
@@ -828,6 +841,24 @@ class MainWindow(QMainWindow):
         """Read the data folder's free space on the worker; a warning shows when it runs low."""
         self.worker.submit(f"{DISK_JOB}:{next(self._job_ids)}", jobs.free_disk_space_left(self.workspace.store))
 
+    def check_drift(self) -> None:
+        """Compare the project's latest scores with its first ones on the worker; a warning shows on drift."""
+        if self.project_name is None:
+            self._show_drift((None, None))
+            return
+        self.worker.submit(f"{DRIFT_JOB}:{next(self._job_ids)}", jobs.score_drift(self.workspace, self.project_name))
+
+    def _show_drift(self, result: tuple[str | None, str | None]) -> None:
+        project, warning = result
+        if project != self.project_name:  # answered for a project no longer shown
+            return
+        self.drift_warning.setText("Scores drifting: see References" if warning else "")
+        self.drift_warning.setToolTip(warning or "")
+        self.drift_warning.setVisible(warning is not None)
+        if warning != self.drift_text:
+            self.drift_text = warning
+            self.refresh_references()
+
     def _show_disk_space(self, free: int | None) -> None:
         warning = low_space_warning(free)
         self.disk_warning.setText(f"{warning}: History › Free disk space…" if warning else "")
@@ -836,12 +867,17 @@ class MainWindow(QMainWindow):
     def _on_finished(self, job_id: str, result: object) -> None:
         _assert_gui_thread()
         kind = job_id.split(":")[0]
-        if kind == DISK_JOB:  # housekeeping: leaves the progress bar and job_finished to the user's jobs
-            self._show_disk_space(result)  # type: ignore[arg-type]
+        if kind in HOUSEKEEPING_JOBS:  # leave the progress bar and job_finished to the user's jobs
+            if kind == DISK_JOB:
+                self._show_disk_space(result)  # type: ignore[arg-type]
+            else:
+                self._show_drift(result)  # type: ignore[arg-type]
             return
         self._hide_progress()
         if kind in CHANGE_DISK_JOBS:
             self.check_disk_space()
+        if kind in ("inspect", "batch"):
+            self.check_drift()
         if kind == "inspect":
             ids, first = result  # type: ignore[misc]
             self.queue = list(ids)
@@ -904,7 +940,7 @@ class MainWindow(QMainWindow):
     def _on_failed(self, job_id: str, message: str) -> None:
         _assert_gui_thread()
         kind = job_id.split(":")[0]
-        if kind == DISK_JOB:
+        if kind in HOUSEKEEPING_JOBS:
             return
         self._hide_progress()
         if kind == "batch":
@@ -922,6 +958,7 @@ class MainWindow(QMainWindow):
         if job_id.startswith("batch"):
             self.batch_page.finished(cancelled=True)
             self.refresh_projects()
+            self.check_drift()
         elif job_id.startswith("reinspect"):  # the parts done before the cancel are in the history
             self.history_model.refresh()
             self.refresh_projects()

@@ -394,6 +394,34 @@ def test_low_disk_space_shows_a_lasting_warning_after_inspections_and_clears(qtb
     qtbot.waitUntil(window.disk_warning.isHidden, timeout=10_000)
 
 
+def test_scores_drifting_from_the_first_parts_show_a_warning_after_an_inspection(qtbot, window, project, tmp_path):
+    from datetime import timedelta
+
+    from db.models import Inspection
+
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(write_parts(tmp_path / "first", [431]))
+    assert window.drift_warning.isHidden()
+    first = window.current
+    # 39 more parts (in the milliseconds before the next real one), the last 20 scoring far higher
+    with window.workspace.database.write() as session:
+        row = repo.get_inspection(session, first.id)
+        for index in range(39):
+            session.add(Inspection(project_id=row.project_id, image_key=row.image_key, map_key=row.map_key,
+                                   raw_score=row.raw_score * (1.0 + 0.01 * index + (2.0 if index >= 19 else 0.0)),
+                                   score=0.5, verdict="OK", engine_version=row.engine_version, bank_id=row.bank_id,
+                                   created_at=row.created_at + timedelta(milliseconds=index + 1)))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(write_parts(tmp_path / "later", [432]))
+    qtbot.waitUntil(lambda: not window.drift_warning.isHidden(), timeout=10_000)
+    assert "Scores drifting" in window.drift_warning.text()
+    assert "scored higher than the first 20" in window.drift_warning.toolTip()
+    assert "check the focus, lighting and camera position" in window.references_page.summary.text()
+    window.new_project("cap")  # another part type has its own history: no warning there
+    qtbot.waitUntil(window.drift_warning.isHidden, timeout=10_000)
+    assert "scored higher" not in window.references_page.summary.text()
+
+
 def test_rejects_inspected_again_from_the_history_after_one_joins_the_references(qtbot, window, project, tmp_path):
     odd = write_parts(tmp_path / "odd", [410], defects=(Defect("scratch", 0.5, 0.5, 0.3),))
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
