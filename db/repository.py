@@ -31,6 +31,10 @@ class NotFoundError(LookupError):
         self.listing = listing
 
 
+# The audit action of an inspection made by inspecting a stored photo again (``Inspector.reinspect``).
+REINSPECT_ACTION = "reinspect"
+
+
 def audit(session: Session, actor: str, action: str, entity: str, entity_id: int | None,
           detail: dict[str, Any] | None = None) -> None:
     """Record who changed what."""
@@ -153,11 +157,18 @@ def latest_inspection_bank(session: Session, project: Project) -> ReferenceBank 
 
 
 def bank_score_windows(session: Session, bank_id: int, window: int) -> tuple[list[float], list[float]]:
-    """Raw scores of the first ``window`` inspections made with a bank and of its latest ``window``
-    after those (fewer when it has made fewer than ``2 * window``), each oldest first."""
-    made_with = select(Inspection.raw_score).where(Inspection.bank_id == bank_id)
+    """Raw scores of the first ``window`` parts inspected with a bank and of its latest ``window``
+    after those (fewer when it has inspected fewer than ``2 * window``), each oldest first.
+
+    Re-inspections of stored photos are left out: they are parts picked from the history (often
+    rejects), not the line's flow of parts.
+    """
+    reinspected = select(AuditEvent.entity_id).where(AuditEvent.action == REINSPECT_ACTION,
+                                                     AuditEvent.entity == "inspection")
+    live = (Inspection.bank_id == bank_id, Inspection.id.not_in(reinspected))
+    made_with = select(Inspection.raw_score).where(*live)
     first = list(session.scalars(made_with.order_by(Inspection.created_at, Inspection.id).limit(window)))
-    total = session.scalar(select(func.count()).select_from(Inspection).where(Inspection.bank_id == bank_id)) or 0
+    total = session.scalar(select(func.count()).select_from(Inspection).where(*live)) or 0
     newest = list(session.scalars(made_with.order_by(Inspection.created_at.desc(), Inspection.id.desc())
                                   .limit(min(window, max(total - window, 0)))))
     return first, newest[::-1]

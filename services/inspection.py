@@ -363,7 +363,7 @@ class Inspector:
                                source, force=False)
         if not record.skipped:
             with self.workspace.database.write() as session:
-                repo.audit(session, self.workspace.operator, "reinspect", "inspection", record.id,
+                repo.audit(session, self.workspace.operator, repo.REINSPECT_ACTION, "inspection", record.id,
                            {"of": inspection_id, "verdict_before": before, "verdict_after": record.verdict})
         return before, record
 

@@ -75,3 +75,17 @@ def test_windows_do_not_overlap_when_the_bank_has_few_parts(tmp_path):
         _inspect(session, project, bank, [float(i) for i in range(30)])
         first, latest = repo.bank_score_windows(session, bank.id, DRIFT_WINDOW)
         assert first == [float(i) for i in range(20)] and latest == [float(i) for i in range(20, 30)]
+
+
+def test_re_inspected_photos_are_not_the_line_s_parts(tmp_path):
+    """Rejects picked from the history and inspected again with a new bank must not count as its first parts."""
+    database = _database(tmp_path)
+    with database.write() as session:
+        project = repo.create_project(session, "disc")
+        bank = _bank(session, project)
+        _inspect(session, project, bank, _scores(4, shift=0.2))  # 20 old rejects inspected again
+        for row in session.query(Inspection).all():
+            repo.audit(session, "ann", repo.REINSPECT_ACTION, "inspection", row.id, {"of": 1})
+        _inspect(session, project, bank, _scores(1) + _scores(2), start=START + timedelta(days=1))
+        drift, _ = project_drift(session, project)
+        assert drift.first == tuple(_scores(1)) and not drift.drifting
