@@ -163,8 +163,10 @@ def bank_score_windows(session: Session, bank_id: int, window: int) -> tuple[lis
     Re-inspections of stored photos are left out: they are parts picked from the history (often
     rejects), not the line's flow of parts.
     """
+    # Without NULLs: NOT IN a list that holds one matches no row at all.
     reinspected = select(AuditEvent.entity_id).where(AuditEvent.action == REINSPECT_ACTION,
-                                                     AuditEvent.entity == "inspection")
+                                                     AuditEvent.entity == "inspection",
+                                                     AuditEvent.entity_id.is_not(None))
     live = (Inspection.bank_id == bank_id, Inspection.id.not_in(reinspected))
     made_with = select(Inspection.raw_score).where(*live)
     first = list(session.scalars(made_with.order_by(Inspection.created_at, Inspection.id).limit(window)))
