@@ -94,7 +94,8 @@ def run_drift_bench(options: DriftBenchOptions, log: Callable[[str], None] | Non
             log(problem)
         for seed in options.seeds:
             references = reference_paths(pack, options.shots, seed) if len(pack.train_good) >= options.shots else []
-            spare = [path for path in pack.train_good if path not in set(references)][:SPARE_TRAINING]
+            chosen = set(references)
+            spare = [path for path in pack.train_good if path not in chosen][:SPARE_TRAINING]
             goods = [sample.path for sample in pack.test if sample.label == 0] + spare
             if not references or len(goods) < 2 * options.window:
                 skipped.append(f"{pack.name}: {len(goods)} good parts, {len(pack.train_good)} training images "
@@ -102,10 +103,13 @@ def run_drift_bench(options: DriftBenchOptions, log: Callable[[str], None] | Non
                 log(skipped[-1])
                 break
             bank = detector.build_bank(references, config)
-            images = [load_image(path) for path in goods]
-            scores = {name: np.array([detector.inspect(np.ascontiguousarray(disturb(image)), bank).score
-                                      for image in images]) for name, disturb in [("none", lambda a: a),
-                                                                                    *DISTURBANCES.items()]}
+            variants = {"none": lambda image: image, **DISTURBANCES}
+            scored: dict[str, list[float]] = {name: [] for name in variants}
+            for path in goods:  # one photo in memory at a time
+                image = load_image(path)
+                for name, disturb in variants.items():
+                    scored[name].append(detector.inspect(np.ascontiguousarray(disturb(image)), bank).score)
+            scores = {name: np.array(values) for name, values in scored.items()}
             rng = random.Random(seed)
             row = {"good_parts": float(len(goods)),
                    "false_alarms": flag_rate(scores["none"], None, options.window, options.draws, rng)}
