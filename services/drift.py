@@ -10,8 +10,7 @@ from db import repository as repo
 from db.models import Project
 from engine.calibration import Calibration
 from engine.drift import DRIFT_WINDOW, ScoreDrift, compare_windows
-from services.inspection import project_sensitivity
-from services.results import bank_calibration
+from services.results import bank_calibration, project_sensitivity
 from services.workspace import Workspace
 
 
@@ -28,22 +27,27 @@ def project_drift(session: Session, project: Project,
     return compare_windows(first, latest), bank_calibration(bank)
 
 
-def drift_warning(drift: ScoreDrift, calibration: Calibration | None, sensitivity: float) -> str | None:
-    """A line for the technician when the scores drift, with the medians on the 0-1 scale; else None."""
-    if not drift.drifting:
-        return None
+def describe_drift(drift: ScoreDrift, calibration: Calibration | None, sensitivity: float) -> str:
+    """What the drift check found, for people: the two medians on the 0-1 scale and, on drift, what to check."""
     count = len(drift.latest)
     medians = ""
     if calibration is not None:
         first = calibration.normalise(float(np.median(drift.first)), sensitivity)
         latest = calibration.normalise(float(np.median(drift.latest)), sensitivity)
         medians = f" (median score {latest:.2f} against {first:.2f})"
+    if not drift.drifting:
+        return f"The last {count} parts scored like the first {count} with these references{medians}."
     if drift.rising:
         return (f"The last {count} parts scored higher than the first {count} with these references{medians}. "
                 "If they are good parts, check the focus, lighting and camera position; if the parts themselves "
                 "changed, add a few recent good ones to the references.")
     return (f"The last {count} parts scored lower than the first {count} with these references{medians}. "
             "Check that the camera still sees the part as it did: a changed set-up can hide defects.")
+
+
+def drift_warning(drift: ScoreDrift, calibration: Calibration | None, sensitivity: float) -> str | None:
+    """``describe_drift`` when the scores drift, else None (nothing to warn about)."""
+    return describe_drift(drift, calibration, sensitivity) if drift.drifting else None
 
 
 def current_drift_warning(workspace: Workspace, project_name: str) -> str | None:

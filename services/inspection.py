@@ -35,11 +35,11 @@ from engine.defect_types import TypeExamples
 from engine.errors import EmptyReferenceSetError, ImageLoadError
 from engine.facts import FactSheet, build_facts
 from engine.imageio import DecodedImage, check_pixels, decode_for_inspection, decode_image, to_uint8
+from services.results import project_sensitivity
 from services.workspace import Workspace
 
 ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
-DEFAULT_SENSITIVITY = 0.5
 REVIEWS = "reviews"  # a refinement's source when its samples are the operator reviews
 
 
@@ -68,11 +68,6 @@ class ReferenceAddResult:
     added: list[str]
     already_there: list[str]
     failed: list[tuple[str, str]]
-
-
-def project_sensitivity(project: Project) -> float:
-    """The project's sensitivity setting (0..1, default 0.5)."""
-    return float(project.settings.get("sensitivity", DEFAULT_SENSITIVITY))
 
 
 def requested_config(project: Project) -> dict[str, Any]:

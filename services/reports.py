@@ -34,7 +34,8 @@ from engine.facts import FactSheet
 from engine.imageio import load_rgb8, shrink_to_side, to_uint8
 from engine.regions import to_image_scale
 from engine.visualize import draw_regions, overlay_for
-from services.results import area_picture, area_source_side, scored_area, stored_image
+from services.drift import describe_drift, project_drift
+from services.results import area_picture, area_source_side, project_sensitivity, scored_area, stored_image
 from services.verdict_colours import VERDICT_COLOURS, rgb
 from services.workspace import Workspace
 
@@ -186,6 +187,7 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
         counts = Counter(r.verdict for r in rows)
         ng_rows = [r for r in rows if r.verdict == "NG"]
         days = daily_counts(rows)
+        drift = project_drift(session, project)
         thumbnails = []
         for row in ng_rows[:MAX_NG_THUMBNAILS]:
             if (row.image_removed_at is not None or store.exists(row.image_key)) and store.exists(row.map_key):
@@ -203,6 +205,7 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
             "daily": days[-MAX_DAYS_LISTED:], "days_total": len(days),
             "thumbnails": thumbnails, "ng_total": len(ng_rows),
             "calibrations": sorted({calibration_label(r.thresholds) for r in rows}),
+            "score_drift": describe_drift(drift[0], drift[1], project_sensitivity(project)) if drift else None,
             "program_version": ENGINE_VERSION,
         }
 

@@ -101,6 +101,14 @@ def bank_calibration(bank: ReferenceBank | None) -> Calibration | None:
     return Calibration.from_dict(bank.calibration) if bank is not None and bank.calibration else None
 
 
+DEFAULT_SENSITIVITY = 0.5
+
+
+def project_sensitivity(project: Project) -> float:
+    """The project's sensitivity setting (0..1, default 0.5)."""
+    return float(project.settings.get("sensitivity", DEFAULT_SENSITIVITY))
+
+
 def scored_area(bank: ReferenceBank | None) -> tuple[Area | None, tuple[Area, ...]]:
     """The inspection area a bank row was built with (None: the whole image, or an older bank) and
     the rectangles ignored inside it."""

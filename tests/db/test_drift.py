@@ -11,7 +11,7 @@ from db.database import Database
 from db.models import Inspection, ReferenceBank
 from engine.calibration import calibrate
 from engine.drift import DRIFT_WINDOW
-from services.drift import drift_warning, project_drift
+from services.drift import describe_drift, drift_warning, project_drift
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -65,6 +65,7 @@ def test_the_warning_needs_two_full_windows_of_the_latest_bank(tmp_path):
         _inspect(session, project, rebuilt, _scores(3, 2 * DRIFT_WINDOW), start=START + timedelta(days=2))
         drift, calibration = project_drift(session, project)
         assert not drift.drifting and drift_warning(drift, calibration, 0.5) is None
+        assert describe_drift(drift, calibration, 0.5).startswith("The last 20 parts scored like the first 20")
 
 
 def test_windows_do_not_overlap_when_the_bank_has_few_parts(tmp_path):
