@@ -766,6 +766,8 @@ class MainWindow(QMainWindow):
             project = repo.get_project(session, self.project_name)
             settings = {**project.settings, "sensitivity": round(self.sensitivity, 2)}
             repo.update_project(session, project, self.workspace.operator, settings=settings)
+        if self.drift_text:  # its medians are on the 0-1 scale of the sensitivity now stored
+            self.check_drift()
 
     # ------------------------------------------------------------- demo, misc
     def create_demo(self) -> None:

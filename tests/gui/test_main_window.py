@@ -417,6 +417,10 @@ def test_scores_drifting_from_the_first_parts_show_a_warning_after_an_inspection
     assert "Scores drifting" in window.drift_warning.text()
     assert "scored higher than the first 20" in window.drift_warning.toolTip()
     assert "check the focus, lighting and camera position" in window.references_page.summary.text()
+    before = window.drift_warning.toolTip()
+    window.sensitivity_slider.setValue(90)  # the medians are given on the 0-1 scale at this sensitivity
+    qtbot.waitUntil(lambda: window.drift_warning.toolTip() not in ("", before), timeout=10_000)
+    assert window.drift_warning.toolTip() in window.references_page.summary.text()
     window.new_project("cap")  # another part type has its own history: no warning there
     qtbot.waitUntil(window.drift_warning.isHidden, timeout=10_000)
     assert "scored higher" not in window.references_page.summary.text()
