@@ -17,7 +17,7 @@ from services.workspace import Workspace
 def project_drift(session: Session, project: Project,
                   window: int = DRIFT_WINDOW) -> tuple[ScoreDrift, Calibration | None] | None:
     """The drift of the bank the project's latest inspection used, and that bank's calibration;
-    None until that bank has made ``2 * window`` inspections."""
+    None until that bank has inspected ``2 * window`` parts (re-inspections of stored photos not counted)."""
     bank = repo.latest_inspection_bank(session, project)
     if bank is None:
         return None
