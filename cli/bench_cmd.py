@@ -6,7 +6,7 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
-from cli.common import positive_int, print_benchmark, unit_fraction, user_errors
+from cli.common import add_benchmark_options, positive_int, print_benchmark, unit_fraction, user_errors
 from engine.config import AUGMENT_MODES, EngineConfig
 
 
@@ -17,15 +17,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Few-shot benchmark: image AUROC, pixel AUROC and AUPRO per pack and shot count (mean "
                     "over seeds), latency, bank build time and peak memory. The table goes to stdout, "
                     "progress to stderr.")
-    parser.add_argument("--data", type=Path, required=True, help="one pack in the MVTec layout, or a folder of packs")
+    add_benchmark_options(parser, seeds=[0, 1, 2])
     parser.add_argument("--shots", type=positive_int, nargs="+", default=[1, 2, 4, 8],
                         help="reference counts k (default 1 2 4 8)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="reference draws (default 0 1 2)")
     parser.add_argument("--backbone", default="efficientnet-lite0", help="backbone name (default efficientnet-lite0)")
     parser.add_argument("--backbone-weights", help="checkpoint file for clip:<model> backbones")
-    parser.add_argument("--json", type=Path, help="write the result as JSON here")
     parser.add_argument("--scores-csv", type=Path, help="write one row per (pack, k, seed, test image) here")
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     parser.add_argument("--threads", type=positive_int, help="torch threads (default: the usable cores)")
     tuning = parser.add_argument_group("engine settings (defaults are the app's)")
     tuning.add_argument("--layers", nargs="+", help="feature layers, e.g. s3 s5")

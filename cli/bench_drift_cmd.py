@@ -4,9 +4,8 @@ catches a disturbed set-up, on MVTec-layout packs."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from cli.common import positive_int, print_benchmark, user_errors
+from cli.common import add_benchmark_options, positive_int, print_benchmark, user_errors
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -16,13 +15,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Build a few-shot bank per pack and seed, score its good parts as they are and blurred or "
                     "re-lit, and count how often the drift rule flags random windows of good parts (false "
                     "alarms) and windows of disturbed ones (catches). Table to stdout, progress to stderr.")
-    parser.add_argument("--data", type=Path, required=True, help="one pack or a folder of packs")
+    add_benchmark_options(parser, seeds=[0, 1])
     parser.add_argument("--shots", type=positive_int, default=4, help="references per bank (default 4)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="reference draws (default 0 1)")
     parser.add_argument("--draws", type=positive_int, default=300, help="random window draws (default 300)")
     parser.add_argument("--window", type=positive_int, help="parts per window (default: the app's, 20)")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--json", type=Path, help="write the result as JSON here")
     parser.set_defaults(handler=run)
 
 

@@ -88,6 +88,15 @@ def print_benchmark(run: Callable[[], Any], table: Callable[[Any], str], save: C
     return 0
 
 
+def add_benchmark_options(parser: argparse.ArgumentParser, seeds: list[int]) -> None:
+    """The options every benchmark over packs takes: ``--data``, ``--seeds``, ``--device`` and ``--json``."""
+    parser.add_argument("--data", type=Path, required=True, help="one pack in the MVTec layout, or a folder of packs")
+    parser.add_argument("--seeds", type=int, nargs="+", default=seeds,
+                        help=f"reference draws (default {' '.join(str(seed) for seed in seeds)})")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    parser.add_argument("--json", type=Path, help="write the result as JSON here")
+
+
 def positive_int(text: str) -> int:
     """An argparse type: a whole number of at least 1 (shots, threads, sizes, limits)."""
     try:

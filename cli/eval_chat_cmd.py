@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.common import positive_int, print_benchmark, user_errors
+from cli.common import add_benchmark_options, positive_int, print_benchmark, user_errors
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -15,15 +15,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Inspect every test image with a few-shot bank, ask a fixed script of questions, and score "
                     "yes/no, position and count accuracy and the contradiction rate. Table to stdout, progress "
                     "to stderr.")
-    parser.add_argument("--data", type=Path, required=True, help="one pack or a folder of packs")
+    add_benchmark_options(parser, seeds=[0, 1, 2])
     parser.add_argument("--shots", type=positive_int, default=4, help="references per bank (default 4)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="reference draws (default 0 1 2)")
     parser.add_argument("--backend", choices=("grounded", "llm"), default="grounded")
     parser.add_argument("--model", type=Path, help="LLM folder or .gguf (default: the embedded SmolLM2)")
     parser.add_argument("--limit", type=positive_int,
                         help="test images per pack, spread over its folders (default: all)")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--json", type=Path, help="write the result as JSON here")
     parser.set_defaults(handler=run)
 
 
