@@ -25,9 +25,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 @user_errors
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark and print its table."""
+    from engine.bench import save_json
     from engine.drift import DRIFT_WINDOW
-    from engine.drift_bench import DriftBenchOptions, format_drift_table, run_drift_bench, save_drift_json
+    from engine.drift_bench import DriftBenchOptions, format_drift_table, run_drift_bench
 
     options = DriftBenchOptions(data=args.data, shots=args.shots, seeds=args.seeds, draws=args.draws,
                                 window=args.window or DRIFT_WINDOW, device=args.device)
-    return print_benchmark(lambda: run_drift_bench(options), format_drift_table, save_drift_json, args.json)
+    return print_benchmark(lambda: run_drift_bench(options), format_drift_table, save_json, args.json)

@@ -27,8 +27,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 @user_errors
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark and print its table."""
-    from engine.chat_bench import ChatBenchOptions, format_chat_table, run_chat_bench, save_chat_json
+    from engine.bench import save_json
+    from engine.chat_bench import ChatBenchOptions, format_chat_table, run_chat_bench
 
     options = ChatBenchOptions(data=args.data, shots=args.shots, seeds=args.seeds, backend=args.backend,
                                limit=args.limit, model=args.model, device=args.device)
-    return print_benchmark(lambda: run_chat_bench(options), format_chat_table, save_chat_json, args.json)
+    return print_benchmark(lambda: run_chat_bench(options), format_chat_table, save_json, args.json)

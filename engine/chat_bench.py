@@ -16,7 +16,6 @@ The answers are parsed with the guard's parser (``engine.explain.claims``) and s
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -149,9 +148,3 @@ def format_chat_table(result: dict[str, Any]) -> str:
                      f"{info['tokens_per_s']:.1f} tokens/s; of {result['answers']} answers the guard replaced "
                      f"{result['guard_replaced']} and completed {result.get('guard_completed', 0)} from the facts")
     return "\n".join(lines)
-
-
-def save_chat_json(result: dict[str, Any], path: Path) -> None:
-    """Write the result as JSON."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2))

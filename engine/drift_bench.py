@@ -16,7 +16,6 @@ decoded to float RGB (``load_image``) and disturbed before the detector sees the
 
 from __future__ import annotations
 
-import json
 import random
 import sys
 from collections.abc import Callable
@@ -138,8 +137,3 @@ def format_drift_table(result: dict[str, Any]) -> str:
         lines.append(f"{'MEAN':<22}{'':>5}{'':>7}{cells(result['mean'])}")
     lines.extend(f"skipped: {line}" for line in result["skipped"])
     return "\n".join(lines)
-
-
-def save_drift_json(result: dict[str, Any], path: Path) -> None:
-    """Write the result as JSON."""
-    path.write_text(json.dumps(result, indent=2))
