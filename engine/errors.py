@@ -35,11 +35,16 @@ class ModelFileError(EngineError):
 
 
 class UnknownBackboneError(EngineError):
-    """A backbone name is not in the registry."""
+    """A backbone name is not in the registry, or a ``clip:`` name that open_clip has no model for."""
 
-    def __init__(self, name: str, known: list[str]) -> None:
+    def __init__(self, name: str, known: list[str], clip_models: list[str] | None = None) -> None:
         self.name = name
-        super().__init__(f"Unknown backbone '{name}'. Known: {', '.join(known)}, or clip:<open_clip model>.")
+        if clip_models is not None:
+            examples = ", ".join([m for m in clip_models if m.startswith("ViT-B")][:4])
+            super().__init__(f"Unknown backbone '{name}': open_clip has no model '{name.partition(':')[2]}' "
+                             f"(its ViT models include {examples}).")
+        else:
+            super().__init__(f"Unknown backbone '{name}'. Known: {', '.join(known)}, or clip:<open_clip model>.")
 
 
 class UnknownLayerError(EngineError):

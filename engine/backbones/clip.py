@@ -8,12 +8,13 @@ towers are supported, since the engine needs a patch grid.
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import torch
 
 from engine.backbones.base import Backbone, BackboneSpec
-from engine.errors import ModelFileError
+from engine.errors import ModelFileError, UnknownBackboneError
 
 CLIP_PREFIX = "clip:"
 
@@ -22,6 +23,15 @@ def clip_spec(name: str, weights: str | None) -> BackboneSpec:
     """A spec for ``clip:<open_clip model name>``; layers and sizes are filled in on load."""
     return BackboneSpec(name=name, family="clip", variant=name[len(CLIP_PREFIX):], layers=(),
                         weights=weights, input_multiple=1)
+
+
+def check_clip_model(name: str) -> None:
+    """Raise ``UnknownBackboneError`` unless open_clip has a configuration for ``clip:<model>``."""
+    import open_clip
+
+    models = open_clip.list_models()
+    if name[len(CLIP_PREFIX):] not in models:
+        raise UnknownBackboneError(name, [], clip_models=models)
 
 
 class ClipBackbone(Backbone):
@@ -34,6 +44,7 @@ class ClipBackbone(Backbone):
     def __init__(self, spec: BackboneSpec, device: torch.device, random_init: bool = False) -> None:
         import open_clip
 
+        check_clip_model(spec.name)
         if not random_init:
             if not spec.weights:
                 raise ModelFileError(spec.name, "a CLIP backbone needs a local checkpoint file; import one first")
@@ -42,8 +53,15 @@ class ClipBackbone(Backbone):
         try:
             model = open_clip.create_model(spec.variant, pretrained=None if random_init else spec.weights,
                                            device="cpu")
-        except (RuntimeError, OSError, KeyError, ValueError) as exc:
-            raise ModelFileError(spec.weights or spec.variant, f"cannot build open_clip model: {exc}") from exc
+        except (RuntimeError, OSError, KeyError, ValueError, EOFError, pickle.UnpicklingError) as exc:
+            if isinstance(exc, (EOFError, pickle.UnpicklingError)):  # torch's own text suggests unsafe loading
+                reason = "it cannot be read as a PyTorch checkpoint"
+            elif "state_dict" in str(exc):
+                reason = "its weights do not fit that model's layers"
+            else:
+                reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            raise ModelFileError(spec.weights or spec.variant,
+                                 f"not a checkpoint of open_clip's {spec.variant} ({reason})") from exc
         visual = model.visual
         if not hasattr(visual, "transformer"):
             raise ModelFileError(spec.weights or spec.variant, "only ViT CLIP image towers are supported")
