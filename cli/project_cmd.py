@@ -18,7 +18,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     create = actions.add_parser("create", help="create a project", description="Create a project.")
     create.add_argument("name")
     create.add_argument("--description", default="")
-    create.add_argument("--backbone", default="efficientnet-lite0", help="backbone (default efficientnet-lite0)")
+    create.add_argument("--backbone", default="efficientnet-lite0",
+                        help="efficientnet-lite0 (default), -lite1, -lite2, or clip:<open_clip model> "
+                             "with --backbone-weights")
+    create.add_argument("--backbone-weights", type=Path, metavar="CHECKPOINT",
+                        help="an open_clip checkpoint file for a clip: backbone; it is checked and copied into the "
+                             "data folder")
     create.add_argument("--sensitivity", type=float, default=0.5, help="0..1, default 0.5 (higher flags more)")
     add_home_option(create)
     create.set_defaults(handler=_create)
@@ -54,21 +59,22 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                               description="Create a project from a .iadproject file written by 'project export'.")
     load.add_argument("file", type=Path)
     load.add_argument("--name", help="the new project's name, when the file's is taken here")
+    load.add_argument("--backbone-weights", type=Path, metavar="CHECKPOINT",
+                      help="for a project on a clip: backbone: its checkpoint file, when this data folder lacks it")
     add_home_option(load)
     load.set_defaults(handler=_import)
 
 
 @user_errors
 def _create(args: argparse.Namespace) -> int:
-    from db import repository as repo
+    from services.projects import create_project
 
     if not 0.0 <= args.sensitivity <= 1.0:
         raise ValueError("sensitivity must be between 0 and 1")
     workspace = open_from_args(args)
-    with workspace.database.write() as session:
-        project = repo.create_project(session, args.name, args.description, args.backbone,
-                                      {"sensitivity": args.sensitivity}, workspace.operator)
-        print(f"Created project '{project.name}' (id {project.id}).")
+    name = create_project(workspace, args.name, args.description, args.backbone, args.backbone_weights,
+                          {"sensitivity": args.sensitivity})
+    print(f"Created project '{name}' ({args.backbone}).")
     return 0
 
 
@@ -155,7 +161,7 @@ def _export(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from services.project_transfer import import_project
 
-    result = import_project(open_from_args(args), args.file, args.name)
+    result = import_project(open_from_args(args), args.file, args.name, args.backbone_weights)
     bank = "with its reference bank and calibration" if result.bank_imported else "without a reference bank"
     print(f"Imported project '{result.name}': {result.references} reference images ({result.active_references} "
           f"active), {bank}.")

@@ -172,16 +172,27 @@ def export_project(project: str, target: Path) -> Job:
     return job
 
 
-def import_project(source: Path, new_name: str | None) -> Job:
-    """Create a project from a project file; returns its ``ImportResult``, or the taken name (str)."""
+def import_project(source: Path, new_name: str | None, checkpoint: str | None = None) -> Job:
+    """Create a project from a project file (``checkpoint``: the CLIP checkpoint it may need); returns its
+    ``ImportResult``, or the taken name (str)."""
     def job(ctx: JobContext) -> Any:
         from services.project_transfer import ProjectNameTakenError
         from services.project_transfer import import_project as read_project_file
 
         try:
-            return read_project_file(ctx.inspector.workspace, source, new_name)
+            return read_project_file(ctx.inspector.workspace, source, new_name, checkpoint)
         except ProjectNameTakenError as exc:
             return exc.name
+
+    return job
+
+
+def create_project(name: str, backbone: str, checkpoint: str | None) -> Job:
+    """Create a project whose backbone needs its checkpoint checked and copied first; returns its name."""
+    def job(ctx: JobContext) -> Any:
+        from services.projects import create_project as create
+
+        return create(ctx.inspector.workspace, name, backbone=backbone, checkpoint=checkpoint)
 
     return job
 

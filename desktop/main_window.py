@@ -92,7 +92,8 @@ DISK_JOB = "disk"
 DRIFT_JOB = "drift"
 HOUSEKEEPING_JOBS = (DISK_JOB, DRIFT_JOB)
 # Jobs that write to (or free) the data folder; the free space is read again after each.
-CHANGE_DISK_JOBS = ("inspect", "batch", "references", "reinspect", "remove-images", "project-import", "demo")
+CHANGE_DISK_JOBS = ("inspect", "batch", "references", "reinspect", "remove-images", "project-import", "project-create",
+                    "demo")
 
 
 class MainWindow(QMainWindow):
@@ -140,6 +141,7 @@ class MainWindow(QMainWindow):
         self.projects_panel.error.connect(self.show_error)
         self.projects_panel.export_requested.connect(lambda name: self.export_project(name))
         self.projects_panel.import_requested.connect(lambda: self.import_project())
+        self.projects_panel.create_requested.connect(self._create_clip_project)
         self.result_view = ResultView()
         self.result_view.label_requested.connect(self.ask_region_label)
         self.result_view.files_dropped.connect(self.inspect_dropped)
@@ -280,6 +282,17 @@ class MainWindow(QMainWindow):
         """Create a project (asks for the name when not given) and go to its references."""
         self.projects_panel.new_project(name)
 
+    def _create_clip_project(self, name: str) -> None:
+        backbone = self.settings.backbone
+        self._submit("project-create", jobs.create_project(name, backbone, self.settings.clip_checkpoint or None),
+                     f"Checking and copying the CLIP checkpoint for '{name}'…")
+
+    def _finish_project_create(self, name: str) -> None:
+        self.project_name = name
+        self.refresh_projects()
+        self.statusBar().showMessage(f"Created project '{name}' on {self.settings.backbone}.")
+        self.projects_panel.created.emit(name)
+
     def export_project(self, name: str, target: Path | None = None) -> None:
         """Write a project's set-up to one file for another workstation (asks where unless given)."""
         if target is None:
@@ -298,7 +311,8 @@ class MainWindow(QMainWindow):
                 return
             source = Path(chosen)
         self._importing = source
-        self._submit("project-import", jobs.import_project(source, new_name), f"Importing {source.name}…")
+        self._submit("project-import", jobs.import_project(source, new_name, self.settings.clip_checkpoint or None),
+                     f"Importing {source.name}…")
 
     def ask_import_name(self, taken: str) -> str | None:
         """Another name for an imported project whose own name is taken here; None cancels."""
@@ -781,6 +795,7 @@ class MainWindow(QMainWindow):
         if dialog.exec() == SettingsDialog.DialogCode.Accepted:
             self.settings = dialog.values()
             self.settings.save()
+            self.projects_panel.default_backbone = self.settings.backbone or "efficientnet-lite0"
             self.statusBar().showMessage("Settings saved. A new data folder or database applies at the next start.")
 
     def show_error(self, message: str) -> None:
@@ -922,6 +937,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Wrote {result}")
         elif kind == "project-import":
             self._finish_project_import(result)  # type: ignore[arg-type]
+        elif kind == "project-create":
+            self._finish_project_create(result)  # type: ignore[arg-type]
         elif kind == "demo":
             name, ids, shown = result  # type: ignore[misc]
             self.project_name = name

@@ -42,11 +42,13 @@ class ProjectsPanel(QWidget):
 
     ``error(message)`` reports what a user can cause (a taken name, a locked database) without
     raising; ``created(name)`` follows a new project; ``export_requested(name)`` and
-    ``import_requested()`` ask for a project file to be written or read.
+    ``import_requested()`` ask for a project file to be written or read; ``create_requested(name)``
+    asks for a project on a CLIP backbone, whose checkpoint must be checked and copied on the worker.
     """
 
     selected = Signal(object)
     created = Signal(str)
+    create_requested = Signal(str)
     error = Signal(str)
     export_requested = Signal(str)
     import_requested = Signal()
@@ -162,6 +164,9 @@ class ProjectsPanel(QWidget):
             name, ok = QInputDialog.getText(self, "New project", "Part type name:")
             if not ok or not name.strip():
                 return False
+        if self.default_backbone.startswith("clip:"):
+            self.create_requested.emit(name.strip())
+            return True
         try:
             with self.workspace.database.write() as session:
                 repo.create_project(session, name, backbone=self.default_backbone, actor=self.workspace.operator)

@@ -1,7 +1,7 @@
 """Application settings in QSettings, and the dialog that edits them.
 
-Data folder, database URL, device, backbone for new projects, language model path and operator
-name.  Tests redirect QSettings to a temp folder (``QSettings.setPath``).
+Data folder, database URL, device, backbone (and CLIP checkpoint) for new projects, language model
+path and operator name.  Tests redirect QSettings to a temp folder (``QSettings.setPath``).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class AppSettings:
     backbone: str = "efficientnet-lite0"
     llm_path: str = ""
     operator: str = ""
+    clip_checkpoint: str = ""
 
     @classmethod
     def load(cls) -> AppSettings:
@@ -74,6 +75,10 @@ class SettingsDialog(CheckedDialog):
         self.backbone.setEditable(True)
         self.backbone.addItems(["efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2"])
         self.backbone.setCurrentText(settings.backbone)
+        self.backbone.setToolTip("clip:<open_clip model>, e.g. clip:ViT-B-16, uses the CLIP checkpoint below")
+        self.clip_checkpoint = QLineEdit(settings.clip_checkpoint)
+        self.clip_checkpoint.setPlaceholderText("for clip: backbones: an open_clip checkpoint file")
+        checkpoint_row = _with_browse(self.clip_checkpoint, "CLIP checkpoint", pick_file=True)
         self.llm_path = QLineEdit(settings.llm_path)
         self.llm_path.setPlaceholderText("default: the embedded SmolLM2-135M")
         llm_row = _with_browse(self.llm_path, "Language model folder (a Hugging Face model or a LoRA adapter)")
@@ -83,6 +88,7 @@ class SettingsDialog(CheckedDialog):
         form.addRow("Database URL", self.database_url)
         form.addRow("Device", self.device)
         form.addRow("Backbone (new projects)", self.backbone)
+        form.addRow("CLIP checkpoint", checkpoint_row)
         form.addRow("Language model folder", llm_row)
         form.addRow("Operator name", self.operator)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -97,21 +103,34 @@ class SettingsDialog(CheckedDialog):
             return f"The data folder {data_folder} is a file, not a folder."
         if llm_path and not Path(llm_path).exists():
             return f"The language model folder {llm_path} does not exist."
+        from engine.backbones import list_backbones  # torch: the window has loaded it by now
+
+        backbone, checkpoint = self.backbone.currentText().strip(), self.clip_checkpoint.text().strip()
+        if not backbone.startswith("clip:") and backbone not in list_backbones():
+            return f"Unknown backbone {backbone}: choose one from the list, or clip:<open_clip model>."
+        if backbone.startswith("clip:") and not checkpoint:
+            return f"The backbone {backbone} needs a CLIP checkpoint file: no CLIP weights come with the program."
+        if checkpoint and not Path(checkpoint).is_file():
+            return f"The CLIP checkpoint {checkpoint} is not a file."
         return None
 
     def values(self) -> AppSettings:
         """The edited settings."""
         return AppSettings(self.data_folder.text().strip(), self.database_url.text().strip(),
                            self.device.currentText(), self.backbone.currentText().strip(),
-                           self.llm_path.text().strip(), self.operator.text().strip())
+                           self.llm_path.text().strip(), self.operator.text().strip(),
+                           self.clip_checkpoint.text().strip())
 
 
-def _with_browse(line: QLineEdit, title: str) -> QHBoxLayout:
-    """``line`` with a Browse button beside it that picks a folder into it."""
+def _with_browse(line: QLineEdit, title: str, pick_file: bool = False) -> QHBoxLayout:
+    """``line`` with a Browse button beside it that picks a folder (or a file) into it."""
     def browse() -> None:
-        folder = QFileDialog.getExistingDirectory(line, title)
-        if folder:
-            line.setText(folder)
+        if pick_file:
+            chosen = QFileDialog.getOpenFileName(line, title)[0]
+        else:
+            chosen = QFileDialog.getExistingDirectory(line, title)
+        if chosen:
+            line.setText(chosen)
 
     button = QPushButton("Browse…")
     button.clicked.connect(browse)

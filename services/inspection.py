@@ -71,8 +71,15 @@ class ReferenceAddResult:
 
 
 def requested_config(project: Project) -> dict[str, Any]:
-    """The engine settings a project asks for (its bank is rebuilt when they change)."""
-    return {"backbone": project.backbone, **project.settings.get("engine", {})}
+    """The engine settings a project asks for (its bank is rebuilt when they change).
+
+    An imported checkpoint counts by its stored name, which starts with its SHA-256, not by its
+    path: a data folder that moved, or a project imported on another workstation, keeps its bank.
+    """
+    requested = {"backbone": project.backbone, **project.settings.get("engine", {})}
+    if requested.get("backbone_weights"):
+        requested["backbone_weights"] = Path(requested["backbone_weights"]).name
+    return requested
 
 
 def matching_bank_row(session: Any, project: Project, reference_keys: list[str]) -> BankRow | None:
@@ -186,6 +193,8 @@ class Inspector:
         if row is not None and store.exists(row.bank_key):
             if row.id not in self._banks:
                 bank = ReferenceBank.load(store.path(row.bank_key))
+                # the same checkpoint (by name), at this data folder's path, not the one it was built at
+                bank.config = replace(bank.config, backbone_weights=engine_settings.get("backbone_weights"))
                 if row.calibration:  # the row holds the newest revision (refinements from labelled samples)
                     bank.calibration = Calibration.from_dict(row.calibration)
                 self._banks[row.id] = bank

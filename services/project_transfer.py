@@ -32,6 +32,7 @@ from engine.backbones import check_layers
 from engine.config import EngineConfig
 from engine.errors import EngineError
 from engine.imageio import is_image_file
+from services.checkpoints import find_checkpoint, import_checkpoint, is_clip, stored_name
 from services.inspection import matching_bank_row, requested_config
 from services.workspace import Workspace
 
@@ -126,10 +127,16 @@ def export_project(workspace: Workspace, name: str, target: str | Path) -> Path:
     return target
 
 
-def import_project(workspace: Workspace, source: str | Path, new_name: str | None = None) -> ImportResult:
+def import_project(workspace: Workspace, source: str | Path, new_name: str | None = None,
+                   checkpoint: str | Path | None = None) -> ImportResult:
     """Create a project from a project file; ``new_name`` when its own name is taken here.
 
-    Raises ``ProjectFileError`` for a file that is not a sound project file,
+    A project on a CLIP backbone needs its checkpoint, which the file does not carry: this data
+    folder's copy of the same file (by its SHA-256) is used, else ``checkpoint`` when it is that
+    file (it is then imported too).
+
+    Raises ``ProjectFileError`` for a file that is not a sound project file or a CLIP checkpoint
+    that is not here,
     ``ProjectNameTakenError`` when the name is taken, and ``StorageError`` when the data folder or
     database cannot be written; in each case nothing is added to the database.
     """
@@ -147,6 +154,7 @@ def import_project(workspace: Workspace, source: str | Path, new_name: str | Non
         with workspace.database.read() as session:
             if name in {p.name for p in repo.list_projects(session, include_archived=True)}:
                 raise ProjectNameTakenError(name)
+        settings = _with_local_checkpoint(workspace, project_data, checkpoint, source)
         references = [(item, _member(archive, source, item)) for item in manifest["references"]]
         bank = manifest.get("bank")
         bank_data = _member(archive, source, bank) if bank else None
@@ -156,8 +164,8 @@ def import_project(workspace: Workspace, source: str | Path, new_name: str | Non
     bank_key = store.put_bytes(bank_data, "banks", ".bank") if bank_data is not None else None
     with workspace.database.write() as session:
         project = repo.create_project(session, name, project_data.get("description", ""),
-                                      project_data.get("backbone", "efficientnet-lite0"),
-                                      dict(project_data.get("settings", {})), workspace.operator)
+                                      project_data.get("backbone", "efficientnet-lite0"), settings,
+                                      workspace.operator)
         for item, _ in references:
             row = repo.add_reference(session, project, keys[item["file"]], item.get("file_name", ""),
                                      workspace.operator)
@@ -184,6 +192,28 @@ def import_project(workspace: Workspace, source: str | Path, new_name: str | Non
                 "or the project's settings; it is rebuilt from the references on first use, and a threshold "
                 "refined at the other station must be refined again.")
     return ImportResult(name, len(references), active, bank_used, note)
+
+
+def _with_local_checkpoint(workspace: Workspace, project: dict[str, Any], checkpoint: str | Path | None,
+                           source: Path) -> dict[str, Any]:
+    """The project's settings with its CLIP checkpoint at this data folder's copy of it."""
+    settings = dict(project.get("settings", {}))
+    engine = settings.get("engine", {})
+    backbone = str(project.get("backbone") or "")
+    if not is_clip(backbone) or not engine.get("backbone_weights"):
+        return settings
+    wanted = Path(str(engine["backbone_weights"])).name
+    local = find_checkpoint(workspace.home, wanted)
+    if local is None and checkpoint:
+        if stored_name(Path(checkpoint)) != wanted:
+            raise ProjectFileError(source, f"{checkpoint} is not the checkpoint the project was made with "
+                                           f"({wanted.partition('-')[2]}, SHA-256 starting {wanted.partition('-')[0]})")
+        local = import_checkpoint(workspace.home, backbone, checkpoint)
+    if local is None:
+        raise ProjectFileError(source, f"its backbone {backbone} needs the CLIP checkpoint {wanted.partition('-')[2]}, "
+                                       "which this data folder does not have; give that file with the project "
+                                       "(--backbone-weights, or the CLIP checkpoint in Settings)")
+    return {**settings, "engine": {**engine, "backbone_weights": str(local)}}
 
 
 def _reference_member(image_key: str) -> str:

@@ -582,6 +582,56 @@ def test_settings_dialog_refuses_a_missing_model_folder_or_a_file_as_data_folder
     assert dialog.values().llm_path == str(tmp_path)
 
 
+def test_a_clip_backbone_needs_a_checkpoint_in_settings_and_new_projects_import_it_on_the_worker(
+        qtbot, window, tmp_path, monkeypatch, tiny_clip_checkpoint):
+    from PySide6.QtWidgets import QMessageBox
+
+    import desktop.main_window as main_window
+    from desktop.settings import SettingsDialog
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a checkpoint")
+    chosen = {"backbone": "efficientnet-lite9", "checkpoint": ""}
+
+    class Prepared(SettingsDialog):
+        def __init__(self, settings, parent=None):
+            super().__init__(settings, parent)
+            self.backbone.setCurrentText(chosen["backbone"])
+            self.clip_checkpoint.setText(chosen["checkpoint"])
+
+        def exec(self):
+            self.accept()
+            return self.result()
+
+    monkeypatch.setattr(main_window, "SettingsDialog", Prepared)
+    window.edit_settings()
+    assert "Unknown backbone efficientnet-lite9" in shown[-1]
+    chosen["backbone"] = "clip:iad-tiny-vit"
+    window.edit_settings()
+    assert "needs a CLIP checkpoint file" in shown[-1] and window.settings.backbone == "efficientnet-lite0"
+    chosen["checkpoint"] = str(garbage)
+    window.edit_settings()
+    assert window.settings.backbone == "clip:iad-tiny-vit"
+    with qtbot.waitSignal(window.job_failed, timeout=WAIT):
+        window.new_project("casting")
+    assert "not a checkpoint of open_clip's iad-tiny-vit" in window.errors[-1]
+    with window.workspace.database.read() as session:
+        assert [p.name for p in repo.list_projects(session)] == []
+    chosen["checkpoint"] = str(tiny_clip_checkpoint)
+    window.edit_settings()
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.new_project("casting")
+    assert window.project_name == "casting" and window.tabs.currentWidget() is window.references_page
+    with window.workspace.database.read() as session:
+        project = repo.get_project(session, "casting")
+        stored = project.settings["engine"]["backbone_weights"]
+        assert project.backbone == "clip:iad-tiny-vit"
+    assert stored.startswith(str(window.workspace.home / "models" / "clip"))
+    assert open(stored, "rb").read() == tiny_clip_checkpoint.read_bytes()
+
+
 def test_fewer_than_four_active_references_show_advice(qtbot, window, project):
     with window.workspace.database.read() as session:
         first = repo.references(session, repo.get_project(session, project))[0].id

@@ -1,0 +1,90 @@
+"""CLIP checkpoints that projects use, kept in the data folder.
+
+No CLIP weights install with the program, so a technician who has an open_clip checkpoint file
+imports it: it is loaded once into its model to prove it fits (a clear error otherwise, and
+nothing is copied), then copied into ``<data folder>/models/clip/`` under a name that starts
+with its SHA-256, so the project keeps working when the original file moves, and the same file
+is recognised on another workstation when a project is imported there.  The engine is told the
+copy's path through the project's engine settings (``backbone_weights``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from db.errors import describe_os_error
+from engine.backbones import create_backbone, get_spec
+from engine.backbones.clip import CLIP_PREFIX, check_clip_model
+from engine.errors import ModelFileError
+
+CHECKPOINT_FOLDER = Path("models") / "clip"
+DIGEST_CHARS = 16
+
+
+def is_clip(backbone: str) -> bool:
+    """Whether ``backbone`` names an open_clip model (which needs an imported checkpoint)."""
+    return backbone.startswith(CLIP_PREFIX)
+
+
+def check_backbone(backbone: str, checkpoint: str | Path | None) -> None:
+    """Raise a clear error for a backbone name this program does not know, a CLIP backbone without a
+    checkpoint, or a checkpoint given for a backbone that has its weights built in."""
+    if is_clip(backbone):
+        check_clip_model(backbone)
+        if not checkpoint:
+            raise ValueError(f"The backbone {backbone} needs an open_clip checkpoint file (--backbone-weights); "
+                             "no CLIP weights come with the program.")
+    else:
+        get_spec(backbone)
+        if checkpoint:
+            raise ValueError(f"{backbone} has its weights built in; a checkpoint file is only for clip: backbones.")
+
+
+def stored_name(checkpoint: Path) -> str:
+    """The checkpoint's name in the data folder: the start of its SHA-256, then its own file name."""
+    digest = hashlib.sha256()
+    with checkpoint.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return f"{digest.hexdigest()[:DIGEST_CHARS]}-{checkpoint.name}"
+
+
+def import_checkpoint(home: Path, backbone: str, checkpoint: str | Path) -> Path:
+    """Check that ``checkpoint`` loads into ``backbone``'s model, then copy it into the data folder
+    (once: an identical file already there is reused); returns the copy's path.
+
+    A file that is missing, not a checkpoint, or of another model raises ``ModelFileError``; a
+    full disk raises ``StorageError``.  Either way nothing is left in the data folder.
+    """
+    source = Path(checkpoint)
+    check_backbone(backbone, source)
+    if not source.is_file():
+        raise ModelFileError(source, "checkpoint file not found")
+    create_backbone(backbone, "cpu", weights=str(source))  # proves it fits before anything is copied
+    target = home / CHECKPOINT_FOLDER / stored_name(source)
+    if target.is_file() and target.stat().st_size == source.stat().st_size:
+        return target
+    temporary = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".import-", suffix=".part")
+        with os.fdopen(descriptor, "wb") as out, source.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    except OSError as exc:
+        if temporary is not None and os.path.exists(temporary):
+            os.unlink(temporary)
+        raise describe_os_error(exc, str(target)) from exc
+    return target
+
+
+def find_checkpoint(home: Path, stored: str) -> Path | None:
+    """The data folder's copy of a checkpoint stored elsewhere under the name ``stored``, if it has one."""
+    candidate = home / CHECKPOINT_FOLDER / Path(stored).name
+    return candidate if candidate.is_file() else None

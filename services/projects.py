@@ -1,0 +1,32 @@
+"""Creating a project, with the checks and the checkpoint import its backbone needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from db import repository as repo
+from engine.backbones import DEFAULT_BACKBONE
+from services.checkpoints import check_backbone, import_checkpoint, is_clip
+from services.workspace import Workspace
+
+
+def create_project(workspace: Workspace, name: str, description: str = "", backbone: str = DEFAULT_BACKBONE,
+                   checkpoint: str | Path | None = None, settings: dict[str, Any] | None = None) -> str:
+    """Create a project and return its name.
+
+    A CLIP backbone's checkpoint is checked and copied into the data folder first
+    (``services.checkpoints``); a taken name, an unknown backbone or an unusable checkpoint
+    raises before anything is copied or written.
+    """
+    name = name.strip()
+    with workspace.database.read() as session:
+        if name in {p.name for p in repo.list_projects(session, include_archived=True)}:
+            raise ValueError(f"A project named '{name}' already exists.")
+    check_backbone(backbone, checkpoint)
+    settings = dict(settings or {})
+    if is_clip(backbone) and checkpoint:
+        stored = import_checkpoint(workspace.home, backbone, checkpoint)
+        settings["engine"] = {**settings.get("engine", {}), "backbone_weights": str(stored)}
+    with workspace.database.write() as session:
+        return repo.create_project(session, name, description, backbone, settings, workspace.operator).name

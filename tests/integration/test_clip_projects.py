@@ -1,0 +1,120 @@
+"""Projects on a CLIP backbone: the checkpoint a technician imports, checked, kept and carried over."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+from cli.parser import run_cli
+from engine.synthetic import Defect
+from tests.helpers import write_parts
+
+PIT = Defect("pit", 0.4, 0.6, 0.08)
+TINY = "clip:iad-tiny-vit"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("IAD_INSPECTOR_HOME", str(tmp_path / "station-a"))
+    monkeypatch.setenv("IAD_INSPECTOR_OPERATOR", "tester")
+    return tmp_path / "station-a"
+
+
+def _stored_checkpoints(home):
+    folder = home / "models" / "clip"
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def _create(name, *extra):
+    return run_cli(["project", "create", name, *extra])
+
+
+def test_bad_backbones_and_checkpoints_are_refused_and_leave_nothing_behind(home, tmp_path, capsys,
+                                                                             tiny_clip_checkpoint):
+    import torch
+
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"\x80\x04not a checkpoint" * 100)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weight": torch.zeros(3)}, foreign)
+    cases = [
+        ([TINY], "needs an open_clip checkpoint file"),
+        ([TINY, "--backbone-weights", str(tmp_path / "missing.pt")], "checkpoint file not found"),
+        ([TINY, "--backbone-weights", str(garbage)],
+         "not a checkpoint of open_clip's iad-tiny-vit (it cannot be read as a PyTorch checkpoint)"),
+        ([TINY, "--backbone-weights", str(foreign)],
+         "not a checkpoint of open_clip's iad-tiny-vit (its weights do not fit that model's layers)"),
+        (["clip:NoSuchModel", "--backbone-weights", str(tiny_clip_checkpoint)], "open_clip has no model 'NoSuchModel'"),
+        (["efficientnet-lite9"], "Unknown backbone 'efficientnet-lite9'"),
+        (["efficientnet-lite0", "--backbone-weights", str(tiny_clip_checkpoint)], "has its weights built in"),
+    ]
+    for backbone_args, message in cases:
+        assert _create("part", "--backbone", *backbone_args) == 2, backbone_args
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, (backbone_args, err)
+    assert run_cli(["project", "list"]) == 0
+    assert "No projects yet" in capsys.readouterr().out
+    assert _stored_checkpoints(home) == []
+
+
+def test_a_clip_project_keeps_its_own_copy_of_the_checkpoint_and_inspects_after_the_original_is_gone(
+        home, tmp_path, capsys, tiny_clip_checkpoint):
+    assert _create("casting", "--backbone", TINY, "--backbone-weights", str(tiny_clip_checkpoint)) == 0
+    assert _create("casting B", "--backbone", TINY, "--backbone-weights", str(tiny_clip_checkpoint)) == 0
+    stored = _stored_checkpoints(home)
+    assert len(stored) == 1 and re.fullmatch(r"[0-9a-f]{16}-tiny\.pt", stored[0])  # one copy for both projects
+    assert (home / "models" / "clip" / stored[0]).read_bytes() == tiny_clip_checkpoint.read_bytes()
+    tiny_clip_checkpoint.unlink()
+    write_parts(tmp_path / "refs", range(3))
+    bad = write_parts(tmp_path / "test", [40], defects=(PIT,))[0]
+    assert run_cli(["references", "add", "casting", str(tmp_path / "refs")]) == 0
+    capsys.readouterr()
+    assert run_cli(["inspect", "casting", str(bad), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["verdict"] in ("OK", "REVIEW", "NG") and 0.0 <= result["score"] <= 1.0
+    assert run_cli(["project", "show", "casting", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["backbone"] == TINY
+    assert shown["settings"]["engine"]["backbone_weights"] == str(home / "models" / "clip" / stored[0])
+
+
+def test_a_clip_project_moves_to_a_station_that_is_given_the_same_checkpoint(home, tmp_path, capsys, monkeypatch,
+                                                                             tiny_clip_checkpoint):
+    import open_clip
+    import torch
+
+    write_parts(tmp_path / "refs", range(3))
+    bad = write_parts(tmp_path / "test", [40], defects=(PIT,))[0]
+    assert _create("casting", "--backbone", TINY, "--backbone-weights", str(tiny_clip_checkpoint)) == 0
+    assert run_cli(["references", "add", "casting", str(tmp_path / "refs")]) == 0
+    capsys.readouterr()
+    assert run_cli(["inspect", "casting", str(bad), "--json"]) == 0
+    at_a = json.loads(capsys.readouterr().out)
+    target = tmp_path / "casting.iadproject"
+    assert run_cli(["project", "export", "casting", str(target)]) == 0
+    other = tmp_path / "other.pt"
+    torch.manual_seed(1)
+    torch.save(open_clip.create_model("iad-tiny-vit", pretrained=None).state_dict(), other)
+
+    station_b = tmp_path / "station-b"
+    monkeypatch.setenv("IAD_INSPECTOR_HOME", str(station_b))
+    capsys.readouterr()
+    assert run_cli(["project", "import", str(target)]) == 2
+    assert "needs the CLIP checkpoint tiny.pt, which this data folder does not have" in capsys.readouterr().err
+    assert run_cli(["project", "import", str(target), "--backbone-weights", str(other)]) == 2
+    assert "is not the checkpoint the project was made with (tiny.pt" in capsys.readouterr().err
+    assert run_cli(["project", "list"]) == 0
+    assert "No projects yet" in capsys.readouterr().out
+    assert _stored_checkpoints(station_b) == []
+
+    assert run_cli(["project", "import", str(target), "--backbone-weights", str(tiny_clip_checkpoint)]) == 0
+    assert "with its reference bank and calibration" in capsys.readouterr().out
+    assert _stored_checkpoints(station_b) == _stored_checkpoints(home)
+    tiny_clip_checkpoint.unlink()
+    shutil.rmtree(home / "models")  # the bank built at station A names A's copy: B must use its own
+    assert run_cli(["inspect", "casting", str(bad), "--json", "--force"]) == 0
+    at_b = json.loads(capsys.readouterr().out)
+    assert at_b["score"] == pytest.approx(at_a["score"], abs=1e-6) and at_b["verdict"] == at_a["verdict"]
