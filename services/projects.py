@@ -17,7 +17,8 @@ def create_project(workspace: Workspace, name: str, description: str = "", backb
 
     A CLIP backbone's checkpoint is checked and copied into the data folder first
     (``services.checkpoints``); a taken name, an unknown backbone or an unusable checkpoint
-    raises before anything is copied or written.
+    raises before anything is copied or written.  A database that then cannot be written leaves
+    only the checkpoint's copy, which the next attempt reuses.
     """
     name = name.strip()
     with workspace.database.read() as session:
