@@ -15,7 +15,7 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import cv2
@@ -29,9 +29,48 @@ LOW_SPACE_BYTES = 2_000_000_000
 MAP_STEP = 2e-4
 
 
+BLOCK_BYTES = 1 << 20
+
+
 def sha256_bytes(data: bytes) -> str:
     """Hex sha256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
+
+
+def file_blocks(path: Path) -> Iterator[bytes]:
+    """A file's content in blocks, for files too large to hold at once (model checkpoints)."""
+    with path.open("rb") as handle:
+        yield from iter(lambda: handle.read(BLOCK_BYTES), b"")
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    for block in file_blocks(path):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def write_atomic(target: Path, blocks: Iterable[bytes]) -> None:
+    """Write ``blocks`` to ``target`` through a flushed temporary file renamed into place.
+
+    A failed write (disk full, no permission) raises ``StorageError`` and leaves neither the
+    temporary file nor a partial ``target``.
+    """
+    tmp = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "wb") as handle:
+            for block in blocks:
+                handle.write(block)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise describe_os_error(exc, str(target)) from exc
 
 
 class ImageStore:
@@ -59,7 +98,7 @@ class ImageStore:
             with contextlib.suppress(OSError):
                 os.utime(target)  # in use again: the image-copy removal spares files touched since it began
             return key
-        self._write_atomic(target, data)
+        write_atomic(target, [data])
         return key
 
     def put_file(self, source: str | Path, kind: str = "images") -> str:
@@ -125,21 +164,6 @@ class ImageStore:
     def remove(self, key: str) -> None:
         """Delete a stored file (used by the clean-up of unused files)."""
         self.path(key).unlink(missing_ok=True)
-
-    def _write_atomic(self, target: Path, data: bytes) -> None:
-        tmp = None
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except OSError as exc:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
-            raise describe_os_error(exc, str(target)) from exc
 
 
 def low_space_warning(free: int | None) -> str | None:

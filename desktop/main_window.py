@@ -283,8 +283,8 @@ class MainWindow(QMainWindow):
         self.projects_panel.new_project(name)
 
     def _create_clip_project(self, name: str) -> None:
-        backbone = self.settings.backbone
-        self._submit("project-create", jobs.create_project(name, backbone, self.settings.clip_checkpoint or None),
+        checkpoint = self.settings.clip_checkpoint or None
+        self._submit("project-create", jobs.create_project(name, self.settings.backbone, checkpoint),
                      f"Checking and copying the CLIP checkpoint for '{name}'…")
 
     def _finish_project_create(self, name: str) -> None:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from db import repository as repo
 from db.errors import StorageError
 from desktop.thumbnails import ThumbnailLoader, place_icon
+from engine.backbones import is_clip
 from services.workspace import Workspace
 
 NAME_ROLE = Qt.ItemDataRole.UserRole
@@ -164,7 +165,7 @@ class ProjectsPanel(QWidget):
             name, ok = QInputDialog.getText(self, "New project", "Part type name:")
             if not ok or not name.strip():
                 return False
-        if self.default_backbone.startswith("clip:"):
+        if is_clip(self.default_backbone):
             self.create_requested.emit(name.strip())
             return True
         try:

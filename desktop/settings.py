@@ -103,12 +103,12 @@ class SettingsDialog(CheckedDialog):
             return f"The data folder {data_folder} is a file, not a folder."
         if llm_path and not Path(llm_path).exists():
             return f"The language model folder {llm_path} does not exist."
-        from engine.backbones import list_backbones  # torch: the window has loaded it by now
+        from engine.backbones import is_clip, list_backbones  # torch: the window has loaded it by now
 
         backbone, checkpoint = self.backbone.currentText().strip(), self.clip_checkpoint.text().strip()
-        if not backbone.startswith("clip:") and backbone not in list_backbones():
+        if not is_clip(backbone) and backbone not in list_backbones():
             return f"Unknown backbone {backbone}: choose one from the list, or clip:<open_clip model>."
-        if backbone.startswith("clip:") and not checkpoint:
+        if is_clip(backbone) and not checkpoint:
             return f"The backbone {backbone} needs a CLIP checkpoint file: no CLIP weights come with the program."
         if checkpoint and not Path(checkpoint).is_file():
             return f"The CLIP checkpoint {checkpoint} is not a file."

@@ -10,23 +10,14 @@ copy's path through the project's engine settings (``backbone_weights``).
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from pathlib import Path
 
-from db.errors import describe_os_error
-from engine.backbones import create_backbone, get_spec
-from engine.backbones.clip import CLIP_PREFIX, check_clip_model
-from engine.errors import ModelFileError
+from db.store import file_blocks, sha256_file, write_atomic
+from engine.backbones import create_backbone, get_spec, is_clip
+from engine.backbones.clip import check_clip_model
 
 CHECKPOINT_FOLDER = Path("models") / "clip"
 DIGEST_CHARS = 16
-
-
-def is_clip(backbone: str) -> bool:
-    """Whether ``backbone`` names an open_clip model (which needs an imported checkpoint)."""
-    return backbone.startswith(CLIP_PREFIX)
 
 
 def check_backbone(backbone: str, checkpoint: str | Path | None) -> None:
@@ -45,11 +36,7 @@ def check_backbone(backbone: str, checkpoint: str | Path | None) -> None:
 
 def stored_name(checkpoint: Path) -> str:
     """The checkpoint's name in the data folder: the start of its SHA-256, then its own file name."""
-    digest = hashlib.sha256()
-    with checkpoint.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return f"{digest.hexdigest()[:DIGEST_CHARS]}-{checkpoint.name}"
+    return f"{sha256_file(checkpoint)[:DIGEST_CHARS]}-{checkpoint.name}"
 
 
 def import_checkpoint(home: Path, backbone: str, checkpoint: str | Path) -> Path:
@@ -61,26 +48,10 @@ def import_checkpoint(home: Path, backbone: str, checkpoint: str | Path) -> Path
     """
     source = Path(checkpoint)
     check_backbone(backbone, source)
-    if not source.is_file():
-        raise ModelFileError(source, "checkpoint file not found")
     create_backbone(backbone, "cpu", weights=str(source))  # proves it fits before anything is copied
     target = home / CHECKPOINT_FOLDER / stored_name(source)
-    if target.is_file() and target.stat().st_size == source.stat().st_size:
-        return target
-    temporary = None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".import-", suffix=".part")
-        with os.fdopen(descriptor, "wb") as out, source.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
-    except OSError as exc:
-        if temporary is not None and os.path.exists(temporary):
-            os.unlink(temporary)
-        raise describe_os_error(exc, str(target)) from exc
+    if not (target.is_file() and target.stat().st_size == source.stat().st_size):
+        write_atomic(target, file_blocks(source))
     return target
 
 

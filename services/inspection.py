@@ -27,6 +27,7 @@ from db.models import ReferenceBank as BankRow
 from db.store import sha256_bytes
 from engine import ENGINE_VERSION
 from engine.area import Area, area_share, check_something_is_scored, checked_area, checked_ignored, is_whole_image
+from engine.backbones import is_clip
 from engine.bank import ReferenceBank
 from engine.calibration import Calibration, Refinement, refine
 from engine.config import EngineConfig
@@ -323,7 +324,7 @@ class Inspector:
 
     def _typer(self, bank: ReferenceBank, project_name: str) -> Any:
         """CLIP prompt typing for banks on a CLIP backbone (cached per backbone and part name)."""
-        if not bank.config.backbone.startswith("clip:"):
+        if not is_clip(bank.config.backbone):
             return None
         key = (bank.config.backbone, bank.config.backbone_weights, project_name)
         if key not in self._typers:

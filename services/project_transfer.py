@@ -28,11 +28,11 @@ from db import repository as repo
 from db.errors import StorageError, describe_os_error
 from db.models import ReferenceBank as BankRow
 from engine import ENGINE_VERSION
-from engine.backbones import check_layers
+from engine.backbones import check_layers, is_clip
 from engine.config import EngineConfig
 from engine.errors import EngineError
 from engine.imageio import is_image_file
-from services.checkpoints import find_checkpoint, import_checkpoint, is_clip, stored_name
+from services.checkpoints import find_checkpoint, import_checkpoint, stored_name
 from services.inspection import matching_bank_row, requested_config
 from services.workspace import Workspace
 

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from db import repository as repo
-from engine.backbones import DEFAULT_BACKBONE
-from services.checkpoints import check_backbone, import_checkpoint, is_clip
+from engine.backbones import DEFAULT_BACKBONE, is_clip
+from services.checkpoints import check_backbone, import_checkpoint
 from services.workspace import Workspace
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from engine.backbones.base import Backbone, BackboneSpec
-from engine.backbones.clip import CLIP_PREFIX, ClipBackbone, clip_spec
+from engine.backbones.clip import ClipBackbone, clip_spec, is_clip
 from engine.backbones.efficientnet import EfficientNetLiteBackbone, lite_specs
 from engine.errors import DeviceUnavailableError, UnknownBackboneError, UnknownLayerError
 
@@ -30,7 +30,7 @@ def list_backbones() -> list[str]:
 
 def get_spec(name: str, weights: str | None = None) -> BackboneSpec:
     """The spec registered under ``name``, or a CLIP spec for ``clip:<model>``."""
-    if name.startswith(CLIP_PREFIX):
+    if is_clip(name):
         return clip_spec(name, weights)
     if name not in _REGISTRY:
         raise UnknownBackboneError(name, list_backbones())
@@ -82,5 +82,5 @@ def create_backbone(name: str, device: str | torch.device = "auto", weights: str
 for _spec in lite_specs():
     register_backbone(_spec)
 
-__all__ = ["Backbone", "BackboneSpec", "DEFAULT_BACKBONE", "create_backbone", "get_spec",
+__all__ = ["Backbone", "BackboneSpec", "DEFAULT_BACKBONE", "create_backbone", "get_spec", "is_clip",
            "list_backbones", "register_backbone", "resolve_device"]

@@ -19,6 +19,11 @@ from engine.errors import ModelFileError, UnknownBackboneError
 CLIP_PREFIX = "clip:"
 
 
+def is_clip(name: str) -> bool:
+    """Whether a backbone name is ``clip:<open_clip model>`` (which needs a checkpoint file)."""
+    return name.startswith(CLIP_PREFIX)
+
+
 def clip_spec(name: str, weights: str | None) -> BackboneSpec:
     """A spec for ``clip:<open_clip model name>``; layers and sizes are filled in on load."""
     return BackboneSpec(name=name, family="clip", variant=name[len(CLIP_PREFIX):], layers=(),

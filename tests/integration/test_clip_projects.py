@@ -32,8 +32,10 @@ def _create(name, *extra):
     return run_cli(["project", "create", name, *extra])
 
 
-def test_bad_backbones_and_checkpoints_are_refused_and_leave_nothing_behind(home, tmp_path, capsys,
+def test_bad_backbones_and_checkpoints_are_refused_and_leave_nothing_behind(home, tmp_path, capsys, monkeypatch,
                                                                              tiny_clip_checkpoint):
+    import errno
+
     import torch
 
     garbage = tmp_path / "garbage.pt"
@@ -55,9 +57,17 @@ def test_bad_backbones_and_checkpoints_are_refused_and_leave_nothing_behind(home
         assert _create("part", "--backbone", *backbone_args) == 2, backbone_args
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err, (backbone_args, err)
+
+    def disk_full(*_args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("db.store.os.replace", disk_full)
+        assert _create("part", "--backbone", TINY, "--backbone-weights", str(tiny_clip_checkpoint)) == 2
+    assert "the disk is full" in capsys.readouterr().err
     assert run_cli(["project", "list"]) == 0
     assert "No projects yet" in capsys.readouterr().out
-    assert _stored_checkpoints(home) == []
+    assert _stored_checkpoints(home) == []  # no copy, and no temporary file either
 
 
 def test_a_clip_project_keeps_its_own_copy_of_the_checkpoint_and_inspects_after_the_original_is_gone(
