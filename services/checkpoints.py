@@ -39,9 +39,10 @@ def stored_name(checkpoint: Path) -> str:
     return f"{sha256_file(checkpoint)[:DIGEST_CHARS]}-{checkpoint.name}"
 
 
-def import_checkpoint(home: Path, backbone: str, checkpoint: str | Path) -> Path:
+def import_checkpoint(home: Path, backbone: str, checkpoint: str | Path, name: str | None = None) -> Path:
     """Check that ``checkpoint`` loads into ``backbone``'s model, then copy it into the data folder
-    (once: an identical file already there is reused); returns the copy's path.
+    (once: an identical file already there is reused); returns the copy's path.  ``name``: its
+    ``stored_name``, when the caller has hashed the file already.
 
     A file that is missing, not a checkpoint, or of another model raises ``ModelFileError``; a
     full disk raises ``StorageError``.  Either way nothing is left in the data folder.
@@ -49,7 +50,7 @@ def import_checkpoint(home: Path, backbone: str, checkpoint: str | Path) -> Path
     source = Path(checkpoint)
     check_backbone(backbone, source)
     create_backbone(backbone, "cpu", weights=str(source))  # proves it fits before anything is copied
-    target = home / CHECKPOINT_FOLDER / stored_name(source)
+    target = home / CHECKPOINT_FOLDER / (name or stored_name(source))
     if not (target.is_file() and target.stat().st_size == source.stat().st_size):
         write_atomic(target, file_blocks(source))
     return target

@@ -208,7 +208,7 @@ def _with_local_checkpoint(workspace: Workspace, project: dict[str, Any], checkp
         if stored_name(Path(checkpoint)) != wanted:
             raise ProjectFileError(source, f"{checkpoint} is not the checkpoint the project was made with "
                                            f"({wanted.partition('-')[2]}, SHA-256 starting {wanted.partition('-')[0]})")
-        local = import_checkpoint(workspace.home, backbone, checkpoint)
+        local = import_checkpoint(workspace.home, backbone, checkpoint, name=wanted)
     if local is None:
         raise ProjectFileError(source, f"its backbone {backbone} needs the CLIP checkpoint {wanted.partition('-')[2]}, "
                                        "which this data folder does not have; give that file with the project "
