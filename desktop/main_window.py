@@ -58,9 +58,11 @@ from desktop.settings import AppSettings, SettingsDialog
 from desktop.thumbnails import ThumbnailLoader
 from desktop.worker import InferenceWorker, Job
 from engine.area import Area, describe_area
+from engine.backbones import DEFAULT_BACKBONE
 from engine.calibration import Refinement, reference_count_advice, reference_outliers
 from engine.explain import Answer
 from engine.imageio import list_images
+from services.checkpoints import checkpoint_label
 from services.detail import UnknownDetailError, project_detail, set_detail
 from services.inspection import inspection_area, matching_bank_row, redoable_refinement, set_inspection_area
 from services.project_transfer import SUFFIX as PROJECT_FILE_SUFFIX
@@ -398,6 +400,8 @@ class MainWindow(QMainWindow):
                         text += "\nThe rebuilt bank will refine its threshold again by the same rule and samples."
                     elif current is None:  # refined before the rule was recorded: the rebuilt bank starts afresh
                         text += "\nThe rebuilt bank starts from the references' own threshold: refine it again."
+            if project.backbone != DEFAULT_BACKBONE:
+                text += f"\nBackbone: {project.backbone}" + checkpoint_label(project.settings.get("engine", {}))
             text += "\nInspection area: " + describe_area(*inspection_area(project))
             detail = project_detail(project)
             advice = reference_count_advice(len(active_keys)) if active_keys else None

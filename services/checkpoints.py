@@ -11,6 +11,7 @@ copy's path through the project's engine settings (``backbone_weights``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from db.store import file_blocks, sha256_file, write_atomic
 from engine.backbones import create_backbone, get_spec, is_clip
@@ -54,6 +55,12 @@ def import_checkpoint(home: Path, backbone: str, checkpoint: str | Path, name: s
     if not (target.is_file() and target.stat().st_size == source.stat().st_size):
         write_atomic(target, file_blocks(source))
     return target
+
+
+def checkpoint_label(engine_settings: dict[str, Any]) -> str:
+    """The words ' (checkpoint <its own file name>)' for engine settings that name one, else ''."""
+    stored = engine_settings.get("backbone_weights")
+    return f" (checkpoint {Path(stored).name.partition('-')[2] or Path(stored).name})" if stored else ""
 
 
 def find_checkpoint(home: Path, stored: str) -> Path | None:

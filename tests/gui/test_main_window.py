@@ -624,6 +624,7 @@ def test_a_clip_backbone_needs_a_checkpoint_in_settings_and_new_projects_import_
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.new_project("casting")
     assert window.project_name == "casting" and window.tabs.currentWidget() is window.references_page
+    assert "Backbone: clip:iad-tiny-vit (checkpoint tiny.pt)" in window.references_page.summary.text()
     with window.workspace.database.read() as session:
         project = repo.get_project(session, "casting")
         stored = project.settings["engine"]["backbone_weights"]
