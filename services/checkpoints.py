@@ -57,10 +57,16 @@ def import_checkpoint(home: Path, backbone: str, checkpoint: str | Path, name: s
     return target
 
 
+def original_name(stored: str | Path) -> str:
+    """A stored checkpoint's own file name, without the SHA-256 in front."""
+    name = Path(stored).name
+    return name.partition("-")[2] or name
+
+
 def checkpoint_label(engine_settings: dict[str, Any]) -> str:
     """The words ' (checkpoint <its own file name>)' for engine settings that name one, else ''."""
     stored = engine_settings.get("backbone_weights")
-    return f" (checkpoint {Path(stored).name.partition('-')[2] or Path(stored).name})" if stored else ""
+    return f" (checkpoint {original_name(stored)})" if stored else ""
 
 
 def find_checkpoint(home: Path, stored: str) -> Path | None:

@@ -32,7 +32,7 @@ from engine.backbones import check_layers, is_clip
 from engine.config import EngineConfig
 from engine.errors import EngineError
 from engine.imageio import is_image_file
-from services.checkpoints import find_checkpoint, import_checkpoint, stored_name
+from services.checkpoints import find_checkpoint, import_checkpoint, original_name, stored_name
 from services.inspection import matching_bank_row, requested_config
 from services.workspace import Workspace
 
@@ -205,12 +205,14 @@ def _with_local_checkpoint(workspace: Workspace, project: dict[str, Any], checkp
     wanted = Path(str(engine["backbone_weights"])).name
     local = find_checkpoint(workspace.home, wanted)
     if local is None and checkpoint:
+        if not Path(checkpoint).is_file():
+            raise ProjectFileError(source, f"the checkpoint {checkpoint} is not a file")
         if stored_name(Path(checkpoint)) != wanted:
             raise ProjectFileError(source, f"{checkpoint} is not the checkpoint the project was made with "
-                                           f"({wanted.partition('-')[2]}, SHA-256 starting {wanted.partition('-')[0]})")
+                                           f"({original_name(wanted)}, SHA-256 starting {wanted.partition('-')[0]})")
         local = import_checkpoint(workspace.home, backbone, checkpoint, name=wanted)
     if local is None:
-        raise ProjectFileError(source, f"its backbone {backbone} needs the CLIP checkpoint {wanted.partition('-')[2]}, "
+        raise ProjectFileError(source, f"its backbone {backbone} needs the CLIP checkpoint {original_name(wanted)}, "
                                        "which this data folder does not have; give that file with the project "
                                        "(--backbone-weights, or the CLIP checkpoint in Settings)")
     return {**settings, "engine": {**engine, "backbone_weights": str(local)}}

@@ -114,6 +114,8 @@ def test_a_clip_project_moves_to_a_station_that_is_given_the_same_checkpoint(hom
     capsys.readouterr()
     assert run_cli(["project", "import", str(target)]) == 2
     assert "needs the CLIP checkpoint tiny.pt, which this data folder does not have" in capsys.readouterr().err
+    assert run_cli(["project", "import", str(target), "--backbone-weights", str(tmp_path / "gone.pt")]) == 2
+    assert "the checkpoint" in (err := capsys.readouterr().err) and "gone.pt is not a file" in err
     assert run_cli(["project", "import", str(target), "--backbone-weights", str(other)]) == 2
     assert "is not the checkpoint the project was made with (tiny.pt" in capsys.readouterr().err
     assert run_cli(["project", "list"]) == 0
