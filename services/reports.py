@@ -13,8 +13,6 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import os
-import tempfile
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -25,8 +23,8 @@ import numpy as np
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from db import repository as repo
-from db.errors import describe_os_error
 from db.models import Inspection, Project, ReferenceBank
+from db.store import write_atomic
 from engine import ENGINE_VERSION
 from engine.area import Area, describe_area
 from engine.calibration import grey_zone_normalised
@@ -223,19 +221,10 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """Write a file via a temp file and rename; a clear error when the disk is full or read-only."""
+    """Write a file via a temp file and rename (``db.store.write_atomic``); a clear error when the disk is
+    full or read-only."""
     path = Path(path)
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
-        raise describe_os_error(exc, str(path)) from exc
+    write_atomic(path, [data])
     return path
 
 
