@@ -32,6 +32,7 @@ from engine.facts import FactSheet
 from engine.imageio import load_rgb8, shrink_to_side, to_uint8
 from engine.regions import to_image_scale
 from engine.visualize import draw_regions, overlay_for
+from services.checkpoints import checkpoint_label
 from services.drift import describe_drift, project_drift
 from services.results import area_picture, area_source_side, project_sensitivity, scored_area, stored_image
 from services.verdict_colours import VERDICT_COLOURS, rgb
@@ -114,8 +115,14 @@ def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, An
             "calibration": calibration_label(row.thresholds), "bank_id": row.bank_id,
             "bank_created": bank.created_at.strftime("%Y-%m-%d %H:%M") if bank else "-",
             "engine_version": row.engine_version, "program_version": ENGINE_VERSION,
-            "inspection_area": describe_area(*scored_area(bank)),
+            "backbone": bank_backbone(bank), "inspection_area": describe_area(*scored_area(bank)),
         }
+
+
+def bank_backbone(bank: ReferenceBank | None) -> str:
+    """The backbone a bank was built on, with its CLIP checkpoint's name when it has one; "-" when unknown."""
+    requested = (bank.config or {}).get("requested", {}) if bank is not None else {}
+    return requested["backbone"] + checkpoint_label(requested) if requested.get("backbone") else "-"
 
 
 # Histogram bars in the badges' colours (RGB for OpenCV drawing on an RGB image).

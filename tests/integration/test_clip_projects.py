@@ -89,6 +89,9 @@ def test_a_clip_project_keeps_its_own_copy_of_the_checkpoint_and_inspects_after_
     shown = json.loads(capsys.readouterr().out)
     assert shown["backbone"] == TINY
     assert shown["settings"]["engine"]["backbone_weights"] == str(home / "models" / "clip" / stored[0])
+    report = tmp_path / "casting.html"
+    assert run_cli(["report", "--inspection", str(result["id"]), "--format", "html", "--out", str(report)]) == 0
+    assert "backbone clip:iad-tiny-vit (checkpoint tiny.pt)" in report.read_text()
 
 
 def test_a_clip_project_moves_to_a_station_that_is_given_the_same_checkpoint(home, tmp_path, capsys, monkeypatch,

@@ -173,6 +173,7 @@ def test_inspection_area_from_the_cli_rebuilds_the_bank_and_ignores_marks_outsid
     report = tmp_path / "area.html"
     assert run_cli(["report", "--inspection", str(lower_half["id"]), "--format", "html", "--out", str(report)]) == 0
     assert "inspection area: left 0 % to right 100 %, top 50 % to bottom 100 %" in report.read_text()
+    assert "backbone efficientnet-lite0 &middot; reference bank" in report.read_text()
     photo_uri = re.search(r'src="data:image/png;base64,([^"]+)"', report.read_text()).group(1)
     photo = cv2.imdecode(np.frombuffer(base64.b64decode(photo_uri), np.uint8), cv2.IMREAD_COLOR)
     assert photo.shape[:2] == (128, 256)  # the lower half, what was inspected
