@@ -633,6 +633,28 @@ def test_a_clip_backbone_needs_a_checkpoint_in_settings_and_new_projects_import_
     assert open(stored, "rb").read() == tiny_clip_checkpoint.read_bytes()
 
 
+def test_importing_a_clip_project_file_takes_its_checkpoint_from_settings(qtbot, window, tmp_path,
+                                                                         tiny_clip_checkpoint):
+    from services.project_transfer import export_project
+    from services.projects import create_project
+    from services.workspace import open_workspace
+
+    station_a = open_workspace(tmp_path / "station-a", explicit=True)
+    create_project(station_a, "casting", backbone="clip:iad-tiny-vit", checkpoint=tiny_clip_checkpoint)
+    target = export_project(station_a, "casting", tmp_path / "casting")
+    station_a.close()
+    with qtbot.waitSignal(window.job_failed, timeout=WAIT):
+        window.import_project(target)
+    assert "needs the CLIP checkpoint tiny.pt" in window.errors[-1]
+    window.settings.clip_checkpoint = str(tiny_clip_checkpoint)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.import_project(target)
+    assert window.project_name == "casting"
+    with window.workspace.database.read() as session:
+        stored = repo.get_project(session, "casting").settings["engine"]["backbone_weights"]
+    assert stored.startswith(str(window.workspace.home / "models" / "clip")) and stored.endswith("-tiny.pt")
+
+
 def test_fewer_than_four_active_references_show_advice(qtbot, window, project):
     with window.workspace.database.read() as session:
         first = repo.references(session, repo.get_project(session, project))[0].id
