@@ -41,14 +41,23 @@ def audit(session: Session, actor: str, action: str, entity: str, entity_id: int
     session.add(AuditEvent(actor=actor, action=action, entity=entity, entity_id=entity_id, detail=detail or {}))
 
 
-def create_project(session: Session, name: str, description: str = "", backbone: str = "efficientnet-lite0",
-                   settings: dict[str, Any] | None = None, actor: str = "") -> Project:
-    """A new project; raises ValueError when the name is taken or empty."""
+def free_project_name(session: Session, name: str, renamed: Project | None = None) -> str:
+    """``name`` stripped; ValueError when it is empty or another project (than ``renamed``) has it."""
     name = name.strip()
     if not name:
         raise ValueError("A project needs a name.")
-    if session.scalar(select(Project.id).where(Project.name == name)) is not None:
+    query = select(Project.id).where(Project.name == name)
+    if renamed is not None:
+        query = query.where(Project.id != renamed.id)
+    if session.scalar(query) is not None:
         raise ValueError(f"A project named '{name}' already exists.")
+    return name
+
+
+def create_project(session: Session, name: str, description: str = "", backbone: str = "efficientnet-lite0",
+                   settings: dict[str, Any] | None = None, actor: str = "") -> Project:
+    """A new project; raises ValueError when the name is taken or empty."""
+    name = free_project_name(session, name)
     project = Project(name=name, description=description, backbone=backbone, settings=settings or {})
     session.add(project)
     session.flush()
@@ -81,13 +90,7 @@ def update_project(session: Session, project: Project, actor: str = "", **change
     A new name is stripped and must be free; ValueError otherwise.
     """
     if "name" in changes:
-        name = str(changes["name"]).strip()
-        if not name:
-            raise ValueError("A project needs a name.")
-        taken = session.scalar(select(Project.id).where(Project.name == name, Project.id != project.id))
-        if taken is not None:
-            raise ValueError(f"A project named '{name}' already exists.")
-        changes = {**changes, "name": name}
+        changes = {**changes, "name": free_project_name(session, str(changes["name"]), renamed=project)}
     before = {k: _plain(getattr(project, k)) for k in changes}
     for key, value in changes.items():
         setattr(project, key, value)

@@ -20,10 +20,8 @@ def create_project(workspace: Workspace, name: str, description: str = "", backb
     raises before anything is copied or written.  A database that then cannot be written leaves
     only the checkpoint's copy, which the next attempt reuses.
     """
-    name = name.strip()
     with workspace.database.read() as session:
-        if name in {p.name for p in repo.list_projects(session, include_archived=True)}:
-            raise ValueError(f"A project named '{name}' already exists.")
+        name = repo.free_project_name(session, name)
     check_backbone(backbone, checkpoint)
     settings = dict(settings or {})
     if is_clip(backbone) and checkpoint:
