@@ -1,4 +1,5 @@
-"""``main.py project create|list|show|rename|archive|restore|export|import``: inspection projects, one per part type."""
+"""``main.py project ...``: inspection projects, one per part type (create, list, show, rename, archive,
+restore, export, import, and a CLIP project's prompts)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                       help="for a project on a clip: backbone: its checkpoint file, when this data folder lacks it")
     add_home_option(load)
     load.set_defaults(handler=_import)
+    prompts = actions.add_parser(
+        "prompts", help="show, or have the local language model write, a CLIP project's defect prompts",
+        description="Show the prompts that type a CLIP project's defect regions: the curated library for its part, "
+                    "plus those the local language model wrote for it. --write has the model write them again "
+                    "(about half a minute with the embedded model); only prompts that name the part and their "
+                    "defect type are kept.")
+    prompts.add_argument("name")
+    prompts.add_argument("--write", action="store_true", help="have the language model write prompts for the part")
+    prompts.add_argument("--model", type=Path, help="local HF model folder or .gguf file (default: embedded SmolLM2)")
+    add_home_option(prompts)
+    prompts.set_defaults(handler=_prompts)
 
 
 @user_errors
@@ -167,4 +179,42 @@ def _import(args: argparse.Namespace) -> int:
           f"active), {bank}.")
     if result.note:
         print(result.note)
+    return 0
+
+
+@user_errors
+def _prompts(args: argparse.Namespace) -> int:
+    import sys
+
+    from db import repository as repo
+    from engine.backbones import is_clip
+    from services.part_prompts import describe_prompts, project_prompt_library, written_prompts
+
+    workspace = open_from_args(args)
+    if args.write:
+        from services.chat import llm_cache_dir, load_llm
+        from services.part_prompts import prompt_project, write_project_prompts
+
+        prompt_project(workspace, args.name)  # a project that cannot have them fails before the model loads
+        llm, unavailable = load_llm(args.model, cache_dir=llm_cache_dir(workspace))
+        if llm is None:
+            raise ValueError(f"No language model to write prompts with: {unavailable}")
+
+        def report(done: int, total: int) -> None:
+            print(f"\rwriting prompts: {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+        written = write_project_prompts(workspace, args.name, llm, progress=report)
+        print(f"{llm.name} wrote {written.kept} usable prompts; {written.refused} answers were refused.")
+    with workspace.database.read() as session:
+        project = repo.get_project(session, args.name)
+        library, written, summary = project_prompt_library(project), written_prompts(project), describe_prompts(project)
+        backbone = project.backbone
+    mine = set() if written is None else set(written.normal) | {p for v in written.defects.values() for p in v}
+    print(f"Prompts of '{args.name}': {summary}")
+    if not is_clip(backbone):
+        print(f"(They type defects only on a clip: backbone; this project uses {backbone}.)")
+    for kind, texts in [("normal", library.normal), *library.defects.items()]:
+        print(f"{kind}:")
+        for text in texts:
+            print(f"  {'[written] ' if text in mine else ''}{text}")
     return 0

@@ -2,7 +2,9 @@
 
 IAD-GPT's Abnormal Prompt Generator writes object-specific normal and abnormal prompts; here
 they come from a curated library (``resources/prompts/defects.json``) with ``{object}`` filled
-by the project's part name.  Only a CLIP backbone has the text tower this needs.
+by the project's part name, extended by prompts the local language model wrote for the part
+when the project has them (``engine.prompt_writer``).  Only a CLIP backbone has the text tower
+this needs.
 
 Rule, per region: the crop (its box grown to at least 1.5 times and made square) is encoded and
 compared by cosine with each type's mean prompt embedding and with the normal prompts.  The
@@ -13,7 +15,7 @@ runner-up by ``MIN_MARGIN``; otherwise the type is "unknown".  A type is never i
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -29,10 +31,20 @@ CROP_GROWTH = 1.5
 
 @dataclass
 class PromptLibrary:
-    """Normal prompts and prompts per defect type for one part."""
+    """Normal prompts and prompts per defect type for one part.
+
+    ``keywords``: word beginnings that name each type (the type's own words when the library
+    gives none), and ``normal_keywords`` those that name a part without defect; they check the
+    prompts a language model writes.
+    """
 
     normal: list[str]
     defects: dict[str, list[str]]
+    keywords: dict[str, list[str]] = field(default_factory=dict)
+    normal_keywords: list[str] = field(default_factory=lambda: ["flawless", "perfect"])
+
+    def __post_init__(self) -> None:
+        self.keywords = {kind: list(self.keywords.get(kind) or kind.split()) for kind in self.defects}
 
     @classmethod
     def load(cls, object_name: str, path: Path = LIBRARY) -> PromptLibrary:
@@ -41,7 +53,11 @@ class PromptLibrary:
         fill = [p.replace("{object}", object_name) for p in data["normal"]]
         defects = {kind: [p.replace("{object}", object_name) for p in prompts]
                    for kind, prompts in data["defects"].items()}
-        return cls(fill, defects)
+        return cls(fill, defects, data.get("keywords", {}), data.get("normal_keywords") or ["flawless", "perfect"])
+
+    def prompt_count(self) -> int:
+        """All prompts, normal ones included."""
+        return len(self.normal) + sum(len(v) for v in self.defects.values())
 
 
 class ClipDefectTyper:

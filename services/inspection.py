@@ -12,6 +12,7 @@ settings changed; banks live in the store and their rows record the reference se
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -36,6 +37,8 @@ from engine.defect_types import TypeExamples
 from engine.errors import EmptyReferenceSetError, ImageLoadError
 from engine.facts import FactSheet, build_facts
 from engine.imageio import DecodedImage, check_pixels, decode_for_inspection, decode_image, to_uint8
+from engine.prompts import PromptLibrary
+from services.part_prompts import project_prompt_library
 from services.results import project_sensitivity
 from services.workspace import Workspace
 
@@ -322,15 +325,15 @@ class Inspector:
                              "scored with the current references: use a validation folder.")
         return scores, labels
 
-    def _typer(self, bank: ReferenceBank, project_name: str) -> Any:
-        """CLIP prompt typing for banks on a CLIP backbone (cached per backbone and part name)."""
-        if not is_clip(bank.config.backbone):
+    def _typer(self, bank: ReferenceBank, prompts: PromptLibrary | None) -> Any:
+        """CLIP prompt typing for banks on a CLIP backbone (cached per backbone and prompts)."""
+        if prompts is None or not is_clip(bank.config.backbone):
             return None
-        key = (bank.config.backbone, bank.config.backbone_weights, project_name)
+        key = (bank.config.backbone, bank.config.backbone_weights, json.dumps(asdict(prompts), sort_keys=True))
         if key not in self._typers:
             from engine.prompts import ClipDefectTyper
 
-            self._typers[key] = ClipDefectTyper(self.detector.backbone(bank.config), project_name)
+            self._typers[key] = ClipDefectTyper(self.detector.backbone(bank.config), "", prompts)
         return self._typers[key]
 
     def inspect_file(self, project_name: str, path: str | Path, force: bool = False) -> InspectionRecord:
@@ -391,6 +394,7 @@ class Inspector:
         with self.workspace.database.read() as session:
             project = repo.get_project(session, project_name)
             project_id, sensitivity, examples = project.id, project_sensitivity(project), type_examples(project)
+            prompts = project_prompt_library(project) if is_clip(bank.config.backbone) else None
             earlier = None if force else repo.find_inspection(session, project_id, image_key, bank_id)
             if earlier is not None:
                 return _record(earlier, project_name, skipped=True)
@@ -398,7 +402,7 @@ class Inspector:
         image = loader(area_share(bank.config.inspection_area))
         result = self.detector.inspect(image, bank)
         pixels = image.pixels if isinstance(image, DecodedImage) else image
-        facts = build_facts(pixels, result, bank, sensitivity, examples, self._typer(bank, project_name))
+        facts = build_facts(pixels, result, bank, sensitivity, examples, self._typer(bank, prompts))
         duration = (time.perf_counter() - start) * 1e3
         image_key = store.put_bytes(data, "images", suffix)
         map_key = store.put_map(result.storable_map(), result.image_size)

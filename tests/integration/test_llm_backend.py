@@ -147,3 +147,78 @@ def test_lora_adapter_folder_loads_through_peft(tmp_path):
     assert isinstance(tuned._model, PeftModel) and tuned.name.endswith("+ adapter")
     reply = tuned.generate([{"role": "user", "content": "Say OK."}], max_new_tokens=4)
     assert reply.new_tokens > 0
+
+
+@pytest.mark.slow
+def test_the_embedded_model_writes_checked_prompts_that_a_clip_project_then_types_with(
+        tmp_path, monkeypatch, capsys, embedded_llm, tiny_clip_checkpoint):
+    import json
+
+    import engine.prompts
+    from cli.parser import run_cli
+    from db import repository as repo
+    from engine.detector import Cancelled
+    from services.part_prompts import SETTINGS_KEY, project_prompt_library, write_project_prompts
+    from services.workspace import open_workspace
+    from tests.helpers import write_parts
+
+    monkeypatch.setenv("IAD_INSPECTOR_HOME", str(tmp_path / "home"))
+    workspace = open_workspace()
+    assert run_cli(["project", "create", "plain"]) == 0
+    assert run_cli(["project", "create", "bottle", "--backbone", "clip:iad-tiny-vit",
+                    "--backbone-weights", str(tiny_clip_checkpoint)]) == 0
+    with pytest.raises(ValueError, match="uses efficientnet-lite0, which has no text tower"):
+        write_project_prompts(workspace, "plain", embedded_llm)
+    assert run_cli(["project", "prompts", "plain", "--write"]) == 2  # refused before any model loads
+    assert "no text tower" in capsys.readouterr().err
+    with pytest.raises(Cancelled):
+        write_project_prompts(workspace, "bottle", embedded_llm, cancel=lambda: True)
+
+    def stored_settings() -> dict:
+        with workspace.database.read() as session:
+            return dict(repo.get_project(session, "bottle").settings)
+
+    assert SETTINGS_KEY not in stored_settings()  # a cancelled run keeps nothing
+
+    steps: list[int] = []
+    written = write_project_prompts(workspace, "bottle", embedded_llm, progress=lambda done, total: steps.append(done))
+    assert steps == list(range(1, 19))  # two phrasings each for the normal part and the 8 types
+    assert written.model == embedded_llm.name and written.kept + written.refused == 18
+    assert written.kept >= 4, written  # SmolLM2-135M had 9 of 18 kept when this was written
+    curated = engine.prompts.PromptLibrary.load("bottle")
+    for kind, prompts in [(None, written.normal), *written.defects.items()]:
+        for prompt in prompts:
+            text = prompt.lower()
+            assert "bottle" in text and prompt.lower() not in {p.lower() for p in curated.normal}, prompt
+            if kind is None:
+                assert any(word in text for word in curated.normal_keywords), prompt
+            else:
+                assert any(stem in text for stem in curated.keywords[kind]), (kind, prompt)
+    assert stored_settings()[SETTINGS_KEY] == written.to_dict()
+
+    assert run_cli(["project", "prompts", "bottle"]) == 0
+    shown = capsys.readouterr().out
+    assert f"28 curated + {written.kept} written by {embedded_llm.name}" in shown
+    assert shown.count("[written] ") == written.kept
+
+    libraries = []
+    original_init = engine.prompts.ClipDefectTyper.__init__
+
+    def spy(self, backbone, object_name, library=None):
+        libraries.append(library)
+        original_init(self, backbone, object_name, library)
+
+    monkeypatch.setattr(engine.prompts.ClipDefectTyper, "__init__", spy)
+    write_parts(tmp_path / "refs", range(3))
+    bad = write_parts(tmp_path / "test", [40], defects=(Defect("pit", 0.4, 0.6, 0.08),))[0]
+    assert run_cli(["references", "add", "bottle", str(tmp_path / "refs")]) == 0
+    capsys.readouterr()
+    assert run_cli(["inspect", "bottle", str(bad), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] in ("OK", "REVIEW", "NG")
+    assert len(libraries) == 1 and libraries[0].prompt_count() == curated.prompt_count() + written.kept
+
+    assert run_cli(["project", "rename", "bottle", "flask"]) == 0
+    assert run_cli(["project", "prompts", "flask"]) == 0
+    assert "28 curated prompts (those written for 'bottle' no longer apply)" in capsys.readouterr().out
+    with workspace.database.read() as session:
+        assert project_prompt_library(repo.get_project(session, "flask")) == engine.prompts.PromptLibrary.load("flask")
