@@ -68,7 +68,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "prompts", help="show, or have the local language model write, a CLIP project's defect prompts",
         description="Show the prompts that type a CLIP project's defect regions: the curated library for its part, "
                     "plus those the local language model wrote for it. --write has the model write them again "
-                    "(about half a minute with the embedded model); only prompts that name the part and their "
+                    "(about a minute with the embedded model); only prompts that name the part and their "
                     "defect type are kept.")
     prompts.add_argument("name")
     prompts.add_argument("--write", action="store_true", help="have the language model write prompts for the part")
@@ -110,7 +110,9 @@ def _list(args: argparse.Namespace) -> int:
 @user_errors
 def _show(args: argparse.Namespace) -> int:
     from db import repository as repo
+    from engine.backbones import is_clip
     from services.drift import current_drift_warning
+    from services.part_prompts import describe_prompts
 
     workspace = open_from_args(args)
     with workspace.database.read() as session:
@@ -125,6 +127,8 @@ def _show(args: argparse.Namespace) -> int:
                                                "references": len(bank.reference_keys),
                                                "calibration": bank.calibration.get("method")},
         }
+        if is_clip(project.backbone):
+            info["defect_prompts"] = describe_prompts(project)
     info["score_drift"] = current_drift_warning(workspace, args.name)
     if args.json:
         print(json.dumps(info, indent=2))

@@ -225,6 +225,20 @@ def ask(inspection_id: int, question: str, backend: str, llm_path: str | None, s
     return job
 
 
+def write_prompts(project: str, llm_path: str | None) -> Job:
+    """Have the language model write the CLIP project's defect prompts (cancellable); returns ``WrittenPrompts``."""
+    def job(ctx: JobContext) -> Any:
+        from services.part_prompts import prompt_project, write_project_prompts
+
+        prompt_project(ctx.inspector.workspace, project)  # refused before the model loads
+        llm, unavailable = _cached_llm(ctx, llm_path)
+        if llm is None:
+            raise ValueError(f"No language model to write prompts with: {unavailable}")
+        return write_project_prompts(ctx.inspector.workspace, project, llm, ctx.progress, ctx.cancelled)
+
+    return job
+
+
 def create_demo() -> Job:
     """Create the demo project, build its bank, inspect its parts; returns (name, ids, result to show)."""
     def job(ctx: JobContext) -> Any:

@@ -58,13 +58,15 @@ from desktop.settings import AppSettings, SettingsDialog
 from desktop.thumbnails import ThumbnailLoader
 from desktop.worker import InferenceWorker, Job
 from engine.area import Area, describe_area
-from engine.backbones import DEFAULT_BACKBONE
+from engine.backbones import DEFAULT_BACKBONE, is_clip
 from engine.calibration import Refinement, reference_count_advice, reference_outliers
 from engine.explain import Answer
 from engine.imageio import list_images
+from engine.prompt_writer import WrittenPrompts
 from services.checkpoints import checkpoint_label
 from services.detail import UnknownDetailError, project_detail, set_detail
 from services.inspection import inspection_area, matching_bank_row, redoable_refinement, set_inspection_area
+from services.part_prompts import describe_prompts
 from services.project_transfer import SUFFIX as PROJECT_FILE_SUFFIX
 from services.project_transfer import ImportResult
 from services.results import StoredResult, bank_calibration
@@ -88,7 +90,7 @@ def _shows_storage_errors(method: Callable[..., Any]) -> Callable[..., Any]:
 PROJECT_FILE_FILTER = f"IAD Inspector projects (*{PROJECT_FILE_SUFFIX})"
 # Jobs that stop between steps when asked: the status bar offers Cancel while they run (a batch
 # has its own button on its page).
-CANCELLABLE_JOBS = ("build", "refine", "reinspect")
+CANCELLABLE_JOBS = ("build", "refine", "reinspect", "prompts")
 DISK_JOB = "disk"
 # Housekeeping: after parts are inspected, whether their scores drift from the first ones (services/drift.py).
 DRIFT_JOB = "drift"
@@ -158,6 +160,7 @@ class MainWindow(QMainWindow):
         self.references_page.refine_requested.connect(self.refine_threshold)
         self.references_page.area_requested.connect(self.choose_inspection_area)
         self.references_page.detail_requested.connect(self.apply_detail)
+        self.references_page.prompts_requested.connect(self.write_prompts)
         self.batch_page = BatchPage()
         self.batch_page.start_requested.connect(self.start_batch)
         self.batch_page.cancel_requested.connect(self.cancel_job)
@@ -368,6 +371,7 @@ class MainWindow(QMainWindow):
         """Reload the references grid and the bank summary."""
         if self.project_name is None:
             self.references_page.show_references([], "no project selected")
+            self.references_page.show_prompts_button(False)
             return
         with self.workspace.database.read() as session:
             project = repo.get_project(session, self.project_name)
@@ -402,6 +406,9 @@ class MainWindow(QMainWindow):
                         text += "\nThe rebuilt bank starts from the references' own threshold: refine it again."
             if project.backbone != DEFAULT_BACKBONE:
                 text += f"\nBackbone: {project.backbone}" + checkpoint_label(project.settings.get("engine", {}))
+            clip = is_clip(project.backbone)
+            if clip:
+                text += "\nDefect prompts: " + describe_prompts(project)
             text += "\nInspection area: " + describe_area(*inspection_area(project))
             detail = project_detail(project)
             advice = reference_count_advice(len(active_keys)) if active_keys else None
@@ -411,6 +418,7 @@ class MainWindow(QMainWindow):
                 text += "\n" + self.drift_text
         self.references_page.show_references(entries, text)
         self.references_page.show_detail(detail)
+        self.references_page.show_prompts_button(clip)
 
     def add_references(self, paths: list[Path]) -> None:
         """Copy good images (files or folders) into the project on the worker."""
@@ -445,6 +453,18 @@ class MainWindow(QMainWindow):
         if not self._need_project():
             return
         self._submit("build", jobs.build_bank(self.project_name), "Building the reference bank…")
+
+    def write_prompts(self) -> None:
+        """Have the language model write the CLIP project's defect prompts on the worker."""
+        if not self._need_project():
+            return
+        self._submit("prompts", jobs.write_prompts(self.project_name, self.settings.llm_path or None),
+                     "The language model is writing defect prompts…")
+
+    def _finish_prompts(self, written: WrittenPrompts) -> None:
+        self.statusBar().showMessage(f"{written.model} wrote {written.kept} defect prompt(s) for "
+                                     f"'{written.object_name}'; {written.refused} answer(s) were refused.")
+        self.refresh_references()
 
     def choose_inspection_area(self) -> None:
         """Load the first active reference off the GUI thread, then let the user draw the area on it."""
@@ -943,6 +963,8 @@ class MainWindow(QMainWindow):
             self._finish_project_import(result)  # type: ignore[arg-type]
         elif kind == "project-create":
             self._finish_project_create(result)  # type: ignore[arg-type]
+        elif kind == "prompts":
+            self._finish_prompts(result)  # type: ignore[arg-type]
         elif kind == "demo":
             name, ids, shown = result  # type: ignore[misc]
             self.project_name = name

@@ -57,6 +57,7 @@ class ReferencesPage(QWidget):
     refine_requested = Signal()
     area_requested = Signal()
     detail_requested = Signal(str)
+    prompts_requested = Signal()
 
     def __init__(self, thumbnails: ThumbnailLoader) -> None:
         super().__init__()
@@ -88,6 +89,12 @@ class ReferencesPage(QWidget):
         self.area_button.setToolTip("Inspect only a rectangle of each image, in finer detail: fixtures, labels or "
                                     "a tray outside it are ignored")
         self.area_button.clicked.connect(self.area_requested)
+        self.prompts_button = QPushButton("Write defect prompts")
+        self.prompts_button.setToolTip("Have the local language model describe each defect type on this part, for "
+                                       "the CLIP backbone's defect typing (about a minute). Only descriptions "
+                                       "that name the part and their type are kept; the curated prompts stay.")
+        self.prompts_button.clicked.connect(self.prompts_requested)
+        self.prompts_button.hide()
         self.detail_box = QComboBox()
         self.detail_box.addItems(list(DETAIL_SIDES))
         self.detail_box.setToolTip("Level of detail: each image (or its inspection area) is inspected at about "
@@ -113,6 +120,7 @@ class ReferencesPage(QWidget):
         settings.addWidget(self.detail_box)
         settings.addWidget(self.area_button)
         settings.addWidget(self.refine_button)
+        settings.addWidget(self.prompts_button)
         settings.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
@@ -139,6 +147,10 @@ class ReferencesPage(QWidget):
                 item.setToolTip("This reference looks unlike the others: check it is a good part.")
             self.grid.addItem(item)
             self.thumbnails.request(("reference", entry.id), entry.path)
+
+    def show_prompts_button(self, shown: bool) -> None:
+        """Offer prompt writing only where prompts are used: projects on a CLIP backbone."""
+        self.prompts_button.setVisible(shown)
 
     def show_detail(self, level: str) -> None:
         """Show the project's level of detail (a side set outside the app shows as it is)."""

@@ -2,8 +2,8 @@
 
 The model is asked, for the project's part and each defect type of the curated library, to
 describe in one sentence what that defect looks like on that part, and what a flawless part looks
-like (two phrasings each, greedy decoding, so the same model writes the same prompts).  A small
-model drifts, so every answer is checked before it is kept:
+like (two phrasings each, greedy decoding).  A small model drifts, so every answer is checked
+before it is kept:
 
 * only its first sentence counts, stripped of list numbers, quotes and markup;
 * it has ``MIN_WORDS`` to ``MAX_WORDS`` words (CLIP reads at most 77 tokens);

@@ -1,6 +1,6 @@
 """The CLIP prompts of a project's part: the curated library plus those the local model wrote, cached.
 
-Writing takes the language model about half a minute on a 2-core CPU, so it is done once, when
+Writing takes the language model about a minute on a 2-core CPU (18 questions), so it is done once, when
 asked, and the kept prompts go into the project's settings (they travel with a project file).
 They were written for the part's name at the time: after a rename they are no longer used, and
 the curated library alone types the regions until they are written again.

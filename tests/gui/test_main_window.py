@@ -635,12 +635,20 @@ def test_a_clip_backbone_needs_a_checkpoint_in_settings_and_new_projects_import_
 
 def test_importing_a_clip_project_file_takes_its_checkpoint_from_settings(qtbot, window, tmp_path,
                                                                          tiny_clip_checkpoint):
+    from engine.prompt_writer import WrittenPrompts
+    from services.part_prompts import SETTINGS_KEY
     from services.project_transfer import export_project
     from services.projects import create_project
     from services.workspace import open_workspace
 
     station_a = open_workspace(tmp_path / "station-a", explicit=True)
     create_project(station_a, "casting", backbone="clip:iad-tiny-vit", checkpoint=tiny_clip_checkpoint)
+    # What a language model wrote for the part at station A (tests/integration/test_llm_backend.py writes real ones).
+    written = WrittenPrompts("casting", "SmolLM2", ["A flawless casting has an even grey surface."],
+                             {"crack": ["A crack shows as a dark jagged line on the casting."]}, refused=16)
+    with station_a.database.write() as session:
+        project = repo.get_project(session, "casting")
+        repo.update_project(session, project, settings={**project.settings, SETTINGS_KEY: written.to_dict()})
     target = export_project(station_a, "casting", tmp_path / "casting")
     station_a.close()
     with qtbot.waitSignal(window.job_failed, timeout=WAIT):
@@ -653,6 +661,14 @@ def test_importing_a_clip_project_file_takes_its_checkpoint_from_settings(qtbot,
     with window.workspace.database.read() as session:
         stored = repo.get_project(session, "casting").settings["engine"]["backbone_weights"]
     assert stored.startswith(str(window.workspace.home / "models" / "clip")) and stored.endswith("-tiny.pt")
+    page = window.references_page
+    assert "Defect prompts: 28 curated + 2 written by SmolLM2" in page.summary.text()
+    assert not page.prompts_button.isHidden()
+    window.settings.llm_path = str(tmp_path / "no-such-model")
+    with qtbot.waitSignal(window.job_failed, timeout=WAIT):
+        page.prompts_button.click()
+    assert "No language model to write prompts with" in window.errors[-1] and "not found" in window.errors[-1]
+    assert "28 curated + 2 written by SmolLM2" in page.summary.text()  # the earlier prompts stay
 
 
 def test_fewer_than_four_active_references_show_advice(qtbot, window, project):
@@ -660,6 +676,8 @@ def test_fewer_than_four_active_references_show_advice(qtbot, window, project):
         first = repo.references(session, repo.get_project(session, project))[0].id
     window.toggle_reference(first, False)
     assert "3 references the threshold is a rough estimate" in window.references_page.summary.text()
+    assert window.references_page.prompts_button.isHidden()  # prompts type defects only on a CLIP backbone
+    assert "Defect prompts" not in window.references_page.summary.text()
     window.toggle_reference(first, True)
     assert "rough estimate" not in window.references_page.summary.text()
 

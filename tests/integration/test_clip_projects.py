@@ -87,7 +87,7 @@ def test_a_clip_project_keeps_its_own_copy_of_the_checkpoint_and_inspects_after_
     assert result["verdict"] in ("OK", "REVIEW", "NG") and 0.0 <= result["score"] <= 1.0
     assert run_cli(["project", "show", "casting", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert shown["backbone"] == TINY
+    assert shown["backbone"] == TINY and shown["defect_prompts"] == "28 curated prompts"
     assert shown["settings"]["engine"]["backbone_weights"] == str(home / "models" / "clip" / stored[0])
     report = tmp_path / "casting.html"
     assert run_cli(["report", "--inspection", str(result["id"]), "--format", "html", "--out", str(report)]) == 0
