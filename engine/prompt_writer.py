@@ -7,7 +7,7 @@ before it is kept:
 
 * only its first sentence counts, stripped of list numbers, quotes and markup;
 * it has ``MIN_WORDS`` to ``MAX_WORDS`` words (CLIP reads at most 77 tokens);
-* it names the part (the last word of its name, as a word);
+* it names the part (a word of its name, see ``part_words``);
 * a defect prompt names its own type (one of the type's keywords), no other type, and nothing
   that a part without defect is called ("flawless", "perfect"); a normal prompt names such a
   word and no defect type;
@@ -89,14 +89,20 @@ def _names(text: str, stems: list[str]) -> bool:
     return any(re.search(r"\b" + re.escape(stem.lower()), text.lower()) for stem in stems)
 
 
+def part_words(object_name: str) -> list[str]:
+    """The words of a part's name that an answer may name it by: those of three letters or more
+    ("Bottle line 3": bottle, line), else the whole name ("A12-3")."""
+    words = [w for w in re.findall(r"[^\W\d_]+", object_name) if len(w) >= 3]
+    return words or [object_name.strip()]
+
+
 def usable_prompt(answer: str, object_name: str, library: PromptLibrary, kind: str | None) -> str | None:
     """The prompt in ``answer`` when it passes the module's checks for type ``kind`` (None: normal), else None."""
     text = first_sentence(answer)
     words = text.split()
     if not MIN_WORDS <= len(words) <= MAX_WORDS or (text.count('"') + text.count("“") + text.count("”")) % 2:
         return None
-    part = object_name.split()[-1] if object_name.split() else ""
-    if not part or not _names(text, [part]):
+    if not _names(text, part_words(object_name)):
         return None
     named = {k for k, stems in library.keywords.items() if _names(text, stems)}
     if named != ({kind} if kind is not None else set()):

@@ -14,6 +14,7 @@ from engine.prompt_writer import (
     WrittenPrompts,
     extended_library,
     first_sentence,
+    part_words,
     usable_prompt,
     write_prompts,
 )
@@ -50,6 +51,15 @@ def test_the_first_sentence_loses_list_numbers_quotes_and_markup():
 ])
 def test_a_written_prompt_is_kept_only_when_it_names_the_part_and_its_own_type(library, answer, kind, kept):
     assert (usable_prompt(answer, "metal bracket", library, kind) is not None) == kept
+
+
+def test_a_part_is_named_by_any_word_of_its_name():
+    assert part_words("Bottle line 3") == ["Bottle", "line"]
+    assert part_words("PCB-A12 rev2") == ["PCB", "rev"]
+    assert part_words("A1-3") == ["A1-3"]
+    library = PromptLibrary.load("Bottle line 3")
+    assert usable_prompt("A scratch shows as a thin line on the bottle's shoulder.", "Bottle line 3", library,
+                         "scratch") is not None
 
 
 def test_written_prompts_extend_the_curated_ones_without_duplicates(library):
