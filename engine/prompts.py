@@ -27,6 +27,7 @@ from engine.regions import Region
 LIBRARY = Path(__file__).resolve().parents[1] / "resources" / "prompts" / "defects.json"
 MIN_MARGIN = 0.01
 CROP_GROWTH = 1.5
+DEFAULT_NORMAL_KEYWORDS = ("flawless", "perfect")
 
 
 @dataclass
@@ -41,7 +42,7 @@ class PromptLibrary:
     normal: list[str]
     defects: dict[str, list[str]]
     keywords: dict[str, list[str]] = field(default_factory=dict)
-    normal_keywords: list[str] = field(default_factory=lambda: ["flawless", "perfect"])
+    normal_keywords: list[str] = field(default_factory=lambda: list(DEFAULT_NORMAL_KEYWORDS))
 
     def __post_init__(self) -> None:
         self.keywords = {kind: list(self.keywords.get(kind) or kind.split()) for kind in self.defects}
@@ -53,7 +54,8 @@ class PromptLibrary:
         fill = [p.replace("{object}", object_name) for p in data["normal"]]
         defects = {kind: [p.replace("{object}", object_name) for p in prompts]
                    for kind, prompts in data["defects"].items()}
-        return cls(fill, defects, data.get("keywords", {}), data.get("normal_keywords") or ["flawless", "perfect"])
+        normal_keywords = data.get("normal_keywords") or list(DEFAULT_NORMAL_KEYWORDS)
+        return cls(fill, defects, data.get("keywords", {}), normal_keywords)
 
     def prompt_count(self) -> int:
         """All prompts, normal ones included."""
