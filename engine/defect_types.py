@@ -18,6 +18,10 @@ import numpy as np
 from engine.regions import Region
 
 UNKNOWN_DISTANCE = 1.0
+# Where a fact sheet's types came from (``FactSheet.type_source``).
+EXAMPLES_SOURCE = "labelled examples"
+PROMPTS_SOURCE = "CLIP prompts"
+NO_SOURCE = "none"
 FEATURE_SCALES = np.array([0.3, 0.5, 0.2, 1.0, 0.3])
 
 
@@ -49,8 +53,8 @@ def classify_regions(regions: list[Region], examples: TypeExamples | None) -> st
     if not examples:
         for region in regions:
             region.defect_type = "unclassified"
-        return "none"
+        return NO_SOURCE
     for region in regions:
         label, distance = examples.nearest(region.descriptor())
         region.defect_type = label if distance <= UNKNOWN_DISTANCE else "unknown"
-    return "labelled examples"
+    return EXAMPLES_SOURCE

@@ -18,7 +18,7 @@ import numpy as np
 
 from engine.area import area_box, crop_to_area
 from engine.calibration import VERDICT_NG, VERDICT_OK, VERDICT_REVIEW, Calibration
-from engine.defect_types import TypeExamples, classify_regions
+from engine.defect_types import NO_SOURCE, PROMPTS_SOURCE, TypeExamples, classify_regions
 from engine.imageio import check_pixels, float_rgb_at, size_within
 from engine.regions import (
     FALLBACK_PEAK_FRACTION,
@@ -65,7 +65,7 @@ class FactSheet:
     reference_count: int = 0
     calibration_method: str = ""
     sensitivity: float = 0.5
-    type_source: str = "none"
+    type_source: str = NO_SOURCE
     peak_xy: tuple[int, int] | None = None
     peak_position: str | None = None
     peak_level: float | None = None
@@ -161,11 +161,11 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
                             part_mask=part_mask, part_box=part_box, reference=reference)
     regions = [to_image_scale(r, sx, sy) for r in measured] if shrunk else measured
     type_source = classify_regions(regions, type_examples)
-    if type_source == "none" and typer is not None and regions:
+    if type_source == NO_SOURCE and typer is not None and regions:
         typer(pixels, measured)
         for region, typed in zip(regions, measured):
             region.defect_type = typed.defect_type
-        type_source = getattr(typer, "source", "prompts")
+        type_source = getattr(typer, "source", PROMPTS_SOURCE)
     peak_x, peak_y = strongest_point(anomaly_map, part_mask)
     peak_row, peak_col = grid_cell(peak_x, peak_y, part_box)
     colour_pixels = pixels[part_mask] if part_mask is not None else pixels.reshape(-1, 3)

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 import torch
 
+from engine.defect_types import PROMPTS_SOURCE
 from engine.regions import Region
 
 LIBRARY = Path(__file__).resolve().parents[1] / "resources" / "prompts" / "defects.json"
@@ -65,7 +66,7 @@ class PromptLibrary:
 class ClipDefectTyper:
     """Sets ``defect_type`` on regions by CLIP similarity (a ``ClipBackbone`` is required)."""
 
-    source = "CLIP prompts"
+    source = PROMPTS_SOURCE
 
     def __init__(self, backbone: object, object_name: str, library: PromptLibrary | None = None) -> None:
         import open_clip

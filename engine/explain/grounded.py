@@ -8,6 +8,7 @@ and what they can.  Its answers pass the consistency guard by construction (a te
 from __future__ import annotations
 
 from engine.calibration import VERDICT_NG, VERDICT_OK
+from engine.defect_types import PROMPTS_SOURCE
 from engine.facts import FactSheet
 from engine.regions import Region
 
@@ -181,13 +182,22 @@ def _count(facts: FactSheet, regions: list[Region]) -> str:
 def _type(facts: FactSheet, regions: list[Region]) -> str:
     if not regions:
         return _without_regions(facts, "classify")
+    by_prompts = facts.type_source == PROMPTS_SOURCE
     lines = []
     for region in regions[:MAX_LISTED]:
         if region.defect_type in ("unclassified", "unknown"):
-            why = ("this project has no labelled defect examples yet" if region.defect_type == "unclassified"
-                   else "it is unlike every labelled example of this project")
+            if region.defect_type == "unclassified":
+                why = "this project has no labelled defect examples yet"
+            elif by_prompts:
+                why = ("to the CLIP model it does not clearly match any defect type's prompts better than the rest, "
+                       "or better than a flawless part's")
+            else:
+                why = "it is unlike every labelled example of this project"
             lines.append(f"I can't tell the type of region {region.index}: {why}. I can say it is {region.shape} "
                          f"and {region.appearance} compared with the reference.")
+        elif by_prompts:
+            lines.append(f"Region {region.index} looks most like '{region.defect_type}' to the CLIP model, "
+                         "compared with its defect prompts; no operator has labelled this project's defects yet.")
         else:
             lines.append(f"Region {region.index} is most like the labelled examples of '{region.defect_type}'.")
     return " ".join(lines)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.calibration import VERDICT_NG, VERDICT_OK, VERDICT_REVIEW
-from engine.defect_types import TypeExamples, classify_regions
+from engine.defect_types import EXAMPLES_SOURCE, PROMPTS_SOURCE, TypeExamples, classify_regions
 from engine.explain import Conversation, conflicts, parse_claims
 from engine.explain.dialogue import detect_intent
 from engine.explain.guard import omissions
@@ -447,6 +447,29 @@ def test_defect_types_from_labelled_examples():
     assert classify_regions(found, examples) == "labelled examples"
     assert [r.defect_type for r in found] == ["scratch", "pit", "unknown"]
     assert classify_regions(found, None) == "none" and found[0].defect_type == "unclassified"
+
+
+def test_types_from_clip_prompts_are_said_to_come_from_the_clip_model(detector, bank):
+    """A CLIP project's regions are typed by prompt similarity (engine.prompts), never "labelled examples"."""
+    class ScriptedTyper:  # stands in for ClipDefectTyper, which needs CLIP weights to mean anything
+        source = PROMPTS_SOURCE
+
+        def __call__(self, _image, regions):
+            for region, kind in zip(regions, ("crack", "unknown")):
+                region.defect_type = kind
+
+    image = synthetic_part(31, defects=TWO_DEFECTS)
+    facts = build_facts(image, detector.inspect(image, bank), bank, typer=ScriptedTyper())
+    assert facts.type_source == PROMPTS_SOURCE and [r.defect_type for r in facts.regions[:2]] == ["crack", "unknown"]
+    answer = Conversation(facts).ask("What type is it?").text
+    assert "Region 1 looks most like 'crack' to the CLIP model" in answer
+    assert "region 2: to the CLIP model it does not clearly match any defect type's prompts" in answer
+    assert "labelled example" not in answer and conflicts(answer, facts) == []
+    examples = TypeExamples()
+    examples.add(facts.regions[0], "pit")
+    labelled = build_facts(image, detector.inspect(image, bank), bank, type_examples=examples, typer=ScriptedTyper())
+    assert labelled.type_source == EXAMPLES_SOURCE  # an operator's labels win over the prompts
+    assert "most like the labelled examples of 'pit'" in Conversation(labelled).ask("What type is it?").text
 
 
 def test_an_answer_cut_off_at_the_token_limit_keeps_only_whole_sentences():
