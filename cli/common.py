@@ -54,13 +54,15 @@ def user_errors(handler: Handler) -> Handler:
 
 
 def gather_images(items: Iterable[Path]) -> list[Path]:
-    """Image files named directly, and those inside named folders (recursively), in order."""
+    """Image files named directly, and those inside named folders (recursively, hidden files and
+    folders left out), in order."""
     from engine.imageio import is_image_file
 
     found: list[Path] = []
     for item in items:
         if item.is_dir():
-            found.extend(sorted(p for p in item.rglob("*") if p.is_file() and is_image_file(p)))
+            found.extend(sorted(p for p in item.rglob("*") if p.is_file() and is_image_file(p)
+                                and not any(part.startswith(".") for part in p.relative_to(item).parts)))
         elif item.exists():
             found.append(item)
         else:

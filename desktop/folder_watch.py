@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
-from engine.imageio import is_image_file
+from engine.imageio import is_listed_image
 
 WATCH_SETTLE_MS = 500
 
@@ -34,7 +34,7 @@ class FolderWatch(QObject):
     def start(self, folder: Path) -> None:
         """Watch ``folder``; images already in it are not new."""
         self.stop()
-        self._seen = {str(p) for p in folder.iterdir() if is_image_file(p)}
+        self._seen = {str(p) for p in folder.iterdir() if is_listed_image(p)}
         self._sizes = {}
         self._watcher.addPath(str(folder))
 
@@ -54,7 +54,7 @@ class FolderWatch(QObject):
                 continue  # the folder went away (unplugged share); watching resumes if it returns
             for path in entries:
                 key = str(path)
-                if not is_image_file(path) or key in self._seen:
+                if not is_listed_image(path) or key in self._seen:
                     continue
                 try:
                     size = path.stat().st_size

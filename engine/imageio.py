@@ -33,9 +33,15 @@ def is_image_file(path: str | Path) -> bool:
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
 
 
+def is_listed_image(path: str | Path) -> bool:
+    """Whether a folder listing picks the file up: a supported suffix and not hidden.  Hidden files
+    are macOS's "._" companions on USB sticks and shares, and writers' temporary files."""
+    return is_image_file(path) and not Path(path).name.startswith(".")
+
+
 def list_images(folder: str | Path) -> list[Path]:
-    """Supported image files directly inside ``folder``, sorted by name."""
-    return sorted(p for p in Path(folder).iterdir() if p.is_file() and is_image_file(p))
+    """Supported image files directly inside ``folder``, hidden ones left out, sorted by name."""
+    return sorted(p for p in Path(folder).iterdir() if p.is_file() and is_listed_image(p))
 
 
 def load_image(path: str | Path, max_side: int | None = None) -> np.ndarray:

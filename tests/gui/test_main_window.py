@@ -1008,9 +1008,11 @@ def test_a_watched_image_is_handed_on_only_once_its_writer_has_finished(qtbot, t
         watch.scan()
         assert handed == []
     target.write_bytes(frame)
+    (folder / "._frame600.png").write_bytes(b"AppleDouble")  # macOS's companion file: not an image
+    (folder / ".frame601.png").write_bytes(frame)  # a writer's hidden temporary file
     qtbot.waitUntil(lambda: bool(handed), timeout=5000)
     qtbot.wait(900)
-    assert handed == [(target, len(frame))]  # complete, and once only
+    assert handed == [(target, len(frame))]  # complete, once only, and nothing hidden
     watch.stop()
 
 

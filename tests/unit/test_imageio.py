@@ -19,6 +19,7 @@ from engine.imageio import (
     to_float_rgb,
     to_rgb8,
 )
+from tests.helpers import write_parts
 
 _RNG = np.random.default_rng(0)
 
@@ -247,3 +248,19 @@ def test_a_file_declaring_too_many_pixels_raises_the_named_error_not_pils(tmp_pa
     for read in (decode_image, load_image, image_shape):
         with pytest.raises(ImageLoadError, match="line-scan.png.*too large to inspect"):
             read(path)
+
+
+def test_folder_listings_leave_out_hidden_files_and_folders(tmp_path):
+    """macOS leaves a "._" companion beside every file it copies to a USB stick; cameras write
+    hidden temporary files. Neither is an image to inspect or a reference to use."""
+    from cli.common import gather_images
+    from engine.imageio import list_images
+
+    good = write_parts(tmp_path / "parts", [1, 2])
+    (tmp_path / "parts" / "._part001.png").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    (tmp_path / "parts" / ".frame.tmp.png").write_bytes(good[0].read_bytes()[:100])
+    hidden_folder = write_parts(tmp_path / "parts" / ".Trashes", [3])
+    nested = write_parts(tmp_path / "parts" / "shift2", [4], suffix=".BMP")
+    assert list_images(tmp_path / "parts") == good
+    assert gather_images([tmp_path / "parts"]) == good + nested
+    assert gather_images([hidden_folder[0]]) == hidden_folder  # a file named on its own is taken
