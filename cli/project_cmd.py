@@ -213,7 +213,7 @@ def _prompts(args: argparse.Namespace) -> int:
         project = repo.get_project(session, args.name)
         library, written, summary = project_prompt_library(project), written_prompts(project), describe_prompts(project)
         backbone = project.backbone
-    mine = set() if written is None else set(written.normal) | {p for v in written.defects.values() for p in v}
+    mine = set() if written is None else set(written.all_prompts())
     print(f"Prompts of '{args.name}': {summary}")
     if not is_clip(backbone):
         print(f"(They type defects only on a clip: backbone; this project uses {backbone}.)")

@@ -66,7 +66,7 @@ from engine.prompt_writer import WrittenPrompts
 from services.checkpoints import checkpoint_label
 from services.detail import UnknownDetailError, project_detail, set_detail
 from services.inspection import inspection_area, matching_bank_row, redoable_refinement, set_inspection_area
-from services.part_prompts import describe_prompts
+from services.part_prompts import describe_prompts, written_prompts
 from services.project_transfer import SUFFIX as PROJECT_FILE_SUFFIX
 from services.project_transfer import ImportResult
 from services.results import StoredResult, bank_calibration
@@ -407,6 +407,7 @@ class MainWindow(QMainWindow):
             if project.backbone != DEFAULT_BACKBONE:
                 text += f"\nBackbone: {project.backbone}" + checkpoint_label(project.settings.get("engine", {}))
             clip = is_clip(project.backbone)
+            written = written_prompts(project) if clip else None
             if clip:
                 text += "\nDefect prompts: " + describe_prompts(project)
             text += "\nInspection area: " + describe_area(*inspection_area(project))
@@ -418,7 +419,7 @@ class MainWindow(QMainWindow):
                 text += "\n" + self.drift_text
         self.references_page.show_references(entries, text)
         self.references_page.show_detail(detail)
-        self.references_page.show_prompts_button(clip)
+        self.references_page.show_prompts_button(clip, written.all_prompts() if written else None)
 
     def add_references(self, paths: list[Path]) -> None:
         """Copy good images (files or folders) into the project on the worker."""

@@ -47,6 +47,11 @@ class ReferenceEntry:
     outlier: bool = False
 
 
+PROMPTS_TIP = ("Have the local language model describe each defect type on this part, for the CLIP backbone's "
+               "defect typing (about a minute). Only descriptions that name the part and their type are kept; "
+               "the curated prompts stay.")
+
+
 class ReferencesPage(QWidget):
     """Thumbnail grid of references with add, enable/disable, remove and build."""
 
@@ -90,9 +95,7 @@ class ReferencesPage(QWidget):
                                     "a tray outside it are ignored")
         self.area_button.clicked.connect(self.area_requested)
         self.prompts_button = QPushButton("Write defect prompts")
-        self.prompts_button.setToolTip("Have the local language model describe each defect type on this part, for "
-                                       "the CLIP backbone's defect typing (about a minute). Only descriptions "
-                                       "that name the part and their type are kept; the curated prompts stay.")
+        self.prompts_button.setToolTip(PROMPTS_TIP)
         self.prompts_button.clicked.connect(self.prompts_requested)
         self.prompts_button.hide()
         self.detail_box = QComboBox()
@@ -148,9 +151,12 @@ class ReferencesPage(QWidget):
             self.grid.addItem(item)
             self.thumbnails.request(("reference", entry.id), entry.path)
 
-    def show_prompts_button(self, shown: bool) -> None:
-        """Offer prompt writing only where prompts are used: projects on a CLIP backbone."""
+    def show_prompts_button(self, shown: bool, written: list[str] | None = None) -> None:
+        """Offer prompt writing only where prompts are used (projects on a CLIP backbone); the tooltip
+        lists the prompts written so far."""
         self.prompts_button.setVisible(shown)
+        listing = "".join(f"\n• {text}" for text in written or [])
+        self.prompts_button.setToolTip(PROMPTS_TIP + (f"\n\nWritten for this part:{listing}" if listing else ""))
 
     def show_detail(self, level: str) -> None:
         """Show the project's level of detail (a side set outside the app shows as it is)."""

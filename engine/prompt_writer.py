@@ -58,10 +58,14 @@ class WrittenPrompts:
     defects: dict[str, list[str]] = field(default_factory=dict)
     refused: int = 0
 
+    def all_prompts(self) -> list[str]:
+        """Every kept prompt: the normal ones, then each type's."""
+        return self.normal + [p for prompts in self.defects.values() for p in prompts]
+
     @property
     def kept(self) -> int:
         """How many prompts were kept, normal ones included."""
-        return len(self.normal) + sum(len(v) for v in self.defects.values())
+        return len(self.all_prompts())
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the project's settings."""

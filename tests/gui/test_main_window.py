@@ -664,6 +664,8 @@ def test_importing_a_clip_project_file_takes_its_checkpoint_from_settings(qtbot,
     page = window.references_page
     assert "Defect prompts: 28 curated + 2 written by SmolLM2" in page.summary.text()
     assert not page.prompts_button.isHidden()
+    assert "Written for this part:\n• A flawless casting has an even grey surface.\n• A crack shows as a dark jagged " \
+           "line on the casting." in page.prompts_button.toolTip()
     window.settings.llm_path = str(tmp_path / "no-such-model")
     with qtbot.waitSignal(window.job_failed, timeout=WAIT):
         page.prompts_button.click()
