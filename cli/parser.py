@@ -10,6 +10,7 @@ from cli import (
     chat_cmd,
     db_cmd,
     eval_chat_cmd,
+    eval_prompts_cmd,
     history_cmd,
     inspect_cmd,
     label_cmd,
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Start the desktop application.")
     gui.set_defaults(handler=_run_gui)
     modules = (project_cmd, references_cmd, inspect_cmd, history_cmd, report_cmd, label_cmd, chat_cmd, db_cmd,
-               bench_cmd, bench_drift_cmd, eval_chat_cmd, screenshot_cmd)
+               bench_cmd, bench_drift_cmd, eval_chat_cmd, eval_prompts_cmd, screenshot_cmd)
     for module in modules:
         module.add_parser(commands)
     return parser

@@ -114,6 +114,15 @@ def usable_prompt(answer: str, object_name: str, library: PromptLibrary, kind: s
     return text if _names(text, library.normal_keywords) == (kind is None) else None
 
 
+def llm_asker(llm: Any) -> Ask:
+    """``ask`` for ``write_prompts`` from a loaded ``LocalLLM``: each question one user turn, greedy."""
+    def ask(question: str) -> str:
+        return llm.generate([{"role": "user", "content": question}], max_new_tokens=MAX_NEW_TOKENS,
+                            prompt_lookup_tokens=0).text
+
+    return ask
+
+
 def write_prompts(ask: Ask, object_name: str, library: PromptLibrary, model: str,
                   progress: ProgressCallback | None = None, cancel: CancelCheck | None = None) -> WrittenPrompts:
     """Ask the model for prompts for every type of ``library`` and for the normal part; the kept ones.

@@ -15,7 +15,7 @@ from db.models import Project
 from engine.backbones import is_clip
 from engine.detector import CancelCheck, ProgressCallback
 from engine.explain.llm import LocalLLM
-from engine.prompt_writer import MAX_NEW_TOKENS, WrittenPrompts, extended_library, write_prompts
+from engine.prompt_writer import WrittenPrompts, extended_library, llm_asker, write_prompts
 from engine.prompts import PromptLibrary
 from services.workspace import Workspace
 
@@ -67,12 +67,7 @@ def write_project_prompts(workspace: Workspace, project_name: str, llm: LocalLLM
     A cancelled run stores nothing and leaves the earlier prompts in place.
     """
     name = prompt_project(workspace, project_name)
-
-    def ask(question: str) -> str:
-        messages = [{"role": "user", "content": question}]
-        return llm.generate(messages, max_new_tokens=MAX_NEW_TOKENS, prompt_lookup_tokens=0).text
-
-    written = write_prompts(ask, name, PromptLibrary.load(name), llm.name, progress, cancel)
+    written = write_prompts(llm_asker(llm), name, PromptLibrary.load(name), llm.name, progress, cancel)
     with workspace.database.write() as session:
         project = repo.get_project(session, name)
         settings: dict[str, Any] = {**project.settings, SETTINGS_KEY: written.to_dict()}

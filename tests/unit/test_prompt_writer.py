@@ -100,3 +100,20 @@ def test_writing_stops_when_cancelled(library):
     with pytest.raises(Cancelled):
         write_prompts(lambda q: asked.append(q) or "x", "metal bracket", library, "m", cancel=lambda: len(asked) >= 3)
     assert len(asked) == 3
+
+
+def test_the_prompt_benchmark_table_counts_each_part_and_the_total():
+    from engine.prompt_bench import format_prompt_table
+
+    rows = {
+        "bottle": WrittenPrompts("bottle", "m", ["A flawless bottle is clear."], {"crack": ["A crack in a bottle."]},
+                                 refused=16),
+        "screw": WrittenPrompts("screw", "m", [], {}, refused=18),
+    }
+    result = {"model": "m", "load_s": 1.25,
+              "parts": {part: {**w.to_dict(), "kept": w.kept, "seconds": 40.0} for part, w in rows.items()}}
+    table = format_prompt_table(result).splitlines()
+    assert table[0] == "prompt writer: m (loaded in 1.2 s)"
+    assert table[3].split() == ["bottle", "2", "16", "40", "normal", "1,", "crack", "1"]
+    assert table[4].split() == ["screw", "0", "18", "40", "normal", "0"]
+    assert table[5].split() == ["ALL", "2", "34"]
