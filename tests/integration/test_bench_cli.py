@@ -143,3 +143,16 @@ def test_bench_scene_check_flags_the_other_packs_images_and_none_of_its_own(tmp_
     assert scene["own_count"] == 4 + 2 and scene["own_flagged"] == 0.0
     assert scene["other_count"] == 4 + 2 and scene["other_flagged"] == 1.0
     assert "scene check" in format_table(result)
+
+
+def test_output_piped_to_a_reader_that_stops_early_ends_quietly(tmp_path):
+    """``main.py project list | head -1``: the reader's early exit is not an error to print a traceback for."""
+    import os
+
+    env = {**os.environ, "IAD_INSPECTOR_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen([sys.executable, "main.py", "project", "list"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before anything is written
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
