@@ -20,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     try:
         code = main()
-        sys.stdout.flush()
+        if sys.stdout is not None:  # None in a windowed build (PyInstaller, pythonw)
+            sys.stdout.flush()
     except BrokenPipeError:
         # The reader of piped output stopped early (``| head``): end quietly, as other tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
