@@ -39,6 +39,6 @@ def format_prompt_table(result: dict[str, Any]) -> str:
         per_type = ", ".join([f"normal {len(written.normal)}"] + [f"{k} {len(v)}" for k, v in written.defects.items()])
         lines.append(f"{part:16} {written.kept:>4} {written.refused:>7} {row['seconds']:>5.0f}  {per_type}")
     kept = sum(r["kept"] for r in result["parts"].values())
-    asked = kept + sum(r["refused"] for r in result["parts"].values())
-    lines.append(f"{'ALL':16} {kept:>4} {asked - kept:>7}")
+    refused = sum(r["refused"] for r in result["parts"].values())
+    lines.append(f"{'ALL':16} {kept:>4} {refused:>7}")
     return "\n".join(lines)
