@@ -14,6 +14,7 @@ runner-up by ``MIN_MARGIN``; otherwise the type is "unknown".  A type is never i
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,12 @@ LIBRARY = Path(__file__).resolve().parents[1] / "resources" / "prompts" / "defec
 MIN_MARGIN = 0.01
 CROP_GROWTH = 1.5
 DEFAULT_NORMAL_KEYWORDS = ("flawless", "perfect")
+
+
+@functools.lru_cache(maxsize=4)
+def _library_data(path: Path) -> dict:
+    """The library file's contents, read once: every CLIP inspection and page refresh asks for it."""
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 @dataclass
@@ -51,11 +58,11 @@ class PromptLibrary:
     @classmethod
     def load(cls, object_name: str, path: Path = LIBRARY) -> PromptLibrary:
         """The library with ``{object}`` replaced by ``object_name``."""
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _library_data(path)
         fill = [p.replace("{object}", object_name) for p in data["normal"]]
         defects = {kind: [p.replace("{object}", object_name) for p in prompts]
                    for kind, prompts in data["defects"].items()}
-        normal_keywords = data.get("normal_keywords") or list(DEFAULT_NORMAL_KEYWORDS)
+        normal_keywords = list(data.get("normal_keywords") or DEFAULT_NORMAL_KEYWORDS)
         return cls(fill, defects, data.get("keywords", {}), normal_keywords)
 
     def prompt_count(self) -> int:
