@@ -31,6 +31,7 @@ from engine.calibration import relabel
 
 ERROR = "ERROR"
 COLUMNS = ("#", "Image", "Verdict", "Score", "Regions", "Note")
+COLUMN_WIDTHS = {"#": 56, "Verdict": 80, "Score": 64, "Regions": 70, "Note": 260}
 
 
 class NumberItem(QTableWidgetItem):
@@ -71,7 +72,9 @@ class BatchPage(QWidget):
         self.summary.setToolTip("Verdicts of this batch at the current sensitivity")
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(COLUMNS.index("Image"), QHeaderView.ResizeMode.Stretch)
+        for column, width in COLUMN_WIDTHS.items():
+            self.table.setColumnWidth(COLUMNS.index(column), width)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSortingEnabled(True)

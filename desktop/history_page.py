@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from db import repository as repo
-from desktop.history_model import HistoryModel
+from desktop.history_model import COLUMNS, HistoryModel
 
 CUSTOM = "From … to …"
+COLUMN_WIDTHS = {"": 64, "#": 56, "Time (UTC)": 150, "Verdict": 80, "Score": 64, "Regions": 70, "Review": 140}
 RANGES = {"All time": None, "Last 24 hours": timedelta(days=1), "Last 7 days": timedelta(days=7),
           "Last 30 days": timedelta(days=30), CUSTOM: None}
 
@@ -81,7 +82,11 @@ class HistoryPage(QWidget):
         self.table = QTableView()
         self.table.setModel(model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(COLUMNS.index("Image"), QHeaderView.ResizeMode.Stretch)
+        # Fixed starting widths, not ResizeToContents: that measures every row on each refresh.
+        for column, width in COLUMN_WIDTHS.items():
+            self.table.setColumnWidth(COLUMNS.index(column), width)
         self.table.verticalHeader().setDefaultSectionSize(52)
         self.table.doubleClicked.connect(lambda index: self.open_requested.emit(model.rows[index.row()].id))
         self.comment = QLineEdit()
