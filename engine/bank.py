@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from engine import ENGINE_VERSION
 from engine.calibration import Calibration
 from engine.config import EngineConfig
 from engine.errors import ModelFileError
+from engine.greyscale import is_grey
 
 BANK_FORMAT_VERSION = 1
 
@@ -110,8 +111,12 @@ class ReferenceBank:
             raise ModelFileError(path, "not a bank file")
         if payload["format"] > BANK_FORMAT_VERSION:
             raise ModelFileError(path, f"bank format {payload['format']} is newer than this program supports")
+        config = EngineConfig.from_dict(payload["config"])
+        thumbnails = [t.numpy() for t in payload.get("thumbnails", [])]
+        if "grey_references" not in payload["config"] and thumbnails:  # a bank built before the field
+            config = replace(config, grey_references=all(is_grey(t) for t in thumbnails))
         return cls(
-            config=EngineConfig.from_dict(payload["config"]),
+            config=config,
             features={k: v.float() for k, v in payload["features"].items()},
             reference_ids=list(payload["reference_ids"]),
             augmentation=payload.get("augmentation", "none"),
@@ -120,6 +125,6 @@ class ReferenceBank:
             engine_version=payload.get("engine_version", ""),
             calibration=Calibration.from_dict(payload["calibration"]) if payload.get("calibration") else None,
             meta=payload.get("meta") or {},
-            thumbnails=[t.numpy() for t in payload.get("thumbnails", [])],
+            thumbnails=thumbnails,
             scene_descriptors=payload.get("scene_descriptors"),
         )

@@ -108,7 +108,7 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
             log(problem)
         log(f"[{pack.name}] {len(pack.train_good)} train/good, {len(pack.test)} test images")
         cache: dict[Path, PreparedImage] = {}
-        cache_key: tuple[float | None, tuple[int, int] | None, str] | None = None
+        cache_key: tuple[float | None, tuple[int, int] | None, str, bool] | None = None
         in_pixel_metrics = pack.in_pixel_metrics()
         masks = PackedMasks([load_mask(s, image_shape(s.path)) for s, used in zip(pack.test, in_pixel_metrics) if used])
         packs[pack.name] = {}
@@ -142,7 +142,8 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
                         _ = result.anomaly_map  # made on demand, but part of an end-to-end result
                         latencies.append((time.perf_counter() - start) * 1e3)
                     else:
-                        key = (bank.config.scale, bank.config.reference_frame, bank.config.foreground)
+                        key = (bank.config.scale, bank.config.reference_frame, bank.config.foreground,
+                               bank.config.grey_references)
                         if cache_key != key:  # keep one scale's features only, to bound memory
                             cache, cache_key = {}, key
                         if sample.path not in cache:

@@ -37,7 +37,8 @@ class EngineConfig:
     built bank stores the resolved values, never ``auto``.  ``inspection_area``: the rectangle
     that is inspected (``engine.area``; each image is cropped to it before the model); None
     inspects the whole image.  ``ignored_areas``: rectangles inside it that are not scored (a
-    printed date code).
+    printed date code).  ``grey_references``: every reference was grey, so colour images are made
+    grey before the model (``engine.greyscale``); set when a bank is built.
     """
 
     backbone: str = "efficientnet-lite0"
@@ -60,6 +61,7 @@ class EngineConfig:
     chunk_size: int = 2048
     inspection_area: Area | None = None
     ignored_areas: tuple[Area, ...] = ()
+    grey_references: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

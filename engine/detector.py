@@ -27,6 +27,7 @@ from engine.config import EngineConfig
 from engine.errors import EmptyReferenceSetError, EngineError
 from engine.features import FeatureExtractor, reference_frame, reference_scale, target_size
 from engine.foreground import foreground_mask, masking_applies
+from engine.greyscale import is_grey, to_grey
 from engine.imageio import DecodedImage, check_pixels, decode_for_inspection, float_rgb_at, image_shape, to_uint8
 from engine.scoring import (
     fuse_layer_maps,
@@ -118,6 +119,7 @@ class PreparedImage:
     load_ms: float = 0.0
     features_ms: float = 0.0
     area: Area | None = None
+    grey: bool = False
 
 
 class Detector:
@@ -157,18 +159,23 @@ class Detector:
         processing = target_size(*area_size(decoded.size, area), inside)
         pixels = crop_to_area(decoded.pixels, area)
         resized = fill_ignored(float_rgb_at(pixels, processing, source), fill, inside.ignored_areas)
+        grey = is_grey(resized)
+        if config.grey_references and not grey:
+            resized, grey = to_grey(resized), True
         loaded = time.perf_counter()
         features = {k: v[0] for k, v in self.extractor(config)([resized]).items()}
         mask = foreground_mask(resized) if config.foreground != "off" else None
         done = time.perf_counter()
         return PreparedImage(decoded.size, processing, features, mask, (loaded - start) * 1e3,
-                             (done - loaded) * 1e3, area)
+                             (done - loaded) * 1e3, area, grey)
 
     def score_prepared(self, prepared: PreparedImage, bank: ReferenceBank) -> AnomalyResult:
         """Score prepared features against ``bank``: layer maps, fused map, image score, verdict."""
         start = time.perf_counter()
         config = bank.config.inside_area()
-        layer_maps, fused = self._fused_map(prepared, self._search_matrices(bank), config)
+        twin = self._needs_grey_twin(prepared, bank)
+        search = self._grey_twin(bank)[0] if twin else self._search_matrices(bank)
+        layer_maps, fused = self._fused_map(prepared, search, config)
         score = scored_image_score(fused, prepared, config)
         distance = self.scene_distance(prepared, bank)
         calibration = bank.calibration
@@ -188,7 +195,8 @@ class Detector:
         if bank.scene_descriptors is None:
             return None
         descriptor = scene.scene_descriptor(prepared.features[bank.config.layers[-1]])
-        return scene.scene_distance(descriptor, bank.scene_descriptors)
+        references = self._grey_twin(bank)[1] if self._needs_grey_twin(prepared, bank) else bank.scene_descriptors
+        return scene.scene_distance(descriptor, references)
 
     def _fused_map(self, prepared: PreparedImage, search: dict[str, torch.Tensor],
                    config: EngineConfig) -> tuple[list[torch.Tensor], np.ndarray]:
@@ -218,6 +226,7 @@ class Detector:
         plain: list[dict[str, torch.Tensor]] = []
         plain_maps: list[dict[str, torch.Tensor]] = []
         resized_refs: list[np.ndarray] = []
+        greys: list[bool] = []
         rotated: list[dict[str, torch.Tensor]] = []
         flipped: list[dict[str, torch.Tensor]] = []
         want_rotations = config.augment in ("rotations", "auto")
@@ -237,6 +246,7 @@ class Detector:
             resized = fill_ignored(resized, resized_refs[0] if resized_refs else None, ignored)
             del pixels
             resized_refs.append(resized)
+            greys.append(is_grey(resized))
             maps = extractor([resized])
             plain_maps.append({name: fmap[0] for name, fmap in maps.items()})
             plain.append(_flatten(maps))
@@ -255,7 +265,7 @@ class Detector:
         parts = plain + (rotated if mode == "rotations" else []) + (flipped if mode == "flips" else [])
         features = {name: torch.cat([p[name] for p in parts]).half().float() for name in config.layers}
         views = 1 + (config.rotation_steps - 1 if mode == "rotations" else 2 if mode == "flips" else 0)
-        resolved = replace(config, augment=mode, foreground=foreground)
+        resolved = replace(config, augment=mode, foreground=foreground, grey_references=all(greys))
         descriptors = torch.stack([scene.scene_descriptor(m[config.layers[-1]]) for m in plain_maps])
         bank = ReferenceBank(config=resolved, features=features, reference_ids=ids, augmentation=mode,
                              view_count=views * len(images), thumbnails=[to_uint8(r) for r in resized_refs],
@@ -313,6 +323,42 @@ class Detector:
         prepared = PreparedImage(image.shape[:2], image.shape[:2], features,
                                  foreground_mask(image) if config.foreground == "on" else None)
         return scored_image_score(self._fused_map(prepared, search, config)[1], prepared, config)
+
+    def _needs_grey_twin(self, prepared: PreparedImage, bank: ReferenceBank) -> bool:
+        """A grey image against a bank with colour references is searched in the bank's grey twin."""
+        if not prepared.grey or bank.config.grey_references:
+            return False
+        colour = getattr(bank, "_has_colour", None)
+        if colour is None:
+            colour = not all(is_grey(t) for t in bank.thumbnails)
+            bank._has_colour = colour  # type: ignore[attr-defined]
+        return colour
+
+    def _grey_twin(self, bank: ReferenceBank) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+        """Search matrices and scene descriptors of the bank's references made grey (``engine.greyscale``).
+
+        Made from the bank's own references (its thumbnails are them at the processing size, ignored
+        rectangles filled), with its augmentation, once per bank object: the bank file stays as it is.
+        """
+        cache = getattr(bank, "_grey_twin_cache", None)
+        if cache is None or cache[0] != self.device:
+            config = bank.config
+            extractor = self.extractor(config)
+            parts: list[dict[str, torch.Tensor]] = []
+            descriptors = []
+            for thumbnail in bank.thumbnails:
+                grey = to_grey(thumbnail.astype(np.float32) / 255.0)
+                plain = extractor([grey])
+                descriptors.append(scene.scene_descriptor(plain[config.layers[-1]][0]))
+                parts.append(_flatten(plain))
+                if bank.augmentation in ("rotations", "flips"):
+                    parts.append(_flatten(extractor(augmented_views(grey, bank.augmentation, config.rotation_steps))))
+            matrices = {name: search_layout(torch.cat([p[name] for p in parts]).half().float(), self.device)
+                        for name in config.layers}
+            scene_descriptors = torch.stack(descriptors) if bank.scene_descriptors is not None else None
+            cache = (self.device, (matrices, scene_descriptors))
+            bank._grey_twin_cache = cache  # type: ignore[attr-defined]
+        return cache[1]
 
     def _search_matrices(self, bank: ReferenceBank) -> dict[str, torch.Tensor]:
         """Per-layer (C, N) copies of the bank on this device, made once per bank object."""

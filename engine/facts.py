@@ -19,6 +19,7 @@ import numpy as np
 from engine.area import area_box, crop_to_area
 from engine.calibration import VERDICT_NG, VERDICT_OK, VERDICT_REVIEW, Calibration
 from engine.defect_types import NO_SOURCE, PROMPTS_SOURCE, TypeExamples, classify_regions
+from engine.greyscale import is_grey, to_grey
 from engine.imageio import check_pixels, float_rgb_at, size_within
 from engine.regions import (
     FALLBACK_PEAK_FRACTION,
@@ -157,6 +158,8 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
     part_mask, part_box = part_extent(pixels, use_part)
     nearest = nearest_reference(pixels, bank.thumbnails)
     reference = bank.thumbnails[nearest] if nearest is not None else None
+    if reference is not None and is_grey(pixels):
+        reference = to_grey(reference)  # a grey photo's colour against a colour reference says nothing
     measured = find_regions(pixels, anomaly_map, result.layer_maps, pixel_cut, flagged=verdict != VERDICT_OK,
                             part_mask=part_mask, part_box=part_box, reference=reference)
     regions = [to_image_scale(r, sx, sy) for r in measured] if shrunk else measured
