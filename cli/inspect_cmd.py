@@ -65,11 +65,14 @@ def run(args: argparse.Namespace) -> int:
                 print(json.dumps({"id": record.id, "image": str(path), "verdict": record.verdict,
                                   "score": round(record.score, 4), "regions": record.facts.region_count,
                                   "unlike_references": record.facts.unlike_references,
+                                  "compared_in_grey": record.facts.compared_in_grey,
                                   "skipped": record.skipped}), flush=True)
             else:
                 note = "  (already inspected)" if record.skipped else ""
                 if record.facts.unlike_references:
                     note += "  (unlike the references as a whole: right project?)"
+                if record.facts.compared_in_grey:
+                    note += "  (grey photo: compared with the colour references made grey)"
                 print(f"{record.verdict:<6} {record.score:5.2f}  #{record.id:<6} {path}{note}", flush=True)
     except KeyboardInterrupt:
         print("interrupted: the inspections printed above are saved", file=sys.stderr)

@@ -299,7 +299,8 @@ class ResultView(QWidget):
             f"Score {facts.score:.2f} (threshold 0.50) · confidence {facts.confidence}\n"
             f"{facts.region_count} region(s){spot} · {Path(self.result.source).name}"
             + ("\n⚠ Unlike the references as a whole: is this the right project and camera set-up?"
-               if facts.unlike_references else ""))
+               if facts.unlike_references else "")
+            + ("\nGrey photo: compared with the colour references made grey" if facts.compared_in_grey else ""))
         self.score_label.setToolTip(self.result.source)
 
     def _draw_regions(self, facts: FactSheet, side: int) -> None:

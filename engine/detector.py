@@ -67,7 +67,8 @@ class AnomalyResult:
     to the image's own size, zero outside the area, made when first asked for: at 100 megapixels
     it is 400 MB, and the fact sheet works on ``map_at`` a smaller size instead.
     ``scene_distance`` is how far the image as a whole lies from the references
-    (``engine.scene``); None for older banks.
+    (``engine.scene``); None for older banks.  ``compared_in_grey``: a grey photo searched against
+    the references made grey, since the bank's have colour (``engine.greyscale``).
     """
 
     score: float
@@ -80,6 +81,7 @@ class AnomalyResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     scene_distance: float | None = None
     area: Area | None = None
+    compared_in_grey: bool = False
 
     @cached_property
     def anomaly_map(self) -> np.ndarray:
@@ -187,7 +189,7 @@ class Detector:
             normalised_score=calibration.normalise(score) if calibration else None,
             verdict=calibration.verdict(score) if calibration else None,
             timings_ms={"load": prepared.load_ms, "features": prepared.features_ms, "score": (done - start) * 1e3},
-            scene_distance=distance, area=prepared.area,
+            scene_distance=distance, area=prepared.area, compared_in_grey=twin,
         )
 
     def scene_distance(self, prepared: PreparedImage, bank: ReferenceBank) -> float | None:

@@ -19,7 +19,7 @@ import numpy as np
 from engine.area import area_box, crop_to_area
 from engine.calibration import VERDICT_NG, VERDICT_OK, VERDICT_REVIEW, Calibration
 from engine.defect_types import NO_SOURCE, PROMPTS_SOURCE, TypeExamples, classify_regions
-from engine.greyscale import is_grey, to_grey
+from engine.greyscale import to_grey
 from engine.imageio import check_pixels, float_rgb_at, size_within
 from engine.regions import (
     FALLBACK_PEAK_FRACTION,
@@ -49,6 +49,8 @@ class FactSheet:
     ``peak_*`` is the map's strongest point on the part and its level in multiples of the pixel
     threshold: where to look twice on a part that passed, since it is measured whatever the verdict.
     ``scene_*`` is the scene check (``engine.scene``): None in fact sheets from before it.
+    ``compared_in_grey``: a grey photo judged against the colour references made grey, so a
+    defect that differs only in colour cannot show (``engine.greyscale``).
     """
 
     verdict: str
@@ -72,6 +74,7 @@ class FactSheet:
     peak_level: float | None = None
     scene_distance: float | None = None
     scene_limit: float | None = None
+    compared_in_grey: bool = False
 
     @property
     def basis_words(self) -> str:
@@ -158,7 +161,7 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
     part_mask, part_box = part_extent(pixels, use_part)
     nearest = nearest_reference(pixels, bank.thumbnails)
     reference = bank.thumbnails[nearest] if nearest is not None else None
-    if reference is not None and is_grey(pixels):
+    if reference is not None and result.compared_in_grey:
         reference = to_grey(reference)  # a grey photo's colour against a colour reference says nothing
     measured = find_regions(pixels, anomaly_map, result.layer_maps, pixel_cut, flagged=verdict != VERDICT_OK,
                             part_mask=part_mask, part_box=part_box, reference=reference)
@@ -183,7 +186,8 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
         peak_position=GRID_WORDS[peak_row][peak_col],
         peak_level=round(float(anomaly_map[peak_y, peak_x]) / max(pixel_cut, 1e-9), 3),
         scene_distance=None if result.scene_distance is None else round(result.scene_distance, 4),
-        scene_limit=None if calibration.scene_limit is None else round(calibration.scene_limit, 4))
+        scene_limit=None if calibration.scene_limit is None else round(calibration.scene_limit, 4),
+        compared_in_grey=result.compared_in_grey)
 
 
 def in_photo(facts: FactSheet, left: int, top: int, image_size: tuple[int, int]) -> FactSheet:

@@ -52,8 +52,15 @@ def _scene_warning(facts: FactSheet) -> str:
             "shows this part type, photographed with the same set-up, before trusting the verdict.")
 
 
+def _cautions(facts: FactSheet) -> str:
+    """What limits the verdict: an image unlike the references, a grey photo of a colour part."""
+    grey = (" This is a grey photo of a part whose references are in colour: it was compared with them made "
+            "grey, so a defect that differs only in colour cannot show.") if facts.compared_in_grey else ""
+    return _scene_warning(facts) + grey
+
+
 def _existence(facts: FactSheet, regions: list[Region]) -> str:
-    return _verdict_answer(facts) + _scene_warning(facts)
+    return _verdict_answer(facts) + _cautions(facts)
 
 
 def _main_region(facts: FactSheet) -> str:
@@ -101,7 +108,7 @@ def _disposition(facts: FactSheet, regions: list[Region]) -> str:
     else:
         lean = "rejecting" if facts.score >= facts.threshold else "passing"
         text = f"Hold it for a person to check: {_grey_zone(facts)}; the score leans towards {lean}."
-    return text + _scene_warning(facts)
+    return text + _cautions(facts)
 
 
 def _without_regions(facts: FactSheet, task: str) -> str:
@@ -229,7 +236,7 @@ def _confidence(facts: FactSheet, regions: list[Region]) -> str:
             f"{facts.threshold:.2f}, grey zone {facts.grey_zone[0]:.2f} to {facts.grey_zone[1]:.2f}. "
             "The threshold was calibrated from "
             f"{_plural(facts.reference_count, 'good reference')} ({facts.calibration_method})."
-            + _scene_warning(facts))
+            + _cautions(facts))
 
 
 def _look(region: Region) -> str:
@@ -263,11 +270,11 @@ def _compare(facts: FactSheet, regions: list[Region]) -> str:
     text = _why(facts, regions)
     if facts.regions:
         text += " Elsewhere the part matches the references."
-    return text + _scene_warning(facts)
+    return text + _cautions(facts)
 
 
 def _summary(facts: FactSheet, regions: list[Region]) -> str:
-    head = f"{facts.verdict}, {_score_phrase(facts)}, confidence {facts.confidence}.{_scene_warning(facts)}"
+    head = f"{facts.verdict}, {_score_phrase(facts)}, confidence {facts.confidence}.{_cautions(facts)}"
     if not facts.regions:
         return head + " No defect regions."
     items = "; ".join(f"{r.index}) {r.position}, {_percent(r.area_percent)} of {facts.basis_words}, {r.shape}, "
@@ -315,7 +322,7 @@ def only_region(facts: FactSheet) -> str:
 
 
 def _why_answer(facts: FactSheet, regions: list[Region]) -> str:
-    return _why(facts, regions) + _scene_warning(facts)
+    return _why(facts, regions) + _cautions(facts)
 
 
 def _cause(facts: FactSheet, regions: list[Region]) -> str:

@@ -241,6 +241,29 @@ def test_an_image_of_another_part_type_is_flagged_in_cli_output_and_report(home,
     assert run_cli(["report", "--inspection", str(record["id"]), "--format", "html", "--out", str(html)]) == 0
     assert "looks unlike the project's references" in " ".join(html.read_text().split())
 
+def test_a_grey_16bit_tiff_of_a_colour_part_passes_and_says_it_was_compared_in_grey(home, tmp_path, capsys):
+    from tests.unit.test_greyscale import grey_photo, orange_part
+
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    for seed in range(4):
+        cv2.imwrite(str(refs / f"good_{seed}.png"), cv2.cvtColor(orange_part(seed), cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(tmp_path / "mono.tif"), grey_photo(orange_part(200)).astype(np.uint16) * 257)
+    cv2.imwrite(str(tmp_path / "colour.png"), cv2.cvtColor(orange_part(201), cv2.COLOR_RGB2BGR))
+    run_cli(["project", "create", "orange"])
+    run_cli(["references", "add", "orange", str(refs)])
+    capsys.readouterr()
+    assert run_cli(["inspect", "orange", str(tmp_path / "mono.tif"), str(tmp_path / "colour.png"), "--json"]) == 0
+    mono, colour = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (mono["verdict"], mono["compared_in_grey"], mono["unlike_references"]) == ("OK", True, False)
+    assert (colour["verdict"], colour["compared_in_grey"]) == ("OK", False)
+    assert run_cli(["ask", str(mono["id"]), "Is there any anomaly?"]) == 0
+    assert "compared with them made grey" in capsys.readouterr().out
+    html = tmp_path / "mono.html"
+    assert run_cli(["report", "--inspection", str(mono["id"]), "--format", "html", "--out", str(html)]) == 0
+    assert "this photo was compared with them made grey" in " ".join(html.read_text().split())
+
+
 def test_missing_project_and_empty_references_give_clear_errors(home, tmp_path, capsys, monkeypatch):
     write_parts(tmp_path / "test", [1])
     assert run_cli(["inspect", "nope", str(tmp_path / "test")]) == 2

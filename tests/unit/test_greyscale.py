@@ -61,10 +61,12 @@ def test_a_grey_photo_of_a_colour_part_is_judged_against_its_references_made_gre
     assert defect_mask((PIT,), defective.shape[0])[peak_y, peak_x]
 
 
-def test_a_grey_photos_regions_claim_no_colour_against_a_colour_reference(detector, colour_bank):
+def test_a_grey_photo_is_marked_and_its_regions_claim_no_colour_against_a_colour_reference(detector, colour_bank):
     image = grey_photo(orange_part(301, defects=(PIT,)))
     facts = build_facts(image, detector.inspect(image, colour_bank), colour_bank)
-    assert facts.regions
+    assert facts.compared_in_grey and facts.regions
+    colour = orange_part(301, defects=(PIT,))
+    assert not build_facts(colour, detector.inspect(colour, colour_bank), colour_bank).compared_in_grey
     assert not any(word in region.appearance for region in facts.regions for word in CHROMA_WORDS)
 
 
