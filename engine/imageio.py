@@ -26,6 +26,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 Image.MAX_IMAGE_PIXELS = 400_000_000
 # The smallest longer side a JPEG is decoded at for inspection (``decode_for_inspection``).
 DECODE_MIN_SIDE = 2048
+TWELVE_BIT_WHITE = 4095
 
 
 def is_image_file(path: str | Path) -> bool:
@@ -263,6 +264,18 @@ def _read_tiff(path: Path, first_error: Exception) -> np.ndarray:
     return data
 
 
+def sixteen_bit_full_scale(pixels: np.ndarray) -> float:
+    """What white is in 16-bit pixels: 4095 when none exceeds it, else 65535.
+
+    Many industrial cameras deliver 12-bit pixels (Mono12) and their software saves them in a
+    16-bit file as they are, 0 to 4095: read as 16-bit, such a photo is almost black (on the
+    benchmark's packs saved that way, 4-shot image AUROC fell from 0.798 to 0.728 on magnetic
+    tiles and from 0.999 to 0.983 on bottles).  A true 16-bit photo whose brightest pixel stays
+    below 1/16 of full scale is far rarer than a 12-bit one.
+    """
+    return 65535.0 if pixels.size and int(pixels.max()) > TWELVE_BIT_WHITE else float(TWELVE_BIT_WHITE)
+
+
 def to_float_rgb(array: np.ndarray, source: str | Path = "<array>") -> np.ndarray:
     """Convert a grey, RGB or RGBA array of any common dtype to float32 RGB in [0, 1].
 
@@ -283,7 +296,11 @@ def to_float_rgb(array: np.ndarray, source: str | Path = "<array>") -> np.ndarra
         scaled /= 255.0
     elif data.dtype == np.uint16:
         scaled = data.astype(np.float32)
-        scaled /= 65535.0
+        if scaled.ndim == 3 and scaled.shape[-1] == 4:
+            scaled[..., :3] /= sixteen_bit_full_scale(data[..., :3])
+            scaled[..., 3] /= sixteen_bit_full_scale(data[..., 3])
+        else:
+            scaled /= sixteen_bit_full_scale(data)
     elif data.dtype == bool:
         scaled = data.astype(np.float32)
     elif np.issubdtype(data.dtype, np.floating):

@@ -59,6 +59,23 @@ def test_grey_16bit_png_keeps_full_range(tmp_path):
     assert image[0, 30, 0] == pytest.approx(data[0, 30] / 65535.0, abs=1e-4)
 
 
+def test_12bit_camera_pixels_in_a_16bit_file_read_as_full_range(tmp_path, detector):
+    """A Mono12 camera's 0-4095 pixels saved unshifted in 16-bit files look like the 8-bit photo."""
+    from engine.config import EngineConfig
+    from engine.synthetic import synthetic_part
+
+    eight = [synthetic_part(seed) for seed in range(5)]
+    twelve = [(image.astype(np.uint32) * 4095 // 255).astype(np.uint16) for image in eight]
+    tifffile.imwrite(tmp_path / "mono12.tif", twelve[0][..., 0])
+    grey = load_image(tmp_path / "mono12.tif")
+    assert grey[..., 0] == pytest.approx(eight[0][..., 0] / 255.0, abs=1e-3)
+    rgba = np.concatenate([twelve[0], np.full(twelve[0].shape[:2] + (1,), 65535, np.uint16)], axis=2)
+    assert to_float_rgb(rgba) == pytest.approx(eight[0] / 255.0, abs=1e-3)
+    config = EngineConfig(augment="none")
+    bank8, bank12 = detector.build_bank(eight[:4], config), detector.build_bank(twelve[:4], config)
+    assert detector.inspect(twelve[4], bank12).score == pytest.approx(detector.inspect(eight[4], bank8).score, rel=0.02)
+
+
 def test_rgb_16bit_tiff_loads(tmp_path):
     data = np.zeros((40, 60, 3), dtype=np.uint16)
     data[..., 1] = 65535
