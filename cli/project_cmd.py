@@ -1,5 +1,5 @@
 """``main.py project ...``: inspection projects, one per part type (create, list, show, rename, archive,
-restore, export, import, and a CLIP project's prompts)."""
+restore, export, import, a CLIP project's prompts, and its score-drift check)."""
 
 from __future__ import annotations
 
@@ -75,6 +75,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     prompts.add_argument("--model", type=Path, help="local HF model folder or .gguf file (default: embedded SmolLM2)")
     add_home_option(prompts)
     prompts.set_defaults(handler=_prompts)
+    drift = actions.add_parser(
+        "drift", help="show the score-drift check of a project, or set its window",
+        description="Show what the score-drift check found: the raw scores of the latest parts inspected with the "
+                    "current references against those of the first ones. --window sets how many parts each side "
+                    "holds (default 20): smaller answers sooner on a slow line, larger sees a slower drift.")
+    drift.add_argument("name")
+    drift.add_argument("--window", type=int, help="parts per window, 10 to 500")
+    add_home_option(drift)
+    drift.set_defaults(handler=_drift)
 
 
 @user_errors
@@ -221,4 +230,23 @@ def _prompts(args: argparse.Namespace) -> int:
         print(f"{kind}:")
         for text in texts:
             print(f"  {'[written] ' if text in mine else ''}{text}")
+    return 0
+
+
+@user_errors
+def _drift(args: argparse.Namespace) -> int:
+    from db import repository as repo
+    from services.drift import describe_drift, drift_window, project_drift, set_drift_window
+    from services.results import project_sensitivity
+
+    workspace = open_from_args(args)
+    if args.window is not None:
+        set_drift_window(workspace, args.name, args.window)
+    with workspace.database.read() as session:
+        project = repo.get_project(session, args.name)
+        window = drift_window(project)
+        found = project_drift(session, project)
+        finding = (describe_drift(found[0], found[1], project_sensitivity(project)) if found else
+                   f"Not checked yet: the check needs {2 * window} parts inspected with the current references.")
+    print(f"Score drift, windows of {window} parts: {finding}")
     return 0

@@ -65,6 +65,7 @@ from engine.imageio import list_images
 from engine.prompt_writer import WrittenPrompts
 from services.checkpoints import checkpoint_label
 from services.detail import UnknownDetailError, project_detail, set_detail
+from services.drift import DriftWindowError, drift_window, set_drift_window
 from services.inspection import inspection_area, matching_bank_row, redoable_refinement, set_inspection_area
 from services.part_prompts import describe_prompts, written_prompts
 from services.project_transfer import SUFFIX as PROJECT_FILE_SUFFIX
@@ -160,6 +161,7 @@ class MainWindow(QMainWindow):
         self.references_page.refine_requested.connect(self.refine_threshold)
         self.references_page.area_requested.connect(self.choose_inspection_area)
         self.references_page.detail_requested.connect(self.apply_detail)
+        self.references_page.drift_window_requested.connect(self.apply_drift_window)
         self.references_page.prompts_requested.connect(self.write_prompts)
         self.batch_page = BatchPage()
         self.batch_page.start_requested.connect(self.start_batch)
@@ -412,6 +414,7 @@ class MainWindow(QMainWindow):
                 text += "\nDefect prompts: " + describe_prompts(project)
             text += "\nInspection area: " + describe_area(*inspection_area(project))
             detail = project_detail(project)
+            window = drift_window(project)
             advice = reference_count_advice(len(active_keys)) if active_keys else None
             if advice:
                 text += "\n" + advice
@@ -419,6 +422,7 @@ class MainWindow(QMainWindow):
                 text += "\n" + self.drift_text
         self.references_page.show_references(entries, text)
         self.references_page.show_detail(detail)
+        self.references_page.show_drift_window(window)
         self.references_page.show_prompts_button(clip, written.all_prompts() if written else None)
 
     def add_references(self, paths: list[Path]) -> None:
@@ -513,6 +517,22 @@ class MainWindow(QMainWindow):
         self.refresh_references()
         self.statusBar().showMessage(f"Level of detail: {level} (about {side} x {side} pixels). The reference bank "
                                      "is rebuilt with it at the next build or inspection.")
+
+    @_shows_storage_errors
+    def apply_drift_window(self, window: int) -> None:
+        """Store how many parts the score-drift check compares on each side, then check again."""
+        if not self._need_project():
+            return
+        with self.workspace.database.read() as session:
+            if drift_window(repo.get_project(session, self.project_name)) == window:
+                return
+        try:
+            set_drift_window(self.workspace, self.project_name, window)
+        except DriftWindowError as exc:
+            self.show_error(str(exc))
+            return
+        self.statusBar().showMessage(f"Score-drift check: the latest {window} parts against the first {window}.")
+        self.check_drift()
 
     def refine_threshold(self) -> None:
         """Ask how to refine the threshold, then refine it on the worker."""

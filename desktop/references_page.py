@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +32,7 @@ from desktop.drops import dropped_paths
 from desktop.thumbnails import ThumbnailLoader, place_icon
 from engine.imageio import IMAGE_SUFFIXES
 from services.detail import DETAIL_SIDES
+from services.drift import MAX_DRIFT_WINDOW, MIN_DRIFT_WINDOW
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ")"
 
@@ -62,6 +64,7 @@ class ReferencesPage(QWidget):
     refine_requested = Signal()
     area_requested = Signal()
     detail_requested = Signal(str)
+    drift_window_requested = Signal(int)
     prompts_requested = Signal()
 
     def __init__(self, thumbnails: ThumbnailLoader) -> None:
@@ -105,6 +108,14 @@ class ReferencesPage(QWidget):
                                    + ". Finer finds smaller defects on parts that fill the photo, and takes longer "
                                      "(finest about 9x standard). The bank is rebuilt at the next build or inspection.")
         self.detail_box.textActivated.connect(self.detail_requested)
+        self.drift_window_box = QSpinBox()
+        self.drift_window_box.setRange(MIN_DRIFT_WINDOW, MAX_DRIFT_WINDOW)
+        self.drift_window_box.setSuffix(" parts")
+        self.drift_window_box.setToolTip("Score-drift check: the raw scores of the latest this many parts are compared "
+                                         "with those of the first this many inspected with the current references. "
+                                         "Smaller answers sooner on a slow line; larger sees a slower drift.")
+        self.drift_window_box.editingFinished.connect(
+            lambda: self.drift_window_requested.emit(self.drift_window_box.value()))
         self.progress = QProgressBar()
         self.progress.hide()
         self.add_files_button.clicked.connect(self._choose_files)
@@ -125,6 +136,8 @@ class ReferencesPage(QWidget):
         settings.addWidget(self.refine_button)
         settings.addWidget(self.prompts_button)
         settings.addStretch(1)
+        settings.addWidget(QLabel("Drift check:"))
+        settings.addWidget(self.drift_window_box)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addLayout(settings)
@@ -157,6 +170,12 @@ class ReferencesPage(QWidget):
         self.prompts_button.setVisible(shown)
         listing = "".join(f"\n• {text}" for text in written or [])
         self.prompts_button.setToolTip(PROMPTS_TIP + (f"\n\nWritten for this part:{listing}" if listing else ""))
+
+    def show_drift_window(self, window: int) -> None:
+        """Show the project's drift window without asking to store it again."""
+        blocked = self.drift_window_box.blockSignals(True)
+        self.drift_window_box.setValue(window)
+        self.drift_window_box.blockSignals(blocked)
 
     def show_detail(self, level: str) -> None:
         """Show the project's level of detail (a side set outside the app shows as it is)."""

@@ -1,5 +1,11 @@
 """Score drift of a project: its latest bank's first and latest parts, compared by ``engine.drift``'s
-rule, and the line that tells the technician."""
+rule, and the line that tells the technician.
+
+The window (parts in each of the two compared groups) is a project setting: ``DRIFT_WINDOW`` unless
+set.  A line that makes a few parts a day gets an answer sooner with a smaller one; a busy line
+sees a slower drift with a larger one.  Below ``MIN_DRIFT_WINDOW`` the rank test could hardly
+ever reach its p-value (with 7 parts a side, only when every latest score lies above every first).
+"""
 
 from __future__ import annotations
 
@@ -13,11 +19,44 @@ from engine.drift import DRIFT_WINDOW, ScoreDrift, compare_windows
 from services.results import bank_calibration, project_sensitivity
 from services.workspace import Workspace
 
+DRIFT_WINDOW_KEY = "drift_window"
+MIN_DRIFT_WINDOW = 10
+MAX_DRIFT_WINDOW = 500
+
+
+class DriftWindowError(ValueError):
+    """A drift window outside ``MIN_DRIFT_WINDOW`` .. ``MAX_DRIFT_WINDOW``."""
+
+    def __init__(self, window: object) -> None:
+        super().__init__(f"The drift window must be a whole number of parts from {MIN_DRIFT_WINDOW} to "
+                         f"{MAX_DRIFT_WINDOW}, not {window!r}.")
+
+
+def drift_window(project: Project) -> int:
+    """Parts per compared window for the project (``DRIFT_WINDOW`` unless set)."""
+    return int(project.settings.get(DRIFT_WINDOW_KEY, DRIFT_WINDOW))
+
+
+def set_drift_window(workspace: Workspace, project_name: str, window: int) -> int:
+    """Set the project's drift window; the default is stored as no setting.  Raises ``DriftWindowError``."""
+    if isinstance(window, bool) or not isinstance(window, int) or not MIN_DRIFT_WINDOW <= window <= MAX_DRIFT_WINDOW:
+        raise DriftWindowError(window)
+    with workspace.database.write() as session:
+        project = repo.get_project(session, project_name)
+        settings = {k: v for k, v in project.settings.items() if k != DRIFT_WINDOW_KEY}
+        if window != DRIFT_WINDOW:
+            settings[DRIFT_WINDOW_KEY] = window
+        if settings != project.settings:
+            repo.update_project(session, project, workspace.operator, settings=settings)
+    return window
+
 
 def project_drift(session: Session, project: Project,
-                  window: int = DRIFT_WINDOW) -> tuple[ScoreDrift, Calibration | None] | None:
+                  window: int | None = None) -> tuple[ScoreDrift, Calibration | None] | None:
     """The drift of the bank the project's latest inspection used, and that bank's calibration;
-    None until that bank has inspected ``2 * window`` parts (re-inspections of stored photos not counted)."""
+    None until that bank has inspected ``2 * window`` parts (the project's window unless given;
+    re-inspections of stored photos not counted)."""
+    window = window or drift_window(project)
     bank = repo.latest_inspection_bank(session, project)
     if bank is None:
         return None

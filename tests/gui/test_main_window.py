@@ -426,6 +426,19 @@ def test_scores_drifting_from_the_first_parts_show_a_warning_after_an_inspection
     assert "scored higher" not in window.references_page.summary.text()
 
 
+def test_the_drift_window_is_set_on_the_references_page_per_project(qtbot, window, project):
+    box = window.references_page.drift_window_box
+    assert box.value() == 20 and box.minimum() == 10
+    box.setValue(12)
+    box.editingFinished.emit()
+    with window.workspace.database.read() as session:
+        assert repo.get_project(session, project).settings["drift_window"] == 12
+    window.new_project("cap")
+    assert box.value() == 20  # another part type keeps its own
+    window.projects_panel.refresh(select=project)
+    assert box.value() == 12
+
+
 def test_rejects_inspected_again_from_the_history_after_one_joins_the_references(qtbot, window, project, tmp_path):
     odd = write_parts(tmp_path / "odd", [410], defects=(Defect("scratch", 0.5, 0.5, 0.3),))
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):

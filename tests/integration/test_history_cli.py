@@ -645,3 +645,27 @@ def test_inspect_warns_when_the_latest_parts_score_higher_than_the_first(home, t
     assert run_cli(["report", "disc", "--format", "html", "--out", str(tmp_path / "disc.html")]) == 0
     page = " ".join((tmp_path / "disc.html").read_text().split())
     assert "<b>Score drift</b>" in page and "The last 20 parts scored higher than the first 20" in page
+
+
+def test_a_project_s_drift_window_sets_how_many_parts_the_check_compares(home, tmp_path, capsys):
+    """With 10 parts a side, a slow line learns of a blurred lens after 20 parts instead of 40."""
+    write_parts(tmp_path / "refs", range(4))
+    write_parts(tmp_path / "sharp", range(40, 50))
+    blurred = tmp_path / "blurred"
+    for path in write_parts(blurred, range(60, 70)):
+        cv2.imwrite(str(path), cv2.GaussianBlur(cv2.imread(str(path)), (0, 0), 2.0))
+    run_cli(["project", "create", "disc"])
+    run_cli(["references", "add", "disc", str(tmp_path / "refs")])
+    capsys.readouterr()
+    assert run_cli(["project", "drift", "disc", "--window", "5"]) == 2
+    assert "from 10 to 500" in capsys.readouterr().err
+    assert run_cli(["project", "drift", "disc", "--window", "10"]) == 0
+    assert "windows of 10 parts: Not checked yet" in capsys.readouterr().out
+    assert run_cli(["inspect", "disc", str(tmp_path / "sharp"), str(blurred)]) == 0
+    assert "warning: The last 10 parts scored higher than the first 10" in capsys.readouterr().err
+    assert run_cli(["project", "show", "disc", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["settings"]["drift_window"] == 10
+    assert run_cli(["project", "drift", "disc", "--window", "20"]) == 0
+    assert "windows of 20 parts: Not checked yet: the check needs 40 parts" in capsys.readouterr().out
+    assert run_cli(["project", "show", "disc", "--json"]) == 0
+    assert "drift_window" not in json.loads(capsys.readouterr().out)["settings"]  # the default is no setting
