@@ -747,6 +747,16 @@ def test_removing_a_reference_asks_first_and_is_audited(qtbot, window, project, 
         assert session.query(AuditEvent).filter_by(action="delete", entity="reference").count() == 1
 
 
+def test_a_grey_photo_of_the_colour_part_passes_and_says_it_was_compared_in_grey(qtbot, window, project, tmp_path):
+    path = tmp_path / "mono.png"
+    Image.open(write_parts(tmp_path / "colour", [611])[0]).convert("L").save(path)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths([path])
+    assert window.current.facts.verdict == "OK" and window.current.facts.compared_in_grey
+    assert "Grey photo: compared with the colour references made grey" in window.result_view.score_label.text()
+    assert "Unlike the references" not in window.result_view.score_label.text()
+
+
 def test_an_image_of_another_part_type_says_so_under_the_verdict(qtbot, window, project, tmp_path):
     yy, xx = np.mgrid[0:SIDE, 0:SIDE]
     stripes = ((xx + yy) // 16 % 2 * 255).astype(np.uint8)
