@@ -176,10 +176,10 @@ class Detector:
         start = time.perf_counter()
         config = bank.config.inside_area()
         twin = self._needs_grey_twin(prepared, bank)
-        search = self._grey_twin(bank)[0] if twin else self._search_matrices(bank)
+        search, descriptors = self._grey_twin(bank) if twin else (self._search_matrices(bank), bank.scene_descriptors)
         layer_maps, fused = self._fused_map(prepared, search, config)
         score = scored_image_score(fused, prepared, config)
-        distance = self.scene_distance(prepared, bank)
+        distance = self._scene_distance(prepared, bank, descriptors)
         calibration = bank.calibration
         done = time.perf_counter()
         return AnomalyResult(
@@ -194,11 +194,14 @@ class Detector:
 
     def scene_distance(self, prepared: PreparedImage, bank: ReferenceBank) -> float | None:
         """How far the prepared image as a whole lies from the references (``engine.scene``)."""
-        if bank.scene_descriptors is None:
+        descriptors = self._grey_twin(bank)[1] if self._needs_grey_twin(prepared, bank) else bank.scene_descriptors
+        return self._scene_distance(prepared, bank, descriptors)
+
+    @staticmethod
+    def _scene_distance(prepared: PreparedImage, bank: ReferenceBank, descriptors: torch.Tensor | None) -> float | None:
+        if descriptors is None:
             return None
-        descriptor = scene.scene_descriptor(prepared.features[bank.config.layers[-1]])
-        references = self._grey_twin(bank)[1] if self._needs_grey_twin(prepared, bank) else bank.scene_descriptors
-        return scene.scene_distance(descriptor, references)
+        return scene.scene_distance(scene.scene_descriptor(prepared.features[bank.config.layers[-1]]), descriptors)
 
     def _fused_map(self, prepared: PreparedImage, search: dict[str, torch.Tensor],
                    config: EngineConfig) -> tuple[list[torch.Tensor], np.ndarray]:
@@ -330,11 +333,7 @@ class Detector:
         """A grey image against a bank with colour references is searched in the bank's grey twin."""
         if not prepared.grey or bank.config.grey_references:
             return False
-        colour = getattr(bank, "_has_colour", None)
-        if colour is None:
-            colour = not all(is_grey(t) for t in bank.thumbnails)
-            bank._has_colour = colour  # type: ignore[attr-defined]
-        return colour
+        return not all(is_grey(t) for t in bank.thumbnails)
 
     def _grey_twin(self, bank: ReferenceBank) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
         """Search matrices and scene descriptors of the bank's references made grey (``engine.greyscale``).
