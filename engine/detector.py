@@ -290,6 +290,7 @@ class Detector:
         scores: list[float] = []
         view_scores: list[float] = []
         pixels: list[np.ndarray] = []
+        grey_views: list[list[dict[str, torch.Tensor]]] | None = None
         for held, image in enumerate(references):
             if cancel is not None and cancel():
                 raise Cancelled()
@@ -299,7 +300,11 @@ class Detector:
                 search = self._search_matrices(bank)
             else:
                 view, features = image, reference_maps[held]
-                others = [part for i, parts in enumerate(per_reference) if i != held for part in parts]
+                pool = per_reference
+                if not bank.config.grey_references and is_grey(image):  # held against the others made grey
+                    grey_views = grey_views or self._grey_views(bank)[0]
+                    pool = grey_views
+                others = [part for i, parts in enumerate(pool) if i != held for part in parts]
                 search = {name: search_layout(torch.cat([o[name] for o in others]), self.device)
                           for name in config.layers}
             prepared = PreparedImage(view.shape[:2], view.shape[:2], features,
@@ -343,23 +348,31 @@ class Detector:
         """
         cache = getattr(bank, "_grey_twin_cache", None)
         if cache is None or cache[0] != self.device:
-            config = bank.config
-            extractor = self.extractor(config)
-            parts: list[dict[str, torch.Tensor]] = []
-            descriptors = []
-            for thumbnail in bank.thumbnails:
-                grey = to_grey(thumbnail.astype(np.float32) / 255.0)
-                plain = extractor([grey])
-                descriptors.append(scene.scene_descriptor(plain[config.layers[-1]][0]))
-                parts.append(_flatten(plain))
-                if bank.augmentation in ("rotations", "flips"):
-                    parts.append(_flatten(extractor(augmented_views(grey, bank.augmentation, config.rotation_steps))))
-            matrices = {name: search_layout(torch.cat([p[name] for p in parts]).half().float(), self.device)
-                        for name in config.layers}
+            views, descriptors = self._grey_views(bank)
+            matrices = {name: search_layout(torch.cat([p[name] for parts in views for p in parts]).half().float(),
+                                            self.device)
+                        for name in bank.config.layers}
             scene_descriptors = torch.stack(descriptors) if bank.scene_descriptors is not None else None
             cache = (self.device, (matrices, scene_descriptors))
             bank._grey_twin_cache = cache  # type: ignore[attr-defined]
         return cache[1]
+
+    def _grey_views(self, bank: ReferenceBank) -> tuple[list[list[dict[str, torch.Tensor]]], list[torch.Tensor]]:
+        """Per reference of ``bank``, made grey: its flattened view features (plain, then the bank's
+        augmentation) and its scene descriptor."""
+        config = bank.config
+        extractor = self.extractor(config)
+        views: list[list[dict[str, torch.Tensor]]] = []
+        descriptors = []
+        for thumbnail in bank.thumbnails:
+            grey = to_grey(thumbnail.astype(np.float32) / 255.0)
+            plain = extractor([grey])
+            descriptors.append(scene.scene_descriptor(plain[config.layers[-1]][0]))
+            parts = [_flatten(plain)]
+            if bank.augmentation in ("rotations", "flips"):
+                parts.append(_flatten(extractor(augmented_views(grey, bank.augmentation, config.rotation_steps))))
+            views.append(parts)
+        return views, descriptors
 
     def _search_matrices(self, bank: ReferenceBank) -> dict[str, torch.Tensor]:
         """Per-layer (C, N) copies of the bank on this device, made once per bank object."""

@@ -103,3 +103,13 @@ def test_a_bank_saved_before_the_grey_field_learns_it_from_its_references(detect
     grey_bank = detector.build_bank([grey_photo(orange_part(seed)) for seed in range(2)], EngineConfig(augment="none"))
     assert saved_as_before_the_grey_field(grey_bank, tmp_path / "grey.bank").config.grey_references
     assert not saved_as_before_the_grey_field(colour_bank, tmp_path / "colour.bank").config.grey_references
+
+
+def test_a_grey_reference_among_colour_ones_is_held_out_against_them_made_grey(detector, colour_bank):
+    """Leave-one-out: a mono photo among colour references would otherwise score as a large defect."""
+    mixed = detector.build_bank([grey_photo(orange_part(0))] + [orange_part(seed) for seed in range(1, 4)],
+                                EngineConfig(augment="none"))
+    assert not mixed.config.grey_references
+    grey_held, *colour_held = mixed.calibration.normal_scores
+    assert grey_held < 2 * max(colour_held)
+    assert mixed.calibration.image_threshold < 1.5 * colour_bank.calibration.image_threshold
