@@ -523,11 +523,9 @@ class MainWindow(QMainWindow):
         """Store how many parts the score-drift check compares on each side, then check again."""
         if not self._need_project():
             return
-        with self.workspace.database.read() as session:
-            if drift_window(repo.get_project(session, self.project_name)) == window:
-                return
         try:
-            set_drift_window(self.workspace, self.project_name, window)
+            if not set_drift_window(self.workspace, self.project_name, window):
+                return  # the spin box lost focus without a change
         except DriftWindowError as exc:
             self.show_error(str(exc))
             return

@@ -37,8 +37,11 @@ def drift_window(project: Project) -> int:
     return int(project.settings.get(DRIFT_WINDOW_KEY, DRIFT_WINDOW))
 
 
-def set_drift_window(workspace: Workspace, project_name: str, window: int) -> int:
-    """Set the project's drift window; the default is stored as no setting.  Raises ``DriftWindowError``."""
+def set_drift_window(workspace: Workspace, project_name: str, window: int) -> bool:
+    """Set the project's drift window, True when that changed it; the default is stored as no setting.
+
+    Raises ``DriftWindowError`` outside the allowed range.
+    """
     if isinstance(window, bool) or not isinstance(window, int) or not MIN_DRIFT_WINDOW <= window <= MAX_DRIFT_WINDOW:
         raise DriftWindowError(window)
     with workspace.database.write() as session:
@@ -46,9 +49,10 @@ def set_drift_window(workspace: Workspace, project_name: str, window: int) -> in
         settings = {k: v for k, v in project.settings.items() if k != DRIFT_WINDOW_KEY}
         if window != DRIFT_WINDOW:
             settings[DRIFT_WINDOW_KEY] = window
-        if settings != project.settings:
+        changed = settings != project.settings
+        if changed:
             repo.update_project(session, project, workspace.operator, settings=settings)
-    return window
+    return changed
 
 
 def project_drift(session: Session, project: Project,
