@@ -33,13 +33,19 @@ def colour_bank(detector):
     return detector.build_bank([orange_part(seed) for seed in range(4)], EngineConfig(augment="none"))
 
 
-def test_grey_is_told_from_colour_with_jpeg_noise_allowed():
+def test_grey_is_told_from_colour_with_rounding_allowed():
     part = orange_part(1)
     assert not is_grey(part)
     assert is_grey(grey_photo(part))
     noisy = np.repeat(grey_photo(part)[..., None], 3, axis=2).astype(np.int16)
-    noisy[..., 0] += np.random.default_rng(0).integers(-2, 3, size=noisy.shape[:2], dtype=np.int16)
+    noisy[..., 0] += np.random.default_rng(0).integers(-1, 2, size=noisy.shape[:2], dtype=np.int16)
     assert is_grey(np.clip(noisy, 0, 255).astype(np.uint8))
+    _, encoded = cv2.imencode(".jpg", np.repeat(grey_photo(part)[..., None], 3, axis=2))
+    assert is_grey(cv2.imdecode(encoded, cv2.IMREAD_COLOR))  # a grey image saved as a colour JPEG
+    # A colour camera's photo of a grey part: each channel with its own noise of a few levels.
+    camera = np.repeat(grey_photo(part)[..., None], 3, axis=2).astype(np.int16)
+    camera += np.random.default_rng(1).integers(-3, 4, size=camera.shape, dtype=np.int16)
+    assert not is_grey(np.clip(camera, 0, 255).astype(np.uint8))
     made = to_grey(part.astype(np.float32) / 255)
     assert made.shape == part.shape and is_grey(made)
 
