@@ -160,10 +160,13 @@ class Detector:
         inside = config.inside_area()
         processing = target_size(*area_size(decoded.size, area), inside)
         pixels = crop_to_area(decoded.pixels, area)
-        resized = fill_ignored(float_rgb_at(pixels, processing, source), fill, inside.ignored_areas)
-        grey = is_grey(resized)
+        resized = float_rgb_at(pixels, processing, source)
+        grey = is_grey(resized)  # before the ignored rectangles are filled from a (perhaps colour) reference
         if config.grey_references and not grey:
             resized, grey = to_grey(resized), True
+        if grey and fill is not None:
+            fill = to_grey(fill)
+        resized = fill_ignored(resized, fill, inside.ignored_areas)
         loaded = time.perf_counter()
         features = {k: v[0] for k, v in self.extractor(config)([resized]).items()}
         mask = foreground_mask(resized) if config.foreground != "off" else None
@@ -248,10 +251,11 @@ class Detector:
             source = _describe(image, index)
             pixels = crop_to_area(_decoded(image, source, config.inspection_area).pixels, config.inspection_area)
             resized = float_rgb_at(pixels, target_size(*shapes[index], config), source)
-            resized = fill_ignored(resized, resized_refs[0] if resized_refs else None, ignored)
+            greys.append(is_grey(resized))  # before its ignored rectangles are filled from the first reference
+            first = resized_refs[0] if resized_refs else None
+            resized = fill_ignored(resized, to_grey(first) if greys[-1] and first is not None else first, ignored)
             del pixels
             resized_refs.append(resized)
-            greys.append(is_grey(resized))
             maps = extractor([resized])
             plain_maps.append({name: fmap[0] for name, fmap in maps.items()})
             plain.append(_flatten(maps))
@@ -301,7 +305,8 @@ class Detector:
             else:
                 view, features = image, reference_maps[held]
                 pool = per_reference
-                if not bank.config.grey_references and is_grey(image):  # held against the others made grey
+                held_grey = is_grey(image)
+                if held_grey and not bank.config.grey_references:  # held against the others made grey
                     grey_views = grey_views or self._grey_views(bank)[0]
                     pool = grey_views
                 others = [part for i, parts in enumerate(pool) if i != held for part in parts]
@@ -316,7 +321,8 @@ class Detector:
             if single:
                 view_scores.append(self._cross_rotation_score(image, reference_maps[0], config))
             else:
-                shifted = fill_ignored(shifted_view(image), references[0], config.ignored_areas)
+                first = to_grey(references[0]) if held_grey else references[0]
+                shifted = fill_ignored(shifted_view(image), first, config.ignored_areas)
                 shifted_features = {name: fmap[0] for name, fmap in self.extractor(config)([shifted]).items()}
                 shifted_prepared = PreparedImage(shifted.shape[:2], shifted.shape[:2], shifted_features,
                                                  foreground_mask(shifted) if config.foreground == "on" else None)

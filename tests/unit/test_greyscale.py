@@ -119,3 +119,15 @@ def test_a_grey_reference_among_colour_ones_is_held_out_against_them_made_grey(d
     grey_held, *colour_held = mixed.calibration.normal_scores
     assert grey_held < 2 * max(colour_held)
     assert mixed.calibration.image_threshold < 1.5 * colour_bank.calibration.image_threshold
+
+
+def test_a_grey_photo_stays_grey_where_an_ignored_rectangle_is_filled_from_a_colour_reference(detector):
+    """The filled rectangle must not make a mono photo look like colour (and so unlike its references)."""
+    bank = detector.build_bank([orange_part(seed) for seed in range(4)],
+                               EngineConfig(augment="none", ignored_areas=[(0.2, 0.2, 0.5, 0.5)]))
+    result = detector.inspect(grey_photo(orange_part(200)), bank)
+    assert result.compared_in_grey and result.verdict == "OK"
+    mixed = detector.build_bank([orange_part(0), grey_photo(orange_part(1))] + [orange_part(s) for s in (2, 3)],
+                                EngineConfig(augment="none", ignored_areas=[(0.2, 0.2, 0.5, 0.5)]))
+    assert is_grey(mixed.thumbnails[1])  # the mono reference, filled from the colour first one
+    assert mixed.calibration.image_threshold < 1.5 * bank.calibration.image_threshold
