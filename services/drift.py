@@ -55,12 +55,11 @@ def set_drift_window(workspace: Workspace, project_name: str, window: int) -> bo
     return changed
 
 
-def project_drift(session: Session, project: Project,
-                  window: int | None = None) -> tuple[ScoreDrift, Calibration | None] | None:
+def project_drift(session: Session, project: Project) -> tuple[ScoreDrift, Calibration | None] | None:
     """The drift of the bank the project's latest inspection used, and that bank's calibration;
-    None until that bank has inspected ``2 * window`` parts (the project's window unless given;
-    re-inspections of stored photos not counted)."""
-    window = window or drift_window(project)
+    None until that bank has inspected twice the project's window of parts (re-inspections of
+    stored photos not counted)."""
+    window = drift_window(project)
     bank = repo.latest_inspection_bank(session, project)
     if bank is None:
         return None
