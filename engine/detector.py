@@ -41,6 +41,7 @@ from engine.scoring import (
 ImageInput = str | Path | np.ndarray | DecodedImage
 ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
+GreyTwin = tuple[dict[str, torch.Tensor], torch.Tensor | None]  # per-layer search matrices, scene descriptors
 
 # The whole frame's map kept for an inspection area is at most this long (a small area of a large
 # photo would otherwise need a map of tens of megapixels).
@@ -295,6 +296,7 @@ class Detector:
         view_scores: list[float] = []
         pixels: list[np.ndarray] = []
         grey_views: list[list[dict[str, torch.Tensor]]] | None = None
+        greys = [is_grey(image) for image in references]
         for held, image in enumerate(references):
             if cancel is not None and cancel():
                 raise Cancelled()
@@ -305,10 +307,16 @@ class Detector:
             else:
                 view, features = image, reference_maps[held]
                 pool = per_reference
-                held_grey = is_grey(image)
-                if held_grey and not bank.config.grey_references:  # held against the others made grey
-                    grey_views = grey_views or self._grey_views(bank)[0]
+                others_grey = all(grey for i, grey in enumerate(greys) if i != held)
+                in_grey = greys[held] or others_grey
+                if greys[held] and not others_grey:  # held against the others made grey
+                    if grey_views is None:
+                        grey_views, descriptors = self._grey_views(bank)
+                        self._remember_grey_twin(bank, grey_views, descriptors)
                     pool = grey_views
+                elif in_grey and not greys[held]:  # the only colour one, held out made grey
+                    view = to_grey(image)
+                    features = {name: fmap[0] for name, fmap in self.extractor(config)([view]).items()}
                 others = [part for i, parts in enumerate(pool) if i != held for part in parts]
                 search = {name: search_layout(torch.cat([o[name] for o in others]), self.device)
                           for name in config.layers}
@@ -321,8 +329,8 @@ class Detector:
             if single:
                 view_scores.append(self._cross_rotation_score(image, reference_maps[0], config))
             else:
-                first = to_grey(references[0]) if held_grey else references[0]
-                shifted = fill_ignored(shifted_view(image), first, config.ignored_areas)
+                first = to_grey(references[0]) if in_grey else references[0]
+                shifted = fill_ignored(shifted_view(view), first, config.ignored_areas)
                 shifted_features = {name: fmap[0] for name, fmap in self.extractor(config)([shifted]).items()}
                 shifted_prepared = PreparedImage(shifted.shape[:2], shifted.shape[:2], shifted_features,
                                                  foreground_mask(shifted) if config.foreground == "on" else None)
@@ -346,7 +354,7 @@ class Detector:
             return False
         return not all(is_grey(t) for t in bank.thumbnails)
 
-    def _grey_twin(self, bank: ReferenceBank) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+    def _grey_twin(self, bank: ReferenceBank) -> GreyTwin:
         """Search matrices and scene descriptors of the bank's references made grey (``engine.greyscale``).
 
         Made from the bank's own references (its thumbnails are them at the processing size, ignored
@@ -354,14 +362,19 @@ class Detector:
         """
         cache = getattr(bank, "_grey_twin_cache", None)
         if cache is None or cache[0] != self.device:
-            views, descriptors = self._grey_views(bank)
-            matrices = {name: search_layout(torch.cat([p[name] for parts in views for p in parts]).half().float(),
-                                            self.device)
-                        for name in bank.config.layers}
-            scene_descriptors = torch.stack(descriptors) if bank.scene_descriptors is not None else None
-            cache = (self.device, (matrices, scene_descriptors))
-            bank._grey_twin_cache = cache  # type: ignore[attr-defined]
+            cache = self._remember_grey_twin(bank, *self._grey_views(bank))
         return cache[1]
+
+    def _remember_grey_twin(self, bank: ReferenceBank, views: list[list[dict[str, torch.Tensor]]],
+                            descriptors: list[torch.Tensor]) -> tuple[torch.device, GreyTwin]:
+        """Cache the grey twin made from ``_grey_views`` on the bank object (the calibration makes them too)."""
+        matrices = {name: search_layout(torch.cat([p[name] for parts in views for p in parts]).half().float(),
+                                        self.device)
+                    for name in bank.config.layers}
+        scene_descriptors = torch.stack(descriptors) if bank.scene_descriptors is not None else None
+        cache = (self.device, (matrices, scene_descriptors))
+        bank._grey_twin_cache = cache  # type: ignore[attr-defined]
+        return cache
 
     def _grey_views(self, bank: ReferenceBank) -> tuple[list[list[dict[str, torch.Tensor]]], list[torch.Tensor]]:
         """Per reference of ``bank``, made grey: its flattened view features (plain, then the bank's

@@ -131,3 +131,23 @@ def test_a_grey_photo_stays_grey_where_an_ignored_rectangle_is_filled_from_a_col
                                 EngineConfig(augment="none", ignored_areas=[(0.2, 0.2, 0.5, 0.5)]))
     assert is_grey(mixed.thumbnails[1])  # the mono reference, filled from the colour first one
     assert mixed.calibration.image_threshold < 1.5 * bank.calibration.image_threshold
+
+
+def test_the_only_colour_reference_among_grey_ones_is_held_out_made_grey(detector):
+    """Held against grey references alone, a colour photo differs everywhere and would raise the threshold."""
+    grey = detector.build_bank([grey_photo(orange_part(seed)) for seed in range(4)], EngineConfig(augment="none"))
+    mixed = detector.build_bank([orange_part(0)] + [grey_photo(orange_part(seed)) for seed in range(1, 4)],
+                                EngineConfig(augment="none"))
+    colour_held, *grey_held = mixed.calibration.normal_scores
+    assert colour_held < 2 * max(grey_held)
+    assert mixed.calibration.image_threshold < 1.1 * grey.calibration.image_threshold
+
+
+def test_the_grey_twin_made_for_the_calibration_serves_the_grey_photos(detector, monkeypatch):
+    made = []
+    grey_views = type(detector)._grey_views
+    monkeypatch.setattr(type(detector), "_grey_views", lambda self, bank: made.append(1) or grey_views(self, bank))
+    mixed = detector.build_bank([grey_photo(orange_part(0))] + [orange_part(seed) for seed in range(1, 4)],
+                                EngineConfig(augment="none"))
+    assert detector.inspect(grey_photo(orange_part(200)), mixed).compared_in_grey
+    assert len(made) == 1
