@@ -3,6 +3,7 @@
 Rows are fetched a page at a time as the view scrolls (``canFetchMore``/``fetchMore``).  The
 verdict column is computed from the stored raw score and the calibration of the bank that
 produced it, at the current sensitivity, so the sensitivity slider re-labels the history live.
+The score trend of the same filter (``services.trend``) is read with each query, for the chart.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QPixmap
 
 from db import repository as repo
-from db.models import ReferenceBank
 from desktop.images import verdict_colour
 from desktop.thumbnails import ThumbnailLoader
 from engine.calibration import Calibration, relabel
+from services.results import read_calibrations
+from services.trend import ScoreTrend, load_trend
 from services.workspace import Workspace
 
 PAGE_SIZE = 100
@@ -45,7 +47,9 @@ class HistoryRow:
 
 
 class HistoryModel(QAbstractTableModel):
-    """Paged, filterable inspections of the history."""
+    """Paged, filterable inspections of the history; ``trend_changed`` when the trend or its labels change."""
+
+    trend_changed = Signal()
 
     def __init__(self, workspace: Workspace, thumbnails: ThumbnailLoader) -> None:
         super().__init__()
@@ -56,6 +60,7 @@ class HistoryModel(QAbstractTableModel):
         self.sensitivity = 0.5
         self._calibrations: dict[int, Calibration | None] = {}
         self._pixmaps: dict[int, QPixmap] = {}
+        self.trend = ScoreTrend()
         self.thumbnails = thumbnails
         thumbnails.loaded.connect(self._thumbnail_loaded)
 
@@ -66,8 +71,10 @@ class HistoryModel(QAbstractTableModel):
         self.rows = []
         with self.workspace.database.read() as session:
             self.total = repo.history_count(session, self.criteria)
+            self.trend = load_trend(session, self.criteria, calibrations=self._calibrations)
         self._load_page()
         self.endResetModel()
+        self.trend_changed.emit()
 
     def refresh(self) -> None:
         """Reload with the current criteria."""
@@ -88,10 +95,7 @@ class HistoryModel(QAbstractTableModel):
                                review=r.reviews[-1].verdict if r.reviews else "",
                                bank_id=r.bank_id, image_path=str(self.workspace.store.path(r.image_key)))
                     for r in records]
-            for bank_id in {row.bank_id for row in page if row.bank_id and row.bank_id not in self._calibrations}:
-                bank = session.get(ReferenceBank, bank_id)
-                self._calibrations[bank_id] = (Calibration.from_dict(bank.calibration)
-                                               if bank is not None and bank.calibration else None)
+            read_calibrations(session, (row.bank_id for row in page), self._calibrations)
         self.rows.extend(page)
         return page
 
@@ -157,6 +161,7 @@ class HistoryModel(QAbstractTableModel):
         self.sensitivity = sensitivity
         if self.rows:
             self.dataChanged.emit(self.index(0, 4), self.index(len(self.rows) - 1, 5))
+        self.trend_changed.emit()
 
     def _thumbnail_loaded(self, key: object, image: object) -> None:
         if not (isinstance(key, tuple) and key[0] == "history"):

@@ -1,16 +1,18 @@
 """The history page: filters over the paged history table, open a result, review it, export.
 
 Reviews (mark OK / NG with a comment) and "add to references" (a false reject joins the good
-images) are requested by signal; the main window carries them out and refreshes the table.
+images) are requested by signal; the main window carries them out and refreshes the table.  Above
+the table, the score trend of the same filter (``desktop.trend_chart``); a click on a dot opens it.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from PySide6.QtCore import QDate, QTimer, Signal
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDateEdit,
     QDoubleSpinBox,
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -26,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from db import repository as repo
 from desktop.history_model import COLUMNS, HistoryModel
+from desktop.trend_chart import TrendChart
 
 CUSTOM = "From … to …"
 COLUMN_WIDTHS = {"": 64, "#": 56, "Time (UTC)": 150, "Verdict": 80, "Score": 64, "Regions": 70, "Review": 140}
@@ -89,6 +93,13 @@ class HistoryPage(QWidget):
             self.table.setColumnWidth(COLUMNS.index(column), width)
         self.table.verticalHeader().setDefaultSectionSize(52)
         self.table.doubleClicked.connect(lambda index: self.open_requested.emit(model.rows[index.row()].id))
+        self.trend = TrendChart()
+        self.trend.inspection_clicked.connect(self.open_requested.emit)
+        model.trend_changed.connect(lambda: self.trend.show_trend(model.trend, model.sensitivity))
+        self.show_trend = QCheckBox("Score trend")
+        self.show_trend.setChecked(True)
+        self.show_trend.setToolTip("The scores of the newest parts that match the filter, oldest left")
+        self.show_trend.toggled.connect(self.trend.setVisible)
         self.comment = QLineEdit()
         self.comment.setPlaceholderText("Review comment")
         self.open_button = QPushButton("Open")
@@ -114,6 +125,7 @@ class HistoryPage(QWidget):
             filters.addWidget(widget)
         filters.addWidget(self.search, 1)
         filters.addStretch(1)
+        filters.addWidget(self.show_trend)
         filters.addWidget(self.count_label)
         filters.addWidget(self.free_space_button)
         actions = QHBoxLayout()
@@ -124,7 +136,12 @@ class HistoryPage(QWidget):
             actions.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
-        layout.addWidget(self.table, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.trend)
+        split.addWidget(self.table)
+        split.setStretchFactor(1, 1)
+        split.setSizes([170, 500])
+        layout.addWidget(split, 1)
         layout.addLayout(actions)
 
     def set_project(self, project_id: int | None) -> None:

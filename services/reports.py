@@ -27,22 +27,22 @@ from db.models import Inspection, Project, ReferenceBank
 from db.store import write_atomic
 from engine import ENGINE_VERSION
 from engine.area import Area, describe_area
-from engine.calibration import grey_zone_normalised
 from engine.facts import FactSheet
 from engine.imageio import load_rgb8, shrink_to_side, to_uint8
 from engine.regions import to_image_scale
 from engine.visualize import draw_regions, overlay_for
 from services.checkpoints import checkpoint_label
-from services.drift import describe_drift, project_drift
+from services.drift import describe_drift, drift_window, project_drift
+from services.report_charts import histogram_png, trend_png
 from services.results import area_picture, area_source_side, project_sensitivity, scored_area, stored_image
-from services.verdict_colours import VERDICT_COLOURS, rgb
+from services.trend import TREND_LIMIT
+from services.verdict_colours import VERDICT_COLOURS
 from services.workspace import Workspace
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "resources" / "templates"
 REPORT_IMAGE_SIDE = 720
 THUMBNAIL_SIDE = 160
 NG_THUMBNAIL_SIDE = 200
-HISTOGRAM_MARGIN = 20
 MAX_NG_THUMBNAILS = 48
 CSV_FIELDS = ("id", "project", "created_at", "source", "verdict", "score", "raw_score", "threshold", "regions",
               "review", "review_comment", "operator", "bank_id", "calibration", "engine_version")
@@ -125,48 +125,6 @@ def bank_backbone(bank: ReferenceBank | None) -> str:
     return requested["backbone"] + checkpoint_label(requested) if requested.get("backbone") else "-"
 
 
-# Histogram bars in the badges' colours (RGB for OpenCV drawing on an RGB image).
-VERDICT_RGB = {verdict: rgb(colour) for verdict, colour in VERDICT_COLOURS.items()}
-
-
-def histogram_png(scores: list[float], verdicts: list[str], bins: int = 20, width: int = 600,
-                  height: int = 200) -> np.ndarray:
-    """Bars of the normalised scores (0..1), stacked by verdict, with the threshold and grey zone.
-
-    Colours follow each part's stored verdict (green OK, amber REVIEW, red NG), not the bin's
-    side of the threshold: a bin can straddle the grey zone's edge.
-    """
-    image = np.full((height, width, 3), 255, np.uint8)
-    clipped = np.clip(np.asarray(scores, dtype=np.float64), 0, 1)
-    per_verdict = {v: np.histogram(clipped[np.asarray(verdicts) == v], bins=bins, range=(0.0, 1.0))[0]
-                   for v in VERDICT_RGB}
-    top = max(int(sum(per_verdict.values()).max()), 1)
-    margin, axis_y = HISTOGRAM_MARGIN, height - HISTOGRAM_MARGIN
-    plot_width, plot_height = width - 2 * margin, height - 2 * margin
-
-    def x_at(value: float) -> int:
-        return int(margin + plot_width * value)
-
-    low, high = grey_zone_normalised()
-    cv2.rectangle(image, (x_at(low), margin), (x_at(high), axis_y), (250, 235, 200), -1)
-    for index in range(bins):
-        left, right, base = x_at(index / bins) + 1, x_at((index + 1) / bins) - 1, axis_y
-        for verdict, colour in VERDICT_RGB.items():
-            count = int(per_verdict[verdict][index])
-            if count:
-                bar_top = base - int(round(plot_height * count / top))
-                cv2.rectangle(image, (left, bar_top), (right, base), colour, -1)
-                base = bar_top
-    cv2.line(image, (x_at(0.5), margin // 2), (x_at(0.5), axis_y), (0, 0, 0), 2)
-    cv2.putText(image, "threshold 0.50", (x_at(0.5) + 4, margin), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1,
-                cv2.LINE_AA)
-    cv2.line(image, (margin, axis_y), (width - margin, axis_y), (0, 0, 0), 1)
-    for value in (0.0, 0.25, 0.5, 0.75, 1.0):
-        cv2.putText(image, f"{value:.2f}", (x_at(value) - 12, height - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 1,
-                    cv2.LINE_AA)
-    return image
-
-
 MAX_DAYS_LISTED = 31
 
 
@@ -192,6 +150,7 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
         counts = Counter(r.verdict for r in rows)
         ng_rows = [r for r in rows if r.verdict == "NG"]
         days = daily_counts(rows)
+        trended = rows[-TREND_LIMIT:]
         drift = project_drift(session, project)
         thumbnails = []
         for row in ng_rows[:MAX_NG_THUMBNAILS]:
@@ -207,6 +166,10 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
             "rows": rows, "total": len(rows), "counts": {v: counts.get(v, 0) for v in ("OK", "REVIEW", "NG")},
             "histogram_uri": (png_data_uri(histogram_png([r.score for r in rows], [r.verdict for r in rows]), 800)
                               if rows else None),
+            "trend_uri": (png_data_uri(trend_png([r.score for r in trended], [r.verdict for r in trended],
+                                                 [r.bank_id for r in trended], drift_window(project)), 800)
+                          if rows else None),
+            "trend_shown": len(trended), "median_window": drift_window(project),
             "daily": days[-MAX_DAYS_LISTED:], "days_total": len(days),
             "thumbnails": thumbnails, "ng_total": len(ng_rows),
             "calibrations": sorted({calibration_label(r.thresholds) for r in rows}),

@@ -7,12 +7,14 @@ stored raw score, without running the model again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import cv2
 import numpy as np
+from sqlalchemy.orm import Session
 
 from db import repository as repo
 from db.models import Inspection, Project, ReferenceBank
@@ -99,6 +101,14 @@ def stored_image(store: ImageStore, row: Inspection, max_side: int | None = None
 def bank_calibration(bank: ReferenceBank | None) -> Calibration | None:
     """The calibration stored with a bank row."""
     return Calibration.from_dict(bank.calibration) if bank is not None and bank.calibration else None
+
+
+def read_calibrations(session: Session, bank_ids: Iterable[int | None],
+                      known: dict[int, Calibration | None]) -> dict[int, Calibration | None]:
+    """``known`` with the calibrations of ``bank_ids`` it lacks read in (each bank once); returns it."""
+    for bank_id in {b for b in bank_ids if b is not None and b not in known}:
+        known[bank_id] = bank_calibration(session.get(ReferenceBank, bank_id))
+    return known
 
 
 DEFAULT_SENSITIVITY = 0.5

@@ -866,6 +866,39 @@ def test_history_filters_by_verdict_and_custom_date_range(qtbot, window, project
     qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=2000)
 
 
+def test_history_trend_draws_the_filtered_scores_relabels_live_and_opens_a_clicked_part(qtbot, window, project,
+                                                                                      tmp_path):
+    from PySide6.QtCore import Qt
+
+    from desktop.images import verdict_colour
+
+    files = write_parts(tmp_path / "t", [710, 711]) + write_parts(tmp_path / "tb", [712],
+                                                                  defects=(Defect("pit", 0.4, 0.4, 0.1),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch(files)
+    page = window.history_page
+    window.tabs.setCurrentWidget(page)
+    chart = page.trend
+    assert chart.isVisible() and [s.inspection_id for s in chart.trend.samples] == sorted(r.id for r in page.model.rows)
+    table_verdicts = {row.id: page.model.verdict_of(row)[0] for row in page.model.rows}
+    assert chart.verdicts() == [table_verdicts[s.inspection_id] for s in chart.trend.samples]
+    defective = next(s.inspection_id for s in chart.trend.samples if table_verdicts[s.inspection_id] == "NG")
+    index = [s.inspection_id for s in chart.trend.samples].index(defective)
+    dot = chart.dot_position(index)
+    assert chart.grab().toImage().pixelColor(dot.toPoint()) == verdict_colour("NG")
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):  # the result is read on the worker
+        qtbot.mouseClick(chart, Qt.MouseButton.LeftButton, pos=dot.toPoint())
+    assert window.current is not None and window.current.id == defective
+    window.tabs.setCurrentWidget(page)
+    window.sensitivity_slider.setValue(100)  # the most sensitive: the chart re-labels with the table
+    assert chart.verdicts() == [page.model.verdict_of(r)[0] for r in sorted(page.model.rows, key=lambda r: r.id)]
+    assert chart.verdicts().count("OK") < list(table_verdicts.values()).count("OK")
+    page.verdict.setCurrentText("NG")
+    assert [s.inspection_id for s in chart.trend.samples] == [r.id for r in page.model.rows]
+    page.show_trend.setChecked(False)
+    assert not chart.isVisible()
+
+
 def test_a_locked_database_during_a_review_shows_a_message_and_keeps_the_window(qtbot, window, project, tmp_path):
     import sqlite3
 

@@ -88,6 +88,10 @@ def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
     assert run_cli(["report", "disc", "--format", "pdf", "--out", str(project_pdf)]) == 0
     assert "Project report: disc" in " ".join(PdfReader(project_pdf).pages[0].extract_text().split())
     assert pdf_images_off_page(project_pdf) == []
+    project_html = tmp_path / "project.html"
+    assert run_cli(["report", "disc", "--format", "html", "--out", str(project_html)]) == 0
+    text = " ".join(project_html.read_text().split())
+    assert "<h2>Score trend</h2>" in text and "Every part in inspection order, oldest left" in text
     assert run_cli(["db", "check"]) == 0
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from engine.calibration import Calibration, grey_zone_normalised
-from services.reports import HISTOGRAM_MARGIN, VERDICT_RGB, daily_counts, histogram_png, render_html
+from services.report_charts import (
+    CHANGE_RGB,
+    HISTOGRAM_MARGIN,
+    MEDIAN_RGB,
+    TREND_MARGIN,
+    VERDICT_RGB,
+    histogram_png,
+    trend_png,
+)
+from services.reports import daily_counts, render_html
 
 WIDTH, HEIGHT, BINS = 600, 200, 20
 
@@ -42,6 +51,27 @@ def test_grey_zone_edges_match_the_normalised_grey_zone_of_a_calibration():
                               method="leave-one-out", sample_count=4)
     low, high = calibration.grey_zone()
     assert np.allclose(grey_zone_normalised(), (calibration.normalise(low), calibration.normalise(high)))
+
+
+def test_the_trend_draws_each_part_in_order_with_its_verdict_the_median_and_the_reference_change():
+    scores = [0.2] * 15 + [0.95] + [0.25] * 14
+    verdicts = ["OK"] * 15 + ["NG"] + ["OK"] * 14
+    banks = [1] * 20 + [2] * 10
+    image = trend_png(scores, verdicts, banks, 20, width=WIDTH, height=HEIGHT)
+    left, right, top, bottom = TREND_MARGIN, WIDTH - TREND_MARGIN // 2, TREND_MARGIN // 2, HEIGHT - TREND_MARGIN
+
+    def at(index: float, score: float) -> tuple[int, int, int]:
+        x = round(left + (right - left) * (index + 0.5) / len(scores))
+        return tuple(int(v) for v in image[round(bottom - (bottom - top) * score), x])
+
+    assert at(15, 0.95) == VERDICT_RGB["NG"] and at(0, 0.2) == VERDICT_RGB["OK"]
+    change_column = image[top + 1:bottom, round(left + (right - left) * 20 / len(scores))]
+    assert any(tuple(int(v) for v in pixel) == CHANGE_RGB for pixel in change_column)
+    # The median of the last 20 runs from 0.2 (parts 0-19) to 0.25 (parts 10-29), over the dots.
+    assert at(19, 0.2) == MEDIAN_RGB and at(29, 0.25) == MEDIAN_RGB
+    assert at(10, 0.2) != MEDIAN_RGB  # not before a full window
+    few = trend_png([0.2] * 5, ["OK"] * 5, [1] * 5, width=WIDTH, height=HEIGHT)
+    assert not (few == MEDIAN_RGB).all(axis=-1).any()  # no median before a full window
 
 
 def project_page(thumbnails: list[dict], ng_total: int, daily: list[dict] | None = None, days_total: int = 0) -> str:
