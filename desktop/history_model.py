@@ -71,7 +71,7 @@ class HistoryModel(QAbstractTableModel):
         self.rows = []
         with self.workspace.database.read() as session:
             self.total = repo.history_count(session, self.criteria)
-            self.trend = load_trend(session, self.criteria, calibrations=self._calibrations)
+            self.trend = load_trend(session, self.criteria, calibrations=self._calibrations, total=self.total)
         self._load_page()
         self.endResetModel()
         self.trend_changed.emit()

@@ -78,11 +78,12 @@ def bank_changes(bank_ids: Sequence[int | None]) -> list[int]:
 
 
 def load_trend(session: Session, criteria: repo.HistoryFilter, limit: int = TREND_LIMIT,
-               calibrations: dict[int, Calibration | None] | None = None) -> ScoreTrend:
+               calibrations: dict[int, Calibration | None] | None = None, total: int | None = None) -> ScoreTrend:
     """The newest ``limit`` inspections matching ``criteria``, oldest first.
 
-    ``calibrations`` (bank id to calibration) is reused and filled in, so that a caller that
-    already holds them, such as the history table, reads each bank once.
+    ``calibrations`` (bank id to calibration) is reused and filled in, and ``total`` (how many
+    match) taken as given, so that a caller that already holds them, such as the history table,
+    reads each bank once and counts once.
     """
     columns = select(Inspection.id, Inspection.created_at, Inspection.raw_score, Inspection.score, Inspection.verdict,
                      Inspection.bank_id)
@@ -91,7 +92,8 @@ def load_trend(session: Session, criteria: repo.HistoryFilter, limit: int = TREN
                for row in reversed(rows)]
     known = read_calibrations(session, (s.bank_id for s in samples), calibrations if calibrations is not None else {})
     wanted = {s.bank_id for s in samples if s.bank_id is not None}
-    total = len(samples) if len(samples) < limit else repo.history_count(session, criteria)
+    if total is None:
+        total = len(samples) if len(samples) < limit else repo.history_count(session, criteria)
     project = session.get(Project, criteria.project_id) if criteria.project_id is not None else None
     window = drift_window(project) if project is not None else MEDIAN_WINDOW
     return ScoreTrend(samples, {bank_id: known[bank_id] for bank_id in wanted}, total, window)
