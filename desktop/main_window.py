@@ -66,7 +66,13 @@ from engine.prompt_writer import WrittenPrompts
 from services.checkpoints import checkpoint_label
 from services.detail import UnknownDetailError, project_detail, set_detail
 from services.drift import DriftWindowError, drift_window, set_drift_window
-from services.inspection import inspection_area, matching_bank_row, redoable_refinement, set_inspection_area
+from services.inspection import (
+    ReferenceAddResult,
+    inspection_area,
+    matching_bank_row,
+    redoable_refinement,
+    set_inspection_area,
+)
 from services.part_prompts import describe_prompts, written_prompts
 from services.project_transfer import SUFFIX as PROJECT_FILE_SUFFIX
 from services.project_transfer import ImportResult
@@ -126,6 +132,7 @@ class MainWindow(QMainWindow):
         self.queue: list[int] = []
         self.errors: list[str] = []
         self._job_ids = itertools.count(1)
+        self._done: dict[str, Callable[[Any], None]] = {}  # job id: what takes its result
         self._closing = False
 
         self.worker = InferenceWorker(workspace, device=self.settings.device or "auto")
@@ -292,7 +299,7 @@ class MainWindow(QMainWindow):
     def _create_clip_project(self, name: str) -> None:
         checkpoint = self.settings.clip_checkpoint or None
         self._submit("project-create", jobs.create_project(name, self.settings.backbone, checkpoint),
-                     f"Checking and copying the CLIP checkpoint for '{name}'…")
+                     f"Checking and copying the CLIP checkpoint for '{name}'…", done=self._finish_project_create)
 
     def _finish_project_create(self, name: str) -> None:
         self.project_name = name
@@ -308,7 +315,8 @@ class MainWindow(QMainWindow):
             if not chosen:
                 return
             target = Path(chosen)
-        self._submit("project-export", jobs.export_project(name, target), f"Exporting project '{name}'…")
+        self._submit("project-export", jobs.export_project(name, target), f"Exporting project '{name}'…",
+                     done=lambda path: self.statusBar().showMessage(f"Wrote {path}"))
 
     def import_project(self, source: Path | None = None, new_name: str | None = None) -> None:
         """Create a project from a project file (asks which unless given); a taken name asks for another."""
@@ -319,7 +327,7 @@ class MainWindow(QMainWindow):
             source = Path(chosen)
         self._importing = source
         self._submit("project-import", jobs.import_project(source, new_name, self.settings.clip_checkpoint or None),
-                     f"Importing {source.name}…")
+                     f"Importing {source.name}…", done=self._finish_project_import)
 
     def ask_import_name(self, taken: str) -> str | None:
         """Another name for an imported project whose own name is taken here; None cancels."""
@@ -431,7 +439,14 @@ class MainWindow(QMainWindow):
             return
         files = _expand(paths)
         self._submit("references", jobs.add_references(self.project_name, files),
-                     f"Adding {len(files)} reference image(s)…")
+                     f"Adding {len(files)} reference image(s)…", done=self._finish_add_references)
+
+    def _finish_add_references(self, added: ReferenceAddResult) -> None:
+        for path, reason in added.failed:
+            self.show_error(f"Skipped {path}: {reason}")
+        self.statusBar().showMessage(f"Added {len(added.added)} reference image(s).")
+        self.refresh_references()
+        self.refresh_projects()
 
     @_shows_storage_errors
     def toggle_reference(self, reference_id: int, active: bool) -> None:
@@ -457,14 +472,20 @@ class MainWindow(QMainWindow):
         """Build the bank (with calibration) on the worker, with progress."""
         if not self._need_project():
             return
-        self._submit("build", jobs.build_bank(self.project_name), "Building the reference bank…")
+        self._submit("build", jobs.build_bank(self.project_name), "Building the reference bank…",
+                     done=self._finish_build)
+
+    def _finish_build(self, _: object) -> None:
+        self.statusBar().showMessage("Reference bank ready.")
+        self.refresh_references()
+        self.refresh_projects()
 
     def write_prompts(self) -> None:
         """Have the language model write the CLIP project's defect prompts on the worker."""
         if not self._need_project():
             return
         self._submit("prompts", jobs.write_prompts(self.project_name, self.settings.llm_path or None),
-                     "The language model is writing defect prompts…")
+                     "The language model is writing defect prompts…", done=self._finish_prompts)
 
     def _finish_prompts(self, written: WrittenPrompts) -> None:
         self.statusBar().showMessage(f"{written.model} wrote {written.kept} defect prompt(s) for "
@@ -546,7 +567,7 @@ class MainWindow(QMainWindow):
         if not self._need_project():
             return
         job = jobs.refine_threshold(self.project_name, options.mode, options.target_frr, options.validation)
-        self._submit("refine", job, "Refining the threshold…")
+        self._submit("refine", job, "Refining the threshold…", done=self._finish_refine)
 
     def _finish_refine(self, report: Refinement) -> None:
         """Show what the new threshold does; the history and the shown result re-label with it."""
@@ -569,7 +590,7 @@ class MainWindow(QMainWindow):
             return
         files = _expand(paths)
         self._submit("inspect", jobs.inspect_files(self.project_name, files, force),
-                     f"Inspecting {len(files)} image(s)…")
+                     f"Inspecting {len(files)} image(s)…", done=self._finish_inspect)
 
     def inspect_dropped(self, paths: list[Path]) -> None:
         """Files dropped on the image view are inspected there; a folder among them goes to Batch."""
@@ -582,7 +603,8 @@ class MainWindow(QMainWindow):
         """Inspect an in-memory image (clipboard, camera)."""
         if not self._need_project():
             return
-        self._submit("inspect", jobs.inspect_array(self.project_name, image, source), f"Inspecting {source}…")
+        self._submit("inspect", jobs.inspect_array(self.project_name, image, source), f"Inspecting {source}…",
+                     done=self._finish_inspect)
 
     def paste_image(self) -> None:
         """Inspect the image on the clipboard."""
@@ -596,7 +618,15 @@ class MainWindow(QMainWindow):
         """Grab one frame from the first camera (on the worker) and inspect it."""
         if not self._need_project():
             return
-        self._submit("inspect", jobs.grab_camera(self.project_name), "Grabbing a camera frame…")
+        self._submit("inspect", jobs.grab_camera(self.project_name), "Grabbing a camera frame…",
+                     done=self._finish_inspect)
+
+    def _finish_inspect(self, result: tuple[list[int], StoredResult | None]) -> None:
+        ids, first = result
+        self.queue = list(ids)
+        if first is not None:
+            self.show_result(first)
+        self.refresh_projects()
 
     def toggle_watch(self, checked: bool) -> None:
         """Start or stop watching a folder for new images."""
@@ -626,7 +656,8 @@ class MainWindow(QMainWindow):
 
     def open_inspection(self, inspection_id: int) -> None:
         """Show a stored inspection exactly as it was recorded."""
-        self._submit("open", jobs.open_result(inspection_id), f"Opening inspection #{inspection_id}…")
+        self._submit("open", jobs.open_result(inspection_id), f"Opening inspection #{inspection_id}…",
+                     done=self.show_result)
 
     def show_result(self, result: StoredResult) -> None:
         """Display a stored result with its conversation."""
@@ -670,7 +701,13 @@ class MainWindow(QMainWindow):
         files = _expand(paths)
         self.batch_page.started(len(files))
         self.tabs.setCurrentWidget(self.batch_page)
-        self._submit("batch", jobs.batch(self.project_name, files), f"Inspecting {len(files)} image(s)…")
+        self._submit("batch", jobs.batch(self.project_name, files), f"Inspecting {len(files)} image(s)…",
+                     done=self._finish_batch)
+
+    def _finish_batch(self, count: int) -> None:
+        self.batch_page.finished(cancelled=False)
+        self.statusBar().showMessage(f"Batch done: {count} image(s).")
+        self.refresh_projects()
 
     def cancel_job(self) -> None:
         """Cancel the running job.  Called here on the GUI thread: a slot of the worker object itself
@@ -699,7 +736,7 @@ class MainWindow(QMainWindow):
             self.show_error("Select the inspections to inspect again.")
             return
         self._submit("reinspect", jobs.reinspect(inspection_ids),
-                     f"Inspecting {len(inspection_ids)} stored image(s) again…")
+                     f"Inspecting {len(inspection_ids)} stored image(s) again…", done=self._finish_reinspect)
 
     def _finish_reinspect(self, result: tuple[int, int, int, list[str]]) -> None:
         done, changed, unchanged, failures = result
@@ -749,7 +786,7 @@ class MainWindow(QMainWindow):
             request = dialog.request()
         before = datetime.now(UTC) - timedelta(days=request.days)
         self._submit("removal-plan", jobs.plan_image_removal(before, request.project, request.include_flagged),
-                     "Looking for stored images to remove…")
+                     "Looking for stored images to remove…", done=self._finish_removal_plan)
 
     def confirm_image_removal(self, plan: RemovalPlan) -> bool:
         """Ask before the photos of ``plan``'s inspections are deleted."""
@@ -765,7 +802,8 @@ class MainWindow(QMainWindow):
             note = kept_samples_note(plan)
             self.statusBar().showMessage(f"No stored photos match: nothing to remove. {note}".rstrip())
         elif self.confirm_image_removal(plan):
-            self._submit("remove-images", jobs.remove_images(plan), "Removing stored photos…")
+            self._submit("remove-images", jobs.remove_images(plan), "Removing stored photos…",
+                         done=self._finish_remove_images)
         else:
             self.statusBar().showMessage("Nothing removed.")
 
@@ -787,7 +825,8 @@ class MainWindow(QMainWindow):
         if not request.out:
             self.show_error("Choose a file to export to.")
             return
-        self._submit("export", jobs.export(request, self.project_name), "Writing the report…")
+        self._submit("export", jobs.export(request, self.project_name), "Writing the report…",
+                     done=self._finish_export)
 
     def _finish_export(self, path: Path) -> None:
         self.last_export = Path(path)
@@ -797,13 +836,13 @@ class MainWindow(QMainWindow):
     def ask(self, inspection_id: int, question: str, backend: str) -> None:
         """Answer a question about an inspection on the worker; tokens stream back."""
         job = jobs.ask(inspection_id, question, backend, self.settings.llm_path or None, self.sensitivity)
-        self._submit("chat", job, "Answering…", show_progress=False)
+        self._submit("chat", job, "Answering…", done=self._show_answer, show_progress=False)
 
     def _backend_chosen(self, text: str) -> None:
         """Load the language model in the background as soon as it is chosen."""
         if "LLM" in text:
             self._submit("warm", jobs.warm_llm(self.settings.llm_path or None), "Loading the language model…",
-                         show_progress=False)
+                         done=self._finish_warm, show_progress=False)
 
     # ------------------------------------------------------------ sensitivity
     def set_sensitivity(self, sensitivity: float) -> None:
@@ -830,7 +869,15 @@ class MainWindow(QMainWindow):
     def create_demo(self) -> None:
         """Create the demo project, build its bank and inspect its parts."""
         self.demo_button.setEnabled(False)
-        self._submit("demo", jobs.create_demo(), "Creating the demo project…")
+        self._submit("demo", jobs.create_demo(), "Creating the demo project…", done=self._finish_demo)
+
+    def _finish_demo(self, result: tuple[str, list[int], StoredResult]) -> None:
+        name, ids, shown = result
+        self.project_name = name
+        self.queue = list(ids)
+        self.refresh_projects()
+        self.show_result(shown)
+        self.demo_button.setEnabled(True)
 
     def edit_settings(self) -> None:
         """Edit the settings (data folder and database apply at the next start)."""
@@ -863,8 +910,12 @@ class MainWindow(QMainWindow):
             self.history_page.apply_filter()
 
     # ------------------------------------------------------------ worker I/O
-    def _submit(self, kind: str, job: Job, message: str, show_progress: bool = True) -> None:
+    def _submit(self, kind: str, job: Job, message: str, *, done: Callable[[Any], None] | None = None,
+                show_progress: bool = True) -> None:
+        """Run ``job`` on the worker; ``done`` gets its result on the GUI thread once it finishes."""
         job_id = f"{kind}:{next(self._job_ids)}"
+        if done is not None:
+            self._done[job_id] = done
         self.statusBar().showMessage(message)
         if show_progress:
             self.progress_bar.setRange(0, 0)
@@ -899,14 +950,20 @@ class MainWindow(QMainWindow):
 
     def check_disk_space(self) -> None:
         """Read the data folder's free space on the worker; a warning shows when it runs low."""
-        self.worker.submit(f"{DISK_JOB}:{next(self._job_ids)}", jobs.free_disk_space_left(self.workspace.store))
+        self._housekeeping(DISK_JOB, jobs.free_disk_space_left(self.workspace.store), self._show_disk_space)
 
     def check_drift(self) -> None:
         """Compare the project's latest scores with its first ones on the worker; a warning shows on drift."""
         if self.project_name is None:
             self._show_drift((None, None))
             return
-        self.worker.submit(f"{DRIFT_JOB}:{next(self._job_ids)}", jobs.score_drift(self.workspace, self.project_name))
+        self._housekeeping(DRIFT_JOB, jobs.score_drift(self.workspace, self.project_name), self._show_drift)
+
+    def _housekeeping(self, kind: str, job: Job, done: Callable[[Any], None]) -> None:
+        """Run a check on the worker without the progress bar, status message or ``job_finished``."""
+        job_id = f"{kind}:{next(self._job_ids)}"
+        self._done[job_id] = done
+        self.worker.submit(job_id, job)
 
     def _show_drift(self, result: tuple[str | None, str | None]) -> None:
         project, warning = result
@@ -927,75 +984,28 @@ class MainWindow(QMainWindow):
     def _on_finished(self, job_id: str, result: object) -> None:
         _assert_gui_thread()
         kind = job_id.split(":")[0]
+        done = self._done.pop(job_id, None)
         if kind in HOUSEKEEPING_JOBS:  # leave the progress bar and job_finished to the user's jobs
-            if kind == DISK_JOB:
-                self._show_disk_space(result)  # type: ignore[arg-type]
-            else:
-                self._show_drift(result)  # type: ignore[arg-type]
+            if done is not None:
+                done(result)
             return
         self._hide_progress()
         if kind in CHANGE_DISK_JOBS:
             self.check_disk_space()
         if kind in ("inspect", "batch"):
             self.check_drift()
-        if kind == "inspect":
-            ids, first = result  # type: ignore[misc]
-            self.queue = list(ids)
-            if first is not None:
-                self.show_result(first)
-            self.refresh_projects()
-        elif kind == "open":
-            self.show_result(result)  # type: ignore[arg-type]
-        elif kind == "batch":
-            self.batch_page.finished(cancelled=False)
-            self.statusBar().showMessage(f"Batch done: {result} image(s).")
-            self.refresh_projects()
-        elif kind in ("references", "build"):
-            if kind == "references":
-                added = result
-                for path, reason in added.failed:  # type: ignore[attr-defined]
-                    self.show_error(f"Skipped {path}: {reason}")
-                self.statusBar().showMessage(f"Added {len(added.added)} reference image(s).")  # type: ignore[attr-defined]
-            else:
-                self.statusBar().showMessage("Reference bank ready.")
-            self.refresh_references()
-            self.refresh_projects()
-        elif kind == "refine":
-            self._finish_refine(result)  # type: ignore[arg-type]
-        elif kind == "chat":
-            self._show_answer(result)  # type: ignore[arg-type]
-            self.statusBar().showMessage(f"Answered by {result.backend}.")  # type: ignore[attr-defined]
-        elif kind == "warm":
-            self.statusBar().showMessage(f"Language model unavailable: {result}; answers come from the facts."
-                                         if result else "Language model ready.")
-        elif kind == "export":
-            self._finish_export(result)  # type: ignore[arg-type]
-        elif kind == "reinspect":
-            self._finish_reinspect(result)  # type: ignore[arg-type]
-        elif kind == "removal-plan":
-            self._finish_removal_plan(result)  # type: ignore[arg-type]
-        elif kind == "remove-images":
-            self._finish_remove_images(result)  # type: ignore[arg-type]
-        elif kind == "project-export":
-            self.statusBar().showMessage(f"Wrote {result}")
-        elif kind == "project-import":
-            self._finish_project_import(result)  # type: ignore[arg-type]
-        elif kind == "project-create":
-            self._finish_project_create(result)  # type: ignore[arg-type]
-        elif kind == "prompts":
-            self._finish_prompts(result)  # type: ignore[arg-type]
-        elif kind == "demo":
-            name, ids, shown = result  # type: ignore[misc]
-            self.project_name = name
-            self.queue = list(ids)
-            self.refresh_projects()
-            self.show_result(shown)
-            self.demo_button.setEnabled(True)
+        if done is not None:
+            done(result)
         if self.history_page.isVisible():
             self.history_page.apply_filter()
         self.job_finished.emit(job_id)
 
+    def _finish_warm(self, problem: str | None) -> None:
+        self.statusBar().showMessage(f"Language model unavailable: {problem}; answers come from the facts."
+                                     if problem else "Language model ready.")
+
     def _show_answer(self, answer: Answer) -> None:
+        self.statusBar().showMessage(f"Answered by {answer.backend}.")
         detail = answer.backend
         if answer.first_token_s is not None:
             detail += f" · first token {answer.first_token_s:.2f} s, {answer.tokens_per_s or 0:.1f} tokens/s"
@@ -1003,6 +1013,7 @@ class MainWindow(QMainWindow):
 
     def _on_failed(self, job_id: str, message: str) -> None:
         _assert_gui_thread()
+        self._done.pop(job_id, None)
         kind = job_id.split(":")[0]
         if kind in HOUSEKEEPING_JOBS:
             return
@@ -1018,6 +1029,7 @@ class MainWindow(QMainWindow):
 
     def _on_cancelled(self, job_id: str) -> None:
         _assert_gui_thread()
+        self._done.pop(job_id, None)
         self._hide_progress()
         if job_id.startswith("batch"):
             self.batch_page.finished(cancelled=True)
