@@ -33,6 +33,7 @@ from engine.regions import (
     nearest_reference,
     part_extent,
     shifted,
+    spot_extent,
     strongest_point,
     to_image_scale,
 )
@@ -47,7 +48,8 @@ class FactSheet:
     """Measured facts of one inspection (positions in pixels of the original image).
 
     ``peak_*`` is the map's strongest point on the part and its level in multiples of the pixel
-    threshold: where to look twice on a part that passed, since it is measured whatever the verdict.
+    threshold: where to look twice on a part that passed, since it is measured whatever the verdict;
+    ``peak_extends_to`` the other grid cells its surroundings reach (``engine.regions.spot_extent``).
     ``scene_*`` is the scene check (``engine.scene``): None in fact sheets from before it.
     ``compared_in_grey``: a grey photo judged against the colour references made grey, so a
     defect that differs only in colour cannot show (``engine.greyscale``).
@@ -72,6 +74,7 @@ class FactSheet:
     peak_xy: tuple[int, int] | None = None
     peak_position: str | None = None
     peak_level: float | None = None
+    peak_extends_to: tuple[str, ...] = ()
     scene_distance: float | None = None
     scene_limit: float | None = None
     compared_in_grey: bool = False
@@ -111,7 +114,7 @@ class FactSheet:
         """Inverse of ``to_dict``."""
         values = dict(data)
         values["regions"] = [Region.from_dict(r) for r in values.get("regions", [])]
-        for key in ("grey_zone", "image_size", "part_box", "peak_xy"):
+        for key in ("grey_zone", "image_size", "part_box", "peak_xy", "peak_extends_to"):
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
         return cls(**values)
@@ -184,6 +187,7 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
         type_source=type_source,
         peak_xy=(min(width - 1, int((peak_x + 0.5) * sx)), min(height - 1, int((peak_y + 0.5) * sy))),
         peak_position=GRID_WORDS[peak_row][peak_col],
+        peak_extends_to=tuple(spot_extent(anomaly_map, peak_x, peak_y, part_box)),
         peak_level=round(float(anomaly_map[peak_y, peak_x]) / max(pixel_cut, 1e-9), 3),
         scene_distance=None if result.scene_distance is None else round(result.scene_distance, 4),
         scene_limit=None if calibration.scene_limit is None else round(calibration.scene_limit, 4),

@@ -248,6 +248,16 @@ def _spill_cells(xs: np.ndarray, ys: np.ndarray, box: tuple[int, int, int, int],
     return [GRID_WORDS[i // 3][i % 3] for i in order]
 
 
+def spot_extent(anomaly_map: np.ndarray, x: int, y: int, box: tuple[int, int, int, int]) -> list[str]:
+    """Other grid cells the strongest spot at (x, y) extends into, as a region's do: the connected
+    area around it where the map keeps ``FALLBACK_PEAK_FRACTION`` of its value there, and the cells
+    holding ``SPILL_SHARE`` of that area.  A spot on a cell's edge lies in both cells."""
+    core = (anomaly_map >= FALLBACK_PEAK_FRACTION * float(anomaly_map[y, x])).astype(np.uint8)
+    _, labels = cv2.connectedComponents(core, connectivity=8)
+    ys, xs = np.nonzero(labels == labels[y, x])
+    return _spill_cells(xs, ys, box, grid_cell(x, y, box))
+
+
 def _peak_of(labels: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Each pixel's component peak (0 for background), for trimming components to their cores."""
     peaks = np.zeros(int(labels.max()) + 1, dtype=np.float32)

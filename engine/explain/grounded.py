@@ -139,8 +139,10 @@ def _strongest_spot(facts: FactSheet) -> str:
     """Where the map peaks when no region passed the threshold (empty for old fact sheets)."""
     if facts.peak_position is None or facts.peak_level is None:
         return ""
-    return (f" The strongest deviation from the references is at the {facts.peak_position} of {facts.basis_words}, "
-            f"at {facts.peak_level:.1f} times the pixel threshold: worth a second look if you suspect a defect there.")
+    spill = f", extending into the {' and '.join(facts.peak_extends_to)}" if facts.peak_extends_to else ""
+    return (f" The strongest deviation from the references is at the {facts.peak_position} of {facts.basis_words}"
+            f"{spill}, at {facts.peak_level:.1f} times the pixel threshold: worth a second look if you suspect a "
+            "defect there.")
 
 
 def _size(facts: FactSheet, regions: list[Region]) -> str:

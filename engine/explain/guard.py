@@ -64,7 +64,7 @@ def _verdict_and_place(claims: Claims, facts: FactSheet) -> list[str]:
         found.append(f"says {'defective' if claims.defective else 'not defective'}, verdict is {facts.verdict}")
     positions = {p for r in facts.regions for p in [r.position, *r.extends_to]}
     if not facts.regions and facts.peak_position is not None:
-        positions.add(facts.peak_position)
+        positions.update([facts.peak_position, *facts.peak_extends_to])
     for position in claims.positions:
         if position not in positions:
             found.append(f"position '{position}' where no region is ({', '.join(sorted(positions)) or 'none'})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -14,7 +15,7 @@ from engine.explain import Conversation, conflicts, parse_claims
 from engine.explain.dialogue import detect_intent
 from engine.explain.guard import omissions
 from engine.facts import FactSheet, build_facts, facts_at
-from engine.regions import GRID_WORDS, Region, colour_name, find_regions, grid_cell, strongest_point
+from engine.regions import GRID_WORDS, Region, colour_name, find_regions, grid_cell, spot_extent, strongest_point
 from engine.synthetic import Defect, synthetic_part
 
 TWO_DEFECTS = (Defect("pit", 0.27, 0.27, 0.08), Defect("scratch", 0.74, 0.74, 0.14))
@@ -412,10 +413,29 @@ def test_a_passed_part_still_says_where_the_map_peaks(good_facts):
     row, col = grid_cell(*facts.peak_xy, facts.part_box)
     assert facts.peak_position == GRID_WORDS[row][col] and 0 < facts.peak_level < 5
     where = Conversation(facts).ask("Where is the anomaly?").text
-    assert where.startswith("No defect was found") and parse_claims(where).positions == [facts.peak_position]
+    assert where.startswith("No defect was found")
+    assert parse_claims(where).positions == [facts.peak_position, *facts.peak_extends_to]
     assert parse_claims(where).defective is False and conflicts(where, facts) == []
-    elsewhere = next(p for row in GRID_WORDS for p in row if p != facts.peak_position)
+    elsewhere = next(p for row in GRID_WORDS for p in row if p not in (facts.peak_position, *facts.peak_extends_to))
     assert conflicts(f"The strongest deviation is at the {elsewhere}.", facts)
+
+
+def test_a_strongest_spot_on_a_cells_edge_is_placed_in_both_cells():
+    yy, xx = np.mgrid[0:90, 0:90]
+    box = (0, 0, 90, 90)
+    on_edge = np.exp(-((xx - 30) ** 2 + (yy - 45) ** 2) / (2 * 4.0 ** 2))  # x = 30: left | centre
+    assert spot_extent(on_edge, 30, 45, box) == ["left"]  # home: the centre cell
+    inside = np.exp(-((xx - 75) ** 2 + (yy - 15) ** 2) / (2 * 4.0 ** 2))
+    assert spot_extent(inside, 75, 15, box) == []
+
+
+def test_a_passed_part_names_where_its_strongest_spot_extends(good_facts):
+    facts = replace(good_facts, regions=[], peak_position="top left", peak_extends_to=("top",))
+    where = Conversation(facts).ask("Where is the anomaly?").text
+    assert "at the top left of the" in where and "extending into the top," in where
+    assert parse_claims(where).positions == ["top left", "top"] and conflicts(where, facts) == []
+    assert conflicts("The strongest deviation is at the bottom right.", facts)
+    assert FactSheet.from_dict(json.loads(json.dumps(facts.to_dict()))).peak_extends_to == ("top",)
 
 
 def test_claims_parser():
