@@ -293,7 +293,8 @@ class ResultView(QWidget):
         self.badge.setText(facts.verdict)
         self.badge.setStyleSheet(
             f"background: {verdict_colour(facts.verdict).name()}; color: white; border-radius: 6px;")
-        spot = (f" · strongest spot: {facts.peak_position} ({facts.peak_level:.1f}× pixel threshold)"
+        reach = f", into the {' and '.join(facts.peak_extends_to)}" if facts.peak_extends_to else ""
+        spot = (f" · strongest spot: {facts.peak_position}{reach} ({facts.peak_level:.1f}× pixel threshold)"
                 if self.peak_item.isVisible() else "")
         self.score_label.setText(
             f"Score {facts.score:.2f} (threshold 0.50) · confidence {facts.confidence}\n"

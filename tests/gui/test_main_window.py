@@ -260,6 +260,7 @@ def test_a_passed_part_marks_its_strongest_spot_and_a_flagged_one_does_not(qtbot
     assert facts.verdict == "OK" and not facts.regions
     assert view.peak_item.isVisible() and view.peak_item.rect().center().toTuple() == pytest.approx(facts.peak_xy)
     assert f"strongest spot: {facts.peak_position}" in view.score_label.text()
+    assert all(cell in view.score_label.text() for cell in facts.peak_extends_to)
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.inspect_paths(write_parts(tmp_path / "bad", [421], defects=(Defect("pit", 0.35, 0.35, 0.12),)))
     assert window.current.facts.regions and not view.peak_item.isVisible()
