@@ -8,6 +8,7 @@ The score trend of the same filter (``services.trend``) is read with each query,
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from services.trend import ScoreTrend, load_trend
 from services.workspace import Workspace
 
 PAGE_SIZE = 100
+# Thumbnails kept for the rows seen most recently (about 9 kB each); older ones are read again when shown.
+MAX_PIXMAPS = 2000
 # Shown after the file name of an inspection whose stored photo was removed (db/retention.py).
 REMOVED_NOTE = "  (photo removed to free disk space)"
 COLUMNS = ("", "#", "Time (UTC)", "Image", "Verdict", "Score", "Regions", "Review")
@@ -59,7 +62,7 @@ class HistoryModel(QAbstractTableModel):
         self.total = 0
         self.sensitivity = 0.5
         self._calibrations: dict[int, Calibration | None] = {}
-        self._pixmaps: dict[int, QPixmap] = {}
+        self._pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
         self.trend = ScoreTrend()
         self.thumbnails = thumbnails
         thumbnails.loaded.connect(self._thumbnail_loaded)
@@ -145,6 +148,9 @@ class HistoryModel(QAbstractTableModel):
             if row.id not in self._pixmaps:
                 self._pixmaps[row.id] = QPixmap()
                 self.thumbnails.request(("history", row.id), Path(row.image_path))
+                while len(self._pixmaps) > MAX_PIXMAPS:
+                    self._pixmaps.popitem(last=False)
+            self._pixmaps.move_to_end(row.id)
             pixmap = self._pixmaps[row.id]
             return None if pixmap.isNull() else pixmap
         if role == Qt.ItemDataRole.DisplayRole:
@@ -164,8 +170,8 @@ class HistoryModel(QAbstractTableModel):
         self.trend_changed.emit()
 
     def _thumbnail_loaded(self, key: object, image: object) -> None:
-        if not (isinstance(key, tuple) and key[0] == "history"):
-            return
+        if not (isinstance(key, tuple) and key[0] == "history" and key[1] in self._pixmaps):
+            return  # another view's, or dropped from the cache while it loaded
         self._pixmaps[key[1]] = QPixmap.fromImage(image).scaled(48, 48, Qt.AspectRatioMode.KeepAspectRatio)
         for position, row in enumerate(self.rows):
             if row.id == key[1]:

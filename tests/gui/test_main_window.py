@@ -900,6 +900,24 @@ def test_history_trend_draws_the_filtered_scores_relabels_live_and_opens_a_click
     assert not chart.isVisible()
 
 
+def test_history_thumbnails_are_kept_for_the_latest_rows_only(qtbot, window, project, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+
+    import desktop.history_model
+
+    monkeypatch.setattr(desktop.history_model, "MAX_PIXMAPS", 2)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch(write_parts(tmp_path / "thumbs", [720, 721, 722]))
+    window.tabs.setCurrentWidget(window.history_page)
+    model = window.history_page.model
+    model.set_filter(model.criteria)
+    for row in range(3):
+        model.data(model.index(row, 0), Qt.ItemDataRole.DecorationRole)
+    assert list(model._pixmaps) == [model.rows[1].id, model.rows[2].id]  # the first row's went first
+    qtbot.waitUntil(lambda: model.data(model.index(0, 0), Qt.ItemDataRole.DecorationRole) is not None, timeout=WAIT)
+    assert len(model._pixmaps) == 2
+
+
 def test_a_locked_database_during_a_review_shows_a_message_and_keeps_the_window(qtbot, window, project, tmp_path):
     import sqlite3
 
