@@ -1,7 +1,8 @@
 """The score trend chart above the history table (``services.trend``).
 
 Each inspection is a dot at its score on the 0-1 scale, oldest left, coloured by its verdict at
-the current sensitivity; the threshold (0.5) is a dashed line inside the grey zone's band, a
+the current sensitivity and shaped by it too (OK round, REVIEW a diamond, NG a square), for
+colour-blind eyes; the threshold (0.5) is a dashed line inside the grey zone's band, a
 dark line follows the rolling median, and a dotted vertical line marks where the references
 changed.  Hovering a dot names the part; clicking it opens it.
 """
@@ -9,11 +10,11 @@ changed.  Hovering a dot names the part; clicking it opens it.
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from desktop.images import verdict_colour
-from engine.calibration import grey_zone_normalised
+from engine.calibration import VERDICT_NG, VERDICT_REVIEW, grey_zone_normalised
 from services.trend import ScoreTrend
 
 LEFT, RIGHT, TOP, BOTTOM = 34, 12, 22, 20
@@ -118,7 +119,7 @@ class TrendChart(QWidget):
         painter.setPen(Qt.PenStyle.NoPen)
         for index, (verdict, _) in enumerate(self._labels):
             painter.setBrush(verdict_colour(verdict))
-            painter.drawEllipse(self.dot_position(index), DOT_RADIUS, DOT_RADIUS)
+            _draw_marker(painter, self.dot_position(index), verdict)
         path = QPainterPath()
         for index, median in enumerate(self._medians):
             if median is None:
@@ -153,3 +154,16 @@ class TrendChart(QWidget):
                 self.inspection_clicked.emit(inspection_id)
                 return
         super().mousePressEvent(event)
+
+
+def _draw_marker(painter: QPainter, centre: QPointF, verdict: str) -> None:
+    """A verdict's marker: OK round, REVIEW a diamond, NG a square (``DOT_RADIUS`` across half)."""
+    r = DOT_RADIUS
+    if verdict == VERDICT_NG:
+        painter.drawRect(QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r))
+    elif verdict == VERDICT_REVIEW:
+        d = r * 1.3
+        painter.drawPolygon(QPolygonF([QPointF(centre.x(), centre.y() - d), QPointF(centre.x() + d, centre.y()),
+                                       QPointF(centre.x(), centre.y() + d), QPointF(centre.x() - d, centre.y())]))
+    else:
+        painter.drawEllipse(centre, r, r)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from engine.calibration import grey_zone_normalised
+from engine.calibration import VERDICT_NG, VERDICT_REVIEW, grey_zone_normalised
 from services.trend import MEDIAN_WINDOW, bank_changes, rolling_median
 from services.verdict_colours import VERDICT_COLOURS, rgb
 
@@ -64,11 +64,24 @@ def histogram_png(scores: list[float], verdicts: list[str], bins: int = 20, widt
 
 
 
+def _marker(image: np.ndarray, x: int, y: int, radius: int, verdict: str) -> None:
+    """A verdict's marker in its colour and shape, for colour-blind eyes: OK round, REVIEW a diamond, NG a square."""
+    colour = VERDICT_RGB.get(verdict, CHANGE_RGB)
+    if verdict == VERDICT_NG:
+        cv2.rectangle(image, (x - radius, y - radius), (x + radius, y + radius), colour, -1)
+    elif verdict == VERDICT_REVIEW:
+        d = radius + 1
+        diamond = np.array([(x, y - d), (x + d, y), (x, y + d), (x - d, y)], np.int32)
+        cv2.fillPoly(image, [diamond], colour, cv2.LINE_AA)
+    else:
+        cv2.circle(image, (x, y), radius, colour, -1, cv2.LINE_AA)
+
+
 def trend_png(scores: Sequence[float], verdicts: Sequence[str], bank_ids: Sequence[int | None],
               median_window: int = MEDIAN_WINDOW, width: int = 600, height: int = 200) -> np.ndarray:
-    """The normalised scores (0..1) in inspection order, oldest left: a dot per part in its verdict's
-    colour, the threshold inside the grey zone's band, the rolling median (``services.trend``) and a
-    dotted vertical line where the references changed."""
+    """The normalised scores (0..1) in inspection order, oldest left: a marker per part in its
+    verdict's colour and shape (``_marker``), the threshold inside the grey zone's band, the rolling
+    median (``services.trend``) and a dotted vertical line where the references changed."""
     image = np.full((height, width, 3), 255, np.uint8)
     margin = TREND_MARGIN
     left, right, top, bottom = margin, width - margin // 2, margin // 2, height - margin
@@ -88,8 +101,7 @@ def trend_png(scores: Sequence[float], verdicts: Sequence[str], bank_ids: Sequen
     cv2.line(image, (left, y_at(0.5)), (right, y_at(0.5)), TEXT_RGB, 1)
     radius = 3 if len(scores) <= 200 else 2
     for index, (score, verdict) in enumerate(zip(scores, verdicts)):
-        colour = VERDICT_RGB.get(verdict, CHANGE_RGB)
-        cv2.circle(image, (x_at(index), y_at(score)), radius, colour, -1, cv2.LINE_AA)
+        _marker(image, x_at(index), y_at(score), radius, verdict)
     medians = [(x_at(i), y_at(m)) for i, m in enumerate(rolling_median(scores, median_window)) if m is not None]
     if len(medians) > 1:
         cv2.polylines(image, [np.array(medians, np.int32)], False, MEDIAN_RGB, 2, cv2.LINE_AA)

@@ -65,6 +65,10 @@ def test_the_trend_draws_each_part_in_order_with_its_verdict_the_median_and_the_
         return tuple(int(v) for v in image[round(bottom - (bottom - top) * score), x])
 
     assert at(15, 0.95) == VERDICT_RGB["NG"] and at(0, 0.2) == VERDICT_RGB["OK"]
+    x_ng, y_ng = round(left + (right - left) * 15.5 / len(scores)), round(bottom - (bottom - top) * 0.95)
+    assert tuple(int(v) for v in image[y_ng + 3, x_ng + 3]) == VERDICT_RGB["NG"]  # NG is a square ...
+    x_ok, y_ok = round(left + (right - left) * 0.5 / len(scores)), round(bottom - (bottom - top) * 0.2)
+    assert tuple(int(v) for v in image[y_ok + 3, x_ok + 3]) != VERDICT_RGB["OK"]  # ... OK a round dot
     change_column = image[top + 1:bottom, round(left + (right - left) * 20 / len(scores))]
     assert any(tuple(int(v) for v in pixel) == CHANGE_RGB for pixel in change_column)
     # The median of the last 20 runs from 0.2 (parts 0-19) to 0.25 (parts 10-29), over the dots.
