@@ -85,7 +85,8 @@ class TrendChart(QWidget):
 
     def _y(self, score: float) -> float:
         area = self.plot_area()
-        return area.bottom() - area.height() * min(max(score, 0.0), 1.0)
+        inset = DOT_RADIUS * 1.3 + 1  # markers at 0 or 1 stay whole inside the frame
+        return area.bottom() - inset - (area.height() - 2 * inset) * min(max(score, 0.0), 1.0)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         """Axes, grey zone, threshold, reference changes, dots and the rolling median."""
