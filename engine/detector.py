@@ -282,21 +282,22 @@ class Detector:
                              scene_descriptors=descriptors)
         extra = rotated if mode == "rotations" else flipped if mode == "flips" else []
         per_reference = [[plain[i]] + ([extra[i]] if extra else []) for i in range(len(plain))]
-        calibration = self._calibrate(resized_refs, plain_maps, per_reference, bank, cancel)
+        calibration = self._calibrate(resized_refs, greys, plain_maps, per_reference, bank, cancel)
         bank.calibration = replace(calibration, scene_limit=scene.scene_limit(descriptors))
         return bank
 
-    def _calibrate(self, references: list[np.ndarray], reference_maps: list[dict[str, torch.Tensor]],
+    def _calibrate(self, references: list[np.ndarray], greys: list[bool],
+                   reference_maps: list[dict[str, torch.Tensor]],
                    per_reference: list[list[dict[str, torch.Tensor]]], bank: ReferenceBank,
                    cancel: CancelCheck | None) -> Calibration:
-        """Normal scores by leave-one-out over the references (see ``engine.calibration``)."""
+        """Normal scores by leave-one-out over the references (see ``engine.calibration``); ``greys``: which
+        references were grey as loaded (``build_bank``)."""
         config = bank.config.inside_area()
         single = len(references) == 1
         scores: list[float] = []
         view_scores: list[float] = []
         pixels: list[np.ndarray] = []
         grey_views: list[list[dict[str, torch.Tensor]]] | None = None
-        greys = [is_grey(image) for image in references]
         for held, image in enumerate(references):
             if cancel is not None and cancel():
                 raise Cancelled()
