@@ -75,12 +75,16 @@ class TrendChart(QWidget):
 
     def inspection_at(self, position: QPointF) -> int | None:
         """The inspection whose dot lies nearest ``position``, if within ``PICK_DISTANCE`` pixels."""
+        index = self._index_at(position)
+        return None if index is None else self.trend.samples[index].inspection_id
+
+    def _index_at(self, position: QPointF) -> int | None:
         best, best_distance = None, PICK_DISTANCE
-        for index, sample in enumerate(self.trend.samples):
+        for index in range(len(self.trend.samples)):
             dot = self.dot_position(index)
             distance = ((dot.x() - position.x()) ** 2 + (dot.y() - position.y()) ** 2) ** 0.5
             if distance <= best_distance:
-                best, best_distance = sample.inspection_id, distance
+                best, best_distance = index, distance
         return best
 
     def _y(self, score: float) -> float:
@@ -137,14 +141,13 @@ class TrendChart(QWidget):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
         """Name the part under the mouse."""
-        inspection_id = self.inspection_at(event.position())
-        if inspection_id is None:
+        index = self._index_at(event.position())
+        if index is None:
             QToolTip.hideText()
             return
-        index = next(i for i, s in enumerate(self.trend.samples) if s.inspection_id == inspection_id)
         sample, (verdict, score) = self.trend.samples[index], self._labels[index]
         QToolTip.showText(event.globalPosition().toPoint(),
-                          f"#{inspection_id}  {sample.created:%Y-%m-%d %H:%M:%S}\n{verdict}, score {score:.2f}\n"
+                          f"#{sample.inspection_id}  {sample.created:%Y-%m-%d %H:%M:%S}\n{verdict}, score {score:.2f}\n"
                           "Click to open", self)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)

@@ -150,7 +150,7 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
         counts = Counter(r.verdict for r in rows)
         ng_rows = [r for r in rows if r.verdict == "NG"]
         days = daily_counts(rows)
-        trended = rows[-TREND_LIMIT:]
+        trended, window = rows[-TREND_LIMIT:], drift_window(project)
         drift = project_drift(session, project)
         thumbnails = []
         for row in ng_rows[:MAX_NG_THUMBNAILS]:
@@ -167,9 +167,9 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
             "histogram_uri": (png_data_uri(histogram_png([r.score for r in rows], [r.verdict for r in rows]), 800)
                               if rows else None),
             "trend_uri": (png_data_uri(trend_png([r.score for r in trended], [r.verdict for r in trended],
-                                                 [r.bank_id for r in trended], drift_window(project)), 800)
+                                                 [r.bank_id for r in trended], window), 800)
                           if rows else None),
-            "trend_shown": len(trended), "median_window": drift_window(project),
+            "trend_shown": len(trended), "median_window": window,
             "daily": days[-MAX_DAYS_LISTED:], "days_total": len(days),
             "thumbnails": thumbnails, "ng_total": len(ng_rows),
             "calibrations": sorted({calibration_label(r.thresholds) for r in rows}),
