@@ -7,6 +7,8 @@ and what they can.  Its answers pass the consistency guard by construction (a te
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from engine.calibration import VERDICT_NG, VERDICT_OK
 from engine.defect_types import PROMPTS_SOURCE
 from engine.facts import FactSheet
@@ -127,7 +129,7 @@ def _location(facts: FactSheet, regions: list[Region]) -> str:
     lines = []
     for region in regions[:MAX_LISTED]:
         x, y, w, h = region.bbox
-        spill = f", extending into the {' and '.join(region.extends_to)}" if region.extends_to else ""
+        spill = _extending(region.extends_to)
         lines.append(f"Region {region.index} is at the {region.position} of {facts.basis_words}{spill} "
                      f"(x {x} to {x + w - 1}, y {y} to {y + h - 1} px).")
     if len(regions) > MAX_LISTED:
@@ -135,11 +137,16 @@ def _location(facts: FactSheet, regions: list[Region]) -> str:
     return " ".join(lines)
 
 
+def _extending(cells: Sequence[str]) -> str:
+    """", extending into the X and Y" for the other cells a region or spot reaches; empty for none."""
+    return f", extending into the {' and '.join(cells)}" if cells else ""
+
+
 def _strongest_spot(facts: FactSheet) -> str:
     """Where the map peaks when no region passed the threshold (empty for old fact sheets)."""
     if facts.peak_position is None or facts.peak_level is None:
         return ""
-    spill = f", extending into the {' and '.join(facts.peak_extends_to)}" if facts.peak_extends_to else ""
+    spill = _extending(facts.peak_extends_to)
     return (f" The strongest deviation from the references is at the {facts.peak_position} of {facts.basis_words}"
             f"{spill}, at {facts.peak_level:.1f} times the pixel threshold: worth a second look if you suspect a "
             "defect there.")
