@@ -63,7 +63,6 @@ def histogram_png(scores: list[float], verdicts: list[str], bins: int = 20, widt
     return image
 
 
-
 def _marker(image: np.ndarray, x: int, y: int, radius: int, verdict: str) -> None:
     """A verdict's marker in its colour and shape, for colour-blind eyes: OK round, REVIEW a diamond, NG a square."""
     colour = VERDICT_RGB.get(verdict, CHANGE_RGB)
