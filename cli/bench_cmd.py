@@ -32,6 +32,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     tuning.add_argument("--pooling", type=positive_int, help="local feature pooling kernel")
     tuning.add_argument("--sigma", type=float, help="map smoothing sigma, pixels at SIDE x SIDE")
     tuning.add_argument("--top-fraction", type=unit_fraction, help="image score: mean of this top fraction of the map")
+    tuning.add_argument("--text-guidance", type=unit_fraction, metavar="WEIGHT",
+                        help="clip backbones: weight the map by each pack's prompts, 0 to 1 (engine/text_guidance.py)")
     parser.set_defaults(handler=run)
 
 
@@ -42,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
 
     overrides = {"layers": tuple(args.layers) if args.layers else None, "input_side": args.input_side,
                  "augment": args.augment, "rotation_steps": args.rotation_steps, "pooling": args.pooling,
-                 "smoothing_sigma": args.sigma, "top_fraction": args.top_fraction}
+                 "smoothing_sigma": args.sigma, "top_fraction": args.top_fraction,
+                 "text_guidance": args.text_guidance}
     config = replace(EngineConfig(backbone=args.backbone, backbone_weights=args.backbone_weights),
                      **{k: v for k, v in overrides.items() if v is not None})
     options = BenchOptions(data=args.data, shots=args.shots, seeds=args.seeds, config=config, device=args.device,

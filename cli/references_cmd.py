@@ -68,6 +68,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     detail.add_argument("level", nargs="?", choices=("standard", "fine", "finer", "finest"))
     add_home_option(detail)
     detail.set_defaults(handler=_detail)
+    guidance = actions.add_parser(
+        "text-guidance", help="show or set whether the part's prompts weight the anomaly map (CLIP projects)",
+        description="IAD-GPT's Text-Guided Enhancer: each patch's deviation from the references counts more "
+                    "where CLIP finds it closer to the part's defect prompts than to its normal ones, and less "
+                    "where it finds it closer to the normal ones. Needs a CLIP backbone. Without on or off, shows "
+                    "the current setting. The bank is rebuilt on next use.")
+    guidance.add_argument("project")
+    guidance.add_argument("state", nargs="?", choices=("on", "off"))
+    add_home_option(guidance)
+    guidance.set_defaults(handler=_text_guidance)
 
 
 @user_errors
@@ -162,4 +172,18 @@ def _detail(args: argparse.Namespace) -> int:
     side = DETAIL_SIDES.get(level)
     size = f" (about {side} x {side} pixels)" if side else ""
     print(f"Project '{args.project}' inspects at {level} detail{size}.")
+    return 0
+
+
+@user_errors
+def _text_guidance(args: argparse.Namespace) -> int:
+    from db import repository as repo
+    from services.text_guidance import project_text_guidance, set_text_guidance
+
+    workspace = open_from_args(args)
+    if args.state:
+        set_text_guidance(workspace, args.project, args.state == "on")
+    with workspace.database.read() as session:
+        on = project_text_guidance(repo.get_project(session, args.project))
+    print(f"Project '{args.project}': text guidance is {'on' if on else 'off'}.")
     return 0

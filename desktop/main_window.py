@@ -60,6 +60,7 @@ from desktop.worker import InferenceWorker, Job
 from engine.area import Area, describe_area
 from engine.backbones import DEFAULT_BACKBONE, is_clip
 from engine.calibration import Refinement, reference_count_advice, reference_outliers
+from engine.errors import TextGuidanceError
 from engine.explain import Answer
 from engine.imageio import list_images
 from engine.prompt_writer import WrittenPrompts
@@ -77,6 +78,7 @@ from services.part_prompts import describe_prompts, written_prompts
 from services.project_transfer import SUFFIX as PROJECT_FILE_SUFFIX
 from services.project_transfer import ImportResult
 from services.results import StoredResult, bank_calibration
+from services.text_guidance import project_text_guidance, set_text_guidance
 from services.workspace import Workspace
 
 
@@ -168,6 +170,7 @@ class MainWindow(QMainWindow):
         self.references_page.refine_requested.connect(self.refine_threshold)
         self.references_page.area_requested.connect(self.choose_inspection_area)
         self.references_page.detail_requested.connect(self.apply_detail)
+        self.references_page.text_guidance_requested.connect(self.apply_text_guidance)
         self.references_page.drift_window_requested.connect(self.apply_drift_window)
         self.references_page.prompts_requested.connect(self.write_prompts)
         self.batch_page = BatchPage()
@@ -382,6 +385,7 @@ class MainWindow(QMainWindow):
         if self.project_name is None:
             self.references_page.show_references([], "no project selected")
             self.references_page.show_prompts_button(False)
+            self.references_page.show_text_guidance(False, False)
             return
         with self.workspace.database.read() as session:
             project = repo.get_project(session, self.project_name)
@@ -422,6 +426,7 @@ class MainWindow(QMainWindow):
                 text += "\nDefect prompts: " + describe_prompts(project)
             text += "\nInspection area: " + describe_area(*inspection_area(project))
             detail = project_detail(project)
+            guided = project_text_guidance(project)
             window = drift_window(project)
             advice = reference_count_advice(len(active_keys)) if active_keys else None
             if advice:
@@ -432,6 +437,7 @@ class MainWindow(QMainWindow):
         self.references_page.show_detail(detail)
         self.references_page.show_drift_window(window)
         self.references_page.show_prompts_button(clip, written.all_prompts() if written else None)
+        self.references_page.show_text_guidance(clip, guided)
 
     def add_references(self, paths: list[Path]) -> None:
         """Copy good images (files or folders) into the project on the worker."""
@@ -538,6 +544,20 @@ class MainWindow(QMainWindow):
         self.refresh_references()
         self.statusBar().showMessage(f"Level of detail: {level} (about {side} x {side} pixels). The reference bank "
                                      "is rebuilt with it at the next build or inspection.")
+
+    @_shows_storage_errors
+    def apply_text_guidance(self, on: bool) -> None:
+        """Turn the project's text guidance on or off; the bank rebuilds at its next use."""
+        if not self._need_project():
+            return
+        try:
+            set_text_guidance(self.workspace, self.project_name, on)
+        except TextGuidanceError as exc:
+            self.show_error(str(exc))
+        self.refresh_references()
+        if self.references_page.guidance_box.isChecked() == on:
+            self.statusBar().showMessage(f"Text guidance {'on' if on else 'off'}. The reference bank is rebuilt "
+                                         "with it at the next build or inspection.")
 
     @_shows_storage_errors
     def apply_drift_window(self, window: int) -> None:

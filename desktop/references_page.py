@@ -14,6 +14,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -49,6 +50,10 @@ class ReferenceEntry:
     outlier: bool = False
 
 
+TEXT_GUIDANCE_TIP = ("IAD-GPT's Text-Guided Enhancer: a deviation from the references counts more where CLIP finds "
+                     "it closer to this part's defect prompts than to its normal ones, and less where it finds it "
+                     "closer to the normal ones. Not measured on real CLIP weights. The reference bank is rebuilt "
+                     "at the next build or inspection.")
 PROMPTS_TIP = ("Have the local language model describe each defect type on this part, for the CLIP backbone's "
                "defect typing (about a minute). Only descriptions that name the part and their type are kept; "
                "the curated prompts stay.")
@@ -66,6 +71,7 @@ class ReferencesPage(QWidget):
     detail_requested = Signal(str)
     drift_window_requested = Signal(int)
     prompts_requested = Signal()
+    text_guidance_requested = Signal(bool)
 
     def __init__(self, thumbnails: ThumbnailLoader) -> None:
         super().__init__()
@@ -101,6 +107,10 @@ class ReferencesPage(QWidget):
         self.prompts_button.setToolTip(PROMPTS_TIP)
         self.prompts_button.clicked.connect(self.prompts_requested)
         self.prompts_button.hide()
+        self.guidance_box = QCheckBox("Text guidance")
+        self.guidance_box.setToolTip(TEXT_GUIDANCE_TIP)
+        self.guidance_box.toggled.connect(self.text_guidance_requested)
+        self.guidance_box.hide()
         self.detail_box = QComboBox()
         self.detail_box.addItems(list(DETAIL_SIDES))
         self.detail_box.setToolTip("Level of detail: each image (or its inspection area) is inspected at about "
@@ -135,6 +145,7 @@ class ReferencesPage(QWidget):
         settings.addWidget(self.area_button)
         settings.addWidget(self.refine_button)
         settings.addWidget(self.prompts_button)
+        settings.addWidget(self.guidance_box)
         settings.addStretch(1)
         settings.addWidget(QLabel("Drift check:"))
         settings.addWidget(self.drift_window_box)
@@ -170,6 +181,13 @@ class ReferencesPage(QWidget):
         self.prompts_button.setVisible(shown)
         listing = "".join(f"\n• {text}" for text in written or [])
         self.prompts_button.setToolTip(PROMPTS_TIP + (f"\n\nWritten for this part:{listing}" if listing else ""))
+
+    def show_text_guidance(self, available: bool, on: bool) -> None:
+        """Offer text guidance where it can work (CLIP projects) and show its state without storing it again."""
+        self.guidance_box.setVisible(available)
+        blocked = self.guidance_box.blockSignals(True)
+        self.guidance_box.setChecked(on)
+        self.guidance_box.blockSignals(blocked)
 
     def show_drift_window(self, window: int) -> None:
         """Show the project's drift window without asking to store it again."""

@@ -35,7 +35,8 @@ class ReferenceBank:
     ``thumbnails`` are the references as uint8 RGB at the processing size: the fact sheet compares
     a defect's colour with the same area of the nearest reference, and the GUI shows it.
     ``scene_descriptors`` (k, C) describe each reference as a whole, for the scene check
-    (``engine.scene``); None in banks built before it.
+    (``engine.scene``); None in banks built before it.  ``text_embeddings`` (2, D): the normal and
+    abnormal prompt embeddings of the Text-Guided Enhancer (``engine.text_guidance``), when it is on.
     """
 
     config: EngineConfig
@@ -49,6 +50,7 @@ class ReferenceBank:
     meta: dict[str, Any] = field(default_factory=dict)
     thumbnails: list[np.ndarray] = field(default_factory=list)
     scene_descriptors: torch.Tensor | None = None
+    text_embeddings: torch.Tensor | None = None
 
     @property
     def image_count(self) -> int:
@@ -75,6 +77,8 @@ class ReferenceBank:
             "thumbnails": [torch.from_numpy(np.ascontiguousarray(t)) for t in self.thumbnails],
             "scene_descriptors": (None if self.scene_descriptors is None
                                   else self.scene_descriptors.detach().to("cpu", torch.float32).contiguous()),
+            "text_embeddings": (None if self.text_embeddings is None
+                                else self.text_embeddings.detach().to("cpu", torch.float32).contiguous()),
         }
         buffer = io.BytesIO()
         torch.save(payload, buffer)
@@ -115,6 +119,9 @@ class ReferenceBank:
         thumbnails = [t.numpy() for t in payload.get("thumbnails", [])]
         if "grey_references" not in payload["config"] and thumbnails:  # a bank built before the field
             config = replace(config, grey_references=all(is_grey(t) for t in thumbnails))
+        text_embeddings = payload.get("text_embeddings")
+        if config.text_guidance > 0 and text_embeddings is None:
+            raise ModelFileError(path, "its settings use text guidance but it holds no prompt embeddings")
         return cls(
             config=config,
             features={k: v.float() for k, v in payload["features"].items()},
@@ -127,4 +134,5 @@ class ReferenceBank:
             meta=payload.get("meta") or {},
             thumbnails=thumbnails,
             scene_descriptors=payload.get("scene_descriptors"),
+            text_embeddings=text_embeddings,
         )

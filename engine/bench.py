@@ -36,6 +36,7 @@ from engine.detector import Detector, PreparedImage
 from engine.features import to_tensor
 from engine.imageio import image_shape
 from engine.metrics import aupro, auroc, pixel_auroc
+from engine.prompts import PromptLibrary
 from engine.runtime import configure_torch, peak_rss_mb
 from engine.scoring import search_dtype, to_original_size
 
@@ -112,6 +113,7 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
         in_pixel_metrics = pack.in_pixel_metrics()
         masks = PackedMasks([load_mask(s, image_shape(s.path)) for s, used in zip(pack.test, in_pixel_metrics) if used])
         packs[pack.name] = {}
+        prompts = PromptLibrary.load(pack.part_name()) if config.text_guidance > 0 else None
         runnable = [k for k in options.shots if k <= len(pack.train_good)]
         scene_k = min(runnable, key=lambda k: abs(k - SCENE_SHOTS)) if runnable else None
         spaced = pack.test[::max(1, len(pack.test) // SCENE_SAMPLES)][:SCENE_SAMPLES]
@@ -125,7 +127,8 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] | None = None) -
             for seed in options.seeds:
                 refs = reference_paths(pack, k, seed)
                 start = time.perf_counter()
-                bank = detector.build_bank(refs, config, reference_ids=[pack.relative(p) for p in refs])
+                bank = detector.build_bank(refs, config, reference_ids=[pack.relative(p) for p in refs],
+                                           prompts=prompts)
                 if k == 8:
                     build_times.append(time.perf_counter() - start)
                 end_to_end = k == max(runnable) and seed == options.seeds[0]

@@ -38,7 +38,8 @@ class EngineConfig:
     that is inspected (``engine.area``; each image is cropped to it before the model); None
     inspects the whole image.  ``ignored_areas``: rectangles inside it that are not scored (a
     printed date code).  ``grey_references``: every reference was grey, so colour images are made
-    grey before the model (``engine.greyscale``); set when a bank is built.
+    grey before the model (``engine.greyscale``); set when a bank is built.  ``text_guidance``: the
+    weight (0 to 1) of the Text-Guided Enhancer (``engine.text_guidance``, CLIP backbones only); 0 is off.
     """
 
     backbone: str = "efficientnet-lite0"
@@ -62,6 +63,7 @@ class EngineConfig:
     inspection_area: Area | None = None
     ignored_areas: tuple[Area, ...] = ()
     grey_references: bool = False
+    text_guidance: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -69,6 +71,9 @@ class EngineConfig:
                 or not MIN_INPUT_SIDE <= self.input_side <= MAX_INPUT_SIDE:
             raise ValueError(f"input_side must be a whole number of pixels from {MIN_INPUT_SIDE} to "
                              f"{MAX_INPUT_SIDE}, not {self.input_side!r}")
+        if isinstance(self.text_guidance, bool) or not isinstance(self.text_guidance, (int, float)) \
+                or not 0.0 <= self.text_guidance <= 1.0:
+            raise ValueError(f"text_guidance must be a weight from 0 to 1, not {self.text_guidance!r}")
         area = None if self.inspection_area is None else checked_area(self.inspection_area)
         object.__setattr__(self, "inspection_area", None if is_whole_image(area) else area)
         object.__setattr__(self, "ignored_areas", checked_ignored(self.ignored_areas))

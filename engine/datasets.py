@@ -48,6 +48,10 @@ class Pack:
         """
         return [self.pixel_level and (s.label == 0 or s.mask_path is not None) for s in self.test]
 
+    def part_name(self) -> str:
+        """The part as prompts name it: the pack's folder name, words split at underscores."""
+        return self.name.replace("_", " ").strip() or "part"
+
     def relative(self, path: Path) -> str:
         """Path relative to the pack root, with forward slashes."""
         return path.relative_to(self.root).as_posix()

@@ -24,11 +24,12 @@ from engine.backbones import Backbone, check_layers, create_backbone, resolve_de
 from engine.bank import ReferenceBank
 from engine.calibration import Calibration, calibrate
 from engine.config import EngineConfig
-from engine.errors import EmptyReferenceSetError, EngineError
+from engine.errors import EmptyReferenceSetError, EngineError, TextGuidanceError
 from engine.features import FeatureExtractor, reference_frame, reference_scale, target_size
 from engine.foreground import foreground_mask, masking_applies
 from engine.greyscale import is_grey, to_grey
 from engine.imageio import DecodedImage, check_pixels, decode_for_inspection, float_rgb_at, image_shape, to_uint8
+from engine.prompts import PromptLibrary
 from engine.scoring import (
     fuse_layer_maps,
     image_score,
@@ -37,6 +38,7 @@ from engine.scoring import (
     search_layout,
     to_original_size,
 )
+from engine.text_guidance import TextGuide, prompt_embeddings
 
 ImageInput = str | Path | np.ndarray | DecodedImage
 ProgressCallback = Callable[[int, int], None]
@@ -46,6 +48,9 @@ GreyTwin = tuple[dict[str, torch.Tensor], torch.Tensor | None]  # per-layer sear
 # The whole frame's map kept for an inspection area is at most this long (a small area of a large
 # photo would otherwise need a map of tens of megapixels).
 STORED_MAP_MAX_SIDE = 2048
+
+# The part's name in the prompts when a bank with text guidance is built without a project's library.
+GENERIC_PART = "part"
 
 # Rotated views are kept when they bring the references' leave-one-out scores down to this
 # fraction or less of the plain bank's: a sign that the part lies at varying angles.
@@ -144,8 +149,15 @@ class Detector:
         backbone = self.backbone(config)
         spec = backbone.spec
         check_layers(config.backbone, config.layers, backbone.available_layers())
-        return replace(config, layers=config.layers or spec.layers, mean=spec.mean, std=spec.std,
-                       input_multiple=spec.input_multiple, fixed_size=spec.fixed_size)
+        resolved = replace(config, layers=config.layers or spec.layers, mean=spec.mean, std=spec.std,
+                           input_multiple=spec.input_multiple, fixed_size=spec.fixed_size)
+        if resolved.text_guidance > 0:
+            if spec.family != "clip":
+                raise TextGuidanceError(config.backbone, "only a CLIP backbone has the text tower it needs")
+            last = backbone.available_layers()[-1]
+            if last not in resolved.layers:
+                raise TextGuidanceError(config.backbone, f"it reads the last block, {last}; add it to the layers")
+        return resolved
 
     def extractor(self, config: EngineConfig) -> FeatureExtractor:
         """Feature extractor for a resolved config."""
@@ -181,7 +193,7 @@ class Detector:
         config = bank.config.inside_area()
         twin = self._needs_grey_twin(prepared, bank)
         search, descriptors = self._grey_twin(bank) if twin else (self._search_matrices(bank), bank.scene_descriptors)
-        layer_maps, fused = self._fused_map(prepared, search, config)
+        layer_maps, fused = self._fused_map(prepared, search, config, self._text_guide(bank))
         score = scored_image_score(fused, prepared, config)
         distance = self._scene_distance(prepared, bank, descriptors)
         calibration = bank.calibration
@@ -207,13 +219,16 @@ class Detector:
             return None
         return scene.scene_distance(scene.scene_descriptor(prepared.features[bank.config.layers[-1]]), descriptors)
 
-    def _fused_map(self, prepared: PreparedImage, search: dict[str, torch.Tensor],
-                   config: EngineConfig) -> tuple[list[torch.Tensor], np.ndarray]:
-        """Per-layer distance maps and the fused, smoothed, masked map at the processing size."""
+    def _fused_map(self, prepared: PreparedImage, search: dict[str, torch.Tensor], config: EngineConfig,
+                   guide: TextGuide | None) -> tuple[list[torch.Tensor], np.ndarray]:
+        """Per-layer distance maps and the fused, smoothed, masked map at the processing size; ``guide``
+        weights it by the prompts (``engine.text_guidance``)."""
         layer_maps = [layer_distance_map(prepared.features[name].to(self.device), search[name], config.chunk_size)
                       for name in config.layers]
         processing = prepared.processing_size
         fused = fuse_layer_maps(layer_maps, processing, sigma=config.smoothing_sigma * _scale(processing, config))
+        if guide is not None:
+            fused = fused * guide.factor(prepared.features[guide.layer], processing).numpy()
         scored = scored_mask(prepared, config)
         if scored is not None:
             fused = fused * scored
@@ -225,8 +240,11 @@ class Detector:
 
     def build_bank(self, images: Sequence[ImageInput], config: EngineConfig | None = None,
                    reference_ids: Sequence[str] | None = None, progress: ProgressCallback | None = None,
-                   cancel: CancelCheck | None = None) -> ReferenceBank:
-        """Build a bank from good images; augmentation ``auto`` is decided from the images."""
+                   cancel: CancelCheck | None = None, prompts: PromptLibrary | None = None) -> ReferenceBank:
+        """Build a bank from good images; augmentation ``auto`` is decided from the images.
+
+        ``prompts``: the part's prompt library, for text guidance (a generic part's when None).
+        """
         if not images:
             raise EmptyReferenceSetError()
         config = self.resolve_config(config or EngineConfig())
@@ -280,6 +298,9 @@ class Detector:
         bank = ReferenceBank(config=resolved, features=features, reference_ids=ids, augmentation=mode,
                              view_count=views * len(images), thumbnails=[to_uint8(r) for r in resized_refs],
                              scene_descriptors=descriptors)
+        if resolved.text_guidance > 0:
+            library = prompts or PromptLibrary.load(GENERIC_PART)
+            bank.text_embeddings = prompt_embeddings(self.backbone(resolved), library)
         extra = rotated if mode == "rotations" else flipped if mode == "flips" else []
         per_reference = [[plain[i]] + ([extra[i]] if extra else []) for i in range(len(plain))]
         calibration = self._calibrate(resized_refs, greys, plain_maps, per_reference, bank, cancel)
@@ -293,6 +314,7 @@ class Detector:
         """Normal scores by leave-one-out over the references (see ``engine.calibration``); ``greys``: which
         references were grey as loaded (``build_bank``)."""
         config = bank.config.inside_area()
+        guide = self._text_guide(bank)
         single = len(references) == 1
         scores: list[float] = []
         view_scores: list[float] = []
@@ -323,31 +345,31 @@ class Detector:
                           for name in config.layers}
             prepared = PreparedImage(view.shape[:2], view.shape[:2], features,
                                      foreground_mask(view) if config.foreground == "on" else None)
-            _, fused = self._fused_map(prepared, search, config)
+            _, fused = self._fused_map(prepared, search, config, guide)
             scores.append(scored_image_score(fused, prepared, config))
             scored = scored_mask(prepared, config)
             pixels.append(fused[scored] if scored is not None and scored.any() else fused.ravel())
             if single:
-                view_scores.append(self._cross_rotation_score(image, reference_maps[0], config))
+                view_scores.append(self._cross_rotation_score(image, reference_maps[0], config, guide))
             else:
                 first = to_grey(references[0]) if in_grey else references[0]
                 shifted = fill_ignored(shifted_view(view), first, config.ignored_areas)
                 shifted_features = {name: fmap[0] for name, fmap in self.extractor(config)([shifted]).items()}
                 shifted_prepared = PreparedImage(shifted.shape[:2], shifted.shape[:2], shifted_features,
                                                  foreground_mask(shifted) if config.foreground == "on" else None)
-                view_scores.append(scored_image_score(self._fused_map(shifted_prepared, search, config)[1],
+                view_scores.append(scored_image_score(self._fused_map(shifted_prepared, search, config, guide)[1],
                                                       shifted_prepared, config))
         return calibrate(scores, np.concatenate(pixels), method="self-views" if single else "leave-one-out",
                          view_scores=view_scores)
 
     def _cross_rotation_score(self, image: np.ndarray, features: dict[str, torch.Tensor],
-                              config: EngineConfig) -> float:
+                              config: EngineConfig, guide: TextGuide | None) -> float:
         """The reference scored against a bank of only its own rotated views (the k = 1 fallback)."""
         rotated = _flatten(self.extractor(config)(rotation_views(image, 4)))
         search = {name: search_layout(rotated[name], self.device) for name in config.layers}
         prepared = PreparedImage(image.shape[:2], image.shape[:2], features,
                                  foreground_mask(image) if config.foreground == "on" else None)
-        return scored_image_score(self._fused_map(prepared, search, config)[1], prepared, config)
+        return scored_image_score(self._fused_map(prepared, search, config, guide)[1], prepared, config)
 
     def _needs_grey_twin(self, prepared: PreparedImage, bank: ReferenceBank) -> bool:
         """A grey image against a bank with colour references is searched in the bank's grey twin."""
@@ -393,6 +415,18 @@ class Detector:
                 parts.append(_flatten(extractor(augmented_views(grey, bank.augmentation, config.rotation_steps))))
             views.append(parts)
         return views, descriptors
+
+    def _text_guide(self, bank: ReferenceBank) -> TextGuide | None:
+        """The bank's Text-Guided Enhancer, made once per bank object; None when text guidance is off."""
+        if bank.config.text_guidance <= 0 or bank.text_embeddings is None:
+            return None
+        cache = getattr(bank, "_text_guide_cache", None)
+        if cache is None:
+            backbone = self.backbone(bank.config)
+            cache = TextGuide.for_backbone(backbone, bank.text_embeddings, bank.config.text_guidance,
+                                           backbone.available_layers()[-1])
+            bank._text_guide_cache = cache  # type: ignore[attr-defined]
+        return cache
 
     def _search_matrices(self, bank: ReferenceBank) -> dict[str, torch.Tensor]:
         """Per-layer (C, N) copies of the bank on this device, made once per bank object."""

@@ -62,3 +62,11 @@ class DeviceUnavailableError(EngineError):
     def __init__(self, device: str, reason: str) -> None:
         self.device = device
         super().__init__(f"Cannot run on device '{device}': {reason}. Choose 'auto' (a GPU when present) or 'cpu'.")
+
+
+class TextGuidanceError(EngineError):
+    """Text guidance was asked of a backbone or layer choice that cannot give it."""
+
+    def __init__(self, backbone: str, reason: str) -> None:
+        self.backbone = backbone
+        super().__init__(f"Text guidance cannot be used with '{backbone}': {reason}.")

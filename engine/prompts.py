@@ -15,6 +15,7 @@ runner-up by ``MIN_MARGIN``; otherwise the type is "unknown".  A type is never i
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,9 +66,21 @@ class PromptLibrary:
         normal_keywords = list(data.get("normal_keywords") or DEFAULT_NORMAL_KEYWORDS)
         return cls(fill, defects, data.get("keywords", {}), normal_keywords)
 
+    def digest(self) -> str:
+        """A short fingerprint of the prompts: a bank whose text guidance used other prompts is rebuilt."""
+        text = json.dumps([self.normal, self.defects], sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
     def prompt_count(self) -> int:
         """All prompts, normal ones included."""
         return len(self.normal) + sum(len(v) for v in self.defects.values())
+
+
+def encode_prompts(clip: object, tokenizer: object, prompts: list[str], device: torch.device) -> torch.Tensor:
+    """The unit mean of the prompts' unit text embeddings (one vector for a set of phrasings)."""
+    tokens = tokenizer(prompts).to(device)  # type: ignore[operator]
+    embedded = torch.nn.functional.normalize(clip.encode_text(tokens).float(), dim=-1).mean(dim=0)  # type: ignore[attr-defined]
+    return torch.nn.functional.normalize(embedded, dim=0)
 
 
 class ClipDefectTyper:
@@ -84,14 +97,11 @@ class ClipDefectTyper:
         self.library = library or PromptLibrary.load(object_name)
         tokenizer = open_clip.get_tokenizer(self.spec.variant)
         with torch.inference_mode():
-            self.normal = self._encode_texts(tokenizer, self.library.normal)
+            device = backbone.device  # type: ignore[attr-defined]
+            self.normal = encode_prompts(self.clip, tokenizer, self.library.normal, device)
             self.kinds = list(self.library.defects)
-            self.types = torch.stack([self._encode_texts(tokenizer, self.library.defects[k]) for k in self.kinds])
-
-    def _encode_texts(self, tokenizer: object, prompts: list[str]) -> torch.Tensor:
-        tokens = tokenizer(prompts).to(self.backbone.device)  # type: ignore[operator, attr-defined]
-        embedded = torch.nn.functional.normalize(self.clip.encode_text(tokens).float(), dim=-1).mean(dim=0)
-        return torch.nn.functional.normalize(embedded, dim=0)
+            self.types = torch.stack([encode_prompts(self.clip, tokenizer, self.library.defects[k], device)
+                                      for k in self.kinds])
 
     def crop(self, image: np.ndarray, region: Region) -> np.ndarray:
         """The square, grown crop around a region, at the model's input size (float RGB)."""

@@ -79,10 +79,13 @@ def requested_config(project: Project) -> dict[str, Any]:
 
     An imported checkpoint counts by its stored name, which starts with its SHA-256, not by its
     path: a data folder that moved, or a project imported on another workstation, keeps its bank.
+    With text guidance on, the prompts count by their digest: prompts written since rebuild it.
     """
     requested = {"backbone": project.backbone, **project.settings.get("engine", {})}
     if requested.get("backbone_weights"):
         requested["backbone_weights"] = Path(requested["backbone_weights"]).name
+    if requested.get("text_guidance"):
+        requested["text_prompts"] = project_prompt_library(project).digest()
     return requested
 
 
@@ -192,6 +195,7 @@ class Inspector:
             wanted = requested_config(project)
             row = matching_bank_row(session, project, keys)
             project_id, backbone, engine_settings = project.id, project.backbone, project.settings.get("engine", {})
+            prompts = project_prompt_library(project) if engine_settings.get("text_guidance") else None
         if not keys:
             raise EmptyReferenceSetError()
         if row is not None and store.exists(row.bank_key):
@@ -209,7 +213,7 @@ class Inspector:
             earlier_refinement = redoable_refinement(previous) if redo_refinement else None
         config = EngineConfig.from_dict({**EngineConfig(backbone=backbone).to_dict(), **engine_settings})
         bank = self.detector.build_bank([store.path(k) for k in keys], config, reference_ids=keys, progress=progress,
-                                        cancel=cancel)
+                                        cancel=cancel, prompts=prompts)
         redone, not_redone = None, None
         if earlier_refinement is not None:
             try:

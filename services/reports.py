@@ -120,9 +120,13 @@ def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, An
 
 
 def bank_backbone(bank: ReferenceBank | None) -> str:
-    """The backbone a bank was built on, with its CLIP checkpoint's name when it has one; "-" when unknown."""
+    """The backbone a bank was built on, with its CLIP checkpoint's name when it has one and whether its
+    prompts guided the map; "-" when unknown."""
     requested = (bank.config or {}).get("requested", {}) if bank is not None else {}
-    return requested["backbone"] + checkpoint_label(requested) if requested.get("backbone") else "-"
+    if not requested.get("backbone"):
+        return "-"
+    guided = " with text guidance" if requested.get("text_guidance") else ""
+    return requested["backbone"] + checkpoint_label(requested) + guided
 
 
 MAX_DAYS_LISTED = 31

@@ -686,6 +686,16 @@ def test_importing_a_clip_project_file_takes_its_checkpoint_from_settings(qtbot,
     assert "No language model to write prompts with" in window.errors[-1] and "not found" in window.errors[-1]
     assert "28 curated + 2 written by SmolLM2" in page.summary.text()  # the earlier prompts stay
 
+    from services.text_guidance import project_text_guidance
+
+    assert not page.guidance_box.isHidden() and not page.guidance_box.isChecked()
+    page.guidance_box.click()
+    with window.workspace.database.read() as session:
+        assert project_text_guidance(repo.get_project(session, "casting"))
+    assert "Text guidance on. The reference bank is rebuilt" in window.statusBar().currentMessage()
+    window.refresh_references()
+    assert page.guidance_box.isChecked()
+
 
 def test_fewer_than_four_active_references_show_advice(qtbot, window, project):
     with window.workspace.database.read() as session:
@@ -693,6 +703,7 @@ def test_fewer_than_four_active_references_show_advice(qtbot, window, project):
     window.toggle_reference(first, False)
     assert "3 references the threshold is a rough estimate" in window.references_page.summary.text()
     assert window.references_page.prompts_button.isHidden()  # prompts type defects only on a CLIP backbone
+    assert window.references_page.guidance_box.isHidden()  # and guide the map only there
     assert "Defect prompts" not in window.references_page.summary.text()
     window.toggle_reference(first, True)
     assert "rough estimate" not in window.references_page.summary.text()

@@ -133,3 +133,69 @@ def test_a_clip_project_moves_to_a_station_that_is_given_the_same_checkpoint(hom
     assert run_cli(["inspect", "casting", str(bad), "--json", "--force"]) == 0
     at_b = json.loads(capsys.readouterr().out)
     assert at_b["score"] == pytest.approx(at_a["score"], abs=1e-6) and at_b["verdict"] == at_a["verdict"]
+
+
+def test_text_guidance_is_a_clip_projects_setting_that_rebuilds_the_bank_with_the_parts_prompts(
+        home, tmp_path, capsys, tiny_clip_checkpoint):
+    import torch
+    from sqlalchemy import select
+
+    from db import repository as repo
+    from db.models import ReferenceBank as BankRow
+    from engine.bank import ReferenceBank
+    from engine.prompt_writer import WrittenPrompts
+    from services.part_prompts import SETTINGS_KEY
+    from services.workspace import open_workspace
+
+    assert _create("plain") == 0
+    capsys.readouterr()
+    assert run_cli(["references", "text-guidance", "plain", "on"]) == 2
+    assert "Text guidance cannot be used with 'efficientnet-lite0': only a CLIP backbone" in capsys.readouterr().err
+
+    assert _create("casting", "--backbone", TINY, "--backbone-weights", str(tiny_clip_checkpoint)) == 0
+    write_parts(tmp_path / "refs", range(3))
+    bad = write_parts(tmp_path / "test", [40], defects=(PIT,))[0]
+    assert run_cli(["references", "add", "casting", str(tmp_path / "refs")]) == 0
+    assert run_cli(["references", "text-guidance", "casting"]) == 0
+    assert "text guidance is off" in capsys.readouterr().out
+    assert run_cli(["inspect", "casting", str(bad), "--json"]) == 0
+    unguided = json.loads(capsys.readouterr().out)
+    assert run_cli(["references", "text-guidance", "casting", "on"]) == 0
+    assert "text guidance is on" in capsys.readouterr().out
+    assert run_cli(["inspect", "casting", str(bad), "--json", "--force"]) == 0
+    guided = json.loads(capsys.readouterr().out)
+    assert guided["score"] != unguided["score"]
+
+    def banks() -> list[ReferenceBank]:
+        workspace = open_workspace(home, explicit=True)
+        with workspace.database.read() as session:
+            keys = session.scalars(select(BankRow.bank_key).order_by(BankRow.id)).all()
+        loaded = [ReferenceBank.load(workspace.store.path(key)) for key in keys]
+        workspace.close()
+        return loaded
+
+    first, second = banks()
+    assert first.text_embeddings is None and second.config.text_guidance == 0.5
+    assert second.text_embeddings.shape == (2, 32)
+    report = tmp_path / "casting.html"
+    assert run_cli(["report", "--inspection", str(guided["id"]), "--format", "html", "--out", str(report)]) == 0
+    assert "(checkpoint tiny.pt) with text guidance" in report.read_text()
+
+    # Prompts written for the part since change what the text reads: the next inspection rebuilds the bank.
+    written = WrittenPrompts("casting", "SmolLM2", ["A flawless casting has an even grey surface."],
+                             {"crack": ["A crack shows as a dark jagged line on the casting."]}, refused=0)
+    workspace = open_workspace(home, explicit=True)
+    with workspace.database.write() as session:
+        project = repo.get_project(session, "casting")
+        repo.update_project(session, project, settings={**project.settings, SETTINGS_KEY: written.to_dict()})
+    workspace.close()
+    assert run_cli(["inspect", "casting", str(bad), "--json", "--force"]) == 0
+    capsys.readouterr()
+    third = banks()[-1]
+    assert len(banks()) == 3 and not torch.equal(third.text_embeddings, second.text_embeddings)
+
+    assert run_cli(["references", "text-guidance", "casting", "off"]) == 0
+    assert "text guidance is off" in capsys.readouterr().out
+    assert run_cli(["inspect", "casting", str(bad), "--json", "--force"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["score"] == pytest.approx(unguided["score"], abs=1e-9)  # the first, unguided bank again
