@@ -1,8 +1,12 @@
-"""``main.py references add|list|build|calibrate|area``: a project's good reference images and its bank."""
+"""``main.py references ...``: a project's good reference images, its bank and how it inspects.
+
+Sub-commands: add, list, build, calibrate, verify (master parts), area, detail and text-guidance.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -43,6 +47,19 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     calibrate.add_argument("--device", default="auto")
     add_home_option(calibrate)
     calibrate.set_defaults(handler=_calibrate)
+    verify = actions.add_parser(
+        "verify", help="check the set-up with photos of master parts (known good and known defective)",
+        description="Judge photos of master parts with the project's current references, calibration and "
+                    "sensitivity: FOLDER holds good/ (known-good masters) and one sub-folder per defect "
+                    "(known-defective masters, red rabbits). A good master must get OK; a defective one must be "
+                    "held back (NG or REVIEW). Nothing is added to the history; the run is recorded in the "
+                    "audit log. Exit status 0 when every master passes, 1 when one does not.")
+    verify.add_argument("project")
+    verify.add_argument("folder", type=Path)
+    verify.add_argument("--json", action="store_true", help="print JSON")
+    verify.add_argument("--device", default="auto")
+    add_home_option(verify)
+    verify.set_defaults(handler=_verify)
     area = actions.add_parser(
         "area", help="limit inspection to a rectangle of the image, less ignored rectangles",
         description="Inspect only a rectangle of each image (fixtures, labels or a tray edge outside it are "
@@ -135,6 +152,26 @@ def _calibrate(args: argparse.Namespace) -> int:
         args.project, args.mode, args.target_frr, args.validation)
     print(report.summary())
     return 0
+
+
+@user_errors
+def _verify(args: argparse.Namespace) -> int:
+    from services.inspection import Inspector
+    from services.verification import verify_with_masters
+
+    workspace = open_from_args(args)
+    run = verify_with_masters(Inspector(workspace, device=args.device), args.project, args.folder)
+    if args.json:
+        print(json.dumps(run.to_dict(), indent=2))
+    else:
+        width = max(len(r.file) for r in run.results)
+        print(f"{'master':{width}}  {'should be':10} {'verdict':10} {'score':>6}  result")
+        for r in run.results:
+            score = "-" if r.score is None else f"{r.score:.2f}"
+            should = "OK" if r.expected == "OK" else "held back"
+            print(f"{r.file:{width}}  {should:10} {r.verdict:10} {score:>6}  {'pass' if r.passed else 'FAIL'}")
+        print(run.summary())
+    return 0 if run.passed else 1
 
 
 @user_errors

@@ -17,6 +17,7 @@ import numpy as np
 from desktop.result_view import OVERLAY_MAX_SIDE, PHOTO_MAX_SIDE
 from desktop.worker import Job, JobContext
 from services.results import StoredResult, load_result
+from services.verification import verify_with_masters
 
 
 @dataclass
@@ -49,6 +50,12 @@ def refine_threshold(project: str, mode: str, target_frr: float, validation: Pat
     """Refine the current bank's threshold from labelled samples; returns the ``Refinement``."""
     return lambda ctx: ctx.inspector.refine_calibration(project, mode, target_frr, validation,
                                                         progress=ctx.progress, cancel=ctx.cancelled)
+
+
+def verify_masters(project: str, folder: Path, sensitivity: float) -> Job:
+    """Judge photos of master parts with the project's set-up at ``sensitivity``; returns the ``VerificationRun``."""
+    return lambda ctx: verify_with_masters(ctx.inspector, project, folder, progress=ctx.progress,
+                                           cancel=ctx.cancelled, sensitivity=sensitivity)
 
 
 def inspect_files(project: str, files: list[Path], force: bool = False) -> Job:

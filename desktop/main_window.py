@@ -59,7 +59,7 @@ from desktop.thumbnails import ThumbnailLoader
 from desktop.worker import InferenceWorker, Job
 from engine.area import Area, describe_area
 from engine.backbones import DEFAULT_BACKBONE, is_clip
-from engine.calibration import Refinement, reference_count_advice, reference_outliers
+from engine.calibration import VERDICT_OK, Refinement, reference_count_advice, reference_outliers
 from engine.errors import TextGuidanceError
 from engine.explain import Answer
 from engine.imageio import list_images
@@ -79,6 +79,7 @@ from services.project_transfer import SUFFIX as PROJECT_FILE_SUFFIX
 from services.project_transfer import ImportResult
 from services.results import StoredResult, bank_calibration
 from services.text_guidance import project_text_guidance, set_text_guidance
+from services.verification import VerificationRun, describe_last, last_verification
 from services.workspace import Workspace
 
 
@@ -99,7 +100,7 @@ def _shows_storage_errors(method: Callable[..., Any]) -> Callable[..., Any]:
 PROJECT_FILE_FILTER = f"IAD Inspector projects (*{PROJECT_FILE_SUFFIX})"
 # Jobs that stop between steps when asked: the status bar offers Cancel while they run (a batch
 # has its own button on its page).
-CANCELLABLE_JOBS = ("build", "refine", "reinspect", "prompts")
+CANCELLABLE_JOBS = ("build", "refine", "reinspect", "prompts", "verify")
 DISK_JOB = "disk"
 # Housekeeping: after parts are inspected, whether their scores drift from the first ones (services/drift.py).
 DRIFT_JOB = "drift"
@@ -133,6 +134,7 @@ class MainWindow(QMainWindow):
         self._importing: Path | None = None  # the project file being imported, asked again under a new name
         self.queue: list[int] = []
         self.errors: list[str] = []
+        self.verification: VerificationRun | None = None  # the latest verification run of this session
         self._job_ids = itertools.count(1)
         self._done: dict[str, Callable[[Any], None]] = {}  # job id: what takes its result
         self._closing = False
@@ -168,6 +170,7 @@ class MainWindow(QMainWindow):
         self.references_page.remove_requested.connect(self.remove_reference)
         self.references_page.build_requested.connect(self.build_bank)
         self.references_page.refine_requested.connect(self.refine_threshold)
+        self.references_page.verify_requested.connect(self.choose_masters)
         self.references_page.area_requested.connect(self.choose_inspection_area)
         self.references_page.detail_requested.connect(self.apply_detail)
         self.references_page.text_guidance_requested.connect(self.apply_text_guidance)
@@ -425,6 +428,7 @@ class MainWindow(QMainWindow):
             if clip:
                 text += "\nDefect prompts: " + describe_prompts(project)
             text += "\nInspection area: " + describe_area(*inspection_area(project))
+            text += "\nMaster parts: " + describe_last(last_verification(session, project))
             detail = project_detail(project)
             guided = project_text_guidance(project)
             window = drift_window(project)
@@ -596,6 +600,36 @@ class MainWindow(QMainWindow):
         if self.current is not None:
             self.open_inspection(self.current.id)
         self.statusBar().showMessage(report.summary())
+
+    def choose_masters(self) -> None:
+        """Ask for the folder of master-part photos, then verify the set-up with them."""
+        if not self._need_project():
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Master-part photos: good/ and one sub-folder per defect")
+        if folder:
+            self.verify_with_masters(Path(folder))
+
+    def verify_with_masters(self, folder: Path) -> None:
+        """Judge the master-part photos in ``folder`` on the worker (``services.verification``)."""
+        if not self._need_project():
+            return
+        self._submit("verify", jobs.verify_masters(self.project_name, folder, self.sensitivity),
+                     "Verifying with master parts…", done=self._finish_verification)
+
+    def _finish_verification(self, run: VerificationRun) -> None:
+        """Say how the masters were judged: a failure in a box that names each master that failed."""
+        self.refresh_references()
+        self.statusBar().showMessage(run.summary().split(":")[0] + ".")
+        lines = [f"{r.file}: should be {'OK' if r.expected == VERDICT_OK else 'held back'}, got "
+                 f"{r.reason or r.verdict}{'' if r.score is None else f' (score {r.score:.2f})'}: "
+                 f"{'pass' if r.passed else 'FAIL'}" for r in run.results]
+        icon = QMessageBox.Icon.Information if run.passed else QMessageBox.Icon.Critical
+        box = QMessageBox(icon, "Verification with master parts", run.summary(), QMessageBox.StandardButton.Ok, self)
+        box.setDetailedText("\n".join(lines))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.verification = run
+        if not self._closing:
+            box.open()
 
     # ---------------------------------------------------------------- inspect
     def choose_images(self) -> None:

@@ -67,6 +67,7 @@ class ReferencesPage(QWidget):
     remove_requested = Signal(int)
     build_requested = Signal()
     refine_requested = Signal()
+    verify_requested = Signal()
     area_requested = Signal()
     detail_requested = Signal(str)
     drift_window_requested = Signal(int)
@@ -99,6 +100,11 @@ class ReferencesPage(QWidget):
         self.refine_button.setToolTip("Set the threshold from reviewed inspections or a validation folder "
                                       "with good and defective images")
         self.refine_button.clicked.connect(self.refine_requested)
+        self.verify_button = QPushButton("Verify with master parts…")
+        self.verify_button.setToolTip("Start-of-shift check: photos of known-good master parts (in good/) must get OK "
+                                      "and of known-defective ones (in other sub-folders) must be held back. Nothing "
+                                      "is added to the history; each run is kept in the audit log.")
+        self.verify_button.clicked.connect(self.verify_requested)
         self.area_button = QPushButton("Inspection area…")
         self.area_button.setToolTip("Inspect only a rectangle of each image, in finer detail: fixtures, labels or "
                                     "a tray outside it are ignored")
@@ -144,6 +150,7 @@ class ReferencesPage(QWidget):
         settings.addWidget(self.detail_box)
         settings.addWidget(self.area_button)
         settings.addWidget(self.refine_button)
+        settings.addWidget(self.verify_button)
         settings.addWidget(self.prompts_button)
         settings.addWidget(self.guidance_box)
         settings.addStretch(1)

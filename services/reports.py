@@ -37,6 +37,7 @@ from services.report_charts import histogram_png, trend_png
 from services.results import area_picture, area_source_side, project_sensitivity, scored_area, stored_image
 from services.trend import TREND_LIMIT
 from services.verdict_colours import VERDICT_COLOURS
+from services.verification import describe_last, last_verification
 from services.workspace import Workspace
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "resources" / "templates"
@@ -156,6 +157,7 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
         days = daily_counts(rows)
         trended, window = rows[-TREND_LIMIT:], drift_window(project)
         drift = project_drift(session, project)
+        verification = describe_last(last_verification(session, project))
         thumbnails = []
         for row in ng_rows[:MAX_NG_THUMBNAILS]:
             if (row.image_removed_at is not None or store.exists(row.image_key)) and store.exists(row.map_key):
@@ -178,7 +180,7 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
             "thumbnails": thumbnails, "ng_total": len(ng_rows),
             "calibrations": sorted({calibration_label(r.thresholds) for r in rows}),
             "score_drift": describe_drift(drift[0], drift[1], project_sensitivity(project)) if drift else None,
-            "program_version": ENGINE_VERSION,
+            "verification": verification, "program_version": ENGINE_VERSION,
         }
 
 

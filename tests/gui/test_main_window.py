@@ -1070,6 +1070,34 @@ def test_the_level_of_detail_chosen_on_the_references_page_is_stored_and_rebuild
     assert combo.currentText() == "fine"
 
 
+def test_verifying_with_master_parts_runs_on_the_worker_and_the_references_page_keeps_the_outcome(
+        qtbot, window, project, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    page = window.references_page
+    assert "Master parts: never checked" in page.summary.text()
+    masters = tmp_path / "masters"
+    write_parts(masters / "good", [10])
+    write_parts(masters / "scratch", [11], defects=(Defect("scratch", 0.5, 0.5, 0.3),))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(masters))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        page.verify_button.click()
+    assert window.verification.passed and len(window.verification.results) == 2
+    assert window.statusBar().currentMessage() == "Verification passed."
+    assert "Master parts: passed" in page.summary.text() and "(1 good, 1 defective masters)" in page.summary.text()
+    assert history_count(window) == 0
+    boxes = [b for b in window.findChildren(QMessageBox) if b.windowTitle() == "Verification with master parts"]
+    assert boxes and "scratch/part011.png: should be held back, got NG" in boxes[-1].detailedText()
+    boxes[-1].close()
+
+    write_parts(masters / "scratch", [12])  # a good part filed as a red rabbit: it passes, so the check fails
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.verify_with_masters(masters)
+    assert not window.verification.passed
+    assert "Verification FAILED" in window.statusBar().currentMessage()
+    assert "Master parts: FAILED" in page.summary.text()
+
+
 def test_thumbnails_of_missing_or_unreadable_files_are_none_not_errors(tmp_path):
     from desktop.thumbnails import read_thumbnail
 

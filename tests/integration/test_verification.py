@@ -1,0 +1,82 @@
+"""Verification with master parts: known-good photos must pass, known-defective ones must be held back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cli.parser import run_cli
+from engine.synthetic import Defect
+from services.verification import judge
+from tests.helpers import write_parts
+
+PIT = Defect("pit", 0.4, 0.6, 0.08)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("IAD_INSPECTOR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("IAD_INSPECTOR_OPERATOR", "tester")
+    return tmp_path / "home"
+
+
+def test_the_rule_holds_defective_masters_back_on_review_but_wants_ok_for_good_ones():
+    assert judge("OK", "OK") and not judge("OK", "REVIEW") and not judge("OK", "NG")
+    assert judge("NG", "NG") and judge("NG", "REVIEW") and not judge("NG", "OK")
+    assert not judge("OK", "unreadable") and not judge("NG", "unreadable")
+
+
+def test_masters_judged_right_pass_a_red_rabbit_that_gets_through_fails_and_neither_touches_the_history(
+        home, tmp_path, capsys):
+    assert run_cli(["project", "create", "disc"]) == 0
+    assert run_cli(["references", "add", "disc", str(tmp_path / "refs")]) == 2  # no such folder yet
+    write_parts(tmp_path / "refs", range(4))
+    assert run_cli(["references", "add", "disc", str(tmp_path / "refs")]) == 0
+    write_parts(tmp_path / "masters" / "good", [10, 11])
+    write_parts(tmp_path / "masters" / "pit", [40], defects=(PIT,))
+    capsys.readouterr()
+    assert run_cli(["references", "verify", "disc", str(tmp_path / "masters")]) == 0
+    out = capsys.readouterr().out
+    assert "good/part010.png  OK" in out and "pit/part040.png   held back  NG" in out
+    assert "Verification passed: 2 good and 1 defective master part(s)" in out and "FAIL" not in out
+
+    # A "red rabbit" that is in fact a good part: the set-up passes it, so the check fails and says which.
+    write_parts(tmp_path / "rabbits" / "good", [12])
+    write_parts(tmp_path / "rabbits" / "pit", [13])
+    (tmp_path / "rabbits" / "good" / "torn.png").write_bytes(b"\x89PNG\r\n\x1a\n cut short")
+    assert run_cli(["references", "verify", "disc", str(tmp_path / "rabbits"), "--json"]) == 1
+    run = json.loads(capsys.readouterr().out)
+    assert run["passed"] is False and run["operator"] == "tester" and run["calibration_revision"] == 1
+    by_file = {r["file"]: r for r in run["results"]}
+    assert by_file["pit/part013.png"]["verdict"] == "OK" and not by_file["pit/part013.png"]["passed"]
+    assert by_file["good/part012.png"]["passed"]
+    assert by_file["good/torn.png"]["verdict"] == "unreadable" and "unreadable" in by_file["good/torn.png"]["reason"]
+
+    assert run_cli(["project", "show", "disc", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["inspections"] == 0  # masters are not production parts
+    assert shown["verification"]["passed"] is False and len(shown["verification"]["results"]) == 3
+    assert run_cli(["project", "show", "disc"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if "verification:" in line)
+    assert "verification: FAILED" in line and "by tester (2 good, 1 defective masters)" in line
+    report = tmp_path / "disc.html"
+    assert run_cli(["report", "disc", "--format", "html", "--out", str(report)]) == 0
+    assert "<b>Master parts</b>" in (html := report.read_text()) and "FAILED" in html and "by tester" in html
+
+
+def test_a_folder_that_is_not_laid_out_for_masters_is_a_clear_error_and_records_nothing(home, tmp_path, capsys):
+    assert run_cli(["project", "create", "disc"]) == 0
+    write_parts(tmp_path / "refs", range(2))
+    assert run_cli(["references", "add", "disc", str(tmp_path / "refs")]) == 0
+    capsys.readouterr()
+    assert run_cli(["references", "verify", "disc", str(tmp_path / "refs")]) == 2
+    assert "No 'good' sub-folder" in capsys.readouterr().err
+    (tmp_path / "empty" / "good").mkdir(parents=True)
+    assert run_cli(["references", "verify", "disc", str(tmp_path / "empty")]) == 2
+    assert "No images in" in capsys.readouterr().err
+    assert run_cli(["project", "show", "disc"]) == 0
+    assert "verification: never checked" in capsys.readouterr().out
+    write_parts(tmp_path / "only-good" / "good", [10])
+    assert run_cli(["references", "verify", "disc", str(tmp_path / "only-good")]) == 0
+    assert "No defective master was checked" in capsys.readouterr().out
