@@ -35,12 +35,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     build.set_defaults(handler=_build)
     calibrate = actions.add_parser(
         "calibrate", help="refine the threshold from labelled samples",
-        description="Refine the current bank's image threshold from a validation folder (good/ plus defect "
+        description="Refine the current bank's image threshold from a validation folder (good/ or OK/ plus defect "
                     "sub-folders) or, without --validation, from the operator reviews of the project's "
                     "inspections (those made with an earlier bank are scored again). A bank rebuilt "
                     "later applies the same rule to the same samples.")
     calibrate.add_argument("project")
-    calibrate.add_argument("--validation", type=Path, help="folder with good/ and defect sub-folders")
+    calibrate.add_argument("--validation", type=Path, help="folder with good/ (or OK/) and defect sub-folders")
     calibrate.add_argument("--mode", choices=("frr", "f1"), default="frr",
                            help="frr: target false-reject rate (default); f1: best F1 on the samples")
     calibrate.add_argument("--target-frr", type=float, default=0.01, help="target false-reject rate (default 0.01)")
@@ -50,7 +50,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     verify = actions.add_parser(
         "verify", help="check the set-up with photos of master parts (known good and known defective)",
         description="Judge photos of master parts with the project's current references, calibration and "
-                    "sensitivity: FOLDER holds good/ (known-good masters) and one sub-folder per defect "
+                    "sensitivity: FOLDER holds good/ or OK/ (known-good masters) and one sub-folder per defect "
                     "(known-defective masters, red rabbits). A good master must get OK; a defective one must be "
                     "held back (NG or REVIEW). Nothing is added to the history; the run is recorded in the "
                     "audit log. Exit status 0 when every master passes, 1 when one does not.")

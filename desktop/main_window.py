@@ -605,7 +605,7 @@ class MainWindow(QMainWindow):
         """Ask for the folder of master-part photos, then verify the set-up with them."""
         if not self._need_project():
             return
-        folder = QFileDialog.getExistingDirectory(self, "Master-part photos: good/ and one sub-folder per defect")
+        folder = QFileDialog.getExistingDirectory(self, "Master-part photos: good/ (or OK/), one sub-folder per defect")
         if folder:
             self.verify_with_masters(Path(folder))
 

@@ -138,18 +138,26 @@ def load_mask(sample: TestSample, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
-def labelled_images(folder: str | Path) -> list[tuple[Path, int]]:
-    """Images of a validation folder with labels: ``good/`` is 0, every other sub-folder 1.
+GOOD_FOLDER_NAMES = ("good", "ok")
 
-    A pack (``test/`` inside) is read from its ``test`` folder.
+
+def labelled_images(folder: str | Path) -> list[tuple[Path, int]]:
+    """Images of a validation folder with labels: ``good/`` (or ``ok/``, any case) is 0, every other
+    sub-folder 1.
+
+    A pack (``test/`` inside) is read from its ``test`` folder.  Plants name the folders both ways,
+    MVTec's ``good`` and the line's ``OK``/``NG``.
     """
     folder = Path(folder)
     if (folder / "test").is_dir():
         folder = folder / "test"
-    if not (folder / "good").is_dir():
-        raise FileNotFoundError(f"No 'good' sub-folder in {folder}: put good images in good/ and defective ones in "
-                                "other sub-folders.")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"No such folder: {folder}")
+    subfolders = sorted(p for p in folder.iterdir() if p.is_dir())
+    if not any(sub.name.lower() in GOOD_FOLDER_NAMES for sub in subfolders):
+        raise FileNotFoundError(f"No 'good' sub-folder in {folder}: put good images in good/ (or OK/) and defective "
+                                "ones in other sub-folders.")
     samples = []
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
-        samples.extend((path, 0 if sub.name == "good" else 1) for path in list_images(sub))
+    for sub in subfolders:
+        samples.extend((path, 0 if sub.name.lower() in GOOD_FOLDER_NAMES else 1) for path in list_images(sub))
     return samples

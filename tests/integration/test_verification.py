@@ -42,16 +42,17 @@ def test_masters_judged_right_pass_a_red_rabbit_that_gets_through_fails_and_neit
     assert "Verification passed: 2 good and 1 defective master part(s)" in out and "FAIL" not in out
 
     # A "red rabbit" that is in fact a good part: the set-up passes it, so the check fails and says which.
-    write_parts(tmp_path / "rabbits" / "good", [12])
-    write_parts(tmp_path / "rabbits" / "pit", [13])
-    (tmp_path / "rabbits" / "good" / "torn.png").write_bytes(b"\x89PNG\r\n\x1a\n cut short")
+    # The folders are named the line's way, OK and NG.
+    write_parts(tmp_path / "rabbits" / "OK", [12])
+    write_parts(tmp_path / "rabbits" / "NG", [13])
+    (tmp_path / "rabbits" / "OK" / "torn.png").write_bytes(b"\x89PNG\r\n\x1a\n cut short")
     assert run_cli(["references", "verify", "disc", str(tmp_path / "rabbits"), "--json"]) == 1
     run = json.loads(capsys.readouterr().out)
     assert run["passed"] is False and run["operator"] == "tester" and run["calibration_revision"] == 1
     by_file = {r["file"]: r for r in run["results"]}
-    assert by_file["pit/part013.png"]["verdict"] == "OK" and not by_file["pit/part013.png"]["passed"]
-    assert by_file["good/part012.png"]["passed"]
-    assert by_file["good/torn.png"]["verdict"] == "unreadable" and "unreadable" in by_file["good/torn.png"]["reason"]
+    assert by_file["NG/part013.png"]["verdict"] == "OK" and not by_file["NG/part013.png"]["passed"]
+    assert by_file["OK/part012.png"]["passed"] and by_file["OK/part012.png"]["expected"] == "OK"
+    assert by_file["OK/torn.png"]["verdict"] == "unreadable" and "unreadable" in by_file["OK/torn.png"]["reason"]
 
     assert run_cli(["project", "show", "disc", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
@@ -72,6 +73,8 @@ def test_a_folder_that_is_not_laid_out_for_masters_is_a_clear_error_and_records_
     capsys.readouterr()
     assert run_cli(["references", "verify", "disc", str(tmp_path / "refs")]) == 2
     assert "No 'good' sub-folder" in capsys.readouterr().err
+    assert run_cli(["references", "verify", "disc", str(tmp_path / "gone")]) == 2
+    assert "No such folder" in capsys.readouterr().err
     (tmp_path / "empty" / "good").mkdir(parents=True)
     assert run_cli(["references", "verify", "disc", str(tmp_path / "empty")]) == 2
     assert "No images in" in capsys.readouterr().err
