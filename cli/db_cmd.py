@@ -1,17 +1,20 @@
-"""``main.py db check|delete|remove-images``: the history database and its image store.
+"""``main.py db check|delete|remove-images|audit|backup``: the history database and its image store.
 
 ``check [--clean]`` reports rows whose file is missing and files no row uses; ``delete`` removes
 inspections; ``remove-images`` frees disk space by deleting the stored image copies of old
-inspections while keeping their records (``db.retention``).
+inspections while keeping their records (``db.retention``); ``audit`` lists who changed what
+(``db.audit_log``); ``backup`` copies the data folder (``db.backup``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from cli.common import add_home_option, open_from_args, parse_date, user_errors
+from cli.common import add_home_option, open_from_args, parse_date, positive_int, user_errors
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -46,6 +49,29 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     remove.add_argument("--dry-run", action="store_true", help="say what would go, change nothing")
     add_home_option(remove)
     remove.set_defaults(handler=_remove_images)
+    log = actions.add_parser(
+        "audit", help="show the audit log: who changed what and when",
+        description="List audit events, newest first: projects created and changed, references added or "
+                    "disabled, banks built, thresholds refined, reviews, deletions and verifications with "
+                    "master parts. --project keeps the events of that project and of what "
+                    "belongs to it.")
+    log.add_argument("--project", help="only this project's events")
+    log.add_argument("--since", type=parse_date, help="from this date/time (ISO, UTC)")
+    log.add_argument("--until", type=parse_date, help="before this date/time (ISO, UTC)")
+    log.add_argument("--action", action="append", default=[], help="only this action (repeatable), e.g. refine")
+    log.add_argument("--limit", type=positive_int, default=100, help="at most this many events (default 100)")
+    log.add_argument("--json", action="store_true", help="print JSON, with each event's full detail")
+    add_home_option(log)
+    log.set_defaults(handler=_audit)
+    backup = actions.add_parser(
+        "backup", help="copy the history and its stored files to a backup folder",
+        description="Copy the data folder (history database, stored photos, maps and banks, imported CLIP "
+                    "checkpoints) to FOLDER: an empty folder or an earlier backup, which then gets only what is "
+                    "new. The database is copied consistently even while the app is inspecting. The backup is "
+                    "itself a data folder: open it with --home FOLDER.")
+    backup.add_argument("folder", type=Path)
+    add_home_option(backup)
+    backup.set_defaults(handler=_backup)
 
 
 def _days(text: str) -> int:
@@ -117,3 +143,37 @@ def _remove_images(args: argparse.Namespace) -> int:
 
 def _megabytes(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
+
+
+@user_errors
+def _backup(args: argparse.Namespace) -> int:
+    from db.backup import back_up
+
+    workspace = open_from_args(args)
+    report = back_up(workspace.home, workspace.database, args.folder)
+    print(report.summary())
+    return 0
+
+
+@user_errors
+def _audit(args: argparse.Namespace) -> int:
+    from db import repository as repo
+    from db.audit_log import as_row, audit_events, summarise
+
+    workspace = open_from_args(args)
+    with workspace.database.read() as session:
+        project_id = repo.get_project(session, args.project).id if args.project else None
+        rows = [as_row(event) for event in audit_events(session, project_id, args.since, args.until, args.action,
+                                                        args.limit)]
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+        return 0
+    if not rows:
+        print("No audit events match.")
+        return 0
+    print(f"{'time (UTC)':<19}  {'operator':<12} {'action':<12} {'entity':<16} detail")
+    for row in rows:
+        entity = f"{row['entity']} {row['entity_id']}" if row["entity_id"] is not None else row["entity"]
+        operator = row["operator"] or "-"
+        print(f"{row['time']}  {operator:<12} {row['action']:<12} {entity:<16} {summarise(row['detail'])}")
+    return 0

@@ -46,6 +46,7 @@ class HistoryPage(QWidget):
     export_requested = Signal(list)
     reinspect_requested = Signal(list)
     free_space_requested = Signal()
+    backup_requested = Signal()
 
     def __init__(self, model: HistoryModel) -> None:
         super().__init__()
@@ -114,6 +115,10 @@ class HistoryPage(QWidget):
         self.free_space_button = QPushButton("Free disk space…")
         self.free_space_button.setToolTip("Delete the stored photos of old inspections; their records stay")
         self.free_space_button.clicked.connect(self.free_space_requested.emit)
+        self.backup_button = QPushButton("Back up…")
+        self.backup_button.setToolTip("Copy the whole history (every project, photo, map and bank) to a backup "
+                                      "folder, ideally on another disk; an earlier backup gets only what is new")
+        self.backup_button.clicked.connect(self.backup_requested.emit)
         self.open_button.clicked.connect(lambda: [self.open_requested.emit(i) for i in self.selected_ids()[:1]])
         self.ok_button.clicked.connect(lambda: self._review("OK"))
         self.ng_button.clicked.connect(lambda: self._review("NG"))
@@ -132,7 +137,7 @@ class HistoryPage(QWidget):
         actions.addWidget(self.open_button)
         actions.addWidget(self.comment, 1)
         for button in (self.ok_button, self.ng_button, self.to_reference_button, self.reinspect_button,
-                       self.export_button):
+                       self.export_button, self.backup_button):
             actions.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from db.backup import BackupCancelled, back_up
 from desktop.result_view import OVERLAY_MAX_SIDE, PHOTO_MAX_SIDE
 from desktop.worker import Job, JobContext
 from services.results import StoredResult, load_result
@@ -50,6 +51,20 @@ def refine_threshold(project: str, mode: str, target_frr: float, validation: Pat
     """Refine the current bank's threshold from labelled samples; returns the ``Refinement``."""
     return lambda ctx: ctx.inspector.refine_calibration(project, mode, target_frr, validation,
                                                         progress=ctx.progress, cancel=ctx.cancelled)
+
+
+def back_up_data(folder: Path) -> Job:
+    """Copy the data folder to ``folder`` (``db.backup``); returns the ``BackupReport``."""
+    def job(ctx: JobContext) -> Any:
+        from engine.detector import Cancelled
+
+        workspace = ctx.inspector.workspace
+        try:
+            return back_up(workspace.home, workspace.database, folder, progress=ctx.progress, cancel=ctx.cancelled)
+        except BackupCancelled as exc:
+            raise Cancelled() from exc
+
+    return job
 
 
 def verify_masters(project: str, folder: Path, sensitivity: float) -> Job:

@@ -100,7 +100,7 @@ def _shows_storage_errors(method: Callable[..., Any]) -> Callable[..., Any]:
 PROJECT_FILE_FILTER = f"IAD Inspector projects (*{PROJECT_FILE_SUFFIX})"
 # Jobs that stop between steps when asked: the status bar offers Cancel while they run (a batch
 # has its own button on its page).
-CANCELLABLE_JOBS = ("build", "refine", "reinspect", "prompts", "verify")
+CANCELLABLE_JOBS = ("build", "refine", "reinspect", "prompts", "verify", "backup")
 DISK_JOB = "disk"
 # Housekeeping: after parts are inspected, whether their scores drift from the first ones (services/drift.py).
 DRIFT_JOB = "drift"
@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         self.history_page.export_requested.connect(self.export)
         self.history_page.reinspect_requested.connect(self.reinspect)
         self.history_page.free_space_requested.connect(self.free_disk_space)
+        self.history_page.backup_requested.connect(self.choose_backup_folder)
         self._build_layout()
         self._build_actions()
         self.folder_watch = FolderWatch(self)
@@ -841,6 +842,17 @@ class MainWindow(QMainWindow):
         before = datetime.now(UTC) - timedelta(days=request.days)
         self._submit("removal-plan", jobs.plan_image_removal(before, request.project, request.include_flagged),
                      "Looking for stored images to remove…", done=self._finish_removal_plan)
+
+    def choose_backup_folder(self) -> None:
+        """Ask where to back the data folder up, then copy it there on the worker."""
+        folder = QFileDialog.getExistingDirectory(self, "Back up the history to (an empty folder or an earlier backup)")
+        if folder:
+            self.back_up_data(Path(folder))
+
+    def back_up_data(self, folder: Path) -> None:
+        """Copy the history and its files to ``folder`` on the worker (``db.backup``), with progress and cancel."""
+        self._submit("backup", jobs.back_up_data(folder), "Backing up the history…",
+                     done=lambda report: self.statusBar().showMessage(report.summary()))
 
     def confirm_image_removal(self, plan: RemovalPlan) -> bool:
         """Ask before the photos of ``plan``'s inspections are deleted."""

@@ -73,3 +73,16 @@ def find_checkpoint(home: Path, stored: str) -> Path | None:
     """The data folder's copy of a checkpoint stored elsewhere under the name ``stored``, if it has one."""
     candidate = home / CHECKPOINT_FOLDER / Path(stored).name
     return candidate if candidate.is_file() else None
+
+
+def with_local_checkpoint(home: Path, engine_settings: dict[str, Any]) -> dict[str, Any]:
+    """Engine settings whose checkpoint path, when that file is gone, points at this data folder's copy.
+
+    Projects store the copy's absolute path; a data folder that was moved, or a backup opened as the
+    data folder, has the same file under its own ``models/clip/``.
+    """
+    stored = engine_settings.get("backbone_weights")
+    if not stored or Path(stored).is_file():
+        return engine_settings
+    local = find_checkpoint(home, stored)
+    return {**engine_settings, "backbone_weights": str(local)} if local is not None else engine_settings

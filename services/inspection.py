@@ -38,6 +38,7 @@ from engine.errors import EmptyReferenceSetError, ImageLoadError
 from engine.facts import FactSheet, build_facts
 from engine.imageio import DecodedImage, check_pixels, decode_for_inspection, decode_image, to_uint8
 from engine.prompts import PromptLibrary
+from services.checkpoints import with_local_checkpoint
 from services.part_prompts import project_prompt_library
 from services.results import project_sensitivity
 from services.workspace import Workspace
@@ -194,7 +195,8 @@ class Inspector:
             keys = [r.image_key for r in repo.references(session, project, active_only=True)]
             wanted = requested_config(project)
             row = matching_bank_row(session, project, keys)
-            project_id, backbone, engine_settings = project.id, project.backbone, project.settings.get("engine", {})
+            project_id, backbone = project.id, project.backbone
+            engine_settings = with_local_checkpoint(self.workspace.home, project.settings.get("engine", {}))
             prompts = project_prompt_library(project) if engine_settings.get("text_guidance") else None
         if not keys:
             raise EmptyReferenceSetError()

@@ -23,6 +23,7 @@ import numpy as np
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from db import repository as repo
+from db.audit_log import as_row, audit_events, summarise
 from db.models import Inspection, Project, ReferenceBank
 from db.store import write_atomic
 from engine import ENGINE_VERSION
@@ -131,6 +132,11 @@ def bank_backbone(bank: ReferenceBank | None) -> str:
 
 
 MAX_DAYS_LISTED = 31
+# The project report lists changes to how the part is inspected (not each review or removed photo,
+# which the inspections table and the history show), the newest this many.
+SETUP_ACTIONS = ("create", "update", "import", "add", "activate", "enable", "disable", "build", "refine", "label",
+                 "verify")
+MAX_CHANGES = 50
 
 
 def daily_counts(rows: list[Any]) -> list[dict[str, Any]]:
@@ -158,6 +164,8 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
         trended, window = rows[-TREND_LIMIT:], drift_window(project)
         drift = project_drift(session, project)
         verification = describe_last(last_verification(session, project))
+        changes = [as_row(event) | {"summary": summarise(event.detail)}
+                   for event in audit_events(session, project.id, since, until, SETUP_ACTIONS, MAX_CHANGES + 1)]
         thumbnails = []
         for row in ng_rows[:MAX_NG_THUMBNAILS]:
             if (row.image_removed_at is not None or store.exists(row.image_key)) and store.exists(row.map_key):
@@ -180,7 +188,8 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
             "thumbnails": thumbnails, "ng_total": len(ng_rows),
             "calibrations": sorted({calibration_label(r.thresholds) for r in rows}),
             "score_drift": describe_drift(drift[0], drift[1], project_sensitivity(project)) if drift else None,
-            "verification": verification, "program_version": ENGINE_VERSION,
+            "verification": verification, "changes": changes[:MAX_CHANGES],
+            "more_changes": len(changes) > MAX_CHANGES, "program_version": ENGINE_VERSION,
         }
 
 

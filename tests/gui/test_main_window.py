@@ -1098,6 +1098,32 @@ def test_verifying_with_master_parts_runs_on_the_worker_and_the_references_page_
     assert "Master parts: FAILED" in page.summary.text()
 
 
+def test_the_history_is_backed_up_on_the_worker_to_a_folder_that_opens_as_the_same_history(
+        qtbot, window, project, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from services.workspace import open_workspace
+
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(write_parts(tmp_path / "parts", [20]))
+    target = tmp_path / "backup"
+    target.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(target))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.history_page.backup_button.click()
+    assert window.statusBar().currentMessage().startswith("Backed up the history and ")
+    copy = open_workspace(target, explicit=True)
+    with copy.database.read() as session:
+        assert [p.name for p in repo.list_projects(session)] == ["disc"]
+        assert repo.history_count(session, repo.HistoryFilter()) == history_count(window) == 1
+        assert len(repo.references(session, repo.get_project(session, "disc"))) == 4
+    copy.close()
+
+    with qtbot.waitSignal(window.job_failed, timeout=WAIT):
+        window.back_up_data(window.workspace.home / "inside")
+    assert "inside the data folder" in window.errors[-1]
+
+
 def test_thumbnails_of_missing_or_unreadable_files_are_none_not_errors(tmp_path):
     from desktop.thumbnails import read_thumbnail
 

@@ -199,3 +199,22 @@ def test_text_guidance_is_a_clip_projects_setting_that_rebuilds_the_bank_with_th
     assert run_cli(["inspect", "casting", str(bad), "--json", "--force"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["score"] == pytest.approx(unguided["score"], abs=1e-9)  # the first, unguided bank again
+
+
+def test_a_backup_of_a_clip_project_inspects_after_the_original_data_folder_is_gone(home, tmp_path, capsys,
+                                                                                    tiny_clip_checkpoint):
+    write_parts(tmp_path / "refs", range(3))
+    bad = write_parts(tmp_path / "test", [40], defects=(PIT,))[0]
+    assert _create("casting", "--backbone", TINY, "--backbone-weights", str(tiny_clip_checkpoint)) == 0
+    assert run_cli(["references", "add", "casting", str(tmp_path / "refs")]) == 0
+    capsys.readouterr()
+    assert run_cli(["inspect", "casting", str(bad), "--json"]) == 0
+    before = json.loads(capsys.readouterr().out)
+    backup = tmp_path / "backup"
+    assert run_cli(["db", "backup", str(backup)]) == 0
+    assert "Backed up the history and" in capsys.readouterr().out
+    tiny_clip_checkpoint.unlink()
+    shutil.rmtree(home)  # the workstation's disk is lost; the project names the checkpoint by its old path
+    assert run_cli(["inspect", "casting", str(bad), "--json", "--force", "--home", str(backup)]) == 0
+    after = json.loads(capsys.readouterr().out)
+    assert after["score"] == pytest.approx(before["score"], abs=1e-6) and after["verdict"] == before["verdict"]

@@ -64,6 +64,11 @@ def test_masters_judged_right_pass_a_red_rabbit_that_gets_through_fails_and_neit
     report = tmp_path / "disc.html"
     assert run_cli(["report", "disc", "--format", "html", "--out", str(report)]) == 0
     assert "<b>Master parts</b>" in (html := report.read_text()) and "FAILED" in html and "by tester" in html
+    changes = html[html.index("<h2>Set-up changes</h2>"):html.index("<h2>Inspections</h2>")]
+    assert [action for action in ("verify", "build", "add", "create") if f"<td>{action}</td>" in changes] == [
+        "verify", "build", "add", "create"]
+    assert changes.index("<td>verify</td>") < changes.index("<td>create</td>")  # newest first
+    assert run_cli(["report", "disc", "--format", "pdf", "--out", str(tmp_path / "disc.pdf")]) == 0
 
 
 def test_a_folder_that_is_not_laid_out_for_masters_is_a_clear_error_and_records_nothing(home, tmp_path, capsys):
