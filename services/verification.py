@@ -21,10 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from db import repository as repo
-from db.models import AuditEvent, Project
+from db.audit_log import audit_events
+from db.models import Project
 from engine.calibration import VERDICT_NG, VERDICT_OK, VERDICT_REVIEW
 from engine.datasets import labelled_images
 from engine.errors import ImageLoadError
@@ -154,10 +153,8 @@ def verify_with_masters(inspector: Any, project_name: str, folder: str | Path,
 
 def last_verification(session: Any, project: Project) -> dict[str, Any] | None:
     """The project's newest verification run as recorded (``VerificationRun.to_dict``), or None."""
-    event = session.scalar(select(AuditEvent).where(AuditEvent.action == ACTION, AuditEvent.entity == "project",
-                                                    AuditEvent.entity_id == project.id)
-                           .order_by(AuditEvent.id.desc()).limit(1))
-    return dict(event.detail) if event is not None else None
+    events = audit_events(session, project.id, actions=[ACTION], limit=1)
+    return dict(events[0].detail) if events else None
 
 
 def describe_last(run: dict[str, Any] | None) -> str:
