@@ -47,6 +47,7 @@ class HistoryPage(QWidget):
     reinspect_requested = Signal(list)
     free_space_requested = Signal()
     backup_requested = Signal()
+    audit_requested = Signal()
 
     def __init__(self, model: HistoryModel) -> None:
         super().__init__()
@@ -119,6 +120,10 @@ class HistoryPage(QWidget):
         self.backup_button.setToolTip("Copy the whole history (every project, photo, map and bank) to a backup "
                                       "folder, ideally on another disk; an earlier backup gets only what is new")
         self.backup_button.clicked.connect(self.backup_requested.emit)
+        self.audit_button = QPushButton("Audit log…")
+        self.audit_button.setToolTip("Who changed the references, bank, thresholds and settings, reviewed or deleted "
+                                     "parts, and verified with master parts, and when")
+        self.audit_button.clicked.connect(self.audit_requested.emit)
         self.open_button.clicked.connect(lambda: [self.open_requested.emit(i) for i in self.selected_ids()[:1]])
         self.ok_button.clicked.connect(lambda: self._review("OK"))
         self.ng_button.clicked.connect(lambda: self._review("NG"))
@@ -137,7 +142,7 @@ class HistoryPage(QWidget):
         actions.addWidget(self.open_button)
         actions.addWidget(self.comment, 1)
         for button in (self.ok_button, self.ng_button, self.to_reference_button, self.reinspect_button,
-                       self.export_button, self.backup_button):
+                       self.export_button, self.audit_button, self.backup_button):
             actions.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from db import repository as repo
+from db.audit_log import as_row, audit_events
 from db.backup import BackupCancelled, back_up
 from desktop.result_view import OVERLAY_MAX_SIDE, PHOTO_MAX_SIDE
 from desktop.worker import Job, JobContext
@@ -63,6 +65,17 @@ def back_up_data(folder: Path) -> Job:
             return back_up(workspace.home, workspace.database, folder, progress=ctx.progress, cancel=ctx.cancelled)
         except BackupCancelled as exc:
             raise Cancelled() from exc
+
+    return job
+
+
+def read_audit_log(project: str | None, limit: int) -> Job:
+    """The newest ``limit`` audit events of ``project`` (none without one) and of all projects, as rows."""
+    def job(ctx: JobContext) -> Any:
+        with ctx.inspector.workspace.database.read() as session:
+            project_id = repo.get_project(session, project).id if project else None
+            own = [as_row(e) for e in audit_events(session, project_id, limit=limit)] if project_id else []
+            return own, [as_row(e) for e in audit_events(session, limit=limit)]
 
     return job
 

@@ -42,6 +42,7 @@ from db.retention import RemovalPlan, RemovalResult, kept_samples_note
 from db.store import low_space_warning
 from desktop import jobs
 from desktop.area_dialog import CANVAS_SIDE, AreaDialog
+from desktop.audit_dialog import AuditDialog
 from desktop.batch_page import BatchPage
 from desktop.chat_panel import ChatPanel
 from desktop.export_dialog import ExportDialog, ExportRequest
@@ -100,6 +101,8 @@ def _shows_storage_errors(method: Callable[..., Any]) -> Callable[..., Any]:
 PROJECT_FILE_FILTER = f"IAD Inspector projects (*{PROJECT_FILE_SUFFIX})"
 # Jobs that stop between steps when asked: the status bar offers Cancel while they run (a batch
 # has its own button on its page).
+# The audit log dialog shows the newest this many events (``main.py db audit`` lists any number).
+AUDIT_ROWS = 1000
 CANCELLABLE_JOBS = ("build", "refine", "reinspect", "prompts", "verify", "backup")
 DISK_JOB = "disk"
 # Housekeeping: after parts are inspected, whether their scores drift from the first ones (services/drift.py).
@@ -189,6 +192,7 @@ class MainWindow(QMainWindow):
         self.history_page.reinspect_requested.connect(self.reinspect)
         self.history_page.free_space_requested.connect(self.free_disk_space)
         self.history_page.backup_requested.connect(self.choose_backup_folder)
+        self.history_page.audit_requested.connect(self.show_audit_log)
         self._build_layout()
         self._build_actions()
         self.folder_watch = FolderWatch(self)
@@ -842,6 +846,17 @@ class MainWindow(QMainWindow):
         before = datetime.now(UTC) - timedelta(days=request.days)
         self._submit("removal-plan", jobs.plan_image_removal(before, request.project, request.include_flagged),
                      "Looking for stored images to remove…", done=self._finish_removal_plan)
+
+    def show_audit_log(self) -> None:
+        """Read the audit log on the worker, then show it (``AuditDialog``)."""
+        project = self.project_name
+        self._submit("audit", jobs.read_audit_log(project, AUDIT_ROWS), "Reading the audit log…",
+                     done=lambda rows: self._open_audit_dialog(project, *rows), show_progress=False)
+
+    def _open_audit_dialog(self, project: str | None, own: list[dict], everything: list[dict]) -> None:
+        dialog = AuditDialog(project, own, everything, AUDIT_ROWS, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def choose_backup_folder(self) -> None:
         """Ask where to back the data folder up, then copy it there on the worker."""

@@ -1124,6 +1124,32 @@ def test_the_history_is_backed_up_on_the_worker_to_a_folder_that_opens_as_the_sa
     assert "inside the data folder" in window.errors[-1]
 
 
+def test_the_audit_log_shows_who_changed_the_project_read_on_the_worker_and_filtered_in_the_dialog(
+        qtbot, window, project):
+    from desktop.audit_dialog import ALL_ACTIONS, AuditDialog
+
+    window.new_project("cap")  # another project's events stay out of this one's log
+    window.projects_panel.refresh(select=project)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.history_page.audit_button.click()
+    dialog = window.findChildren(AuditDialog)[-1]
+    table = dialog.table
+
+    def column(index: int) -> list[str]:
+        return [table.item(row, index).text() for row in range(table.rowCount())]
+
+    assert column(2) == ["add"] * 4 + ["create"]  # newest first
+    assert column(3)[-1] == "project 1" and '"name": "disc"' in column(4)[-1]
+    assert set(column(1)) == {window.workspace.operator}
+    dialog.every_project.setChecked(True)
+    assert column(2)[0] == "create" and '"name": "cap"' in column(4)[0] and table.rowCount() == 6
+    dialog.action.setCurrentText("create")
+    assert column(2) == ["create", "create"] and dialog.note.text() == "2 event(s)."
+    dialog.action.setCurrentText(ALL_ACTIONS)
+    assert table.rowCount() == 6
+    dialog.close()
+
+
 def test_thumbnails_of_missing_or_unreadable_files_are_none_not_errors(tmp_path):
     from desktop.thumbnails import read_thumbnail
 
