@@ -88,3 +88,25 @@ def test_a_folder_that_is_not_laid_out_for_masters_is_a_clear_error_and_records_
     write_parts(tmp_path / "only-good" / "good", [10])
     assert run_cli(["references", "verify", "disc", str(tmp_path / "only-good")]) == 0
     assert "No defective master was checked" in capsys.readouterr().out
+
+
+def test_a_cancelled_verification_records_nothing(home, tmp_path):
+    from db import repository as repo
+    from engine.detector import Cancelled
+    from services.inspection import Inspector
+    from services.verification import last_verification, verify_with_masters
+    from services.workspace import open_workspace
+
+    assert run_cli(["project", "create", "disc"]) == 0
+    write_parts(tmp_path / "refs", range(2))
+    assert run_cli(["references", "add", "disc", str(tmp_path / "refs")]) == 0
+    write_parts(tmp_path / "masters" / "OK", [10, 11])
+    workspace = open_workspace(home, explicit=True)
+    calls = []
+    with pytest.raises(Cancelled):
+        verify_with_masters(Inspector(workspace, device="cpu"), "disc", tmp_path / "masters",
+                            progress=lambda done, total: calls.append((done, total)), cancel=lambda: bool(calls))
+    assert calls == [(1, 2)]
+    with workspace.database.read() as session:
+        assert last_verification(session, repo.get_project(session, "disc")) is None
+    workspace.close()
