@@ -49,8 +49,11 @@ def audit_events(session: Session, project_id: int | None = None, since: datetim
 
 
 def summarise(detail: dict[str, Any], width: int = SUMMARY_CHARS) -> str:
-    """An event's detail on one line, cut to ``width`` characters."""
-    text = json.dumps(detail, ensure_ascii=False, separators=(", ", ": "), default=str)
+    """An event's detail on one line, cut to ``width`` characters: its own ``summary`` when it
+    carries one (a verification's results are long), else the detail itself."""
+    summary = detail.get("summary")
+    text = summary if isinstance(summary, str) else json.dumps(detail, ensure_ascii=False, separators=(", ", ": "),
+                                                                default=str)
     return text if len(text) <= width else text[:width - 1] + "…"
 
 

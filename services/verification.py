@@ -84,7 +84,7 @@ class VerificationRun:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the audit record and JSON output."""
-        return {**asdict(self), "passed": self.passed}
+        return {**asdict(self), "passed": self.passed, "summary": self.summary()}
 
 
 def _expectation(expected: str) -> str:

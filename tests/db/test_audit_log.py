@@ -60,6 +60,7 @@ def test_the_log_filters_by_action_and_period_and_keeps_the_newest(tmp_path):
 
 def test_a_long_detail_is_cut_on_one_line():
     assert summarise({"a": 1}) == '{"a": 1}'
+    assert summarise({"results": [1, 2, 3], "summary": "Verification passed."}) == "Verification passed."
     long = summarise({"text": "x" * 500}, width=40)
     assert len(long) == 40 and long.endswith("…") and "\n" not in long
 
