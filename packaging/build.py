@@ -74,6 +74,11 @@ def smoke_test() -> None:
             if backend == "llm":  # the model generated (its speed is reported), whatever the guard kept
                 assert "first token" in done.stderr, done.stderr
             print(f"{backend}: {done.stdout.strip()[:160]} {done.stderr.strip().splitlines()[-1]}")
+        with tempfile.TemporaryDirectory() as elsewhere:  # a backup may not lie inside the data folder
+            backup = Path(elsewhere) / "backup"
+            print(_cli(home, "db", "backup", str(backup)).stdout.strip()[:100])
+            copied = json.loads(_cli(home, "project", "show", "Smoke part", "--json", "--home", str(backup)).stdout)
+            assert copied["inspections"] == 1 and copied["references"] == 4, copied
     print(f"smoke test passed: {BUNDLE}")
 
 
