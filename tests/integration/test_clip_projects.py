@@ -16,13 +16,6 @@ PIT = Defect("pit", 0.4, 0.6, 0.08)
 TINY = "clip:iad-tiny-vit"
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("IAD_INSPECTOR_HOME", str(tmp_path / "station-a"))
-    monkeypatch.setenv("IAD_INSPECTOR_OPERATOR", "tester")
-    return tmp_path / "station-a"
-
-
 def _stored_checkpoints(home):
     folder = home / "models" / "clip"
     return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
@@ -30,6 +23,17 @@ def _stored_checkpoints(home):
 
 def _create(name, *extra):
     return run_cli(["project", "create", name, *extra])
+
+
+def _inspected_casting(tmp_path, capsys, checkpoint):
+    """A CLIP project 'casting' with three references, and a drawn pit inspected: (its file, the JSON result)."""
+    write_parts(tmp_path / "refs", range(3))
+    bad = write_parts(tmp_path / "test", [40], defects=(PIT,))[0]
+    assert _create("casting", "--backbone", TINY, "--backbone-weights", str(checkpoint)) == 0
+    assert run_cli(["references", "add", "casting", str(tmp_path / "refs")]) == 0
+    capsys.readouterr()
+    assert run_cli(["inspect", "casting", str(bad), "--json"]) == 0
+    return bad, json.loads(capsys.readouterr().out)
 
 
 def test_bad_backbones_and_checkpoints_are_refused_and_leave_nothing_behind(home, tmp_path, capsys, monkeypatch,
@@ -99,13 +103,7 @@ def test_a_clip_project_moves_to_a_station_that_is_given_the_same_checkpoint(hom
     import open_clip
     import torch
 
-    write_parts(tmp_path / "refs", range(3))
-    bad = write_parts(tmp_path / "test", [40], defects=(PIT,))[0]
-    assert _create("casting", "--backbone", TINY, "--backbone-weights", str(tiny_clip_checkpoint)) == 0
-    assert run_cli(["references", "add", "casting", str(tmp_path / "refs")]) == 0
-    capsys.readouterr()
-    assert run_cli(["inspect", "casting", str(bad), "--json"]) == 0
-    at_a = json.loads(capsys.readouterr().out)
+    bad, at_a = _inspected_casting(tmp_path, capsys, tiny_clip_checkpoint)
     target = tmp_path / "casting.iadproject"
     assert run_cli(["project", "export", "casting", str(target)]) == 0
     other = tmp_path / "other.pt"
@@ -203,13 +201,7 @@ def test_text_guidance_is_a_clip_projects_setting_that_rebuilds_the_bank_with_th
 
 def test_a_backup_of_a_clip_project_inspects_after_the_original_data_folder_is_gone(home, tmp_path, capsys,
                                                                                     tiny_clip_checkpoint):
-    write_parts(tmp_path / "refs", range(3))
-    bad = write_parts(tmp_path / "test", [40], defects=(PIT,))[0]
-    assert _create("casting", "--backbone", TINY, "--backbone-weights", str(tiny_clip_checkpoint)) == 0
-    assert run_cli(["references", "add", "casting", str(tmp_path / "refs")]) == 0
-    capsys.readouterr()
-    assert run_cli(["inspect", "casting", str(bad), "--json"]) == 0
-    before = json.loads(capsys.readouterr().out)
+    bad, before = _inspected_casting(tmp_path, capsys, tiny_clip_checkpoint)
     backup = tmp_path / "backup"
     assert run_cli(["db", "backup", str(backup)]) == 0
     assert "Backed up the history and" in capsys.readouterr().out

@@ -18,15 +18,6 @@ from engine.synthetic import Defect
 from tests.helpers import pdf_images_off_page, write_parts
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("IAD_INSPECTOR_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("IAD_INSPECTOR_OPERATOR", "tester")
-    return tmp_path / "home"
-
-
-
-
 def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
     refs = write_parts(tmp_path / "refs", range(4))
     (tmp_path / "refs" / "broken.png").write_bytes(b"\x89PNG not really")

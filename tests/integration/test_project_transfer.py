@@ -15,13 +15,6 @@ PIT = Defect("pit", 0.4, 0.6, 0.08)
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("IAD_INSPECTOR_HOME", str(tmp_path / "station-a"))
-    monkeypatch.setenv("IAD_INSPECTOR_OPERATOR", "tester")
-    return tmp_path / "station-a"
-
-
-@pytest.fixture
 def exported(home, tmp_path, capsys):
     """Project 'disc' set up at station A (refined threshold, area, a named defect type) and exported."""
     write_parts(tmp_path / "refs", range(5))

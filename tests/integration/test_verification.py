@@ -14,13 +14,6 @@ from tests.helpers import write_parts
 PIT = Defect("pit", 0.4, 0.6, 0.08)
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("IAD_INSPECTOR_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("IAD_INSPECTOR_OPERATOR", "tester")
-    return tmp_path / "home"
-
-
 def test_the_rule_holds_defective_masters_back_on_review_but_wants_ok_for_good_ones():
     assert judge("OK", "OK") and not judge("OK", "REVIEW") and not judge("OK", "NG")
     assert judge("NG", "NG") and judge("NG", "REVIEW") and not judge("NG", "OK")
