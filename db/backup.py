@@ -81,14 +81,16 @@ def back_up(home: Path, database: Database, destination: str | Path, progress: P
                            "server's own tools. This backup copies data folders with their own database file.")
     home, target = home.resolve(), Path(destination).expanduser().resolve()
     _check_destination(home, target)
-    files = [path for folder in COPIED_FOLDERS if (home / folder).is_dir()
-             for path in sorted((home / folder).rglob("*")) if path.is_file() and not path.name.startswith(".")]
     snapshot = target / f".{DATABASE_FILE}.tmp"
     try:
         target.mkdir(parents=True, exist_ok=True)
         if not (target / MARKER).is_file():  # an interrupted first backup is still one, to be completed
             write_atomic(target / MARKER, [json.dumps({"source": str(home), "completed": False}).encode("utf-8")])
         _copy_database(Path(database.engine.url.database), snapshot)
+        # Listed after the snapshot: files are written before the rows that name them, so every file
+        # the copied rows name is on disk by now.
+        files = [path for folder in COPIED_FOLDERS if (home / folder).is_dir()
+                 for path in sorted((home / folder).rglob("*")) if path.is_file() and not path.name.startswith(".")]
         copied, copied_bytes = 0, 0
         for index, path in enumerate(files):
             if cancel is not None and cancel():

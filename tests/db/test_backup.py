@@ -153,3 +153,22 @@ def test_the_command_line_backs_up_and_the_backup_opens_with_home(tmp_path, monk
     assert "Backed up the history and 0 stored file(s) to" in capsys.readouterr().out
     assert run_cli(["project", "list", "--home", str(tmp_path / "backup")]) == 0
     assert "disc" in capsys.readouterr().out
+
+
+def test_an_inspection_recorded_while_the_backup_starts_arrives_with_its_files(tmp_path, monkeypatch):
+    import db.backup
+
+    home, database, store = _data_folder(tmp_path)
+    _inspect(database, store, "first")
+    snapshot = db.backup._copy_database
+
+    def inspected_meanwhile(source, target):
+        _inspect(database, store, "meanwhile")  # its photo and map written, then its row committed
+        snapshot(source, target)
+
+    monkeypatch.setattr(db.backup, "_copy_database", inspected_meanwhile)
+    back_up(home, database, tmp_path / "backup")
+    names, copy = _history(tmp_path / "backup")
+    backed_up = Database(f"sqlite:///{tmp_path / 'backup' / DATABASE_FILE}")
+    assert names == ["first.png", "meanwhile.png"] and check(backed_up, copy).missing == []
+    backed_up.dispose()
