@@ -121,6 +121,12 @@ def unit_fraction(text: str) -> float:
     return value
 
 
+def add_period_options(parser: argparse.ArgumentParser) -> None:
+    """``--since`` and ``--until``: a period of the history, as the history, report and audit commands take it."""
+    parser.add_argument("--since", type=parse_date, help="from this date/time (ISO, UTC)")
+    parser.add_argument("--until", type=parse_date, help="before this date/time (ISO, UTC)")
+
+
 def parse_date(text: str) -> datetime:
     """An ISO date or date-time; naive values are taken as UTC."""
     try:

@@ -14,7 +14,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cli.common import add_home_option, open_from_args, parse_date, positive_int, user_errors
+from cli.common import add_home_option, add_period_options, open_from_args, parse_date, positive_int, user_errors
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -56,8 +56,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                     "master parts. --project keeps the events of that project and of what "
                     "belongs to it.")
     log.add_argument("--project", help="only this project's events")
-    log.add_argument("--since", type=parse_date, help="from this date/time (ISO, UTC)")
-    log.add_argument("--until", type=parse_date, help="before this date/time (ISO, UTC)")
+    add_period_options(log)
     log.add_argument("--action", action="append", default=[], help="only this action (repeatable), e.g. refine")
     log.add_argument("--limit", type=positive_int, default=100, help="at most this many events (default 100)")
     log.add_argument("--json", action="store_true", help="print JSON, with each event's full detail")

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.common import add_home_option, open_from_args, parse_date, user_errors
+from cli.common import add_home_option, add_period_options, open_from_args, user_errors
 
 
 def add_history_filters(parser: argparse.ArgumentParser) -> None:
     """Filter options shared by ``history`` and ``report``."""
     parser.add_argument("--verdict", nargs="+", choices=("OK", "NG", "REVIEW"), help="only these verdicts")
-    parser.add_argument("--since", type=parse_date, help="from this date/time (ISO, UTC)")
-    parser.add_argument("--until", type=parse_date, help="before this date/time (ISO, UTC)")
+    add_period_options(parser)
     reviewed = parser.add_mutually_exclusive_group()
     reviewed.add_argument("--reviewed", action="store_true", default=None, help="only reviewed inspections")
     reviewed.add_argument("--unreviewed", dest="reviewed", action="store_false", help="only unreviewed ones")

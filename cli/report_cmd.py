@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.common import add_home_option, open_from_args, parse_date, user_errors
+from cli.common import add_home_option, add_period_options, open_from_args, user_errors
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -17,8 +17,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--inspection", type=int, help="report on this inspection id")
     parser.add_argument("--format", choices=("pdf", "html", "csv"), required=True)
     parser.add_argument("--out", type=Path, required=True, help="output file")
-    parser.add_argument("--since", type=parse_date, help="from this date/time (ISO, UTC)")
-    parser.add_argument("--until", type=parse_date, help="before this date/time (ISO, UTC)")
+    add_period_options(parser)
     add_home_option(parser)
     parser.set_defaults(handler=run)
 
