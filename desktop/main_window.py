@@ -7,21 +7,16 @@ inference worker; the window only sends jobs and shows what comes back.  Small h
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QAction, QImage, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -36,73 +31,33 @@ from PySide6.QtWidgets import (
 )
 
 from db import repository as repo
-from db.errors import StorageError
-from db.models import Project, ReferenceImage
-from db.retention import RemovalPlan, RemovalResult, kept_samples_note
 from db.store import low_space_warning
 from desktop import jobs
 from desktop.area_dialog import CANVAS_SIDE, AreaDialog
-from desktop.audit_dialog import AuditDialog
 from desktop.batch_page import BatchPage
 from desktop.chat_panel import ChatPanel
-from desktop.export_dialog import ExportDialog, ExportRequest
 from desktop.folder_watch import FolderWatch
-from desktop.free_space_dialog import FreeSpaceDialog, FreeSpaceRequest
+from desktop.history_actions import HistoryActions
 from desktop.history_model import HistoryModel
 from desktop.history_page import HistoryPage
+from desktop.inspect_actions import InspectActions
 from desktop.jobs import BatchItem
+from desktop.project_actions import ProjectActions
 from desktop.projects_panel import ProjectsPanel
-from desktop.references_page import IMAGE_FILTER, ReferenceEntry, ReferencesPage
-from desktop.refine_dialog import RefineDialog, RefineOptions
+from desktop.reference_actions import ReferenceActions
+from desktop.references_page import ReferencesPage
 from desktop.result_view import ResultView
 from desktop.settings import AppSettings, SettingsDialog
 from desktop.thumbnails import ThumbnailLoader
+from desktop.window_actions import shows_storage_errors
 from desktop.worker import InferenceWorker, Job
-from engine.area import Area, describe_area
-from engine.backbones import DEFAULT_BACKBONE, is_clip
-from engine.calibration import VERDICT_OK, Refinement, reference_count_advice, reference_outliers
-from engine.errors import TextGuidanceError
 from engine.explain import Answer
-from engine.imageio import list_images
-from engine.prompt_writer import WrittenPrompts
-from services.checkpoints import checkpoint_label
-from services.detail import UnknownDetailError, project_detail, set_detail
-from services.drift import DriftWindowError, drift_window, set_drift_window
-from services.inspection import (
-    ReferenceAddResult,
-    inspection_area,
-    matching_bank_row,
-    redoable_refinement,
-    set_inspection_area,
-)
-from services.part_prompts import describe_prompts, written_prompts
-from services.project_transfer import SUFFIX as PROJECT_FILE_SUFFIX
-from services.project_transfer import ImportResult
-from services.results import StoredResult, bank_calibration
-from services.text_guidance import project_text_guidance, set_text_guidance
-from services.verification import VerificationRun, describe_last, last_verification
+from services.results import StoredResult
+from services.verification import VerificationRun
 from services.workspace import Workspace
 
-
-def _shows_storage_errors(method: Callable[..., Any]) -> Callable[..., Any]:
-    """History writes made on the GUI thread report a locked or read-only database instead of raising."""
-
-    @functools.wraps(method)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except (StorageError, repo.NotFoundError, ValueError) as exc:
-            self.show_error(str(exc))
-            return None
-
-    return wrapper
-
-
-PROJECT_FILE_FILTER = f"IAD Inspector projects (*{PROJECT_FILE_SUFFIX})"
 # Jobs that stop between steps when asked: the status bar offers Cancel while they run (a batch
 # has its own button on its page).
-# The audit log dialog shows the newest this many events (``main.py db audit`` lists any number).
-AUDIT_ROWS = 1000
 CANCELLABLE_JOBS = ("build", "refine", "reinspect", "prompts", "verify", "backup")
 DISK_JOB = "disk"
 # Housekeeping: after parts are inspected, whether their scores drift from the first ones (services/drift.py).
@@ -113,8 +68,11 @@ CHANGE_DISK_JOBS = ("inspect", "batch", "references", "reinspect", "remove-image
                     "demo")
 
 
-class MainWindow(QMainWindow):
+class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryActions, QMainWindow):
     """The inspector's main window for one workspace (data folder).
+
+    It lays out the pages, owns the worker and routes each job's outcome; what the user does with
+    projects, references, inspections and the history lives in the action groups it mixes in.
 
     ``job_finished``, ``job_failed`` and ``job_cancelled`` are emitted on the GUI thread once the
     window has handled a worker job's outcome (tests and scripts wait on these).
@@ -298,621 +256,6 @@ class MainWindow(QMainWindow):
         self.settings_action = self._action("Settings…", self.edit_settings, QKeySequence.StandardKey.Preferences,
                                             toolbar)
 
-    # --------------------------------------------------------------- projects
-    def refresh_projects(self) -> None:
-        """Reload the project list, keeping the selection."""
-        self.projects_panel.refresh(select=self.project_name)
-
-    def new_project(self, name: str | None = None) -> None:
-        """Create a project (asks for the name when not given) and go to its references."""
-        self.projects_panel.new_project(name)
-
-    def _create_clip_project(self, name: str) -> None:
-        checkpoint = self.settings.clip_checkpoint or None
-        self._submit("project-create", jobs.create_project(name, self.settings.backbone, checkpoint),
-                     f"Checking and copying the CLIP checkpoint for '{name}'…", done=self._finish_project_create)
-
-    def _finish_project_create(self, name: str) -> None:
-        self.project_name = name
-        self.refresh_projects()
-        self.statusBar().showMessage(f"Created project '{name}' on {self.settings.backbone}.")
-        self.projects_panel.created.emit(name)
-
-    def export_project(self, name: str, target: Path | None = None) -> None:
-        """Write a project's set-up to one file for another workstation (asks where unless given)."""
-        if target is None:
-            chosen, _ = QFileDialog.getSaveFileName(self, "Export project", f"{name}{PROJECT_FILE_SUFFIX}",
-                                                    PROJECT_FILE_FILTER)
-            if not chosen:
-                return
-            target = Path(chosen)
-        self._submit("project-export", jobs.export_project(name, target), f"Exporting project '{name}'…",
-                     done=lambda path: self.statusBar().showMessage(f"Wrote {path}"))
-
-    def import_project(self, source: Path | None = None, new_name: str | None = None) -> None:
-        """Create a project from a project file (asks which unless given); a taken name asks for another."""
-        if source is None:
-            chosen, _ = QFileDialog.getOpenFileName(self, "Import project", "", PROJECT_FILE_FILTER)
-            if not chosen:
-                return
-            source = Path(chosen)
-        self._importing = source
-        self._submit("project-import", jobs.import_project(source, new_name, self.settings.clip_checkpoint or None),
-                     f"Importing {source.name}…", done=self._finish_project_import)
-
-    def ask_import_name(self, taken: str) -> str | None:
-        """Another name for an imported project whose own name is taken here; None cancels."""
-        name, ok = QInputDialog.getText(self, "Import project",
-                                        f"A project named '{taken}' already exists here. Import it as:",
-                                        text=f"{taken} (imported)")
-        return name.strip() if ok and name.strip() else None
-
-    def _finish_project_import(self, result: ImportResult | str) -> None:
-        if isinstance(result, str):
-            name = self.ask_import_name(result)
-            if name is not None and self._importing is not None:
-                self.import_project(self._importing, name)
-            return
-        self.project_name = result.name
-        self.refresh_projects()
-        bank = "with its calibration" if result.bank_imported else "its reference bank is built on first use"
-        self.statusBar().showMessage(f"Imported project '{result.name}' ({result.active_references} active "
-                                     f"references; {bank}).")
-        if result.note:
-            self.show_error(result.note)
-
-    def _select_project(self, name: str | None) -> None:
-        self.project_name = name
-        self.project_id = None
-        if name is not None:
-            try:
-                with self.workspace.database.read() as session:
-                    project = repo.get_project(session, name)
-                    self.project_id = project.id
-                    self.sensitivity = float(project.settings.get("sensitivity", 0.5))
-            except (StorageError, repo.NotFoundError) as exc:
-                self.show_error(str(exc))
-                self.project_name = None
-            self._save_timer.stop()
-            self.sensitivity_slider.blockSignals(True)
-            self.sensitivity_slider.setValue(round(self.sensitivity * 100))
-            self.sensitivity_slider.blockSignals(False)
-            self.set_sensitivity(self.sensitivity)
-        self.setWindowTitle(f"IAD Inspector — {self.project_name}" if self.project_name else "IAD Inspector")
-        panel = self.projects_panel
-        self.demo_banner.setVisible(panel.count() == 0 and not panel.show_archived.isChecked())
-        self.drift_text = None  # another project's warning does not apply; this one's is read again
-        self.drift_warning.hide()
-        self.refresh_references()
-        self.check_drift()
-        self.history_page.set_project(self.project_id)
-
-    # ------------------------------------------------------------- references
-    def refresh_references(self) -> None:
-        """Reload the references grid and the bank summary."""
-        if self.project_name is None:
-            self.references_page.show_references([], "no project selected")
-            self.references_page.show_prompts_button(False)
-            self.references_page.show_text_guidance(False, False)
-            return
-        with self.workspace.database.read() as session:
-            project = repo.get_project(session, self.project_name)
-            references = repo.references(session, project)
-            active_keys = [r.image_key for r in references if r.active]
-            # The bank the next inspection uses; else the newest, which the next inspection replaces.
-            current = matching_bank_row(session, project, active_keys)
-            bank = current or repo.latest_bank(session, project)
-            scores: dict[str, float] = {}
-            flags: dict[str, bool] = {}
-            calibration = bank_calibration(bank)
-            # With two references or more the normal scores are the references' leave-one-out scores,
-            # one each, and a refinement keeps them.
-            if calibration is not None and len(bank.reference_keys) >= 2 \
-                    and len(calibration.normal_scores) == len(bank.reference_keys):
-                raw = dict(zip(bank.reference_keys, calibration.normal_scores))
-                flags = dict(zip(raw, reference_outliers(list(raw.values()))))
-                scores = {key: calibration.normalise(value) for key, value in raw.items()}
-            entries = [ReferenceEntry(r.id, r.file_name, self.workspace.store.path(r.image_key), r.active,
-                                      scores.get(r.image_key), flags.get(r.image_key, False)) for r in references]
-            if bank is None:
-                text = "no bank built yet"
-            else:
-                text = (f"bank of {len(bank.reference_keys)} built {bank.created_at:%Y-%m-%d %H:%M}"
-                        + (" (out of date: rebuilds at the next inspection)" if current is None else ""))
-                if calibration is not None and calibration.labelled:
-                    refinement = Refinement(**calibration.labelled)
-                    text += f"\nCalibration revision {calibration.revision}: {refinement.summary()}"
-                    if current is None and redoable_refinement(bank) is not None:
-                        text += "\nThe rebuilt bank will refine its threshold again by the same rule and samples."
-                    elif current is None:  # refined before the rule was recorded: the rebuilt bank starts afresh
-                        text += "\nThe rebuilt bank starts from the references' own threshold: refine it again."
-            if project.backbone != DEFAULT_BACKBONE:
-                text += f"\nBackbone: {project.backbone}" + checkpoint_label(project.settings.get("engine", {}))
-            clip = is_clip(project.backbone)
-            written = written_prompts(project) if clip else None
-            if clip:
-                text += "\nDefect prompts: " + describe_prompts(project)
-            text += "\nInspection area: " + describe_area(*inspection_area(project))
-            text += "\nMaster parts: " + describe_last(last_verification(session, project))
-            detail = project_detail(project)
-            guided = project_text_guidance(project)
-            window = drift_window(project)
-            advice = reference_count_advice(len(active_keys)) if active_keys else None
-            if advice:
-                text += "\n" + advice
-            if self.drift_text:
-                text += "\n" + self.drift_text
-        self.references_page.show_references(entries, text)
-        self.references_page.show_detail(detail)
-        self.references_page.show_drift_window(window)
-        self.references_page.show_prompts_button(clip, written.all_prompts() if written else None)
-        self.references_page.show_text_guidance(clip, guided)
-
-    def add_references(self, paths: list[Path]) -> None:
-        """Copy good images (files or folders) into the project on the worker."""
-        if not self._need_project():
-            return
-        files = _expand(paths)
-        self._submit("references", jobs.add_references(self.project_name, files),
-                     f"Adding {len(files)} reference image(s)…", done=self._finish_add_references)
-
-    def _finish_add_references(self, added: ReferenceAddResult) -> None:
-        for path, reason in added.failed:
-            self.show_error(f"Skipped {path}: {reason}")
-        self.statusBar().showMessage(f"Added {len(added.added)} reference image(s).")
-        self.refresh_references()
-        self.refresh_projects()
-
-    @_shows_storage_errors
-    def toggle_reference(self, reference_id: int, active: bool) -> None:
-        """Enable or disable one reference."""
-        with self.workspace.database.write() as session:
-            reference = session.get(ReferenceImage, reference_id)
-            if reference is not None:
-                repo.set_reference_active(session, reference, active, self.workspace.operator)
-        self.refresh_references()
-
-    @_shows_storage_errors
-    def remove_reference(self, reference_id: int) -> None:
-        """Remove one reference from the project (its file stays until a store clean-up)."""
-        with self.workspace.database.write() as session:
-            reference = session.get(ReferenceImage, reference_id)
-            if reference is not None:
-                repo.audit(session, self.workspace.operator, "delete", "reference", reference.id,
-                           {"file": reference.file_name})
-                session.delete(reference)
-        self.refresh_references()
-
-    def build_bank(self) -> None:
-        """Build the bank (with calibration) on the worker, with progress."""
-        if not self._need_project():
-            return
-        self._submit("build", jobs.build_bank(self.project_name), "Building the reference bank…",
-                     done=self._finish_build)
-
-    def _finish_build(self, _: object) -> None:
-        self.statusBar().showMessage("Reference bank ready.")
-        self.refresh_references()
-        self.refresh_projects()
-
-    def write_prompts(self) -> None:
-        """Have the language model write the CLIP project's defect prompts on the worker."""
-        if not self._need_project():
-            return
-        self._submit("prompts", jobs.write_prompts(self.project_name, self.settings.llm_path or None),
-                     "The language model is writing defect prompts…", done=self._finish_prompts)
-
-    def _finish_prompts(self, written: WrittenPrompts) -> None:
-        self.statusBar().showMessage(f"{written.model} wrote {written.kept} defect prompt(s) for "
-                                     f"'{written.object_name}'; {written.refused} answer(s) were refused.")
-        self.refresh_references()
-
-    def choose_inspection_area(self) -> None:
-        """Load the first active reference off the GUI thread, then let the user draw the area on it."""
-        if not self._need_project():
-            return
-        with self.workspace.database.read() as session:
-            project = repo.get_project(session, self.project_name)
-            active = [r for r in repo.references(session, project) if r.active]
-            path = self.workspace.store.path(active[0].image_key) if active else None
-        if path is None:
-            self.show_error("Add a good reference image first: the inspection area is drawn on one.")
-            return
-        self.area_images.request(("area", self.project_name), path)
-
-    def _open_area_dialog(self, key: object, image: QImage) -> None:
-        if key != ("area", self.project_name):
-            return  # the project changed while the image loaded
-        with self.workspace.database.read() as session:
-            area, ignored = inspection_area(repo.get_project(session, self.project_name))
-        dialog = self.area_dialog = AreaDialog(image, area, ignored, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.apply_inspection_area(dialog.area(), dialog.ignored()))
-        dialog.open()
-
-    @_shows_storage_errors
-    def apply_inspection_area(self, area: Area | None, ignored: tuple[Area, ...] = ()) -> None:
-        """Store what the project scores (area None: the whole image); the bank rebuilds on next use."""
-        if not self._need_project():
-            return
-        set_inspection_area(self.workspace, self.project_name, area, ignored)
-        self.refresh_references()
-        self.statusBar().showMessage("Inspection area: " + describe_area(area, ignored) + ". The reference bank "
-                                     "is rebuilt with it at the next build or inspection.")
-
-    @_shows_storage_errors
-    def apply_detail(self, level: str) -> None:
-        """Store the project's level of detail; the bank rebuilds at its next use."""
-        if not self._need_project():
-            return
-        try:
-            side = set_detail(self.workspace, self.project_name, level)
-        except UnknownDetailError as exc:
-            self.show_error(str(exc))
-            return
-        self.refresh_references()
-        self.statusBar().showMessage(f"Level of detail: {level} (about {side} x {side} pixels). The reference bank "
-                                     "is rebuilt with it at the next build or inspection.")
-
-    @_shows_storage_errors
-    def apply_text_guidance(self, on: bool) -> None:
-        """Turn the project's text guidance on or off; the bank rebuilds at its next use."""
-        if not self._need_project():
-            return
-        try:
-            set_text_guidance(self.workspace, self.project_name, on)
-        except TextGuidanceError as exc:
-            self.show_error(str(exc))
-        self.refresh_references()
-        if self.references_page.guidance_box.isChecked() == on:
-            self.statusBar().showMessage(f"Text guidance {'on' if on else 'off'}. The reference bank is rebuilt "
-                                         "with it at the next build or inspection.")
-
-    @_shows_storage_errors
-    def apply_drift_window(self, window: int) -> None:
-        """Store how many parts the score-drift check compares on each side, then check again."""
-        if not self._need_project():
-            return
-        try:
-            if not set_drift_window(self.workspace, self.project_name, window):
-                return  # the spin box lost focus without a change
-        except DriftWindowError as exc:
-            self.show_error(str(exc))
-            return
-        self.statusBar().showMessage(f"Score-drift check: the latest {window} parts against the first {window}.")
-        self.check_drift()
-
-    def refine_threshold(self) -> None:
-        """Ask how to refine the threshold, then refine it on the worker."""
-        if not self._need_project():
-            return
-        dialog = RefineDialog(self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.start_refine(dialog.options()))
-        dialog.open()
-
-    def start_refine(self, options: RefineOptions) -> None:
-        """Refine the project's threshold with ``options`` on the worker."""
-        if not self._need_project():
-            return
-        job = jobs.refine_threshold(self.project_name, options.mode, options.target_frr, options.validation)
-        self._submit("refine", job, "Refining the threshold…", done=self._finish_refine)
-
-    def _finish_refine(self, report: Refinement) -> None:
-        """Show what the new threshold does; the history and the shown result re-label with it."""
-        self.refresh_references()
-        self.history_model.forget_calibrations()
-        if self.current is not None:
-            self.open_inspection(self.current.id)
-        self.statusBar().showMessage(report.summary())
-
-    def choose_masters(self) -> None:
-        """Ask for the folder of master-part photos, then verify the set-up with them."""
-        if not self._need_project():
-            return
-        folder = QFileDialog.getExistingDirectory(self, "Master-part photos: good/ (or OK/), one sub-folder per defect")
-        if folder:
-            self.verify_with_masters(Path(folder))
-
-    def verify_with_masters(self, folder: Path) -> None:
-        """Judge the master-part photos in ``folder`` on the worker (``services.verification``)."""
-        if not self._need_project():
-            return
-        self._submit("verify", jobs.verify_masters(self.project_name, folder, self.sensitivity),
-                     "Verifying with master parts…", done=self._finish_verification)
-
-    def _finish_verification(self, run: VerificationRun) -> None:
-        """Say how the masters were judged: a failure in a box that names each master that failed."""
-        self.refresh_references()
-        self.statusBar().showMessage(run.summary().split(":")[0] + ".")
-        lines = [f"{r.file}: should be {'OK' if r.expected == VERDICT_OK else 'held back'}, got "
-                 f"{r.reason or r.verdict}{'' if r.score is None else f' (score {r.score:.2f})'}: "
-                 f"{'pass' if r.passed else 'FAIL'}" for r in run.results]
-        icon = QMessageBox.Icon.Information if run.passed else QMessageBox.Icon.Critical
-        box = QMessageBox(icon, "Verification with master parts", run.summary(), QMessageBox.StandardButton.Ok, self)
-        box.setDetailedText("\n".join(lines))
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.verification = run
-        if not self._closing:
-            box.open()
-
-    # ---------------------------------------------------------------- inspect
-    def choose_images(self) -> None:
-        """Open one or more images and inspect them."""
-        files, _ = QFileDialog.getOpenFileNames(self, "Images to inspect", "", IMAGE_FILTER)
-        if files:
-            self.inspect_paths([Path(f) for f in files])
-
-    def inspect_paths(self, paths: list[Path], force: bool = False) -> None:
-        """Inspect image files one after another; the first result is shown, N steps through them."""
-        if not self._need_project():
-            return
-        files = _expand(paths)
-        self._submit("inspect", jobs.inspect_files(self.project_name, files, force),
-                     f"Inspecting {len(files)} image(s)…", done=self._finish_inspect)
-
-    def inspect_dropped(self, paths: list[Path]) -> None:
-        """Files dropped on the image view are inspected there; a folder among them goes to Batch."""
-        if any(path.is_dir() for path in paths):
-            self.start_batch(paths)
-        else:
-            self.inspect_paths(paths)
-
-    def inspect_array(self, image: np.ndarray, source: str) -> None:
-        """Inspect an in-memory image (clipboard, camera)."""
-        if not self._need_project():
-            return
-        self._submit("inspect", jobs.inspect_array(self.project_name, image, source), f"Inspecting {source}…",
-                     done=self._finish_inspect)
-
-    def paste_image(self) -> None:
-        """Inspect the image on the clipboard."""
-        image = QApplication.clipboard().image()
-        if image.isNull():
-            self.show_error("The clipboard holds no image.")
-            return
-        self.inspect_array(_qimage_to_array(image), "clipboard")
-
-    def grab_camera(self) -> None:
-        """Grab one frame from the first camera (on the worker) and inspect it."""
-        if not self._need_project():
-            return
-        self._submit("inspect", jobs.grab_camera(self.project_name), "Grabbing a camera frame…",
-                     done=self._finish_inspect)
-
-    def _finish_inspect(self, result: tuple[list[int], StoredResult | None]) -> None:
-        ids, first = result
-        self.queue = list(ids)
-        if first is not None:
-            self.show_result(first)
-        self.refresh_projects()
-
-    def toggle_watch(self, checked: bool) -> None:
-        """Start or stop watching a folder for new images."""
-        self.folder_watch.stop()
-        if not checked:
-            self.statusBar().showMessage("Stopped watching.")
-            return
-        folder = QFileDialog.getExistingDirectory(self, "Folder to watch")
-        if not folder:
-            self.watch_action.setChecked(False)
-            return
-        self.watch_folder(Path(folder))
-
-    def watch_folder(self, folder: Path) -> None:
-        """Inspect images that appear in ``folder`` from now on."""
-        self.folder_watch.start(folder)
-        self.watch_action.setChecked(True)
-        self.statusBar().showMessage(f"Watching {folder} for new images…")
-
-    def next_image(self) -> None:
-        """Show the next result of the last multi-image inspection."""
-        if self.current is None or self.current.id not in self.queue:
-            return
-        position = self.queue.index(self.current.id)
-        if position + 1 < len(self.queue):
-            self.open_inspection(self.queue[position + 1])
-
-    def open_inspection(self, inspection_id: int) -> None:
-        """Show a stored inspection exactly as it was recorded."""
-        self._submit("open", jobs.open_result(inspection_id), f"Opening inspection #{inspection_id}…",
-                     done=self.show_result)
-
-    def show_result(self, result: StoredResult) -> None:
-        """Display a stored result with its conversation."""
-        self.current = result
-        self.result_view.show_result(result, self.sensitivity)
-        summary = f"{result.facts.verdict}, score {result.facts.score:.2f}, {result.facts.region_count} region(s)"
-        self.chat.set_inspection(result.id, result.messages, summary)
-        self.tabs.setCurrentIndex(0)
-        verdict, score = result.verdict_at(self.sensitivity)
-        self.statusBar().showMessage(f"#{result.id} {Path(result.source).name}: {verdict}, score {score:.2f} "
-                                     "(threshold 0.50)")
-
-    def ask_region_label(self, region_index: int) -> None:
-        """Ask for the defect type of a region and store it."""
-        name, ok = QInputDialog.getText(self, "Name defect type", f"Type of region {region_index}:")
-        if ok and name.strip():
-            self.label_region(region_index, name)
-
-    def label_region(self, region_index: int, name: str) -> None:
-        """Name the type of a region of the shown inspection; the result is shown again as stored."""
-        from services.labels import label_region
-
-        if self.current is None:
-            return
-        try:
-            label_region(self.workspace, self.current.id, region_index, name)
-        except ValueError as exc:
-            self.show_error(str(exc))
-            return
-        self.open_inspection(self.current.id)
-
-    # ------------------------------------------------------------------ batch
-    def start_batch(self, paths: list[Path]) -> None:
-        """Inspect a folder on the worker; results fill the batch table as they come."""
-        if not self._need_project():
-            return
-        if self.batch_page.running:
-            # A second batch would clear the table while the first one's results still arrive.
-            self.show_error("A batch is still running: wait for it to finish or cancel it first.")
-            return
-        files = _expand(paths)
-        self.batch_page.started(len(files))
-        self.tabs.setCurrentWidget(self.batch_page)
-        self._submit("batch", jobs.batch(self.project_name, files), f"Inspecting {len(files)} image(s)…",
-                     done=self._finish_batch)
-
-    def _finish_batch(self, count: int) -> None:
-        self.batch_page.finished(cancelled=False)
-        self.statusBar().showMessage(f"Batch done: {count} image(s).")
-        self.refresh_projects()
-
-    def cancel_job(self) -> None:
-        """Cancel the running job.  Called here on the GUI thread: a slot of the worker object itself
-        would be queued behind the very job it is meant to stop."""
-        self.worker.cancel()
-
-    # --------------------------------------------------------------- history
-    @_shows_storage_errors
-    def review(self, inspection_ids: list[int], verdict: str, comment: str) -> None:
-        """Record an operator verdict on inspections."""
-        with self.workspace.database.write() as session:
-            for inspection_id in inspection_ids:
-                repo.add_review(session, repo.get_inspection(session, inspection_id), verdict, comment,
-                                self.workspace.operator)
-        self.history_model.refresh()
-        self.statusBar().showMessage(f"Marked {len(inspection_ids)} inspection(s) {verdict}.")
-
-    def review_current(self, verdict: str) -> None:
-        """Review the inspection on screen (keyboard shortcut)."""
-        if self.current is not None:
-            self.review([self.current.id], verdict, "")
-
-    def reinspect(self, inspection_ids: list[int]) -> None:
-        """Inspect the chosen parts' stored images again with their projects' current references."""
-        if not inspection_ids:
-            self.show_error("Select the inspections to inspect again.")
-            return
-        self._submit("reinspect", jobs.reinspect(inspection_ids),
-                     f"Inspecting {len(inspection_ids)} stored image(s) again…", done=self._finish_reinspect)
-
-    def _finish_reinspect(self, result: tuple[int, int, int, list[str]]) -> None:
-        done, changed, unchanged, failures = result
-        self.history_model.refresh()
-        self.refresh_projects()
-        message = f"Re-inspected {done} image(s) with the current references: {changed} verdict(s) changed"
-        if unchanged:
-            message += f"; {unchanged} unchanged (already inspected with these references)"
-        self.statusBar().showMessage(message + ".")
-        if failures:
-            self.show_error("Some could not be inspected again:\n" + "\n".join(failures))
-
-    @_shows_storage_errors
-    def add_inspections_to_references(self, inspection_ids: list[int]) -> None:
-        """False rejects join the references (the bank rebuilds at the next inspection).
-
-        An inspection whose stored image was removed to free disk space has nothing to add; it is
-        named in a message and the others are added.
-        """
-        added, removed = 0, []
-        with self.workspace.database.write() as session:
-            for inspection_id in inspection_ids:
-                row = repo.get_inspection(session, inspection_id)
-                if row.image_removed_at is not None:
-                    removed.append(f"#{row.id}")
-                    continue
-                project = session.get(Project, row.project_id)
-                repo.add_reference(session, project, row.image_key, Path(row.source_path).name or row.image_key,
-                                   self.workspace.operator)
-                if not row.reviews or row.reviews[-1].verdict != "OK":
-                    repo.add_review(session, row, "OK", "added to the references", self.workspace.operator)
-                added += 1
-        self.refresh_references()
-        self.history_model.refresh()
-        self.statusBar().showMessage(f"Added {added} image(s) to the references.")
-        if removed:
-            self.show_error(f"The stored image of inspection {', '.join(removed)} was removed to free disk space, "
-                            "so it cannot become a reference; add the original file on the References page.")
-
-    def free_disk_space(self, request: FreeSpaceRequest | None = None) -> None:
-        """Find old inspections whose stored photo can go (asks the criteria unless given); the
-        removal itself is confirmed once their count and size are known."""
-        if request is None:
-            dialog = FreeSpaceDialog(self.project_name, self)
-            if dialog.exec() != FreeSpaceDialog.DialogCode.Accepted:
-                return
-            request = dialog.request()
-        before = datetime.now(UTC) - timedelta(days=request.days)
-        self._submit("removal-plan", jobs.plan_image_removal(before, request.project, request.include_flagged),
-                     "Looking for stored images to remove…", done=self._finish_removal_plan)
-
-    def show_audit_log(self) -> None:
-        """Read the audit log on the worker, then show it (``AuditDialog``)."""
-        project = self.project_name
-        self._submit("audit", jobs.read_audit_log(project, AUDIT_ROWS), "Reading the audit log…",
-                     done=lambda rows: self._open_audit_dialog(project, *rows), show_progress=False)
-
-    def _open_audit_dialog(self, project: str | None, own: list[dict], everything: list[dict]) -> None:
-        dialog = AuditDialog(project, own, everything, AUDIT_ROWS, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-
-    def choose_backup_folder(self) -> None:
-        """Ask where to back the data folder up, then copy it there on the worker."""
-        folder = QFileDialog.getExistingDirectory(self, "Back up the history to (an empty folder or an earlier backup)")
-        if folder:
-            self.back_up_data(Path(folder))
-
-    def back_up_data(self, folder: Path) -> None:
-        """Copy the history and its files to ``folder`` on the worker (``db.backup``), with progress and cancel."""
-        self._submit("backup", jobs.back_up_data(folder), "Backing up the history…",
-                     done=lambda report: self.statusBar().showMessage(report.summary()))
-
-    def confirm_image_removal(self, plan: RemovalPlan) -> bool:
-        """Ask before the photos of ``plan``'s inspections are deleted."""
-        answer = QMessageBox.question(
-            self, "Free disk space",
-            f"Delete the stored photos of {len(plan.inspection_ids)} inspection(s), freeing "
-            f"{plan.bytes_freed / 1e6:.1f} MB? Their records, heatmaps, conversations and reviews stay; the photos "
-            f"cannot be brought back. {kept_samples_note(plan)}".rstrip())
-        return answer == QMessageBox.StandardButton.Yes
-
-    def _finish_removal_plan(self, plan: RemovalPlan) -> None:
-        if not plan.inspection_ids:
-            note = kept_samples_note(plan)
-            self.statusBar().showMessage(f"No stored photos match: nothing to remove. {note}".rstrip())
-        elif self.confirm_image_removal(plan):
-            self._submit("remove-images", jobs.remove_images(plan), "Removing stored photos…",
-                         done=self._finish_remove_images)
-        else:
-            self.statusBar().showMessage("Nothing removed.")
-
-    def _finish_remove_images(self, result: RemovalResult) -> None:
-        self.history_model.refresh()
-        self.statusBar().showMessage(f"Removed the stored photos of {result.inspections} inspection(s), freeing "
-                                     f"{result.bytes_freed / 1e6:.1f} MB; their records stay.")
-        if result.failed:
-            self.show_error("Some files could not be deleted ('db check --clean' retries):\n"
-                            + "\n".join(result.failed))
-
-    def export(self, selection: list[int], request: ExportRequest | None = None) -> None:
-        """Export a report (asks what and where unless ``request`` is given)."""
-        if request is None:
-            dialog = ExportDialog(selection, self.current.id if self.current else None, self)
-            if dialog.exec() != ExportDialog.DialogCode.Accepted:
-                return
-            request = dialog.request()
-        if not request.out:
-            self.show_error("Choose a file to export to.")
-            return
-        self._submit("export", jobs.export(request, self.project_name), "Writing the report…",
-                     done=self._finish_export)
-
-    def _finish_export(self, path: Path) -> None:
-        self.last_export = Path(path)
-        self.statusBar().showMessage(f"Wrote {path}")
-
     # ------------------------------------------------------------------- chat
     def ask(self, inspection_id: int, question: str, backend: str) -> None:
         """Answer a question about an inspection on the worker; tokens stream back."""
@@ -934,7 +277,7 @@ class MainWindow(QMainWindow):
         self.batch_page.relabel(sensitivity)
         self.history_model.set_sensitivity(sensitivity)
 
-    @_shows_storage_errors
+    @shows_storage_errors
     def save_sensitivity(self) -> None:
         """Store the sensitivity in the project (used by later inspections; audited)."""
         if self.project_name is None:
@@ -979,12 +322,6 @@ class MainWindow(QMainWindow):
                           QMessageBox.StandardButton.Ok, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
-
-    def _need_project(self) -> bool:
-        if self.project_name is None:
-            self.show_error("Choose or create a project first.")
-            return False
-        return True
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.history_page:
@@ -1136,19 +473,3 @@ def _assert_gui_thread() -> None:
     app = QApplication.instance()
     if app is not None and QThread.currentThread() is not app.thread():
         raise RuntimeError("a widget slot ran outside the GUI thread")
-
-
-def _expand(paths: list[Path]) -> list[Path]:
-    """Files as given, folders as their image files (sorted)."""
-    files: list[Path] = []
-    for path in paths:
-        files.extend(list_images(path) if path.is_dir() else [path])
-    return files
-
-
-def _qimage_to_array(image: QImage) -> np.ndarray:
-    """A QImage as a uint8 RGB array."""
-    converted = image.convertToFormat(QImage.Format.Format_RGB888)
-    width, height = converted.width(), converted.height()
-    buffer = np.frombuffer(converted.constBits(), dtype=np.uint8, count=converted.sizeInBytes())
-    return buffer.reshape(height, converted.bytesPerLine())[:, :width * 3].reshape(height, width, 3).copy()

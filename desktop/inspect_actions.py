@@ -1,0 +1,161 @@
+"""The main window's inspection actions: files, clipboard, camera, a watched folder and batches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
+
+from desktop import jobs
+from desktop.references_page import IMAGE_FILTER
+from desktop.window_actions import WindowActions, expand_paths
+from services.results import StoredResult
+
+
+class InspectActions(WindowActions):
+    """Inspecting parts and showing results (mixed into ``MainWindow``)."""
+
+    def choose_images(self) -> None:
+        """Open one or more images and inspect them."""
+        files, _ = QFileDialog.getOpenFileNames(self, "Images to inspect", "", IMAGE_FILTER)
+        if files:
+            self.inspect_paths([Path(f) for f in files])
+
+    def inspect_paths(self, paths: list[Path], force: bool = False) -> None:
+        """Inspect image files one after another; the first result is shown, N steps through them."""
+        if not self._need_project():
+            return
+        files = expand_paths(paths)
+        self._submit("inspect", jobs.inspect_files(self.project_name, files, force),
+                     f"Inspecting {len(files)} image(s)…", done=self._finish_inspect)
+
+    def inspect_dropped(self, paths: list[Path]) -> None:
+        """Files dropped on the image view are inspected there; a folder among them goes to Batch."""
+        if any(path.is_dir() for path in paths):
+            self.start_batch(paths)
+        else:
+            self.inspect_paths(paths)
+
+    def inspect_array(self, image: np.ndarray, source: str) -> None:
+        """Inspect an in-memory image (clipboard, camera)."""
+        if not self._need_project():
+            return
+        self._submit("inspect", jobs.inspect_array(self.project_name, image, source), f"Inspecting {source}…",
+                     done=self._finish_inspect)
+
+    def paste_image(self) -> None:
+        """Inspect the image on the clipboard."""
+        image = QApplication.clipboard().image()
+        if image.isNull():
+            self.show_error("The clipboard holds no image.")
+            return
+        self.inspect_array(_qimage_to_array(image), "clipboard")
+
+    def grab_camera(self) -> None:
+        """Grab one frame from the first camera (on the worker) and inspect it."""
+        if not self._need_project():
+            return
+        self._submit("inspect", jobs.grab_camera(self.project_name), "Grabbing a camera frame…",
+                     done=self._finish_inspect)
+
+    def _finish_inspect(self, result: tuple[list[int], StoredResult | None]) -> None:
+        ids, first = result
+        self.queue = list(ids)
+        if first is not None:
+            self.show_result(first)
+        self.refresh_projects()
+
+    def toggle_watch(self, checked: bool) -> None:
+        """Start or stop watching a folder for new images."""
+        self.folder_watch.stop()
+        if not checked:
+            self.statusBar().showMessage("Stopped watching.")
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Folder to watch")
+        if not folder:
+            self.watch_action.setChecked(False)
+            return
+        self.watch_folder(Path(folder))
+
+    def watch_folder(self, folder: Path) -> None:
+        """Inspect images that appear in ``folder`` from now on."""
+        self.folder_watch.start(folder)
+        self.watch_action.setChecked(True)
+        self.statusBar().showMessage(f"Watching {folder} for new images…")
+
+    def next_image(self) -> None:
+        """Show the next result of the last multi-image inspection."""
+        if self.current is None or self.current.id not in self.queue:
+            return
+        position = self.queue.index(self.current.id)
+        if position + 1 < len(self.queue):
+            self.open_inspection(self.queue[position + 1])
+
+    def open_inspection(self, inspection_id: int) -> None:
+        """Show a stored inspection exactly as it was recorded."""
+        self._submit("open", jobs.open_result(inspection_id), f"Opening inspection #{inspection_id}…",
+                     done=self.show_result)
+
+    def show_result(self, result: StoredResult) -> None:
+        """Display a stored result with its conversation."""
+        self.current = result
+        self.result_view.show_result(result, self.sensitivity)
+        summary = f"{result.facts.verdict}, score {result.facts.score:.2f}, {result.facts.region_count} region(s)"
+        self.chat.set_inspection(result.id, result.messages, summary)
+        self.tabs.setCurrentIndex(0)
+        verdict, score = result.verdict_at(self.sensitivity)
+        self.statusBar().showMessage(f"#{result.id} {Path(result.source).name}: {verdict}, score {score:.2f} "
+                                     "(threshold 0.50)")
+
+    def ask_region_label(self, region_index: int) -> None:
+        """Ask for the defect type of a region and store it."""
+        name, ok = QInputDialog.getText(self, "Name defect type", f"Type of region {region_index}:")
+        if ok and name.strip():
+            self.label_region(region_index, name)
+
+    def label_region(self, region_index: int, name: str) -> None:
+        """Name the type of a region of the shown inspection; the result is shown again as stored."""
+        from services.labels import label_region
+
+        if self.current is None:
+            return
+        try:
+            label_region(self.workspace, self.current.id, region_index, name)
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return
+        self.open_inspection(self.current.id)
+
+    def start_batch(self, paths: list[Path]) -> None:
+        """Inspect a folder on the worker; results fill the batch table as they come."""
+        if not self._need_project():
+            return
+        if self.batch_page.running:
+            # A second batch would clear the table while the first one's results still arrive.
+            self.show_error("A batch is still running: wait for it to finish or cancel it first.")
+            return
+        files = expand_paths(paths)
+        self.batch_page.started(len(files))
+        self.tabs.setCurrentWidget(self.batch_page)
+        self._submit("batch", jobs.batch(self.project_name, files), f"Inspecting {len(files)} image(s)…",
+                     done=self._finish_batch)
+
+    def _finish_batch(self, count: int) -> None:
+        self.batch_page.finished(cancelled=False)
+        self.statusBar().showMessage(f"Batch done: {count} image(s).")
+        self.refresh_projects()
+
+    def cancel_job(self) -> None:
+        """Cancel the running job.  Called here on the GUI thread: a slot of the worker object itself
+        would be queued behind the very job it is meant to stop."""
+        self.worker.cancel()
+
+
+def _qimage_to_array(image: QImage) -> np.ndarray:
+    """A QImage as a uint8 RGB array."""
+    converted = image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height = converted.width(), converted.height()
+    buffer = np.frombuffer(converted.constBits(), dtype=np.uint8, count=converted.sizeInBytes())
+    return buffer.reshape(height, converted.bytesPerLine())[:, :width * 3].reshape(height, width, 3).copy()
