@@ -96,6 +96,7 @@ def decode_for_inspection(path: str | Path, area_share: float = 1.0) -> DecodedI
     they agree on the score.
     """
     pixels, size = _decode(Path(path), math.ceil(DECODE_MIN_SIDE / max(area_share, 1e-3)))
+    check_pixels(pixels, path)  # here, while the file's name is known: later it is an array
     return DecodedImage(pixels, size)
 
 

@@ -251,6 +251,13 @@ def test_display_pixels_are_8bit_rgb_without_copying_8bit_rgb(tmp_path):
         to_rgb8(np.zeros((4, 4, 3), np.uint8))
 
 
+def test_a_decoded_file_too_small_to_inspect_is_named_in_the_error(tmp_path):
+    path = tmp_path / "speck.png"
+    Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(path)
+    with pytest.raises(ImageLoadError, match="speck.png.*too small"):
+        decode_for_inspection(path)
+
+
 def test_a_file_declaring_too_many_pixels_raises_the_named_error_not_pils(tmp_path):
     import struct
     import zlib
