@@ -122,6 +122,7 @@ def _show(args: argparse.Namespace) -> int:
     from engine.backbones import is_clip
     from services.drift import current_drift_warning
     from services.part_prompts import describe_prompts
+    from services.pixel_size import describe_pixel_size
     from services.verification import describe_last, last_verification
 
     workspace = open_from_args(args)
@@ -139,6 +140,7 @@ def _show(args: argparse.Namespace) -> int:
         }
         if is_clip(project.backbone):
             info["defect_prompts"] = describe_prompts(project)
+        info["pixel_size"] = describe_pixel_size(project)
         run = last_verification(session, project)
         info["verification"] = describe_last(run) if not args.json else run
     info["score_drift"] = current_drift_warning(workspace, args.name)

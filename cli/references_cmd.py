@@ -1,6 +1,6 @@
 """``main.py references ...``: a project's good reference images, its bank and how it inspects.
 
-Sub-commands: add, list, build, calibrate, verify (master parts), area, detail and text-guidance.
+Sub-commands: add, list, build, calibrate, verify (master parts), area, detail, text-guidance and pixel-size.
 """
 
 from __future__ import annotations
@@ -95,6 +95,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     guidance.add_argument("state", nargs="?", choices=("on", "off"))
     add_home_option(guidance)
     guidance.set_defaults(handler=_text_guidance)
+    pixel = actions.add_parser(
+        "pixel-size", help="show or set the millimetres one pixel spans, for sizes in millimetres",
+        description="The camera set-up's pixel size: the millimetres one pixel spans on the part at the "
+                    "references' resolution (a part 50 mm wide that spans 1000 px: 0.05). Inspections made "
+                    "after it is set give region sizes in millimetres too, and the explainer answers in them; "
+                    "'off' keeps sizes in pixels. The bank is not rebuilt. Without a value, shows the setting.")
+    pixel.add_argument("project")
+    pixel.add_argument("mm_per_pixel", nargs="?", metavar="MM|off",
+                       help="millimetres per pixel (for example 0.05), or off")
+    add_home_option(pixel)
+    pixel.set_defaults(handler=_pixel_size)
 
 
 @user_errors
@@ -223,4 +234,27 @@ def _text_guidance(args: argparse.Namespace) -> int:
     with workspace.database.read() as session:
         on = project_text_guidance(repo.get_project(session, args.project))
     print(f"Project '{args.project}': text guidance is {'on' if on else 'off'}.")
+    return 0
+
+
+@user_errors
+def _pixel_size(args: argparse.Namespace) -> int:
+    from db import repository as repo
+    from engine.physical import PixelSizeError
+    from services.pixel_size import describe_pixel_size, set_pixel_size
+
+    workspace = open_from_args(args)
+    if args.mm_per_pixel is not None:
+        if args.mm_per_pixel.lower() == "off":
+            value = None
+        else:
+            try:
+                value = float(args.mm_per_pixel)
+            except ValueError:
+                raise PixelSizeError(f"The pixel size must be a number of millimetres (for example 0.05) or 'off', "
+                                     f"not '{args.mm_per_pixel}'.") from None
+        set_pixel_size(workspace, args.project, value)
+    with workspace.database.read() as session:
+        described = describe_pixel_size(repo.get_project(session, args.project))
+    print(f"Project '{args.project}': pixel size {described}.")
     return 0

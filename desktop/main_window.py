@@ -136,6 +136,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.references_page.detail_requested.connect(self.apply_detail)
         self.references_page.text_guidance_requested.connect(self.apply_text_guidance)
         self.references_page.drift_window_requested.connect(self.apply_drift_window)
+        self.references_page.pixel_size_requested.connect(self.apply_pixel_size)
         self.references_page.prompts_requested.connect(self.write_prompts)
         self.batch_page = BatchPage()
         self.batch_page.start_requested.connect(self.start_batch)

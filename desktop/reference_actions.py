@@ -19,6 +19,7 @@ from engine.area import Area, describe_area
 from engine.backbones import DEFAULT_BACKBONE, is_clip
 from engine.calibration import VERDICT_OK, Refinement, reference_count_advice, reference_outliers
 from engine.errors import TextGuidanceError
+from engine.physical import PixelSizeError
 from engine.prompt_writer import WrittenPrompts
 from services.checkpoints import checkpoint_label
 from services.detail import UnknownDetailError, project_detail, set_detail
@@ -31,6 +32,7 @@ from services.inspection import (
     set_inspection_area,
 )
 from services.part_prompts import describe_prompts, written_prompts
+from services.pixel_size import project_pixel_size, set_pixel_size
 from services.results import bank_calibration
 from services.text_guidance import project_text_guidance, set_text_guidance
 from services.verification import VerificationRun, describe_last, last_verification
@@ -85,6 +87,7 @@ class ReferenceActions(WindowActions):
                 text += "\nDefect prompts: " + describe_prompts(project)
             text += "\nInspection area: " + describe_area(*inspection_area(project))
             text += "\nMaster parts: " + describe_last(last_verification(session, project))
+            pixel_size = project_pixel_size(project)
             detail = project_detail(project)
             guided = project_text_guidance(project)
             window = drift_window(project)
@@ -96,6 +99,7 @@ class ReferenceActions(WindowActions):
         self.references_page.show_references(entries, text)
         self.references_page.show_detail(detail)
         self.references_page.show_drift_window(window)
+        self.references_page.show_pixel_size(pixel_size)
         self.references_page.show_prompts_button(clip, written.all_prompts() if written else None)
         self.references_page.show_text_guidance(clip, guided)
 
@@ -218,6 +222,20 @@ class ReferenceActions(WindowActions):
         if self.references_page.guidance_box.isChecked() == on:
             self.statusBar().showMessage(f"Text guidance {'on' if on else 'off'}. The reference bank is rebuilt "
                                          "with it at the next build or inspection.")
+
+    @shows_storage_errors
+    def apply_pixel_size(self, mm_per_pixel: float | None) -> None:
+        """Store the project's pixel size (None: sizes in pixels); inspections from now on give millimetres."""
+        if not self._need_project():
+            return
+        try:
+            set_pixel_size(self.workspace, self.project_name, mm_per_pixel)
+        except PixelSizeError as exc:
+            self.show_error(str(exc))
+        self.refresh_references()
+        self.statusBar().showMessage("Pixel size " + (f"{mm_per_pixel:g} mm: parts inspected from now on get sizes in "
+                                                       "millimetres too." if mm_per_pixel else
+                                                       "not set: sizes are in pixels."))
 
     @shows_storage_errors
     def apply_drift_window(self, window: int) -> None:

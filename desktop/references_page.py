@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 from desktop.drops import dropped_paths
 from desktop.thumbnails import ThumbnailLoader, place_icon
 from engine.imageio import IMAGE_SUFFIXES
+from engine.physical import MAX_PIXEL_SIZE_MM
 from services.detail import DETAIL_SIDES
 from services.drift import MAX_DRIFT_WINDOW, MIN_DRIFT_WINDOW
 
@@ -71,6 +73,7 @@ class ReferencesPage(QWidget):
     area_requested = Signal()
     detail_requested = Signal(str)
     drift_window_requested = Signal(int)
+    pixel_size_requested = Signal(object)  # millimetres per pixel, or None
     prompts_requested = Signal()
     text_guidance_requested = Signal(bool)
 
@@ -132,6 +135,17 @@ class ReferencesPage(QWidget):
                                          "Smaller answers sooner on a slow line; larger sees a slower drift.")
         self.drift_window_box.editingFinished.connect(
             lambda: self.drift_window_requested.emit(self.drift_window_box.value()))
+        self.pixel_size_box = QDoubleSpinBox()
+        self.pixel_size_box.setRange(0.0, MAX_PIXEL_SIZE_MM)
+        self.pixel_size_box.setDecimals(4)
+        self.pixel_size_box.setSingleStep(0.001)
+        self.pixel_size_box.setSuffix(" mm")
+        self.pixel_size_box.setSpecialValueText("not set")
+        self.pixel_size_box.setToolTip("The millimetres one pixel spans on the part, at the references' resolution "
+                                       "(a part 50 mm wide that spans 1000 px: 0.05). Set, region sizes are given in "
+                                       "millimetres too; 'not set' keeps them in pixels. The bank is not rebuilt.")
+        self.pixel_size_box.editingFinished.connect(
+            lambda: self.pixel_size_requested.emit(self.pixel_size_box.value() or None))
         self.progress = QProgressBar()
         self.progress.hide()
         self.add_files_button.clicked.connect(self._choose_files)
@@ -154,11 +168,17 @@ class ReferencesPage(QWidget):
         settings.addWidget(self.prompts_button)
         settings.addWidget(self.guidance_box)
         settings.addStretch(1)
-        settings.addWidget(QLabel("Drift check:"))
-        settings.addWidget(self.drift_window_box)
+        measuring = QHBoxLayout()  # what the results are measured in and against
+        measuring.addWidget(QLabel("Pixel size:"))
+        measuring.addWidget(self.pixel_size_box)
+        measuring.addSpacing(16)
+        measuring.addWidget(QLabel("Drift check:"))
+        measuring.addWidget(self.drift_window_box)
+        measuring.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addLayout(settings)
+        layout.addLayout(measuring)
         layout.addWidget(QLabel("Drop good images of the part here. 1 to 8 are enough; more make verdicts steadier."))
         layout.addWidget(self.grid, 1)
         layout.addLayout(buttons)
@@ -201,6 +221,12 @@ class ReferencesPage(QWidget):
         blocked = self.drift_window_box.blockSignals(True)
         self.drift_window_box.setValue(window)
         self.drift_window_box.blockSignals(blocked)
+
+    def show_pixel_size(self, mm_per_pixel: float | None) -> None:
+        """Show the project's pixel size without asking to store it again."""
+        blocked = self.pixel_size_box.blockSignals(True)
+        self.pixel_size_box.setValue(mm_per_pixel or 0.0)
+        self.pixel_size_box.blockSignals(blocked)
 
     def show_detail(self, level: str) -> None:
         """Show the project's level of detail (a side set outside the app shows as it is)."""

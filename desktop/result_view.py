@@ -49,6 +49,7 @@ from desktop.drops import dropped_paths
 from desktop.images import to_pixmap, verdict_colour
 from engine.facts import FactSheet, facts_at
 from engine.imageio import shrink_to_side
+from engine.physical import format_mm
 from engine.regions import Region
 from engine.visualize import heatmap_rgba, overlay_scale
 from services.results import StoredResult
@@ -376,11 +377,15 @@ class ResultView(QWidget):
         for region in facts.regions:
             row = self.table.rowCount()
             self.table.insertRow(row)
-            values = [str(region.index), region.position, f"{region.area_percent:.2f} %",
-                      f"{region.severity:.1f}×", region.defect_type]
+            mm = facts.millimetres(region)
+            size = f"{region.area_percent:.2f} %" if mm is None else format_mm(mm["length"])
+            values = [str(region.index), region.position, size, f"{region.severity:.1f}×", region.defect_type]
             x, y, width, height = region.bbox
+            physical = "" if mm is None else (f"; {format_mm(mm['length'])} long, "
+                                              f"{format_mm(mm['area'], squared=True)}, "
+                                              f"box {format_mm(mm['width'])} x {format_mm(mm['height'])}")
             details = (f"Region {region.index}: {region.area_percent:.2f} % of {facts.basis_words} "
-                       f"({region.area_px} px), box {width} x {height} px at ({x}, {y}), {region.shape}, "
+                       f"({region.area_px} px), box {width} x {height} px at ({x}, {y}){physical}, {region.shape}, "
                        f"{region.appearance}; peak {region.severity:.1f}x the pixel threshold")
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)

@@ -52,7 +52,8 @@ class FactSheet:
     ``peak_extends_to`` the other grid cells its surroundings reach (``engine.regions.spot_extent``).
     ``scene_*`` is the scene check (``engine.scene``): None in fact sheets from before it.
     ``compared_in_grey``: a grey photo judged against the colour references made grey, so a
-    defect that differs only in colour cannot show (``engine.greyscale``).
+    defect that differs only in colour cannot show (``engine.greyscale``).  ``mm_per_pixel``: the
+    photo's pixel size when the project states one (``engine.physical``); None keeps sizes in pixels.
     """
 
     verdict: str
@@ -78,6 +79,15 @@ class FactSheet:
     scene_distance: float | None = None
     scene_limit: float | None = None
     compared_in_grey: bool = False
+    mm_per_pixel: float | None = None
+
+    def millimetres(self, region: Region) -> dict[str, float] | None:
+        """The region's length, box width and height (mm) and area (mm²); None without a pixel size."""
+        if self.mm_per_pixel is None:
+            return None
+        scale = self.mm_per_pixel
+        return {"length": region.major_axis_px * scale, "width": region.bbox[2] * scale,
+                "height": region.bbox[3] * scale, "area": region.area_px * scale * scale}
 
     @property
     def basis_words(self) -> str:
@@ -130,7 +140,8 @@ def confidence_words(verdict: str, normalised: float) -> str:
 
 def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 0.5,
                 type_examples: TypeExamples | None = None,
-                typer: Callable[[np.ndarray, list[Region]], None] | None = None) -> FactSheet:
+                typer: Callable[[np.ndarray, list[Region]], None] | None = None,
+                mm_per_pixel: float | None = None) -> FactSheet:
     """The fact sheet of ``result`` (an ``AnomalyResult``) for ``image`` scored against ``bank``.
 
     Defect types come from the project's labelled examples when it has some, else from
@@ -141,11 +152,12 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
     larger than ``FACTS_MAX_SIDE`` is measured on a shrunk copy (``working_copy``), and positions
     and sizes are given in its own pixels all the same.  With an inspection area, the facts are
     measured on the area alone (the part, its 3x3 grid and the nearest reference are the area's)
-    and placed back in the photo's pixels.
+    and placed back in the photo's pixels.  ``mm_per_pixel``, the photo's pixel size when the
+    project states one (``engine.physical.photo_pixel_size``), lets sizes be given in millimetres too.
     """
     if getattr(result, "area", None) is not None:
         facts = build_facts(crop_to_area(image, result.area), result.area_view(), bank, sensitivity,
-                            type_examples, typer)
+                            type_examples, typer, mm_per_pixel)
         top, _, left, _ = area_box(result.image_size, result.area)
         return in_photo(facts, left, top, result.image_size)
     calibration = bank.calibration
@@ -191,7 +203,7 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
         peak_level=round(float(anomaly_map[peak_y, peak_x]) / max(pixel_cut, 1e-9), 3),
         scene_distance=None if result.scene_distance is None else round(result.scene_distance, 4),
         scene_limit=None if calibration.scene_limit is None else round(calibration.scene_limit, 4),
-        compared_in_grey=result.compared_in_grey)
+        compared_in_grey=result.compared_in_grey, mm_per_pixel=mm_per_pixel)
 
 
 def in_photo(facts: FactSheet, left: int, top: int, image_size: tuple[int, int]) -> FactSheet:

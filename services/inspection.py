@@ -37,9 +37,11 @@ from engine.defect_types import TypeExamples
 from engine.errors import EmptyReferenceSetError, ImageLoadError
 from engine.facts import FactSheet, build_facts
 from engine.imageio import DecodedImage, check_pixels, decode_for_inspection, decode_image, to_uint8
+from engine.physical import photo_pixel_size
 from engine.prompts import PromptLibrary
 from services.checkpoints import with_local_checkpoint
 from services.part_prompts import project_prompt_library
+from services.pixel_size import project_pixel_size
 from services.results import project_sensitivity
 from services.workspace import Workspace
 
@@ -401,6 +403,7 @@ class Inspector:
             project = repo.get_project(session, project_name)
             project_id, sensitivity, examples = project.id, project_sensitivity(project), type_examples(project)
             prompts = project_prompt_library(project) if is_clip(bank.config.backbone) else None
+            pixel_size = project_pixel_size(project)
             earlier = None if force else repo.find_inspection(session, project_id, image_key, bank_id)
             if earlier is not None:
                 return _record(earlier, project_name, skipped=True)
@@ -408,7 +411,9 @@ class Inspector:
         image = loader(area_share(bank.config.inspection_area))
         result = self.detector.inspect(image, bank)
         pixels = image.pixels if isinstance(image, DecodedImage) else image
-        facts = build_facts(pixels, result, bank, sensitivity, examples, self._typer(bank, prompts))
+        mm_per_pixel = None if pixel_size is None else photo_pixel_size(pixel_size, bank.config.reference_frame,
+                                                                        result.image_size)
+        facts = build_facts(pixels, result, bank, sensitivity, examples, self._typer(bank, prompts), mm_per_pixel)
         duration = (time.perf_counter() - start) * 1e3
         image_key = store.put_bytes(data, "images", suffix)
         map_key = store.put_map(result.storable_map(), result.image_size)

@@ -1,8 +1,8 @@
 """Moving a part type's set-up between workstations: one project file out, the same project in.
 
 A project file (``.iadproject``) is a zip archive holding ``manifest.json`` (the project's name,
-description, backbone and settings: inspection area, ignored areas, sensitivity, labelled defect
-types), every reference image (active or set aside) under ``references/``, and the current
+description, backbone and settings: inspection area, ignored areas, sensitivity, pixel size,
+labelled defect types), every reference image (active or set aside) under ``references/``, and the current
 reference bank with its calibration under ``bank/`` when one is built.  The history stays behind:
 it belongs to the station that made it.
 
@@ -32,8 +32,10 @@ from engine.backbones import check_layers, is_clip
 from engine.config import EngineConfig
 from engine.errors import EngineError
 from engine.imageio import is_image_file
+from engine.physical import checked_pixel_size
 from services.checkpoints import find_checkpoint, import_checkpoint, original_name, stored_name
 from services.inspection import matching_bank_row, requested_config
+from services.pixel_size import SETTING as PIXEL_SIZE_SETTING
 from services.workspace import Workspace
 
 FORMAT = "iad-inspector-project"
@@ -260,7 +262,7 @@ def _manifest(archive: zipfile.ZipFile, source: Path) -> dict[str, Any]:
 
 
 def _check_settings(project: dict[str, Any], source: Path) -> None:
-    """Refuse settings this program would fail on later: engine settings, areas and the sensitivity."""
+    """Refuse settings this program would fail on later: engine settings, areas, the sensitivity and pixel size."""
     settings = project.get("settings", {})
     engine = settings.get("engine", {})
     try:
@@ -270,6 +272,8 @@ def _check_settings(project: dict[str, Any], source: Path) -> None:
         config = EngineConfig.from_dict({**EngineConfig(backbone=backbone).to_dict(), **engine})
         check_layers(backbone, config.layers)
         sensitivity = float(settings.get("sensitivity", 0.5))
+        if settings.get(PIXEL_SIZE_SETTING) is not None:
+            checked_pixel_size(settings[PIXEL_SIZE_SETTING])
     except (TypeError, ValueError, EngineError) as exc:
         raise ProjectFileError(source, f"its settings are not valid ({exc})") from exc
     if not 0.0 <= sensitivity <= 1.0:

@@ -30,6 +30,7 @@ from engine import ENGINE_VERSION
 from engine.area import Area, describe_area
 from engine.facts import FactSheet
 from engine.imageio import load_rgb8, shrink_to_side, to_uint8
+from engine.physical import format_mm
 from engine.regions import to_image_scale
 from engine.visualize import draw_regions, overlay_for
 from services.checkpoints import checkpoint_label
@@ -118,6 +119,7 @@ def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, An
             "bank_created": bank.created_at.strftime("%Y-%m-%d %H:%M") if bank else "-",
             "engine_version": row.engine_version, "program_version": ENGINE_VERSION,
             "backbone": bank_backbone(bank), "inspection_area": describe_area(*scored_area(bank)),
+            "format_mm": format_mm,
         }
 
 

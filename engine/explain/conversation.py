@@ -106,7 +106,7 @@ class Conversation:
         side = asked_side(question)
         if side is not None and focus and grounded.lone_region_elsewhere(self.facts, side):
             draft = f"{grounded.only_region(self.facts)} {draft}"
-        if intent == "size" and asks_physical_units(question):
+        if intent == "size" and asks_physical_units(question) and self.facts.mm_per_pixel is None:
             draft = f"{grounded.no_physical_scale(self.facts)} {draft}"
         answer = Answer(text=draft, backend=GROUNDED, intent=intent, focus=focus)
         if self.llm is not None and intent not in GROUNDED_ONLY:

@@ -9,7 +9,8 @@ Depth, thickness and weight, which a photo of the surface cannot show, get the `
 the answer says so before the size it measured.  Other questions no rule knows (material,
 provenance) get the honest "I can't tell that" with a summary.
 Two cases get a note before the answer (``Conversation.ask``): "the left one" when the only
-region lies elsewhere, and a size asked in millimetres or inches, which an image has no scale for.
+region lies elsewhere, and a size asked in millimetres or inches, which an image has no scale for
+unless its project states a pixel size (``engine.physical``).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from engine.calibration import VERDICT_NG, VERDICT_OK
 from engine.defect_types import PROMPTS_SOURCE
 from engine.facts import FactSheet
+from engine.physical import format_mm
 from engine.regions import Region
 
 MAX_LISTED = 3
@@ -157,10 +158,29 @@ def _size(facts: FactSheet, regions: list[Region]) -> str:
         return _without_regions(facts, "measure")
     lines = []
     for region in regions[:MAX_LISTED]:
-        lines.append(f"Region {region.index} covers {_percent(region.area_percent)} of {facts.basis_words} "
-                     f"({region.area_px} px, box {region.bbox[2]} x {region.bbox[3]} px); it is {region.shape}, "
-                     f"about {region.major_axis_px:.0f} px long.")
+        mm = facts.millimetres(region)
+        if mm is None:
+            lines.append(f"Region {region.index} covers {_percent(region.area_percent)} of {facts.basis_words} "
+                         f"({region.area_px} px, box {region.bbox[2]} x {region.bbox[3]} px); it is {region.shape}, "
+                         f"about {region.major_axis_px:.0f} px long.")
+        else:
+            lines.append(f"Region {region.index} is about {format_mm(mm['length'])} long and covers "
+                         f"{format_mm(mm['area'], squared=True)}, {_percent(region.area_percent)} of "
+                         f"{facts.basis_words} (box {format_mm(mm['width'])} x {format_mm(mm['height'])}; "
+                         f"{region.area_px} px); it is {region.shape}.")
     return " ".join(lines)
+
+
+def _length_mm(facts: FactSheet, region: Region) -> str:
+    """", about 2.4 mm long" when the pixel size is known, else nothing."""
+    mm = facts.millimetres(region)
+    return "" if mm is None else f", about {format_mm(mm['length'])} long"
+
+
+def _length(facts: FactSheet, region: Region) -> str:
+    """The region's length in pixels, and in millimetres when the pixel size is known."""
+    mm = facts.millimetres(region)
+    return f"{region.major_axis_px:.0f} px" + ("" if mm is None else f" ({format_mm(mm['length'])})")
 
 
 def _direction(degrees: float) -> str:
@@ -178,11 +198,11 @@ def _shape(facts: FactSheet, regions: list[Region]) -> str:
     lines = []
     for region in regions[:MAX_LISTED]:
         if region.shape == "elongated":
-            lines.append(f"Region {region.index} is elongated, about {region.major_axis_px:.0f} px long, running "
+            lines.append(f"Region {region.index} is elongated, about {_length(facts, region)} long, running "
                          f"{_direction(region.orientation_deg)}.")
         else:
             lines.append(f"Region {region.index} is compact, roughly as wide as it is long "
-                         f"(about {region.major_axis_px:.0f} px long).")
+                         f"(about {_length(facts, region)} long).")
     return " ".join(lines)
 
 
@@ -286,8 +306,9 @@ def _summary(facts: FactSheet, regions: list[Region]) -> str:
     head = f"{facts.verdict}, {_score_phrase(facts)}, confidence {facts.confidence}.{_cautions(facts)}"
     if not facts.regions:
         return head + " No defect regions."
-    items = "; ".join(f"{r.index}) {r.position}, {_percent(r.area_percent)} of {facts.basis_words}, {r.shape}, "
-                      f"{r.appearance}, {r.defect_type}" for r in facts.regions[:MAX_LISTED])
+    items = "; ".join(f"{r.index}) {r.position}, {_percent(r.area_percent)} of {facts.basis_words}"
+                      f"{_length_mm(facts, r)}, {r.shape}, {r.appearance}, {r.defect_type}"
+                      for r in facts.regions[:MAX_LISTED])
     more = f"; and {facts.region_count - MAX_LISTED} more" if facts.region_count > MAX_LISTED else ""
     return f"{head} {_plural(facts.region_count, 'defect region')}: {items}{more}."
 
@@ -316,8 +337,8 @@ def _no_such_region(index: int, facts: FactSheet) -> str:
 
 def no_physical_scale(facts: FactSheet) -> str:
     """Said before a size answer to a question in millimetres or inches: an image carries no scale."""
-    return ("I can't give millimetres: the image carries no scale, so sizes are in pixels and as a share of "
-            f"{facts.basis_words}.")
+    return ("I can't give millimetres: an image carries no scale and this project states no pixel size "
+            f"(References page), so sizes are in pixels and as a share of {facts.basis_words}.")
 
 
 def lone_region_elsewhere(facts: FactSheet, side: str) -> bool:

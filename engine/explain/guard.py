@@ -11,7 +11,8 @@ a multiple of the pixel threshold that no region peaks at (nor the map, on a par
 regions), a reference count other than the bank's, a reference other than the nearest one
 (by number), a confidence level other than the sheet's, a
 shape (elongated, compact) no region has, a colour of the part other than the measured one, or
-any size in millimetres or inches, for which an image carries no scale.
+a size in millimetres or inches: any, without the project's pixel size, for an image carries no
+scale; with it, one that no region's length, box side or area (mm²) has.
 ``omissions`` catches the other failure of a small model: a fluent answer that does not answer
 the question.  Where all it left out is the yes/no or the count, ``completed`` puts the grounded
 sentence that states it in front instead of discarding the answer.
@@ -24,11 +25,14 @@ import re
 from engine.calibration import VERDICT_NG, VERDICT_OK
 from engine.explain.claims import Claims, parse_claims
 from engine.facts import FactSheet
+from engine.physical import stated_millimetres
 
 PERCENT_TOLERANCE = 0.06
 SENTENCE_END = re.compile(r"[.!?](?=\s|$)")  # not the point inside a number such as 0.50
 # A stated pixel measure may round the measured one ("about 260 px" for 264).
 PIXEL_TOLERANCE = 0.03
+# Millimetres are stated to two significant figures ("2.4 mm" for 2.35).
+MM_RELATIVE_TOLERANCE, MM_TOLERANCE = 0.06, 0.0
 SCORE_TOLERANCE = 0.011
 MULTIPLE_TOLERANCE = 0.051
 # A draft that starts by saying what cannot be told ("I can't tell that from this image") must be
@@ -80,7 +84,7 @@ def _measures(claims: Claims, facts: FactSheet) -> list[str]:
     measures = pixel_measures(facts)
     found += [f"{pixels:g} px matches no measured region" for pixels in claims.pixels
               if not _near_any(pixels, measures, 1.5, PIXEL_TOLERANCE)]
-    found += [f"states '{size}', but the image has no scale" for size in claims.physical]
+    found += _physical(claims, facts)
     found += [f"score {value:g}, measured {facts.score:.2f}" for value in claims.scores
               if abs(value - facts.score) > SCORE_TOLERANCE]
     found += [f"threshold {value:g}, calibrated {facts.threshold:.2f}" for value in claims.thresholds
@@ -97,6 +101,22 @@ def _measures(claims: Claims, facts: FactSheet) -> list[str]:
     nearest = None if facts.nearest_reference is None else facts.nearest_reference + 1
     found += [f"reference {number}, the nearest is {nearest or 'not known'}"
               for number in dict.fromkeys(claims.reference_numbers) if number != nearest]
+    return found
+
+
+def _physical(claims: Claims, facts: FactSheet) -> list[str]:
+    """Sizes in millimetres (or other units): none without a pixel size, else only measured ones."""
+    if facts.mm_per_pixel is None:
+        return [f"states '{size}', but the image has no scale" for size in claims.physical]
+    sizes = [facts.millimetres(region) or {} for region in facts.regions]
+    lengths = [value for size in sizes for key, value in size.items() if key != "area"]
+    areas = [size["area"] for size in sizes]
+    found = []
+    for text in claims.physical:
+        stated = stated_millimetres(text)
+        if not stated or any(not _near_any(value, areas if squared else lengths, MM_TOLERANCE, MM_RELATIVE_TOLERANCE)
+                             for value, squared in stated):
+            found.append(f"states '{text}', which matches no measured region")
     return found
 
 

@@ -13,6 +13,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 
 from db import repository as repo
 from engine.explain import parse_claims
+from engine.physical import format_mm
 from engine.synthetic import Defect
 from tests.helpers import write_parts as write_parts_at
 
@@ -438,6 +439,30 @@ def test_the_drift_window_is_set_on_the_references_page_per_project(qtbot, windo
     assert box.value() == 20  # another part type keeps its own
     window.projects_panel.refresh(select=project)
     assert box.value() == 12
+
+
+def test_the_pixel_size_set_on_the_references_page_gives_region_sizes_in_millimetres(qtbot, window, project,
+                                                                                     tmp_path):
+    box = window.references_page.pixel_size_box
+    assert box.value() == 0 and box.text() == "not set"
+    box.setValue(0.05)
+    box.editingFinished.emit()
+    with window.workspace.database.read() as session:
+        assert repo.get_project(session, project).settings["pixel_size_mm"] == 0.05
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(write_parts(tmp_path / "mm", [433], defects=(Defect("scratch", 0.5, 0.5, 0.3),)))
+    facts = window.current.facts
+    assert facts.mm_per_pixel == 0.05 and facts.regions
+    size = window.result_view.table.item(0, 2)
+    assert size.text() == format_mm(facts.millimetres(facts.regions[0])["length"]) and "mm²" in size.toolTip()
+    window.new_project("cap")
+    assert box.value() == 0  # another part type, another camera set-up
+    window.projects_panel.refresh(select=project)
+    assert box.value() == 0.05
+    box.setValue(0)
+    box.editingFinished.emit()
+    with window.workspace.database.read() as session:
+        assert "pixel_size_mm" not in repo.get_project(session, project).settings
 
 
 def test_rejects_inspected_again_from_the_history_after_one_joins_the_references(qtbot, window, project, tmp_path):

@@ -25,6 +25,7 @@ def exported(home, tmp_path, capsys):
     assert run_cli(["references", "add", "disc", str(tmp_path / "refs")]) == 0
     _disable_reference("disc", "part004.png")
     assert run_cli(["references", "area", "disc", "0.05", "0.05", "0.95", "0.95"]) == 0
+    assert run_cli(["references", "pixel-size", "disc", "0.04"]) == 0
     assert run_cli(["references", "calibrate", "disc", "--validation", str(tmp_path / "val"), "--mode", "f1"]) == 0
     capsys.readouterr()
     assert run_cli(["inspect", "disc", str(bad), "--json"]) == 0
@@ -68,6 +69,7 @@ def test_an_exported_project_scores_the_same_at_another_station(exported, tmp_pa
     for key in ("description", "backbone", "settings", "references"):
         assert shown_b[key] == shown_a[key]
     assert shown_b["settings"]["engine"]["inspection_area"] == [0.05, 0.05, 0.95, 0.95]
+    assert shown_b["settings"]["pixel_size_mm"] == 0.04 and "0.04 mm per pixel" in shown_b["pixel_size"]
     assert shown_b["settings"]["type_examples"] and shown_b["inspections"] == 0
     assert shown_b["bank"]["calibration"] == "labelled-f1"
 
@@ -143,6 +145,7 @@ DAMAGE = {
     "area off the image": (lambda: _settings_with({"engine": {"inspection_area": [0.5, 0.5, 1.7, 0.9]}}),
                            "settings are not valid"),
     "sensitivity": (lambda: _settings_with({"sensitivity": 7}), "not between 0 and 1"),
+    "pixel size": (lambda: _settings_with({"pixel_size_mm": -0.5}), "pixel size must be a number"),
     "processing size": (lambda: _settings_with({"engine": {"input_side": -5}}), "input_side must be"),
     "unknown layer": (lambda: _settings_with({"engine": {"layers": ["s3", "s9"]}}), "has no layer s9"),
     "unknown backbone": (lambda: _project_with({"backbone": "resnet-999"}), "Unknown backbone 'resnet-999'"),

@@ -15,6 +15,7 @@ from engine.explain import Conversation, conflicts, parse_claims
 from engine.explain.dialogue import detect_intent
 from engine.explain.guard import omissions
 from engine.facts import FactSheet, build_facts, facts_at
+from engine.physical import PixelSizeError, checked_pixel_size, format_mm, photo_pixel_size, stated_millimetres
 from engine.regions import GRID_WORDS, Region, colour_name, find_regions, grid_cell, spot_extent, strongest_point
 from engine.synthetic import Defect, synthetic_part
 
@@ -582,3 +583,41 @@ def test_other_omissions_and_any_conflict_still_replace_the_answer(two_defect_fa
     answer = Conversation(two_defect_facts, llm=ScriptedLLM(said)).ask(question)
     assert answer.backend.startswith("grounded (the scripted answer conflicted")
     assert answer.text == Conversation(two_defect_facts).ask(question).text and answer.completed == []
+
+
+def test_with_a_pixel_size_sizes_come_in_millimetres_and_the_guard_checks_them(two_defect_facts):
+    facts = replace(two_defect_facts, mm_per_pixel=0.05)
+    second = facts.regions[1]
+    mm = facts.millimetres(second)
+    assert mm["length"] == pytest.approx(second.major_axis_px * 0.05)
+    assert mm["area"] == pytest.approx(second.area_px * 0.05 ** 2)
+    assert mm["width"] == pytest.approx(second.bbox[2] * 0.05)
+    assert two_defect_facts.millimetres(second) is None
+    answer = Conversation(facts).ask("How long is the second one in mm?")
+    assert not answer.text.startswith("I can't") and format_mm(mm["length"]) in answer.text
+    assert format_mm(mm["area"], squared=True) in answer.text
+    for question in QUESTIONS:
+        assert conflicts(Conversation(facts).ask(question).text, facts) == [], question
+    assert conflicts(f"The second region is about {format_mm(mm['length'])} long.", facts) == []
+    assert conflicts(f"It covers {mm['area']:.3f} mm2 and is {mm['length'] / 10:.3f} cm long.", facts) == []
+    assert conflicts(f"It is {mm['length'] * 3:.1f} mm long.", facts) == [
+        f"states '{mm['length'] * 3:.1f} mm', which matches no measured region"]
+    assert conflicts(f"It covers {mm['area'] * 3:.2f} mm².", facts), "an area is checked against areas"
+    assert conflicts("It is 3 mm long.", two_defect_facts) == ["states '3 mm', but the image has no scale"]
+    stored = FactSheet.from_dict(json.loads(json.dumps(facts.to_dict())))
+    assert stored.mm_per_pixel == 0.05 and stored.millimetres(second) == mm
+
+
+def test_pixel_sizes_follow_the_photo_resolution_and_units_convert():
+    assert photo_pixel_size(0.05, (1000, 1500), (1000, 1500)) == 0.05
+    assert photo_pixel_size(0.05, (1000, 1500), (2000, 3000)) == pytest.approx(0.025), "the same view, finer"
+    assert photo_pixel_size(0.05, (1000, 1500), (800, 800)) == 0.05, "another view: the references' scale"
+    assert photo_pixel_size(0.05, None, (300, 412)) == 0.05, "crops of varying size: the references' scale"
+    assert stated_millimetres("2.4 mm, 0.3 cm, 12 mm², 1 inch, 500 µm and 1,200 mm") == [
+        (2.4, False), (3.0, False), (12.0, True), (25.4, False), (pytest.approx(0.5), False), (1200.0, False)]
+    assert format_mm(2.35) in ("2.3 mm", "2.4 mm") and format_mm(0.0347, squared=True) == "0.035 mm²"
+    assert format_mm(12.4) == "12 mm" and format_mm(1.2e-5, squared=True) == "0.000012 mm²"
+    assert stated_millimetres(format_mm(1.2e-5, squared=True)) == [(pytest.approx(1.2e-5), True)]
+    for bad in (0, -0.1, float("nan"), float("inf"), 101.0, True, "0.05"):
+        with pytest.raises(PixelSizeError, match="pixel size"):
+            checked_pixel_size(bad)
