@@ -48,7 +48,8 @@ THUMBNAIL_SIDE = 160
 NG_THUMBNAIL_SIDE = 200
 MAX_NG_THUMBNAILS = 48
 CSV_FIELDS = ("id", "project", "created_at", "source", "verdict", "score", "raw_score", "threshold", "regions",
-              "review", "review_comment", "operator", "bank_id", "calibration", "engine_version")
+              "largest_length_px", "largest_length_mm", "review", "review_comment", "operator", "bank_id",
+              "calibration", "engine_version")
 
 
 def png_data_uri(image: np.ndarray, max_side: int) -> str:
@@ -218,9 +219,15 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
 def csv_row(row: Inspection, project_name: str) -> dict[str, Any]:
     """One inspection as a CSV record."""
     review = row.reviews[-1] if row.reviews else None
+    regions = row.facts.get("regions", [])
+    largest = max(regions, key=lambda region: region["area_px"], default=None)
+    length = None if largest is None else float(largest["major_axis_px"])
+    pixel_size = row.facts.get("mm_per_pixel")
     return {"id": row.id, "project": project_name, "created_at": row.created_at.isoformat(), "source": row.source_path,
             "verdict": row.verdict, "score": f"{row.score:.4f}", "raw_score": f"{row.raw_score:.6f}",
-            "threshold": "0.50", "regions": len(row.facts.get("regions", [])),
+            "threshold": "0.50", "regions": len(regions),
+            "largest_length_px": "" if length is None else f"{length:.1f}",
+            "largest_length_mm": "" if length is None or pixel_size is None else f"{length * pixel_size:.4g}",
             "review": review.verdict if review else "", "review_comment": review.comment if review else "",
             "operator": row.operator, "bank_id": row.bank_id, "calibration": calibration_label(row.thresholds),
             "engine_version": row.engine_version}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import cv2
+import pytest
 
 from cli.parser import run_cli
 from db import repository as repo
@@ -56,6 +58,13 @@ def test_sizes_in_millimetres_once_the_project_states_its_pixel_size(home, tmp_p
     html = tmp_path / "r.html"
     assert run_cli(["report", "--inspection", str(after), "--format", "html", "--out", str(html)]) == 0
     assert "0.05 mm per pixel of this photo" in html.read_text() and " mm)" in html.read_text()
+
+    table = tmp_path / "history.csv"
+    assert run_cli(["history", "disc", "--csv", str(table)]) == 0
+    rows = {int(row["id"]): row for row in csv.DictReader(table.open())}
+    assert rows[before]["largest_length_mm"] == "" and float(rows[before]["largest_length_px"]) > 0
+    assert float(rows[after]["largest_length_mm"]) == pytest.approx(float(rows[after]["largest_length_px"]) * 0.05,
+                                                                     rel=0.01)
 
     # The same view at twice the resolution has pixels half the size.
     large = tmp_path / "large.png"
