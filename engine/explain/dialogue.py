@@ -26,7 +26,10 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
                  r"[\w\s]{0,12}\W*$"),
     # Sizes asked as a number of pixels, or "compared to the whole part", before count and compare.
     ("size", r"how many (?:pixels|px)\b|how (?:big|large|long|wide|small)\b|"
-             r"what(?:'s| is) the (?:bigg|larg|small)est"),
+             r"what(?:'s| is) the (?:bigg|larg|small)est|"
+             r"\bis (?:it|this|that|the \w+)(?: \w+)? (?:big|large|small|tiny|long|short|wide)\b"
+             r"(?! and (?:thin|narrow))|"
+             r"\b(?:bigger|larger|longer|smaller|shorter|wider) than\b"),
     ("confidence", r"how many (?:good )?(?:references|reference images|refs|good images)|"
                    r"what would (?:make|it take for) (?:it|this|the part) (?:to )?(?:fail|pass)"),
     ("count", r"how many|number of|\bcount\b|more than one"),

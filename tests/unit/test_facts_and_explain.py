@@ -328,7 +328,9 @@ def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_fa
     ("What would make it fail?", "confidence"), ("Anything suspicious?", "existence"),
     ("Which one is more severe?", "severity"), ("Which is closer to the centre?", "location"),
     ("What's the verdict?", "disposition"), ("Is it in the middle?", "location"), ("Is that normal?", "disposition"),
-    ("Ok thanks", "courtesy"), ("OK, thank you!", "courtesy"),
+    ("Ok thanks", "courtesy"), ("OK, thank you!", "courtesy"), ("Is it long?", "size"),
+    ("Is the scratch very small?", "size"), ("Is it longer than 0.5 mm?", "size"), ("Is it bigger than 2 mm?", "size"),
+    ("Is the second one long and thin?", "shape"),
 ])
 def test_everyday_phrasings_reach_their_intent(question, intent):
     assert detect_intent(question) == intent
