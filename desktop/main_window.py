@@ -236,6 +236,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.ng_action = self._action("Mark NG", lambda: self.review_current("NG"), "Ctrl+2", toolbar)
         self.heatmap_action = self._action("Heatmap on/off", self.result_view.show_overlay.toggle, "H")
         self.whole_image_action = self._action("Whole image", self.result_view.view.fit, "F")
+        self.measure_action = self._action("Measure", self.result_view.measure_button.toggle, "M")
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Sensitivity "))
         self.sensitivity_slider = QSlider(Qt.Orientation.Horizontal)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QFont,
+    QMouseEvent,
     QPainter,
     QPen,
     QTransform,
@@ -47,6 +48,7 @@ from PySide6.QtWidgets import (
 
 from desktop.drops import dropped_paths
 from desktop.images import to_pixmap, verdict_colour
+from desktop.measure import MeasureLine
 from engine.facts import FactSheet, facts_at
 from engine.imageio import shrink_to_side
 from engine.physical import format_mm
@@ -71,14 +73,18 @@ class ZoomView(QGraphicsView):
     """A graphics view that zooms with the wheel around the cursor and pans by dragging.
 
     Files and folders dropped on it are emitted as ``files_dropped``; while ``hint`` is set
-    (nothing shown yet) it is written across the view.
+    (nothing shown yet) it is written across the view.  While measuring, a drag draws instead of
+    panning: ``measure_dragged`` gives its start and current end in scene (photo) coordinates.
     """
 
     files_dropped = Signal(list)
+    measure_dragged = Signal(QPointF, QPointF)
 
     def __init__(self, scene: QGraphicsScene) -> None:
         super().__init__(scene)
         self.hint = ""
+        self.measuring = False
+        self._measure_start: QPointF | None = None
         self.setAcceptDrops(True)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
@@ -116,6 +122,38 @@ class ZoomView(QGraphicsView):
         if paths:
             event.acceptProposedAction()
             self.files_dropped.emit(paths)
+
+    def set_measuring(self, on: bool) -> None:
+        """Drags measure (on) or pan (off)."""
+        self.measuring = on
+        self._measure_start = None
+        self.setDragMode(QGraphicsView.DragMode.NoDrag if on else QGraphicsView.DragMode.ScrollHandDrag)
+        self.viewport().setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.OpenHandCursor)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        """Start a measuring line, or pan and select as usual."""
+        if self.measuring and event.button() == Qt.MouseButton.LeftButton:
+            self._measure_start = self.mapToScene(event.position().toPoint())
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        """Stretch the measuring line to the cursor."""
+        if self._measure_start is not None:
+            self.measure_dragged.emit(self._measure_start, self.mapToScene(event.position().toPoint()))
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        """End the measuring line where the button is let go."""
+        if self._measure_start is not None:
+            self.measure_dragged.emit(self._measure_start, self.mapToScene(event.position().toPoint()))
+            self._measure_start = None
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
         """Zoom in or out by 15 % per wheel step."""
@@ -185,6 +223,8 @@ class ResultView(QWidget):
         self.area_item.hide()
         self.scene.addItem(self.area_item)
         self.ignored_items: list[QGraphicsRectItem] = []
+        self.measure_line = MeasureLine(self.scene)
+        self.view.measure_dragged.connect(self.measure)
         self.scene.selectionChanged.connect(self._scene_selection_changed)
 
         self.badge = QLabel("—")
@@ -211,6 +251,11 @@ class ResultView(QWidget):
         self.colour_map = QComboBox()
         self.colour_map.addItems(list(COLOUR_MAPS))
         self.colour_map.currentTextChanged.connect(lambda _: self._draw_overlay())
+        self.measure_button = QPushButton("Measure")
+        self.measure_button.setCheckable(True)
+        self.measure_button.setToolTip("Drag across the photo to measure a distance: pixels, and millimetres when "
+                                       "the project states its pixel size (References page). M turns it on and off.")
+        self.measure_button.toggled.connect(self._measuring_toggled)
 
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["#", "Position", "Size", "Peak", "Type"])
@@ -233,6 +278,7 @@ class ResultView(QWidget):
         controls.addWidget(self.opacity)
         controls.addWidget(QLabel("Colours"))
         controls.addWidget(self.colour_map)
+        controls.addWidget(self.measure_button)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -254,13 +300,25 @@ class ResultView(QWidget):
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([2000, 1000])  # two thirds to the photo, whatever the controls under it ask for
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
 
+    def measure(self, start: QPointF, end: QPointF) -> str:
+        """Draw a measuring line from ``start`` to ``end`` (photo pixels), its length written at its end;
+        returns that length in words."""
+        return self.measure_line.draw(start, end, self.facts.mm_per_pixel if self.facts is not None else None)
+
+    def _measuring_toggled(self, on: bool) -> None:
+        self.view.set_measuring(on)
+        if not on:
+            self.measure_line.hide()
+
     def show_result(self, result: StoredResult, sensitivity: float) -> None:
         """Display a stored result."""
         self.result = result
+        self.measure_line.hide()  # a line drawn on another photo measures nothing here
         self.view.set_hint("")
         height, width = result.image_size
         shown_height, shown_width = result.image.shape[:2]

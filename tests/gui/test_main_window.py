@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 from pypdf import PdfReader
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
+from PySide6.QtTest import QTest
 
 from db import repository as repo
 from engine.explain import parse_claims
@@ -441,8 +442,8 @@ def test_the_drift_window_is_set_on_the_references_page_per_project(qtbot, windo
     assert box.value() == 12
 
 
-def test_the_pixel_size_set_on_the_references_page_gives_region_sizes_in_millimetres(qtbot, window, project,
-                                                                                     tmp_path):
+def test_the_pixel_size_on_the_references_page_gives_sizes_and_measured_lines_in_millimetres(qtbot, window, project,
+                                                                                         tmp_path):
     box = window.references_page.pixel_size_box
     assert box.value() == 0 and box.text() == "not set"
     box.setValue(0.05)
@@ -455,6 +456,19 @@ def test_the_pixel_size_set_on_the_references_page_gives_region_sizes_in_millime
     assert facts.mm_per_pixel == 0.05 and facts.regions
     size = window.result_view.table.item(0, 2)
     assert size.text() == format_mm(facts.millimetres(facts.regions[0])["length"]) and "mm²" in size.toolTip()
+    view = window.result_view
+    assert view.measure(QPointF(10, 10), QPointF(40, 50)) == "50 px = 2.5 mm"  # photo pixels, at any zoom
+    window.measure_action.trigger()  # M: drags now measure instead of panning
+    assert view.measure_button.isChecked() and view.view.measuring
+    viewport = view.view.viewport()
+    start, end = view.view.mapFromScene(QPointF(20, 30)), view.view.mapFromScene(QPointF(120, 30))
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    QTest.mouseMove(viewport, end)
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
+    length = view.measure_line.line.line().length()
+    assert abs(length - 100) < 3 and view.measure_line.label.text() == f"{length:.0f} px = {format_mm(length * 0.05)}"
+    window.measure_action.trigger()
+    assert not view.view.measuring and not view.measure_line.visible
     window.new_project("cap")
     assert box.value() == 0  # another part type, another camera set-up
     window.projects_panel.refresh(select=project)
