@@ -28,10 +28,12 @@ from PySide6.QtWidgets import (
 from desktop.images import verdict_colour
 from desktop.jobs import BatchItem
 from engine.calibration import relabel
+from engine.facts import FactSheet
+from engine.physical import format_mm
 
 ERROR = "ERROR"
-COLUMNS = ("#", "Image", "Verdict", "Score", "Regions", "Note")
-COLUMN_WIDTHS = {"#": 56, "Verdict": 80, "Score": 64, "Regions": 70, "Note": 260}
+COLUMNS = ("#", "Image", "Verdict", "Score", "Regions", "Largest", "Note")
+COLUMN_WIDTHS = {"#": 56, "Verdict": 80, "Score": 64, "Regions": 70, "Largest": 80, "Note": 260}
 
 
 class NumberItem(QTableWidgetItem):
@@ -130,6 +132,7 @@ class BatchPage(QWidget):
             QTableWidgetItem(verdict),
             NumberItem(f"{score:.2f}" if record else "", score if record else None),
             NumberItem(str(record.facts.region_count) if record else "", record.facts.region_count if record else None),
+            _largest_cell(record.facts if record else None),
             QTableWidgetItem(_note(item)),
         ]
         cells[1].setToolTip(item.path)
@@ -193,6 +196,19 @@ class BatchPage(QWidget):
         item = self.items[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole + 1)]
         if item.record is not None:
             self.open_requested.emit(item.record.id)
+
+
+def _largest_cell(facts: FactSheet | None) -> NumberItem:
+    """The length of the largest region, in millimetres when the inspection had a pixel size; sorted by pixels."""
+    region = facts.largest_region() if facts is not None else None
+    if region is None:
+        return NumberItem("", None)
+    mm = facts.millimetres(region)
+    text = f"{region.major_axis_px:.0f} px" if mm is None else format_mm(mm["length"])
+    cell = NumberItem(text, region.major_axis_px)
+    cell.setToolTip(f"Region {region.index} ({region.position}), the largest of {facts.region_count}: about "
+                    f"{region.major_axis_px:.0f} px long" + ("" if mm is None else f", {format_mm(mm['length'])}"))
+    return cell
 
 
 def _note(item: BatchItem) -> str:

@@ -89,6 +89,10 @@ class FactSheet:
         return {"length": region.major_axis_px * scale, "width": region.bbox[2] * scale,
                 "height": region.bbox[3] * scale, "area": region.area_px * scale * scale}
 
+    def largest_region(self) -> Region | None:
+        """The region with the most pixels; None on a part without regions."""
+        return max(self.regions, key=lambda region: region.area_px, default=None)
+
     @property
     def basis_words(self) -> str:
         """What region sizes are a share of: "the part", "the inspection area" or "the image"."""

@@ -13,6 +13,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtTest import QTest
 
 from db import repository as repo
+from desktop.batch_page import COLUMNS
 from engine.explain import parse_claims
 from engine.physical import format_mm
 from engine.synthetic import Defect
@@ -162,7 +163,8 @@ def test_corrupt_image_in_batch_is_reported_and_the_batch_goes_on(qtbot, window,
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.start_batch([folder])
     page = window.batch_page
-    rows = {page.table.item(r, 1).text(): (page.table.item(r, 2).text(), page.table.item(r, 5).text())
+    note = COLUMNS.index("Note")
+    rows = {page.table.item(r, 1).text(): (page.table.item(r, 2).text(), page.table.item(r, note).text())
             for r in range(page.table.rowCount())}
     assert len(rows) == 4
     verdict, note = rows["part150_corrupt.png"]
@@ -469,6 +471,10 @@ def test_the_pixel_size_on_the_references_page_gives_sizes_and_measured_lines_in
     assert abs(length - 100) < 3 and view.measure_line.label.text() == f"{length:.0f} px = {format_mm(length * 0.05)}"
     window.measure_action.trigger()
     assert not view.view.measuring and not view.measure_line.visible
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch([tmp_path / "mm"])
+    largest = window.batch_page.table.item(0, COLUMNS.index("Largest"))
+    assert largest.text() == format_mm(facts.millimetres(facts.largest_region())["length"])
     window.new_project("cap")
     assert box.value() == 0  # another part type, another camera set-up
     window.projects_panel.refresh(select=project)
@@ -819,8 +825,8 @@ def test_an_image_of_another_part_type_says_so_under_the_verdict(qtbot, window, 
     assert "Unlike the references as a whole" in window.result_view.score_label.text()
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.start_batch([path] + write_parts(tmp_path / "same", [610]))
-    notes = {window.batch_page.table.item(row, 1).text(): window.batch_page.table.item(row, 5).text()
-             for row in range(window.batch_page.table.rowCount())}
+    table, note = window.batch_page.table, COLUMNS.index("Note")
+    notes = {table.item(row, 1).text(): table.item(row, note).text() for row in range(table.rowCount())}
     assert notes["bolt.png"] == "already inspected; unlike the references as a whole: check the project"
     assert notes["part610.png"] == ""
 
