@@ -5,8 +5,9 @@
 
 The smoke test runs the frozen ``iad-inspector-cli`` in a temporary data folder, offline and
 offscreen: it renders the GUI's main views with the demo project (engine, database migrations,
-Qt), inspects a drawn defective part, exports its PDF report, and asks both explainers where the
-defect is (the embedded GGUF model included).  Each step must succeed, or the build is not done.
+Qt), inspects a drawn defective part with a pixel size set, exports its PDF report, asks both
+explainers where the defect is (the embedded GGUF model included) and how long in millimetres.
+Each step must succeed, or the build is not done.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def smoke_test() -> None:
         cv2.imwrite(str(defective), synthetic_part(40, defects=(Defect("pit", 0.3, 0.3, 0.08),))[..., ::-1])
         _cli(home, "project", "create", "Smoke part")
         _cli(home, "references", "add", "Smoke part", str(references))
+        _cli(home, "references", "pixel-size", "Smoke part", "0.05")
         row = json.loads(_cli(home, "inspect", "Smoke part", str(defective), "--json").stdout.splitlines()[-1])
         assert row["verdict"] in ("NG", "REVIEW"), row
         print(f"inspection {row['id']}: {row['verdict']}, score {row['score']}")
@@ -74,6 +76,8 @@ def smoke_test() -> None:
             if backend == "llm":  # the model generated (its speed is reported), whatever the guard kept
                 assert "first token" in done.stderr, done.stderr
             print(f"{backend}: {done.stdout.strip()[:160]} {done.stderr.strip().splitlines()[-1]}")
+        size = _cli(home, "ask", str(row["id"]), "How long is it in mm?").stdout
+        assert " mm long" in size, size
         with tempfile.TemporaryDirectory() as elsewhere:  # a backup may not lie inside the data folder
             backup = Path(elsewhere) / "backup"
             print(_cli(home, "db", "backup", str(backup)).stdout.strip()[:100])
