@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from db import repository as repo
 from db.models import ReferenceImage
@@ -32,7 +32,7 @@ from services.inspection import (
     set_inspection_area,
 )
 from services.part_prompts import describe_prompts, written_prompts
-from services.pixel_size import project_pixel_size, set_pixel_size
+from services.pixel_size import pixel_size_from_line, project_pixel_size, set_pixel_size
 from services.results import bank_calibration
 from services.text_guidance import project_text_guidance, set_text_guidance
 from services.verification import VerificationRun, describe_last, last_verification
@@ -236,6 +236,31 @@ class ReferenceActions(WindowActions):
         self.statusBar().showMessage("Pixel size " + (f"{mm_per_pixel:g} mm: parts inspected from now on get sizes in "
                                                        "millimetres too." if mm_per_pixel else
                                                        "not set: sizes are in pixels."))
+
+    def ask_pixel_size_from_line(self, length_px: float) -> None:
+        """Ask how long the line measured on the shown photo is on the part, then set the pixel size from it."""
+        if self.current is None:
+            return
+        length_mm, ok = QInputDialog.getDouble(
+            self, "Pixel size from a line", f"The line is {length_px:.0f} px long on the photo. How long is it on "
+            "the part, in millimetres (a ruler, or a dimension from the drawing)?", 10.0, 0.001, 100_000.0, 3)
+        if ok:
+            self.set_pixel_size_from_line(length_px, length_mm)
+
+    @shows_storage_errors
+    def set_pixel_size_from_line(self, length_px: float, length_mm: float) -> None:
+        """Set the shown inspection's project pixel size from a line of ``length_px`` photo pixels that
+        spans ``length_mm`` on the part (``services.pixel_size.pixel_size_from_line``)."""
+        if self.current is None:
+            return
+        try:
+            value = pixel_size_from_line(self.workspace, self.current.id, length_px, length_mm)
+        except PixelSizeError as exc:
+            self.show_error(str(exc))
+            return
+        self.refresh_references()
+        self.statusBar().showMessage(f"Pixel size {value:.4g} mm, from a {length_px:.0f} px line of {length_mm:g} mm: "
+                                     "parts inspected from now on get sizes in millimetres too.")
 
     @shows_storage_errors
     def apply_drift_window(self, window: int) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
+    QAction,
     QBrush,
     QColor,
     QDragEnterEvent,
@@ -37,11 +38,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QPushButton,
     QSlider,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -194,6 +197,7 @@ class ResultView(QWidget):
     region_selected = Signal(int)
     files_dropped = Signal(list)
     label_requested = Signal(int)
+    pixel_size_from_line_requested = Signal(float)  # the measured line's length in photo pixels
 
     def __init__(self) -> None:
         super().__init__()
@@ -251,11 +255,21 @@ class ResultView(QWidget):
         self.colour_map = QComboBox()
         self.colour_map.addItems(list(COLOUR_MAPS))
         self.colour_map.currentTextChanged.connect(lambda _: self._draw_overlay())
-        self.measure_button = QPushButton("Measure")
+        self.measure_button = QToolButton()
+        self.measure_button.setText("Measure")
         self.measure_button.setCheckable(True)
         self.measure_button.setToolTip("Drag across the photo to measure a distance: pixels, and millimetres when "
-                                       "the project states its pixel size (References page). M turns it on and off.")
+                                       "the project states its pixel size (References page). M turns it on and off; "
+                                       "the arrow sets the pixel size from a line of known length.")
         self.measure_button.toggled.connect(self._measuring_toggled)
+        self.calibrate_action = QAction("Set the pixel size from this line…", self)
+        self.calibrate_action.setEnabled(False)
+        self.calibrate_action.triggered.connect(
+            lambda: self.pixel_size_from_line_requested.emit(self.measure_line.line.line().length()))
+        menu = QMenu(self.measure_button)
+        menu.addAction(self.calibrate_action)
+        self.measure_button.setMenu(menu)
+        self.measure_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
 
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["#", "Position", "Size", "Peak", "Type"])
@@ -308,17 +322,21 @@ class ResultView(QWidget):
     def measure(self, start: QPointF, end: QPointF) -> str:
         """Draw a measuring line from ``start`` to ``end`` (photo pixels), its length written at its end;
         returns that length in words."""
-        return self.measure_line.draw(start, end, self.facts.mm_per_pixel if self.facts is not None else None)
+        text = self.measure_line.draw(start, end, self.facts.mm_per_pixel if self.facts is not None else None)
+        self.calibrate_action.setEnabled(self.result is not None)
+        return text
 
     def _measuring_toggled(self, on: bool) -> None:
         self.view.set_measuring(on)
         if not on:
             self.measure_line.hide()
+            self.calibrate_action.setEnabled(False)
 
     def show_result(self, result: StoredResult, sensitivity: float) -> None:
         """Display a stored result."""
         self.result = result
         self.measure_line.hide()  # a line drawn on another photo measures nothing here
+        self.calibrate_action.setEnabled(False)
         self.view.set_hint("")
         height, width = result.image_size
         shown_height, shown_width = result.image.shape[:2]

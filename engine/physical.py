@@ -50,6 +50,13 @@ def photo_pixel_size(mm_per_pixel: float, reference_frame: tuple[int, int] | Non
     return mm_per_pixel * frame_width / width
 
 
+def reference_pixel_size(photo_mm_per_pixel: float, reference_frame: tuple[int, int] | None,
+                         image_size: tuple[int, int]) -> float:
+    """The pixel size at the references' frame, from one measured on a photo of ``image_size``
+    (the inverse of ``photo_pixel_size``)."""
+    return photo_mm_per_pixel / photo_pixel_size(1.0, reference_frame, image_size)
+
+
 def format_mm(value: float, squared: bool = False) -> str:
     """``value`` millimetres to two significant figures (whole units from 10): "2.4 mm", "0.35 mm²"."""
     digits = 0 if value >= 10 else 1 - math.floor(math.log10(max(value, 1e-12)))  # never an exponent

@@ -9,8 +9,8 @@ sizes in pixels, as it was explained then.
 from __future__ import annotations
 
 from db import repository as repo
-from db.models import Project
-from engine.physical import checked_pixel_size
+from db.models import Project, ReferenceBank
+from engine.physical import PixelSizeError, checked_pixel_size, reference_pixel_size
 from services.workspace import Workspace
 
 SETTING = "pixel_size_mm"
@@ -42,3 +42,25 @@ def describe_pixel_size(project: Project) -> str:
         return "not set (sizes in pixels)"
     return f"{value:g} mm per pixel (sizes in millimetres too)"
 
+
+def pixel_size_from_line(workspace: Workspace, inspection_id: int, length_px: float, length_mm: float) -> float:
+    """Set the pixel size of an inspection's project from a line measured on its photo: ``length_px``
+    photo pixels that span ``length_mm`` on the part (a ruler, or a dimension from the drawing).
+
+    The photo may be the references' view at another resolution; the stored pixel size is at the
+    references' (``engine.physical.reference_pixel_size``).  Returns it.
+    """
+    if not length_px >= 2:
+        raise PixelSizeError(f"Draw a line of at least 2 pixels first (this one is {length_px:.1f} px).")
+    if not length_mm > 0:
+        raise PixelSizeError(f"The line's length on the part must be above 0 mm, not {length_mm:g}.")
+    with workspace.database.read() as session:
+        row = repo.get_inspection(session, inspection_id)
+        project = session.get(Project, row.project_id)
+        bank = session.get(ReferenceBank, row.bank_id) if row.bank_id else None
+        frame = (bank.config.get("resolved", {}).get("reference_frame") if bank is not None else None)
+        image_size = tuple(row.facts["image_size"])
+        name = project.name
+    value = reference_pixel_size(length_mm / length_px, tuple(frame) if frame else None, image_size)
+    set_pixel_size(workspace, name, value)
+    return value

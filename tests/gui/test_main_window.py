@@ -485,6 +485,29 @@ def test_the_pixel_size_on_the_references_page_gives_sizes_and_measured_lines_in
         assert "pixel_size_mm" not in repo.get_project(session, project).settings
 
 
+def test_a_line_of_known_length_on_the_photo_sets_the_pixel_size(qtbot, window, project, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    part = write_parts(tmp_path / "ruler", [434])
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(part)
+    view = window.result_view
+    assert not view.calibrate_action.isEnabled()  # no line drawn yet
+    view.measure(QPointF(10, 20), QPointF(110, 20))
+    assert view.calibrate_action.isEnabled()
+    monkeypatch.setattr(QInputDialog, "getDouble", lambda *args: (5.0, True))  # the 100 px line spans 5 mm
+    view.calibrate_action.trigger()
+    with window.workspace.database.read() as session:
+        assert repo.get_project(session, project).settings["pixel_size_mm"] == pytest.approx(0.05)
+    assert window.references_page.pixel_size_box.value() == pytest.approx(0.05)
+    window.set_pixel_size_from_line(1.0, 5.0)
+    assert "at least 2 pixels" in window.errors[-1]
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(part, force=True)
+    assert window.current.facts.mm_per_pixel == pytest.approx(0.05)
+    assert not view.calibrate_action.isEnabled()  # the line belonged to the photo shown before
+
+
 def test_rejects_inspected_again_from_the_history_after_one_joins_the_references(qtbot, window, project, tmp_path):
     odd = write_parts(tmp_path / "odd", [410], defects=(Defect("scratch", 0.5, 0.5, 0.3),))
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):

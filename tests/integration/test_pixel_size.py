@@ -10,7 +10,9 @@ import pytest
 
 from cli.parser import run_cli
 from db import repository as repo
+from engine.physical import PixelSizeError
 from engine.synthetic import Defect
+from services.pixel_size import pixel_size_from_line
 from services.workspace import open_workspace
 from tests.helpers import write_parts
 
@@ -70,7 +72,18 @@ def test_sizes_in_millimetres_once_the_project_states_its_pixel_size(home, tmp_p
     large = tmp_path / "large.png"
     image = cv2.imread(str(scratched))
     cv2.imwrite(str(large), cv2.resize(image, (image.shape[1] * 2, image.shape[0] * 2)))
-    assert abs(_stored_pixel_size(home, _inspect(large, capsys)) - 0.025) < 1e-9
+    large_id = _inspect(large, capsys)
+    assert abs(_stored_pixel_size(home, large_id) - 0.025) < 1e-9
+
+    # A 200 px line on the large photo that spans 10 mm on the part: 0.05 mm there, 0.1 mm at the references'.
+    workspace = open_workspace(home)
+    try:
+        assert pixel_size_from_line(workspace, large_id, 200.0, 10.0) == pytest.approx(0.1)
+        with pytest.raises(PixelSizeError, match="at least 2 pixels"):
+            pixel_size_from_line(workspace, large_id, 0.5, 10.0)
+    finally:
+        workspace.close()
+    assert _stored_pixel_size(home, _inspect(scratched, capsys)) == pytest.approx(0.1)
 
     assert run_cli(["references", "pixel-size", "disc", "off"]) == 0
     assert "not set" in capsys.readouterr().out

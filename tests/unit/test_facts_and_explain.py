@@ -15,7 +15,14 @@ from engine.explain import Conversation, conflicts, parse_claims
 from engine.explain.dialogue import detect_intent
 from engine.explain.guard import omissions
 from engine.facts import FactSheet, build_facts, facts_at
-from engine.physical import PixelSizeError, checked_pixel_size, format_mm, photo_pixel_size, stated_millimetres
+from engine.physical import (
+    PixelSizeError,
+    checked_pixel_size,
+    format_mm,
+    photo_pixel_size,
+    reference_pixel_size,
+    stated_millimetres,
+)
 from engine.regions import GRID_WORDS, Region, colour_name, find_regions, grid_cell, spot_extent, strongest_point
 from engine.synthetic import Defect, synthetic_part
 
@@ -615,6 +622,8 @@ def test_pixel_sizes_follow_the_photo_resolution_and_units_convert():
     assert photo_pixel_size(0.05, (1000, 1500), (2000, 3000)) == pytest.approx(0.025), "the same view, finer"
     assert photo_pixel_size(0.05, (1000, 1500), (800, 800)) == 0.05, "another view: the references' scale"
     assert photo_pixel_size(0.05, None, (300, 412)) == 0.05, "crops of varying size: the references' scale"
+    assert reference_pixel_size(0.025, (1000, 1500), (2000, 3000)) == pytest.approx(0.05), "the inverse"
+    assert reference_pixel_size(0.05, None, (300, 412)) == 0.05
     assert stated_millimetres("2.4 mm, 0.3 cm, 12 mm², 1 inch, 500 µm and 1,200 mm") == [
         (2.4, False), (3.0, False), (12.0, True), (25.4, False), (pytest.approx(0.5), False), (1200.0, False)]
     assert format_mm(2.35) in ("2.3 mm", "2.4 mm") and format_mm(0.0347, squared=True) == "0.035 mm²"
