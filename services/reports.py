@@ -219,15 +219,14 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
 def csv_row(row: Inspection, project_name: str) -> dict[str, Any]:
     """One inspection as a CSV record."""
     review = row.reviews[-1] if row.reviews else None
-    regions = row.facts.get("regions", [])
-    largest = max(regions, key=lambda region: region["area_px"], default=None)
-    length = None if largest is None else float(largest["major_axis_px"])
-    pixel_size = row.facts.get("mm_per_pixel")
+    facts = FactSheet.from_dict(row.facts)
+    largest = facts.largest_region()
+    mm = facts.millimetres(largest) if largest is not None else None
     return {"id": row.id, "project": project_name, "created_at": row.created_at.isoformat(), "source": row.source_path,
             "verdict": row.verdict, "score": f"{row.score:.4f}", "raw_score": f"{row.raw_score:.6f}",
-            "threshold": "0.50", "regions": len(regions),
-            "largest_length_px": "" if length is None else f"{length:.1f}",
-            "largest_length_mm": "" if length is None or pixel_size is None else f"{length * pixel_size:.4g}",
+            "threshold": "0.50", "regions": facts.region_count,
+            "largest_length_px": "" if largest is None else f"{largest.major_axis_px:.1f}",
+            "largest_length_mm": "" if mm is None else f"{mm['length']:.4g}",
             "review": review.verdict if review else "", "review_comment": review.comment if review else "",
             "operator": row.operator, "bank_id": row.bank_id, "calibration": calibration_label(row.thresholds),
             "engine_version": row.engine_version}
