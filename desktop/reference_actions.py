@@ -232,6 +232,8 @@ class ReferenceActions(WindowActions):
             set_pixel_size(self.workspace, self.project_name, mm_per_pixel)
         except PixelSizeError as exc:
             self.show_error(str(exc))
+            self.refresh_references()  # the box shows the stored pixel size again
+            return
         self.refresh_references()
         self.statusBar().showMessage("Pixel size " + (f"{mm_per_pixel:g} mm: parts inspected from now on get sizes in "
                                                        "millimetres too." if mm_per_pixel else

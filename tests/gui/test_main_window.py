@@ -452,6 +452,9 @@ def test_the_pixel_size_on_the_references_page_gives_sizes_and_measured_lines_in
     box.editingFinished.emit()
     with window.workspace.database.read() as session:
         assert repo.get_project(session, project).settings["pixel_size_mm"] == 0.05
+    window.apply_pixel_size(-1.0)  # refused with the reason; the stored value stands
+    assert "pixel size must be" in window.errors[-1] and "from now on" not in window.statusBar().currentMessage()
+    assert box.value() == 0.05
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.inspect_paths(write_parts(tmp_path / "mm", [433], defects=(Defect("scratch", 0.5, 0.5, 0.3),)))
     facts = window.current.facts
