@@ -25,8 +25,9 @@ from engine.bank import ReferenceBank
 from engine.calibration import Calibration, calibrate
 from engine.config import EngineConfig
 from engine.errors import EmptyReferenceSetError, EngineError, TextGuidanceError
-from engine.features import FeatureExtractor, reference_frame, reference_scale, target_size
+from engine.features import FeatureExtractor, reference_scale, target_size
 from engine.foreground import foreground_mask, masking_applies
+from engine.frame import reference_frame
 from engine.greyscale import is_grey, to_grey
 from engine.imageio import DecodedImage, check_pixels, decode_for_inspection, float_rgb_at, image_shape, to_uint8
 from engine.prompts import PromptLibrary

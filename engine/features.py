@@ -13,20 +13,10 @@ import torch.nn.functional as F
 
 from engine.backbones import Backbone
 from engine.config import EngineConfig
+from engine.frame import same_frame
 
 # An image far larger than the references is processed at a lower scale, to bound time and memory.
 MAX_PIXELS_FACTOR = 4.0
-
-
-# Aspect ratios within this relative difference count as the same camera frame.
-FRAME_ASPECT_TOLERANCE = 0.01
-
-
-def same_frame(height: int, width: int, frame: tuple[int, int] | None) -> bool:
-    """True when an image of (height, width) has the aspect ratio of the references' common ``frame``."""
-    if not frame:
-        return False
-    return abs((width / height) / (frame[1] / frame[0]) - 1.0) <= FRAME_ASPECT_TOLERANCE
 
 
 def target_size(height: int, width: int, config: EngineConfig) -> tuple[int, int]:
@@ -55,12 +45,6 @@ def reference_scale(sizes: list[tuple[int, int]], config: EngineConfig) -> float
     if config.fixed_size or not config.scale_from_references or not sizes:
         return None
     return config.input_side / float(np.sqrt(np.median([h * w for h, w in sizes])))
-
-
-def reference_frame(sizes: list[tuple[int, int]]) -> tuple[int, int] | None:
-    """The references' common (h, w) when they all have one size; None for crops of varying size."""
-    unique = {tuple(size) for size in sizes}
-    return (int(sizes[0][0]), int(sizes[0][1])) if len(unique) == 1 else None
 
 
 def to_tensor(images: list[np.ndarray], config: EngineConfig) -> torch.Tensor:

@@ -8,14 +8,17 @@ a part 50 mm wide that spans 1000 px gives 0.05 mm).  The fact sheet then carrie
 sizes are also given in millimetres: length (major axis), box width and height, area in mm².
 
 The pixel size holds for the references' frame.  A photo of the same view at another resolution
-(the engine's ``reference_frame`` rule) has proportionally larger or smaller pixels; crops of
-varying size (no common frame) are taken at the references' own resolution, as the engine does.
+(``engine.frame.same_frame``, the engine's rule) has proportionally larger or smaller pixels;
+crops of varying size (no common frame) are taken at the references' own resolution, as the
+engine does.
 """
 
 from __future__ import annotations
 
 import math
 import re
+
+from engine.frame import same_frame
 
 MAX_PIXEL_SIZE_MM = 100.0
 UNIT_MM = {"mm": 1.0, "millimeter": 1.0, "millimetre": 1.0, "cm": 10.0, "centimeter": 10.0, "centimetre": 10.0,
@@ -41,13 +44,10 @@ def checked_pixel_size(mm_per_pixel: float) -> float:
 def photo_pixel_size(mm_per_pixel: float, reference_frame: tuple[int, int] | None,
                      image_size: tuple[int, int]) -> float:
     """The pixel size of a photo of ``image_size`` (h, w), given the pixel size at the references' frame."""
-    if reference_frame is None or tuple(reference_frame) == tuple(image_size):
-        return mm_per_pixel
-    frame_height, frame_width = reference_frame
     height, width = image_size
-    if abs(frame_width / frame_height - width / height) > 0.01 * frame_width / frame_height:
-        return mm_per_pixel  # another view altogether, inspected at the references' scale
-    return mm_per_pixel * frame_width / width
+    if not same_frame(height, width, reference_frame):
+        return mm_per_pixel  # crops, or another view altogether: inspected at the references' scale
+    return mm_per_pixel * reference_frame[1] / width
 
 
 def reference_pixel_size(photo_mm_per_pixel: float, reference_frame: tuple[int, int] | None,
