@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 
 from desktop.images import verdict_colour
 from desktop.jobs import BatchItem
+from desktop.region_sizes import largest_length
 from engine.calibration import relabel
 from engine.facts import FactSheet
-from engine.physical import format_mm
 
 ERROR = "ERROR"
 COLUMNS = ("#", "Image", "Verdict", "Score", "Regions", "Largest", "Note")
@@ -199,15 +199,12 @@ class BatchPage(QWidget):
 
 
 def _largest_cell(facts: FactSheet | None) -> NumberItem:
-    """The length of the largest region, in millimetres when the inspection had a pixel size; sorted by pixels."""
-    region = facts.largest_region() if facts is not None else None
-    if region is None:
+    """The length of the largest region (``desktop.region_sizes``); sorted by pixels."""
+    largest = largest_length(facts) if facts is not None else None
+    if largest is None:
         return NumberItem("", None)
-    mm = facts.millimetres(region)
-    text = f"{region.major_axis_px:.0f} px" if mm is None else format_mm(mm["length"])
-    cell = NumberItem(text, region.major_axis_px)
-    cell.setToolTip(f"Region {region.index} ({region.position}), the largest of {facts.region_count}: about "
-                    f"{region.major_axis_px:.0f} px long" + ("" if mm is None else f", {format_mm(mm['length'])}"))
+    cell = NumberItem(*largest)
+    cell.setToolTip(f"The largest of {facts.region_count} region(s), about {largest[1]:.0f} px long")
     return cell
 
 

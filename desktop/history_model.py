@@ -18,8 +18,10 @@ from PySide6.QtGui import QPixmap
 
 from db import repository as repo
 from desktop.images import verdict_colour
+from desktop.region_sizes import largest_length
 from desktop.thumbnails import ThumbnailLoader
 from engine.calibration import Calibration, relabel
+from engine.facts import FactSheet
 from services.results import read_calibrations
 from services.trend import ScoreTrend, load_trend
 from services.workspace import Workspace
@@ -29,7 +31,7 @@ PAGE_SIZE = 100
 MAX_PIXMAPS = 2000
 # Shown after the file name of an inspection whose stored photo was removed (db/retention.py).
 REMOVED_NOTE = "  (photo removed to free disk space)"
-COLUMNS = ("", "#", "Time (UTC)", "Image", "Verdict", "Score", "Regions", "Review")
+COLUMNS = ("", "#", "Time (UTC)", "Image", "Verdict", "Score", "Regions", "Largest", "Review")
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -44,6 +46,7 @@ class HistoryRow:
     score: float
     verdict: str
     regions: int
+    largest: str  # the largest region's length (``desktop.region_sizes``); "" without regions
     review: str
     bank_id: int | None
     image_path: str
@@ -94,7 +97,7 @@ class HistoryModel(QAbstractTableModel):
             page = [HistoryRow(id=r.id, created=r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
                                source=r.source_path + (REMOVED_NOTE if r.image_removed_at is not None else ""),
                                raw_score=r.raw_score, score=r.score, verdict=r.verdict,
-                               regions=len(r.facts.get("regions", [])),
+                               regions=len(r.facts.get("regions", [])), largest=_largest(r.facts),
                                review=r.reviews[-1].verdict if r.reviews else "",
                                bank_id=r.bank_id, image_path=str(self.workspace.store.path(r.image_key)))
                     for r in records]
@@ -155,7 +158,8 @@ class HistoryModel(QAbstractTableModel):
             return None if pixmap.isNull() else pixmap
         if role == Qt.ItemDataRole.DisplayRole:
             verdict, score = self.verdict_of(row)
-            return ["", row.id, row.created, row.source, verdict, f"{score:.2f}", row.regions, row.review][column]
+            return ["", row.id, row.created, row.source, verdict, f"{score:.2f}", row.regions, row.largest,
+                    row.review][column]
         if role == Qt.ItemDataRole.ForegroundRole and column == 4:
             return verdict_colour(self.verdict_of(row)[0])
         if role == Qt.ItemDataRole.UserRole:
@@ -177,3 +181,9 @@ class HistoryModel(QAbstractTableModel):
             if row.id == key[1]:
                 self.dataChanged.emit(self.index(position, 0), self.index(position, 0))
                 break
+
+
+def _largest(facts: dict[str, Any]) -> str:
+    """The stored fact sheet's largest region length as the table shows it."""
+    largest = largest_length(FactSheet.from_dict(facts)) if facts.get("regions") else None
+    return largest[0] if largest else ""

@@ -32,7 +32,8 @@ from desktop.history_model import COLUMNS, HistoryModel
 from desktop.trend_chart import TrendChart
 
 CUSTOM = "From … to …"
-COLUMN_WIDTHS = {"": 64, "#": 56, "Time (UTC)": 150, "Verdict": 80, "Score": 64, "Regions": 70, "Review": 140}
+COLUMN_WIDTHS = {"": 64, "#": 56, "Time (UTC)": 150, "Verdict": 80, "Score": 64, "Regions": 70, "Largest": 80,
+                 "Review": 140}
 RANGES = {"All time": None, "Last 24 hours": timedelta(days=1), "Last 7 days": timedelta(days=7),
           "Last 30 days": timedelta(days=30), CUSTOM: None}
 

@@ -14,6 +14,7 @@ from PySide6.QtTest import QTest
 
 from db import repository as repo
 from desktop.batch_page import COLUMNS
+from desktop.history_model import COLUMNS as HISTORY_COLUMNS
 from engine.explain import parse_claims
 from engine.physical import format_mm
 from engine.synthetic import Defect
@@ -478,6 +479,11 @@ def test_the_pixel_size_on_the_references_page_gives_sizes_and_measured_lines_in
         window.start_batch([tmp_path / "mm"])
     largest = window.batch_page.table.item(0, COLUMNS.index("Largest"))
     assert largest.text() == format_mm(facts.millimetres(facts.largest_region())["length"])
+    model = window.history_model
+    model.refresh()
+    shown = {model.rows[row].id: model.data(model.index(row, HISTORY_COLUMNS.index("Largest")))
+             for row in range(model.rowCount())}
+    assert shown[window.current.id] == largest.text()
     window.new_project("cap")
     assert box.value() == 0  # another part type, another camera set-up
     window.projects_panel.refresh(select=project)
