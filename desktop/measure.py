@@ -7,8 +7,6 @@ so a line's length in the scene is its length in the photo, whatever the zoom.
 
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import QLineF, QPointF
 from PySide6.QtGui import QBrush, QColor, QFont, QPen
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsScene, QGraphicsSimpleTextItem
@@ -18,9 +16,8 @@ from engine.physical import format_mm
 LINE_COLOUR = QColor("#ffd600")
 
 
-def measured_length(start: QPointF, end: QPointF, mm_per_pixel: float | None) -> str:
-    """The distance from ``start`` to ``end`` (photo pixels) in words: "123 px" or "123 px = 6.2 mm"."""
-    pixels = math.hypot(end.x() - start.x(), end.y() - start.y())
+def measured_length(pixels: float, mm_per_pixel: float | None) -> str:
+    """A length of ``pixels`` photo pixels in words: "123 px" or "123 px = 6.2 mm"."""
     text = f"{pixels:.0f} px"
     return text if mm_per_pixel is None else f"{text} = {format_mm(pixels * mm_per_pixel)}"
 
@@ -45,8 +42,9 @@ class MeasureLine:
 
     def draw(self, start: QPointF, end: QPointF, mm_per_pixel: float | None) -> str:
         """Show the line from ``start`` to ``end`` with its length; returns the length in words."""
-        text = measured_length(start, end, mm_per_pixel)
-        self.line.setLine(QLineF(start, end))
+        line = QLineF(start, end)
+        text = measured_length(line.length(), mm_per_pixel)
+        self.line.setLine(line)
         self.label.setText(text)
         self.label.setPos((start + end) / 2)  # the middle stays on screen where an end may not
         self.line.show()
