@@ -21,6 +21,12 @@ TINY_CLIP = {
 BENCH_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "iad-bench"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that quit the QApplication run last: after ``QApplication.quit()``, pytest-qt's waits
+    return at once, so any GUI test after them would fail."""
+    items.sort(key=lambda item: item.get_closest_marker("quits_app") is not None)
+
+
 @pytest.fixture(scope="session")
 def detector():
     """One CPU detector for the whole session: loading weights once keeps the suite quick."""

@@ -1,4 +1,5 @@
-"""GUI fixtures: QSettings in a temp dir, a fresh data folder, and a guard against cross-thread widget use."""
+"""GUI fixtures: QSettings in a temp dir, a fresh data folder, a project with references, and a guard
+against cross-thread widget use."""
 
 from __future__ import annotations
 
@@ -54,3 +55,18 @@ def window(qtbot, tmp_path, isolated_settings, qt_messages):
     yield win
     win.close()
     workspace.close()
+
+
+@pytest.fixture
+def project(qtbot, window, tmp_path):
+    """A project with four references added through the window."""
+    from tests.gui.helpers import WAIT, write_parts
+
+    window.new_project("disc")
+    assert window.project_name == "disc"
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.add_references(write_parts(tmp_path / "refs", range(4)))
+    assert window.references_page.grid.count() == 4
+    assert "rough estimate" not in window.references_page.summary.text()
+    qtbot.waitUntil(lambda: not window.projects_panel.list.item(0).icon().isNull(), timeout=10_000)
+    return "disc"

@@ -1,0 +1,41 @@
+"""Shared helpers of the GUI tests: synthetic parts at the GUI tests' size, history counts, drops."""
+
+from __future__ import annotations
+
+import warnings
+
+from PySide6.QtCore import QPoint, Qt
+
+from db import repository as repo
+from tests.helpers import write_parts as write_parts_at
+
+WAIT = 120_000  # ms: a job on the worker, with a loaded CI machine's margin
+SIDE = 160  # px: small synthetic parts keep the GUI tests quick
+
+
+def write_parts(folder, seeds, defects=()):
+    """Synthetic parts of ``SIDE`` px written as PNG files (``tests.helpers.write_parts``)."""
+    return write_parts_at(folder, seeds, defects, side=SIDE)
+
+
+def history_count(window) -> int:
+    """Inspections stored in the window's history, over all projects."""
+    with window.workspace.database.read() as session:
+        return repo.history_count(session, repo.HistoryFilter())
+
+
+def drop_on(widget, paths) -> None:
+    """Deliver a file-manager drop of ``paths`` to ``widget``, as Qt would after the drag was accepted."""
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    with warnings.catch_warnings():  # PySide marks this, the only QDragEnterEvent constructor, deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier)
+    widget.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    widget.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier))

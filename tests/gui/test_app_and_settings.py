@@ -1,0 +1,110 @@
+"""Starting the app, its settings and dialogs, and the screenshot command."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QTimer
+
+
+def test_screenshot_command_renders_every_main_view(tmp_path, isolated_settings, monkeypatch):
+    from desktop.screenshots import take_screenshots
+
+    user_data = tmp_path / "user-data"  # the demo must stay in its temporary folder, whatever this says
+    monkeypatch.setenv("IAD_INSPECTOR_HOME", str(user_data))
+    monkeypatch.setenv("IAD_INSPECTOR_DATABASE_URL", f"sqlite:///{(user_data / 'x.db').as_posix()}")
+    files = take_screenshots(tmp_path / "shots", size=(1100, 700))
+    assert not user_data.exists()
+    assert [f.name for f in files] == ["00-first-start.png", "01-inspect.png", "02-references.png", "03-batch.png",
+                                       "04-history.png"]
+    for path in files:
+        image = Image.open(path)
+        assert image.size == (1100, 700) and np.asarray(image).std() > 5
+
+
+def test_settings_round_trip_through_qsettings_in_the_temp_dir(isolated_settings):
+    from desktop.settings import AppSettings
+
+    AppSettings(data_folder="/data/station-3", device="cpu", llm_path="/models/qwen", operator="ann").save()
+    loaded = AppSettings.load()
+    assert (loaded.data_folder, loaded.device, loaded.llm_path, loaded.operator) == (
+        "/data/station-3", "cpu", "/models/qwen", "ann")
+    assert any(isolated_settings.rglob("*.ini"))
+
+
+def test_settings_dialog_refuses_a_missing_model_folder_or_a_file_as_data_folder(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop.settings import AppSettings, SettingsDialog
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
+    dialog = SettingsDialog(AppSettings())
+    qtbot.addWidget(dialog)
+    dialog.llm_path.setText(str(tmp_path / "no-such-model"))
+    dialog.accept()
+    assert "does not exist" in shown[-1] and dialog.result() != dialog.DialogCode.Accepted
+    dialog.llm_path.setText(str(tmp_path))
+    (tmp_path / "a-file").write_text("x")
+    dialog.data_folder.setText(str(tmp_path / "a-file"))
+    dialog.accept()
+    assert "is a file, not a folder" in shown[-1]
+    dialog.data_folder.setText(str(tmp_path / "new-station-folder"))  # made at the next start
+    dialog.accept()
+    assert dialog.result() == dialog.DialogCode.Accepted and len(shown) == 2
+    assert dialog.values().llm_path == str(tmp_path)
+
+
+def test_export_dialog_keeps_the_extension_with_the_format_and_stays_open_until_it_can_export(qtbot, monkeypatch):
+    from PySide6.QtCore import QDate
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop.export_dialog import ExportDialog
+
+    warnings_shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: warnings_shown.append(text))
+    dialog = ExportDialog([3, 5], current=5)
+    qtbot.addWidget(dialog)
+    dialog.accept()  # no file yet
+    assert warnings_shown == ["Choose a file to export to."] and dialog.result() != dialog.DialogCode.Accepted
+    dialog.path.setText("/reports/shift2.pdf")
+    dialog.format.setCurrentText("csv")
+    assert dialog.path.text() == "/reports/shift2.csv"
+    dialog.scope.setCurrentIndex(dialog.scope.findData("project"))
+    dialog.since.setDate(QDate(2026, 11, 20))
+    dialog.until.setDate(QDate(2026, 11, 10))
+    dialog.accept()
+    assert warnings_shown[-1] == "The start date is after the end date."
+    dialog.until.setDate(QDate(2026, 11, 21))
+    dialog.path.setText("/reports/week47")
+    dialog.accept()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    request = dialog.request()
+    assert (request.scope, request.fmt, request.out) == ("project", "csv", "/reports/week47.csv")
+    assert request.since.date().isoformat() == "2026-11-20" and request.until.date().isoformat() == "2026-11-21"
+    dialog.scope.setCurrentIndex(dialog.scope.findData("selection"))
+    assert dialog.request().inspection_ids == [3, 5] and dialog.request().since is None
+
+
+@pytest.mark.quits_app
+def test_run_app_opens_the_data_folder_and_shows_the_window(qapp, tmp_path, isolated_settings, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.app import run_app
+    from desktop.main_window import MainWindow
+
+    monkeypatch.setenv("IAD_INSPECTOR_HOME", str(tmp_path / "home"))
+    seen = []
+
+    def close_soon():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        seen.extend(windows)
+        for window in windows:
+            window.close()
+        QApplication.quit()
+
+    QTimer.singleShot(300, close_soon)
+    assert run_app([]) == 0
+    assert seen and seen[0].demo_banner.isVisibleTo(seen[0])
+    assert (tmp_path / "home" / "inspector.db").is_file()

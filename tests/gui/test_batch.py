@@ -1,0 +1,117 @@
+"""Batch inspection and the watched folder: progress, cancel, corrupt files, closing during a batch."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import QTimer
+
+from desktop.batch_page import COLUMNS
+from engine.synthetic import Defect
+from tests.gui.helpers import WAIT, history_count, write_parts
+
+
+def test_batch_cancel_stops_quickly_keeps_window_responsive_and_history(qtbot, window, project, tmp_path):
+    folder = tmp_path / "batch"
+    write_parts(folder, range(100, 150))
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    window.start_batch([folder])
+    qtbot.waitUntil(lambda: window.batch_page.table.rowCount() >= 3, timeout=WAIT)
+    rows_so_far = window.batch_page.table.rowCount()
+    window.start_batch([tmp_path / "refs"])  # a second batch must not clear the running one's table
+    assert "still running" in window.errors[-1]
+    assert window.batch_page.table.rowCount() >= rows_so_far and window.batch_page.running
+    start = time.monotonic()
+    with qtbot.waitSignal(window.job_cancelled, timeout=2000):
+        window.batch_page.cancel_button.click()
+    assert time.monotonic() - start < 2.0
+    timer.stop()
+    gaps = np.diff(ticks)
+    assert len(ticks) > 20 and gaps.max() < 0.5, f"the GUI thread stalled for {gaps.max():.2f} s"
+    done = window.batch_page.table.rowCount()
+    assert 3 <= done < 50
+    assert history_count(window) == done
+    assert "Cancelled" in window.batch_page.eta.text()
+
+
+def test_corrupt_image_in_batch_is_reported_and_the_batch_goes_on(qtbot, window, project, tmp_path):
+    folder = tmp_path / "mixed"
+    write_parts(folder, [200, 201, 202])
+    (folder / "part150_corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch([folder])
+    page = window.batch_page
+    note = COLUMNS.index("Note")
+    rows = {page.table.item(r, 1).text(): (page.table.item(r, 2).text(), page.table.item(r, note).text())
+            for r in range(page.table.rowCount())}
+    assert len(rows) == 4
+    verdict, note = rows["part150_corrupt.png"]
+    assert verdict == "ERROR" and "part150_corrupt.png" in note
+    assert history_count(window) == 3
+    counts = page.verdict_counts()
+    assert counts["ERROR"] == 1 and counts["OK"] + counts["REVIEW"] + counts["NG"] == 3
+    assert page.summary.text() == " · ".join(f"{v} {n}" for v, n in counts.items())
+
+
+def test_closing_the_window_during_a_batch_stops_it_cleanly(qtbot, window, project, tmp_path):
+    from db.check import check
+
+    folder = tmp_path / "closing"
+    write_parts(folder, range(600, 640))
+    window.start_batch([folder])
+    qtbot.waitUntil(lambda: window.batch_page.table.rowCount() >= 2, timeout=WAIT)
+    start = time.monotonic()
+    window.close()
+    assert time.monotonic() - start < 5 and not window.worker._thread.isRunning()
+    assert 2 <= history_count(window) < 40
+    report = check(window.workspace.database, window.workspace.store)
+    assert report.missing == []
+
+
+def test_a_job_queued_after_cancel_does_not_revive_the_batch(qtbot, window, project, tmp_path):
+    folder = tmp_path / "revive"
+    write_parts(folder, range(800, 840))
+    window.start_batch([folder])
+    qtbot.waitUntil(lambda: window.batch_page.table.rowCount() >= 2, timeout=WAIT)
+    with qtbot.waitSignal(window.job_cancelled, timeout=2000):
+        window.cancel_job()
+        window.open_inspection(window.batch_page.items[0].record.id)
+    assert window.batch_page.table.rowCount() < 40
+
+
+def test_watched_folder_inspects_new_images(qtbot, window, project, tmp_path):
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    window.watch_folder(folder)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        write_parts(folder, [500], defects=(Defect("pit", 0.5, 0.5, 0.1),))
+    assert window.current is not None and window.current.source.endswith("part500.png")
+    assert history_count(window) == 1
+
+
+def test_a_watched_image_is_handed_on_only_once_its_writer_has_finished(qtbot, tmp_path):
+    from desktop.folder_watch import FolderWatch
+
+    folder = tmp_path / "line"
+    folder.mkdir()
+    watch = FolderWatch(settle_ms=400)
+    watch.start(folder)
+    handed: list = []
+    watch.new_images.connect(lambda paths: handed.extend((p, p.stat().st_size) for p in paths))
+    frame = write_parts(tmp_path / "camera", [600])[0].read_bytes()
+    target = folder / "frame600.png"
+    for share in (1, 2):  # the writer is still at it: the size changes between looks
+        target.write_bytes(frame[: share * len(frame) // 3])
+        watch.scan()
+        assert handed == []
+    target.write_bytes(frame)
+    (folder / "._frame600.png").write_bytes(b"AppleDouble")  # macOS's companion file: not an image
+    (folder / ".frame601.png").write_bytes(frame)  # a writer's hidden temporary file
+    qtbot.waitUntil(lambda: bool(handed), timeout=5000)
+    qtbot.wait(900)
+    assert handed == [(target, len(frame))]  # complete, once only, and nothing hidden
+    watch.stop()

@@ -1,0 +1,313 @@
+"""The history page: filters, trend, thumbnails, reviews, refined thresholds, disk space, backup, audit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from db import repository as repo
+from engine.synthetic import Defect
+from tests.gui.helpers import SIDE, WAIT, history_count, write_parts
+
+
+def test_freeing_disk_space_removes_old_photos_keeps_records_and_they_cannot_become_references(
+        qtbot, window, project, tmp_path, monkeypatch):
+    from desktop.free_space_dialog import FreeSpaceDialog, FreeSpaceRequest
+    from services.results import PLACEHOLDER_GREY
+
+    dialog = FreeSpaceDialog("disc")
+    qtbot.addWidget(dialog)
+    assert dialog.request() == FreeSpaceRequest(90, "disc", False)
+    dialog.scope.setCurrentIndex(1)
+    assert dialog.request().project is None
+
+    old, new = write_parts(tmp_path / "good", [420, 421])
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths([old])
+    old_id = window.current.id
+    asked = []
+    monkeypatch.setattr(window, "confirm_image_removal", lambda plan: asked.append(plan) or True)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT,
+                          check_params_cb=lambda job_id: job_id.startswith("remove-images")):
+        window.free_disk_space(FreeSpaceRequest(0, "disc", False))
+    assert [plan.inspection_ids for plan in asked] == [[old_id]] and asked[0].bytes_freed > 0
+    assert "Removed the stored photos of 1 inspection(s)" in window.statusBar().currentMessage()
+    window.history_page.set_project(None)
+    assert [row.source.endswith("(photo removed to free disk space)") for row in window.history_model.rows] == [True]
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.free_disk_space(FreeSpaceRequest(0, "disc", False))
+    assert "nothing to remove" in window.statusBar().currentMessage() and len(asked) == 1
+
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths([new])
+    new_id = window.current.id
+    window.review([new_id], "OK", "")  # a reviewed part keeps its photo: refinements score it again
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.free_disk_space(FreeSpaceRequest(0, "disc", False))
+    message = window.statusBar().currentMessage()
+    assert "nothing to remove" in message and "1 reviewed part(s) that would match keep their photo" in message
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.open_inspection(old_id)
+    assert window.current.id == old_id and window.current.facts.verdict == "OK"
+    assert window.current.image.shape[:2] == (SIDE, SIDE) and np.median(window.current.image) == PLACEHOLDER_GREY
+    window.add_inspections_to_references([old_id, new_id])
+    assert window.references_page.grid.count() == 5  # the part with its photo joined
+    assert f"inspection #{old_id} was removed to free disk space" in window.errors[-1]
+
+
+def test_low_disk_space_shows_a_lasting_warning_after_inspections_and_clears(qtbot, window, project, tmp_path,
+                                                                               monkeypatch):
+    import db.store
+
+    part = write_parts(tmp_path / "good", [430])
+    monkeypatch.setattr(db.store, "LOW_SPACE_BYTES", 10 ** 18)  # every disk is "low" against this
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(part)
+    qtbot.waitUntil(lambda: not window.disk_warning.isHidden(), timeout=10_000)
+    assert "GB free for the history" in window.disk_warning.text()
+    assert "Free disk space" in window.disk_warning.text()
+    monkeypatch.setattr(db.store, "LOW_SPACE_BYTES", 0)
+    window.check_disk_space()
+    qtbot.waitUntil(window.disk_warning.isHidden, timeout=10_000)
+
+
+def test_rejects_inspected_again_from_the_history_after_one_joins_the_references(qtbot, window, project, tmp_path):
+    odd = write_parts(tmp_path / "odd", [410], defects=(Defect("scratch", 0.5, 0.5, 0.3),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(odd)
+    assert window.current.facts.verdict == "NG"
+    window.add_inspections_to_references([window.current.id])  # the technician says the part is fine
+    page = window.history_page
+    window.tabs.setCurrentWidget(page)
+    assert page.model.rowCount() == 1
+    page.table.selectRow(0)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        page.reinspect_button.click()
+    assert "Re-inspected 1 image(s) with the current references: 1 verdict(s) changed" in (
+        window.statusBar().currentMessage())
+    assert page.model.rowCount() == 2
+    assert sorted(row.verdict for row in page.model.rows) == ["NG", "OK"]
+
+
+def test_history_filters_by_verdict_and_custom_date_range(qtbot, window, project, tmp_path):
+    from PySide6.QtCore import QDate
+
+    files = write_parts(tmp_path / "h", [700]) + write_parts(tmp_path / "hb", [701],
+                                                             defects=(Defect("pit", 0.4, 0.4, 0.1),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch(files)
+    page = window.history_page
+    window.tabs.setCurrentWidget(page)
+    assert page.model.rowCount() == 2
+    page.verdict.setCurrentText("NG")
+    assert page.model.rowCount() == 1 and page.model.rows[0].source.endswith("part701.png")
+    page.verdict.setCurrentText("Any verdict")
+    page.period.setCurrentText("From … to …")
+    page.date_from.setDate(QDate.currentDate().addDays(-3))
+    page.date_to.setDate(QDate.currentDate().addDays(-1))
+    assert page.model.rowCount() == 0
+    page.date_to.setDate(QDate.currentDate())
+    assert page.model.rowCount() == 2
+    page.search.setText("PART701")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=2000)
+    assert page.model.rows[0].source.endswith("part701.png") and page.count_label.text() == "1 inspection(s)"
+    page.search.clear()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=2000)
+
+
+def test_history_trend_draws_the_filtered_scores_relabels_live_and_opens_a_clicked_part(qtbot, window, project,
+                                                                                      tmp_path):
+    from PySide6.QtCore import Qt
+
+    from desktop.images import verdict_colour
+
+    files = write_parts(tmp_path / "t", [710, 711]) + write_parts(tmp_path / "tb", [712],
+                                                                  defects=(Defect("pit", 0.4, 0.4, 0.1),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch(files)
+    page = window.history_page
+    window.tabs.setCurrentWidget(page)
+    chart = page.trend
+    assert chart.isVisible() and [s.inspection_id for s in chart.trend.samples] == sorted(r.id for r in page.model.rows)
+    table_verdicts = {row.id: page.model.verdict_of(row)[0] for row in page.model.rows}
+    assert chart.verdicts() == [table_verdicts[s.inspection_id] for s in chart.trend.samples]
+    defective = next(s.inspection_id for s in chart.trend.samples if table_verdicts[s.inspection_id] == "NG")
+    index = [s.inspection_id for s in chart.trend.samples].index(defective)
+    dot = chart.dot_position(index)
+    assert chart.grab().toImage().pixelColor(dot.toPoint()) == verdict_colour("NG")
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):  # the result is read on the worker
+        qtbot.mouseClick(chart, Qt.MouseButton.LeftButton, pos=dot.toPoint())
+    assert window.current is not None and window.current.id == defective
+    window.tabs.setCurrentWidget(page)
+    window.sensitivity_slider.setValue(100)  # the most sensitive: the chart re-labels with the table
+    assert chart.verdicts() == [page.model.verdict_of(r)[0] for r in sorted(page.model.rows, key=lambda r: r.id)]
+    assert chart.verdicts().count("OK") < list(table_verdicts.values()).count("OK")
+    page.verdict.setCurrentText("NG")
+    assert [s.inspection_id for s in chart.trend.samples] == [r.id for r in page.model.rows]
+    page.show_trend.setChecked(False)
+    assert not chart.isVisible()
+
+
+def test_history_thumbnails_are_kept_for_the_latest_rows_only(qtbot, window, project, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+
+    import desktop.history_model
+
+    monkeypatch.setattr(desktop.history_model, "MAX_PIXMAPS", 2)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch(write_parts(tmp_path / "thumbs", [720, 721, 722]))
+    window.tabs.setCurrentWidget(window.history_page)
+    model = window.history_page.model
+    model.set_filter(model.criteria)
+    for row in range(3):
+        model.data(model.index(row, 0), Qt.ItemDataRole.DecorationRole)
+    assert list(model._pixmaps) == [model.rows[1].id, model.rows[2].id]  # the first row's went first
+    qtbot.waitUntil(lambda: model.data(model.index(0, 0), Qt.ItemDataRole.DecorationRole) is not None, timeout=WAIT)
+    assert len(model._pixmaps) == 2
+
+
+def test_a_locked_database_during_a_review_shows_a_message_and_keeps_the_window(qtbot, window, project, tmp_path):
+    import sqlite3
+
+    good = write_parts(tmp_path / "good", [410])
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(good)
+    window.workspace.database.dispose()
+    from db.database import Database
+
+    window.workspace.database = Database(window.workspace.database.url, busy_timeout_s=0.2)
+    blocker = sqlite3.connect(window.workspace.database.engine.url.database, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        window.review([window.current.id], "NG", "scratch")
+        assert sum("locked" in e for e in window.errors) == 1
+        window.add_inspections_to_references([window.current.id])
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert sum("locked" in e for e in window.errors) == 2
+    with window.workspace.database.read() as session:
+        assert repo.get_inspection(session, window.current.id).reviews == []
+        assert len(repo.references(session, repo.get_project(session, "disc"))) == 4
+
+
+def test_threshold_refined_from_reviews_relabels_history_and_says_what_it_did(qtbot, window, project, tmp_path):
+    from desktop.refine_dialog import RefineDialog, RefineOptions
+    from services.results import bank_calibration
+
+    window.start_refine(RefineOptions("frr", 0.01, None))
+    qtbot.waitUntil(lambda: any("has been reviewed yet" in e for e in window.errors), timeout=WAIT)
+
+    good = write_parts(tmp_path / "g", [520, 521])
+    bad = write_parts(tmp_path / "b", [522], defects=(Defect("pit", 0.4, 0.4, 0.1),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(good + bad)
+    ids = list(window.queue)
+    window.review(ids[:2], "OK", "")
+    window.review(ids[2:], "NG", "")
+    with window.workspace.database.read() as session:
+        before = bank_calibration(repo.latest_bank(session, repo.get_project(session, project)))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_refine(RefineOptions("f1", 0.01, None))
+    assert "Threshold refined (best F1) from 2 good and 1 defective samples" in window.statusBar().currentMessage()
+    assert "Calibration revision 2: Threshold refined (best F1) from 2 good and 1 defective samples: false-reject " \
+           "rate 0.0 %, estimated miss rate 0.0 %, F1 1.000." in window.references_page.summary.text()
+    assert all("score" in window.references_page.grid.item(i).text() for i in range(4))
+    with window.workspace.database.read() as session:
+        after = bank_calibration(repo.latest_bank(session, repo.get_project(session, project)))
+    assert after.revision == 2 and after.image_threshold != before.image_threshold
+    model = window.history_model
+    for row in model.rows:
+        assert model.verdict_of(row)[1] == pytest.approx(after.normalise(row.raw_score, window.sensitivity))
+
+    dialog = RefineDialog(window)
+    qtbot.addWidget(dialog)
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    dialog.from_folder.setChecked(True)
+    assert not ok.isEnabled()
+    dialog.folder.setText(str(tmp_path / "val"))
+    dialog.target.setValue(5.0)
+    assert ok.isEnabled() and dialog.options() == RefineOptions("frr", 0.05, tmp_path / "val")
+
+    write_parts(tmp_path / "val" / "good", [530, 531, 532])
+    write_parts(tmp_path / "val" / "pit", [533], defects=(Defect("pit", 0.6, 0.6, 0.1),))
+    window.start_refine(dialog.options())
+    qtbot.waitUntil(lambda: "Calibration revision 3: Threshold refined (target false-reject rate) from 3 good and 1 "
+                            "defective samples" in window.references_page.summary.text(), timeout=WAIT)
+    assert "refine it again" not in window.references_page.summary.text()
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT,  # a new reference: the bank is out of date
+                          check_params_cb=lambda job_id: job_id.startswith("references")):
+        window.add_references(write_parts(tmp_path / "more", [534]))
+    assert "out of date" in window.references_page.summary.text()
+    assert "The rebuilt bank will refine its threshold again by the same rule and samples." in (
+        window.references_page.summary.text())
+    window.tabs.setCurrentIndex(0)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT,  # the next inspection rebuilds the bank
+                          check_params_cb=lambda job_id: job_id.startswith("inspect")):
+        window.inspect_paths(write_parts(tmp_path / "next", [535]))
+    window.tabs.setCurrentWidget(window.references_page)
+    assert "Calibration revision 2: Threshold refined (target false-reject rate) (done again for the rebuilt bank) " \
+           "from 3 good and 1 defective samples" in window.references_page.summary.text()
+    assert "out of date" not in window.references_page.summary.text()
+
+
+def test_the_history_is_backed_up_on_the_worker_to_a_folder_that_opens_as_the_same_history(
+        qtbot, window, project, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from services.workspace import open_workspace
+
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(write_parts(tmp_path / "parts", [20]))
+    target = tmp_path / "backup"
+    target.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(target))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.history_page.backup_button.click()
+    assert window.statusBar().currentMessage().startswith("Backed up the history and ")
+    copy = open_workspace(target, explicit=True)
+    with copy.database.read() as session:
+        assert [p.name for p in repo.list_projects(session)] == ["disc"]
+        assert repo.history_count(session, repo.HistoryFilter()) == history_count(window) == 1
+        assert len(repo.references(session, repo.get_project(session, "disc"))) == 4
+    copy.close()
+
+    with qtbot.waitSignal(window.job_failed, timeout=WAIT):
+        window.back_up_data(window.workspace.home / "inside")
+    assert "inside the data folder" in window.errors[-1]
+
+
+def test_the_audit_log_shows_who_changed_the_project_read_on_the_worker_and_filtered_in_the_dialog(
+        qtbot, window, project):
+    from desktop.audit_dialog import ALL_ACTIONS, AuditDialog
+
+    window.new_project("cap")  # another project's events stay out of this one's log
+    window.projects_panel.refresh(select=project)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.history_page.audit_button.click()
+    dialog = window.findChildren(AuditDialog)[-1]
+    table = dialog.table
+
+    def column(index: int) -> list[str]:
+        return [table.item(row, index).text() for row in range(table.rowCount())]
+
+    assert column(2) == ["add"] * 4 + ["create"]  # newest first
+    assert column(3)[-1] == "project 1" and '"name": "disc"' in column(4)[-1]
+    assert set(column(1)) == {window.workspace.operator}
+    dialog.every_project.setChecked(True)
+    assert column(2)[0] == "create" and '"name": "cap"' in column(4)[0] and table.rowCount() == 6
+    dialog.action.setCurrentText("create")
+    assert column(2) == ["create", "create"] and dialog.note.text() == "2 event(s)."
+    dialog.action.setCurrentText(ALL_ACTIONS)
+    assert table.rowCount() == 6
+    dialog.close()
+
+
+def test_thumbnails_of_missing_or_unreadable_files_are_none_not_errors(tmp_path):
+    from desktop.thumbnails import read_thumbnail
+
+    assert read_thumbnail(tmp_path / "gone.png", 96) is None
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG not really")
+    assert read_thumbnail(tmp_path / "broken.png", 96) is None
+    part = write_parts(tmp_path / "ok", [1])[0]
+    assert read_thumbnail(part, 96).shape == (80, 80, 3)  # decoded at half size, within 96
