@@ -116,6 +116,8 @@ def _decode(path: Path, at_least: int | None) -> tuple[np.ndarray, tuple[int, in
         raise ImageLoadError(path, "file not found")
     if not is_image_file(path):
         raise ImageLoadError(path, f"unsupported file type '{path.suffix}' (use PNG, JPEG, BMP or TIFF)")
+    if path.stat().st_size == 0:
+        raise ImageLoadError(path, "empty file (0 bytes): its copy or the camera's save did not finish")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

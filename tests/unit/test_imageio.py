@@ -195,6 +195,9 @@ def test_unsupported_and_missing_files_raise(tmp_path):
         load_image(text)
     with pytest.raises(ImageLoadError, match="not found"):
         load_image(tmp_path / "missing.png")
+    (tmp_path / "unfinished.png").write_bytes(b"")
+    with pytest.raises(ImageLoadError, match="empty file"):
+        load_image(tmp_path / "unfinished.png")
 
 
 def test_float_arrays_with_nan_or_infinity_become_finite_rgb_in_range():
