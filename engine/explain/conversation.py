@@ -1,7 +1,8 @@
 """A multi-turn conversation about one inspection, answered by the grounded responder or an LLM.
 
-Each question is parsed for its intent and the region(s) it means (``dialogue``); the grounded
-responder (``grounded``) always writes the answer from the facts.  With an LLM backend the model
+Each question is parsed for its intent(s) and the region(s) it means (``dialogue``); the grounded
+responder (``grounded``) always writes the answer from the facts, one answer after the other for a
+question that asks two things.  With an LLM backend the model
 rephrases that answer with the fact sheet as context, its text streams to the caller, and the
 guard (``guard``) checks it: on any conflict the grounded answer is used instead, the conflict
 is logged, and ``Answer.backend`` says so.  An answer that leaves out what the question asked
@@ -18,8 +19,8 @@ import re
 from dataclasses import dataclass, field
 
 from engine.explain import grounded
-from engine.explain.dialogue import asked_side, asks_physical_units, detect_intent, resolve_focus
-from engine.explain.guard import SENTENCE_END, completed, conflicts, omissions
+from engine.explain.dialogue import asked_side, asks_physical_units, detect_intents, resolve_focus
+from engine.explain.guard import SENTENCE_END, completed, conflicts, omissions, sentences
 from engine.explain.llm import LocalLLM, TokenCallback
 from engine.facts import FactSheet
 
@@ -49,8 +50,9 @@ class Answer:
 
     text: str
     backend: str
-    intent: str | None
+    intent: str | None  # the first intent asked; ``intents`` has them all
     focus: list[int] | None
+    intents: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     completed: list[str] = field(default_factory=list)  # what the model left out and the facts put back
     llm_text: str | None = None
@@ -89,27 +91,38 @@ class Conversation:
                 self._understand(turn.text)
             self.turns.append(turn)
 
-    def _understand(self, question: str) -> tuple[str | None, list[int] | None]:
-        intent = detect_intent(question)
+    def _understand(self, question: str) -> tuple[list[str], list[int] | None]:
+        intents = detect_intents(question)
         focus = resolve_focus(question, self.facts, self.focus)
-        if intent is None and focus is not None and FOLLOW_UP.search(question):
-            intent = self.last_intent
+        if not intents and focus is not None and FOLLOW_UP.search(question) and self.last_intent:
+            intents = [self.last_intent]
         if focus is not None and all(1 <= index <= self.facts.region_count for index in focus):
             self.focus = focus  # a region that does not exist is answered as such, never kept as "it"
-        self.last_intent = intent or self.last_intent
-        return intent, focus
+        self.last_intent = intents[-1] if intents else self.last_intent
+        return intents, focus
+
+    def _draft(self, intents: list[str], focus: list[int] | None) -> str:
+        """The grounded answer to each intent in turn, without repeating a sentence an earlier one said."""
+        if not intents:
+            return grounded.answer(None, focus, self.facts)
+        said: list[str] = []
+        for intent in intents:
+            said += [s for s in sentences(grounded.answer(intent, focus, self.facts)) if s not in said]
+        return " ".join(said)
 
     def ask(self, question: str, on_token: TokenCallback | None = None) -> Answer:
         """Answer ``question`` in the context of the earlier turns."""
-        intent, focus = self._understand(question)
-        draft = grounded.answer(intent, focus, self.facts)
+        intents, focus = self._understand(question)
+        draft = self._draft(intents, focus)
         side = asked_side(question)
         if side is not None and focus and grounded.lone_region_elsewhere(self.facts, side):
             draft = f"{grounded.only_region(self.facts)} {draft}"
-        if intent == "size" and asks_physical_units(question) and self.facts.mm_per_pixel is None:
+        if "size" in intents and asks_physical_units(question) and self.facts.mm_per_pixel is None:
             draft = f"{grounded.no_physical_scale(self.facts)} {draft}"
-        answer = Answer(text=draft, backend=GROUNDED, intent=intent, focus=focus)
-        if self.llm is not None and intent not in GROUNDED_ONLY:
+        answer = Answer(text=draft, backend=GROUNDED, intent=intents[0] if intents else None, focus=focus,
+                        intents=intents)
+        grounded_only = bool(intents) and all(intent in GROUNDED_ONLY for intent in intents)
+        if self.llm is not None and not grounded_only:
             answer = self._ask_llm(question, draft, answer, on_token)
         elif on_token is not None:
             on_token(draft)
@@ -125,7 +138,7 @@ class Conversation:
         generation = self.llm.generate(messages, on_token, max_new_tokens=self.llm.token_budget(draft))
         text = complete_sentences(generation.text) if generation.truncated else generation.text
         def problems(candidate: str) -> list[str]:
-            return conflicts(candidate, self.facts) + omissions(candidate, draft, answer.intent, self.facts)
+            return conflicts(candidate, self.facts) + omissions(candidate, draft, answer.intents, self.facts)
 
         found = problems(text)
         answer.llm_text = generation.text

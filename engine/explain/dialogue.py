@@ -8,6 +8,9 @@ region but no intent ("what about the left one?") repeats the previous intent fo
 Depth, thickness and weight, which a photo of the surface cannot show, get the ``beyond`` intent:
 the answer says so before the size it measured.  Other questions no rule knows (material,
 provenance) get the honest "I can't tell that" with a summary.
+A question that asks two things ("where is it and how big?", "Is it bad? How many?") gets each
+intent answered in turn (``detect_intents``): it is cut into clauses at sentence ends and at an
+"and" or comma followed by a question word, so that "long and thin" stays one shape question.
 Two cases get a note before the answer (``Conversation.ask``): "the left one" when the only
 region lies elsewhere, and a size asked in millimetres or inches, which an image has no scale for
 unless its project states a pixel size (``engine.physical``).
@@ -99,6 +102,26 @@ def detect_intent(question: str) -> str | None:
         if re.search(pattern, text):
             return intent
     return None
+
+
+# A clause break: a sentence end, or "and" / "also" / a comma before a new question ("and how big").
+QUESTION_START = (r"(?:where|how|what|which|why|when|is|are|was|were|does|do|did|can|could|should|would|will|"
+                  r"tell|show|give|describe|compare|explain|summari[sz]e|list)\b")
+CLAUSE_BREAK = re.compile(rf"[?;!]+|\.\s+|,?\s+(?:and|also|plus)\s+(?:also\s+)?(?={QUESTION_START})|"
+                          rf",\s*(?={QUESTION_START})", re.I)
+
+
+def detect_intents(question: str) -> list[str]:
+    """Every intent a question asks, in its order ("where is it and how big?": location, size); [] for none.
+
+    A greeting or thanks beside a real question is dropped: the question is what needs answering.
+    """
+    clauses = [clause for clause in CLAUSE_BREAK.split(question) if clause and clause.strip(" ,.")]
+    found = list(dict.fromkeys(intent for intent in map(detect_intent, clauses) if intent is not None))
+    if len(found) > 1:
+        return [intent for intent in found if intent not in ("courtesy",)]
+    whole = detect_intent(question)
+    return [whole] if whole else found
 
 
 def resolve_focus(question: str, facts: FactSheet, current: list[int] | None) -> list[int] | None:

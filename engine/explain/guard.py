@@ -21,6 +21,7 @@ sentence that states it in front instead of discarding the answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from engine.calibration import VERDICT_NG, VERDICT_OK
 from engine.explain.claims import Claims, parse_claims
@@ -144,7 +145,7 @@ def pixel_measures(facts: FactSheet) -> set[float]:
     return {float(m) for m in measures}
 
 
-def omissions(text: str, draft: str, intent: str | None, facts: FactSheet) -> list[str]:
+def omissions(text: str, draft: str, intents: Sequence[str], facts: FactSheet) -> list[str]:
     """What a rephrased answer leaves out of the grounded ``draft``: an answer must answer.
 
     The yes/no, a position, the count and a size that the draft states must be stated again, and
@@ -159,7 +160,7 @@ def omissions(text: str, draft: str, intent: str | None, facts: FactSheet) -> li
         missing.append("no yes/no")
     if needed.positions and not said.positions:
         missing.append("no position")
-    elif intent == "location":
+    elif "location" in intents:
         homes = {r.position for r in facts.regions}
         missing += [f"left out the region at the {p}" for p in dict.fromkeys(needed.positions)
                     if p in homes and p not in said.positions]
@@ -167,11 +168,11 @@ def omissions(text: str, draft: str, intent: str | None, facts: FactSheet) -> li
         missing.append("no count")
     if needed.percents and not said.percents:
         missing.append("no size")
-    if draft.startswith("I can't") and not REFUSAL.search(text):
+    if "I can't" in draft and not REFUSAL.search(text):
         missing.append("dropped what cannot be told")
-    if intent == "confidence" and facts.confidence not in text.lower():
+    if "confidence" in intents and facts.confidence not in text.lower():
         missing.append("no confidence level")
-    if intent == "appearance":
+    if "appearance" in intents:
         missing += [f"left out '{shade}'" for shade in dict.fromkeys(needed.shades) if shade not in said.shades]
         if facts.part_colour not in text.lower():
             missing.append("no part colour")

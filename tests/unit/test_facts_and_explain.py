@@ -12,7 +12,7 @@ import pytest
 from engine.calibration import VERDICT_NG, VERDICT_OK, VERDICT_REVIEW
 from engine.defect_types import EXAMPLES_SOURCE, PROMPTS_SOURCE, TypeExamples, classify_regions
 from engine.explain import Conversation, conflicts, parse_claims
-from engine.explain.dialogue import detect_intent
+from engine.explain.dialogue import detect_intent, detect_intents
 from engine.explain.guard import omissions
 from engine.facts import FactSheet, build_facts, facts_at
 from engine.physical import (
@@ -248,16 +248,16 @@ def test_guard_catches_claims_the_facts_do_not_support(two_defect_facts, good_fa
     region = two_defect_facts.regions[0]
     assert conflicts(f"Yes: 2 defect regions, the main one at the {region.position}, "
                      f"{region.area_percent:.2f} % of the image.", two_defect_facts) == []
-    assert omissions("The part has some features.", "Region 1 is at the top left.", "location", two_defect_facts)
+    assert omissions("The part has some features.", "Region 1 is at the top left.", ["location"], two_defect_facts)
     draft = Conversation(two_defect_facts).ask("Where is it?").text
     first, second = (r.position for r in two_defect_facts.regions[:2])
-    assert omissions(f"One defect is at the {first}.", draft, "location", two_defect_facts) == [
+    assert omissions(f"One defect is at the {first}.", draft, ["location"], two_defect_facts) == [
         f"left out the region at the {second}"]
-    assert omissions(f"Defects at the {second} and the {first}.", draft, "location", two_defect_facts) == []
+    assert omissions(f"Defects at the {second} and the {first}.", draft, ["location"], two_defect_facts) == []
     depth = Conversation(two_defect_facts).ask("How deep is the first one?").text
-    assert "dropped what cannot be told" in omissions("It is a shallow mark.", depth, "beyond", two_defect_facts)
+    assert "dropped what cannot be told" in omissions("It is a shallow mark.", depth, ["beyond"], two_defect_facts)
     for kept in ("A photo cannot show depth.", "I can’t see depth in a photo."):
-        assert "dropped what cannot be told" not in omissions(kept, depth, "beyond", two_defect_facts)
+        assert "dropped what cannot be told" not in omissions(kept, depth, ["beyond"], two_defect_facts)
 
 
 def test_guard_checks_pixel_measures_scores_and_physical_units(two_defect_facts, good_facts):
@@ -343,6 +343,35 @@ def test_everyday_phrasings_reach_their_intent(question, intent):
     assert detect_intent(question) == intent
 
 
+@pytest.mark.parametrize(("question", "intents"), [
+    ("Where is it and how big?", ["location", "size"]), ("Is there a defect and where?", ["existence", "location"]),
+    ("How many, and where are they?", ["count", "location"]), ("Where is it? How big is it?", ["location", "size"]),
+    ("Compare it with the reference and tell me why", ["compare", "why"]),
+    ("Thanks, and where is it?", ["location"]), ("Is the second one long and thin?", ["shape"]),
+    ("Is it on the left and right side?", ["location"]), ("What's the score and threshold?", ["confidence"]),
+    ("Where is the anomaly?", ["location"]), ("what about the left one?", []),
+])
+def test_a_question_that_asks_two_things_has_both_intents(question, intents):
+    assert detect_intents(question) == intents
+
+
+def test_both_things_asked_are_answered_in_turn_and_the_guard_wants_both(two_defect_facts):
+    region = two_defect_facts.regions[0]
+    where = Conversation(two_defect_facts).ask("Where is it?").text
+    how_big = Conversation(two_defect_facts).ask("How big is it?").text
+    answer = Conversation(two_defect_facts).ask("Where is it and how big?")
+    assert answer.intents == ["location", "size"] and answer.intent == "location"
+    assert answer.text == f"{where} {how_big}"
+    assert conflicts(answer.text, two_defect_facts) == []
+    assert omissions(where, answer.text, answer.intents, two_defect_facts) == ["no size"]
+    assert omissions(how_big, answer.text, answer.intents, two_defect_facts) == ["no position"]
+    both = Conversation(two_defect_facts).ask("Is there a defect and where?").text
+    assert both.startswith("Yes.") and both.count("Yes.") == 1 and region.position in both
+    follow = Conversation(two_defect_facts)
+    follow.ask("Where is it and how big?")
+    assert follow.ask("and the second one?").intents == ["size"]  # the last thing asked carries over
+
+
 def test_describe_covers_the_region_asked_about(two_defect_facts):
     text = Conversation(two_defect_facts).ask("Tell me about the second region").text
     second = two_defect_facts.regions[1]
@@ -375,8 +404,8 @@ def test_colour_questions_are_answered_from_the_facts(two_defect_facts, good_fac
     assert "darker" in shades
     position = two_defect_facts.regions[0].position
     assert omissions(f"The part is {two_defect_facts.part_colour}; one spot at the {position}.", answer.text,
-                     "appearance", two_defect_facts) == [f"left out '{shade}'" for shade in shades]
-    assert omissions(answer.text, answer.text, "appearance", two_defect_facts) == []
+                     ["appearance"], two_defect_facts) == [f"left out '{shade}'" for shade in shades]
+    assert omissions(answer.text, answer.text, ["appearance"], two_defect_facts) == []
 
 
 def test_facts_read_at_another_sensitivity_agree_with_the_relabelled_verdict(bank, two_defect_facts, good_facts):
