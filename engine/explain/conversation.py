@@ -94,8 +94,8 @@ class Conversation:
     def _understand(self, question: str) -> tuple[list[str], list[int] | None]:
         intents = detect_intents(question)
         focus = resolve_focus(question, self.facts, self.focus)
-        if not intents and focus is not None and FOLLOW_UP.search(question) and self.last_intent:
-            intents = [self.last_intent]
+        if not intents and focus is not None and FOLLOW_UP.search(question):
+            intents = [self.last_intent or "describe"]
         if focus is not None and all(1 <= index <= self.facts.region_count for index in focus):
             self.focus = focus  # a region that does not exist is answered as such, never kept as "it"
         self.last_intent = intents[-1] if intents else self.last_intent

@@ -4,7 +4,8 @@ Intents are found by keyword rules (a 135M language model is no better at this, 
 predictable).  Follow-ups keep context: "it" is the region last talked about (before any was,
 the defects as a whole), "the second one" is region 2, "the bigger one" the largest, "the left
 one" the leftmost, "the other one" every region but the one in focus, and a question with a
-region but no intent ("what about the left one?") repeats the previous intent for that region.
+region but no intent ("what about the left one?") repeats the previous intent for that region, or
+describes it when nothing was asked before ("number 2?").
 Depth, thickness and weight, which a photo of the surface cannot show, get the ``beyond`` intent:
 the answer says so before the size it measured.  Other questions no rule knows (material,
 provenance) get the honest "I can't tell that" with a summary.
@@ -42,29 +43,34 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
                 r"(?:tell|say to|write to|note for) (?:my |the )?(?:supervisor|boss|manager|team|customer|shift)"),
     ("compare", r"compar|reference|\bversus\b|\bvs\b|golden|good part"),
     ("cause", r"\bcaus|how did (?:this|it|that) happen|where does (?:it|this) come from"),
-    ("why", r"\bwhy\b|reason|\bdiffer|explain|what makes|what'?s wrong|what is wrong|"
+    ("why", r"\bwhy\b|reason|\bdiffer|explain|what makes|what'?s wrong|what is wrong|what went wrong|"
             r"what(?:'s| is) the (?:problem|issue)"),
-    ("severity", r"how (?:bad|serious|severe|critical)|severit|\bworst\b|most severe|"
+    ("severity", r"how (?:bad|serious|severe|critical)|severit|\bworst\b|most (?:severe|important|critical)|"
+                 r"is (?:it|this|that|the \w+) (?:very )?(?:critical|serious|severe)\b|"
                  r"worse than (?:usual|normal|average|before|the others)|which (?:one |region )?is worse|"
                  r"more (?:severe|serious|critical)"),
     ("confidence", r"\bsure\b|confiden|certain|reliab|probab|trust|false (?:alarm|positive|reject)|"
-                   r"\breal (?:defect|one)\b|what(?:'s| is)(?: the)? (?:score|threshold)"),
+                   r"\breal (?:defect|one)\b|what(?:'s| is)(?: the)? (?:anomaly |image )?(?:score|threshold)|"
+                   r"what does (?:review|ng|ok|the grey zone) mean"),
     ("shape", r"\bshape|\bround\b|circular|elongat|long and thin|\bthin\b|\bnarrow\b|orientation|oriented|"
               r"\bangle\b|which direction|\bstraight\b|\bcurved\b"),
     ("type", r"what (?:type|kind|sort)|\btype\b|\bkind of\b|classif|categor|what is it\b|"
              r"(?:could|might|can) (?:it|this|that) be\b"),
-    ("size", r"\bsize\b|\barea\b|dimension|extent|percent|how much of|"
+    ("size", r"\bsize\b|\barea\b|dimension|extent|percent|how much of|\bmeasure\b|"
              r"which (?:one |region |defect )?is (?:the )?(?:bigg|larg|small)er"),
     ("location", r"\bwhere\b|locat|position|coordinat|bounding box|which (?:part|side|area)|\bshow me\b|"
                  r"how far|distance|clos(?:er|est) to|\bmiddle\b|\bcorner\b|in the cent(?:re|er)|"
                  r"point (?:out|to|at)|\bnear\b|on the (?:edge|left|right|top|bottom)"),
     ("appearance", r"colou?r|look(?:s)? like|appearance|\b(?:dark|bright|light)(?:er|ness)?\b|\bshade|\bhue\b"),
-    ("describe", r"tell me (?:about|more)|describe|details?\b|heat ?map|what does the map|\blist\b|enumerate"),
+    ("describe", r"tell me (?:about|more)|describe|details?\b|heat ?map|what does the map|\blist\b|enumerate|"
+                 r"what should (?:the operator|i|we) (?:check|look at)|"
+                 r"what(?:'s| is) (?:the (?:first|second|third|fourth|fifth|last|other) (?:one|region|defect)|"
+                 r"(?:region|defect) \d)"),
     # What to do with the part: asked the other way round from "is there a defect?", so "yes" would mislead.
     ("disposition", r"\breject|\bship\b|\baccept|\bscrap|\brelease\b|throw (?:it )?away|\bpass|good or bad|"
                     r"is (?:it|this|that|the part) (?:good|fine|normal|usable)|\bkeep (?:it|this)|\bsell\b|"
                     r"\bverdict\b|\boutcome\b|"
-                    r"what should i do|what would you do|what do you (?:suggest|recommend)|rework|\bok\b"),
+                    r"what should i do|what would you do|what (?:do|would) you (?:suggest|recommend)|rework|\bok\b"),
     ("existence", r"is there|are there|any (?:anomal|defect|problem|flaw|issue|damage)|defect(?:ive)?\b|anomal|"
                   r"suspicious|anything (?:wrong|odd|strange|unusual)|"
                   r"\bflaw|\bng\b|\bfail|"

@@ -337,7 +337,11 @@ def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_fa
     ("What's the verdict?", "disposition"), ("Is it in the middle?", "location"), ("Is that normal?", "disposition"),
     ("Ok thanks", "courtesy"), ("OK, thank you!", "courtesy"), ("Is it long?", "size"),
     ("Is the scratch very small?", "size"), ("Is it longer than 0.5 mm?", "size"), ("Is it bigger than 2 mm?", "size"),
-    ("Is the second one long and thin?", "shape"),
+    ("Is the second one long and thin?", "shape"), ("What is the anomaly score?", "confidence"),
+    ("Which region is the most important?", "severity"), ("What went wrong here?", "why"),
+    ("Is it critical?", "severity"), ("Measure it", "size"), ("What does REVIEW mean?", "confidence"),
+    ("What would you recommend?", "disposition"), ("What should the operator check?", "describe"),
+    ("What's the second region?", "describe"),
 ])
 def test_everyday_phrasings_reach_their_intent(question, intent):
     assert detect_intent(question) == intent
@@ -370,6 +374,14 @@ def test_both_things_asked_are_answered_in_turn_and_the_guard_wants_both(two_def
     follow = Conversation(two_defect_facts)
     follow.ask("Where is it and how big?")
     assert follow.ask("and the second one?").intents == ["size"]  # the last thing asked carries over
+
+
+def test_a_region_named_alone_first_is_described_and_later_gets_the_last_question(two_defect_facts):
+    first_turn = Conversation(two_defect_facts).ask("Number 2?")
+    assert first_turn.intents == ["describe"] and first_turn.text.startswith("Region 2 is at the")
+    talk = Conversation(two_defect_facts)
+    talk.ask("How big is the first one?")
+    assert talk.ask("Number 2?").intents == ["size"]
 
 
 def test_describe_covers_the_region_asked_about(two_defect_facts):
