@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from engine.explain import grounded
+from engine.explain.claims import TYPE_PATTERN
 from engine.explain.dialogue import asked_side, asks_physical_units, detect_intents, resolve_focus
 from engine.explain.guard import SENTENCE_END, completed, conflicts, omissions, sentences
 from engine.explain.llm import LocalLLM, TokenCallback
@@ -96,6 +97,8 @@ class Conversation:
         focus = resolve_focus(question, self.facts, self.focus)
         if not intents and focus is not None and FOLLOW_UP.search(question):
             intents = [self.last_intent or "describe"]
+        if intents == ["type"] and self.facts.regions and TYPE_PATTERN.search(question):
+            intents = ["existence", "type"]  # "is it cracked?" asks first whether there is a defect at all
         if focus is not None and all(1 <= index <= self.facts.region_count for index in focus):
             self.focus = focus  # a region that does not exist is answered as such, never kept as "it"
         self.last_intent = intents[-1] if intents else self.last_intent

@@ -376,6 +376,15 @@ def test_both_things_asked_are_answered_in_turn_and_the_guard_wants_both(two_def
     assert follow.ask("and the second one?").intents == ["size"]  # the last thing asked carries over
 
 
+def test_is_it_cracked_says_whether_there_is_a_defect_before_what_type_it_may_be(two_defect_facts, good_facts):
+    flagged = Conversation(two_defect_facts).ask("Is it cracked?")
+    assert flagged.intents == ["existence", "type"]
+    assert flagged.text.startswith("Yes.") and "I can't tell the type of region 1" in flagged.text
+    assert Conversation(two_defect_facts).ask("What type is it?").intents == ["type"]
+    passed = Conversation(good_facts).ask("Is it cracked?")
+    assert passed.intents == ["type"] and passed.text.startswith("No defect was found")
+
+
 def test_a_region_named_alone_first_is_described_and_later_gets_the_last_question(two_defect_facts):
     first_turn = Conversation(two_defect_facts).ask("Number 2?")
     assert first_turn.intents == ["describe"] and first_turn.text.startswith("Region 2 is at the")
