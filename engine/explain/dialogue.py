@@ -125,7 +125,7 @@ def detect_intents(question: str) -> list[str]:
     clauses = [clause for clause in CLAUSE_BREAK.split(question) if clause and clause.strip(" ,.")]
     found = list(dict.fromkeys(intent for intent in map(detect_intent, clauses) if intent is not None))
     if len(found) > 1:
-        return [intent for intent in found if intent not in ("courtesy",)]
+        return [intent for intent in found if intent != "courtesy"]
     whole = detect_intent(question)
     return [whole] if whole else found
 
