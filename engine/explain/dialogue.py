@@ -34,8 +34,11 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
              r"\bis (?:it|this|that|the \w+)(?: \w+)? (?:big|large|small|tiny|long|short|wide)\b"
              r"(?! and (?:thin|narrow))|"
              r"\b(?:bigger|larger|longer|smaller|shorter|wider) than\b"),
-    ("confidence", r"how many (?:good )?(?:references|reference images|refs|good images)|"
-                   r"what would (?:make|it take for) (?:it|this|the part) (?:to )?(?:fail|pass)"),
+    ("confidence", r"how many (?:good )?(?:references|reference images|refs|good images)"),
+    # What would change the verdict: the score bands and what drives this part's score.
+    ("margin", r"what would (?:make|it take for) (?:it|this|the part) (?:to )?(?:fail|pass|be (?:ok|ng|rejected))|"
+               r"how (?:close|near) (?:is it )?to (?:the threshold|passing|failing|the limit)|"
+               r"how far (?:is it )?from (?:the threshold|passing|failing|the limit)|\bborderline\b|close call"),
     ("count", r"how many|number of|\bcount\b|more than one"),
     # Depth and weight are not in a photo of the surface: the answer says so, then gives the measured size.
     ("beyond", r"\bdeep\b|\bdepth|\bthick|\b3d\b|\bvolume\b|\bweigh|\bheav(?:y|ier)\b"),

@@ -16,7 +16,8 @@ from engine.physical import format_mm
 from engine.regions import Region
 
 MAX_LISTED = 3
-ASK_ME = "Ask me where, how big, what shape, how many, what type, what colour, how severe, how sure, or why."
+ASK_ME = ("Ask me where, how big, what shape, how many, what type, what colour, how severe, how sure, why, "
+          "or what would make it pass.")
 
 
 def answer(intent: str | None, focus: list[int] | None, facts: FactSheet) -> str:
@@ -268,6 +269,23 @@ def _confidence(facts: FactSheet, regions: list[Region]) -> str:
             + _cautions(facts))
 
 
+def _margin(facts: FactSheet, regions: list[Region]) -> str:
+    """What score would change the verdict, and what drives this one: "what would make it pass?"."""
+    low, high = facts.grey_zone
+    bands = (f"A score below {low:.2f} passes (OK), {low:.2f} to {high:.2f} goes to a person (REVIEW) and above "
+             f"{high:.2f} is rejected (NG); this part scored {facts.score:.2f}, so it is {facts.verdict}.")
+    if regions:
+        drivers = "; ".join(f"region {r.index} ({r.position}), peak {r.severity:.1f} times the pixel threshold"
+                            for r in regions[:MAX_LISTED])
+        what = f" What raises it: {drivers}."
+    elif facts.verdict == VERDICT_OK:
+        what = _strongest_spot(facts)
+    else:
+        what = " No region stands out: the difference is spread thinly over the part."
+    return (bands + what + " The sensitivity setting moves these limits for every part; refining the threshold "
+            "from reviewed parts (References page) sets them for this part type.")
+
+
 def _look(region: Region) -> str:
     """The region's colour and brightness against the same area of the nearest reference, as a clause."""
     if region.appearance == "unknown":
@@ -362,4 +380,4 @@ def _cause(facts: FactSheet, regions: list[Region]) -> str:
 _HANDLERS = {"existence": _existence, "disposition": _disposition, "location": _location, "size": _size,
              "count": _count, "type": _type, "appearance": _colour, "describe": _describe, "severity": _severity,
              "confidence": _confidence, "why": _why_answer, "cause": _cause, "compare": _compare, "summary": _summary,
-             "courtesy": _courtesy, "beyond": _beyond, "shape": _shape}
+             "courtesy": _courtesy, "beyond": _beyond, "shape": _shape, "margin": _margin}

@@ -332,7 +332,7 @@ def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_fa
     ("Could it be a reflection?", "type"), ("Could it be a false alarm?", "confidence"),
     ("What is the biggest defect?", "size"), ("Is it worse than usual?", "severity"),
     ("Can you give me the coordinates?", "location"), ("List all defects", "describe"),
-    ("What would make it fail?", "confidence"), ("Anything suspicious?", "existence"),
+    ("What would make it fail?", "margin"), ("Anything suspicious?", "existence"),
     ("Which one is more severe?", "severity"), ("Which is closer to the centre?", "location"),
     ("What's the verdict?", "disposition"), ("Is it in the middle?", "location"), ("Is that normal?", "disposition"),
     ("Ok thanks", "courtesy"), ("OK, thank you!", "courtesy"), ("Is it long?", "size"),
@@ -383,6 +383,20 @@ def test_is_it_cracked_says_whether_there_is_a_defect_before_what_type_it_may_be
     assert Conversation(two_defect_facts).ask("What type is it?").intents == ["type"]
     passed = Conversation(good_facts).ask("Is it cracked?")
     assert passed.intents == ["type"] and passed.text.startswith("No defect was found")
+
+
+def test_what_would_make_it_pass_gives_the_score_bands_and_what_drives_the_score(two_defect_facts, good_facts):
+    review = _review_facts(two_defect_facts)
+    for facts, question in ((two_defect_facts, "What would make it pass?"), (good_facts, "What would make it fail?"),
+                            (review, "How close is it to the threshold?")):
+        answer = Conversation(facts).ask(question)
+        low, high = facts.grey_zone
+        assert answer.intents == ["margin"]
+        assert f"below {low:.2f} passes (OK)" in answer.text and f"above {high:.2f} is rejected (NG)" in answer.text
+        assert f"scored {facts.score:.2f}, so it is {facts.verdict}" in answer.text
+        assert conflicts(answer.text, facts) == []
+    flagged = Conversation(two_defect_facts).ask("What would make it pass?").text
+    assert all(f"peak {r.severity:.1f} times the pixel threshold" in flagged for r in two_defect_facts.regions)
 
 
 def test_a_region_named_alone_first_is_described_and_later_gets_the_last_question(two_defect_facts):
