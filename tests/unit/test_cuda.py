@@ -1,7 +1,7 @@
 """The CUDA path (fp16 backbone and fp16 nearest-neighbour search) against the CPU's fp32.
 
 These run only where a CUDA GPU is present; CI has none, so they are run on a lent GPU machine
-(see the README's GPU section).  What they guard: half precision must not move a score enough to
+(see the GPU part of docs/measurements.md).  What they guard: half precision must not move a score enough to
 change a verdict, and a bank built on a GPU workstation must score the same on a CPU one.
 """
 
