@@ -6,6 +6,7 @@ files (corrupt, unsupported) get a row of their own with the reason, and the bat
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -60,6 +61,7 @@ class BatchPage(QWidget):
         self.items: list[BatchItem] = []
         self.sensitivity = 0.5
         self._started = 0.0
+        self._common_folder: Path | None = None
         self.choose_button = QPushButton("Inspect folder…")
         self.choose_button.clicked.connect(self._choose_folder)
         self.cancel_button = QPushButton("Cancel")
@@ -105,8 +107,10 @@ class BatchPage(QWidget):
         """Between ``started`` and ``finished``: the table still fills."""
         return self.cancel_button.isEnabled()
 
-    def started(self, total: int) -> None:
-        """A batch of ``total`` images has started."""
+    def started(self, files: list[Path]) -> None:
+        """A batch of ``files`` has started; rows name each file from the folder they all share."""
+        total = len(files)
+        self._common_folder = common_folder(files)
         self.items.clear()
         self.table.setRowCount(0)
         self.progress.setRange(0, max(total, 1))
@@ -128,7 +132,7 @@ class BatchPage(QWidget):
         verdict, score = self._verdict(item)
         cells = [
             NumberItem(str(record.id) if record else "", record.id if record else None),
-            QTableWidgetItem(Path(item.path).name),
+            QTableWidgetItem(shown_name(Path(item.path), self._common_folder)),
             QTableWidgetItem(verdict),
             NumberItem(f"{score:.2f}" if record else "", score if record else None),
             NumberItem(str(record.facts.region_count) if record else "", record.facts.region_count if record else None),
@@ -196,6 +200,22 @@ class BatchPage(QWidget):
         item = self.items[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole + 1)]
         if item.record is not None:
             self.open_requested.emit(item.record.id)
+
+
+def common_folder(files: list[Path]) -> Path | None:
+    """The deepest folder holding every file, so that "crack/000.png" and "good/000.png" stay apart."""
+    try:
+        return Path(os.path.commonpath([path.parent for path in files])) if files else None
+    except ValueError:  # different drives, or relative beside absolute paths
+        return None
+
+
+def shown_name(path: Path, folder: Path | None) -> str:
+    """``path`` relative to ``folder`` (its file name when it lies elsewhere), with forward slashes."""
+    try:
+        return path.relative_to(folder).as_posix() if folder is not None else path.name
+    except ValueError:
+        return path.name
 
 
 def _largest_cell(facts: FactSheet | None) -> NumberItem:

@@ -137,7 +137,7 @@ class InspectActions(WindowActions):
             self.show_error("A batch is still running: wait for it to finish or cancel it first.")
             return
         files = expand_paths(paths)
-        self.batch_page.started(len(files))
+        self.batch_page.started(files)
         self.tabs.setCurrentWidget(self.batch_page)
         self._submit("batch", jobs.batch(self.project_name, files), f"Inspecting {len(files)} image(s)…",
                      done=self._finish_batch)

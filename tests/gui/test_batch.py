@@ -115,3 +115,16 @@ def test_a_watched_image_is_handed_on_only_once_its_writer_has_finished(qtbot, t
     qtbot.wait(900)
     assert handed == [(target, len(frame))]  # complete, once only, and nothing hidden
     watch.stop()
+
+
+def test_a_batch_of_two_folders_names_each_file_with_its_folder(qtbot, window, project, tmp_path):
+    write_parts(tmp_path / "line" / "good", [200, 201])
+    write_parts(tmp_path / "line" / "crack", [200], defects=(Defect("pit", 0.5, 0.5, 0.1),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch([tmp_path / "line" / "crack", tmp_path / "line" / "good"])
+    table = window.batch_page.table
+    image = COLUMNS.index("Image")
+    names = sorted(table.item(row, image).text() for row in range(table.rowCount()))
+    assert names == ["crack/part200.png", "good/part200.png", "good/part201.png"]
+    tips = {table.item(row, image).toolTip() for row in range(table.rowCount())}
+    assert str(tmp_path / "line" / "crack" / "part200.png") in tips
