@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 
 from desktop import jobs
 from desktop.references_page import IMAGE_FILTER
-from desktop.window_actions import WindowActions, expand_paths
+from desktop.window_actions import WindowActions
 from services.results import StoredResult
 
 
@@ -27,7 +27,9 @@ class InspectActions(WindowActions):
         """Inspect image files one after another; the first result is shown, N steps through them."""
         if not self._need_project():
             return
-        files = expand_paths(paths)
+        files = self._image_files(paths)
+        if files is None:
+            return
         self._submit("inspect", jobs.inspect_files(self.project_name, files, force),
                      f"Inspecting {len(files)} image(s)…", done=self._finish_inspect)
 
@@ -136,7 +138,9 @@ class InspectActions(WindowActions):
             # A second batch would clear the table while the first one's results still arrive.
             self.show_error("A batch is still running: wait for it to finish or cancel it first.")
             return
-        files = expand_paths(paths)
+        files = self._image_files(paths)
+        if files is None:
+            return
         self.batch_page.started(files)
         self.tabs.setCurrentWidget(self.batch_page)
         self._submit("batch", jobs.batch(self.project_name, files), f"Inspecting {len(files)} image(s)…",

@@ -14,7 +14,7 @@ from desktop import jobs
 from desktop.area_dialog import AreaDialog
 from desktop.references_page import ReferenceEntry
 from desktop.refine_dialog import RefineDialog, RefineOptions
-from desktop.window_actions import WindowActions, expand_paths, shows_storage_errors
+from desktop.window_actions import WindowActions, shows_storage_errors
 from engine.area import Area, describe_area
 from engine.backbones import DEFAULT_BACKBONE, is_clip
 from engine.calibration import VERDICT_OK, Refinement, reference_count_advice, reference_outliers
@@ -107,7 +107,9 @@ class ReferenceActions(WindowActions):
         """Copy good images (files or folders) into the project on the worker."""
         if not self._need_project():
             return
-        files = expand_paths(paths)
+        files = self._image_files(paths)
+        if files is None:
+            return
         self._submit("references", jobs.add_references(self.project_name, files),
                      f"Adding {len(files)} reference image(s)…", done=self._finish_add_references)
 

@@ -67,6 +67,30 @@ class WindowActions:
             return False
         return True
 
+    def _image_files(self, paths: list[Path]) -> list[Path] | None:
+        """The files of ``paths``, folders as their images; None, after saying why, when there are none."""
+        try:
+            files = expand_paths(paths)
+        except OSError as exc:
+            self.show_error(f"Cannot read {exc.filename or 'the folder'}: {exc.strerror or exc}.")
+            return None
+        if not files:
+            self.show_error(no_images_message(paths))
+            return None
+        return files
+
+
+def no_images_message(folders: list[Path]) -> str:
+    """Why folders gave no image to work on, and where the images may be instead."""
+    names = ", ".join(str(folder) for folder in folders) or "the selection"
+    subfolders = [path for folder in folders if folder.is_dir() for path in folder.iterdir()
+                  if path.is_dir() and not path.name.startswith(".")]
+    text = f"No images in {names}: the PNG, JPEG, BMP and TIFF files directly inside a folder are read."
+    if subfolders:
+        shown = ", ".join(sorted(path.name for path in subfolders)[:5])
+        text += f" Sub-folders are not searched; choose or drop them ({shown}{', …' if len(subfolders) > 5 else ''})."
+    return text
+
 
 def shows_storage_errors(method: Callable[..., Any]) -> Callable[..., Any]:
     """History writes made on the GUI thread report a locked or read-only database instead of raising."""

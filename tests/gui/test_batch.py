@@ -128,3 +128,14 @@ def test_a_batch_of_two_folders_names_each_file_with_its_folder(qtbot, window, p
     assert names == ["crack/part200.png", "good/part200.png", "good/part201.png"]
     tips = {table.item(row, image).toolTip() for row in range(table.rowCount())}
     assert str(tmp_path / "line" / "crack" / "part200.png") in tips
+
+
+def test_a_folder_without_images_says_where_they_may_be_and_starts_nothing(qtbot, window, project, tmp_path):
+    write_parts(tmp_path / "day" / "morning", [200])
+    (tmp_path / "day" / "evening").mkdir()
+    window.start_batch([tmp_path / "day"])
+    assert "No images in" in window.errors[-1] and "(evening, morning)" in window.errors[-1]
+    assert not window.batch_page.running and window.batch_page.table.rowCount() == 0
+    window.add_references([tmp_path / "day" / "evening"])
+    assert "No images in" in window.errors[-1] and "Sub-folders" not in window.errors[-1]
+    assert window.references_page.grid.count() == 4
