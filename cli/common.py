@@ -54,20 +54,11 @@ def user_errors(handler: Handler) -> Handler:
 
 
 def gather_images(items: Iterable[Path]) -> list[Path]:
-    """Image files named directly, and those inside named folders (recursively, hidden files and
-    folders left out), in order."""
-    from engine.imageio import is_image_file
+    """Image files named directly, and those inside named folders and their sub-folders
+    (``engine.imageio.find_images``, as the app reads them)."""
+    from engine.imageio import find_images
 
-    found: list[Path] = []
-    for item in items:
-        if item.is_dir():
-            found.extend(sorted(p for p in item.rglob("*") if p.is_file() and is_image_file(p)
-                                and not any(part.startswith(".") for part in p.relative_to(item).parts)))
-        elif item.exists():
-            found.append(item)
-        else:
-            raise FileNotFoundError(f"No such file or folder: {item}")
-    return found
+    return find_images(items)
 
 
 def progress(items: list[Any], label: str, enabled: bool = True) -> Iterator[Any]:

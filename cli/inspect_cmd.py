@@ -46,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
 
     files = gather_images(args.inputs)
     if not files:
-        print("error: no image files found", file=sys.stderr)
+        from engine.imageio import no_images_reason
+
+        print(f"error: {no_images_reason(args.inputs)}", file=sys.stderr)
         return 2
     workspace = open_from_args(args)
     inspector = Inspector(workspace, device=args.device)

@@ -114,7 +114,9 @@ def _add(args: argparse.Namespace) -> int:
 
     files = gather_images(args.inputs)
     if not files:
-        print("error: no image files found (PNG, JPEG, BMP or TIFF)", file=sys.stderr)
+        from engine.imageio import no_images_reason
+
+        print(f"error: {no_images_reason(args.inputs)}", file=sys.stderr)
         return 2
     workspace = open_from_args(args)
     result = Inspector(workspace).add_references(args.project, files)

@@ -1,4 +1,5 @@
-"""What the main window's action groups share: the window state they read and two small helpers.
+"""What the main window's action groups share: the window state they read, and helpers for projects, image
+folders and storage errors.
 
 The main window's actions come in groups, one module each (projects, references, inspection,
 history), mixed into ``MainWindow``.  ``WindowActions`` names what they use from the window, so
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from db import repository as repo
 from db.errors import StorageError
-from engine.imageio import list_images
+from engine.imageio import find_images, no_images_reason
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QStatusBar, QTabWidget
@@ -68,28 +69,18 @@ class WindowActions:
         return True
 
     def _image_files(self, paths: list[Path]) -> list[Path] | None:
-        """The files of ``paths``, folders as their images; None, after saying why, when there are none."""
+        """The files of ``paths``, folders as the images in them and their sub-folders; None, after
+        saying why, when there are none."""
         try:
-            files = expand_paths(paths)
+            files = find_images(paths)
         except OSError as exc:
-            self.show_error(f"Cannot read {exc.filename or 'the folder'}: {exc.strerror or exc}.")
+            self.show_error(str(exc) if isinstance(exc, FileNotFoundError) else
+                            f"Cannot read {exc.filename or 'the folder'}: {exc.strerror or exc}.")
             return None
         if not files:
-            self.show_error(no_images_message(paths))
+            self.show_error(no_images_reason(paths))
             return None
         return files
-
-
-def no_images_message(folders: list[Path]) -> str:
-    """Why folders gave no image to work on, and where the images may be instead."""
-    names = ", ".join(str(folder) for folder in folders) or "the selection"
-    subfolders = [path for folder in folders if folder.is_dir() for path in folder.iterdir()
-                  if path.is_dir() and not path.name.startswith(".")]
-    text = f"No images in {names}: the PNG, JPEG, BMP and TIFF files directly inside a folder are read."
-    if subfolders:
-        shown = ", ".join(sorted(path.name for path in subfolders)[:5])
-        text += f" Sub-folders are not searched; choose or drop them ({shown}{', …' if len(subfolders) > 5 else ''})."
-    return text
 
 
 def shows_storage_errors(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -104,11 +95,3 @@ def shows_storage_errors(method: Callable[..., Any]) -> Callable[..., Any]:
             return None
 
     return wrapper
-
-
-def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files as given, folders as their image files (sorted)."""
-    files: list[Path] = []
-    for path in paths:
-        files.extend(list_images(path) if path.is_dir() else [path])
-    return files

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,32 @@ def is_listed_image(path: str | Path) -> bool:
 def list_images(folder: str | Path) -> list[Path]:
     """Supported image files directly inside ``folder``, hidden ones left out, sorted by name."""
     return sorted(p for p in Path(folder).iterdir() if p.is_file() and is_listed_image(p))
+
+
+def find_images(items: Iterable[str | Path]) -> list[Path]:
+    """Files named directly (whatever their type, so that a wrong one is reported by name), and the
+    supported images inside named folders and their sub-folders, hidden files and folders left
+    out, each folder's in path order.  Raises FileNotFoundError for a name that does not exist.
+
+    The app and the headless commands read folders this way, so a folder gives the same parts to both.
+    """
+    found: list[Path] = []
+    for item in map(Path, items):
+        if item.is_dir():
+            found.extend(sorted(path for path in item.rglob("*") if path.is_file() and is_image_file(path)
+                                and not any(part.startswith(".") for part in path.relative_to(item).parts)))
+        elif item.exists():
+            found.append(item)
+        else:
+            raise FileNotFoundError(f"No such file or folder: {item}")
+    return found
+
+
+def no_images_reason(folders: Iterable[str | Path]) -> str:
+    """Why ``find_images`` found nothing in ``folders``, for the person who chose them."""
+    names = ", ".join(str(folder) for folder in folders) or "the selection"
+    return (f"No images in {names}: no PNG, JPEG, BMP or TIFF file in it or its sub-folders "
+            "(hidden files left out).")
 
 
 def load_image(path: str | Path, max_side: int | None = None) -> np.ndarray:

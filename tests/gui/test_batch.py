@@ -130,12 +130,22 @@ def test_a_batch_of_two_folders_names_each_file_with_its_folder(qtbot, window, p
     assert str(tmp_path / "line" / "crack" / "part200.png") in tips
 
 
-def test_a_folder_without_images_says_where_they_may_be_and_starts_nothing(qtbot, window, project, tmp_path):
+def test_a_folder_is_read_with_its_sub_folders_and_one_without_images_starts_nothing(qtbot, window, project,
+                                                                                    tmp_path):
     write_parts(tmp_path / "day" / "morning", [200])
-    (tmp_path / "day" / "evening").mkdir()
-    window.start_batch([tmp_path / "day"])
-    assert "No images in" in window.errors[-1] and "(evening, morning)" in window.errors[-1]
-    assert not window.batch_page.running and window.batch_page.table.rowCount() == 0
-    window.add_references([tmp_path / "day" / "evening"])
-    assert "No images in" in window.errors[-1] and "Sub-folders" not in window.errors[-1]
-    assert window.references_page.grid.count() == 4
+    write_parts(tmp_path / "day" / "evening", [201])
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch([tmp_path / "day"])
+    table = window.batch_page.table
+    image = COLUMNS.index("Image")
+    assert sorted(table.item(r, image).text() for r in range(table.rowCount())) == [
+        "evening/part201.png", "morning/part200.png"]
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    (tmp_path / "empty" / "notes.txt").write_text("not an image")
+    window.start_batch([tmp_path / "empty"])
+    assert window.errors[-1].startswith(f"No images in {tmp_path / 'empty'}")
+    assert not window.batch_page.running and table.rowCount() == 2  # the last batch's rows stay
+    window.add_references([tmp_path / "empty"])
+    assert window.errors[-1].startswith("No images in") and window.references_page.grid.count() == 4
+    window.inspect_paths([tmp_path / "gone.png"])
+    assert "No such file or folder" in window.errors[-1]
