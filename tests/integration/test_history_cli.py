@@ -34,7 +34,7 @@ def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
     assert capsys.readouterr().out.count("active") == len(refs)
     (tmp_path / "empty").mkdir()
     assert run_cli(["references", "add", "disc", str(tmp_path / "empty")]) == 2
-    assert "no image files found" in capsys.readouterr().err
+    assert f"No images in {tmp_path / 'empty'}" in capsys.readouterr().err
 
     assert run_cli(["inspect", "disc", str(tmp_path / "test"), "--json"]) == 0
     results = {json.loads(line)["image"]: json.loads(line) for line in capsys.readouterr().out.splitlines()}
