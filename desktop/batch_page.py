@@ -196,6 +196,15 @@ class BatchPage(QWidget):
         for row in range(self.table.rowCount()):
             self.table.setRowHidden(row, wanted != "All" and self.table.item(row, 2).text() != wanted)
 
+    def shown_ids(self) -> list[int]:
+        """Inspection ids of the rows shown, in the table's order (its sorting and filter applied)."""
+        ids = []
+        for row in range(self.table.rowCount()):
+            item = self.items[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole + 1)]
+            if not self.table.isRowHidden(row) and item.record is not None:
+                ids.append(item.record.id)
+        return ids
+
     def _open_row(self, row: int, _column: int) -> None:
         item = self.items[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole + 1)]
         if item.record is not None:

@@ -105,6 +105,10 @@ class HistoryModel(QAbstractTableModel):
         self.rows.extend(page)
         return page
 
+    def loaded_ids(self) -> list[int]:
+        """Inspection ids of the rows fetched so far, in the table's order."""
+        return [row.id for row in self.rows]
+
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802, B008 (Qt API)
         """More rows in the database than loaded."""
         return not parent.isValid() and len(self.rows) < self.total

@@ -65,6 +65,7 @@ class InspectActions(WindowActions):
     def _finish_inspect(self, result: tuple[list[int], StoredResult | None]) -> None:
         ids, first = result
         self.queue = list(ids)
+        self._queue_from_history = False
         if first is not None:
             self.show_result(first)
         self.refresh_projects()
@@ -88,12 +89,32 @@ class InspectActions(WindowActions):
         self.statusBar().showMessage(f"Watching {folder} for new images…")
 
     def next_image(self) -> None:
-        """Show the next result of the last multi-image inspection."""
+        """Show the next result of the queue: the last multi-image inspection, or the history or batch
+        rows a result was opened from."""
         if self.current is None or self.current.id not in self.queue:
             return
         position = self.queue.index(self.current.id)
+        if position + 1 == len(self.queue) and self._queue_from_history and self.history_model.canFetchMore():
+            self.history_model.fetchMore()  # the history loads a page at a time
+            self.queue = self.history_model.loaded_ids()
         if position + 1 < len(self.queue):
             self.open_inspection(self.queue[position + 1])
+        else:
+            self.statusBar().showMessage("That was the last one.")
+
+    def open_from_history(self, inspection_id: int) -> None:
+        """Open a part of the history; N then steps through the rest of its filtered rows (a review
+        queue: filter REVIEW and not reviewed, open the first, Ctrl+1 / Ctrl+2 and N)."""
+        self._open_in_queue(inspection_id, self.history_model.loaded_ids(), from_history=True)
+
+    def open_from_batch(self, inspection_id: int) -> None:
+        """Open a part of the batch; N then steps through the rest of the rows shown."""
+        self._open_in_queue(inspection_id, self.batch_page.shown_ids(), from_history=False)
+
+    def _open_in_queue(self, inspection_id: int, ids: list[int], from_history: bool) -> None:
+        self.queue = ids if inspection_id in ids else [inspection_id]
+        self._queue_from_history = from_history
+        self.open_inspection(inspection_id)
 
     def open_inspection(self, inspection_id: int) -> None:
         """Show a stored inspection exactly as it was recorded."""
@@ -108,8 +129,11 @@ class InspectActions(WindowActions):
         self.chat.set_inspection(result.id, result.messages, summary)
         self.tabs.setCurrentIndex(0)
         verdict, score = result.verdict_at(self.sensitivity)
+        place = ""
+        if result.id in self.queue and len(self.queue) > 1:
+            place = f" · {self.queue.index(result.id) + 1} of {len(self.queue)}, N for the next"
         self.statusBar().showMessage(f"#{result.id} {Path(result.source).name}: {verdict}, score {score:.2f} "
-                                     "(threshold 0.50)")
+                                     f"(threshold 0.50){place}")
 
     def ask_region_label(self, region_index: int) -> None:
         """Ask for the defect type of a region and store it."""

@@ -94,6 +94,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.current: StoredResult | None = None
         self._importing: Path | None = None  # the project file being imported, asked again under a new name
         self.queue: list[int] = []
+        self._queue_from_history = False
         self.errors: list[str] = []
         self.verification: VerificationRun | None = None  # the latest verification run of this session
         self._job_ids = itertools.count(1)
@@ -142,10 +143,10 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.batch_page = BatchPage()
         self.batch_page.start_requested.connect(self.start_batch)
         self.batch_page.cancel_requested.connect(self.cancel_job)
-        self.batch_page.open_requested.connect(self.open_inspection)
+        self.batch_page.open_requested.connect(self.open_from_batch)
         self.history_model = HistoryModel(workspace, self.thumbnails)
         self.history_page = HistoryPage(self.history_model)
-        self.history_page.open_requested.connect(self.open_inspection)
+        self.history_page.open_requested.connect(self.open_from_history)
         self.history_page.review_requested.connect(self.review)
         self.history_page.add_reference_requested.connect(self.add_inspections_to_references)
         self.history_page.export_requested.connect(self.export)
@@ -302,6 +303,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         name, ids, shown = result
         self.project_name = name
         self.queue = list(ids)
+        self._queue_from_history = False
         self.refresh_projects()
         self.show_result(shown)
         self.demo_button.setEnabled(True)

@@ -43,6 +43,7 @@ class WindowActions:
     sensitivity: float
     current: StoredResult | None
     queue: list[int]
+    _queue_from_history: bool
     tabs: QTabWidget
     projects_panel: ProjectsPanel
     references_page: ReferencesPage

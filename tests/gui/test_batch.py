@@ -149,3 +149,21 @@ def test_a_folder_is_read_with_its_sub_folders_and_one_without_images_starts_not
     assert window.errors[-1].startswith("No images in") and window.references_page.grid.count() == 4
     window.inspect_paths([tmp_path / "gone.png"])
     assert "No such file or folder" in window.errors[-1]
+
+
+def test_a_part_opened_from_the_batch_steps_with_n_through_the_rows_shown(qtbot, window, project, tmp_path):
+    write_parts(tmp_path / "run", [300, 301])
+    write_parts(tmp_path / "run", [302], defects=(Defect("pit", 0.5, 0.5, 0.1),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch([tmp_path / "run"])
+    page = window.batch_page
+    page.filter.setCurrentText("OK")  # the filter hides the flagged part, and N skips it
+    shown = page.shown_ids()
+    assert len(shown) == 2
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        page.open_requested.emit(shown[0])
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.next_image()
+    assert window.current.id == shown[1]
+    window.next_image()
+    assert window.current.id == shown[1] and window.statusBar().currentMessage() == "That was the last one."

@@ -311,3 +311,31 @@ def test_thumbnails_of_missing_or_unreadable_files_are_none_not_errors(tmp_path)
     assert read_thumbnail(tmp_path / "broken.png", 96) is None
     part = write_parts(tmp_path / "ok", [1])[0]
     assert read_thumbnail(part, 96).shape == (80, 80, 3)  # decoded at half size, within 96
+
+
+def test_parts_opened_from_the_history_are_a_review_queue_stepped_with_n_across_pages(qtbot, window, project,
+                                                                                      tmp_path, monkeypatch):
+    import desktop.history_model
+
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch(write_parts(tmp_path / "queue", [710, 711, 712]))
+    monkeypatch.setattr(desktop.history_model, "PAGE_SIZE", 2)
+    page = window.history_page
+    page.model.refresh()
+    assert len(page.model.rows) == 2 and page.model.canFetchMore()
+    first, second = page.model.loaded_ids()
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        page.open_requested.emit(first)
+    assert window.current.id == first and "1 of 2, N for the next" in window.statusBar().currentMessage()
+    window.review_current("NG")
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.next_image()
+    assert window.current.id == second
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.next_image()  # past the loaded page: the next one is fetched
+    third = window.current.id
+    assert third not in (first, second) and "3 of 3" in window.statusBar().currentMessage()
+    window.next_image()
+    assert window.current.id == third and window.statusBar().currentMessage() == "That was the last one."
+    with window.workspace.database.read() as session:
+        assert repo.get_inspection(session, first).reviews[-1].verdict == "NG"
