@@ -94,13 +94,21 @@ class InspectActions(WindowActions):
         if self.current is None or self.current.id not in self.queue:
             return
         position = self.queue.index(self.current.id)
-        if position + 1 == len(self.queue) and self._queue_from_history and self.history_model.canFetchMore():
-            self.history_model.fetchMore()  # the history loads a page at a time
-            self.queue = self.history_model.loaded_ids()
+        if position + 1 == len(self.queue) and self._queue_from_history:
+            self.queue += self._history_rows_not_queued()
         if position + 1 < len(self.queue):
             self.open_inspection(self.queue[position + 1])
         else:
             self.statusBar().showMessage("That was the last one.")
+
+    def _history_rows_not_queued(self) -> list[int]:
+        """History rows after the queue's: the history loads a page at a time, and a review refreshes
+        it (a part reviewed under "Not reviewed" leaves the rows, not the queue)."""
+        more = [i for i in self.history_model.loaded_ids() if i not in self.queue]
+        if not more and self.history_model.canFetchMore():
+            self.history_model.fetchMore()
+            more = [i for i in self.history_model.loaded_ids() if i not in self.queue]
+        return more
 
     def open_from_history(self, inspection_id: int) -> None:
         """Open a part of the history; N then steps through the rest of its filtered rows (a review

@@ -322,20 +322,30 @@ def test_parts_opened_from_the_history_are_a_review_queue_stepped_with_n_across_
     monkeypatch.setattr(desktop.history_model, "PAGE_SIZE", 2)
     page = window.history_page
     page.model.refresh()
-    assert len(page.model.rows) == 2 and page.model.canFetchMore()
-    first, second = page.model.loaded_ids()
+
+    def step() -> int:
+        with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+            window.next_image()
+        return window.current.id
+
+    newest, middle = page.model.loaded_ids()
+    assert page.model.canFetchMore()
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
-        page.open_requested.emit(first)
-    assert window.current.id == first and "1 of 2, N for the next" in window.statusBar().currentMessage()
-    window.review_current("NG")
-    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
-        window.next_image()
-    assert window.current.id == second
-    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
-        window.next_image()  # past the loaded page: the next one is fetched
-    third = window.current.id
-    assert third not in (first, second) and "3 of 3" in window.statusBar().currentMessage()
+        page.open_requested.emit(newest)
+    assert window.current.id == newest and "1 of 2, N for the next" in window.statusBar().currentMessage()
+    assert step() == middle
+    oldest = step()  # past the loaded page: the next one is fetched
+    assert oldest not in (newest, middle) and "3 of 3" in window.statusBar().currentMessage()
     window.next_image()
-    assert window.current.id == third and window.statusBar().currentMessage() == "That was the last one."
+    assert window.current.id == oldest and window.statusBar().currentMessage() == "That was the last one."
+
+    page.reviewed.setCurrentText("Not reviewed")  # a part leaves these rows once marked
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        page.open_requested.emit(newest)
+    window.review_current("NG")
+    assert newest not in page.model.loaded_ids()
+    assert step() == middle
+    window.review_current("OK")
+    assert step() == oldest
     with window.workspace.database.read() as session:
-        assert repo.get_inspection(session, first).reviews[-1].verdict == "NG"
+        assert [repo.get_inspection(session, i).reviews[-1].verdict for i in (newest, middle)] == ["NG", "OK"]
