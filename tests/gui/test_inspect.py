@@ -265,7 +265,7 @@ def test_an_image_of_another_part_type_says_so_under_the_verdict(qtbot, window, 
     table, note = window.batch_page.table, COLUMNS.index("Note")
     notes = {table.item(row, 1).text(): table.item(row, note).text() for row in range(table.rowCount())}
     assert notes["bolt.png"] == "already inspected; unlike the references as a whole: check the project"
-    assert notes["part610.png"] == ""
+    assert notes["same/part610.png"] == ""
 
 
 def test_naming_a_region_type_updates_the_stored_result(qtbot, window, project, tmp_path):
