@@ -80,6 +80,7 @@ class BatchPage(QWidget):
         for column, width in COLUMN_WIDTHS.items():
             self.table.setColumnWidth(COLUMNS.index(column), width)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long path keeps its file name in view
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)

@@ -89,6 +89,7 @@ class HistoryPage(QWidget):
         self.table = QTableView()
         self.table.setModel(model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long path keeps its file name in view
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COLUMNS.index("Image"), QHeaderView.ResizeMode.Stretch)
         # Fixed starting widths, not ResizeToContents: that measures every row on each refresh.
