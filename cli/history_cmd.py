@@ -18,7 +18,8 @@ def add_history_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-score", type=float, help="normalised score at least this")
     parser.add_argument("--max-score", type=float, help="normalised score at most this")
     parser.add_argument("--search", metavar="TEXT",
-                        help="only inspections whose image path, operator or a review comment contains TEXT")
+                        help="only inspections whose image path, operator, lot or a review comment contains TEXT")
+    parser.add_argument("--lot", help="only the parts of this lot (exactly as it was given to inspect)")
 
 
 def history_filter(args: argparse.Namespace, project_id: int) -> object:
@@ -27,7 +28,7 @@ def history_filter(args: argparse.Namespace, project_id: int) -> object:
 
     return HistoryFilter(project_id=project_id, verdicts=args.verdict or [], since=args.since, until=args.until,
                          reviewed=args.reviewed, min_score=args.min_score, max_score=args.max_score,
-                         text=args.search)
+                         text=args.search, lot=args.lot)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         for row in rows:
             review = row.reviews[-1].verdict if row.reviews else "-"
             removed = "  (photo removed)" if row.image_removed_at is not None else ""
+            removed += f"  lot {row.lot}" if row.lot else ""
             print(f"#{row.id:<6} {row.created_at:%Y-%m-%d %H:%M:%S}  {row.verdict:<6} {row.score:5.2f}  "
                   f"review {review:<3} {row.source_path}{removed}")
         print(f"{len(rows)} of {total} matching inspections shown.")

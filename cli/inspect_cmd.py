@@ -20,6 +20,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("inputs", nargs="+", type=Path, metavar="FILES_OR_DIRS")
     parser.add_argument("--json", action="store_true", help="print one JSON object per image instead of text")
     parser.add_argument("--force", action="store_true", help="inspect again images already in the history")
+    parser.add_argument("--lot", default="", help="the lot, batch or order these parts belong to (for traceability)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     add_home_option(parser)
     parser.set_defaults(handler=run)
@@ -42,8 +43,9 @@ def run(args: argparse.Namespace) -> int:
     from db.store import low_space_warning
     from engine.errors import ImageLoadError
     from services.drift import current_drift_warning
-    from services.inspection import Inspector
+    from services.inspection import Inspector, checked_lot
 
+    lot = checked_lot(args.lot)
     files = gather_images(args.inputs)
     if not files:
         from engine.imageio import no_images_reason
@@ -57,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         for path in progress(files, "inspect", enabled=not args.json and sys.stderr.isatty()):
             try:
-                record = inspector.inspect_file(args.project, path, force=args.force)
+                record = inspector.inspect_file(args.project, path, force=args.force, lot=lot)
             except ImageLoadError as exc:
                 failures += 1
                 print(f"error: {exc}", file=sys.stderr)
@@ -68,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
                                   "score": round(record.score, 4), "regions": record.facts.region_count,
                                   "unlike_references": record.facts.unlike_references,
                                   "compared_in_grey": record.facts.compared_in_grey,
-                                  "skipped": record.skipped}), flush=True)
+                                  "lot": record.lot, "skipped": record.skipped}), flush=True)
             else:
                 note = "  (already inspected)" if record.skipped else ""
                 if record.facts.unlike_references:

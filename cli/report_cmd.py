@@ -18,6 +18,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=("pdf", "html", "csv"), required=True)
     parser.add_argument("--out", type=Path, required=True, help="output file")
     add_period_options(parser)
+    parser.add_argument("--lot", help="a project report of this lot's parts only")
     add_home_option(parser)
     parser.set_defaults(handler=run)
 
@@ -30,6 +31,6 @@ def run(args: argparse.Namespace) -> int:
 
     workspace = open_from_args(args)
     path = write_report(workspace, args.out, args.format, inspection_id=args.inspection, project=args.project,
-                        since=args.since, until=args.until, pdf_renderer=html_to_pdf_bytes)
+                        since=args.since, until=args.until, pdf_renderer=html_to_pdf_bytes, lot=args.lot)
     print(f"Wrote {path}")
     return 0

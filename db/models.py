@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+MAX_LOT_LENGTH = 100
+
 
 def utc_now() -> datetime:
     """Timestamps are stored in UTC."""
@@ -84,6 +86,8 @@ class Inspection(Base):
     source_path: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
     operator: Mapped[str] = mapped_column(String(200), default="")
+    # The lot, batch, order or shift the part belongs to, as the technician named it; "" for none.
+    lot: Mapped[str] = mapped_column(String(MAX_LOT_LENGTH), default="", server_default="", index=True)
     raw_score: Mapped[float] = mapped_column(Float)
     score: Mapped[float] = mapped_column(Float)
     verdict: Mapped[str] = mapped_column(String(20), index=True)

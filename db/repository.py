@@ -208,12 +208,14 @@ class HistoryFilter:
     min_score: float | None = None
     max_score: float | None = None
     text: str | None = None
+    lot: str | None = None
 
     def apply(self, query: Select) -> Select:
         """Add the criteria to a select over Inspection.
 
         ``text`` matches, case-insensitively and literally, a part of the image's source path, the
-        operator, or a review comment: a serial number in a file name, a name, "false alarm".
+        operator, the lot, or a review comment: a serial number in a file name, a name, a lot
+        number, "false alarm".  ``lot`` matches one lot exactly.
         """
         if self.project_id is not None:
             query = query.where(Inspection.project_id == self.project_id)
@@ -227,6 +229,8 @@ class HistoryFilter:
             query = query.where(Inspection.score >= self.min_score)
         if self.max_score is not None:
             query = query.where(Inspection.score <= self.max_score)
+        if self.lot is not None:
+            query = query.where(Inspection.lot == self.lot)
         if self.reviewed is not None:
             has_review = select(Review.id).where(Review.inspection_id == Inspection.id).exists()
             query = query.where(has_review if self.reviewed else ~has_review)
@@ -235,7 +239,8 @@ class HistoryFilter:
             commented = select(Review.id).where(Review.inspection_id == Inspection.id,
                                                 Review.comment.ilike(pattern, escape="\\")).exists()
             query = query.where(Inspection.source_path.ilike(pattern, escape="\\")
-                                | Inspection.operator.ilike(pattern, escape="\\") | commented)
+                                | Inspection.operator.ilike(pattern, escape="\\")
+                                | Inspection.lot.ilike(pattern, escape="\\") | commented)
         return query
 
 

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from db import repository as repo
-from db.models import Inspection, Project
+from db.models import MAX_LOT_LENGTH, Inspection, Project
 from db.models import ReferenceBank as BankRow
 from db.store import sha256_bytes
 from engine import ENGINE_VERSION
@@ -66,6 +66,7 @@ class InspectionRecord:
     bank_id: int
     duration_ms: float
     skipped: bool = False
+    lot: str = ""
 
 
 @dataclass
@@ -344,15 +345,16 @@ class Inspector:
             self._typers[key] = ClipDefectTyper(self.detector.backbone(bank.config), "", prompts)
         return self._typers[key]
 
-    def inspect_file(self, project_name: str, path: str | Path, force: bool = False) -> InspectionRecord:
-        """Inspect one image file into the history (or return the earlier record when skipped)."""
+    def inspect_file(self, project_name: str, path: str | Path, force: bool = False, lot: str = "") -> InspectionRecord:
+        """Inspect one image file into the history (or return the earlier record when skipped); ``lot``
+        is the lot, batch or order the part belongs to."""
         path = Path(path)
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise ImageLoadError(path, exc.strerror or str(exc)) from exc
         return self._inspect(project_name, data, path.suffix or ".png",
-                             lambda share: decode_for_inspection(path, share), str(path), force)
+                             lambda share: decode_for_inspection(path, share), str(path), force, lot)
 
     def reinspect(self, inspection_id: int) -> tuple[str, InspectionRecord]:
         """Inspect a stored image again with its project's current references: (old verdict, new record).
@@ -366,6 +368,7 @@ class Inspector:
             row = repo.get_inspection(session, inspection_id)
             project_name = session.get(Project, row.project_id).name
             image_key, source, before, removed = row.image_key, row.source_path, row.verdict, row.image_removed_at
+            lot = row.lot
         path = self.workspace.store.path(image_key)
         if removed is not None:
             raise ImageLoadError(source or path, f"the stored copy of inspection #{inspection_id} was removed on "
@@ -376,25 +379,28 @@ class Inspector:
             raise ImageLoadError(path, "the stored copy of inspection "
                                        f"#{inspection_id} is missing ('db check' lists such rows)") from exc
         record = self._inspect(project_name, data, path.suffix, lambda share: decode_for_inspection(path, share),
-                               source, force=False)
+                               source, force=False, lot=lot)
         if not record.skipped:
             with self.workspace.database.write() as session:
                 repo.audit(session, self.workspace.operator, repo.REINSPECT_ACTION, "inspection", record.id,
                            {"of": inspection_id, "verdict_before": before, "verdict_after": record.verdict})
         return before, record
 
-    def inspect_array(self, project_name: str, image: np.ndarray, source: str, force: bool = True) -> InspectionRecord:
+    def inspect_array(self, project_name: str, image: np.ndarray, source: str, force: bool = True,
+                      lot: str = "") -> InspectionRecord:
         """Inspect an in-memory image (clipboard, camera); it is stored as PNG."""
         pixels = to_uint8(image) if image.dtype != np.uint8 else image
         ok, encoded = cv2.imencode(".png", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
         if not ok:
             raise ImageLoadError(source, "cannot encode the image")
-        return self._inspect(project_name, encoded.tobytes(), ".png", lambda share: image, source, force)
+        return self._inspect(project_name, encoded.tobytes(), ".png", lambda share: image, source, force, lot)
 
     def _inspect(self, project_name: str, data: bytes, suffix: str,
-                 loader: Callable[[float], np.ndarray | DecodedImage], source: str, force: bool) -> InspectionRecord:
+                 loader: Callable[[float], np.ndarray | DecodedImage], source: str, force: bool,
+                 lot: str = "") -> InspectionRecord:
         """Inspect one image into the history; ``loader`` decodes it, given the inspection area's share
         of the image (``decode_for_inspection``)."""
+        lot = checked_lot(lot)
         store = self.workspace.store
         bank_id, bank = self.ensure_bank(project_name)
         digest = sha256_bytes(data)
@@ -428,7 +434,7 @@ class Inspector:
         }
         with self.workspace.database.write() as session:
             row = Inspection(project_id=project_id, image_key=image_key, source_path=source,
-                             operator=self.workspace.operator, raw_score=result.score, score=facts.score,
+                             operator=self.workspace.operator, lot=lot, raw_score=result.score, score=facts.score,
                              verdict=facts.verdict, thresholds=thresholds, map_key=map_key, facts=facts.to_dict(),
                              bank_id=bank_id, engine_version=ENGINE_VERSION, duration_ms=duration)
             session.add(row)
@@ -437,8 +443,16 @@ class Inspector:
         return record
 
 
+def checked_lot(lot: str) -> str:
+    """A lot name as stored: trimmed, at most ``MAX_LOT_LENGTH`` characters; ValueError otherwise."""
+    lot = " ".join(lot.split())
+    if len(lot) > MAX_LOT_LENGTH:
+        raise ValueError(f"A lot name has at most {MAX_LOT_LENGTH} characters; this one has {len(lot)}.")
+    return lot
+
+
 def _record(row: Any, project_name: str, skipped: bool = False) -> InspectionRecord:
     return InspectionRecord(id=row.id, project=project_name, source=row.source_path, verdict=row.verdict,
                             score=row.score, raw_score=row.raw_score, facts=FactSheet.from_dict(row.facts),
                             image_key=row.image_key, map_key=row.map_key, bank_id=row.bank_id or 0,
-                            duration_ms=row.duration_ms, skipped=skipped)
+                            duration_ms=row.duration_ms, skipped=skipped, lot=row.lot or "")

@@ -39,20 +39,23 @@ PdfRenderer = Callable[[str], bytes]
 
 
 def render_report_html(workspace: Workspace, inspection_ids: list[int], project: str | None,
-                       since: datetime | None = None, until: datetime | None = None) -> str:
-    """The report's HTML: the inspections one after another, or the project over [since, until)."""
+                       since: datetime | None = None, until: datetime | None = None, lot: str | None = None) -> str:
+    """The report's HTML: the inspections one after another, or the project over [since, until), of one
+    lot when ``lot`` is given."""
     if inspection_ids:
         pages = [render_html("inspection.html.j2", inspection_context(workspace, i)) for i in inspection_ids]
         return pages[0] if len(pages) == 1 else join_pages(pages)
     if project is None:
         raise ValueError("Give either a project or inspection ids.")
-    return render_html("project.html.j2", project_context(workspace, project, since, until))
+    return render_html("project.html.j2", project_context(workspace, project, since, until, lot=lot))
 
 
 def write_report(workspace: Workspace, out: str | Path, fmt: str, inspection_id: int | None = None,
                  project: str | None = None, since: datetime | None = None, until: datetime | None = None,
-                 pdf_renderer: PdfRenderer | None = None, inspection_ids: list[int] | None = None) -> Path:
-    """Write inspection reports (one id, or several one after another), or a project's over [since, until)."""
+                 pdf_renderer: PdfRenderer | None = None, inspection_ids: list[int] | None = None,
+                 lot: str | None = None) -> Path:
+    """Write inspection reports (one id, or several one after another), or a project's over [since, until),
+    of one lot when ``lot`` is given."""
     if fmt not in FORMATS:
         raise ValueError(f"Unknown report format '{fmt}'; use one of {', '.join(FORMATS)}.")
     ids = list(inspection_ids or []) + ([inspection_id] if inspection_id is not None else [])
@@ -68,10 +71,10 @@ def write_report(workspace: Workspace, out: str | Path, fmt: str, inspection_id:
                 name = session.get(Project, rows[0].project_id).name
                 return write_history_csv(rows, name, out)
             record = repo.get_project(session, project)
-            rows = repo.history(session, repo.HistoryFilter(project_id=record.id, since=since, until=until),
+            rows = repo.history(session, repo.HistoryFilter(project_id=record.id, since=since, until=until, lot=lot),
                                 limit=None, newest_first=False)
             return write_history_csv(rows, record.name, out)
-    html = render_report_html(workspace, ids, project, since, until)
+    html = render_report_html(workspace, ids, project, since, until, lot)
     if fmt == "html":
         return write_text_atomic(out, html)
     if pdf_renderer is None:

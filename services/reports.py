@@ -47,7 +47,7 @@ REPORT_IMAGE_SIDE = 720
 THUMBNAIL_SIDE = 160
 NG_THUMBNAIL_SIDE = 200
 MAX_NG_THUMBNAILS = 48
-CSV_FIELDS = ("id", "project", "created_at", "source", "verdict", "score", "raw_score", "threshold", "regions",
+CSV_FIELDS = ("id", "project", "created_at", "source", "lot", "verdict", "score", "raw_score", "threshold", "regions",
               "largest_length_px", "largest_length_mm", "review", "review_comment", "operator", "bank_id",
               "calibration", "engine_version")
 
@@ -154,13 +154,15 @@ def daily_counts(rows: list[Any]) -> list[dict[str, Any]]:
 
 
 def project_context(workspace: Workspace, project_name: str, since: datetime | None = None,
-                    until: datetime | None = None, verdicts: list[str] | None = None) -> dict[str, Any]:
-    """Everything the project report shows for inspections in [since, until)."""
+                    until: datetime | None = None, verdicts: list[str] | None = None,
+                    lot: str | None = None) -> dict[str, Any]:
+    """Everything the project report shows for inspections in [since, until), of one lot when given."""
     store = workspace.store
     with workspace.database.read() as session:
         project = repo.get_project(session, project_name)
         rows = repo.history(session, repo.HistoryFilter(project_id=project.id, since=since, until=until,
-                                                        verdicts=verdicts or []), limit=None, newest_first=False)
+                                                        verdicts=verdicts or [], lot=lot),
+                            limit=None, newest_first=False)
         counts = Counter(r.verdict for r in rows)
         ng_rows = [r for r in rows if r.verdict == "NG"]
         days = daily_counts(rows)
@@ -176,7 +178,8 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
                 _, overlay = inspected_pictures(workspace, row, scored_area(bank)[0], NG_THUMBNAIL_SIDE)
                 thumbnails.append({"id": row.id, "score": row.score, "uri": png_data_uri(overlay, NG_THUMBNAIL_SIDE)})
         return {
-            "title": f"Project report: {project.name}", "project": project,
+            "title": f"Project report: {project.name}" + (f", lot {lot}" if lot else ""), "project": project,
+            "lot": lot, "with_lots": any(r.lot for r in rows),
             "generated": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
             "since": since.strftime("%Y-%m-%d %H:%M") if since else "the start",
             "until": until.strftime("%Y-%m-%d %H:%M") if until else "now",
@@ -223,7 +226,7 @@ def csv_row(row: Inspection, project_name: str) -> dict[str, Any]:
     largest = facts.largest_region()
     mm = facts.millimetres(largest) if largest is not None else None
     return {"id": row.id, "project": project_name, "created_at": row.created_at.isoformat(), "source": row.source_path,
-            "verdict": row.verdict, "score": f"{row.score:.4f}", "raw_score": f"{row.raw_score:.6f}",
+            "lot": row.lot, "verdict": row.verdict, "score": f"{row.score:.4f}", "raw_score": f"{row.raw_score:.6f}",
             "threshold": "0.50", "regions": facts.region_count,
             "largest_length_px": "" if largest is None else f"{largest.major_axis_px:.1f}",
             "largest_length_mm": "" if mm is None else f"{mm['length']:.4g}",

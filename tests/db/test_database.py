@@ -53,13 +53,14 @@ def test_upgrade_from_first_revision_keeps_rows(tmp_path):
 
     upgraded = Database(f"sqlite:///{path}")
     upgraded.migrate()
-    assert upgraded.current_revision() == upgraded.head_revision() == "0004"
+    assert upgraded.current_revision() == upgraded.head_revision() == "0005"
     columns = {c["name"] for c in sa_inspect(upgraded.engine).get_columns("chat_messages")}
     assert "backend" in columns
     with upgraded.read() as session:
         project = repo.get_project(session, "bottle")
         inspection = repo.get_inspection(session, 1)
         assert (project.description, inspection.verdict, inspection.operator) == ("glass", "NG", "ann")
+        assert inspection.lot == ""  # parts inspected before lots were recorded belong to none
         assert [m.text for m in inspection.messages] == ["where is it?"]
 
 
@@ -106,6 +107,8 @@ def test_history_filters(tmp_path):
                 for s, v, d in ((0.1, "OK", 3), (0.55, "REVIEW", 2), (0.9, "NG", 1), (0.97, "NG", 0))]
         _inspection(session, other, store, 0.99, "NG")
         repo.add_review(session, rows[2], "OK", "false alarm", "ann")
+        rows[1].lot = rows[3].lot = "L-2026-118"
+        rows[2].lot = "L-2026-1180"
         pid = project.id
     with database.read() as session:
         def ids(**criteria):
@@ -123,6 +126,8 @@ def test_history_filters(tmp_path):
         assert ids(text="FALSE ALARM") == [rows[2].id]  # a review comment, any case
         assert ids(text="%") == [] and ids(text="_") == []  # LIKE wildcards are taken literally
         assert ids(text="  ") == [r.id for r in rows]
+        assert ids(lot="L-2026-118") == [rows[1].id, rows[3].id]  # one lot exactly
+        assert ids(text="l-2026-118") == [rows[1].id, rows[2].id, rows[3].id]  # a search finds a part of it
 
 
 def test_store_is_content_addressed_and_maps_round_trip(tmp_path):
