@@ -31,7 +31,8 @@ PAGE_SIZE = 100
 MAX_PIXMAPS = 2000
 # Shown after the file name of an inspection whose stored photo was removed (db/retention.py).
 REMOVED_NOTE = "  (photo removed to free disk space)"
-COLUMNS = ("", "#", "Time (UTC)", "Image", "Verdict", "Score", "Regions", "Largest", "Review")
+COLUMNS = ("", "#", "Time (UTC)", "Image", "Lot", "Verdict", "Score", "Regions", "Largest", "Review")
+VERDICT_COLUMN, SCORE_COLUMN = COLUMNS.index("Verdict"), COLUMNS.index("Score")
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -42,6 +43,7 @@ class HistoryRow:
     id: int
     created: str
     source: str
+    lot: str
     raw_score: float
     score: float
     verdict: str
@@ -96,6 +98,7 @@ class HistoryModel(QAbstractTableModel):
             records = repo.history(session, self.criteria, offset=len(self.rows), limit=PAGE_SIZE)
             page = [HistoryRow(id=r.id, created=r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
                                source=r.source_path + (REMOVED_NOTE if r.image_removed_at is not None else ""),
+                               lot=r.lot,
                                raw_score=r.raw_score, score=r.score, verdict=r.verdict,
                                regions=len(r.facts.get("regions", [])), largest=_largest(r.facts),
                                review=r.reviews[-1].verdict if r.reviews else "",
@@ -162,9 +165,9 @@ class HistoryModel(QAbstractTableModel):
             return None if pixmap.isNull() else pixmap
         if role == Qt.ItemDataRole.DisplayRole:
             verdict, score = self.verdict_of(row)
-            return ["", row.id, row.created, row.source, verdict, f"{score:.2f}", row.regions, row.largest,
+            return ["", row.id, row.created, row.source, row.lot, verdict, f"{score:.2f}", row.regions, row.largest,
                     row.review][column]
-        if role == Qt.ItemDataRole.ForegroundRole and column == 4:
+        if role == Qt.ItemDataRole.ForegroundRole and column == VERDICT_COLUMN:
             return verdict_colour(self.verdict_of(row)[0])
         if role == Qt.ItemDataRole.UserRole:
             return row.id
@@ -174,7 +177,7 @@ class HistoryModel(QAbstractTableModel):
         """Re-label the verdicts (no inference, no query)."""
         self.sensitivity = sensitivity
         if self.rows:
-            self.dataChanged.emit(self.index(0, 4), self.index(len(self.rows) - 1, 5))
+            self.dataChanged.emit(self.index(0, VERDICT_COLUMN), self.index(len(self.rows) - 1, SCORE_COLUMN))
         self.trend_changed.emit()
 
     def _thumbnail_loaded(self, key: object, image: object) -> None:

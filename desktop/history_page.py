@@ -32,8 +32,8 @@ from desktop.history_model import COLUMNS, HistoryModel
 from desktop.trend_chart import TrendChart
 
 CUSTOM = "From … to …"
-COLUMN_WIDTHS = {"": 64, "#": 56, "Time (UTC)": 150, "Verdict": 80, "Score": 64, "Regions": 70, "Largest": 80,
-                 "Review": 140}
+COLUMN_WIDTHS = {"": 64, "#": 56, "Time (UTC)": 150, "Lot": 90, "Verdict": 80, "Score": 64, "Regions": 70,
+                 "Largest": 80, "Review": 140}
 RANGES = {"All time": None, "Last 24 hours": timedelta(days=1), "Last 7 days": timedelta(days=7),
           "Last 30 days": timedelta(days=30), CUSTOM: None}
 
@@ -77,7 +77,7 @@ class HistoryPage(QWidget):
             widget.currentTextChanged.connect(lambda _: self.apply_filter())
         self.min_score.valueChanged.connect(lambda _: self.apply_filter())
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search file, operator, comment")
+        self.search.setPlaceholderText("Search file, lot, operator, comment")
         self.search.setClearButtonEnabled(True)
         # Re-query once typing pauses, not on every key.
         self._search_timer = QTimer(self)

@@ -30,7 +30,7 @@ class InspectActions(WindowActions):
         files = self._image_files(paths)
         if files is None:
             return
-        self._submit("inspect", jobs.inspect_files(self.project_name, files, force),
+        self._submit("inspect", jobs.inspect_files(self.project_name, files, force, self.lot),
                      f"Inspecting {len(files)} image(s)…", done=self._finish_inspect)
 
     def inspect_dropped(self, paths: list[Path]) -> None:
@@ -44,7 +44,7 @@ class InspectActions(WindowActions):
         """Inspect an in-memory image (clipboard, camera)."""
         if not self._need_project():
             return
-        self._submit("inspect", jobs.inspect_array(self.project_name, image, source), f"Inspecting {source}…",
+        self._submit("inspect", jobs.inspect_array(self.project_name, image, source, self.lot), f"Inspecting {source}…",
                      done=self._finish_inspect)
 
     def paste_image(self) -> None:
@@ -59,7 +59,7 @@ class InspectActions(WindowActions):
         """Grab one frame from the first camera (on the worker) and inspect it."""
         if not self._need_project():
             return
-        self._submit("inspect", jobs.grab_camera(self.project_name), "Grabbing a camera frame…",
+        self._submit("inspect", jobs.grab_camera(self.project_name, self.lot), "Grabbing a camera frame…",
                      done=self._finish_inspect)
 
     def _finish_inspect(self, result: tuple[list[int], StoredResult | None]) -> None:
@@ -175,7 +175,7 @@ class InspectActions(WindowActions):
             return
         self.batch_page.started(files)
         self.tabs.setCurrentWidget(self.batch_page)
-        self._submit("batch", jobs.batch(self.project_name, files), f"Inspecting {len(files)} image(s)…",
+        self._submit("batch", jobs.batch(self.project_name, files, self.lot), f"Inspecting {len(files)} image(s)…",
                      done=self._finish_batch)
 
     def _finish_batch(self, count: int) -> None:

@@ -86,8 +86,9 @@ def verify_masters(project: str, folder: Path, sensitivity: float) -> Job:
                                            cancel=ctx.cancelled, sensitivity=sensitivity)
 
 
-def inspect_files(project: str, files: list[Path], force: bool = False) -> Job:
-    """Inspect files one after another; per-file errors are emitted as text and the rest go on.
+def inspect_files(project: str, files: list[Path], force: bool = False, lot: str = "") -> Job:
+    """Inspect files one after another (as parts of ``lot``); per-file errors are emitted as text and the
+    rest go on.
 
     Returns (inspection ids, the first stored result or None).
     """
@@ -97,7 +98,7 @@ def inspect_files(project: str, files: list[Path], force: bool = False) -> Job:
             if ctx.cancelled():
                 break
             try:
-                ids.append(ctx.inspector.inspect_file(project, path, force=force).id)
+                ids.append(ctx.inspector.inspect_file(project, path, force=force, lot=lot).id)
             except Exception as exc:  # noqa: BLE001 (reported per file; the others go on)
                 ctx.emit(f"{path.name}: {exc}")
             ctx.progress(index + 1, len(files))
@@ -106,16 +107,16 @@ def inspect_files(project: str, files: list[Path], force: bool = False) -> Job:
     return job
 
 
-def inspect_array(project: str, image: np.ndarray, source: str) -> Job:
+def inspect_array(project: str, image: np.ndarray, source: str, lot: str = "") -> Job:
     """Inspect an in-memory image (clipboard); returns ([id], stored result)."""
     def job(ctx: JobContext) -> Any:
-        record = ctx.inspector.inspect_array(project, image, source)
+        record = ctx.inspector.inspect_array(project, image, source, lot=lot)
         return [record.id], _shown(ctx, record.id)
 
     return job
 
 
-def grab_camera(project: str) -> Job:
+def grab_camera(project: str, lot: str = "") -> Job:
     """Grab one frame from the first camera and inspect it; a clear error when there is none."""
     def job(ctx: JobContext) -> Any:
         import cv2
@@ -127,7 +128,7 @@ def grab_camera(project: str) -> Job:
             capture.release()
         if not ok or frame is None:
             raise RuntimeError("No camera found: connect a camera, or open image files instead.")
-        return inspect_array(project, np.ascontiguousarray(frame[..., ::-1]), "camera")(ctx)
+        return inspect_array(project, np.ascontiguousarray(frame[..., ::-1]), "camera", lot)(ctx)
 
     return job
 
@@ -163,8 +164,9 @@ def open_result(inspection_id: int) -> Job:
     return lambda ctx: _shown(ctx, inspection_id)
 
 
-def batch(project: str, files: list[Path]) -> Job:
-    """Inspect a folder, emitting a ``BatchItem`` per file; stops between files when cancelled."""
+def batch(project: str, files: list[Path], lot: str = "") -> Job:
+    """Inspect a folder (as parts of ``lot``), emitting a ``BatchItem`` per file; stops between files when
+    cancelled."""
     def job(ctx: JobContext) -> Any:
         _, bank = ctx.inspector.ensure_bank(project)
         done = 0
@@ -172,7 +174,7 @@ def batch(project: str, files: list[Path]) -> Job:
             if ctx.cancelled():
                 break
             try:
-                ctx.emit(BatchItem(str(path), ctx.inspector.inspect_file(project, path), bank.calibration))
+                ctx.emit(BatchItem(str(path), ctx.inspector.inspect_file(project, path, lot=lot), bank.calibration))
             except Exception as exc:  # noqa: BLE001 (one bad file must not stop the batch)
                 ctx.emit(BatchItem(str(path), error=str(exc)))
             done += 1

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QProgressBar,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from db import repository as repo
+from db.models import MAX_LOT_LENGTH
 from db.store import low_space_warning
 from desktop import jobs
 from desktop.area_dialog import CANVAS_SIDE, AreaDialog
@@ -232,6 +234,14 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.camera_action = self._action("Camera", self.grab_camera, "Ctrl+Shift+C", toolbar)
         self.watch_action = self._action("Watch folder…", self.toggle_watch, None, toolbar)
         self.watch_action.setCheckable(True)
+        self.lot_edit = QLineEdit()
+        self.lot_edit.setPlaceholderText("Lot")
+        self.lot_edit.setMaxLength(MAX_LOT_LENGTH)
+        self.lot_edit.setMaximumWidth(120)
+        self.lot_edit.setClearButtonEnabled(True)
+        self.lot_edit.setToolTip("The lot, batch or order the parts inspected from now on belong to: recorded with "
+                                 "each, shown in the history and its search, and selectable in reports")
+        toolbar.addWidget(self.lot_edit)
         toolbar.addSeparator()
         self.next_action = self._action("Next image", self.next_image, "N", toolbar)
         self.ok_action = self._action("Mark OK", lambda: self.review_current("OK"), "Ctrl+1", toolbar)

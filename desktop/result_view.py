@@ -376,6 +376,7 @@ class ResultView(QWidget):
         self.score_label.setText(
             f"Score {facts.score:.2f} (threshold 0.50) · confidence {facts.confidence}\n"
             f"{facts.region_count} region(s){spot} · {Path(self.result.source).name}"
+            + (f" · lot {self.result.lot}" if self.result.lot else "")
             + ("\n⚠ Unlike the references as a whole: is this the right project and camera set-up?"
                if facts.unlike_references else "")
             + ("\nGrey photo: compared with the colour references made grey" if facts.compared_in_grey else ""))

@@ -18,7 +18,7 @@ from db.errors import StorageError
 from engine.imageio import find_images, no_images_reason
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QStatusBar, QTabWidget
+    from PySide6.QtWidgets import QLineEdit, QStatusBar, QTabWidget
 
     from desktop.batch_page import BatchPage
     from desktop.history_model import HistoryModel
@@ -52,6 +52,7 @@ class WindowActions:
     history_model: HistoryModel
     history_page: HistoryPage
     _closing: bool
+    lot_edit: QLineEdit
     _submit: Callable[..., None]
     show_error: Callable[[str], None]
     set_sensitivity: Callable[[float], None]
@@ -61,6 +62,11 @@ class WindowActions:
     refresh_references: Callable[[], None]
     open_inspection: Callable[[int], None]
     statusBar: Callable[[], QStatusBar]  # noqa: N815 (Qt's name)
+
+    @property
+    def lot(self) -> str:
+        """The lot that parts inspected now belong to (the toolbar's Lot field); "" for none."""
+        return " ".join(self.lot_edit.text().split())
 
     def _need_project(self) -> bool:
         """True when a project is chosen; otherwise says to choose one."""

@@ -47,6 +47,7 @@ class StoredResult:
     review: tuple[str, str, str] | None = None
     inspection_area: Area | None = None  # what was scored; None: the whole image
     ignored_areas: tuple[Area, ...] = ()
+    lot: str = ""
 
     @property
     def image_size(self) -> tuple[int, int]:
@@ -171,6 +172,7 @@ def load_result(workspace: Workspace, inspection_id: int, map_side: int | None =
         map_size = size_within(*facts.image_size, map_side) if map_side else None
         return StoredResult(
             id=row.id, project=project.name if project else "", source=row.source_path, created_at=row.created_at,
+            lot=row.lot,
             image=image, anomaly_map=store.load_map(row.map_key, map_size),
             facts=facts, raw_score=row.raw_score, pixel_cut=float(row.thresholds.get("pixel_cut_raw", 0.0)),
             calibration=bank_calibration(bank), thresholds=dict(row.thresholds), reference=reference,

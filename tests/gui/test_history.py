@@ -349,3 +349,25 @@ def test_parts_opened_from_the_history_are_a_review_queue_stepped_with_n_across_
     assert step() == oldest
     with window.workspace.database.read() as session:
         assert [repo.get_inspection(session, i).reviews[-1].verdict for i in (newest, middle)] == ["NG", "OK"]
+
+
+def test_the_lot_typed_in_the_toolbar_is_recorded_shown_and_searched(qtbot, window, project, tmp_path):
+    from desktop.history_model import COLUMNS as HISTORY_COLUMNS
+
+    window.lot_edit.setText("  L-7   night ")
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch(write_parts(tmp_path / "lot7", [720, 721]))
+    window.lot_edit.clear()
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(write_parts(tmp_path / "nolot", [722]))
+    assert "lot" not in window.result_view.score_label.text()
+    page, model = window.history_page, window.history_page.model
+    page.model.refresh()
+    lot_column = HISTORY_COLUMNS.index("Lot")
+    lots = sorted(model.data(model.index(row, lot_column)) for row in range(model.rowCount()))
+    assert lots == ["", "L-7 night", "L-7 night"]
+    page.search.setText("l-7")
+    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=2000)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        page.open_requested.emit(model.rows[0].id)
+    assert window.result_view.score_label.text().splitlines()[1].endswith("· lot L-7 night")
