@@ -49,5 +49,12 @@ def test_parts_record_their_lot_and_history_csv_and_reports_select_it(home, tmp_
     assert run_cli(["report", "--inspection", str(record_id), "--format", "html", "--out", str(single)]) == 0
     assert "<th>Lot</th><td colspan=\"3\">L-118</td>" in single.read_text()
 
+    write_parts(tmp_path / "more", [5])  # new references: a part inspected again keeps its lot
+    assert run_cli(["references", "add", "disc", str(tmp_path / "more")]) == 0
+    assert run_cli(["reinspect", str(record_id)]) == 0
+    capsys.readouterr()
+    assert run_cli(["history", "disc", "--lot", "L-118"]) == 0
+    assert "3 of 3 matching" in capsys.readouterr().out
+
     assert run_cli(["inspect", "disc", str(morning[0]), "--force", "--lot", "x" * 101]) == 2
     assert "at most 100 characters" in capsys.readouterr().err
