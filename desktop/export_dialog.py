@@ -34,12 +34,14 @@ class ExportRequest:
     inspection_ids: list[int]
     since: datetime | None
     until: datetime | None
+    lot: str | None = None  # a project report of this lot only
 
 
 class ExportDialog(CheckedDialog):
     """Choose scope, format, dates and file."""
 
-    def __init__(self, selection: list[int], current: int | None, parent: QWidget | None = None) -> None:
+    def __init__(self, selection: list[int], current: int | None, parent: QWidget | None = None,
+                 lot: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("Export report")
         self.selection, self.current = selection, current
@@ -57,6 +59,11 @@ class ExportDialog(CheckedDialog):
         self.until = QDateEdit(today)
         for edit in (self.since, self.until):
             edit.setCalendarPopup(True)
+        self.lot = QLineEdit(lot)
+        self.lot.setPlaceholderText("any lot")
+        self.lot.setToolTip("Only the parts of this lot (a project report); empty for every part")
+        self.scope.currentIndexChanged.connect(self._scope_changed)
+        self._scope_changed()
         self.path = QLineEdit()
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -68,6 +75,7 @@ class ExportDialog(CheckedDialog):
         form.addRow("Format", self.format)
         form.addRow("From", self.since)
         form.addRow("Until (inclusive)", self.until)
+        form.addRow("Lot", self.lot)
         form.addRow("File", path_row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -81,6 +89,12 @@ class ExportDialog(CheckedDialog):
         if self.scope.currentData() == "project" and self.since.date() > self.until.date():
             return "The start date is after the end date."
         return None
+
+    def _scope_changed(self) -> None:
+        """Dates and lot choose the parts of a project report only."""
+        project = self.scope.currentData() == "project"
+        for edit in (self.since, self.until, self.lot):
+            edit.setEnabled(project)
 
     def _format_changed(self, fmt: str) -> None:
         """Keep the file's extension in step with the format (a CSV saved as report.pdf misleads)."""
@@ -104,5 +118,6 @@ class ExportDialog(CheckedDialog):
         out = self.path.text().strip()
         if out and not Path(out).suffix:
             out += f".{fmt}"
-        return ExportRequest(scope, fmt, out, ids,
-                             since if scope == "project" else None, until if scope == "project" else None)
+        lot = " ".join(self.lot.text().split()) or None
+        return ExportRequest(scope, fmt, out, ids, since if scope == "project" else None,
+                             until if scope == "project" else None, lot if scope == "project" else None)

@@ -149,7 +149,7 @@ class HistoryActions(WindowActions):
     def export(self, selection: list[int], request: ExportRequest | None = None) -> None:
         """Export a report (asks what and where unless ``request`` is given)."""
         if request is None:
-            dialog = ExportDialog(selection, self.current.id if self.current else None, self)
+            dialog = ExportDialog(selection, self.current.id if self.current else None, self, lot=self.lot)
             if dialog.exec() != ExportDialog.DialogCode.Accepted:
                 return
             request = dialog.request()

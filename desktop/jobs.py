@@ -194,7 +194,7 @@ def export(request: Any, project: str | None) -> Job:
         return write_report(ctx.inspector.workspace, request.out, request.fmt,
                             inspection_ids=request.inspection_ids or None,
                             project=None if request.inspection_ids else project, since=request.since,
-                            until=request.until, pdf_renderer=html_to_pdf_bytes)
+                            until=request.until, pdf_renderer=html_to_pdf_bytes, lot=request.lot)
 
     return job
 

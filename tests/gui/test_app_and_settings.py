@@ -64,8 +64,9 @@ def test_export_dialog_keeps_the_extension_with_the_format_and_stays_open_until_
 
     warnings_shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: warnings_shown.append(text))
-    dialog = ExportDialog([3, 5], current=5)
+    dialog = ExportDialog([3, 5], current=5, lot="L-7")
     qtbot.addWidget(dialog)
+    assert not dialog.lot.isEnabled()  # dates and lot choose a project report's parts only
     dialog.accept()  # no file yet
     assert warnings_shown == ["Choose a file to export to."] and dialog.result() != dialog.DialogCode.Accepted
     dialog.path.setText("/reports/shift2.pdf")
@@ -81,10 +82,12 @@ def test_export_dialog_keeps_the_extension_with_the_format_and_stays_open_until_
     dialog.accept()
     assert dialog.result() == dialog.DialogCode.Accepted
     request = dialog.request()
-    assert (request.scope, request.fmt, request.out) == ("project", "csv", "/reports/week47.csv")
+    assert (request.scope, request.fmt, request.out, request.lot) == ("project", "csv", "/reports/week47.csv", "L-7")
+    assert dialog.lot.isEnabled()
     assert request.since.date().isoformat() == "2026-11-20" and request.until.date().isoformat() == "2026-11-21"
     dialog.scope.setCurrentIndex(dialog.scope.findData("selection"))
     assert dialog.request().inspection_ids == [3, 5] and dialog.request().since is None
+    assert dialog.request().lot is None
 
 
 @pytest.mark.quits_app

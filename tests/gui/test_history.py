@@ -371,3 +371,10 @@ def test_the_lot_typed_in_the_toolbar_is_recorded_shown_and_searched(qtbot, wind
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         page.open_requested.emit(model.rows[0].id)
     assert window.result_view.score_label.text().splitlines()[1].endswith("· lot L-7 night")
+    from desktop.export_dialog import ExportRequest
+
+    report = tmp_path / "lot.html"
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.export([], ExportRequest("project", "html", str(report), [], None, None, "L-7 night"))
+    html = report.read_text()
+    assert "lot <b>L-7 night</b>" in html and "part720.png" in html and "part722.png" not in html
