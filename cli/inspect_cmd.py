@@ -40,10 +40,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 @user_errors
 def run(args: argparse.Namespace) -> int:
     """Inspect every image; a failing image is reported and the rest go on."""
+    from db.repository import checked_lot
     from db.store import low_space_warning
     from engine.errors import ImageLoadError
     from services.drift import current_drift_warning
-    from services.inspection import Inspector, checked_lot
+    from services.inspection import Inspector
 
     lot = checked_lot(args.lot)
     files = gather_images(args.inputs)

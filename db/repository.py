@@ -13,7 +13,16 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from db.models import AuditEvent, ChatMessage, Inspection, Project, ReferenceBank, ReferenceImage, Review
+from db.models import (
+    MAX_LOT_LENGTH,
+    AuditEvent,
+    ChatMessage,
+    Inspection,
+    Project,
+    ReferenceBank,
+    ReferenceImage,
+    Review,
+)
 
 # Reviewed images a threshold refinement scores (``reviewed_samples``): about 45 s to score again
 # (5 MP JPEGs, 2-core CPU).  Freeing disk space keeps their photos.
@@ -242,6 +251,15 @@ class HistoryFilter:
                                 | Inspection.operator.ilike(pattern, escape="\\")
                                 | Inspection.lot.ilike(pattern, escape="\\") | commented)
         return query
+
+
+def checked_lot(lot: str) -> str:
+    """A lot name as stored: runs of white space made one space, at most ``MAX_LOT_LENGTH`` characters
+    (ValueError otherwise)."""
+    lot = " ".join(lot.split())
+    if len(lot) > MAX_LOT_LENGTH:
+        raise ValueError(f"A lot name has at most {MAX_LOT_LENGTH} characters; this one has {len(lot)}.")
+    return lot
 
 
 def _escape_like(text: str) -> str:

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from db.models import MAX_LOT_LENGTH
+from db.repository import checked_lot
 from desktop.dialogs import CheckedDialog
 
 FORMATS = ("pdf", "html", "csv")
@@ -60,6 +62,7 @@ class ExportDialog(CheckedDialog):
         for edit in (self.since, self.until):
             edit.setCalendarPopup(True)
         self.lot = QLineEdit(lot)
+        self.lot.setMaxLength(MAX_LOT_LENGTH)
         self.lot.setPlaceholderText("any lot")
         self.lot.setToolTip("Only the parts of this lot (a project report); empty for every part")
         self.scope.currentIndexChanged.connect(self._scope_changed)
@@ -118,6 +121,6 @@ class ExportDialog(CheckedDialog):
         out = self.path.text().strip()
         if out and not Path(out).suffix:
             out += f".{fmt}"
-        lot = " ".join(self.lot.text().split()) or None
+        lot = checked_lot(self.lot.text()) or None
         return ExportRequest(scope, fmt, out, ids, since if scope == "project" else None,
                              until if scope == "project" else None, lot if scope == "project" else None)

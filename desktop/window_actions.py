@@ -66,7 +66,7 @@ class WindowActions:
     @property
     def lot(self) -> str:
         """The lot that parts inspected now belong to (the toolbar's Lot field); "" for none."""
-        return " ".join(self.lot_edit.text().split())
+        return repo.checked_lot(self.lot_edit.text())  # the field holds at most as many characters as a lot
 
     def _need_project(self) -> bool:
         """True when a project is chosen; otherwise says to choose one."""

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from db import repository as repo
-from db.models import MAX_LOT_LENGTH, Inspection, Project
+from db.models import Inspection, Project
 from db.models import ReferenceBank as BankRow
 from db.store import sha256_bytes
 from engine import ENGINE_VERSION
@@ -400,7 +400,7 @@ class Inspector:
                  lot: str = "") -> InspectionRecord:
         """Inspect one image into the history; ``loader`` decodes it, given the inspection area's share
         of the image (``decode_for_inspection``)."""
-        lot = checked_lot(lot)
+        lot = repo.checked_lot(lot)
         store = self.workspace.store
         bank_id, bank = self.ensure_bank(project_name)
         digest = sha256_bytes(data)
@@ -441,14 +441,6 @@ class Inspector:
             session.flush()
             record = _record(row, project_name)
         return record
-
-
-def checked_lot(lot: str) -> str:
-    """A lot name as stored: trimmed, at most ``MAX_LOT_LENGTH`` characters; ValueError otherwise."""
-    lot = " ".join(lot.split())
-    if len(lot) > MAX_LOT_LENGTH:
-        raise ValueError(f"A lot name has at most {MAX_LOT_LENGTH} characters; this one has {len(lot)}.")
-    return lot
 
 
 def _record(row: Any, project_name: str, skipped: bool = False) -> InspectionRecord:
