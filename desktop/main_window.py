@@ -242,6 +242,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.lot_edit.setToolTip("The lot, batch or order the parts inspected from now on belong to: recorded with "
                                  "each, shown in the history and its search, and selectable in reports")
         toolbar.addWidget(self.lot_edit)
+        self.lot_action = self._action("Lot", self._focus_lot, "Ctrl+L")
         toolbar.addSeparator()
         self.next_action = self._action("Next image", self.next_image, "N", toolbar)
         self.ok_action = self._action("Mark OK", lambda: self.review_current("OK"), "Ctrl+1", toolbar)
@@ -317,6 +318,10 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.refresh_projects()
         self.show_result(shown)
         self.demo_button.setEnabled(True)
+
+    def _focus_lot(self) -> None:
+        self.lot_edit.setFocus()
+        self.lot_edit.selectAll()
 
     def edit_settings(self) -> None:
         """Edit the settings (data folder and database apply at the next start)."""

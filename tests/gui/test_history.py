@@ -354,6 +354,9 @@ def test_parts_opened_from_the_history_are_a_review_queue_stepped_with_n_across_
 def test_the_lot_typed_in_the_toolbar_is_recorded_shown_and_searched(qtbot, window, project, tmp_path):
     from desktop.history_model import COLUMNS as HISTORY_COLUMNS
 
+    window.activateWindow()
+    window.lot_action.trigger()  # Ctrl+L: type the lot without reaching for the mouse
+    qtbot.waitUntil(lambda: window.lot_edit.hasFocus(), timeout=2000)
     window.lot_edit.setText("  L-7   night ")
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.start_batch(write_parts(tmp_path / "lot7", [720, 721]))
