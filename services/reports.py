@@ -14,6 +14,7 @@ import base64
 import csv
 import io
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,7 @@ def bank_backbone(bank: ReferenceBank | None) -> str:
 
 
 MAX_DAYS_LISTED = 31
+MAX_LOTS_LISTED = 50
 # The project report lists changes to how the part is inspected (not each review or removed photo,
 # which the inspections table and the history show), the newest this many.
 SETUP_ACTIONS = ("create", "update", "import", "add", "activate", "enable", "disable", "build", "refine", "label",
@@ -142,15 +144,27 @@ SETUP_ACTIONS = ("create", "update", "import", "add", "activate", "enable", "dis
 MAX_CHANGES = 50
 
 
+def verdict_counts(rows: list[Any], key: Callable[[Any], str], label: str) -> list[dict[str, Any]]:
+    """Verdict counts and the NG rate of rows with ``verdict``, grouped by ``key(row)`` (stored under
+    ``label``) in the order each group first appears."""
+    groups: dict[str, Counter] = {}
+    for row in rows:
+        groups.setdefault(key(row), Counter())[row.verdict] += 1
+    return [{label: name, "total": sum(counts.values()), "OK": counts["OK"], "REVIEW": counts["REVIEW"],
+             "NG": counts["NG"], "ng_percent": 100.0 * counts["NG"] / sum(counts.values())}
+            for name, counts in groups.items()]
+
+
 def daily_counts(rows: list[Any]) -> list[dict[str, Any]]:
     """Verdict counts per calendar day (UTC) of rows with ``created_at`` and ``verdict``, oldest
     first, with the NG rate: the yield trend a quality engineer reads first."""
-    days: dict[Any, Counter] = {}
-    for row in rows:
-        days.setdefault(row.created_at.date(), Counter())[row.verdict] += 1
-    return [{"day": day.isoformat(), "total": sum(counts.values()), "OK": counts["OK"], "REVIEW": counts["REVIEW"],
-             "NG": counts["NG"], "ng_percent": 100.0 * counts["NG"] / sum(counts.values())}
-            for day, counts in sorted(days.items())]
+    days = verdict_counts(rows, lambda row: row.created_at.date().isoformat(), "day")
+    return sorted(days, key=lambda day: day["day"])
+
+
+def lot_counts(rows: list[Any]) -> list[dict[str, Any]]:
+    """Verdict counts and NG rate per lot, in the order the lots were first inspected ("" for parts of none)."""
+    return verdict_counts(rows, lambda row: row.lot, "lot")
 
 
 def project_context(workspace: Workspace, project_name: str, since: datetime | None = None,
@@ -166,6 +180,7 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
         counts = Counter(r.verdict for r in rows)
         ng_rows = [r for r in rows if r.verdict == "NG"]
         days = daily_counts(rows)
+        lots = lot_counts(rows) if not lot else []
         trended, window = rows[-TREND_LIMIT:], drift_window(project)
         drift = project_drift(session, project)
         verification = describe_last(last_verification(session, project))
@@ -180,6 +195,7 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
         return {
             "title": f"Project report: {project.name}" + (f", lot {lot}" if lot else ""), "project": project,
             "lot": lot, "with_lots": any(r.lot for r in rows),
+            "lots": lots[-MAX_LOTS_LISTED:], "lots_total": len(lots),
             "generated": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
             "since": since.strftime("%Y-%m-%d %H:%M") if since else "the start",
             "until": until.strftime("%Y-%m-%d %H:%M") if until else "now",

@@ -39,6 +39,11 @@ def test_parts_record_their_lot_and_history_csv_and_reports_select_it(home, tmp_
     assert run_cli(["report", "disc", "--lot", "L-119", "--format", "html", "--out", str(report)]) == 0
     html = report.read_text()
     assert "lot <b>L-119</b>" in html and str(evening[0]) in html and str(morning[0]) not in html
+    whole = tmp_path / "all.html"
+    assert run_cli(["report", "disc", "--format", "html", "--out", str(whole)]) == 0
+    page = " ".join(whole.read_text().split())
+    assert "<h2>Per lot</h2>" in page and "<td>L-118</td><td>2</td>" in page and "<td>L-119</td><td>1</td>" in page
+    assert "<th>Lot</th>" in page and "Per lot" not in html  # a report of one lot has no per-lot table
     lot_csv = tmp_path / "lot.csv"
     assert run_cli(["report", "disc", "--lot", "L-118", "--format", "csv", "--out", str(lot_csv)]) == 0
     assert len(lot_csv.read_text().splitlines()) == 3  # header and the lot's two parts

@@ -14,7 +14,7 @@ from services.report_charts import (
     histogram_png,
     trend_png,
 )
-from services.reports import daily_counts, render_html
+from services.reports import daily_counts, lot_counts, render_html
 
 WIDTH, HEIGHT, BINS = 600, 200, 20
 
@@ -78,9 +78,11 @@ def test_the_trend_draws_each_part_in_order_with_its_verdict_the_median_and_the_
     assert not (few == MEDIAN_RGB).all(axis=-1).any()  # no median before a full window
 
 
-def project_page(thumbnails: list[dict], ng_total: int, daily: list[dict] | None = None, days_total: int = 0) -> str:
+def project_page(thumbnails: list[dict], ng_total: int, daily: list[dict] | None = None, days_total: int = 0,
+                 lots: list[dict] | None = None, lots_total: int = 0) -> str:
     context = {
         "daily": daily or [], "days_total": days_total,
+        "lots": lots or [], "lots_total": lots_total, "with_lots": bool(lots),
         "title": "Project report: disc", "project": {"description": ""}, "generated": "now", "since": "the start",
         "until": "now", "rows": [], "total": ng_total, "counts": {"OK": 0, "REVIEW": 0, "NG": ng_total},
         "histogram_uri": None, "thumbnails": thumbnails, "ng_total": ng_total, "calibrations": [],
@@ -115,3 +117,18 @@ def test_daily_counts_give_each_days_verdicts_and_ng_rate_oldest_first_and_the_p
     assert "The last 2 of 3 days with inspections." in page
     assert "<td>2026-11-21</td><td>3</td><td>1</td><td>1</td><td>1</td><td>33.3 %</td>" in page
     assert "Per day" not in project_page([], 0, daily=days[:1], days_total=1)
+
+
+def test_lot_counts_give_each_lots_verdicts_in_the_order_lots_were_first_inspected():
+    from types import SimpleNamespace
+
+    rows = [SimpleNamespace(lot=lot, verdict=verdict) for lot, verdict in
+            [("L-9", "OK"), ("L-2", "NG"), ("L-9", "NG"), ("", "OK"), ("L-2", "NG"), ("L-9", "REVIEW")]]
+    lots = lot_counts(rows)
+    assert [(lot["lot"], lot["total"], lot["OK"], lot["REVIEW"], lot["NG"]) for lot in lots] == [
+        ("L-9", 3, 1, 1, 1), ("L-2", 2, 0, 0, 2), ("", 1, 1, 0, 0)]
+    assert lots[1]["ng_percent"] == 100.0
+    page = project_page([], 0, lots=lots[-2:], lots_total=3)
+    assert "<h2>Per lot</h2>" in page and "The last 2 of 3 lots" in page
+    assert "<td>L-2</td><td>2</td><td>0</td><td>0</td><td>2</td><td>100.0 %</td>" in page
+    assert "<td>(none)</td><td>1</td>" in page and "Per lot" not in project_page([], 0)
