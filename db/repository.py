@@ -253,6 +253,14 @@ class HistoryFilter:
         return query
 
 
+def recent_lots(session: Session, project_id: int, limit: int = 30) -> list[str]:
+    """The project's lots, the one inspected most recently first (for the Lot field's suggestions)."""
+    newest = func.max(Inspection.id)
+    query = (select(Inspection.lot).where(Inspection.project_id == project_id, Inspection.lot != "")
+             .group_by(Inspection.lot).order_by(newest.desc()).limit(limit))
+    return list(session.scalars(query))
+
+
 def checked_lot(lot: str) -> str:
     """A lot name as stored: runs of white space made one space, at most ``MAX_LOT_LENGTH`` characters
     (ValueError otherwise)."""

@@ -69,6 +69,7 @@ class InspectActions(WindowActions):
         if first is not None:
             self.show_result(first)
         self.refresh_projects()
+        self.refresh_lots()
 
     def toggle_watch(self, checked: bool) -> None:
         """Start or stop watching a folder for new images."""
@@ -182,6 +183,7 @@ class InspectActions(WindowActions):
         self.batch_page.finished(cancelled=False)
         self.statusBar().showMessage(f"Batch done: {count} image(s).")
         self.refresh_projects()
+        self.refresh_lots()
 
     def cancel_job(self) -> None:
         """Cancel the running job.  Called here on the GUI thread: a slot of the worker object itself

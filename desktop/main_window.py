@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QCompleter,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -241,6 +242,9 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.lot_edit.setClearButtonEnabled(True)
         self.lot_edit.setToolTip("The lot, batch or order the parts inspected from now on belong to: recorded with "
                                  "each, shown in the history and its search, and selectable in reports")
+        self.lot_completer = QCompleter([], self.lot_edit)  # the project's recent lots: one spelling per lot
+        self.lot_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.lot_edit.setCompleter(self.lot_completer)
         toolbar.addWidget(self.lot_edit)
         self.lot_action = self._action("Lot", self._focus_lot, "Ctrl+L")
         toolbar.addSeparator()

@@ -81,6 +81,17 @@ class ProjectActions(WindowActions):
         if result.note:
             self.show_error(result.note)
 
+    def refresh_lots(self) -> None:
+        """Offer the project's recent lots in the Lot field, so that a lot keeps one spelling."""
+        lots: list[str] = []
+        if self.project_id is not None:
+            try:
+                with self.workspace.database.read() as session:
+                    lots = repo.recent_lots(session, self.project_id)
+            except StorageError:
+                pass  # suggestions only: the lot can still be typed
+        self.lot_completer.model().setStringList(lots)
+
     def _select_project(self, name: str | None) -> None:
         self.project_name = name
         self.project_id = None
@@ -105,4 +116,5 @@ class ProjectActions(WindowActions):
         self.drift_warning.hide()
         self.refresh_references()
         self.check_drift()
+        self.refresh_lots()
         self.history_page.set_project(self.project_id)

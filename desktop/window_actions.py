@@ -18,7 +18,7 @@ from db.errors import StorageError
 from engine.imageio import find_images, no_images_reason
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QLineEdit, QStatusBar, QTabWidget
+    from PySide6.QtWidgets import QCompleter, QLineEdit, QStatusBar, QTabWidget
 
     from desktop.batch_page import BatchPage
     from desktop.history_model import HistoryModel
@@ -53,6 +53,7 @@ class WindowActions:
     history_page: HistoryPage
     _closing: bool
     lot_edit: QLineEdit
+    lot_completer: QCompleter
     _submit: Callable[..., None]
     show_error: Callable[[str], None]
     set_sensitivity: Callable[[float], None]
@@ -60,6 +61,7 @@ class WindowActions:
     # defined by one group, called by another
     refresh_projects: Callable[[], None]
     refresh_references: Callable[[], None]
+    refresh_lots: Callable[[], None]
     open_inspection: Callable[[int], None]
     statusBar: Callable[[], QStatusBar]  # noqa: N815 (Qt's name)
 

@@ -360,6 +360,15 @@ def test_the_lot_typed_in_the_toolbar_is_recorded_shown_and_searched(qtbot, wind
     window.lot_edit.setText("  L-7   night ")
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.start_batch(write_parts(tmp_path / "lot7", [720, 721]))
+    assert window.lot_completer.model().stringList() == ["L-7 night"]  # offered again, in one spelling
+    window.lot_edit.setText("L-8")
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(write_parts(tmp_path / "lot8", [723]))
+    assert window.lot_completer.model().stringList() == ["L-8", "L-7 night"]  # the newest first
+    window.new_project("other part")
+    assert window.project_name == "other part" and window.lot_completer.model().stringList() == []
+    window.projects_panel.refresh(select="disc")
+    assert window.project_name == "disc" and window.lot_completer.model().stringList() == ["L-8", "L-7 night"]
     window.lot_edit.clear()
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.inspect_paths(write_parts(tmp_path / "nolot", [722]))
@@ -368,7 +377,7 @@ def test_the_lot_typed_in_the_toolbar_is_recorded_shown_and_searched(qtbot, wind
     page.model.refresh()
     lot_column = HISTORY_COLUMNS.index("Lot")
     lots = sorted(model.data(model.index(row, lot_column)) for row in range(model.rowCount()))
-    assert lots == ["", "L-7 night", "L-7 night"]
+    assert lots == ["", "L-7 night", "L-7 night", "L-8"]
     page.search.setText("l-7")
     qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=2000)
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
