@@ -253,7 +253,10 @@ class HistoryFilter:
         return query
 
 
-def recent_lots(session: Session, project_id: int, limit: int = 30) -> list[str]:
+MAX_SUGGESTED_LOTS = 30
+
+
+def recent_lots(session: Session, project_id: int, limit: int = MAX_SUGGESTED_LOTS) -> list[str]:
     """The project's lots, the one inspected most recently first (for the Lot field's suggestions)."""
     newest = func.max(Inspection.id)
     query = (select(Inspection.lot).where(Inspection.project_id == project_id, Inspection.lot != "")

@@ -30,7 +30,7 @@ class InspectActions(WindowActions):
         files = self._image_files(paths)
         if files is None:
             return
-        self._submit("inspect", jobs.inspect_files(self.project_name, files, force, self.lot),
+        self._submit("inspect", jobs.inspect_files(self.project_name, files, force, self._lot_for_job()),
                      f"Inspecting {len(files)} image(s)…", done=self._finish_inspect)
 
     def inspect_dropped(self, paths: list[Path]) -> None:
@@ -44,8 +44,8 @@ class InspectActions(WindowActions):
         """Inspect an in-memory image (clipboard, camera)."""
         if not self._need_project():
             return
-        self._submit("inspect", jobs.inspect_array(self.project_name, image, source, self.lot), f"Inspecting {source}…",
-                     done=self._finish_inspect)
+        self._submit("inspect", jobs.inspect_array(self.project_name, image, source, self._lot_for_job()),
+                     f"Inspecting {source}…", done=self._finish_inspect)
 
     def paste_image(self) -> None:
         """Inspect the image on the clipboard."""
@@ -59,17 +59,15 @@ class InspectActions(WindowActions):
         """Grab one frame from the first camera (on the worker) and inspect it."""
         if not self._need_project():
             return
-        self._submit("inspect", jobs.grab_camera(self.project_name, self.lot), "Grabbing a camera frame…",
+        self._submit("inspect", jobs.grab_camera(self.project_name, self._lot_for_job()), "Grabbing a camera frame…",
                      done=self._finish_inspect)
 
     def _finish_inspect(self, result: tuple[list[int], StoredResult | None]) -> None:
         ids, first = result
-        self.queue = list(ids)
-        self._queue_from_history = False
+        self._set_queue(ids)
         if first is not None:
             self.show_result(first)
         self.refresh_projects()
-        self.refresh_lots()
 
     def toggle_watch(self, checked: bool) -> None:
         """Start or stop watching a folder for new images."""
@@ -121,8 +119,7 @@ class InspectActions(WindowActions):
         self._open_in_queue(inspection_id, self.batch_page.shown_ids(), from_history=False)
 
     def _open_in_queue(self, inspection_id: int, ids: list[int], from_history: bool) -> None:
-        self.queue = ids if inspection_id in ids else [inspection_id]
-        self._queue_from_history = from_history
+        self._set_queue(ids if inspection_id in ids else [inspection_id], from_history)
         self.open_inspection(inspection_id)
 
     def open_inspection(self, inspection_id: int) -> None:
@@ -176,14 +173,13 @@ class InspectActions(WindowActions):
             return
         self.batch_page.started(files)
         self.tabs.setCurrentWidget(self.batch_page)
-        self._submit("batch", jobs.batch(self.project_name, files, self.lot), f"Inspecting {len(files)} image(s)…",
-                     done=self._finish_batch)
+        self._submit("batch", jobs.batch(self.project_name, files, self._lot_for_job()),
+                     f"Inspecting {len(files)} image(s)…", done=self._finish_batch)
 
     def _finish_batch(self, count: int) -> None:
         self.batch_page.finished(cancelled=False)
         self.statusBar().showMessage(f"Batch done: {count} image(s).")
         self.refresh_projects()
-        self.refresh_lots()
 
     def cancel_job(self) -> None:
         """Cancel the running job.  Called here on the GUI thread: a slot of the worker object itself

@@ -317,8 +317,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
     def _finish_demo(self, result: tuple[str, list[int], StoredResult]) -> None:
         name, ids, shown = result
         self.project_name = name
-        self.queue = list(ids)
-        self._queue_from_history = False
+        self._set_queue(ids)
         self.refresh_projects()
         self.show_result(shown)
         self.demo_button.setEnabled(True)

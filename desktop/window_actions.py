@@ -70,6 +70,21 @@ class WindowActions:
         """The lot that parts inspected now belong to (the toolbar's Lot field); "" for none."""
         return repo.checked_lot(self.lot_edit.text())  # the field holds at most as many characters as a lot
 
+    def _lot_for_job(self) -> str:
+        """The lot for an inspection job being submitted; it goes to the front of the field's suggestions
+        (``refresh_lots`` reads them from the history only when the project changes)."""
+        lot = self.lot
+        if lot:
+            suggestions = self.lot_completer.model()
+            others = [known for known in suggestions.stringList() if known != lot]
+            suggestions.setStringList([lot, *others][:repo.MAX_SUGGESTED_LOTS])
+        return lot
+
+    def _set_queue(self, ids: list[int], from_history: bool = False) -> None:
+        """The inspections N steps through; ``from_history``: the history's rows, read further as N needs them."""
+        self.queue = list(ids)
+        self._queue_from_history = from_history
+
     def _need_project(self) -> bool:
         """True when a project is chosen; otherwise says to choose one."""
         if self.project_name is None:
