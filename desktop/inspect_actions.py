@@ -82,10 +82,10 @@ class InspectActions(WindowActions):
         self.watch_folder(Path(folder))
 
     def watch_folder(self, folder: Path) -> None:
-        """Inspect images that appear in ``folder`` from now on."""
+        """Inspect images that appear in ``folder`` or its sub-folders from now on."""
         self.folder_watch.start(folder)
         self.watch_action.setChecked(True)
-        self.statusBar().showMessage(f"Watching {folder} for new images…")
+        self.statusBar().showMessage(f"Watching {folder} and its sub-folders for new images…")
 
     def next_image(self) -> None:
         """Show the next result of the queue: the last multi-image inspection, or the history or batch

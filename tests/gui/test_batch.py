@@ -106,7 +106,8 @@ def test_a_watched_image_is_handed_on_only_once_its_writer_has_finished(qtbot, t
     target = folder / "frame600.png"
     for share in (1, 2):  # the writer is still at it: the size changes between looks
         target.write_bytes(frame[: share * len(frame) // 3])
-        watch.scan()
+        with qtbot.waitSignal(watch.scanned, timeout=5000):
+            watch.scan()
         assert handed == []
     target.write_bytes(frame)
     (folder / "._frame600.png").write_bytes(b"AppleDouble")  # macOS's companion file: not an image
@@ -114,6 +115,50 @@ def test_a_watched_image_is_handed_on_only_once_its_writer_has_finished(qtbot, t
     qtbot.waitUntil(lambda: bool(handed), timeout=5000)
     qtbot.wait(900)
     assert handed == [(target, len(frame))]  # complete, once only, and nothing hidden
+    watch.stop()
+
+
+def test_a_watched_folder_takes_new_images_in_its_sub_folders_and_in_folders_made_later(qtbot, tmp_path):
+    from desktop.folder_watch import FolderWatch
+
+    line = tmp_path / "line"
+    write_parts(line / "2026-11-27", [700])
+    write_parts(line / ".cache", [701])
+    watch = FolderWatch(settle_ms=200, poll_ms=300)
+    watch.start(line)
+    assert str(line / "2026-11-27") in watch.watched_folders()
+    assert str(line / ".cache") not in watch.watched_folders()
+    handed: list = []
+    watch.new_images.connect(handed.extend)
+    write_parts(line / "2026-11-27", [702])  # into a day's folder that was there
+    write_parts(line / "2026-11-28" / "lot 7", [703])  # a new day's folder, made while watching
+    write_parts(line / ".cache", [704])  # hidden: never
+    qtbot.waitUntil(lambda: len(handed) >= 2, timeout=5000)
+    qtbot.wait(700)
+    assert sorted(p.relative_to(line).as_posix() for p in handed) == [
+        "2026-11-27/part702.png", "2026-11-28/lot 7/part703.png"]
+    assert str(line / "2026-11-28" / "lot 7") in watch.watched_folders()
+    watch.stop()
+    assert watch.watched_folders() == []
+
+
+def test_a_watched_share_that_goes_away_and_returns_is_watched_again(qtbot, tmp_path):
+    import shutil
+
+    from desktop.folder_watch import FolderWatch
+
+    share = tmp_path / "share"
+    share.mkdir()
+    watch = FolderWatch(settle_ms=200, poll_ms=300)
+    watch.start(share)
+    handed: list = []
+    watch.new_images.connect(handed.extend)
+    shutil.rmtree(share)  # unplugged
+    with qtbot.waitSignal(watch.scanned, timeout=5000):
+        watch.scan()
+    write_parts(share, [710])  # back, with a new frame
+    qtbot.waitUntil(lambda: bool(handed), timeout=5000)
+    assert handed == [share / "part710.png"] and str(share) in watch.watched_folders()
     watch.stop()
 
 
