@@ -55,10 +55,14 @@ def user_errors(handler: Handler) -> Handler:
 
 def gather_images(items: Iterable[Path]) -> list[Path]:
     """Image files named directly, and those inside named folders and their sub-folders
-    (``engine.imageio.find_images``, as the app reads them)."""
-    from engine.imageio import find_images
+    (``engine.imageio.find_images``, as the app reads them); folders that cannot be read are named on stderr."""
+    from engine.imageio import find_images, unreadable_folders_note
 
-    return find_images(items)
+    unreadable: list[Path] = []
+    files = find_images(items, unreadable)
+    if unreadable:
+        print(f"warning: {unreadable_folders_note(unreadable)}", file=sys.stderr)
+    return files
 
 
 def progress(items: list[Any], label: str, enabled: bool = True) -> Iterator[Any]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from db import repository as repo
 from db.errors import StorageError
-from engine.imageio import find_images, no_images_reason
+from engine.imageio import find_images, no_images_reason, unreadable_folders_note
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QCompleter, QLineEdit, QStatusBar, QTabWidget
@@ -95,14 +95,18 @@ class WindowActions:
     def _image_files(self, paths: list[Path]) -> list[Path] | None:
         """The files of ``paths``, folders as the images in them and their sub-folders; None, after
         saying why, when there are none."""
+        unreadable: list[Path] = []
         try:
-            files = find_images(paths)
+            files = find_images(paths, unreadable)
         except OSError as exc:
             self.show_error(str(exc) if isinstance(exc, FileNotFoundError) else
                             f"Cannot read {exc.filename or 'the folder'}: {exc.strerror or exc}.")
             return None
+        if unreadable:
+            self.show_error(unreadable_folders_note(unreadable) + ("" if files else "\n\n" + no_images_reason(paths)))
         if not files:
-            self.show_error(no_images_reason(paths))
+            if not unreadable:
+                self.show_error(no_images_reason(paths))
             return None
         return files
 

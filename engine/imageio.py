@@ -11,6 +11,7 @@ survives.  Alpha is composited onto black, the colour a masked-out area has on m
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -46,23 +47,43 @@ def list_images(folder: str | Path) -> list[Path]:
     return sorted(p for p in Path(folder).iterdir() if p.is_file() and is_listed_image(p))
 
 
-def find_images(items: Iterable[str | Path]) -> list[Path]:
+def find_images(items: Iterable[str | Path], unreadable: list[Path] | None = None) -> list[Path]:
     """Files named directly (whatever their type, so that a wrong one is reported by name), and the
     supported images inside named folders and their sub-folders, hidden files and folders left
     out, each folder's in path order.  Raises FileNotFoundError for a name that does not exist.
 
+    A folder that cannot be listed (no permission, a share that dropped) is left out and, when
+    ``unreadable`` is given, added to it, so that the caller can say which parts were not read.
     The app and the headless commands read folders this way, so a folder gives the same parts to both.
     """
     found: list[Path] = []
     for item in map(Path, items):
         if item.is_dir():
-            found.extend(sorted(path for path in item.rglob("*") if path.is_file() and is_image_file(path)
-                                and not any(part.startswith(".") for part in path.relative_to(item).parts)))
+            in_folder: list[Path] = []
+            for folder, subfolders, files in os.walk(item, onerror=lambda error: _note_unreadable(error, unreadable)):
+                subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+                in_folder.extend(Path(folder, name) for name in files if is_listed_image(name))
+            found.extend(sorted(in_folder))
         elif item.exists():
             found.append(item)
         else:
             raise FileNotFoundError(f"No such file or folder: {item}")
     return found
+
+
+def _note_unreadable(error: OSError, unreadable: list[Path] | None) -> None:
+    if unreadable is not None and error.filename is not None:
+        unreadable.append(Path(error.filename))
+
+
+def unreadable_folders_note(folders: list[Path]) -> str:
+    """A line naming the folders ``find_images`` could not list (the first three)."""
+    shown = ", ".join(str(folder) for folder in folders[:3])
+    if len(folders) > 3:
+        shown += f" and {len(folders) - 3} more"
+    count = "1 folder" if len(folders) == 1 else f"{len(folders)} folders"
+    verb = "was" if len(folders) == 1 else "were"
+    return f"{count} could not be read and {verb} left out (no permission, or the share dropped): {shown}."
 
 
 def no_images_reason(folders: Iterable[str | Path]) -> str:

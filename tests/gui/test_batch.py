@@ -196,6 +196,27 @@ def test_a_folder_is_read_with_its_sub_folders_and_one_without_images_starts_not
     assert "No such file or folder" in window.errors[-1]
 
 
+def test_a_batch_names_the_sub_folders_it_could_not_read_and_inspects_the_rest(qtbot, window, project, tmp_path,
+                                                                               monkeypatch):
+    import os
+
+    write_parts(tmp_path / "share" / "open", [210])
+    write_parts(tmp_path / "share" / "locked", [211])
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if os.fspath(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch([tmp_path / "share"])
+    assert window.errors[-1].startswith("1 folder could not be read") and "locked" in window.errors[-1]
+    table = window.batch_page.table
+    assert [table.item(r, COLUMNS.index("Image")).text() for r in range(table.rowCount())] == ["part210.png"]
+
+
 def test_a_part_opened_from_the_batch_steps_with_n_through_the_rows_shown(qtbot, window, project, tmp_path):
     write_parts(tmp_path / "run", [300, 301])
     write_parts(tmp_path / "run", [302], defects=(Defect("pit", 0.5, 0.5, 0.1),))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import tifffile
@@ -12,12 +14,14 @@ from engine.imageio import (
     DECODE_MIN_SIDE,
     decode_for_inspection,
     decode_image,
+    find_images,
     image_shape,
     load_image,
     load_rgb8,
     shrink_to_side,
     to_float_rgb,
     to_rgb8,
+    unreadable_folders_note,
 )
 from tests.helpers import write_parts
 
@@ -291,3 +295,31 @@ def test_folder_listings_leave_out_hidden_files_and_folders(tmp_path):
     assert list_images(tmp_path / "parts") == good
     assert gather_images([tmp_path / "parts"]) == good + nested
     assert gather_images([hidden_folder[0]]) == hidden_folder  # a file named on its own is taken
+
+
+def test_folders_give_their_images_and_sub_folders_in_path_order_and_name_what_they_could_not_read(
+        tmp_path, monkeypatch):
+    line = tmp_path / "line"
+    write_parts(line / "b", [1])
+    write_parts(line / "a" / "deep", [2])
+    write_parts(line / ".trash", [3])
+    write_parts(line / "locked", [4])
+    (line / "._part5.png").write_bytes(b"AppleDouble")
+    (line / "notes.txt").write_text("not an image")
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if os.fspath(path) == str(line / "locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    unreadable: list = []
+    found = find_images([line], unreadable)
+    assert [p.relative_to(line).as_posix() for p in found] == ["a/deep/part002.png", "b/part001.png"]
+    assert unreadable == [line / "locked"]
+    note = unreadable_folders_note(unreadable)
+    assert note.startswith("1 folder could not be read and was left out") and str(line / "locked") in note
+    assert find_images([line]) == found  # without a list to fill, the same images
+    with pytest.raises(FileNotFoundError, match="No such file or folder"):
+        find_images([tmp_path / "gone"])
