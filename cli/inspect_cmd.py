@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from cli.common import add_home_option, gather_images, open_from_args, program_name, progress, user_errors
 
@@ -41,9 +42,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Inspect every image; a failing image is reported and the rest go on."""
     from db.repository import checked_lot
-    from db.store import low_space_warning
     from engine.errors import ImageLoadError
-    from services.drift import current_drift_warning
     from services.inspection import Inspector
 
     lot = checked_lot(args.lot)
@@ -66,31 +65,43 @@ def run(args: argparse.Namespace) -> int:
                 print(f"error: {exc}", file=sys.stderr)
                 continue
             skipped += record.skipped
-            if args.json:
-                print(json.dumps({"id": record.id, "image": str(path), "verdict": record.verdict,
-                                  "score": round(record.score, 4), "regions": record.facts.region_count,
-                                  "unlike_references": record.facts.unlike_references,
-                                  "compared_in_grey": record.facts.compared_in_grey,
-                                  "lot": record.lot, "skipped": record.skipped}), flush=True)
-            else:
-                note = "  (already inspected)" if record.skipped else ""
-                if record.facts.unlike_references:
-                    note += "  (unlike the references as a whole: right project?)"
-                if record.facts.compared_in_grey:
-                    note += "  (grey photo: compared with the colour references made grey)"
-                print(f"{record.verdict:<6} {record.score:5.2f}  #{record.id:<6} {path}{note}", flush=True)
+            print(record_line(record, path, args.json), flush=True)
     except KeyboardInterrupt:
         print("interrupted: the inspections printed above are saved", file=sys.stderr)
         return 130
     print(f"{len(files) - failures} inspected ({skipped} already in the history), {failures} failed.", file=sys.stderr)
+    print_warnings(workspace, args.project)
+    return 1 if failures else 0
+
+
+def record_line(record: Any, path: Path, as_json: bool) -> str:
+    """One inspection as the commands print it: a line of text, or a JSON object."""
+    if as_json:
+        return json.dumps({"id": record.id, "image": str(path), "verdict": record.verdict,
+                           "score": round(record.score, 4), "regions": record.facts.region_count,
+                           "unlike_references": record.facts.unlike_references,
+                           "compared_in_grey": record.facts.compared_in_grey,
+                           "lot": record.lot, "skipped": record.skipped})
+    note = "  (already inspected)" if record.skipped else ""
+    if record.facts.unlike_references:
+        note += "  (unlike the references as a whole: right project?)"
+    if record.facts.compared_in_grey:
+        note += "  (grey photo: compared with the colour references made grey)"
+    return f"{record.verdict:<6} {record.score:5.2f}  #{record.id:<6} {path}{note}"
+
+
+def print_warnings(workspace: Any, project: str) -> None:
+    """After inspections: a data folder short of space, and a drift of the project's scores, on stderr."""
+    from db.store import low_space_warning
+    from services.drift import current_drift_warning
+
     warning = low_space_warning(workspace.store.free_bytes())
     if warning:
         print(f"warning: {warning}; '{program_name()} db remove-images --older-than DAYS' frees space and keeps "
               "the records.", file=sys.stderr)
-    drift = current_drift_warning(workspace, args.project)
+    drift = current_drift_warning(workspace, project)
     if drift:
         print(f"warning: {drift}", file=sys.stderr)
-    return 1 if failures else 0
 
 
 @user_errors

@@ -18,6 +18,7 @@ from cli import (
     references_cmd,
     report_cmd,
     screenshot_cmd,
+    watch_cmd,
 )
 from cli.common import program_name
 
@@ -31,8 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     gui = commands.add_parser("gui", help="start the desktop app (the default)",
                               description="Start the desktop application.")
     gui.set_defaults(handler=_run_gui)
-    modules = (project_cmd, references_cmd, inspect_cmd, history_cmd, report_cmd, label_cmd, chat_cmd, db_cmd,
-               bench_cmd, bench_drift_cmd, eval_chat_cmd, eval_prompts_cmd, screenshot_cmd)
+    modules = (project_cmd, references_cmd, inspect_cmd, watch_cmd, history_cmd, report_cmd, label_cmd, chat_cmd,
+               db_cmd, bench_cmd, bench_drift_cmd, eval_chat_cmd, eval_prompts_cmd, screenshot_cmd)
     for module in modules:
         module.add_parser(commands)
     return parser

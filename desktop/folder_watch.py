@@ -1,62 +1,24 @@
 """Watch a folder and its sub-folders for new images (a camera or line PC saving into it) and hand
-them on in order.
+them on in order, as ``services.new_images`` decides.
 
-``QFileSystemWatcher`` reports a directory change as soon as a file appears, often before its
-writer has finished (a large frame over a network share takes seconds).  A new image is handed
-on only once its size, non-zero, has held for ``settle_ms``; until then the scan repeats.
-Every image is handed on once.
-
-Line software often saves into a folder per day, lot or shift (``2026-11-28/``), made while the
-watch runs: sub-folders are watched too, down to ``MAX_DEPTH`` levels, and the images of a folder
-that appears later are new.  A network share may never report a change, so the tree is also
-listed every ``POLL_MS``.  The listing runs in a thread, since a share that stalls must not
-freeze the window; what it finds is judged on the thread that owns the watch.
+``QFileSystemWatcher`` reports a change of a watched folder at once, and every folder of the tree
+is watched, a folder made later (a new day's) from the scan that finds it.  A network share may
+never report a change, so the tree is also listed every ``POLL_MS``.  The listing runs in a
+thread, since a share that stalls must not freeze the window; what it finds is judged on the
+thread that owns the watch.
 """
 
 from __future__ import annotations
 
-import os
 import threading
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
-from engine.imageio import is_listed_image
+from services.new_images import NewImages, list_tree
 
 WATCH_SETTLE_MS = 500
 POLL_MS = 5000
-MAX_DEPTH = 4
-MAX_FOLDERS = 1000
-
-
-def list_tree(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_FOLDERS
-              ) -> tuple[list[str], dict[str, int]]:
-    """The folders under ``root`` (itself first, breadth first, hidden ones left out) and the size of
-    each image in them; a folder that cannot be read is left out.  Empty lists when ``root`` is gone."""
-    folders: list[str] = []
-    sizes: dict[str, int] = {}
-    pending = [(root, 0)]
-    while pending and len(folders) < max_folders:
-        folder, depth = pending.pop(0)
-        try:
-            with os.scandir(folder) as entries:
-                listed = sorted(entries, key=lambda entry: entry.name)
-        except OSError:
-            continue
-        folders.append(str(folder))
-        for entry in listed:
-            if entry.name.startswith("."):
-                continue
-            try:
-                if entry.is_dir():
-                    if depth < max_depth:
-                        pending.append((Path(entry.path), depth + 1))
-                elif is_listed_image(entry.path):
-                    sizes[entry.path] = entry.stat().st_size
-            except OSError:
-                continue  # gone again (a writer's temporary file)
-    return folders, sizes
 
 
 class FolderWatch(QObject):
@@ -75,8 +37,7 @@ class FolderWatch(QObject):
         self._generation = 0
         self._listing = False
         self._again = False
-        self._seen: set[str] = set()
-        self._sizes: dict[str, tuple[int, float]] = {}  # images not handed on yet: (size, when first seen so)
+        self._images = NewImages((), settle_ms / 1000)
         self._watcher = QFileSystemWatcher(self)
         self._watcher.directoryChanged.connect(lambda _: QTimer.singleShot(self.settle_ms, self.scan))
         self._poll = QTimer(self)
@@ -89,8 +50,7 @@ class FolderWatch(QObject):
         self.stop()
         folders, sizes = list_tree(folder)  # at once: an image saved right after this is new
         self.root = folder
-        self._seen = set(sizes)
-        self._sizes = {}
+        self._images = NewImages(sizes, self.settle_ms / 1000)
         self._follow(folders)
         self._poll.start()
 
@@ -115,8 +75,7 @@ class FolderWatch(QObject):
             self._again = True
             return
         self._listing, self._again = True, False
-        generation, root = self._generation, self.root
-        threading.Thread(target=self._list_in_thread, args=(generation, root), daemon=True,
+        threading.Thread(target=self._list_in_thread, args=(self._generation, self.root), daemon=True,
                          name="folder-watch").start()
 
     def _list_in_thread(self, generation: int, root: Path) -> None:
@@ -127,37 +86,22 @@ class FolderWatch(QObject):
             pass  # the watch was deleted (the window closed) while the folder was listed
 
     def _follow(self, folders: list[str]) -> None:
-        new = [folder for folder in folders if folder not in set(self._watcher.directories())]
+        watched = set(self._watcher.directories())
+        new = [folder for folder in folders if folder not in watched]
         if new:
             self._watcher.addPaths(new)
 
     def _judge(self, generation: int, listing: tuple[list[str], dict[str, int]]) -> None:
-        """Hand on the new images whose size held since the last scan (sorted by name); rescan for the rest."""
         self._listing = False
         if generation != self._generation:
             return
         folders, sizes = listing
         self._follow(folders)  # a folder made since (a new day's) is watched from now on; a returning share again
-        new = []
-        growing = False
-        for key in sorted(sizes):
-            if key in self._seen:
-                continue
-            size = sizes[key]
-            earlier = self._sizes.get(key)
-            if earlier is None or earlier[0] != size or size == 0:
-                self._sizes[key] = (size, time.monotonic())
-                growing = True
-            elif time.monotonic() - earlier[1] >= 0.9 * self.settle_ms / 1000:
-                self._seen.add(key)
-                del self._sizes[key]
-                new.append(Path(key))
-            else:
-                growing = True  # same size, but not for long enough yet
+        ready, waiting = self._images.judge(sizes)
         if self._again:
             self.scan()
-        elif growing:
+        elif waiting:
             QTimer.singleShot(self.settle_ms, self.scan)
         self.scanned.emit()
-        if new:
-            self.new_images.emit(new)
+        if ready:
+            self.new_images.emit(ready)

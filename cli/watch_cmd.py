@@ -1,0 +1,74 @@
+"""``main.py watch PROJECT FOLDER``: inspect the images a line saves into a folder as they come."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from cli.common import add_home_option, open_from_args, user_errors
+from cli.inspect_cmd import print_warnings, record_line
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register the ``watch`` command."""
+    parser = commands.add_parser(
+        "watch", help="inspect new images as they appear in a folder",
+        description="Watch a folder and its sub-folders (four levels down, folders made later included) and "
+                    "inspect each new image into the history once its writer has finished with it, as 'inspect' "
+                    "would. Images already there are left alone. Ctrl+C stops; what was printed is saved.")
+    parser.add_argument("project")
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--interval", type=float, default=1.0, metavar="SECONDS",
+                        help="how often the folder is listed; an image is inspected once its size has held for "
+                             "this long (default 1)")
+    parser.add_argument("--count", type=int, metavar="N", help="stop after N images (default: until Ctrl+C)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per image instead of text")
+    parser.add_argument("--lot", default="", help="the lot, batch or order these parts belong to (for traceability)")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    add_home_option(parser)
+    parser.set_defaults(handler=run)
+
+
+@user_errors
+def run(args: argparse.Namespace) -> int:
+    """Poll the folder and inspect each new, complete image; a failing image is reported and the watch goes on."""
+    from db.repository import checked_lot
+    from engine.errors import ImageLoadError
+    from services.inspection import Inspector
+    from services.new_images import NewImages, list_tree
+
+    lot = checked_lot(args.lot)
+    if not args.interval > 0:
+        raise ValueError(f"--interval must be a positive number of seconds, not {args.interval}")
+    if args.count is not None and args.count < 1:
+        raise ValueError(f"--count must be at least 1, not {args.count}")
+    if not args.folder.is_dir():
+        raise FileNotFoundError(f"No such folder: {args.folder}")
+    workspace = open_from_args(args)
+    inspector = Inspector(workspace, device=args.device)
+    inspector.ensure_bank(args.project)
+    _, sizes = list_tree(args.folder)
+    images = NewImages(sizes, args.interval)
+    print(f"watching {args.folder} and its sub-folders for new images (the {len(sizes)} there now are left "
+          "alone); Ctrl+C stops", file=sys.stderr, flush=True)
+    handled = failures = 0
+    try:
+        while args.count is None or handled < args.count:
+            time.sleep(args.interval)
+            ready, _ = images.judge(list_tree(args.folder)[1])
+            for path in ready[:None if args.count is None else args.count - handled]:
+                handled += 1
+                try:
+                    record = inspector.inspect_file(args.project, path, lot=lot)
+                except ImageLoadError as exc:
+                    failures += 1
+                    print(f"error: {exc}", file=sys.stderr, flush=True)
+                    continue
+                print(record_line(record, path, args.json), flush=True)
+    except KeyboardInterrupt:
+        pass
+    print(f"stopped: {handled - failures} inspected, {failures} failed.", file=sys.stderr)
+    print_warnings(workspace, args.project)
+    return 1 if failures else 0

@@ -1,0 +1,82 @@
+"""New images under a folder and its sub-folders, handed on once their writer has finished.
+
+Line software saves into the folder a station watches, often into a folder per day, lot or
+shift (``2026-11-28/``) made while the watch runs, so the tree is listed down to ``MAX_DEPTH``
+levels (hidden files and folders left out) and an image in a folder that appears later is new.
+A file shows up as soon as its writer starts (a large frame over a network share takes
+seconds): an image is handed on only once its size, non-zero, has held for ``settle_s`` between
+listings.  Every image is handed on once.  Used by the app's watched folder
+(``desktop.folder_watch``, which adds change notices) and by ``main.py watch`` (which polls).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from engine.imageio import is_listed_image
+
+MAX_DEPTH = 4
+MAX_FOLDERS = 1000
+
+
+def list_tree(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_FOLDERS
+              ) -> tuple[list[str], dict[str, int]]:
+    """The folders under ``root`` (itself first, breadth first, hidden ones left out) and the size of
+    each image in them; a folder that cannot be read is left out.  Empty when ``root`` is gone."""
+    folders: list[str] = []
+    sizes: dict[str, int] = {}
+    pending = [(root, 0)]
+    while pending and len(folders) < max_folders:
+        folder, depth = pending.pop(0)
+        try:
+            with os.scandir(folder) as entries:
+                listed = sorted(entries, key=lambda entry: entry.name)
+        except OSError:
+            continue
+        folders.append(str(folder))
+        for entry in listed:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():
+                    if depth < max_depth:
+                        pending.append((Path(entry.path), depth + 1))
+                elif is_listed_image(entry.path):
+                    sizes[entry.path] = entry.stat().st_size
+            except OSError:
+                continue  # gone again (a writer's temporary file)
+    return folders, sizes
+
+
+class NewImages:
+    """Which images of successive listings are new and complete; those in ``existing`` never are."""
+
+    def __init__(self, existing: Iterable[str], settle_s: float) -> None:
+        self.settle_s = settle_s
+        self._seen = set(existing)
+        self._pending: dict[str, tuple[int, float]] = {}  # not handed on yet: (size, when first seen at it)
+
+    def judge(self, sizes: dict[str, int], now: float | None = None) -> tuple[list[Path], bool]:
+        """(the new images whose size held for ``settle_s``, sorted by path; whether others are still
+        being written, so that the caller looks again)."""
+        now = time.monotonic() if now is None else now
+        ready: list[Path] = []
+        waiting = False
+        for key in sorted(sizes):
+            if key in self._seen:
+                continue
+            size = sizes[key]
+            earlier = self._pending.get(key)
+            if earlier is None or earlier[0] != size or size == 0:
+                self._pending[key] = (size, now)
+                waiting = True
+            elif now - earlier[1] >= 0.9 * self.settle_s:
+                self._seen.add(key)
+                del self._pending[key]
+                ready.append(Path(key))
+            else:
+                waiting = True  # same size, but not for long enough yet
+        return ready, waiting

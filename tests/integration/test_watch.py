@@ -1,0 +1,63 @@
+"""``main.py watch``: new images in a folder and its sub-folders are inspected once, as they come."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+from cli.parser import run_cli
+from engine.synthetic import Defect
+from tests.helpers import write_parts
+
+
+def _wait_for(condition, timeout: float = 60.0) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
+
+
+def test_watch_inspects_the_new_images_of_a_folder_and_its_sub_folders_once_each(home, tmp_path, capsys):
+    assert run_cli(["project", "create", "disc"]) == 0
+    write_parts(tmp_path / "refs", range(4))
+    assert run_cli(["references", "add", "disc", str(tmp_path / "refs")]) == 0
+    line = tmp_path / "line"
+    write_parts(line / "2026-11-27", [30])  # there before the watch: left alone
+    capsys.readouterr()
+    out, err = [], []
+    result: list[int] = []
+    watch = threading.Thread(target=lambda: result.append(run_cli(
+        ["watch", "disc", str(line), "--count", "2", "--json", "--interval", "0.2", "--lot", "L-7"])))
+    watch.start()
+
+    def captured() -> str:
+        got = capsys.readouterr()
+        out.append(got.out)
+        err.append(got.err)
+        return "".join(err)
+
+    _wait_for(lambda: "Ctrl+C stops" in captured())
+    assert "the 1 there now are left alone" in "".join(err)
+    (line / "2026-11-28").mkdir()
+    (line / "2026-11-28" / ".part31.png").write_bytes(b"a writer's temporary file")
+    pit = write_parts(line / "2026-11-28", [31], defects=(Defect("pit", 0.5, 0.5, 0.12),))[0]
+    plain = write_parts(line, [32])[0]
+    watch.join(timeout=120)
+    captured()
+    assert not watch.is_alive() and result == [0]
+    records = [json.loads(row) for row in "".join(out).splitlines()]
+    assert sorted(r["image"] for r in records) == sorted([str(pit), str(plain)])
+    assert {r["lot"] for r in records} == {"L-7"} and "stopped: 2 inspected, 0 failed." in "".join(err)
+    assert run_cli(["history", "disc"]) == 0
+    assert "2 of 2 matching" in capsys.readouterr().out
+
+
+def test_watch_refuses_a_missing_folder_and_bad_settings(home, tmp_path, capsys):
+    assert run_cli(["project", "create", "disc"]) == 0
+    assert run_cli(["watch", "disc", str(tmp_path / "nowhere")]) == 2
+    assert "No such folder" in capsys.readouterr().err
+    assert run_cli(["watch", "disc", str(tmp_path), "--interval", "0"]) == 2
+    assert "--interval must be a positive number" in capsys.readouterr().err
+    assert run_cli(["watch", "disc", str(tmp_path), "--count", "0"]) == 2
+    assert "--count must be at least 1" in capsys.readouterr().err
