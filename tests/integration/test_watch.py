@@ -61,3 +61,18 @@ def test_watch_refuses_a_missing_folder_and_bad_settings(home, tmp_path, capsys)
     assert "--interval must be a positive number" in capsys.readouterr().err
     assert run_cli(["watch", "disc", str(tmp_path), "--count", "0"]) == 2
     assert "--count must be at least 1" in capsys.readouterr().err
+
+
+def test_a_new_image_is_handed_on_once_its_size_has_held_and_never_twice():
+    from pathlib import Path
+
+    from services.new_images import NewImages
+
+    images = NewImages(existing=["/line/old.png"], settle_s=1.0)
+    assert images.judge({"/line/old.png": 10, "/line/a.png": 0}, now=0.0) == ([], True)  # just created
+    assert images.judge({"/line/old.png": 10, "/line/a.png": 500}, now=1.0) == ([], True)  # still growing
+    assert images.judge({"/line/a.png": 900}, now=2.0) == ([], True)
+    assert images.judge({"/line/a.png": 900}, now=2.5) == ([], True)  # held, but not for a second yet
+    assert images.judge({"/line/a.png": 900, "/line/b.png": 7}, now=3.0) == ([Path("/line/a.png")], True)
+    assert images.judge({"/line/a.png": 900, "/line/b.png": 7}, now=4.0) == ([Path("/line/b.png")], False)
+    assert images.judge({"/line/a.png": 900, "/line/b.png": 7}, now=9.0) == ([], False)
