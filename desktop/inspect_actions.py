@@ -72,6 +72,7 @@ class InspectActions(WindowActions):
     def toggle_watch(self, checked: bool) -> None:
         """Start or stop watching a folder for new images."""
         self.folder_watch.stop()
+        self._show_watch_status()
         if not checked:
             self.statusBar().showMessage("Stopped watching.")
             return
@@ -84,8 +85,22 @@ class InspectActions(WindowActions):
     def watch_folder(self, folder: Path) -> None:
         """Inspect images that appear in ``folder`` or its sub-folders from now on."""
         self.folder_watch.start(folder)
+        self.watched_count = 0
         self.watch_action.setChecked(True)
+        self._show_watch_status()
         self.statusBar().showMessage(f"Watching {folder} and its sub-folders for new images…")
+
+    def _count_watched(self, paths: list[Path]) -> None:
+        self.watched_count += len(paths)
+        self._show_watch_status()
+
+    def _show_watch_status(self) -> None:
+        """The status bar's lasting note of the watched folder and how many new images it gave."""
+        root = self.folder_watch.root
+        self.watch_status.setVisible(root is not None)
+        if root is not None:
+            self.watch_status.setText(f"Watching {root.name or root}: {self.watched_count} new image(s)")
+            self.watch_status.setToolTip(f"{root} and its sub-folders; Watch folder again stops")
 
     def next_image(self) -> None:
         """Show the next result of the queue: the last multi-image inspection, or the history or batch

@@ -161,6 +161,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self._build_actions()
         self.folder_watch = FolderWatch(self)
         self.folder_watch.new_images.connect(self.inspect_paths)
+        self.folder_watch.new_images.connect(self._count_watched)
         self.refresh_projects()
         self.check_disk_space()
 
@@ -213,6 +214,10 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.drift_warning.hide()
         self.statusBar().addPermanentWidget(self.drift_warning)
         self.drift_text: str | None = None
+        self.watch_status = QLabel()  # stays while a folder is watched; messages come and go beside it
+        self.watch_status.hide()
+        self.statusBar().addPermanentWidget(self.watch_status)
+        self.watched_count = 0
 
     def _action(self, text: str, slot: Any, shortcut: str | QKeySequence.StandardKey | None = None,
                 toolbar: QToolBar | None = None) -> QAction:

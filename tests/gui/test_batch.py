@@ -91,6 +91,9 @@ def test_watched_folder_inspects_new_images(qtbot, window, project, tmp_path):
         write_parts(folder, [500], defects=(Defect("pit", 0.5, 0.5, 0.1),))
     assert window.current is not None and window.current.source.endswith("part500.png")
     assert history_count(window) == 1
+    assert not window.watch_status.isHidden() and window.watch_status.text() == "Watching incoming: 1 new image(s)"
+    window.toggle_watch(False)
+    assert window.watch_status.isHidden() and window.folder_watch.watched_folders() == []
 
 
 def test_a_watched_image_is_handed_on_only_once_its_writer_has_finished(qtbot, tmp_path):
