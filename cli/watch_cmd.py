@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from db.repository import checked_lot
     from engine.errors import ImageLoadError
     from services.inspection import Inspector
-    from services.new_images import NewImages, list_tree
+    from services.new_images import MAX_FOLDERS, NewImages, list_tree
 
     lot = checked_lot(args.lot)
     if not args.interval > 0:
@@ -49,15 +49,18 @@ def run(args: argparse.Namespace) -> int:
     workspace = open_from_args(args)
     inspector = Inspector(workspace, device=args.device)
     inspector.ensure_bank(args.project)
-    _, sizes = list_tree(args.folder)
-    images = NewImages(sizes, args.interval)
-    print(f"watching {args.folder} and its sub-folders for new images (the {len(sizes)} there now are left "
+    listing = list_tree(args.folder)
+    images = NewImages(listing.sizes, args.interval)
+    print(f"watching {args.folder} and its sub-folders for new images (the {len(listing.sizes)} there now are left "
           "alone); Ctrl+C stops", file=sys.stderr, flush=True)
+    if not listing.complete:
+        print(f"warning: {args.folder} holds more than {MAX_FOLDERS} folders; only the {MAX_FOLDERS} most recently "
+              "changed are watched", file=sys.stderr, flush=True)
     handled = failures = 0
     try:
         while args.count is None or handled < args.count:
             time.sleep(args.interval)
-            ready, _ = images.judge(list_tree(args.folder)[1])
+            ready, _ = images.judge(list_tree(args.folder).sizes)
             for path in ready[:None if args.count is None else args.count - handled]:
                 handled += 1
                 try:

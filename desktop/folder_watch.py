@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
-from services.new_images import NewImages, list_tree
+from services.new_images import MAX_FOLDERS, NewImages, TreeListing, list_tree
 
 WATCH_SETTLE_MS = 500
 POLL_MS = 5000
@@ -27,13 +27,14 @@ class FolderWatch(QObject):
 
     new_images = Signal(list)
     scanned = Signal()
-    _listed = Signal(int, object)  # from the listing thread: (generation, list_tree's result)
+    _listed = Signal(int, object)  # from the listing thread: (generation, TreeListing)
 
     def __init__(self, parent: QObject | None = None, settle_ms: int = WATCH_SETTLE_MS,
                  poll_ms: int = POLL_MS) -> None:
         super().__init__(parent)
         self.settle_ms = settle_ms
         self.root: Path | None = None
+        self.complete = True  # False while the tree has more folders than are listed (MAX_FOLDERS)
         self._generation = 0
         self._listing = False
         self._again = False
@@ -48,10 +49,11 @@ class FolderWatch(QObject):
     def start(self, folder: Path) -> None:
         """Watch ``folder`` and its sub-folders; images already there are not new."""
         self.stop()
-        folders, sizes = list_tree(folder)  # at once: an image saved right after this is new
+        listing = list_tree(folder)  # at once: an image saved right after this is new
         self.root = folder
-        self._images = NewImages(sizes, self.settle_ms / 1000)
-        self._follow(folders)
+        self.complete = listing.complete
+        self._images = NewImages(listing.sizes, self.settle_ms / 1000)
+        self._follow(listing.folders)
         self._poll.start()
 
     def stop(self) -> None:
@@ -62,6 +64,11 @@ class FolderWatch(QObject):
         watched = self._watcher.directories()
         if watched:
             self._watcher.removePaths(watched)
+
+    @staticmethod
+    def folder_limit() -> int:
+        """The most folders of a tree that are listed."""
+        return MAX_FOLDERS
 
     def watched_folders(self) -> list[str]:
         """The folders whose changes are reported now."""
@@ -91,13 +98,13 @@ class FolderWatch(QObject):
         if new:
             self._watcher.addPaths(new)
 
-    def _judge(self, generation: int, listing: tuple[list[str], dict[str, int]]) -> None:
+    def _judge(self, generation: int, listing: TreeListing) -> None:
         self._listing = False
         if generation != self._generation:
             return
-        folders, sizes = listing
-        self._follow(folders)  # a folder made since (a new day's) is watched from now on; a returning share again
-        ready, waiting = self._images.judge(sizes)
+        self.complete = listing.complete
+        self._follow(listing.folders)  # a folder made since (a new day's) is watched from now on, a share back again
+        ready, waiting = self._images.judge(listing.sizes)
         if self._again:
             self.scan()
         elif waiting:

@@ -2,7 +2,8 @@
 
 Line software saves into the folder a station watches, often into a folder per day, lot or
 shift (``2026-11-28/``) made while the watch runs, so the tree is listed down to ``MAX_DEPTH``
-levels (hidden files and folders left out) and an image in a folder that appears later is new.
+levels (hidden files and folders left out, at most ``MAX_FOLDERS``, the most recently changed
+first) and an image in a folder that appears later is new.
 A file shows up as soon as its writer starts (a large frame over a network share takes
 seconds): an image is handed on only once its size, non-zero, has held for ``settle_s`` between
 listings.  Every image is handed on once.  Used by the app's watched folder
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.imageio import is_listed_image
@@ -22,33 +24,52 @@ MAX_DEPTH = 4
 MAX_FOLDERS = 1000
 
 
-def list_tree(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_FOLDERS
-              ) -> tuple[list[str], dict[str, int]]:
-    """The folders under ``root`` (itself first, breadth first, hidden ones left out) and the size of
-    each image in them; a folder that cannot be read is left out.  Empty when ``root`` is gone."""
+@dataclass(frozen=True)
+class TreeListing:
+    """What ``list_tree`` found: the folders (the root first), each image's size in bytes, and whether
+    every folder was read (False when the tree had more than ``max_folders``)."""
+
+    folders: list[str] = field(default_factory=list)
+    sizes: dict[str, int] = field(default_factory=dict)
+    complete: bool = True
+
+
+def list_tree(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_FOLDERS) -> TreeListing:
+    """The folders under ``root``, breadth first, hidden ones left out, and the images in them; a
+    folder that cannot be read is left out, and nothing is found when ``root`` is gone.
+
+    The sub-folders of each folder are taken newest first (by modification time), so that in a
+    tree of more than ``max_folders`` (a folder per lot, for years) the ones left out are those
+    that have been still the longest, not the one a camera is saving into now.
+    """
     folders: list[str] = []
     sizes: dict[str, int] = {}
     pending = [(root, 0)]
-    while pending and len(folders) < max_folders:
+    while pending:
+        if len(folders) == max_folders:
+            return TreeListing(folders, sizes, complete=False)
         folder, depth = pending.pop(0)
         try:
             with os.scandir(folder) as entries:
-                listed = sorted(entries, key=lambda entry: entry.name)
+                listed = list(entries)
         except OSError:
             continue
         folders.append(str(folder))
+        subfolders: list[tuple[int, str]] = []
         for entry in listed:
             if entry.name.startswith("."):
                 continue
             try:
                 if entry.is_dir():
                     if depth < max_depth:
-                        pending.append((Path(entry.path), depth + 1))
+                        subfolders.append((entry.stat().st_mtime_ns, entry.path))
                 elif is_listed_image(entry.path):
                     sizes[entry.path] = entry.stat().st_size
             except OSError:
                 continue  # gone again (a writer's temporary file)
-    return folders, sizes
+        subfolders.sort(key=lambda item: (-item[0], item[1]))
+        pending.extend((Path(path), depth + 1) for _, path in subfolders)
+    return TreeListing(folders, sizes)
 
 
 class NewImages:

@@ -76,3 +76,25 @@ def test_a_new_image_is_handed_on_once_its_size_has_held_and_never_twice():
     assert images.judge({"/line/a.png": 900, "/line/b.png": 7}, now=3.0) == ([Path("/line/a.png")], True)
     assert images.judge({"/line/a.png": 900, "/line/b.png": 7}, now=4.0) == ([Path("/line/b.png")], False)
     assert images.judge({"/line/a.png": 900, "/line/b.png": 7}, now=9.0) == ([], False)
+
+
+def test_a_tree_of_more_folders_than_are_listed_keeps_the_most_recently_changed(tmp_path):
+    import os
+
+    from services.new_images import list_tree
+
+    archive = tmp_path / "lots"
+    for number in range(6):
+        lot = archive / f"L-{number:03d}"
+        lot.mkdir(parents=True)
+        (lot / "part.png").write_bytes(b"x" * (number + 1))
+        os.utime(lot, ns=(10**18 + number * 10**9, 10**18 + number * 10**9))  # L-005 changed last
+    (archive / ".trash").mkdir()
+    complete = list_tree(archive)
+    assert complete.complete and len(complete.folders) == 7 and len(complete.sizes) == 6
+    assert complete.folders[1:] == [str(archive / f"L-{n:03d}") for n in (5, 4, 3, 2, 1, 0)]  # newest first
+    capped = list_tree(archive, max_folders=3)
+    assert not capped.complete
+    assert capped.folders == [str(archive), str(archive / "L-005"), str(archive / "L-004")]
+    assert sorted(capped.sizes.values()) == [5, 6]
+    assert list_tree(tmp_path / "gone").folders == []
