@@ -69,6 +69,22 @@ class InspectActions(WindowActions):
             self.show_result(first)
         self.refresh_projects()
 
+    def save_shown_image(self, target: Path | None = None) -> None:
+        """Save the photo as shown (``ResultView.rendered_image``) as PNG or JPEG; asks where unless given."""
+        image = self.result_view.rendered_image()
+        if image is None or self.current is None:
+            self.show_error("Inspect or open a part first: there is no image to save.")
+            return
+        if target is None:
+            suggested = f"{Path(self.current.source).stem}-{self.current.verdict}-{self.current.id}.png"
+            chosen, _ = QFileDialog.getSaveFileName(self, "Save image", suggested,
+                                                    "PNG image (*.png);;JPEG image (*.jpg *.jpeg)")
+            if not chosen:
+                return
+            target = Path(chosen)
+        self._submit("save-image", jobs.save_image(image, target), f"Saving {target.name}…",
+                     done=lambda path: self.statusBar().showMessage(f"Wrote {path}"))
+
     def toggle_watch(self, checked: bool) -> None:
         """Start or stop watching a folder for new images."""
         self.folder_watch.stop()

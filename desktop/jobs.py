@@ -7,6 +7,7 @@ module runs on the worker, everything in ``main_window`` on the GUI thread.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -195,6 +196,27 @@ def export(request: Any, project: str | None) -> Job:
                             inspection_ids=request.inspection_ids or None,
                             project=None if request.inspection_ids else project, since=request.since,
                             until=request.until, pdf_renderer=html_to_pdf_bytes, lot=request.lot)
+
+    return job
+
+
+IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPG", ".jpeg": "JPG"}
+
+
+def save_image(image: Any, target: Path) -> Job:
+    """Write a QImage (Qt allows that off the GUI thread) as PNG, or JPEG by its suffix (PNG when it has
+    another); written beside the target first, so a full disk leaves an older file of that name whole."""
+    def job(ctx: JobContext) -> Path:
+        path = target if target.suffix.lower() in IMAGE_FORMATS else target.with_name(target.name + ".png")
+        partial = path.with_name(f".{path.name}.part")
+        try:
+            if not image.save(str(partial), IMAGE_FORMATS[path.suffix.lower()], 95):
+                raise OSError(f"Could not write {path}: check that its folder exists, can be written to and "
+                              "has free space.")
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+        return path
 
     return job
 

@@ -127,6 +127,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.result_view.label_requested.connect(self.ask_region_label)
         self.result_view.files_dropped.connect(self.inspect_dropped)
         self.result_view.pixel_size_from_line_requested.connect(self.ask_pixel_size_from_line)
+        self.result_view.save_image_requested.connect(self.save_shown_image)
         self.chat = ChatPanel()
         self.chat.ask.connect(self.ask)
         self.chat.backend.currentTextChanged.connect(self._backend_chosen)

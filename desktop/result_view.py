@@ -19,6 +19,8 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QFont,
+    QImage,
+    QKeySequence,
     QMouseEvent,
     QPainter,
     QPen,
@@ -27,6 +29,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QGraphicsEllipseItem,
@@ -198,6 +201,7 @@ class ResultView(QWidget):
     files_dropped = Signal(list)
     label_requested = Signal(int)
     pixel_size_from_line_requested = Signal(float)  # the measured line's length in photo pixels
+    save_image_requested = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -286,6 +290,21 @@ class ResultView(QWidget):
         self.table.cellDoubleClicked.connect(lambda row, _column: self.zoom_to_region(self._index_at(row)))
         self.table.setToolTip("Double-click a region to zoom to it; F shows the whole image again")
 
+        self.copy_button = QToolButton()
+        self.copy_button.setText("Copy image")
+        self.copy_button.setToolTip("Copy the photo as shown (heatmap, regions, measuring line) for an e-mail or a "
+                                    "report; Ctrl+C on the photo does the same. The arrow saves it to a file.")
+        self.copy_button.clicked.connect(self.copy_image)
+        save_menu = QMenu(self.copy_button)
+        save_menu.addAction("Save image…", self.save_image_requested.emit)
+        self.copy_button.setMenu(save_menu)
+        self.copy_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        copy_shortcut = QAction("Copy image", self.view)
+        copy_shortcut.setShortcut(QKeySequence.StandardKey.Copy)
+        copy_shortcut.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        copy_shortcut.triggered.connect(self.copy_image)
+        self.view.addAction(copy_shortcut)
+
         controls = QHBoxLayout()
         controls.addWidget(self.show_overlay)
         controls.addWidget(QLabel("Opacity"))
@@ -293,6 +312,7 @@ class ResultView(QWidget):
         controls.addWidget(QLabel("Colours"))
         controls.addWidget(self.colour_map)
         controls.addWidget(self.measure_button)
+        controls.addWidget(self.copy_button)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -318,6 +338,29 @@ class ResultView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
+
+    def rendered_image(self) -> QImage | None:
+        """The photo as shown, at its own resolution: the heatmap when it is on, the regions and their
+        numbers, the inspection area and a measuring line; None before a result is shown."""
+        if self.result is None or self.image_item.pixmap().isNull():
+            return None
+        source = self.image_item.sceneBoundingRect()
+        image = QImage(round(source.width()), round(source.height()), QImage.Format.Format_RGB32)
+        image.fill(QColor("black"))
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        self.scene.render(painter, QRectF(image.rect()), source)
+        painter.end()
+        return image
+
+    def copy_image(self) -> bool:
+        """Put the photo as shown on the clipboard; False when no result is shown."""
+        image = self.rendered_image()
+        if image is None:
+            return False
+        QApplication.clipboard().setImage(image)
+        return True
 
     def measure(self, start: QPointF, end: QPointF) -> str:
         """Draw a measuring line from ``start`` to ``end`` (photo pixels), its length written at its end;

@@ -276,3 +276,40 @@ def test_naming_a_region_type_updates_the_stored_result(qtbot, window, project, 
         window.label_region(1, "Pit")
     assert window.current.facts.regions[0].defect_type == "pit"
     assert window.result_view.table.item(0, 4).text() == "pit"
+
+
+def test_the_photo_as_shown_is_copied_and_saved_with_its_heatmap_and_a_failed_save_leaves_nothing(
+        qtbot, window, project, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    view = window.result_view
+    assert not view.copy_image()  # nothing shown yet
+    window.save_shown_image(tmp_path / "nothing.png")
+    assert window.errors[-1].startswith("Inspect or open a part first")
+    bad = write_parts(tmp_path / "bad", [93], defects=(Defect("pit", 0.35, 0.35, 0.12),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(bad)
+    assert view.copy_image()
+    copied = QApplication.clipboard().image()
+    assert (copied.width(), copied.height()) == (SIDE, SIDE)
+
+    def pixels(image) -> np.ndarray:
+        return np.array([[image.pixelColor(x, y).red() for x in range(0, SIDE, 4)] for y in range(0, SIDE, 4)])
+
+    with_heatmap = pixels(view.rendered_image())
+    view.show_overlay.setChecked(False)
+    photo = pixels(view.rendered_image())
+    view.show_overlay.setChecked(True)
+    assert np.abs(with_heatmap.astype(int) - photo.astype(int)).mean() > 5  # the heatmap is in the copy
+    assert np.abs(photo.astype(int) - np.asarray(Image.open(bad[0]))[::4, ::4, 0].astype(int)).mean() < 40
+
+    target = tmp_path / "mail" / "part93.jpg"
+    target.parent.mkdir()
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.save_shown_image(target)
+    with Image.open(target) as saved:
+        assert saved.format == "JPEG" and saved.size == (SIDE, SIDE)
+    assert [p.name for p in target.parent.iterdir()] == ["part93.jpg"]
+    with qtbot.waitSignal(window.job_failed, timeout=WAIT):
+        window.save_shown_image(tmp_path / "no such folder" / "part93.png")
+    assert "Could not write" in window.errors[-1] and not (tmp_path / "no such folder").exists()
