@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         while args.count is None or handled < args.count:
             time.sleep(args.interval)
-            ready, _ = images.judge(list_tree(args.folder).sizes)
+            listing = list_tree(args.folder)
+            ready, _ = images.judge(listing.sizes, listed_folders=listing.folders)
             for path in ready[:None if args.count is None else args.count - handled]:
                 handled += 1
                 try:

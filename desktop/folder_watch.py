@@ -104,7 +104,7 @@ class FolderWatch(QObject):
             return
         self.complete = listing.complete
         self._follow(listing.folders)  # a folder made since (a new day's) is watched from now on, a share back again
-        ready, waiting = self._images.judge(listing.sizes)
+        ready, waiting = self._images.judge(listing.sizes, listed_folders=listing.folders)
         if self._again:
             self.scan()
         elif waiting:

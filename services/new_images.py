@@ -73,17 +73,31 @@ def list_tree(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_FOL
 
 
 class NewImages:
-    """Which images of successive listings are new and complete; those in ``existing`` never are."""
+    """Which images of successive listings are new and complete; those in ``existing`` never are.
+
+    A watch runs for weeks: an image that has left a folder that was listed again (moved on by the
+    line's software) is forgotten, so memory follows the folder rather than everything it ever
+    held.  One in a folder that was not listed this time (unreadable for a moment, a share that
+    dropped) is remembered, so that it is not taken for new when the folder returns.
+    """
 
     def __init__(self, existing: Iterable[str], settle_s: float) -> None:
         self.settle_s = settle_s
         self._seen = set(existing)
         self._pending: dict[str, tuple[int, float]] = {}  # not handed on yet: (size, when first seen at it)
 
-    def judge(self, sizes: dict[str, int], now: float | None = None) -> tuple[list[Path], bool]:
+    def remembered(self) -> int:
+        """How many images are held in memory, handed on or waiting."""
+        return len(self._seen) + len(self._pending)
+
+    def judge(self, sizes: dict[str, int], now: float | None = None,
+              listed_folders: Iterable[str] | None = None) -> tuple[list[Path], bool]:
         """(the new images whose size held for ``settle_s``, sorted by path; whether others are still
-        being written, so that the caller looks again)."""
+        being written, so that the caller looks again).  ``listed_folders``: the folders this listing
+        read, whose images not in ``sizes`` are gone."""
         now = time.monotonic() if now is None else now
+        if listed_folders is not None:
+            self._forget_gone(sizes, set(listed_folders))
         ready: list[Path] = []
         waiting = False
         for key in sorted(sizes):
@@ -101,3 +115,10 @@ class NewImages:
             else:
                 waiting = True  # same size, but not for long enough yet
         return ready, waiting
+
+    def _forget_gone(self, sizes: dict[str, int], listed: set[str]) -> None:
+        def gone(key: str) -> bool:
+            return key not in sizes and os.path.dirname(key) in listed
+
+        self._seen = {key for key in self._seen if not gone(key)}
+        self._pending = {key: value for key, value in self._pending.items() if not gone(key)}

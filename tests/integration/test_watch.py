@@ -98,3 +98,16 @@ def test_a_tree_of_more_folders_than_are_listed_keeps_the_most_recently_changed(
     assert capped.folders == [str(archive), str(archive / "L-005"), str(archive / "L-004")]
     assert sorted(capped.sizes.values()) == [5, 6]
     assert list_tree(tmp_path / "gone").folders == []
+
+
+def test_images_that_left_a_listed_folder_are_forgotten_and_those_of_an_unlisted_one_kept():
+    from services.new_images import NewImages
+
+    images = NewImages(existing=["/in/a.png", "/in/b.png", "/share/c.png"], settle_s=0.0)
+    assert images.remembered() == 3
+    images.judge({"/in/b.png": 5}, now=0.0, listed_folders=["/in"])  # a.png moved on; /share not listed
+    assert images.remembered() == 2
+    assert images.judge({"/in/b.png": 5, "/share/c.png": 9}, now=1.0, listed_folders=["/in", "/share"]) == ([], False)
+    images.judge({}, now=2.0, listed_folders=["/in"])  # b.png moved on too; c.png, its folder not listed, stays
+    assert images.remembered() == 1
+    assert images.judge({"/in/a.png": 4}, now=3.0, listed_folders=["/in"]) == ([], True)  # back: new again
