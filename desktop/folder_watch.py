@@ -1,11 +1,13 @@
 """Watch a folder and its sub-folders for new images (a camera or line PC saving into it) and hand
 them on in order, as ``services.new_images`` decides.
 
-``QFileSystemWatcher`` reports a change of a watched folder at once, and every folder of the tree
-is watched, a folder made later (a new day's) from the scan that finds it.  A network share may
-never report a change, so the tree is also listed every ``POLL_MS``.  The listing runs in a
-thread, since a share that stalls must not freeze the window; what it finds is judged on the
-thread that owns the watch.
+``QFileSystemWatcher`` reports a change of a watched folder at once.  Each such folder holds a
+handle or a descriptor of the system's, so only the first ``NOTIFIED_FOLDERS`` of the tree are
+watched so (the root, then each level's most recently changed first: ``list_tree``), a folder
+made later (a new day's) from the scan that finds it.  A network share may never report a
+change, and the rest of a large tree has no notices, so the tree is also listed every
+``POLL_MS``.  The listing runs in a thread, since a share that stalls must not freeze the
+window; what it finds is judged on the thread that owns the watch.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from services.new_images import MAX_FOLDERS, NewImages, TreeListing, list_tree
 
 WATCH_SETTLE_MS = 500
 POLL_MS = 5000
+NOTIFIED_FOLDERS = 64
 
 
 class FolderWatch(QObject):
@@ -93,8 +96,14 @@ class FolderWatch(QObject):
             pass  # the watch was deleted (the window closed) while the folder was listed
 
     def _follow(self, folders: list[str]) -> None:
-        watched = set(self._watcher.directories())
-        new = [folder for folder in folders if folder not in watched]
+        """Have change notices for the first ``NOTIFIED_FOLDERS`` of ``folders`` (``list_tree``'s order), and
+        for no other."""
+        wanted = folders[:NOTIFIED_FOLDERS]
+        watched = self._watcher.directories()
+        stale = [folder for folder in watched if folder not in set(wanted)]
+        if stale:
+            self._watcher.removePaths(stale)
+        new = [folder for folder in wanted if folder not in set(watched)]
         if new:
             self._watcher.addPaths(new)
 

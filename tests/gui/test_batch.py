@@ -145,6 +145,24 @@ def test_a_watched_folder_takes_new_images_in_its_sub_folders_and_in_folders_mad
     assert watch.watched_folders() == []
 
 
+def test_a_watched_tree_has_change_notices_for_its_newest_folders_only(qtbot, tmp_path, monkeypatch):
+    import os
+
+    from desktop import folder_watch
+
+    monkeypatch.setattr(folder_watch, "NOTIFIED_FOLDERS", 3)
+    for number in range(5):
+        (tmp_path / "lots" / f"L-{number}").mkdir(parents=True)
+        os.utime(tmp_path / "lots" / f"L-{number}", (1e9 + number, 1e9 + number))
+    watch = folder_watch.FolderWatch(settle_ms=200, poll_ms=300)
+    watch.start(tmp_path / "lots")
+    assert sorted(watch.watched_folders()) == [str(tmp_path / "lots" / name) for name in ("", "L-3", "L-4")]
+    (tmp_path / "lots" / "L-5").mkdir()  # a new lot: watched from the next look, the oldest one dropped
+    qtbot.waitUntil(lambda: str(tmp_path / "lots" / "L-5") in watch.watched_folders(), timeout=5000)
+    assert len(watch.watched_folders()) == 3 and str(tmp_path / "lots" / "L-3") not in watch.watched_folders()
+    watch.stop()
+
+
 def test_a_watched_share_that_goes_away_and_returns_is_watched_again(qtbot, tmp_path):
     import shutil
 
