@@ -51,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
     inspector.ensure_bank(args.project)
     listing = list_tree(args.folder)
     images = NewImages(listing.sizes, args.interval)
-    print(f"watching {args.folder} and its sub-folders for new images (the {len(listing.sizes)} there now are left "
-          "alone); Ctrl+C stops", file=sys.stderr, flush=True)
+    there = len(listing.sizes)
+    print(f"watching {args.folder} and its sub-folders for new images ({there} image{'s' if there != 1 else ''} "
+          "already there left alone); Ctrl+C stops", file=sys.stderr, flush=True)
     if not listing.complete:
         print(f"warning: {args.folder} holds more than {MAX_FOLDERS} folders; only the {MAX_FOLDERS} most recently "
               "changed are watched", file=sys.stderr, flush=True)

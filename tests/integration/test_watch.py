@@ -38,7 +38,7 @@ def test_watch_inspects_the_new_images_of_a_folder_and_its_sub_folders_once_each
         return "".join(err)
 
     _wait_for(lambda: "Ctrl+C stops" in captured())
-    assert "the 1 there now are left alone" in "".join(err)
+    assert "(1 image already there left alone)" in "".join(err)
     (line / "2026-11-28").mkdir()
     (line / "2026-11-28" / ".part31.png").write_bytes(b"a writer's temporary file")
     pit = write_parts(line / "2026-11-28", [31], defects=(Defect("pit", 0.5, 0.5, 0.12),))[0]
