@@ -100,16 +100,19 @@ class FolderWatch(QObject):
         for no other."""
         wanted = folders[:NOTIFIED_FOLDERS]
         watched = self._watcher.directories()
-        stale = [folder for folder in watched if folder not in set(wanted)]
+        keep, had = set(wanted), set(watched)
+        stale = [folder for folder in watched if folder not in keep]
         if stale:
             self._watcher.removePaths(stale)
-        new = [folder for folder in wanted if folder not in set(watched)]
+        new = [folder for folder in wanted if folder not in had]
         if new:
             self._watcher.addPaths(new)
 
     def _judge(self, generation: int, listing: TreeListing) -> None:
         self._listing = False
-        if generation != self._generation:
+        if generation != self._generation:  # listed for a watch stopped since; a scan asked meanwhile is due
+            if self._again:
+                self.scan()
             return
         self.complete = listing.complete
         self._follow(listing.folders)  # a folder made since (a new day's) is watched from now on, a share back again
