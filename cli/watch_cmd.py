@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -24,6 +25,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                         help="how often the folder is listed; an image is inspected once its size has held for "
                              "this long (default 1)")
     parser.add_argument("--count", type=int, metavar="N", help="stop after N images (default: until Ctrl+C)")
+    parser.add_argument("--sort-into", type=Path, metavar="DIR",
+                        help="move each inspected image into DIR/OK, DIR/REVIEW or DIR/NG by its verdict (the "
+                             "history keeps its own copy), for a rework station or an archive; DIR must lie "
+                             "outside the watched folder")
     parser.add_argument("--json", action="store_true", help="print one JSON object per image instead of text")
     parser.add_argument("--lot", default="", help="the lot, batch or order these parts belong to (for traceability)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
@@ -46,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--count must be at least 1, not {args.count}")
     if not args.folder.is_dir():
         raise FileNotFoundError(f"No such folder: {args.folder}")
+    if args.sort_into is not None and args.sort_into.resolve().is_relative_to(args.folder.resolve()):
+        raise ValueError(f"--sort-into {args.sort_into} lies inside the watched folder, where the sorted images "
+                         "would be taken for new ones; choose a folder outside it")
     workspace = open_from_args(args)
     inspector = Inspector(workspace, device=args.device)
     inspector.ensure_bank(args.project)
@@ -72,8 +80,26 @@ def run(args: argparse.Namespace) -> int:
                     print(f"error: {exc}", file=sys.stderr, flush=True)
                     continue
                 print(record_line(record, path, args.json), flush=True)
+                if args.sort_into is not None:
+                    _sort(path, args.sort_into / record.verdict)
     except KeyboardInterrupt:
         pass
     print(f"stopped: {handled - failures} inspected, {failures} failed.", file=sys.stderr)
     print_warnings(workspace, args.project)
     return 1 if failures else 0
+
+
+def _sort(path: Path, folder: Path) -> Path | None:
+    """Move ``path`` into ``folder`` under a name not taken there yet; on failure say so and leave it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / path.name
+        number = 1
+        while target.exists():
+            target = folder / f"{path.stem}-{number}{path.suffix}"
+            number += 1
+        return Path(shutil.move(path, target))
+    except OSError as exc:
+        print(f"warning: {path} was inspected but not moved to {folder}: {exc.strerror or exc}", file=sys.stderr,
+              flush=True)
+        return None

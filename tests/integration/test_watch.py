@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 
 from cli.parser import run_cli
+from engine.imageio import list_images
 from engine.synthetic import Defect
 from tests.helpers import write_parts
 
@@ -53,6 +55,44 @@ def test_watch_inspects_the_new_images_of_a_folder_and_its_sub_folders_once_each
     assert "2 of 2 matching" in capsys.readouterr().out
 
 
+def test_watch_sorts_inspected_images_into_folders_named_by_their_verdicts(home, tmp_path, capsys):
+    assert run_cli(["project", "create", "disc"]) == 0
+    write_parts(tmp_path / "refs", range(4))
+    assert run_cli(["references", "add", "disc", str(tmp_path / "refs")]) == 0
+    line, sorted_into = tmp_path / "line", tmp_path / "sorted"
+    line.mkdir()
+    write_parts(sorted_into / "OK", [41])  # a part of that name is there already: kept, the new one renamed
+    (sorted_into / "OK" / "part041.png").rename(sorted_into / "OK" / "part040.png")
+    capsys.readouterr()
+    err: list[str] = []
+    out: list[str] = []
+    result: list[int] = []
+    watch = threading.Thread(target=lambda: result.append(run_cli(
+        ["watch", "disc", str(line), "--count", "2", "--json", "--interval", "0.2", "--sort-into", str(sorted_into)])))
+    watch.start()
+
+    def captured() -> str:
+        got = capsys.readouterr()
+        out.append(got.out)
+        err.append(got.err)
+        return "".join(err)
+
+    _wait_for(lambda: "Ctrl+C stops" in captured())
+    write_parts(line, [40])
+    write_parts(line / "station 2", [42], defects=(Defect("pit", 0.5, 0.5, 0.12),))
+    watch.join(timeout=120)
+    captured()
+    assert not watch.is_alive() and result == [0]
+    records = {Path(r["image"]).name: r["verdict"] for r in map(json.loads, "".join(out).splitlines())}
+    assert records["part042.png"] == "NG" and set(records) == {"part040.png", "part042.png"}
+    assert list_images(line) == [] and list_images(line / "station 2") == []
+    assert (sorted_into / "NG" / "part042.png").exists()
+    name = "part040-1.png" if records["part040.png"] == "OK" else "part040.png"
+    assert (sorted_into / records["part040.png"] / name).exists() and (sorted_into / "OK" / "part040.png").exists()
+    assert run_cli(["watch", "disc", str(line), "--sort-into", str(line / "sorted")]) == 2
+    assert "lies inside the watched folder" in capsys.readouterr().err
+
+
 def test_watch_refuses_a_missing_folder_and_bad_settings(home, tmp_path, capsys):
     assert run_cli(["project", "create", "disc"]) == 0
     assert run_cli(["watch", "disc", str(tmp_path / "nowhere")]) == 2
@@ -64,8 +104,6 @@ def test_watch_refuses_a_missing_folder_and_bad_settings(home, tmp_path, capsys)
 
 
 def test_a_new_image_is_handed_on_once_its_size_has_held_and_never_twice():
-    from pathlib import Path
-
     from services.new_images import NewImages
 
     images = NewImages(existing=["/line/old.png"], settle_s=1.0)
