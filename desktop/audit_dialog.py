@@ -6,6 +6,7 @@ the dialog only shows and filters them, so it never touches the database.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -24,8 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from db.audit_log import summarise
+from services.local_time import local_text
 
-COLUMNS = ("Time (UTC)", "Operator", "Action", "Of", "Detail")
+COLUMNS = ("Time", "Operator", "Action", "Of", "Detail")
 ALL_ACTIONS = "All actions"
 
 
@@ -79,7 +81,7 @@ class AuditDialog(QDialog):
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):
             entity = row["entity"] + (f" {row['entity_id']}" if row["entity_id"] is not None else "")
-            cells = (row["time"][:19].replace("T", " "), row["operator"] or "-", row["action"], entity,
+            cells = (local_text(datetime.fromisoformat(row["time"])), row["operator"] or "-", row["action"], entity,
                      summarise(row["detail"]))
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QDate
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from db.models import MAX_LOT_LENGTH
 from db.repository import checked_lot
 from desktop.dialogs import CheckedDialog
+from services.local_time import local_day_end, local_day_start
 
 FORMATS = ("pdf", "html", "csv")
 
@@ -115,8 +116,8 @@ class ExportDialog(CheckedDialog):
         """The chosen export."""
         scope = self.scope.currentData()
         ids = [self.current] if scope == "inspection" and self.current is not None else list(self.selection)
-        since = datetime.combine(self.since.date().toPython(), time.min, tzinfo=UTC)
-        until = datetime.combine(self.until.date().toPython(), time.max, tzinfo=UTC)
+        since = local_day_start(self.since.date().toPython())
+        until = local_day_end(self.until.date().toPython())
         fmt = self.format.currentText()
         out = self.path.text().strip()
         if out and not Path(out).suffix:

@@ -22,6 +22,7 @@ from desktop.region_sizes import largest_length
 from desktop.thumbnails import ThumbnailLoader
 from engine.calibration import Calibration, relabel
 from engine.facts import FactSheet
+from services.local_time import local_text, zone_label
 from services.results import read_calibrations
 from services.trend import ScoreTrend, load_trend
 from services.workspace import Workspace
@@ -31,7 +32,7 @@ PAGE_SIZE = 100
 MAX_PIXMAPS = 2000
 # Shown after the file name of an inspection whose stored photo was removed (db/retention.py).
 REMOVED_NOTE = "  (photo removed to free disk space)"
-COLUMNS = ("", "#", "Time (UTC)", "Image", "Lot", "Verdict", "Score", "Regions", "Largest", "Review")
+COLUMNS = ("", "#", "Time", "Image", "Lot", "Verdict", "Score", "Regions", "Largest", "Review")
 VERDICT_COLUMN, SCORE_COLUMN = COLUMNS.index("Verdict"), COLUMNS.index("Score")
 Index = QModelIndex | QPersistentModelIndex
 
@@ -96,7 +97,7 @@ class HistoryModel(QAbstractTableModel):
     def _load_page(self) -> list[HistoryRow]:
         with self.workspace.database.read() as session:
             records = repo.history(session, self.criteria, offset=len(self.rows), limit=PAGE_SIZE)
-            page = [HistoryRow(id=r.id, created=r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            page = [HistoryRow(id=r.id, created=local_text(r.created_at),
                                source=r.source_path + (REMOVED_NOTE if r.image_removed_at is not None else ""),
                                lot=r.lot,
                                raw_score=r.raw_score, score=r.score, verdict=r.verdict,
@@ -138,9 +139,13 @@ class HistoryModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        """Column titles."""
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        """Column titles; the time's says which clock it follows."""
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole and COLUMNS[section] == "Time":
+            return f"This workstation's local time ({zone_label()}); the history stores UTC"
         return None
 
     def verdict_of(self, row: HistoryRow) -> tuple[str, float]:

@@ -7,7 +7,7 @@ the table, the score trend of the same filter (``desktop.trend_chart``); a click
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -30,9 +30,10 @@ from PySide6.QtWidgets import (
 from db import repository as repo
 from desktop.history_model import COLUMNS, HistoryModel
 from desktop.trend_chart import TrendChart
+from services.local_time import local_day_end, local_day_start
 
 CUSTOM = "From … to …"
-COLUMN_WIDTHS = {"": 64, "#": 56, "Time (UTC)": 150, "Lot": 90, "Verdict": 80, "Score": 64, "Regions": 70,
+COLUMN_WIDTHS = {"": 64, "#": 56, "Time": 150, "Lot": 90, "Verdict": 80, "Score": 64, "Regions": 70,
                  "Largest": 80, "Review": 140}
 RANGES = {"All time": None, "Last 24 hours": timedelta(days=1), "Last 7 days": timedelta(days=7),
           "Last 30 days": timedelta(days=30), CUSTOM: None}
@@ -168,8 +169,8 @@ class HistoryPage(QWidget):
         since = datetime.now(UTC) - period if period else None
         until = None
         if self.period.currentText() == CUSTOM:
-            since = datetime.combine(self.date_from.date().toPython(), time.min, tzinfo=UTC)
-            until = datetime.combine(self.date_to.date().toPython(), time.max, tzinfo=UTC)
+            since = local_day_start(self.date_from.date().toPython())
+            until = local_day_end(self.date_to.date().toPython())
         reviewed = {"Reviewed": True, "Not reviewed": False}.get(self.reviewed.currentText())
         return repo.HistoryFilter(project_id=self.project_id, verdicts=[] if verdict == "Any verdict" else [verdict],
                                   since=since, until=until, reviewed=reviewed, min_score=self.min_score.value() or None,

@@ -32,6 +32,7 @@ from db import repository as repo
 from db.errors import StorageError
 from desktop.thumbnails import ThumbnailLoader, place_icon
 from engine.backbones import is_clip
+from services.local_time import local_text
 from services.workspace import Workspace
 
 NAME_ROLE = Qt.ItemDataRole.UserRole
@@ -123,7 +124,7 @@ class ProjectsPanel(QWidget):
         count = repo.history_count(session, repo.HistoryFilter(project_id=project.id))
         newest = repo.history(session, repo.HistoryFilter(project_id=project.id), limit=1)
         active = repo.references(session, project, active_only=True)
-        last = newest[0].created_at.strftime("%Y-%m-%d %H:%M") if newest else "never"
+        last = local_text(newest[0].created_at, seconds=False) if newest else "never"
         archived = project.archived_at is not None
         title = f"{project.name} (archived)" if archived else project.name
         item = QListWidgetItem(f"{title}\n{len(active)} refs · {count} inspected\nlast {last}")

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from desktop.images import verdict_colour
 from engine.calibration import VERDICT_NG, VERDICT_REVIEW, grey_zone_normalised
+from services.local_time import local_text
 from services.trend import ScoreTrend
 
 LEFT, RIGHT, TOP, BOTTOM = 34, 12, 22, 20
@@ -112,7 +113,7 @@ class TrendChart(QWidget):
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{value:.1f}")
         samples = self.trend.samples
         if samples:
-            dates = f"{samples[0].created:%Y-%m-%d %H:%M}", f"{samples[-1].created:%Y-%m-%d %H:%M}"
+            dates = local_text(samples[0].created, seconds=False), local_text(samples[-1].created, seconds=False)
             painter.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), BOTTOM - 2),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, dates[0])
             painter.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), BOTTOM - 2),
@@ -147,7 +148,7 @@ class TrendChart(QWidget):
             return
         sample, (verdict, score) = self.trend.samples[index], self._labels[index]
         QToolTip.showText(event.globalPosition().toPoint(),
-                          f"#{sample.inspection_id}  {sample.created:%Y-%m-%d %H:%M:%S}\n{verdict}, score {score:.2f}\n"
+                          f"#{sample.inspection_id}  {local_text(sample.created)}\n{verdict}, score {score:.2f}\n"
                           "Click to open", self)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)

@@ -36,6 +36,7 @@ from engine.regions import to_image_scale
 from engine.visualize import draw_regions, overlay_for
 from services.checkpoints import checkpoint_label
 from services.drift import describe_drift, drift_window, project_drift
+from services.local_time import as_utc, local_day, local_text, zone_label
 from services.report_charts import histogram_png, trend_png
 from services.results import area_picture, area_source_side, project_sensitivity, scored_area, stored_image
 from services.trend import TREND_LIMIT
@@ -118,7 +119,7 @@ def inspection_context(workspace: Workspace, inspection_id: int) -> dict[str, An
             "overlay_uri": png_data_uri(overlay, REPORT_IMAGE_SIDE),
             "references": references, "messages": list(row.messages), "reviews": list(row.reviews),
             "calibration": calibration_label(row.thresholds), "bank_id": row.bank_id,
-            "bank_created": bank.created_at.strftime("%Y-%m-%d %H:%M") if bank else "-",
+            "bank_created": local_text(bank.created_at, seconds=False) if bank else "-",
             "engine_version": row.engine_version, "program_version": ENGINE_VERSION,
             "backbone": bank_backbone(bank), "inspection_area": describe_area(*scored_area(bank)),
             "format_mm": format_mm,
@@ -156,9 +157,9 @@ def verdict_counts(rows: list[Any], key: Callable[[Any], str], label: str) -> li
 
 
 def daily_counts(rows: list[Any]) -> list[dict[str, Any]]:
-    """Verdict counts per calendar day (UTC) of rows with ``created_at`` and ``verdict``, oldest
+    """Verdict counts per local calendar day of rows with ``created_at`` and ``verdict``, oldest
     first, with the NG rate: the yield trend a quality engineer reads first."""
-    days = verdict_counts(rows, lambda row: row.created_at.date().isoformat(), "day")
+    days = verdict_counts(rows, lambda row: local_day(row.created_at).isoformat(), "day")
     return sorted(days, key=lambda day: day["day"])
 
 
@@ -184,7 +185,7 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
         trended, window = rows[-TREND_LIMIT:], drift_window(project)
         drift = project_drift(session, project)
         verification = describe_last(last_verification(session, project))
-        changes = [as_row(event) | {"summary": summarise(event.detail)}
+        changes = [as_row(event) | {"summary": summarise(event.detail), "local_time": local_text(event.created_at)}
                    for event in audit_events(session, project.id, since, until, SETUP_ACTIONS, MAX_CHANGES + 1)]
         thumbnails = []
         for row in ng_rows[:MAX_NG_THUMBNAILS]:
@@ -197,8 +198,8 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
             "lot": lot, "with_lots": any(r.lot for r in rows),
             "lots": lots[-MAX_LOTS_LISTED:], "lots_total": len(lots),
             "generated": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
-            "since": since.strftime("%Y-%m-%d %H:%M") if since else "the start",
-            "until": until.strftime("%Y-%m-%d %H:%M") if until else "now",
+            "since": local_text(since, seconds=False) if since else "the start",
+            "until": local_text(until, seconds=False) if until else "now",
             "rows": rows, "total": len(rows), "counts": {v: counts.get(v, 0) for v in ("OK", "REVIEW", "NG")},
             "histogram_uri": (png_data_uri(histogram_png([r.score for r in rows], [r.verdict for r in rows]), 800)
                               if rows else None),
@@ -219,6 +220,8 @@ def render_html(template: str, context: dict[str, Any]) -> str:
     """Render a report template."""
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     environment.globals["verdict_colours"] = VERDICT_COLOURS
+    environment.globals["zone"] = zone_label()
+    environment.filters["local"] = local_text
     return environment.get_template(template).render(**context)
 
 
@@ -241,8 +244,9 @@ def csv_row(row: Inspection, project_name: str) -> dict[str, Any]:
     facts = FactSheet.from_dict(row.facts)
     largest = facts.largest_region()
     mm = facts.millimetres(largest) if largest is not None else None
-    return {"id": row.id, "project": project_name, "created_at": row.created_at.isoformat(), "source": row.source_path,
-            "lot": row.lot, "verdict": row.verdict, "score": f"{row.score:.4f}", "raw_score": f"{row.raw_score:.6f}",
+    return {"id": row.id, "project": project_name, "created_at": as_utc(row.created_at).isoformat(),
+            "source": row.source_path, "lot": row.lot, "verdict": row.verdict, "score": f"{row.score:.4f}",
+            "raw_score": f"{row.raw_score:.6f}",
             "threshold": "0.50", "regions": facts.region_count,
             "largest_length_px": "" if largest is None else f"{largest.major_axis_px:.1f}",
             "largest_length_mm": "" if mm is None else f"{mm['length']:.4g}",

@@ -1,13 +1,16 @@
-"""Shared fixtures: offscreen Qt, passive OpenMP, a session-wide detector, synthetic parts."""
+"""Shared fixtures: offscreen Qt, passive OpenMP, a UTC clock, a session-wide detector, synthetic parts."""
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ["TZ"] = "UTC"  # the app shows local time; expected days and hours hold on any CI clock
+time.tzset()
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

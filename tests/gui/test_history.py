@@ -390,3 +390,41 @@ def test_the_lot_typed_in_the_toolbar_is_recorded_shown_and_searched(qtbot, wind
         window.export([], ExportRequest("project", "html", str(report), [], None, None, "L-7 night"))
     html = report.read_text()
     assert "lot <b>L-7 night</b>" in html and "part720.png" in html and "part722.png" not in html
+
+
+def test_the_history_shows_and_filters_by_the_workstations_clock(qtbot, window, project, tmp_path, monkeypatch):
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from PySide6.QtCore import QDate, Qt
+
+    from desktop.history_model import COLUMNS
+    from desktop.history_page import CUSTOM
+
+    # A zone twelve hours from UTC, on the side that puts this moment on another calendar day than UTC's.
+    ahead = datetime.now(UTC).hour >= 12
+    monkeypatch.setenv("TZ", "XST-12" if ahead else "XST+12")
+    time.tzset()
+    try:
+        with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+            window.inspect_paths(write_parts(tmp_path / "parts", [80]))
+        window.tabs.setCurrentWidget(window.history_page)
+        model = window.history_model
+        with window.workspace.database.read() as session:
+            stored = repo.history(session, repo.HistoryFilter(), limit=1)[0].created_at  # UTC
+        shown = datetime.strptime(model.rows[0].created, "%Y-%m-%d %H:%M:%S")
+        assert abs(stored + timedelta(hours=12 if ahead else -12) - shown) < timedelta(seconds=1)
+        assert shown.date() != stored.date()
+        tip = model.headerData(COLUMNS.index("Time"), Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+        assert ("UTC+12:00" if ahead else "UTC-12:00") in tip
+        page = window.history_page
+        page.period.setCurrentText(CUSTOM)
+        assert page.period.currentText() == CUSTOM
+        for day, expected in ((shown, 1), (stored, 0)):  # the part's local day holds it, its UTC day does not
+            page.date_from.setDate(QDate(day.year, day.month, day.day))
+            page.date_to.setDate(QDate(day.year, day.month, day.day))
+            page.apply_filter()
+            assert model.rowCount() == expected
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -132,3 +132,28 @@ def test_lot_counts_give_each_lots_verdicts_in_the_order_lots_were_first_inspect
     assert "<h2>Per lot</h2>" in page and "The last 2 of 3 lots" in page
     assert "<td>L-2</td><td>2</td><td>0</td><td>0</td><td>2</td><td>100.0 %</td>" in page
     assert "<td>(none)</td><td>1</td>" in page and "Per lot" not in project_page([], 0)
+
+
+def test_times_are_shown_and_days_counted_on_the_workstations_clock(monkeypatch):
+    import time
+    from datetime import UTC, date, datetime, timedelta
+    from types import SimpleNamespace
+
+    from services.local_time import local_day_end, local_day_start, local_text, zone_label
+
+    monkeypatch.setenv("TZ", "CST+06")  # a plant six hours behind UTC, no daylight saving
+    time.tzset()
+    try:
+        night = datetime(2026, 11, 28, 3, 30)  # stored UTC, as SQLite gives it back: 21:30 the evening before
+        assert local_text(night) == "2026-11-27 21:30:00" and zone_label() == "UTC-06:00"
+        assert local_day_start(date(2026, 11, 28)) == datetime(2026, 11, 28, 6, tzinfo=UTC)
+        assert local_day_end(date(2026, 11, 28)) - local_day_start(date(2026, 11, 28)) < timedelta(days=1)
+        rows = [SimpleNamespace(created_at=night, verdict="NG"), SimpleNamespace(created_at=night.replace(hour=7),
+                                                                                 verdict="OK")]
+        assert [(d["day"], d["total"]) for d in daily_counts(rows)] == [("2026-11-27", 1), ("2026-11-28", 1)]
+        page = project_page([], 0, daily=daily_counts(rows), days_total=2)
+        assert "<h2>Per day (UTC-06:00)</h2>" in page
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert local_text(night) == "2026-11-28 03:30:00"  # the suite's own clock (tests/conftest.py) again
