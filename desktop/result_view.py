@@ -291,7 +291,7 @@ class ResultView(QWidget):
         self.table.setToolTip("Double-click a region to zoom to it; F shows the whole image again")
 
         self.copy_button = QToolButton()
-        self.copy_button.setText("Copy image")
+        self.copy_button.setText("Copy")
         self.copy_button.setToolTip("Copy the photo as shown (heatmap, regions, measuring line) for an e-mail or a "
                                     "report; Ctrl+C on the photo does the same. The arrow saves it to a file.")
         self.copy_button.clicked.connect(self.copy_image)
@@ -307,8 +307,7 @@ class ResultView(QWidget):
 
         controls = QHBoxLayout()
         controls.addWidget(self.show_overlay)
-        controls.addWidget(QLabel("Opacity"))
-        controls.addWidget(self.opacity)
+        controls.addWidget(self.opacity)  # the heatmap's opacity (its tooltip says so): no label, for narrow screens
         controls.addWidget(QLabel("Colours"))
         controls.addWidget(self.colour_map)
         controls.addWidget(self.measure_button)
