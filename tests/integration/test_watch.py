@@ -13,24 +13,19 @@ from engine.synthetic import Defect
 from tests.helpers import write_parts
 
 
-def _wait_for(condition, timeout: float = 60.0) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.05)
-
-
-def test_watch_inspects_the_new_images_of_a_folder_and_its_sub_folders_once_each(home, tmp_path, capsys):
+def _disc_project(tmp_path) -> None:
     assert run_cli(["project", "create", "disc"]) == 0
     write_parts(tmp_path / "refs", range(4))
     assert run_cli(["references", "add", "disc", str(tmp_path / "refs")]) == 0
-    line = tmp_path / "line"
-    write_parts(line / "2026-11-27", [30])  # there before the watch: left alone
+
+
+def _watch(capsys, arguments: list[str], while_watching) -> tuple[list[dict], str]:
+    """Run ``main.py watch`` with ``arguments`` in a thread, call ``while_watching`` once it says it is
+    watching, and wait for it to stop: (its JSON records, its stderr)."""
     capsys.readouterr()
-    out, err = [], []
-    result: list[int] = []
-    watch = threading.Thread(target=lambda: result.append(run_cli(
-        ["watch", "disc", str(line), "--count", "2", "--json", "--interval", "0.2", "--lot", "L-7"])))
+    out, err, result = [], [], []
+    command = ["watch", *arguments, "--json", "--interval", "0.2"]
+    watch = threading.Thread(target=lambda: result.append(run_cli(command)))
     watch.start()
 
     def captured() -> str:
@@ -39,56 +34,55 @@ def test_watch_inspects_the_new_images_of_a_folder_and_its_sub_folders_once_each
         err.append(got.err)
         return "".join(err)
 
-    _wait_for(lambda: "Ctrl+C stops" in captured())
-    assert "(1 image already there left alone)" in "".join(err)
-    (line / "2026-11-28").mkdir()
-    (line / "2026-11-28" / ".part31.png").write_bytes(b"a writer's temporary file")
-    pit = write_parts(line / "2026-11-28", [31], defects=(Defect("pit", 0.5, 0.5, 0.12),))[0]
-    plain = write_parts(line, [32])[0]
+    end = time.monotonic() + 60
+    while "Ctrl+C stops" not in captured():
+        assert time.monotonic() < end, "the watch did not start"
+        time.sleep(0.05)
+    while_watching()
     watch.join(timeout=120)
     captured()
     assert not watch.is_alive() and result == [0]
-    records = [json.loads(row) for row in "".join(out).splitlines()]
-    assert sorted(r["image"] for r in records) == sorted([str(pit), str(plain)])
-    assert {r["lot"] for r in records} == {"L-7"} and "stopped: 2 inspected, 0 failed." in "".join(err)
+    return [json.loads(row) for row in "".join(out).splitlines()], "".join(err)
+
+
+def test_watch_inspects_the_new_images_of_a_folder_and_its_sub_folders_once_each(home, tmp_path, capsys):
+    _disc_project(tmp_path)
+    line = tmp_path / "line"
+    write_parts(line / "2026-11-27", [30])  # there before the watch: left alone
+    written = []
+
+    def save_parts() -> None:
+        (line / "2026-11-28").mkdir()
+        (line / "2026-11-28" / ".part31.png").write_bytes(b"a writer's temporary file")
+        written.extend(write_parts(line / "2026-11-28", [31], defects=(Defect("pit", 0.5, 0.5, 0.12),)))
+        written.extend(write_parts(line, [32]))
+
+    records, err = _watch(capsys, ["disc", str(line), "--count", "2", "--lot", "L-7"], save_parts)
+    assert "(1 image already there left alone)" in err
+    assert sorted(r["image"] for r in records) == sorted(str(path) for path in written)
+    assert {r["lot"] for r in records} == {"L-7"} and "stopped: 2 inspected, 0 failed." in err
     assert run_cli(["history", "disc"]) == 0
     assert "2 of 2 matching" in capsys.readouterr().out
 
 
 def test_watch_sorts_inspected_images_into_folders_named_by_their_verdicts(home, tmp_path, capsys):
-    assert run_cli(["project", "create", "disc"]) == 0
-    write_parts(tmp_path / "refs", range(4))
-    assert run_cli(["references", "add", "disc", str(tmp_path / "refs")]) == 0
+    _disc_project(tmp_path)
     line, sorted_into = tmp_path / "line", tmp_path / "sorted"
     line.mkdir()
     write_parts(sorted_into / "OK", [41])  # a part of that name is there already: kept, the new one renamed
     (sorted_into / "OK" / "part041.png").rename(sorted_into / "OK" / "part040.png")
-    capsys.readouterr()
-    err: list[str] = []
-    out: list[str] = []
-    result: list[int] = []
-    watch = threading.Thread(target=lambda: result.append(run_cli(
-        ["watch", "disc", str(line), "--count", "2", "--json", "--interval", "0.2", "--sort-into", str(sorted_into)])))
-    watch.start()
 
-    def captured() -> str:
-        got = capsys.readouterr()
-        out.append(got.out)
-        err.append(got.err)
-        return "".join(err)
+    def save_parts() -> None:
+        write_parts(line, [40])
+        write_parts(line / "station 2", [42], defects=(Defect("pit", 0.5, 0.5, 0.12),))
 
-    _wait_for(lambda: "Ctrl+C stops" in captured())
-    write_parts(line, [40])
-    write_parts(line / "station 2", [42], defects=(Defect("pit", 0.5, 0.5, 0.12),))
-    watch.join(timeout=120)
-    captured()
-    assert not watch.is_alive() and result == [0]
-    records = {Path(r["image"]).name: r["verdict"] for r in map(json.loads, "".join(out).splitlines())}
-    assert records["part042.png"] == "NG" and set(records) == {"part040.png", "part042.png"}
+    records, _ = _watch(capsys, ["disc", str(line), "--count", "2", "--sort-into", str(sorted_into)], save_parts)
+    verdicts = {Path(r["image"]).name: r["verdict"] for r in records}
+    assert verdicts["part042.png"] == "NG" and set(verdicts) == {"part040.png", "part042.png"}
     assert list_images(line) == [] and list_images(line / "station 2") == []
     assert (sorted_into / "NG" / "part042.png").exists()
-    name = "part040-1.png" if records["part040.png"] == "OK" else "part040.png"
-    assert (sorted_into / records["part040.png"] / name).exists() and (sorted_into / "OK" / "part040.png").exists()
+    name = "part040-1.png" if verdicts["part040.png"] == "OK" else "part040.png"
+    assert (sorted_into / verdicts["part040.png"] / name).exists() and (sorted_into / "OK" / "part040.png").exists()
     assert run_cli(["watch", "disc", str(line), "--sort-into", str(line / "sorted")]) == 2
     assert "lies inside the watched folder" in capsys.readouterr().err
 
