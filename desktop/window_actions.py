@@ -102,13 +102,12 @@ class WindowActions:
             self.show_error(str(exc) if isinstance(exc, FileNotFoundError) else
                             f"Cannot read {exc.filename or 'the folder'}: {exc.strerror or exc}.")
             return None
-        if unreadable:
-            self.show_error(unreadable_folders_note(unreadable) + ("" if files else "\n\n" + no_images_reason(paths)))
+        problems = [unreadable_folders_note(unreadable)] if unreadable else []
         if not files:
-            if not unreadable:
-                self.show_error(no_images_reason(paths))
-            return None
-        return files
+            problems.append(no_images_reason(paths))
+        if problems:
+            self.show_error("\n\n".join(problems))
+        return files or None
 
 
 def shows_storage_errors(method: Callable[..., Any]) -> Callable[..., Any]:
