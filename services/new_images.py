@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,11 +45,11 @@ def list_tree(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_FOL
     """
     folders: list[str] = []
     sizes: dict[str, int] = {}
-    pending = [(root, 0)]
+    pending = deque([(root, 0)])
     while pending:
         if len(folders) == max_folders:
             return TreeListing(folders, sizes, complete=False)
-        folder, depth = pending.pop(0)
+        folder, depth = pending.popleft()
         try:
             with os.scandir(folder) as entries:
                 listed = list(entries)
