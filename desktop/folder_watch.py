@@ -6,8 +6,9 @@ handle or a descriptor of the system's, so only the first ``NOTIFIED_FOLDERS`` o
 watched so (the root, then each level's most recently changed first: ``list_tree``), a folder
 made later (a new day's) from the scan that finds it.  A network share may never report a
 change, and the rest of a large tree has no notices, so the tree is also listed every
-``POLL_MS``.  The listing runs in a thread, since a share that stalls must not freeze the
-window; what it finds is judged on the thread that owns the watch.
+``POLL_MS``.  Every listing runs in a thread, the first (which says what is there already)
+too, since a share that stalls must not freeze the window; what it finds is judged on the
+thread that owns the watch.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class FolderWatch(QObject):
         self._generation = 0
         self._listing = False
         self._again = False
-        self._images = NewImages((), settle_ms / 1000)
+        self._images: NewImages | None = None  # None until the first listing says what was there
         self._watcher = QFileSystemWatcher(self)
         self._watcher.directoryChanged.connect(lambda _: QTimer.singleShot(self.settle_ms, self.scan))
         self._poll = QTimer(self)
@@ -50,14 +51,17 @@ class FolderWatch(QObject):
         self._listed.connect(self._judge)
 
     def start(self, folder: Path) -> None:
-        """Watch ``folder`` and its sub-folders; images already there are not new."""
+        """Watch ``folder`` and its sub-folders; images already there when its first listing reads
+        them are not new.  ``scanned`` follows that listing, and each one after it."""
         self.stop()
-        listing = list_tree(folder)  # at once: an image saved right after this is new
         self.root = folder
-        self.complete = listing.complete
-        self._images = NewImages(listing.sizes, self.settle_ms / 1000)
-        self._follow(listing.folders)
-        self._poll.start()
+        self._images = None
+        self.scan()
+
+    @property
+    def reading(self) -> bool:
+        """True until the first listing of the watched tree has ended."""
+        return self.root is not None and self._images is None
 
     def stop(self) -> None:
         """Stop watching; a listing still under way is ignored when it ends."""
@@ -116,7 +120,12 @@ class FolderWatch(QObject):
             return
         self.complete = listing.complete
         self._follow(listing.folders)  # a folder made since (a new day's) is watched from now on, a share back again
-        ready, waiting = self._images.judge(listing.sizes, listed_folders=listing.folders)
+        if self._images is None:
+            self._images = NewImages(listing.sizes, self.settle_ms / 1000)
+            self._poll.start()
+            ready, waiting = [], False
+        else:
+            ready, waiting = self._images.judge(listing.sizes, listed_folders=listing.folders)
         if self._again:
             self.scan()
         elif waiting:

@@ -115,8 +115,12 @@ class InspectActions(WindowActions):
         root = self.folder_watch.root
         self.watch_status.setVisible(root is not None)
         if root is not None:
+            if self.folder_watch.reading:
+                found = "reading what is there…"
+            else:
+                found = f"{self.watched_count} new image(s)"
             limit = "" if self.folder_watch.complete else f" (its {self.folder_watch.folder_limit()} newest folders)"
-            self.watch_status.setText(f"Watching {root.name or root}{limit}: {self.watched_count} new image(s)")
+            self.watch_status.setText(f"Watching {root.name or root}{limit}: {found}")
             self.watch_status.setToolTip(f"{root} and its sub-folders; Watch folder again stops")
 
     def next_image(self) -> None:

@@ -163,6 +163,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.folder_watch = FolderWatch(self)
         self.folder_watch.new_images.connect(self.inspect_paths)
         self.folder_watch.new_images.connect(self._count_watched)
+        self.folder_watch.scanned.connect(self._show_watch_status)  # the first listing's end; a tree grown too big
         self.refresh_projects()
         self.check_disk_space()
 

@@ -86,7 +86,10 @@ def test_a_job_queued_after_cancel_does_not_revive_the_batch(qtbot, window, proj
 def test_watched_folder_inspects_new_images(qtbot, window, project, tmp_path):
     folder = tmp_path / "incoming"
     folder.mkdir()
-    window.watch_folder(folder)
+    with qtbot.waitSignal(window.folder_watch.scanned, timeout=WAIT):
+        window.watch_folder(folder)
+        assert window.watch_status.text() == "Watching incoming: reading what is there…"
+    assert window.watch_status.text() == "Watching incoming: 0 new image(s)"
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         write_parts(folder, [500], defects=(Defect("pit", 0.5, 0.5, 0.1),))
     assert window.current is not None and window.current.source.endswith("part500.png")
@@ -102,7 +105,8 @@ def test_a_watched_image_is_handed_on_only_once_its_writer_has_finished(qtbot, t
     folder = tmp_path / "line"
     folder.mkdir()
     watch = FolderWatch(settle_ms=400)
-    watch.start(folder)
+    with qtbot.waitSignal(watch.scanned, timeout=5000):
+        watch.start(folder)
     handed: list = []
     watch.new_images.connect(lambda paths: handed.extend((p, p.stat().st_size) for p in paths))
     frame = write_parts(tmp_path / "camera", [600])[0].read_bytes()
@@ -128,7 +132,8 @@ def test_a_watched_folder_takes_new_images_in_its_sub_folders_and_in_folders_mad
     write_parts(line / "2026-11-27", [700])
     write_parts(line / ".cache", [701])
     watch = FolderWatch(settle_ms=200, poll_ms=300)
-    watch.start(line)
+    with qtbot.waitSignal(watch.scanned, timeout=5000):
+        watch.start(line)
     assert str(line / "2026-11-27") in watch.watched_folders()
     assert str(line / ".cache") not in watch.watched_folders()
     handed: list = []
@@ -155,11 +160,40 @@ def test_a_watched_tree_has_change_notices_for_its_newest_folders_only(qtbot, tm
         (tmp_path / "lots" / f"L-{number}").mkdir(parents=True)
         os.utime(tmp_path / "lots" / f"L-{number}", (1e9 + number, 1e9 + number))
     watch = folder_watch.FolderWatch(settle_ms=200, poll_ms=300)
-    watch.start(tmp_path / "lots")
+    with qtbot.waitSignal(watch.scanned, timeout=5000):
+        watch.start(tmp_path / "lots")
     assert sorted(watch.watched_folders()) == [str(tmp_path / "lots" / name) for name in ("", "L-3", "L-4")]
     (tmp_path / "lots" / "L-5").mkdir()  # a new lot: watched from the next look, the oldest one dropped
     qtbot.waitUntil(lambda: str(tmp_path / "lots" / "L-5") in watch.watched_folders(), timeout=5000)
     assert len(watch.watched_folders()) == 3 and str(tmp_path / "lots" / "L-3") not in watch.watched_folders()
+    watch.stop()
+
+
+def test_the_first_listing_of_a_watched_tree_does_not_hold_up_the_window(qtbot, tmp_path, monkeypatch):
+    import threading
+
+    from desktop import folder_watch
+
+    write_parts(tmp_path / "share", [720])
+    release, listed_on, list_tree = threading.Event(), [], folder_watch.list_tree
+
+    def slow_share(root, *args):  # a network share that takes its time to answer
+        listed_on.append(threading.current_thread())
+        release.wait(10)
+        return list_tree(root, *args)
+
+    monkeypatch.setattr(folder_watch, "list_tree", slow_share)
+    watch = folder_watch.FolderWatch(settle_ms=200, poll_ms=300)
+    watch.start(tmp_path / "share")  # returns while the share is still being read
+    assert watch.reading and watch.watched_folders() == []
+    handed: list = []
+    watch.new_images.connect(handed.extend)
+    with qtbot.waitSignal(watch.scanned, timeout=5000):
+        release.set()
+    assert not watch.reading and listed_on[0] is not threading.main_thread()
+    write_parts(tmp_path / "share", [721])
+    qtbot.waitUntil(lambda: bool(handed), timeout=5000)
+    assert handed == [tmp_path / "share" / "part721.png"]  # what was there before is not new
     watch.stop()
 
 
@@ -171,7 +205,8 @@ def test_a_watched_share_that_goes_away_and_returns_is_watched_again(qtbot, tmp_
     share = tmp_path / "share"
     share.mkdir()
     watch = FolderWatch(settle_ms=200, poll_ms=300)
-    watch.start(share)
+    with qtbot.waitSignal(watch.scanned, timeout=5000):
+        watch.start(share)
     handed: list = []
     watch.new_images.connect(handed.extend)
     shutil.rmtree(share)  # unplugged
