@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -43,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.errors import ImageLoadError
     from services.inspection import Inspector
     from services.new_images import MAX_FOLDERS, NewImages, list_tree
+    from services.sorting import sort_target_problem
 
     lot = checked_lot(args.lot)
     if not args.interval > 0:
@@ -51,9 +51,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--count must be at least 1, not {args.count}")
     if not args.folder.is_dir():
         raise FileNotFoundError(f"No such folder: {args.folder}")
-    if args.sort_into is not None and args.sort_into.resolve().is_relative_to(args.folder.resolve()):
-        raise ValueError(f"--sort-into {args.sort_into} lies inside the watched folder, where the sorted images "
-                         "would be taken for new ones; choose a folder outside it")
+    problem = None if args.sort_into is None else sort_target_problem(args.folder, args.sort_into)
+    if problem is not None:
+        raise ValueError(f"--sort-into {problem}")
     workspace = open_from_args(args)
     inspector = Inspector(workspace, device=args.device)
     inspector.ensure_bank(args.project)
@@ -90,15 +90,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _sort(path: Path, folder: Path) -> Path | None:
-    """Move ``path`` into ``folder`` under a name not taken there yet; on failure say so and leave it."""
+    """Move ``path`` into ``folder`` (``services.sorting.move_into``); on failure say so and leave it."""
+    from services.sorting import move_into
+
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / path.name
-        number = 1
-        while target.exists():
-            target = folder / f"{path.stem}-{number}{path.suffix}"
-            number += 1
-        return Path(shutil.move(path, target))
+        return move_into(path, folder)
     except OSError as exc:
         print(f"warning: {path} was inspected but not moved to {folder}: {exc.strerror or exc}", file=sys.stderr,
               flush=True)

@@ -5,13 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 
 from desktop import jobs
 from desktop.references_page import IMAGE_FILTER
+from desktop.watch_dialog import WatchDialog, WatchOptions
 from desktop.window_actions import WindowActions
 from services.results import StoredResult
+from services.sorting import sort_target_problem
 
 
 class InspectActions(WindowActions):
@@ -23,14 +26,15 @@ class InspectActions(WindowActions):
         if files:
             self.inspect_paths([Path(f) for f in files])
 
-    def inspect_paths(self, paths: list[Path], force: bool = False) -> None:
-        """Inspect image files one after another; the first result is shown, N steps through them."""
+    def inspect_paths(self, paths: list[Path], force: bool = False, sort_into: Path | None = None) -> None:
+        """Inspect image files one after another; the first result is shown, N steps through them.
+        With ``sort_into``, each is then moved into its verdict's folder there."""
         if not self._need_project():
             return
         files = self._image_files(paths)
         if files is None:
             return
-        self._submit("inspect", jobs.inspect_files(self.project_name, files, force, self._lot_for_job()),
+        self._submit("inspect", jobs.inspect_files(self.project_name, files, force, self._lot_for_job(), sort_into),
                      f"Inspecting {len(files)} image(s)…", done=self._finish_inspect)
 
     def inspect_dropped(self, paths: list[Path]) -> None:
@@ -86,25 +90,43 @@ class InspectActions(WindowActions):
                      done=lambda path: self.statusBar().showMessage(f"Wrote {path}"))
 
     def toggle_watch(self, checked: bool) -> None:
-        """Start or stop watching a folder for new images."""
+        """Start watching a folder for new images (asks which, and whether to sort them), or stop."""
         self.folder_watch.stop()
         self._show_watch_status()
         if not checked:
             self.statusBar().showMessage("Stopped watching.")
             return
-        folder = QFileDialog.getExistingDirectory(self, "Folder to watch")
-        if not folder:
-            self.watch_action.setChecked(False)
-            return
-        self.watch_folder(Path(folder))
+        dialog = WatchDialog(self.settings.watch_folder, self.settings.sort_into, self.settings.sorting == "1", self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._start_chosen_watch(dialog.options()))
+        dialog.rejected.connect(lambda: self.watch_action.setChecked(False))
+        dialog.open()
 
-    def watch_folder(self, folder: Path) -> None:
-        """Inspect images that appear in ``folder`` or its sub-folders from now on."""
+    def _start_chosen_watch(self, options: WatchOptions) -> None:
+        self.settings.watch_folder = str(options.folder)
+        self.settings.sorting = "1" if options.sort_into is not None else ""
+        if options.sort_into is not None:
+            self.settings.sort_into = str(options.sort_into)
+        self.settings.save()
+        self.watch_folder(options.folder, options.sort_into)
+
+    def watch_folder(self, folder: Path, sort_into: Path | None = None) -> None:
+        """Inspect images that appear in ``folder`` or its sub-folders from now on; with ``sort_into``,
+        move each inspected one into ``sort_into``/OK, REVIEW or NG (outside ``folder``)."""
+        problem = None if sort_into is None else sort_target_problem(folder, sort_into)
+        if problem is not None:
+            self.watch_action.setChecked(False)
+            self.show_error(problem)
+            return
+        self.watch_sort_into = sort_into
         self.folder_watch.start(folder)
         self.watched_count = 0
         self.watch_action.setChecked(True)
         self._show_watch_status()
         self.statusBar().showMessage(f"Watching {folder} and its sub-folders for new images…")
+
+    def _inspect_watched(self, paths: list[Path]) -> None:
+        self.inspect_paths(paths, sort_into=self.watch_sort_into)
 
     def _count_watched(self, paths: list[Path]) -> None:
         self.watched_count += len(paths)
@@ -120,8 +142,11 @@ class InspectActions(WindowActions):
             else:
                 found = f"{self.watched_count} new image(s)"
             limit = "" if self.folder_watch.complete else f" (its {self.folder_watch.folder_limit()} newest folders)"
-            self.watch_status.setText(f"Watching {root.name or root}{limit}: {found}")
-            self.watch_status.setToolTip(f"{root} and its sub-folders; Watch folder again stops")
+            sorted_into = "" if self.watch_sort_into is None else f", sorted into {self.watch_sort_into.name}"
+            self.watch_status.setText(f"Watching {root.name or root}{limit}{sorted_into}: {found}")
+            sorting = "" if self.watch_sort_into is None else (
+                f"; inspected images move into {self.watch_sort_into}/OK, REVIEW or NG")
+            self.watch_status.setToolTip(f"{root} and its sub-folders{sorting}; Watch folder again stops")
 
     def next_image(self) -> None:
         """Show the next result of the queue: the last multi-image inspection, or the history or batch

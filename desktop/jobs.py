@@ -21,6 +21,7 @@ from db.backup import BackupCancelled, back_up
 from desktop.result_view import OVERLAY_MAX_SIDE, PHOTO_MAX_SIDE
 from desktop.worker import Job, JobContext
 from services.results import StoredResult, load_result
+from services.sorting import move_into
 from services.verification import verify_with_masters
 
 
@@ -87,9 +88,11 @@ def verify_masters(project: str, folder: Path, sensitivity: float) -> Job:
                                            cancel=ctx.cancelled, sensitivity=sensitivity)
 
 
-def inspect_files(project: str, files: list[Path], force: bool = False, lot: str = "") -> Job:
+def inspect_files(project: str, files: list[Path], force: bool = False, lot: str = "",
+                  sort_into: Path | None = None) -> Job:
     """Inspect files one after another (as parts of ``lot``); per-file errors are emitted as text and the
-    rest go on.
+    rest go on.  With ``sort_into``, each inspected file is then moved into its verdict's folder there
+    (``services.sorting``); one that cannot be moved is named and stays.
 
     Returns (inspection ids, the first stored result or None).
     """
@@ -99,13 +102,24 @@ def inspect_files(project: str, files: list[Path], force: bool = False, lot: str
             if ctx.cancelled():
                 break
             try:
-                ids.append(ctx.inspector.inspect_file(project, path, force=force, lot=lot).id)
+                record = ctx.inspector.inspect_file(project, path, force=force, lot=lot)
+                ids.append(record.id)
             except Exception as exc:  # noqa: BLE001 (reported per file; the others go on)
                 ctx.emit(f"{path.name}: {exc}")
+            else:
+                if sort_into is not None:
+                    _sort(ctx, path, sort_into / record.verdict)
             ctx.progress(index + 1, len(files))
         return ids, _shown(ctx, ids[0]) if ids else None
 
     return job
+
+
+def _sort(ctx: JobContext, path: Path, verdict_folder: Path) -> None:
+    try:
+        move_into(path, verdict_folder)
+    except OSError as exc:
+        ctx.emit(f"{path.name} was inspected but not moved to {verdict_folder}: {exc.strerror or exc}")
 
 
 def inspect_array(project: str, image: np.ndarray, source: str, lot: str = "") -> Job:

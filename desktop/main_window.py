@@ -161,7 +161,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self._build_layout()
         self._build_actions()
         self.folder_watch = FolderWatch(self)
-        self.folder_watch.new_images.connect(self.inspect_paths)
+        self.folder_watch.new_images.connect(self._inspect_watched)
         self.folder_watch.new_images.connect(self._count_watched)
         self.folder_watch.scanned.connect(self._show_watch_status)  # the first listing's end; a tree grown too big
         self.refresh_projects()
@@ -220,6 +220,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.watch_status.hide()
         self.statusBar().addPermanentWidget(self.watch_status)
         self.watched_count = 0
+        self.watch_sort_into: Path | None = None
 
     def _action(self, text: str, slot: Any, shortcut: str | QKeySequence.StandardKey | None = None,
                 toolbar: QToolBar | None = None) -> QAction:

@@ -1,12 +1,14 @@
 """Application settings in QSettings, and the dialog that edits them.
 
 Data folder, database URL, device, backbone (and CLIP checkpoint) for new projects, language model
-path and operator name.  Tests redirect QSettings to a temp folder (``QSettings.setPath``).
+path and operator name; and the last watched folder and where its images were sorted, so that a
+station that restarts each day is set up again in one click.  Tests redirect QSettings to a temp
+folder (``QSettings.setPath``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -37,6 +39,9 @@ class AppSettings:
     llm_path: str = ""
     operator: str = ""
     clip_checkpoint: str = ""
+    watch_folder: str = ""
+    sort_into: str = ""
+    sorting: str = ""  # "1" when the last watch sorted its images (QSettings' INI keeps strings)
 
     @classmethod
     def load(cls) -> AppSettings:
@@ -63,9 +68,10 @@ class SettingsDialog(CheckedDialog):
     def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
+        self._settings = settings
         self.data_folder = QLineEdit(settings.data_folder)
         self.data_folder.setPlaceholderText("default: the user data folder")
-        folder_row = _with_browse(self.data_folder, "Data folder")
+        folder_row = with_browse(self.data_folder, "Data folder")
         self.database_url = QLineEdit(settings.database_url)
         self.database_url.setPlaceholderText("default: SQLite in the data folder")
         self.device = QComboBox()
@@ -78,10 +84,10 @@ class SettingsDialog(CheckedDialog):
         self.backbone.setToolTip("clip:<open_clip model>, e.g. clip:ViT-B-16, uses the CLIP checkpoint below")
         self.clip_checkpoint = QLineEdit(settings.clip_checkpoint)
         self.clip_checkpoint.setPlaceholderText("for clip: backbones: an open_clip checkpoint file")
-        checkpoint_row = _with_browse(self.clip_checkpoint, "CLIP checkpoint", pick_file=True)
+        checkpoint_row = with_browse(self.clip_checkpoint, "CLIP checkpoint", pick_file=True)
         self.llm_path = QLineEdit(settings.llm_path)
         self.llm_path.setPlaceholderText("default: the embedded SmolLM2-135M")
-        llm_row = _with_browse(self.llm_path, "Language model folder (a Hugging Face model or a LoRA adapter)")
+        llm_row = with_browse(self.llm_path, "Language model folder (a Hugging Face model or a LoRA adapter)")
         self.operator = QLineEdit(settings.operator)
         form = QFormLayout(self)
         form.addRow("Data folder", folder_row)
@@ -115,14 +121,14 @@ class SettingsDialog(CheckedDialog):
         return None
 
     def values(self) -> AppSettings:
-        """The edited settings."""
-        return AppSettings(self.data_folder.text().strip(), self.database_url.text().strip(),
-                           self.device.currentText(), self.backbone.currentText().strip(),
-                           self.llm_path.text().strip(), self.operator.text().strip(),
-                           self.clip_checkpoint.text().strip())
+        """The edited settings, and the others as they were."""
+        return replace(self._settings, data_folder=self.data_folder.text().strip(),
+                       database_url=self.database_url.text().strip(), device=self.device.currentText(),
+                       backbone=self.backbone.currentText().strip(), llm_path=self.llm_path.text().strip(),
+                       operator=self.operator.text().strip(), clip_checkpoint=self.clip_checkpoint.text().strip())
 
 
-def _with_browse(line: QLineEdit, title: str, pick_file: bool = False) -> QHBoxLayout:
+def with_browse(line: QLineEdit, title: str, pick_file: bool = False) -> QHBoxLayout:
     """``line`` with a Browse button beside it that picks a folder (or a file) into it."""
     def browse() -> None:
         if pick_file:

@@ -99,6 +99,55 @@ def test_watched_folder_inspects_new_images(qtbot, window, project, tmp_path):
     assert window.watch_status.isHidden() and window.folder_watch.watched_folders() == []
 
 
+def test_a_watched_folder_can_sort_each_inspected_image_by_its_verdict(qtbot, window, project, tmp_path):
+    folder, sorted_into = tmp_path / "camera", tmp_path / "rework"
+    folder.mkdir()
+    with qtbot.waitSignal(window.folder_watch.scanned, timeout=WAIT):
+        window.watch_folder(folder, sort_into=sorted_into)
+    assert window.watch_status.text() == "Watching camera, sorted into rework: 0 new image(s)"
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        write_parts(folder, [510], defects=(Defect("pit", 0.5, 0.5, 0.1),))
+    verdict = window.current.facts.verdict  # as recorded at inspection time
+    assert verdict in ("NG", "REVIEW")
+    assert (sorted_into / verdict / "part510.png").is_file() and not (folder / "part510.png").exists()
+    qtbot.wait(1500)  # the move is not a new image of the watched folder
+    assert history_count(window) == 1 and window.current.image is not None  # the history's own copy
+    window.toggle_watch(False)
+
+
+def test_the_watch_dialog_remembers_the_last_set_up_and_refuses_a_sort_folder_inside_the_watched_one(
+        qtbot, window, project, tmp_path):
+    from desktop.settings import AppSettings
+    from desktop.watch_dialog import WatchDialog
+
+    folder = tmp_path / "line"
+    folder.mkdir()
+    window.settings.watch_folder, window.settings.sort_into = str(folder), str(tmp_path / "bins")
+    window.toggle_watch(True)
+    dialog = next(d for d in window.findChildren(WatchDialog) if d.isVisible())
+    assert dialog.folder.text() == str(folder) and not dialog.sorting.isChecked()
+    assert not dialog.sort_into.isEnabled()
+    dialog.sorting.setChecked(True)
+    dialog.sort_into.setText(str(folder / "sorted"))
+    assert "inside the watched folder" in dialog.problem()
+    dialog.folder.setText(str(tmp_path / "gone"))
+    assert "does not exist" in dialog.problem()
+    dialog.folder.setText(str(folder))
+    dialog.sort_into.setText(str(tmp_path / "bins"))
+    assert dialog.problem() is None
+    with qtbot.waitSignal(window.folder_watch.scanned, timeout=WAIT):
+        dialog.accept()
+    assert window.folder_watch.root == folder and window.watch_sort_into == tmp_path / "bins"
+    remembered = AppSettings.load()
+    assert (remembered.watch_folder, remembered.sort_into, remembered.sorting) == (
+        str(folder), str(tmp_path / "bins"), "1")
+    window.toggle_watch(False)
+    window.toggle_watch(True)
+    dialog = next(d for d in window.findChildren(WatchDialog) if d.isVisible())
+    dialog.reject()
+    assert not window.watch_action.isChecked() and window.folder_watch.root is None
+
+
 def test_a_watched_image_is_handed_on_only_once_its_writer_has_finished(qtbot, tmp_path):
     from desktop.folder_watch import FolderWatch
 
