@@ -59,11 +59,13 @@ def run(args: argparse.Namespace) -> int:
             write_history_csv(rows, project.name, args.csv)
             print(f"Wrote {len(rows)} rows to {args.csv}.")
             return 0
+        if rows:
+            print(f"{'id':<7} {'time (UTC)':<19}  {'verdict':<7} {'score':>5}  {'review':<6}  image")
         for row in rows:
             review = row.reviews[-1].verdict if row.reviews else "-"
             removed = "  (photo removed)" if row.image_removed_at is not None else ""
             removed += f"  lot {row.lot}" if row.lot else ""
-            print(f"#{row.id:<6} {row.created_at:%Y-%m-%d %H:%M:%S}  {row.verdict:<6} {row.score:5.2f}  "
-                  f"review {review:<3} {row.source_path}{removed}")
+            print(f"#{row.id:<6} {row.created_at:%Y-%m-%d %H:%M:%S}  {row.verdict:<7} {row.score:5.2f}  "
+                  f"{review:<6}  {row.source_path}{removed}")
         print(f"{len(rows)} of {total} matching inspections shown.")
     return 0

@@ -134,7 +134,10 @@ def _list(args: argparse.Namespace) -> int:
     workspace = open_from_args(args)
     with workspace.database.read() as session:
         project = repo.get_project(session, args.project)
-        for ref in repo.references(session, project):
+        listed = repo.references(session, project)
+        if listed:
+            print(f"{'id':>5}  {'state':<8}  {'added (UTC)':<16}  {'by':<12}  file")
+        for ref in listed:
             state = "active" if ref.active else "disabled"
             print(f"{ref.id:>5}  {state:<8}  {ref.added_at:%Y-%m-%d %H:%M}  {ref.added_by:<12}  {ref.file_name}")
     return 0

@@ -48,7 +48,9 @@ def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
     assert not json.loads(capsys.readouterr().out)["skipped"]
 
     assert run_cli(["history", "disc", "--verdict", "NG"]) == 0
-    assert "2 of 2 matching" in capsys.readouterr().out
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].split() == ["id", "time", "(UTC)", "verdict", "score", "review", "image"]
+    assert len(listed) == 4 and "2 of 2 matching" in listed[-1]
     assert run_cli(["history", "disc", "--search", "PART040"]) == 0
     assert "1 of 1 matching" in capsys.readouterr().out
     csv_path = tmp_path / "history.csv"
