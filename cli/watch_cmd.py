@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from cli.common import add_home_option, open_from_args, user_errors
+from cli.common import add_home_option, open_from_args, parse_date, user_errors
 from cli.inspect_cmd import print_warnings, record_line
 
 
@@ -28,6 +28,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                         help="move each inspected image into DIR/OK, DIR/REVIEW or DIR/NG by its verdict (the "
                              "history keeps its own copy), for a rework station or an archive; DIR must lie "
                              "outside the watched folder")
+    parser.add_argument("--since", type=parse_date, metavar="DATETIME",
+                        help="first inspect the images already there that were modified since then (ISO, UTC) and "
+                             "that the project's history does not hold: what the line saved while no watch ran")
     parser.add_argument("--json", action="store_true", help="print one JSON object per image instead of text")
     parser.add_argument("--lot", default="", help="the lot, batch or order these parts belong to (for traceability)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
@@ -66,22 +69,33 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {args.folder} holds more than {MAX_FOLDERS} folders; only the {MAX_FOLDERS} most recently "
               "changed are watched", file=sys.stderr, flush=True)
     handled = failures = 0
+
+    def inspect(path: Path) -> None:
+        nonlocal handled, failures
+        handled += 1
+        try:
+            record = inspector.inspect_file(args.project, path, lot=lot)
+        except ImageLoadError as exc:
+            failures += 1
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            return
+        print(record_line(record, path, args.json), flush=True)
+        if args.sort_into is not None:
+            _sort(path, args.sort_into / record.verdict)
+
     try:
+        if args.since is not None:
+            missed = inspector.not_in_history(args.project, listing.saved_since(args.since))
+            print(f"{len(missed)} image{'s' if len(missed) != 1 else ''} saved since {args.since:%Y-%m-%d %H:%M} UTC "
+                  "and not in the history: inspecting them first", file=sys.stderr, flush=True)
+            for path in missed[:args.count]:  # they count towards --count
+                inspect(path)
         while args.count is None or handled < args.count:
             time.sleep(args.interval)
             listing = list_tree(args.folder)
             ready, _ = images.judge(listing.sizes, listed_folders=listing.folders)
             for path in ready[:None if args.count is None else args.count - handled]:
-                handled += 1
-                try:
-                    record = inspector.inspect_file(args.project, path, lot=lot)
-                except ImageLoadError as exc:
-                    failures += 1
-                    print(f"error: {exc}", file=sys.stderr, flush=True)
-                    continue
-                print(record_line(record, path, args.json), flush=True)
-                if args.sort_into is not None:
-                    _sort(path, args.sort_into / record.verdict)
+                inspect(path)
     except KeyboardInterrupt:
         pass
     print(f"stopped: {handled - failures} inspected, {failures} failed.", file=sys.stderr)

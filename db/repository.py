@@ -196,6 +196,16 @@ def find_inspection(session: Session, project_id: int, image_key: str, bank_id: 
                                                    Inspection.image_removed_at.is_(None)).limit(1))
 
 
+def inspected_sources(session: Session, project_id: int, sources: list[str], chunk: int = 500) -> set[str]:
+    """Which of ``sources`` (file paths as inspected) the project's history already holds."""
+    found: set[str] = set()
+    for start in range(0, len(sources), chunk):
+        part = sources[start:start + chunk]  # SQLite limits the parameters of one statement
+        found.update(session.scalars(select(Inspection.source_path).where(Inspection.project_id == project_id,
+                                                                          Inspection.source_path.in_(part))))
+    return found
+
+
 def get_inspection(session: Session, inspection_id: int) -> Inspection:
     """An inspection with its reviews and messages loaded."""
     inspection = session.scalar(select(Inspection).where(Inspection.id == inspection_id)

@@ -26,10 +26,12 @@ NOTIFIED_FOLDERS = 64
 
 
 class FolderWatch(QObject):
-    """Emits ``new_images(list[Path])`` for image files that appear under the watched folder, and
-    ``scanned`` after each look at it."""
+    """Emits ``new_images(list[Path])`` for image files that appear under the watched folder,
+    ``first_listed(TreeListing)`` with what was there when the watch began, and ``scanned`` after
+    each look at it."""
 
     new_images = Signal(list)
+    first_listed = Signal(object)
     scanned = Signal()
     _listed = Signal(int, object)  # from the listing thread: (generation, TreeListing)
 
@@ -124,6 +126,7 @@ class FolderWatch(QObject):
             self._images = NewImages(listing.sizes, self.settle_ms / 1000)
             self._poll.start()
             ready, waiting = [], False
+            self.first_listed.emit(listing)
         else:
             ready, waiting = self._images.judge(listing.sizes, listed_folders=listing.folders)
         if self._again:

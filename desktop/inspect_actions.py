@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from desktop import jobs
 from desktop.references_page import IMAGE_FILTER
 from desktop.watch_dialog import WatchDialog, WatchOptions
 from desktop.window_actions import WindowActions
+from services.new_images import TreeListing
 from services.results import StoredResult
 from services.sorting import sort_target_problem
 
@@ -96,7 +98,7 @@ class InspectActions(WindowActions):
         if not checked:
             self.statusBar().showMessage("Stopped watching.")
             return
-        dialog = WatchDialog(self.settings.watch_folder, self.settings.sort_into, self.settings.sorting == "1", self)
+        dialog = WatchDialog(self.settings, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._start_chosen_watch(dialog.options()))
         dialog.rejected.connect(lambda: self.watch_action.setChecked(False))
@@ -107,23 +109,52 @@ class InspectActions(WindowActions):
         self.settings.sorting = "1" if options.sort_into is not None else ""
         if options.sort_into is not None:
             self.settings.sort_into = str(options.sort_into)
+        self._watch_began = datetime.now(UTC)
+        if options.catch_up_since is None:  # catching up, the older start stays until the catch-up is done
+            self._remember_watch_start()
         self.settings.save()
-        self.watch_folder(options.folder, options.sort_into)
+        self.watch_folder(options.folder, options.sort_into, options.catch_up_since)
 
-    def watch_folder(self, folder: Path, sort_into: Path | None = None) -> None:
+    def _remember_watch_start(self) -> None:
+        """From now on, a catch-up of the watched folder starts when this watch began."""
+        self.settings.watch_started = self._watch_began.isoformat()
+        self.settings.save()
+
+    def watch_folder(self, folder: Path, sort_into: Path | None = None, catch_up_since: datetime | None = None) -> None:
         """Inspect images that appear in ``folder`` or its sub-folders from now on; with ``sort_into``,
-        move each inspected one into ``sort_into``/OK, REVIEW or NG (outside ``folder``)."""
+        move each inspected one into ``sort_into``/OK, REVIEW or NG (outside ``folder``); with
+        ``catch_up_since``, first those modified since then that the history does not hold."""
         problem = None if sort_into is None else sort_target_problem(folder, sort_into)
         if problem is not None:
             self.watch_action.setChecked(False)
             self.show_error(problem)
             return
-        self.watch_sort_into = sort_into
+        self.watch_sort_into, self._catch_up_since = sort_into, catch_up_since
         self.folder_watch.start(folder)
         self.watched_count = 0
         self.watch_action.setChecked(True)
         self._show_watch_status()
         self.statusBar().showMessage(f"Watching {folder} and its sub-folders for new images…")
+
+    def _catch_up(self, listing: TreeListing) -> None:
+        """Inspect what the first listing holds from since ``_catch_up_since`` and the history lacks."""
+        since, self._catch_up_since = self._catch_up_since, None
+        if since is None:
+            return
+        missed = listing.saved_since(since)
+        if not missed:
+            self._remember_watch_start()
+        elif self._need_project():
+            self._submit("inspect", jobs.inspect_files(self.project_name, missed, lot=self._lot_for_job(),
+                                                       sort_into=self.watch_sort_into, skip_inspected=True),
+                         f"Checking {len(missed)} image(s) saved while the folder was not watched…",
+                         done=self._finish_catch_up)
+
+    def _finish_catch_up(self, result: tuple[list[int], StoredResult | None]) -> None:
+        self._finish_inspect(result)
+        self._count_watched(result[0])
+        self._remember_watch_start()
+        self.statusBar().showMessage(f"Inspected {len(result[0])} image(s) saved while the folder was not watched.")
 
     def _inspect_watched(self, paths: list[Path]) -> None:
         self.inspect_paths(paths, sort_into=self.watch_sort_into)

@@ -89,16 +89,18 @@ def verify_masters(project: str, folder: Path, sensitivity: float) -> Job:
 
 
 def inspect_files(project: str, files: list[Path], force: bool = False, lot: str = "",
-                  sort_into: Path | None = None) -> Job:
+                  sort_into: Path | None = None, skip_inspected: bool = False) -> Job:
     """Inspect files one after another (as parts of ``lot``); per-file errors are emitted as text and the
     rest go on.  With ``sort_into``, each inspected file is then moved into its verdict's folder there
-    (``services.sorting``); one that cannot be moved is named and stays.
+    (``services.sorting``); one that cannot be moved is named and stays.  ``skip_inspected`` leaves
+    out the files whose path the project's history holds (a watch catching up).
 
     Returns (inspection ids, the first stored result or None).
     """
     def job(ctx: JobContext) -> Any:
         ids = []
-        for index, path in enumerate(files):
+        todo = ctx.inspector.not_in_history(project, files) if skip_inspected else files
+        for index, path in enumerate(todo):
             if ctx.cancelled():
                 break
             try:
@@ -109,7 +111,7 @@ def inspect_files(project: str, files: list[Path], force: bool = False, lot: str
             else:
                 if sort_into is not None:
                     _sort(ctx, path, sort_into / record.verdict)
-            ctx.progress(index + 1, len(files))
+            ctx.progress(index + 1, len(todo))
         return ids, _shown(ctx, ids[0]) if ids else None
 
     return job

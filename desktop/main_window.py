@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.folder_watch = FolderWatch(self)
         self.folder_watch.new_images.connect(self._inspect_watched)
         self.folder_watch.new_images.connect(self._count_watched)
+        self.folder_watch.first_listed.connect(self._catch_up)
         self.folder_watch.scanned.connect(self._show_watch_status)  # the first listing's end; a tree grown too big
         self.refresh_projects()
         self.check_disk_space()
@@ -221,6 +223,8 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.statusBar().addPermanentWidget(self.watch_status)
         self.watched_count = 0
         self.watch_sort_into: Path | None = None
+        self._catch_up_since = None  # when set, the watch's first listing is caught up from then
+        self._watch_began = datetime.now(UTC)
 
     def _action(self, text: str, slot: Any, shortcut: str | QKeySequence.StandardKey | None = None,
                 toolbar: QToolBar | None = None) -> QAction:

@@ -42,6 +42,7 @@ class AppSettings:
     watch_folder: str = ""
     sort_into: str = ""
     sorting: str = ""  # "1" when the last watch sorted its images (QSettings' INI keeps strings)
+    watch_started: str = ""  # when the watch of watch_folder began (ISO, UTC): what a catch-up starts from
 
     @classmethod
     def load(cls) -> AppSettings:

@@ -1,40 +1,56 @@
-"""The dialog that starts a watched folder: which folder, and whether (and where) each inspected image
-is then moved into ``OK``, ``REVIEW`` and ``NG`` folders by its verdict (``services.sorting``)."""
+"""The dialog that starts a watched folder: which folder, whether (and where) each inspected image
+is then moved into ``OK``, ``REVIEW`` and ``NG`` folders by its verdict (``services.sorting``),
+and, for the folder watched last, whether what was saved there while the app was not watching
+(closed, the station restarted, a crash) is inspected first.
+
+The app remembers when the last watch of its folder began (``AppSettings.watch_started``, UTC):
+images modified since then that the project's history does not hold were missed.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtWidgets import QCheckBox, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
 
 from desktop.dialogs import CheckedDialog
-from desktop.settings import with_browse
+from desktop.settings import AppSettings, with_browse
+from services.local_time import local_text
 from services.sorting import sort_target_problem
 
 
 @dataclass(frozen=True)
 class WatchOptions:
-    """The folder to watch, and where inspected images go (None: they stay where they are)."""
+    """The folder to watch, where inspected images go (None: they stay where they are), and since
+    when images not in the history are inspected first (None: only new ones)."""
 
     folder: Path
     sort_into: Path | None
+    catch_up_since: datetime | None = None
 
 
 class WatchDialog(CheckedDialog):
     """Choose the folder to watch and, optionally, the folder that inspected images are sorted into."""
 
-    def __init__(self, folder: str = "", sort_into: str = "", sorting: bool = False,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Watch a folder")
-        self.folder = QLineEdit(folder)
+        self._last_folder, self._last_start = settings.watch_folder, _moment(settings.watch_started)
+        self.folder = QLineEdit(settings.watch_folder)
         self.folder.setPlaceholderText("where the camera or the line software saves its images")
+        self.catch_up = QCheckBox()
+        self.catch_up.setChecked(True)
+        self.catch_up.setToolTip("Images the app did not see arrive because it was closed, restarted or had "
+                                 "stopped; those the history holds already are left alone")
+        self.folder.textChanged.connect(lambda _: self._offer_catch_up())
+        sorting = settings.sorting == "1"
         self.sorting = QCheckBox("Move each inspected image into OK, REVIEW or NG under:")
         self.sorting.setChecked(sorting)
         self.sorting.setToolTip("By the verdict given when it was inspected; the history keeps its own copy, "
                                 "so the moved image is not needed there")
-        self.sort_into = QLineEdit(sort_into)
+        self.sort_into = QLineEdit(settings.sort_into)
         self.sort_into.setPlaceholderText("a folder outside the watched one, e.g. for a rework station")
         self.sorting.toggled.connect(self.sort_into.setEnabled)
         self.sort_into.setEnabled(sorting)
@@ -46,10 +62,12 @@ class WatchDialog(CheckedDialog):
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
         form.addRow("Folder", with_browse(self.folder, "Folder to watch"))
+        form.addRow(self.catch_up)
         form.addRow(self.sorting)
         form.addRow("Sort into", with_browse(self.sort_into, "Folder to sort inspected images into"))
         form.addRow(note)
         form.addRow(buttons)
+        self._offer_catch_up()
         self.resize(560, self.sizeHint().height())
 
     def problem(self) -> str | None:
@@ -71,5 +89,22 @@ class WatchDialog(CheckedDialog):
     def options(self) -> WatchOptions:
         """The choices as the watch takes them."""
         target = self.sort_into.text().strip()
+        since = self._last_start if self.catch_up.isVisibleTo(self) and self.catch_up.isChecked() else None
         return WatchOptions(Path(self.folder.text().strip()),
-                            Path(target) if self.sorting.isChecked() and target else None)
+                            Path(target) if self.sorting.isChecked() and target else None, since)
+
+    def _offer_catch_up(self) -> None:
+        """Offer to catch up only on the folder watched last, whose watch's start is known."""
+        offered = (self._last_start is not None and bool(self._last_folder)
+                   and self.folder.text().strip() == self._last_folder)
+        self.catch_up.setVisible(offered)
+        if offered:
+            self.catch_up.setText(f"First inspect the images saved there since its last watch began "
+                                  f"({local_text(self._last_start, seconds=False)}) that are not in the history")
+
+
+def _moment(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None  # a settings file edited by hand: no catch-up, rather than no watch

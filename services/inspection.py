@@ -356,6 +356,14 @@ class Inspector:
         return self._inspect(project_name, data, path.suffix or ".png",
                              lambda share: decode_for_inspection(path, share), str(path), force, lot)
 
+    def not_in_history(self, project_name: str, paths: list[Path]) -> list[Path]:
+        """``paths`` less the files the project's history holds an inspection of (by path), in order:
+        what a watch that was not running has left to do."""
+        with self.workspace.database.read() as session:
+            project = repo.get_project(session, project_name)
+            done = repo.inspected_sources(session, project.id, [str(path) for path in paths])
+        return [path for path in paths if str(path) not in done]
+
     def reinspect(self, inspection_id: int) -> tuple[str, InspectionRecord]:
         """Inspect a stored image again with its project's current references: (old verdict, new record).
 

@@ -17,22 +17,33 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from engine.imageio import is_listed_image
 
 MAX_DEPTH = 4
 MAX_FOLDERS = 1000
+MTIME_SLACK_S = 2.0  # FAT and some shares keep modification times in steps of 2 s
 
 
 @dataclass(frozen=True)
 class TreeListing:
-    """What ``list_tree`` found: the folders (the root first), each image's size in bytes, and whether
-    every folder was read (False when the tree had more than ``max_folders``)."""
+    """What ``list_tree`` found: the folders (the root first), each image's size in bytes and
+    modification time (seconds since the epoch), and whether every folder was read (False when the
+    tree had more than ``max_folders``)."""
 
     folders: list[str] = field(default_factory=list)
     sizes: dict[str, int] = field(default_factory=dict)
     complete: bool = True
+    modified: dict[str, float] = field(default_factory=dict)
+
+    def saved_since(self, moment: datetime) -> list[Path]:
+        """The images modified at or after ``moment`` (less ``MTIME_SLACK_S``), oldest first: those a
+        watch that was not running (the app closed, the station restarted) did not see arrive."""
+        since = moment.timestamp() - MTIME_SLACK_S
+        recent = [(when, key) for key, when in self.modified.items() if when >= since]
+        return [Path(key) for _, key in sorted(recent)]
 
 
 def list_tree(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_FOLDERS) -> TreeListing:
@@ -45,10 +56,11 @@ def list_tree(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_FOL
     """
     folders: list[str] = []
     sizes: dict[str, int] = {}
+    modified: dict[str, float] = {}
     pending = deque([(root, 0)])
     while pending:
         if len(folders) == max_folders:
-            return TreeListing(folders, sizes, complete=False)
+            return TreeListing(folders, sizes, complete=False, modified=modified)
         folder, depth = pending.popleft()
         try:
             with os.scandir(folder) as entries:
@@ -65,12 +77,13 @@ def list_tree(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_FOL
                     if depth < max_depth:
                         subfolders.append((entry.stat().st_mtime_ns, entry.path))
                 elif is_listed_image(entry.path):
-                    sizes[entry.path] = entry.stat().st_size
+                    status = entry.stat()
+                    sizes[entry.path], modified[entry.path] = status.st_size, status.st_mtime
             except OSError:
                 continue  # gone again (a writer's temporary file)
         subfolders.sort(key=lambda item: (-item[0], item[1]))
         pending.extend((Path(path), depth + 1) for _, path in subfolders)
-    return TreeListing(folders, sizes)
+    return TreeListing(folders, sizes, modified=modified)
 
 
 class NewImages:

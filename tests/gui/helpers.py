@@ -24,6 +24,12 @@ def history_count(window) -> int:
         return repo.history_count(session, repo.HistoryFilter())
 
 
+def history_sources(window) -> list[str]:
+    """The source paths of the inspections in the window's history, over all projects."""
+    with window.workspace.database.read() as session:
+        return [row.source_path for row in repo.history(session, repo.HistoryFilter(), limit=None)]
+
+
 def drop_on(widget, paths) -> None:
     """Deliver a file-manager drop of ``paths`` to ``widget``, as Qt would after the drag was accepted."""
     from PySide6.QtCore import QMimeData, QPointF, QUrl

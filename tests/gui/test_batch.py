@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QTimer
 
 from desktop.batch_page import COLUMNS
 from engine.synthetic import Defect
-from tests.gui.helpers import WAIT, history_count, write_parts
+from tests.gui.helpers import WAIT, history_count, history_sources, write_parts
 
 
 def test_batch_cancel_stops_quickly_keeps_window_responsive_and_history(qtbot, window, project, tmp_path):
@@ -127,6 +128,7 @@ def test_the_watch_dialog_remembers_the_last_set_up_and_refuses_a_sort_folder_in
     dialog = next(d for d in window.findChildren(WatchDialog) if d.isVisible())
     assert dialog.folder.text() == str(folder) and not dialog.sorting.isChecked()
     assert not dialog.sort_into.isEnabled()
+    assert not dialog.catch_up.isVisibleTo(dialog)  # no earlier watch of it is known
     dialog.sorting.setChecked(True)
     dialog.sort_into.setText(str(folder / "sorted"))
     assert "inside the watched folder" in dialog.problem()
@@ -144,8 +146,45 @@ def test_the_watch_dialog_remembers_the_last_set_up_and_refuses_a_sort_folder_in
     window.toggle_watch(False)
     window.toggle_watch(True)
     dialog = next(d for d in window.findChildren(WatchDialog) if d.isVisible())
+    assert dialog.catch_up.isVisibleTo(dialog) and dialog.catch_up.isChecked()
+    dialog.folder.setText(str(tmp_path))  # another folder: what was saved there is not this watch's to catch up
+    assert not dialog.catch_up.isVisibleTo(dialog)
     dialog.reject()
     assert not window.watch_action.isChecked() and window.folder_watch.root is None
+
+
+def test_a_watch_started_again_first_inspects_what_was_saved_while_the_app_was_not_watching(
+        qtbot, window, project, tmp_path):
+    import os
+    from datetime import UTC, datetime
+
+    from desktop.settings import AppSettings
+    from desktop.watch_dialog import WatchDialog
+
+    folder = tmp_path / "camera"
+    old = write_parts(folder, [520])[0]
+    os.utime(old, (1e9, 1e9))  # there long before any watch: never inspected
+    window.toggle_watch(True)
+    dialog = next(d for d in window.findChildren(WatchDialog) if d.isVisible())
+    dialog.folder.setText(str(folder))
+    with qtbot.waitSignal(window.folder_watch.scanned, timeout=WAIT):
+        dialog.accept()
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        write_parts(folder, [521])  # inspected while watched
+    window.toggle_watch(False)  # the app closed; the line went on saving
+    part522 = write_parts(folder / "2026-11-29", [522, 523])[0]
+    time.sleep(0.05)
+    window.toggle_watch(True)
+    dialog = next(d for d in window.findChildren(WatchDialog) if d.isVisible())
+    assert dialog.catch_up.isVisibleTo(dialog) and "since its last watch began" in dialog.catch_up.text()
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        dialog.accept()
+    sources = sorted(Path(s).relative_to(folder).as_posix() for s in history_sources(window))
+    assert sources == ["2026-11-29/part522.png", "2026-11-29/part523.png", "part521.png"]
+    assert window.watch_status.text() == "Watching camera: 2 new image(s)"
+    caught_up_from = datetime.fromisoformat(AppSettings.load().watch_started)
+    assert caught_up_from > datetime.fromtimestamp(part522.stat().st_mtime, UTC)  # the next catch-up starts later
+    window.toggle_watch(False)
 
 
 def test_a_watched_image_is_handed_on_only_once_its_writer_has_finished(qtbot, tmp_path):

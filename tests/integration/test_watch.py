@@ -87,6 +87,24 @@ def test_watch_sorts_inspected_images_into_folders_named_by_their_verdicts(home,
     assert "lies inside the watched folder" in capsys.readouterr().err
 
 
+def test_watch_since_first_inspects_what_was_saved_while_no_watch_ran(home, tmp_path, capsys):
+    import os
+    from datetime import UTC, datetime
+
+    _disc_project(tmp_path)
+    line = tmp_path / "line"
+    old = write_parts(line, [50])[0]
+    os.utime(old, (1e9, 1e9))  # from before the first watch: left alone
+    began = datetime.now(UTC)
+    records, _ = _watch(capsys, ["disc", str(line), "--count", "1"], lambda: write_parts(line, [51]))
+    assert [Path(r["image"]).name for r in records] == ["part051.png"]
+    write_parts(line / "night", [52, 53])  # saved while no watch ran
+    records, err = _watch(capsys, ["disc", str(line), "--count", "3", "--since", began.isoformat()],
+                          lambda: write_parts(line, [54]))
+    assert "2 images saved since" in err
+    assert [Path(r["image"]).name for r in records] == ["part052.png", "part053.png", "part054.png"]
+
+
 def test_watch_refuses_a_missing_folder_and_bad_settings(home, tmp_path, capsys):
     assert run_cli(["project", "create", "disc"]) == 0
     assert run_cli(["watch", "disc", str(tmp_path / "nowhere")]) == 2
@@ -143,3 +161,17 @@ def test_images_that_left_a_listed_folder_are_forgotten_and_those_of_an_unlisted
     images.judge({}, now=2.0, listed_folders=["/in"])  # b.png moved on too; c.png, its folder not listed, stays
     assert images.remembered() == 1
     assert images.judge({"/in/a.png": 4}, now=3.0, listed_folders=["/in"]) == ([], True)  # back: new again
+
+
+def test_images_saved_since_a_moment_are_taken_oldest_first_within_the_clock_step_of_a_share(tmp_path):
+    import os
+    from datetime import UTC, datetime
+
+    from services.new_images import MTIME_SLACK_S, list_tree
+
+    moment = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
+    for name, offset in (("before.png", -10.0), ("edge.png", -MTIME_SLACK_S / 2), ("late.png", 60.0),
+                         ("early.png", 5.0)):
+        (tmp_path / name).write_bytes(b"x")
+        os.utime(tmp_path / name, (moment.timestamp() + offset,) * 2)
+    assert [path.name for path in list_tree(tmp_path).saved_since(moment)] == ["edge.png", "early.png", "late.png"]
