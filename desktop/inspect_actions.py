@@ -96,6 +96,8 @@ class InspectActions(WindowActions):
         self.folder_watch.stop()
         self._show_watch_status()
         if not checked:
+            self.settings.watching = ""  # stopped by hand: not resumed at the next start
+            self.settings.save()
             self.statusBar().showMessage("Stopped watching.")
             return
         dialog = WatchDialog(self.settings, self)
@@ -109,6 +111,9 @@ class InspectActions(WindowActions):
         self.settings.sorting = "1" if options.sort_into is not None else ""
         if options.sort_into is not None:
             self.settings.sort_into = str(options.sort_into)
+        self.settings.watch_resume = "1" if options.resume else ""
+        self.settings.watching = "1" if options.resume else ""
+        self.settings.watch_project = self.project_name or ""
         self._watch_began = datetime.now(UTC)
         if options.catch_up_since is None:  # catching up, the older start stays until the catch-up is done
             self._remember_watch_start()
@@ -135,6 +140,26 @@ class InspectActions(WindowActions):
         self.watch_action.setChecked(True)
         self._show_watch_status()
         self.statusBar().showMessage(f"Watching {folder} and its sub-folders for new images…")
+
+    def resume_watch(self) -> None:
+        """At start: watch again the folder that was watched, with resuming chosen, when the app closed
+        (or crashed), into the same project, catching up first."""
+        settings = self.settings
+        if settings.watching != "1" or not settings.watch_folder:
+            return
+        folder = Path(settings.watch_folder)
+        if (settings.watch_project or None) != self.project_name:
+            self.show_error(f"The watch of {folder} was not resumed: its project '{settings.watch_project}' is gone "
+                            "or archived. Start it again with Watch folder.")
+            return
+        if not folder.is_dir():
+            self.show_error(f"The watch of {folder} was not resumed: the folder is not there (a share not connected "
+                            "yet?). Start it again with Watch folder.")
+            return
+        self._watch_began = datetime.now(UTC)
+        sort_into = Path(settings.sort_into) if settings.sorting == "1" and settings.sort_into else None
+        self.watch_folder(folder, sort_into, settings.watch_start())
+        self.statusBar().showMessage(f"Resumed watching {folder}, as it was when the app closed.")
 
     def _catch_up(self, listing: TreeListing) -> None:
         """Inspect what the first listing holds from since ``_catch_up_since`` and the history lacks."""

@@ -166,7 +166,10 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.folder_watch.new_images.connect(self._count_watched)
         self.folder_watch.first_listed.connect(self._catch_up)
         self.folder_watch.scanned.connect(self._show_watch_status)  # the first listing's end; a tree grown too big
+        if self.settings.watching == "1":
+            self.project_name = self.settings.watch_project or None  # the resumed watch's project, if still listed
         self.refresh_projects()
+        self.resume_watch()
         self.check_disk_space()
 
     # ----------------------------------------------------------------- layout
@@ -497,6 +500,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
     def closeEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt override)
         """Cancel running work and stop the worker cleanly before the window goes."""
         self._closing = True
+        self.folder_watch.stop()  # resumed at the next start if so chosen (settings.watching stays)
         self.worker.shutdown()
         self.thumbnails.wait()
         self.area_images.wait()

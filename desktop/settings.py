@@ -9,6 +9,7 @@ folder (``QSettings.setPath``).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -43,12 +44,23 @@ class AppSettings:
     sort_into: str = ""
     sorting: str = ""  # "1" when the last watch sorted its images (QSettings' INI keeps strings)
     watch_started: str = ""  # when the watch of watch_folder began (ISO, UTC): what a catch-up starts from
+    watch_project: str = ""  # the project that watch inspected into
+    watch_resume: str = ""  # "1": the dialog's choice to resume a watch when the app starts
+    watching: str = ""  # "1" while a watch to be resumed runs; a watch stopped by hand clears it
 
     @classmethod
     def load(cls) -> AppSettings:
         """Read from QSettings."""
         store = _store()
         return cls(**{f.name: str(store.value(f.name, getattr(cls(), f.name))) for f in fields(cls)})
+
+    def watch_start(self) -> datetime | None:
+        """When the last watch of ``watch_folder`` began; None when unknown (or the file was edited by hand
+        into something else: no catch-up rather than no watch)."""
+        try:
+            return datetime.fromisoformat(self.watch_started) if self.watch_started else None
+        except ValueError:
+            return None
 
     def save(self) -> None:
         """Write to QSettings."""

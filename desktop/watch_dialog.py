@@ -29,6 +29,7 @@ class WatchOptions:
     folder: Path
     sort_into: Path | None
     catch_up_since: datetime | None = None
+    resume: bool = False  # started again when the app starts, if it was running when the app closed
 
 
 class WatchDialog(CheckedDialog):
@@ -37,7 +38,7 @@ class WatchDialog(CheckedDialog):
     def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Watch a folder")
-        self._last_folder, self._last_start = settings.watch_folder, _moment(settings.watch_started)
+        self._last_folder, self._last_start = settings.watch_folder, settings.watch_start()
         self.folder = QLineEdit(settings.watch_folder)
         self.folder.setPlaceholderText("where the camera or the line software saves its images")
         self.catch_up = QCheckBox()
@@ -54,6 +55,10 @@ class WatchDialog(CheckedDialog):
         self.sort_into.setPlaceholderText("a folder outside the watched one, e.g. for a rework station")
         self.sorting.toggled.connect(self.sort_into.setEnabled)
         self.sort_into.setEnabled(sorting)
+        self.resume = QCheckBox("Resume this watch when the app starts, if it was running when the app closed")
+        self.resume.setToolTip("For a station that runs unattended: after a restart it watches again, into the "
+                               "same project, and first inspects what was saved meanwhile")
+        self.resume.setChecked(settings.watch_resume == "1")
         note = QLabel("Images already in the folder are left alone; new ones in it and in its sub-folders "
                       "are inspected once their writer has finished.")
         note.setWordWrap(True)
@@ -65,6 +70,7 @@ class WatchDialog(CheckedDialog):
         form.addRow(self.catch_up)
         form.addRow(self.sorting)
         form.addRow("Sort into", with_browse(self.sort_into, "Folder to sort inspected images into"))
+        form.addRow(self.resume)
         form.addRow(note)
         form.addRow(buttons)
         self._offer_catch_up()
@@ -91,7 +97,8 @@ class WatchDialog(CheckedDialog):
         target = self.sort_into.text().strip()
         since = self._last_start if self.catch_up.isVisibleTo(self) and self.catch_up.isChecked() else None
         return WatchOptions(Path(self.folder.text().strip()),
-                            Path(target) if self.sorting.isChecked() and target else None, since)
+                            Path(target) if self.sorting.isChecked() and target else None, since,
+                            self.resume.isChecked())
 
     def _offer_catch_up(self) -> None:
         """Offer to catch up only on the folder watched last, whose watch's start is known."""
@@ -102,9 +109,3 @@ class WatchDialog(CheckedDialog):
             self.catch_up.setText(f"First inspect the images saved there since its last watch began "
                                   f"({local_text(self._last_start, seconds=False)}) that are not in the history")
 
-
-def _moment(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text) if text else None
-    except ValueError:
-        return None  # a settings file edited by hand: no catch-up, rather than no watch

@@ -187,6 +187,37 @@ def test_a_watch_started_again_first_inspects_what_was_saved_while_the_app_was_n
     window.toggle_watch(False)
 
 
+def test_a_watch_running_when_the_app_closed_is_resumed_at_the_next_start_into_its_project(
+        qtbot, window, project, tmp_path):
+    from desktop.main_window import MainWindow
+    from desktop.settings import AppSettings
+    from desktop.watch_dialog import WatchDialog
+
+    folder, bins = tmp_path / "station", tmp_path / "bins"
+    folder.mkdir()
+    window.toggle_watch(True)
+    dialog = next(d for d in window.findChildren(WatchDialog) if d.isVisible())
+    dialog.folder.setText(str(folder))
+    dialog.sorting.setChecked(True)
+    dialog.sort_into.setText(str(bins))
+    dialog.resume.setChecked(True)
+    with qtbot.waitSignal(window.folder_watch.scanned, timeout=WAIT):
+        dialog.accept()
+    window.new_project("other")  # the technician looked at another part type; the watch's project stays "disc"
+    assert window.project_name == "other"
+    window.close()  # closed (or the station restarted) while watching
+    write_parts(folder / "night", [530])
+    again = MainWindow(window.workspace, AppSettings.load())
+    qtbot.addWidget(again)
+    again.show()
+    assert again.project_name == "disc" and again.folder_watch.root == folder
+    qtbot.waitUntil(lambda: history_count(again) == 1 and any(bins.rglob("*.png")), timeout=WAIT)
+    assert [p.relative_to(bins).parts[1] for p in bins.rglob("*.png")] == ["part530.png"]
+    again.toggle_watch(False)  # stopped by hand: not resumed at the start after
+    assert AppSettings.load().watching == ""
+    again.close()
+
+
 def test_a_watched_image_is_handed_on_only_once_its_writer_has_finished(qtbot, tmp_path):
     from desktop.folder_watch import FolderWatch
 
