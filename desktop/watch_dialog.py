@@ -59,8 +59,7 @@ class WatchDialog(CheckedDialog):
         self.resume.setToolTip("For a station that runs unattended: after a restart it watches again, into the "
                                "same project, and first inspects what was saved meanwhile")
         self.resume.setChecked(settings.watch_resume == "1")
-        note = QLabel("Images already in the folder are left alone; new ones in it and in its sub-folders "
-                      "are inspected once their writer has finished.")
+        self.note = note = QLabel()
         note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -105,6 +104,9 @@ class WatchDialog(CheckedDialog):
         offered = (self._last_start is not None and bool(self._last_folder)
                    and self.folder.text().strip() == self._last_folder)
         self.catch_up.setVisible(offered)
+        there = "those already there are left alone" + (", but for the catch-up above" if offered else "")
+        self.note.setText(f"New images in the folder and its sub-folders are inspected once their writer has "
+                          f"finished; {there}.")
         if offered:
             self.catch_up.setText(f"First inspect the images saved there since its last watch began "
                                   f"({local_text(self._last_start, seconds=False)}) that are not in the history")
