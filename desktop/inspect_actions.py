@@ -141,6 +141,16 @@ class InspectActions(WindowActions):
         self._show_watch_status()
         self.statusBar().showMessage(f"Watching {folder} and its sub-folders for new images…")
 
+    def _watch_follows_project(self) -> None:
+        """A watch inspects into the project shown: say so when the technician switches to another."""
+        if self.folder_watch.root is None or self.settings.watch_project == (self.project_name or ""):
+            return
+        self.settings.watch_project = self.project_name or ""
+        self.settings.save()
+        self._show_watch_status()
+        self.statusBar().showMessage(f"New images of {self.folder_watch.root} now go to "
+                                     f"{self.project_name or 'no project'}; Watch folder stops the watch.")
+
     def resume_watch(self) -> None:
         """At start: watch again the folder that was watched, with resuming chosen, when the app closed
         (or crashed), into the same project, catching up first."""
@@ -199,7 +209,8 @@ class InspectActions(WindowActions):
                 found = f"{self.watched_count} new image(s)"
             limit = "" if self.folder_watch.complete else f" (its {self.folder_watch.folder_limit()} newest folders)"
             sorted_into = "" if self.watch_sort_into is None else f", sorted into {self.watch_sort_into.name}"
-            self.watch_status.setText(f"Watching {root.name or root}{limit}{sorted_into}: {found}")
+            into = f" for {self.project_name}" if self.project_name else ""
+            self.watch_status.setText(f"Watching {root.name or root}{into}{limit}{sorted_into}: {found}")
             sorting = "" if self.watch_sort_into is None else (
                 f"; inspected images move into {self.watch_sort_into}/OK, REVIEW or NG")
             self.watch_status.setToolTip(f"{root} and its sub-folders{sorting}; Watch folder again stops")

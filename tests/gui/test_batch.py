@@ -89,13 +89,14 @@ def test_watched_folder_inspects_new_images(qtbot, window, project, tmp_path):
     folder.mkdir()
     with qtbot.waitSignal(window.folder_watch.scanned, timeout=WAIT):
         window.watch_folder(folder)
-        assert window.watch_status.text() == "Watching incoming: reading what is there…"
-    assert window.watch_status.text() == "Watching incoming: 0 new image(s)"
+        assert window.watch_status.text() == "Watching incoming for disc: reading what is there…"
+    assert window.watch_status.text() == "Watching incoming for disc: 0 new image(s)"
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         write_parts(folder, [500], defects=(Defect("pit", 0.5, 0.5, 0.1),))
     assert window.current is not None and window.current.source.endswith("part500.png")
     assert history_count(window) == 1
-    assert not window.watch_status.isHidden() and window.watch_status.text() == "Watching incoming: 1 new image(s)"
+    assert not window.watch_status.isHidden()
+    assert window.watch_status.text() == "Watching incoming for disc: 1 new image(s)"
     window.toggle_watch(False)
     assert window.watch_status.isHidden() and window.folder_watch.watched_folders() == []
 
@@ -105,7 +106,7 @@ def test_a_watched_folder_can_sort_each_inspected_image_by_its_verdict(qtbot, wi
     folder.mkdir()
     with qtbot.waitSignal(window.folder_watch.scanned, timeout=WAIT):
         window.watch_folder(folder, sort_into=sorted_into)
-    assert window.watch_status.text() == "Watching camera, sorted into rework: 0 new image(s)"
+    assert window.watch_status.text() == "Watching camera for disc, sorted into rework: 0 new image(s)"
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         write_parts(folder, [510], defects=(Defect("pit", 0.5, 0.5, 0.1),))
     verdict = window.current.facts.verdict  # as recorded at inspection time
@@ -181,7 +182,7 @@ def test_a_watch_started_again_first_inspects_what_was_saved_while_the_app_was_n
         dialog.accept()
     sources = sorted(Path(s).relative_to(folder).as_posix() for s in history_sources(window))
     assert sources == ["2026-11-29/part522.png", "2026-11-29/part523.png", "part521.png"]
-    assert window.watch_status.text() == "Watching camera: 2 new image(s)"
+    assert window.watch_status.text() == "Watching camera for disc: 2 new image(s)"
     caught_up_from = datetime.fromisoformat(AppSettings.load().watch_started)
     assert caught_up_from > datetime.fromtimestamp(part522.stat().st_mtime, UTC)  # the next catch-up starts later
     window.toggle_watch(False)
@@ -203,8 +204,10 @@ def test_a_watch_running_when_the_app_closed_is_resumed_at_the_next_start_into_i
     dialog.resume.setChecked(True)
     with qtbot.waitSignal(window.folder_watch.scanned, timeout=WAIT):
         dialog.accept()
-    window.new_project("other")  # the technician looked at another part type; the watch's project stays "disc"
-    assert window.project_name == "other"
+    window.new_project("other")  # the technician switched the part type: the watch follows, and says so
+    assert window.project_name == "other" and window.watch_status.text().startswith("Watching station for other")
+    window.projects_panel.refresh(select="disc")  # and back
+    assert window.watch_status.text().startswith("Watching station for disc")
     window.close()  # closed (or the station restarted) while watching
     write_parts(folder / "night", [530])
     again = MainWindow(window.workspace, AppSettings.load())
