@@ -63,8 +63,9 @@ def run(args: argparse.Namespace) -> int:
     listing = list_tree(args.folder)
     images = NewImages(listing.sizes, args.interval)
     there = len(listing.sizes)
+    left = "" if args.since is not None else " left alone"
     print(f"watching {args.folder} and its sub-folders for new images ({there} image{'s' if there != 1 else ''} "
-          "already there left alone); Ctrl+C stops", file=sys.stderr, flush=True)
+          f"already there{left}); Ctrl+C stops", file=sys.stderr, flush=True)
     if not listing.complete:
         print(f"warning: {args.folder} holds more than {MAX_FOLDERS} folders; only the {MAX_FOLDERS} most recently "
               "changed are watched", file=sys.stderr, flush=True)

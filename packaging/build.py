@@ -6,7 +6,8 @@
 The smoke test runs the frozen ``iad-inspector-cli`` in a temporary data folder, offline and
 offscreen: it renders the GUI's main views with the demo project (engine, database migrations,
 Qt), inspects a drawn defective part with a pixel size set, exports its PDF report, asks both
-explainers where the defect is (the embedded GGUF model included) and how long in millimetres.
+explainers where the defect is (the embedded GGUF model included) and how long in millimetres,
+backs the data up, and has ``watch`` catch up on a part saved into a line folder and sort it.
 Each step must succeed, or the build is not done.
 """
 
@@ -18,6 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,6 +85,15 @@ def smoke_test() -> None:
             print(_cli(home, "db", "backup", str(backup)).stdout.strip()[:100])
             copied = json.loads(_cli(home, "project", "show", "Smoke part", "--json", "--home", str(backup)).stdout)
             assert copied["inspections"] == 1 and copied["references"] == 4, copied
+        line, sorted_into = home / "line" / "lot 7", home / "sorted"
+        line.mkdir(parents=True)
+        cv2.imwrite(str(line / "part.png"), synthetic_part(41)[..., ::-1])
+        since = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+        watched = _cli(home, "watch", "Smoke part", str(line.parent), "--since", since, "--count", "1", "--json",
+                       "--sort-into", str(sorted_into)).stdout.splitlines()
+        verdict = json.loads(watched[-1])["verdict"]
+        assert (sorted_into / verdict / "part.png").is_file(), watched
+        print(f"watch caught up on a saved part: {verdict}, moved into {sorted_into.name}/{verdict}")
     print(f"smoke test passed: {BUNDLE}")
 
 
