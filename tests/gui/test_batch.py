@@ -117,6 +117,18 @@ def test_a_watched_folder_can_sort_each_inspected_image_by_its_verdict(qtbot, wi
     window.toggle_watch(False)
 
 
+def test_an_inspected_image_that_cannot_be_sorted_is_named_and_left_where_it_was(qtbot, window, project, tmp_path):
+    bins = tmp_path / "bins"
+    bins.mkdir()
+    for verdict in ("OK", "REVIEW", "NG"):
+        (bins / verdict).write_text("a file where the verdict's folder should be")
+    part = write_parts(tmp_path / "camera", [515])[0]
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths([part], sort_into=bins)
+    assert history_count(window) == 1 and part.is_file()
+    assert any("part515.png was inspected but not moved to" in error for error in window.errors), window.errors
+
+
 def test_the_watch_dialog_remembers_the_last_set_up_and_refuses_a_sort_folder_inside_the_watched_one(
         qtbot, window, project, tmp_path):
     from desktop.settings import AppSettings
