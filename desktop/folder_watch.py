@@ -41,6 +41,7 @@ class FolderWatch(QObject):
         self.settle_ms = settle_ms
         self.root: Path | None = None
         self.complete = True  # False while the tree has more folders than are listed (MAX_FOLDERS)
+        self.reachable = True  # False while the latest listing could not read the watched folder itself
         self._generation = 0
         self._listing = False
         self._again = False
@@ -58,11 +59,13 @@ class FolderWatch(QObject):
         self.stop()
         self.root = folder
         self._images = None
+        self.reachable = True
         self.scan()
 
     @property
     def reading(self) -> bool:
-        """True until the first listing of the watched tree has ended."""
+        """True until a first listing has read the watched folder: while it runs, and while the folder
+        cannot be read (it is listed again every ``POLL_MS``; images there then are not new)."""
         return self.root is not None and self._images is None
 
     def stop(self) -> None:
@@ -121,10 +124,13 @@ class FolderWatch(QObject):
                 self.scan()
             return
         self.complete = listing.complete
+        self.reachable = bool(listing.folders)
         self._follow(listing.folders)  # a folder made since (a new day's) is watched from now on, a share back again
-        if self._images is None:
+        self._poll.start()  # (again) from this listing's end
+        if self._images is None and not listing.folders:
+            ready, waiting = [], False  # not reachable (a share not connected yet): what is there is not known yet
+        elif self._images is None:
             self._images = NewImages(listing.sizes, self.settle_ms / 1000)
-            self._poll.start()
             ready, waiting = [], False
             self.first_listed.emit(listing)
         else:

@@ -11,6 +11,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 
 from desktop import jobs
+from desktop.folder_watch import POLL_MS
 from desktop.references_page import IMAGE_FILTER
 from desktop.watch_dialog import WatchDialog, WatchOptions
 from desktop.window_actions import WindowActions
@@ -162,10 +163,6 @@ class InspectActions(WindowActions):
             self.show_error(f"The watch of {folder} was not resumed: its project '{settings.watch_project}' is gone "
                             "or archived. Start it again with Watch folder.")
             return
-        if not folder.is_dir():
-            self.show_error(f"The watch of {folder} was not resumed: the folder is not there (a share not connected "
-                            "yet?). Start it again with Watch folder.")
-            return
         self._watch_began = datetime.now(UTC)
         sort_into = Path(settings.sort_into) if settings.sorting == "1" and settings.sort_into else None
         self.watch_folder(folder, sort_into, settings.watch_start())
@@ -203,7 +200,9 @@ class InspectActions(WindowActions):
         root = self.folder_watch.root
         self.watch_status.setVisible(root is not None)
         if root is not None:
-            if self.folder_watch.reading:
+            if not self.folder_watch.reachable:
+                found = f"cannot read the folder now, trying every {POLL_MS // 1000} s"
+            elif self.folder_watch.reading:
                 found = "reading what is there…"
             else:
                 found = f"{self.watched_count} new image(s)"

@@ -99,6 +99,11 @@ def test_watched_folder_inspects_new_images(qtbot, window, project, tmp_path):
     assert window.watch_status.text() == "Watching incoming for disc: 1 new image(s)"
     window.toggle_watch(False)
     assert window.watch_status.isHidden() and window.folder_watch.watched_folders() == []
+    with qtbot.waitSignal(window.folder_watch.scanned, timeout=WAIT):
+        window.watch_folder(tmp_path / "share not connected")
+    assert window.watch_status.text() == (
+        "Watching share not connected for disc: cannot read the folder now, trying every 5 s")
+    window.toggle_watch(False)
 
 
 def test_a_watched_folder_can_sort_each_inspected_image_by_its_verdict(qtbot, window, project, tmp_path):
@@ -328,6 +333,26 @@ def test_the_first_listing_of_a_watched_tree_does_not_hold_up_the_window(qtbot, 
     write_parts(tmp_path / "share", [721])
     qtbot.waitUntil(lambda: bool(handed), timeout=5000)
     assert handed == [tmp_path / "share" / "part721.png"]  # what was there before is not new
+    watch.stop()
+
+
+def test_a_watch_of_a_share_not_connected_yet_waits_for_it_and_takes_only_what_comes_after(qtbot, tmp_path):
+    from desktop.folder_watch import FolderWatch
+
+    share = tmp_path / "share"
+    watch = FolderWatch(settle_ms=200, poll_ms=300)
+    with qtbot.waitSignal(watch.scanned, timeout=5000):
+        watch.start(share)
+    assert watch.reading and not watch.reachable
+    handed: list = []
+    watch.new_images.connect(handed.extend)
+    write_parts(share, [730])  # there when the share connects: the watch cannot tell when it came
+    qtbot.waitUntil(lambda: not watch.reading, timeout=5000)
+    assert watch.reachable
+    write_parts(share, [731])
+    qtbot.waitUntil(lambda: bool(handed), timeout=5000)
+    qtbot.wait(700)
+    assert handed == [share / "part731.png"]
     watch.stop()
 
 
