@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -29,7 +31,8 @@ class InspectActions(WindowActions):
         if files:
             self.inspect_paths([Path(f) for f in files])
 
-    def inspect_paths(self, paths: list[Path], force: bool = False, sort_into: Path | None = None) -> None:
+    def inspect_paths(self, paths: list[Path], force: bool = False, sort_into: Path | None = None,
+                      done: Callable[[Any], None] | None = None) -> None:
         """Inspect image files one after another; the first result is shown, N steps through them.
         With ``sort_into``, each is then moved into its verdict's folder there."""
         if not self._need_project():
@@ -38,7 +41,7 @@ class InspectActions(WindowActions):
         if files is None:
             return
         self._submit("inspect", jobs.inspect_files(self.project_name, files, force, self._lot_for_job(), sort_into),
-                     f"Inspecting {len(files)} image(s)…", done=self._finish_inspect)
+                     f"Inspecting {len(files)} image(s)…", done=done or self._finish_inspect)
 
     def inspect_dropped(self, paths: list[Path]) -> None:
         """Files dropped on the image view are inspected there; a folder among them goes to Batch."""
@@ -69,8 +72,8 @@ class InspectActions(WindowActions):
         self._submit("inspect", jobs.grab_camera(self.project_name, self._lot_for_job()), "Grabbing a camera frame…",
                      done=self._finish_inspect)
 
-    def _finish_inspect(self, result: tuple[list[int], StoredResult | None]) -> None:
-        ids, first = result
+    def _finish_inspect(self, result: tuple[Any, ...]) -> None:
+        ids, first = result[0], result[1]
         self._set_queue(ids)
         if first is not None:
             self.show_result(first)
@@ -113,6 +116,7 @@ class InspectActions(WindowActions):
         if options.sort_into is not None:
             self.settings.sort_into = str(options.sort_into)
         self.settings.watch_resume = "1" if options.resume else ""
+        self.settings.watch_alert = "1" if options.alert else ""
         self.settings.watching = "1" if options.resume else ""
         self.settings.watch_project = self.project_name or ""
         self._watch_began = datetime.now(UTC)
@@ -182,14 +186,31 @@ class InspectActions(WindowActions):
                          f"Checking {len(missed)} image(s) saved while the folder was not watched…",
                          done=self._finish_catch_up)
 
-    def _finish_catch_up(self, result: tuple[list[int], StoredResult | None]) -> None:
+    def _finish_catch_up(self, result: tuple[list[int], StoredResult | None, list[tuple[str, str]]]) -> None:
         self._finish_inspect(result)
         self._count_watched(result[0])
         self._remember_watch_start()
         self.statusBar().showMessage(f"Inspected {len(result[0])} image(s) saved while the folder was not watched.")
+        self._alert_held_back(result[2])
 
     def _inspect_watched(self, paths: list[Path]) -> None:
-        self.inspect_paths(paths, sort_into=self.watch_sort_into)
+        self.inspect_paths(paths, sort_into=self.watch_sort_into, done=self._finish_watched)
+
+    def _finish_watched(self, result: tuple[list[int], StoredResult | None, list[tuple[str, str]]]) -> None:
+        self._finish_inspect(result)
+        self._alert_held_back(result[2])
+
+    def _alert_held_back(self, held_back: list[tuple[str, str]]) -> None:
+        """Draw a person to parts of a watch that were held back (NG or REVIEW): a beep, the taskbar
+        entry flashing while the window is in the background, and a status-bar line naming them."""
+        if not held_back or self.settings.watch_alert != "1":
+            return
+        self.held_back_alerts += 1
+        QApplication.beep()
+        QApplication.alert(self)
+        names = ", ".join(f"{name} ({verdict})" for name, verdict in held_back[:3])
+        more = f" and {len(held_back) - 3} more" if len(held_back) > 3 else ""
+        self.statusBar().showMessage(f"Held back: {names}{more}")
 
     def _count_watched(self, paths: list[Path]) -> None:
         self.watched_count += len(paths)

@@ -20,6 +20,7 @@ from db.audit_log import as_row, audit_events
 from db.backup import BackupCancelled, back_up
 from desktop.result_view import OVERLAY_MAX_SIDE, PHOTO_MAX_SIDE
 from desktop.worker import Job, JobContext
+from engine.calibration import VERDICT_OK
 from services.results import StoredResult, load_result
 from services.sorting import move_into
 from services.verification import verify_with_masters
@@ -95,10 +96,11 @@ def inspect_files(project: str, files: list[Path], force: bool = False, lot: str
     (``services.sorting``); one that cannot be moved is named and stays.  ``skip_inspected`` leaves
     out the files whose path the project's history holds (a watch catching up).
 
-    Returns (inspection ids, the first stored result or None).
+    Returns (inspection ids, the first stored result or None, (file name, verdict) of each part held
+    back: NG or REVIEW).
     """
     def job(ctx: JobContext) -> Any:
-        ids = []
+        ids, held_back = [], []
         todo = ctx.inspector.not_in_history(project, files) if skip_inspected else files
         for index, path in enumerate(todo):
             if ctx.cancelled():
@@ -109,10 +111,12 @@ def inspect_files(project: str, files: list[Path], force: bool = False, lot: str
             except Exception as exc:  # noqa: BLE001 (reported per file; the others go on)
                 ctx.emit(f"{path.name}: {exc}")
             else:
+                if record.verdict != VERDICT_OK:
+                    held_back.append((path.name, record.verdict))
                 if sort_into is not None:
                     _sort(ctx, path, sort_into / record.verdict)
             ctx.progress(index + 1, len(todo))
-        return ids, _shown(ctx, ids[0]) if ids else None
+        return ids, _shown(ctx, ids[0]) if ids else None, held_back
 
     return job
 

@@ -228,6 +228,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.watch_sort_into: Path | None = None
         self._catch_up_since = None  # when set, the watch's first listing is caught up from then
         self._watch_began = datetime.now(UTC)
+        self.held_back_alerts = 0  # how often a watch drew attention to parts held back (_alert_held_back)
 
     def _action(self, text: str, slot: Any, shortcut: str | QKeySequence.StandardKey | None = None,
                 toolbar: QToolBar | None = None) -> QAction:

@@ -47,6 +47,7 @@ class AppSettings:
     watch_project: str = ""  # the project that watch inspected into
     watch_resume: str = ""  # "1": the dialog's choice to resume a watch when the app starts
     watching: str = ""  # "1" while a watch to be resumed runs; a watch stopped by hand clears it
+    watch_alert: str = "1"  # "1": a watched part held back (NG or REVIEW) beeps and flashes the taskbar
 
     @classmethod
     def load(cls) -> AppSettings:

@@ -30,6 +30,7 @@ class WatchOptions:
     sort_into: Path | None
     catch_up_since: datetime | None = None
     resume: bool = False  # started again when the app starts, if it was running when the app closed
+    alert: bool = True  # a part held back beeps and flashes the taskbar
 
 
 class WatchDialog(CheckedDialog):
@@ -55,6 +56,8 @@ class WatchDialog(CheckedDialog):
         self.sort_into.setPlaceholderText("a folder outside the watched one, e.g. for a rework station")
         self.sorting.toggled.connect(self.sort_into.setEnabled)
         self.sort_into.setEnabled(sorting)
+        self.alert = QCheckBox("Beep and flash the taskbar when a part is held back (NG or REVIEW)")
+        self.alert.setChecked(settings.watch_alert == "1")
         self.resume = QCheckBox("Resume this watch when the app starts, if it was running when the app closed")
         self.resume.setToolTip("For a station that runs unattended: after a restart it watches again, into the "
                                "same project, and first inspects what was saved meanwhile")
@@ -69,6 +72,7 @@ class WatchDialog(CheckedDialog):
         form.addRow(self.catch_up)
         form.addRow(self.sorting)
         form.addRow("Sort into", with_browse(self.sort_into, "Folder to sort inspected images into"))
+        form.addRow(self.alert)
         form.addRow(self.resume)
         form.addRow(note)
         form.addRow(buttons)
@@ -97,7 +101,7 @@ class WatchDialog(CheckedDialog):
         since = self._last_start if self.catch_up.isVisibleTo(self) and self.catch_up.isChecked() else None
         return WatchOptions(Path(self.folder.text().strip()),
                             Path(target) if self.sorting.isChecked() and target else None, since,
-                            self.resume.isChecked())
+                            self.resume.isChecked(), self.alert.isChecked())
 
     def _offer_catch_up(self) -> None:
         """Offer to catch up only on the folder watched last, whose watch's start is known."""

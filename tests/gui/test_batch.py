@@ -116,9 +116,15 @@ def test_a_watched_folder_can_sort_each_inspected_image_by_its_verdict(qtbot, wi
         write_parts(folder, [510], defects=(Defect("pit", 0.5, 0.5, 0.1),))
     verdict = window.current.facts.verdict  # as recorded at inspection time
     assert verdict in ("NG", "REVIEW")
+    assert window.held_back_alerts == 1  # a beep, the taskbar flashing, and the part named
+    assert window.statusBar().currentMessage() == f"Held back: part510.png ({verdict})"
+    window.settings.watch_alert = ""  # unticked in the watch dialog: held back quietly
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        write_parts(folder, [511], defects=(Defect("pit", 0.5, 0.5, 0.1),))
+    assert window.current.facts.verdict != "OK" and window.held_back_alerts == 1
     assert (sorted_into / verdict / "part510.png").is_file() and not (folder / "part510.png").exists()
-    qtbot.wait(1500)  # the move is not a new image of the watched folder
-    assert history_count(window) == 1 and window.current.image is not None  # the history's own copy
+    qtbot.wait(1500)  # the moves are not new images of the watched folder
+    assert history_count(window) == 2 and window.current.image is not None  # the history's own copy
     window.toggle_watch(False)
 
 
@@ -147,6 +153,8 @@ def test_the_watch_dialog_remembers_the_last_set_up_and_refuses_a_sort_folder_in
     assert dialog.folder.text() == str(folder) and not dialog.sorting.isChecked()
     assert not dialog.sort_into.isEnabled()
     assert not dialog.catch_up.isVisibleTo(dialog)  # no earlier watch of it is known
+    assert dialog.alert.isChecked() and not dialog.resume.isChecked()  # the defaults
+    dialog.alert.setChecked(False)
     dialog.sorting.setChecked(True)
     dialog.sort_into.setText(str(folder / "sorted"))
     assert "inside the watched folder" in dialog.problem()
@@ -159,8 +167,8 @@ def test_the_watch_dialog_remembers_the_last_set_up_and_refuses_a_sort_folder_in
         dialog.accept()
     assert window.folder_watch.root == folder and window.watch_sort_into == tmp_path / "bins"
     remembered = AppSettings.load()
-    assert (remembered.watch_folder, remembered.sort_into, remembered.sorting) == (
-        str(folder), str(tmp_path / "bins"), "1")
+    assert (remembered.watch_folder, remembered.sort_into, remembered.sorting, remembered.watch_alert) == (
+        str(folder), str(tmp_path / "bins"), "1", "")
     window.toggle_watch(False)
     window.toggle_watch(True)
     dialog = next(d for d in window.findChildren(WatchDialog) if d.isVisible())
