@@ -121,7 +121,7 @@ class InspectActions(WindowActions):
         self.settings.watch_project = self.project_name or ""
         self._watch_began = datetime.now(UTC)
         if options.catch_up_since is None:  # catching up, the older start stays until the catch-up is done
-            self._remember_watch_start()
+            self.settings.watch_started = self._watch_began.isoformat()
         self.settings.save()
         self.watch_folder(options.folder, options.sort_into, options.catch_up_since)
 
