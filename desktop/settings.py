@@ -1,9 +1,9 @@
 """Application settings in QSettings, and the dialog that edits them.
 
 Data folder, database URL, device, backbone (and CLIP checkpoint) for new projects, language model
-path and operator name; and the last watched folder and where its images were sorted, so that a
-station that restarts each day is set up again in one click.  Tests redirect QSettings to a temp
-folder (``QSettings.setPath``).
+path and operator name; and the last watched folder's set-up (sorting, alerts, when it began, whether
+it runs and is to be resumed), so that a station that restarts each day is set up again in one
+click, or by itself.  Tests redirect QSettings to a temp folder (``QSettings.setPath``).
 """
 
 from __future__ import annotations
