@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from db.repository import checked_lot
     from engine.errors import ImageLoadError
     from services.inspection import Inspector
-    from services.new_images import MAX_FOLDERS, NewImages, list_tree
+    from services.new_images import MAX_FOLDERS, NewImages, list_tree, steady_part
     from services.sorting import sort_target_problem
 
     lot = checked_lot(args.lot)
@@ -60,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
     workspace = open_from_args(args)
     inspector = Inspector(workspace, device=args.device)
     inspector.ensure_bank(args.project)
-    listing = list_tree(args.folder)
+    first = list_tree(args.folder)
+    time.sleep(args.interval)  # an image still being saved now is new: what the second listing agrees on is there
+    listing = steady_part(first, list_tree(args.folder))
     images = NewImages(listing.sizes, args.interval)
     there = len(listing.sizes)
     left = "" if args.since is not None else " left alone"

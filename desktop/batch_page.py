@@ -62,6 +62,7 @@ class BatchPage(QWidget):
         self.sensitivity = 0.5
         self._started = 0.0
         self._common_folder: Path | None = None
+        self._shown_before: str | None = None  # the progress note before a batch whose folders are being listed
         self.choose_button = QPushButton("Inspect folder…")
         self.choose_button.clicked.connect(self._choose_folder)
         self.cancel_button = QPushButton("Cancel")
@@ -105,12 +106,20 @@ class BatchPage(QWidget):
 
     @property
     def running(self) -> bool:
-        """Between ``started`` and ``finished``: the table still fills."""
+        """Between ``reading`` (or ``started``) and ``finished``: the table still fills."""
         return self.cancel_button.isEnabled()
+
+    def reading(self) -> None:
+        """A batch's folders are being listed; the last batch's rows stay until ``started``."""
+        self._shown_before = self.eta.text()
+        self.cancel_button.setEnabled(True)
+        self.choose_button.setEnabled(False)
+        self.eta.setText("Reading the folder…")
 
     def started(self, files: list[Path]) -> None:
         """A batch of ``files`` has started; rows name each file from the folder they all share."""
         total = len(files)
+        self._shown_before = None
         self._common_folder = common_folder(files)
         self.items.clear()
         self.table.setRowCount(0)
@@ -157,6 +166,10 @@ class BatchPage(QWidget):
         """The batch ended (completely or by cancel)."""
         self.cancel_button.setEnabled(False)
         self.choose_button.setEnabled(True)
+        if self._shown_before is not None:  # ended while its folders were listed: the last batch's rows stay
+            self.eta.setText(self._shown_before)
+            self._shown_before = None
+            return
         done = len(self.items)
         self.eta.setText(f"Cancelled after {done} image(s)." if cancelled else f"Done: {done} image(s).")
 

@@ -6,9 +6,9 @@ handle or a descriptor of the system's, so only the first ``NOTIFIED_FOLDERS`` o
 watched so (the root, then each level's most recently changed first: ``list_tree``), a folder
 made later (a new day's) from the scan that finds it.  A network share may never report a
 change, and the rest of a large tree has no notices, so the tree is also listed every
-``POLL_MS``.  Every listing runs in a thread, the first (which says what is there already)
-too, since a share that stalls must not freeze the window; what it finds is judged on the
-thread that owns the watch.
+``POLL_MS``.  Every listing runs in a thread, the first two (which say what is there already:
+``steady_part``) too, since a share that stalls must not freeze the window; what it finds is
+judged on the thread that owns the watch.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
-from services.new_images import MAX_FOLDERS, NewImages, TreeListing, list_tree
+from services.new_images import MAX_FOLDERS, NewImages, TreeListing, list_tree, steady_part
 
 WATCH_SETTLE_MS = 500
 POLL_MS = 5000
@@ -28,7 +28,7 @@ NOTIFIED_FOLDERS = 64
 class FolderWatch(QObject):
     """Emits ``new_images(list[Path])`` for image files that appear under the watched folder,
     ``first_listed(TreeListing)`` with what was there when the watch began, and ``scanned`` after
-    each look at it."""
+    each look at it (the first two counting as one)."""
 
     new_images = Signal(list)
     first_listed = Signal(object)
@@ -45,7 +45,8 @@ class FolderWatch(QObject):
         self._generation = 0
         self._listing = False
         self._again = False
-        self._images: NewImages | None = None  # None until the first listing says what was there
+        self._images: NewImages | None = None  # None until the first listings say what was there
+        self._first: TreeListing | None = None  # the first of those two listings, until the second
         self._watcher = QFileSystemWatcher(self)
         self._watcher.directoryChanged.connect(lambda _: QTimer.singleShot(self.settle_ms, self.scan))
         self._poll = QTimer(self)
@@ -54,17 +55,17 @@ class FolderWatch(QObject):
         self._listed.connect(self._judge)
 
     def start(self, folder: Path) -> None:
-        """Watch ``folder`` and its sub-folders; images already there when its first listing reads
-        them are not new.  ``scanned`` follows that listing, and each one after it."""
+        """Watch ``folder`` and its sub-folders; images already there, complete, when its first two
+        listings read them are not new.  ``scanned`` follows each listing."""
         self.stop()
         self.root = folder
-        self._images = None
+        self._images, self._first = None, None
         self.reachable = True
         self.scan()
 
     @property
     def reading(self) -> bool:
-        """True until a first listing has read the watched folder: while it runs, and while the folder
+        """True until the first two listings have read the watched folder: while they run, and while the folder
         cannot be read (it is listed again every ``POLL_MS``; images there then are not new)."""
         return self.root is not None and self._images is None
 
@@ -129,10 +130,15 @@ class FolderWatch(QObject):
         self._poll.start()  # (again) from this listing's end
         if self._images is None and not listing.folders:
             ready, waiting = [], False  # not reachable (a share not connected yet): what is there is not known yet
+        elif self._images is None and self._first is None:
+            self._first = listing  # what is there, where the next listing agrees with it; no verdict yet
+            QTimer.singleShot(self.settle_ms, self.scan)
+            return
         elif self._images is None:
-            self._images = NewImages(listing.sizes, self.settle_ms / 1000)
-            ready, waiting = [], False
-            self.first_listed.emit(listing)
+            there, self._first = steady_part(self._first, listing), None
+            self._images = NewImages(there.sizes, self.settle_ms / 1000)
+            self.first_listed.emit(there)
+            ready, waiting = self._images.judge(listing.sizes, listed_folders=listing.folders)
         else:
             ready, waiting = self._images.judge(listing.sizes, listed_folders=listing.folders)
         if self._again:

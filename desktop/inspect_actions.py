@@ -32,16 +32,15 @@ class InspectActions(WindowActions):
             self.inspect_paths([Path(f) for f in files])
 
     def inspect_paths(self, paths: list[Path], force: bool = False, sort_into: Path | None = None,
-                      done: Callable[[Any], None] | None = None) -> None:
+                      done: Callable[[Any], None] | None = None, listed: bool = False) -> None:
         """Inspect image files one after another; the first result is shown, N steps through them.
-        With ``sort_into``, each is then moved into its verdict's folder there."""
+        With ``sort_into``, each is then moved into its verdict's folder there; ``listed``: files a
+        watch's listing found (``jobs.inspect_files``)."""
         if not self._need_project():
             return
-        files = self._image_files(paths)
-        if files is None:
-            return
-        self._submit("inspect", jobs.inspect_files(self.project_name, files, force, self._lot_for_job(), sort_into),
-                     f"Inspecting {len(files)} image(s)…", done=done or self._finish_inspect)
+        self._submit("inspect", jobs.inspect_files(self.project_name, paths, force, self._lot_for_job(), sort_into,
+                                                   listed=listed),
+                     f"Inspecting {_named(paths)}…", done=done or self._finish_inspect)
 
     def inspect_dropped(self, paths: list[Path]) -> None:
         """Files dropped on the image view are inspected there; a folder among them goes to Batch."""
@@ -182,7 +181,8 @@ class InspectActions(WindowActions):
             self._remember_watch_start()
         elif self._need_project():
             self._submit("inspect", jobs.inspect_files(self.project_name, missed, lot=self._lot_for_job(),
-                                                       sort_into=self.watch_sort_into, skip_inspected=True),
+                                                       sort_into=self.watch_sort_into, skip_inspected=True,
+                                                       listed=True),
                          f"Checking {len(missed)} image(s) saved while the folder was not watched…",
                          done=self._finish_catch_up)
 
@@ -194,7 +194,7 @@ class InspectActions(WindowActions):
         self._alert_held_back(result[2])
 
     def _inspect_watched(self, paths: list[Path]) -> None:
-        self.inspect_paths(paths, sort_into=self.watch_sort_into, done=self._finish_watched)
+        self.inspect_paths(paths, sort_into=self.watch_sort_into, done=self._finish_watched, listed=True)
 
     def _finish_watched(self, result: tuple[list[int], StoredResult | None, list[tuple[str, str]]]) -> None:
         self._finish_inspect(result)
@@ -316,13 +316,10 @@ class InspectActions(WindowActions):
             # A second batch would clear the table while the first one's results still arrive.
             self.show_error("A batch is still running: wait for it to finish or cancel it first.")
             return
-        files = self._image_files(paths)
-        if files is None:
-            return
-        self.batch_page.started(files)
+        self.batch_page.reading()
         self.tabs.setCurrentWidget(self.batch_page)
-        self._submit("batch", jobs.batch(self.project_name, files, self._lot_for_job()),
-                     f"Inspecting {len(files)} image(s)…", done=self._finish_batch)
+        self._submit("batch", jobs.batch(self.project_name, paths, self._lot_for_job()),
+                     f"Reading {_named(paths)}…", done=self._finish_batch)
 
     def _finish_batch(self, count: int) -> None:
         self.batch_page.finished(cancelled=False)
@@ -333,6 +330,11 @@ class InspectActions(WindowActions):
         """Cancel the running job.  Called here on the GUI thread: a slot of the worker object itself
         would be queued behind the very job it is meant to stop."""
         self.worker.cancel()
+
+
+def _named(paths: list[Path]) -> str:
+    """What a job was given, in a few words for the status bar."""
+    return paths[0].name or str(paths[0]) if len(paths) == 1 else f"{len(paths)} files or folders"
 
 
 def _qimage_to_array(image: QImage) -> np.ndarray:

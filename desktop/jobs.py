@@ -21,6 +21,7 @@ from db.backup import BackupCancelled, back_up
 from desktop.result_view import OVERLAY_MAX_SIDE, PHOTO_MAX_SIDE
 from desktop.worker import Job, JobContext
 from engine.calibration import VERDICT_OK
+from engine.imageio import find_images, no_images_reason, unreadable_folders_note
 from services.results import StoredResult, load_result
 from services.sorting import move_into
 from services.verification import verify_with_masters
@@ -36,15 +37,55 @@ class BatchItem:
     error: str | None = None
 
 
+@dataclass
+class Problem:
+    """Something the person must read, sent by a job that goes on (folders it could not list)."""
+
+    message: str
+
+
+@dataclass
+class BatchFiles:
+    """The images a batch found in what it was given, sent before the first is inspected."""
+
+    files: list[Path]
+
+
+class NoImagesError(ValueError):
+    """What a job was given holds no image it can read."""
+
+
+def image_files(ctx: JobContext, paths: list[Path]) -> list[Path]:
+    """The files of ``paths``, folders as the images in them and their sub-folders (``find_images``).
+
+    Listed on the worker, since a folder on a network share can take seconds to list and the window
+    must not freeze meanwhile.  Folders that could not be listed are named in a ``Problem`` and the
+    rest goes on; raises ``NoImagesError`` (or ``FileNotFoundError``) with the reason when there is
+    nothing to read.
+    """
+    unreadable: list[Path] = []
+    try:
+        files = find_images(paths, unreadable)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise OSError(f"Cannot read {exc.filename or 'the folder'}: {exc.strerror or exc}.") from exc
+    if unreadable:
+        ctx.emit(Problem(unreadable_folders_note(unreadable)))
+    if not files:
+        raise NoImagesError(no_images_reason(paths))
+    return files
+
+
 def _shown(ctx: JobContext, inspection_id: int) -> StoredResult:
     """An inspection as the result view shows it: its photo and map no larger than the view draws them."""
     return load_result(ctx.inspector.workspace, inspection_id, map_side=OVERLAY_MAX_SIDE,
                        image_side=PHOTO_MAX_SIDE)
 
 
-def add_references(project: str, files: list[Path]) -> Job:
-    """Copy good images into the project."""
-    return lambda ctx: ctx.inspector.add_references(project, files)
+def add_references(project: str, paths: list[Path]) -> Job:
+    """Copy good images (files, or the images in folders) into the project."""
+    return lambda ctx: ctx.inspector.add_references(project, image_files(ctx, paths))
 
 
 def build_bank(project: str) -> Job:
@@ -89,10 +130,12 @@ def verify_masters(project: str, folder: Path, sensitivity: float) -> Job:
                                            cancel=ctx.cancelled, sensitivity=sensitivity)
 
 
-def inspect_files(project: str, files: list[Path], force: bool = False, lot: str = "",
-                  sort_into: Path | None = None, skip_inspected: bool = False) -> Job:
-    """Inspect files one after another (as parts of ``lot``); per-file errors are emitted as text and the
-    rest go on.  With ``sort_into``, each inspected file is then moved into its verdict's folder there
+def inspect_files(project: str, paths: list[Path], force: bool = False, lot: str = "",
+                  sort_into: Path | None = None, skip_inspected: bool = False, listed: bool = False) -> Job:
+    """Inspect files (folders: the images in them) one after another, as parts of ``lot``; per-file
+    errors are emitted as text and the rest go on.  ``listed``: ``paths`` are image files a listing
+    found (a watch), so one gone since is reported on its own instead of failing the lot.  With
+    ``sort_into``, each inspected file is then moved into its verdict's folder there
     (``services.sorting``); one that cannot be moved is named and stays.  ``skip_inspected`` leaves
     out the files whose path the project's history holds (a watch catching up).
 
@@ -101,6 +144,7 @@ def inspect_files(project: str, files: list[Path], force: bool = False, lot: str
     """
     def job(ctx: JobContext) -> Any:
         ids, held_back = [], []
+        files = paths if listed else image_files(ctx, paths)
         todo = ctx.inspector.not_in_history(project, files) if skip_inspected else files
         for index, path in enumerate(todo):
             if ctx.cancelled():
@@ -185,10 +229,16 @@ def open_result(inspection_id: int) -> Job:
     return lambda ctx: _shown(ctx, inspection_id)
 
 
-def batch(project: str, files: list[Path], lot: str = "") -> Job:
-    """Inspect a folder (as parts of ``lot``), emitting a ``BatchItem`` per file; stops between files when
-    cancelled."""
+def batch(project: str, paths: list[Path], lot: str = "") -> Job:
+    """Inspect folders (as parts of ``lot``): a ``BatchFiles`` with the images found, then a ``BatchItem``
+    per file; stops between files when cancelled."""
     def job(ctx: JobContext) -> Any:
+        from engine.detector import Cancelled
+
+        files = image_files(ctx, paths)
+        if ctx.cancelled():
+            raise Cancelled()
+        ctx.emit(BatchFiles(files))
         _, bank = ctx.inspector.ensure_bank(project)
         done = 0
         for path in files:

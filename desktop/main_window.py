@@ -45,7 +45,7 @@ from desktop.history_actions import HistoryActions
 from desktop.history_model import HistoryModel
 from desktop.history_page import HistoryPage
 from desktop.inspect_actions import InspectActions
-from desktop.jobs import BatchItem
+from desktop.jobs import BatchFiles, BatchItem, Problem
 from desktop.project_actions import ProjectActions
 from desktop.projects_panel import ProjectsPanel
 from desktop.reference_actions import ReferenceActions
@@ -399,6 +399,11 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         kind = job_id.split(":")[0]
         if kind == "batch" and isinstance(item, BatchItem):
             self.batch_page.add_item(item)
+        elif kind == "batch" and isinstance(item, BatchFiles):
+            self.batch_page.started(item.files)
+            self.statusBar().showMessage(f"Inspecting {len(item.files)} image(s)…")
+        elif isinstance(item, Problem):
+            self.show_error(item.message)
         elif kind == "chat" and isinstance(item, tuple):
             self.chat.stream(item[1])
         elif isinstance(item, str):

@@ -107,11 +107,8 @@ class ReferenceActions(WindowActions):
         """Copy good images (files or folders) into the project on the worker."""
         if not self._need_project():
             return
-        files = self._image_files(paths)
-        if files is None:
-            return
-        self._submit("references", jobs.add_references(self.project_name, files),
-                     f"Adding {len(files)} reference image(s)…", done=self._finish_add_references)
+        self._submit("references", jobs.add_references(self.project_name, paths),
+                     "Adding reference image(s)…", done=self._finish_add_references)
 
     def _finish_add_references(self, added: ReferenceAddResult) -> None:
         for path, reason in added.failed:

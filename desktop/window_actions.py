@@ -1,5 +1,5 @@
-"""What the main window's action groups share: the window state they read, and helpers for projects, image
-folders and storage errors.
+"""What the main window's action groups share: the window state they read, and helpers for projects and
+storage errors.
 
 The main window's actions come in groups, one module each (projects, references, inspection,
 history), mixed into ``MainWindow``.  ``WindowActions`` names what they use from the window, so
@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from db import repository as repo
 from db.errors import StorageError
-from engine.imageio import find_images, no_images_reason, unreadable_folders_note
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QCompleter, QLineEdit, QStatusBar, QTabWidget
@@ -91,23 +89,6 @@ class WindowActions:
             self.show_error("Choose or create a project first.")
             return False
         return True
-
-    def _image_files(self, paths: list[Path]) -> list[Path] | None:
-        """The files of ``paths``, folders as the images in them and their sub-folders; None, after
-        saying why, when there are none."""
-        unreadable: list[Path] = []
-        try:
-            files = find_images(paths, unreadable)
-        except OSError as exc:
-            self.show_error(str(exc) if isinstance(exc, FileNotFoundError) else
-                            f"Cannot read {exc.filename or 'the folder'}: {exc.strerror or exc}.")
-            return None
-        problems = [unreadable_folders_note(unreadable)] if unreadable else []
-        if not files:
-            problems.append(no_images_reason(paths))
-        if problems:
-            self.show_error("\n\n".join(problems))
-        return files or None
 
 
 def shows_storage_errors(method: Callable[..., Any]) -> Callable[..., Any]:

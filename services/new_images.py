@@ -6,8 +6,10 @@ levels (hidden files and folders left out, at most ``MAX_FOLDERS``, the most rec
 first) and an image in a folder that appears later is new.
 A file shows up as soon as its writer starts (a large frame over a network share takes
 seconds): an image is handed on only once its size, non-zero, has held for ``settle_s`` between
-listings.  Every image is handed on once.  Used by the app's watched folder
-(``desktop.folder_watch``, which adds change notices) and by ``main.py watch`` (which polls).
+listings; what is there when a watch begins is what two listings ``settle_s`` apart agree on
+(``steady_part``), so an image being saved at that moment is new too.  Every image is handed on
+once.  Used by the app's watched folder (``desktop.folder_watch``, which adds change notices) and
+by ``main.py watch`` (which polls).
 """
 
 from __future__ import annotations
@@ -84,6 +86,21 @@ def list_tree(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_FOL
         subfolders.sort(key=lambda item: (-item[0], item[1]))
         pending.extend((Path(path), depth + 1) for _, path in subfolders)
     return TreeListing(folders, sizes, modified=modified)
+
+
+def steady_part(first: TreeListing, second: TreeListing) -> TreeListing:
+    """``second`` without the images that were not in ``first`` at the same size and time: those
+    still being written, or saved, between two listings.
+
+    A watch says what was there when it began from two listings a settling time apart, so that an
+    image a camera is still saving when it starts is taken for new and inspected once complete,
+    neither left alone as old nor inspected half-written by a catch-up.  File sizes and times are
+    compared, never the share's clock against this one.
+    """
+    steady = {key: size for key, size in second.sizes.items()
+              if first.sizes.get(key) == size and first.modified.get(key) == second.modified.get(key)}
+    return TreeListing(second.folders, steady, second.complete,
+                       {key: when for key, when in second.modified.items() if key in steady})
 
 
 class NewImages:

@@ -272,6 +272,38 @@ def test_a_watched_image_is_handed_on_only_once_its_writer_has_finished(qtbot, t
     watch.stop()
 
 
+def test_an_image_still_being_saved_when_a_watch_starts_is_new_and_handed_on_once_complete(qtbot, tmp_path,
+                                                                                          monkeypatch):
+    from desktop import folder_watch
+
+    folder = tmp_path / "line"
+    folder.mkdir()
+    frame = write_parts(tmp_path / "camera", [610])[0].read_bytes()
+    (folder / "part609.png").write_bytes(frame)  # complete before the watch: not new
+    target = folder / "frame610.png"
+    target.write_bytes(frame[: len(frame) // 2])
+    real_list_tree, looks = folder_watch.list_tree, []
+
+    def list_while_the_camera_saves(root):
+        listing = real_list_tree(root)
+        looks.append(listing)
+        if len(looks) == 1:
+            target.write_bytes(frame)  # the camera goes on saving after the watch's first look
+        return listing
+
+    monkeypatch.setattr(folder_watch, "list_tree", list_while_the_camera_saves)
+    watch = folder_watch.FolderWatch(settle_ms=300)
+    there, handed = [], []
+    watch.first_listed.connect(there.append)
+    watch.new_images.connect(handed.extend)
+    with qtbot.waitSignal(watch.first_listed, timeout=5000):
+        watch.start(folder)
+    assert list(there[0].sizes) == [str(folder / "part609.png")]  # what a catch-up would look at
+    qtbot.waitUntil(lambda: bool(handed), timeout=5000)
+    assert handed == [target] and target.stat().st_size == len(frame)
+    watch.stop()
+
+
 def test_a_watched_folder_takes_new_images_in_its_sub_folders_and_in_folders_made_later(qtbot, tmp_path):
     from desktop.folder_watch import FolderWatch
 
@@ -410,12 +442,18 @@ def test_a_folder_is_read_with_its_sub_folders_and_one_without_images_starts_not
         "evening/part201.png", "morning/part200.png"]
     (tmp_path / "empty" / "sub").mkdir(parents=True)
     (tmp_path / "empty" / "notes.txt").write_text("not an image")
-    window.start_batch([tmp_path / "empty"])
+    shown = window.batch_page.eta.text()
+    with qtbot.waitSignal(window.job_failed, timeout=WAIT):
+        window.start_batch([tmp_path / "empty"])
+        assert window.batch_page.running  # while the folder is read, a second batch is refused
     assert window.errors[-1].startswith(f"No images in {tmp_path / 'empty'}")
     assert not window.batch_page.running and table.rowCount() == 2  # the last batch's rows stay
-    window.add_references([tmp_path / "empty"])
+    assert window.batch_page.eta.text() == shown
+    with qtbot.waitSignal(window.job_failed, timeout=WAIT):
+        window.add_references([tmp_path / "empty"])
     assert window.errors[-1].startswith("No images in") and window.references_page.grid.count() == 4
-    window.inspect_paths([tmp_path / "gone.png"])
+    with qtbot.waitSignal(window.job_failed, timeout=WAIT):
+        window.inspect_paths([tmp_path / "gone.png"])
     assert "No such file or folder" in window.errors[-1]
 
 
@@ -438,6 +476,33 @@ def test_a_batch_names_the_sub_folders_it_could_not_read_and_inspects_the_rest(q
     assert window.errors[-1].startswith("1 folder could not be read") and "locked" in window.errors[-1]
     table = window.batch_page.table
     assert [table.item(r, COLUMNS.index("Image")).text() for r in range(table.rowCount())] == ["part210.png"]
+
+
+def test_folders_are_listed_on_the_worker_so_a_slow_share_does_not_freeze_the_window(qtbot, window, project,
+                                                                                    tmp_path, monkeypatch):
+    import os
+    import threading
+
+    write_parts(tmp_path / "share", [220, 221])
+    listed_on: list[str] = []
+    real_walk = os.walk
+
+    def slow_walk(*args, **kwargs):
+        listed_on.append(threading.current_thread().name)
+        time.sleep(0.5)  # a share that answers slowly
+        return real_walk(*args, **kwargs)
+
+    monkeypatch.setattr(os, "walk", slow_walk)
+    start = time.monotonic()
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch([tmp_path / "share"])
+        assert time.monotonic() - start < 0.3 and window.batch_page.eta.text() == "Reading the folder…"
+    assert window.batch_page.table.rowCount() == 2
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths([tmp_path / "share"])
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.add_references([tmp_path / "share"])
+    assert len(listed_on) == 3 and threading.main_thread().name not in listed_on
 
 
 def test_a_part_opened_from_the_batch_steps_with_n_through_the_rows_shown(qtbot, window, project, tmp_path):

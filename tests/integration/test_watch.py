@@ -175,3 +175,15 @@ def test_images_saved_since_a_moment_are_taken_oldest_first_within_the_clock_ste
         (tmp_path / name).write_bytes(b"x")
         os.utime(tmp_path / name, (moment.timestamp() + offset,) * 2)
     assert [path.name for path in list_tree(tmp_path).saved_since(moment)] == ["edge.png", "early.png", "late.png"]
+
+
+def test_what_a_watch_begins_with_leaves_out_the_images_still_being_saved():
+    from services.new_images import TreeListing, steady_part
+
+    first = TreeListing(["/l"], {"/l/a.png": 10, "/l/b.png": 5, "/l/c.png": 7},
+                        modified={"/l/a.png": 1.0, "/l/b.png": 2.0, "/l/c.png": 3.0})
+    second = TreeListing(["/l", "/l/day"], {"/l/a.png": 10, "/l/b.png": 9, "/l/c.png": 7, "/l/day/d.png": 4},
+                         modified={"/l/a.png": 1.0, "/l/b.png": 2.5, "/l/c.png": 3.5, "/l/day/d.png": 4.0})
+    there = steady_part(first, second)
+    assert there.sizes == {"/l/a.png": 10}  # b grew, c was written again at the same size, d came in between
+    assert there.modified == {"/l/a.png": 1.0} and there.folders == ["/l", "/l/day"]
