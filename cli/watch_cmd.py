@@ -30,7 +30,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                              "outside the watched folder")
     parser.add_argument("--since", type=parse_date, metavar="DATETIME",
                         help="first inspect the images already there that were modified since then (ISO, UTC) and "
-                             "that the project's history does not hold: what the line saved while no watch ran")
+                             "that no project's history holds an inspection of since they were saved: what the line "
+                             "saved while no watch ran")
     parser.add_argument("--json", action="store_true", help="print one JSON object per image instead of text")
     parser.add_argument("--lot", default="", help="the lot, batch or order these parts belong to (for traceability)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     first = list_tree(args.folder)
     time.sleep(args.interval)  # an image still being saved now is new: what the second listing agrees on is there
     listing = steady_part(first, list_tree(args.folder))
-    images = NewImages(listing.sizes, args.interval)
+    images = NewImages(listing.modified, args.interval)
     there = len(listing.sizes)
     left = "" if args.since is not None else " left alone"
     print(f"watching {args.folder} and its sub-folders for new images ({there} image{'s' if there != 1 else ''} "
@@ -88,15 +89,15 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         if args.since is not None:
-            missed = inspector.not_in_history(args.project, listing.saved_since(args.since))
+            missed = inspector.not_in_history(listing.saved_since(args.since), listing.modified)
             print(f"{len(missed)} image{'s' if len(missed) != 1 else ''} saved since {args.since:%Y-%m-%d %H:%M} UTC "
-                  "and not in the history: inspecting them first", file=sys.stderr, flush=True)
+                  "and not inspected since: inspecting them first", file=sys.stderr, flush=True)
             for path in missed[:args.count]:  # they count towards --count
                 inspect(path)
         while args.count is None or handled < args.count:
             time.sleep(args.interval)
             listing = list_tree(args.folder)
-            ready, _ = images.judge(listing.sizes, listed_folders=listing.folders)
+            ready, _ = images.judge(listing.sizes, listed_folders=listing.folders, modified=listing.modified)
             for path in ready[:None if args.count is None else args.count - handled]:
                 inspect(path)
     except KeyboardInterrupt:

@@ -7,7 +7,7 @@ writes an ``AuditEvent`` in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -196,13 +196,15 @@ def find_inspection(session: Session, project_id: int, image_key: str, bank_id: 
                                                    Inspection.image_removed_at.is_(None)).limit(1))
 
 
-def inspected_sources(session: Session, project_id: int, sources: list[str], chunk: int = 500) -> set[str]:
-    """Which of ``sources`` (file paths as inspected) the project's history already holds."""
-    found: set[str] = set()
+def inspected_sources(session: Session, sources: list[str], chunk: int = 500) -> dict[str, datetime]:
+    """When each of ``sources`` (file paths as inspected) was last inspected, into any project (UTC);
+    those never inspected are absent."""
+    found: dict[str, datetime] = {}
     for start in range(0, len(sources), chunk):
         part = sources[start:start + chunk]  # SQLite limits the parameters of one statement
-        found.update(session.scalars(select(Inspection.source_path).where(Inspection.project_id == project_id,
-                                                                          Inspection.source_path.in_(part))))
+        rows = session.execute(select(Inspection.source_path, func.max(Inspection.created_at))
+                               .where(Inspection.source_path.in_(part)).group_by(Inspection.source_path))
+        found.update((source, when if when.tzinfo else when.replace(tzinfo=UTC)) for source, when in rows)
     return found
 
 

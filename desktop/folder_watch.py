@@ -136,11 +136,13 @@ class FolderWatch(QObject):
             return
         elif self._images is None:
             there, self._first = steady_part(self._first, listing), None
-            self._images = NewImages(there.sizes, self.settle_ms / 1000)
+            self._images = NewImages(there.modified, self.settle_ms / 1000)
             self.first_listed.emit(there)
-            ready, waiting = self._images.judge(listing.sizes, listed_folders=listing.folders)
+            ready, waiting = self._images.judge(listing.sizes, listed_folders=listing.folders,
+                                                modified=listing.modified)
         else:
-            ready, waiting = self._images.judge(listing.sizes, listed_folders=listing.folders)
+            ready, waiting = self._images.judge(listing.sizes, listed_folders=listing.folders,
+                                                modified=listing.modified)
         if self._again:
             self.scan()
         elif waiting:

@@ -181,7 +181,7 @@ class InspectActions(WindowActions):
             self._remember_watch_start()
         elif self._need_project():
             self._submit("inspect", jobs.inspect_files(self.project_name, missed, lot=self._lot_for_job(),
-                                                       sort_into=self.watch_sort_into, skip_inspected=True,
+                                                       sort_into=self.watch_sort_into, saved_at=listing.modified,
                                                        listed=True),
                          f"Checking {len(missed)} image(s) saved while the folder was not watched…",
                          done=self._finish_catch_up)

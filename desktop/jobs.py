@@ -8,6 +8,7 @@ module runs on the worker, everything in ``main_window`` on the GUI thread.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -131,13 +132,15 @@ def verify_masters(project: str, folder: Path, sensitivity: float) -> Job:
 
 
 def inspect_files(project: str, paths: list[Path], force: bool = False, lot: str = "",
-                  sort_into: Path | None = None, skip_inspected: bool = False, listed: bool = False) -> Job:
+                  sort_into: Path | None = None, saved_at: Mapping[str, float] | None = None,
+                  listed: bool = False) -> Job:
     """Inspect files (folders: the images in them) one after another, as parts of ``lot``; per-file
     errors are emitted as text and the rest go on.  ``listed``: ``paths`` are image files a listing
     found (a watch), so one gone since is reported on its own instead of failing the lot.  With
     ``sort_into``, each inspected file is then moved into its verdict's folder there
-    (``services.sorting``); one that cannot be moved is named and stays.  ``skip_inspected`` leaves
-    out the files whose path the project's history holds (a watch catching up).
+    (``services.sorting``); one that cannot be moved is named and stays.  With ``saved_at`` (when
+    each file was saved), the files the history has inspected since are left out (a watch catching
+    up: ``Inspector.not_in_history``).
 
     Returns (inspection ids, the first stored result or None, (file name, verdict) of each part held
     back: NG or REVIEW).
@@ -145,7 +148,7 @@ def inspect_files(project: str, paths: list[Path], force: bool = False, lot: str
     def job(ctx: JobContext) -> Any:
         ids, held_back = [], []
         files = paths if listed else image_files(ctx, paths)
-        todo = ctx.inspector.not_in_history(project, files) if skip_inspected else files
+        todo = files if saved_at is None else ctx.inspector.not_in_history(files, saved_at)
         for index, path in enumerate(todo):
             if ctx.cancelled():
                 break

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from engine.imageio import DecodedImage, check_pixels, decode_for_inspection, de
 from engine.physical import photo_pixel_size
 from engine.prompts import PromptLibrary
 from services.checkpoints import with_local_checkpoint
+from services.new_images import MTIME_SLACK_S
 from services.part_prompts import project_prompt_library
 from services.pixel_size import project_pixel_size
 from services.results import project_sensitivity
@@ -356,13 +357,21 @@ class Inspector:
         return self._inspect(project_name, data, path.suffix or ".png",
                              lambda share: decode_for_inspection(path, share), str(path), force, lot)
 
-    def not_in_history(self, project_name: str, paths: list[Path]) -> list[Path]:
-        """``paths`` less the files the project's history holds an inspection of (by path), in order:
-        what a watch that was not running has left to do."""
+    def not_in_history(self, paths: list[Path], saved_at: Mapping[str, float]) -> list[Path]:
+        """``paths`` less the files the history (of any project) holds an inspection of made since the
+        file was saved (``saved_at``: seconds since the epoch, by path), in order: what a watch that
+        was not running has left to do.  A file written over under its name since (a camera that
+        saves every frame as ``last.bmp``) is left to do again; one inspected into another project
+        (the watch followed the project shown) is not."""
         with self.workspace.database.read() as session:
-            project = repo.get_project(session, project_name)
-            done = repo.inspected_sources(session, project.id, [str(path) for path in paths])
-        return [path for path in paths if str(path) not in done]
+            inspected = repo.inspected_sources(session, [str(path) for path in paths])
+
+        def done(path: Path) -> bool:
+            when = inspected.get(str(path))
+            saved = saved_at.get(str(path))
+            return when is not None and (saved is None or when.timestamp() >= saved - MTIME_SLACK_S)
+
+        return [path for path in paths if not done(path)]
 
     def reinspect(self, inspection_id: int) -> tuple[str, InspectionRecord]:
         """Inspect a stored image again with its project's current references: (old verdict, new record).

@@ -5,11 +5,12 @@ shift (``2026-11-28/``) made while the watch runs, so the tree is listed down to
 levels (hidden files and folders left out, at most ``MAX_FOLDERS``, the most recently changed
 first) and an image in a folder that appears later is new.
 A file shows up as soon as its writer starts (a large frame over a network share takes
-seconds): an image is handed on only once its size, non-zero, has held for ``settle_s`` between
-listings; what is there when a watch begins is what two listings ``settle_s`` apart agree on
-(``steady_part``), so an image being saved at that moment is new too.  Every image is handed on
-once.  Used by the app's watched folder (``desktop.folder_watch``, which adds change notices) and
-by ``main.py watch`` (which polls).
+seconds): an image is handed on only once its size, non-zero, and its modification time have
+held for ``settle_s`` between listings; what is there when a watch begins is what two listings
+``settle_s`` apart agree on (``steady_part``), so an image being saved at that moment is new
+too.  Every image is handed on once, and again when it is written over.  Used by the app's
+watched folder (``desktop.folder_watch``, which adds change notices) and by ``main.py watch``
+(which polls).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -104,52 +105,62 @@ def steady_part(first: TreeListing, second: TreeListing) -> TreeListing:
 
 
 class NewImages:
-    """Which images of successive listings are new and complete; those in ``existing`` never are.
+    """Which images of successive listings are new and complete; those in ``existing`` are not,
+    until they are written again.
 
-    A watch runs for weeks: an image that has left a folder that was listed again (moved on by the
-    line's software) is forgotten, so memory follows the folder rather than everything it ever
-    held.  One in a folder that was not listed this time (unreadable for a moment, a share that
-    dropped) is remembered, so that it is not taken for new when the folder returns.
+    A camera that saves every frame under one name (``last.bmp``) writes over an image that was
+    handed on: one whose modification time has changed since is new again.  A watch runs for
+    weeks: an image that has left a folder that was listed again (moved on by the line's
+    software) is forgotten, so memory follows the folder rather than everything it ever held.
+    One in a folder that was not listed this time (unreadable for a moment, a share that dropped)
+    is remembered, so that it is not taken for new when the folder returns.
     """
 
-    def __init__(self, existing: Iterable[str], settle_s: float) -> None:
+    def __init__(self, existing: Mapping[str, float] | Iterable[str], settle_s: float) -> None:
+        """``existing``: the images there already, with their modification times when known."""
         self.settle_s = settle_s
-        self._seen = set(existing)
-        self._pending: dict[str, tuple[int, float]] = {}  # not handed on yet: (size, when first seen at it)
+        self._seen: dict[str, float | None] = (dict(existing) if isinstance(existing, Mapping)
+                                               else dict.fromkeys(existing))
+        self._pending: dict[str, tuple[tuple[int, float | None], float]] = {}  # (size, time), when first seen so
 
     def remembered(self) -> int:
         """How many images are held in memory, handed on or waiting."""
         return len(self._seen) + len(self._pending)
 
-    def judge(self, sizes: dict[str, int], now: float | None = None,
-              listed_folders: Iterable[str] | None = None) -> tuple[list[Path], bool]:
-        """(the new images whose size held for ``settle_s``, sorted by path; whether others are still
-        being written, so that the caller looks again).  ``listed_folders``: the folders this listing
-        read, whose images not in ``sizes`` are gone."""
+    def judge(self, sizes: dict[str, int], now: float | None = None, listed_folders: Iterable[str] | None = None,
+              modified: Mapping[str, float] | None = None) -> tuple[list[Path], bool]:
+        """(the new images whose size, and modification time when ``modified`` gives it, held for
+        ``settle_s``, sorted by path; whether others are still being written, so that the caller
+        looks again).  ``listed_folders``: the folders this listing read, whose images not in
+        ``sizes`` are gone."""
         now = time.monotonic() if now is None else now
         if listed_folders is not None:
             self._forget_gone(sizes, set(listed_folders))
         ready: list[Path] = []
         waiting = False
         for key in sorted(sizes):
+            when = None if modified is None else modified.get(key)
             if key in self._seen:
-                continue
-            size = sizes[key]
+                before = self._seen[key]
+                if when is None or before is None or when == before:
+                    continue
+                del self._seen[key]  # written again under the same name
+            state = (sizes[key], when)
             earlier = self._pending.get(key)
-            if earlier is None or earlier[0] != size or size == 0:
-                self._pending[key] = (size, now)
+            if earlier is None or earlier[0] != state or state[0] == 0:
+                self._pending[key] = (state, now)
                 waiting = True
             elif now - earlier[1] >= 0.9 * self.settle_s:
-                self._seen.add(key)
+                self._seen[key] = when
                 del self._pending[key]
                 ready.append(Path(key))
             else:
-                waiting = True  # same size, but not for long enough yet
+                waiting = True  # unchanged, but not for long enough yet
         return ready, waiting
 
     def _forget_gone(self, sizes: dict[str, int], listed: set[str]) -> None:
         def gone(key: str) -> bool:
             return key not in sizes and os.path.dirname(key) in listed
 
-        self._seen = {key for key in self._seen if not gone(key)}
+        self._seen = {key: when for key, when in self._seen.items() if not gone(key)}
         self._pending = {key: value for key, value in self._pending.items() if not gone(key)}

@@ -65,6 +65,22 @@ def test_watch_inspects_the_new_images_of_a_folder_and_its_sub_folders_once_each
     assert "2 of 2 matching" in capsys.readouterr().out
 
 
+def test_watch_takes_an_image_written_over_under_the_same_name_for_a_new_one(home, tmp_path, capsys):
+    import os
+
+    _disc_project(tmp_path)
+    line = tmp_path / "line"
+    line.mkdir()
+    last = line / "last.png"  # a camera that saves each frame under one name
+    last.write_bytes(write_parts(tmp_path / "earlier", [40])[0].read_bytes())
+    os.utime(last, (time.time() - 60,) * 2)
+    defective = write_parts(tmp_path / "frame", [41], defects=(Defect("pit", 0.5, 0.5, 0.12),))[0]
+    records, err = _watch(capsys, ["disc", str(line), "--count", "1"],
+                          lambda: last.write_bytes(defective.read_bytes()))
+    assert "(1 image already there left alone)" in err
+    assert [r["image"] for r in records] == [str(last)] and records[0]["verdict"] != "OK"
+
+
 def test_watch_sorts_inspected_images_into_folders_named_by_their_verdicts(home, tmp_path, capsys):
     _disc_project(tmp_path)
     line, sorted_into = tmp_path / "line", tmp_path / "sorted"
@@ -98,11 +114,16 @@ def test_watch_since_first_inspects_what_was_saved_while_no_watch_ran(home, tmp_
     began = datetime.now(UTC)
     records, _ = _watch(capsys, ["disc", str(line), "--count", "1"], lambda: write_parts(line, [51]))
     assert [Path(r["image"]).name for r in records] == ["part051.png"]
-    write_parts(line / "night", [52, 53])  # saved while no watch ran
-    records, err = _watch(capsys, ["disc", str(line), "--count", "3", "--since", began.isoformat()],
+    night = write_parts(line / "night", [52, 53, 55])  # saved while no watch ran
+    (line / "part051.png").write_bytes(write_parts(tmp_path / "again", [56])[0].read_bytes())  # saved over,
+    os.utime(line / "part051.png", (time.time() + 3,) * 2)  # later than a share's clock step after its inspection
+    assert run_cli(["project", "create", "cap"]) == 0
+    assert run_cli(["references", "add", "cap", str(tmp_path / "refs")]) == 0
+    assert run_cli(["inspect", "cap", str(night[2])]) == 0  # inspected already, into the project shown then
+    records, err = _watch(capsys, ["disc", str(line), "--count", "4", "--since", began.isoformat()],
                           lambda: write_parts(line, [54]))
-    assert "2 images saved since" in err
-    assert [Path(r["image"]).name for r in records] == ["part052.png", "part053.png", "part054.png"]
+    assert "3 images saved since" in err
+    assert [Path(r["image"]).name for r in records] == ["part052.png", "part053.png", "part051.png", "part054.png"]
 
 
 def test_watch_refuses_a_missing_folder_and_bad_settings(home, tmp_path, capsys):
@@ -126,6 +147,19 @@ def test_a_new_image_is_handed_on_once_its_size_has_held_and_never_twice():
     assert images.judge({"/line/a.png": 900, "/line/b.png": 7}, now=3.0) == ([Path("/line/a.png")], True)
     assert images.judge({"/line/a.png": 900, "/line/b.png": 7}, now=4.0) == ([Path("/line/b.png")], False)
     assert images.judge({"/line/a.png": 900, "/line/b.png": 7}, now=9.0) == ([], False)
+
+
+def test_an_image_written_again_under_the_same_name_is_new_again_once_complete():
+    from services.new_images import NewImages
+
+    images = NewImages(existing={"/line/last.bmp": 100.0}, settle_s=1.0)
+    sizes = {"/line/last.bmp": 900}  # a BMP of the same camera keeps its size
+    assert images.judge(sizes, now=0.0, modified={"/line/last.bmp": 100.0}) == ([], False)
+    assert images.judge(sizes, now=1.0, modified={"/line/last.bmp": 160.0}) == ([], True)  # saved again
+    assert images.judge(sizes, now=1.5, modified={"/line/last.bmp": 160.5}) == ([], True)  # still being written
+    assert images.judge(sizes, now=2.6, modified={"/line/last.bmp": 160.5}) == ([Path("/line/last.bmp")], False)
+    assert images.judge(sizes, now=9.0, modified={"/line/last.bmp": 160.5}) == ([], False)  # once only
+    assert images.judge(sizes, now=9.5) == ([], False)  # without times, sizes alone decide, as before
 
 
 def test_a_tree_of_more_folders_than_are_listed_keeps_the_most_recently_changed(tmp_path):
