@@ -334,7 +334,7 @@ class InspectActions(WindowActions):
 
 def _named(paths: list[Path]) -> str:
     """What a job was given, in a few words for the status bar."""
-    return paths[0].name or str(paths[0]) if len(paths) == 1 else f"{len(paths)} files or folders"
+    return (paths[0].name or str(paths[0])) if len(paths) == 1 else f"{len(paths)} files or folders"
 
 
 def _qimage_to_array(image: QImage) -> np.ndarray:

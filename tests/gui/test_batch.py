@@ -521,3 +521,11 @@ def test_a_part_opened_from_the_batch_steps_with_n_through_the_rows_shown(qtbot,
     assert window.current.id == shown[1]
     window.next_image()
     assert window.current.id == shown[1] and window.statusBar().currentMessage() == "That was the last one."
+
+
+def test_the_status_bar_names_what_a_job_was_given():
+    from desktop.inspect_actions import _named
+
+    assert _named([Path("/line/part1.png")]) == "part1.png"
+    assert _named([Path("/line/a.png"), Path("/line/day")]) == "2 files or folders"
+    assert _named([Path("/")]) == "/"
