@@ -103,6 +103,9 @@ class InspectActions(WindowActions):
             self.settings.save()
             self.statusBar().showMessage("Stopped watching.")
             return
+        if not self._need_project():  # a watch inspects into the project shown when it starts
+            self.watch_action.setChecked(False)
+            return
         dialog = WatchDialog(self.settings, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._start_chosen_watch(dialog.options()))
@@ -130,14 +133,17 @@ class InspectActions(WindowActions):
         self.settings.save()
 
     def watch_folder(self, folder: Path, sort_into: Path | None = None, catch_up_since: datetime | None = None) -> None:
-        """Inspect images that appear in ``folder`` or its sub-folders from now on; with ``sort_into``,
+        """Inspect images that appear in ``folder`` or its sub-folders from now on, into the project
+        shown now (whichever is shown later); with ``sort_into``,
         move each inspected one into ``sort_into``/OK, REVIEW or NG (outside ``folder``); with
         ``catch_up_since``, first those modified since then that the history does not hold."""
         problem = None if sort_into is None else sort_target_problem(folder, sort_into)
-        if problem is not None:
+        if problem is not None or not self._need_project():
             self.watch_action.setChecked(False)
-            self.show_error(problem)
+            if problem is not None:
+                self.show_error(problem)
             return
+        self.watched_project = self.project_name
         self.watch_sort_into, self._catch_up_since = sort_into, catch_up_since
         self.folder_watch.start(folder)
         self.watched_count = 0
@@ -145,15 +151,49 @@ class InspectActions(WindowActions):
         self._show_watch_status()
         self.statusBar().showMessage(f"Watching {folder} and its sub-folders for new images…")
 
-    def _watch_follows_project(self) -> None:
-        """A watch inspects into the project shown: say so when the technician switches to another."""
-        if self.folder_watch.root is None or self.settings.watch_project == (self.project_name or ""):
+    def _watch_keeps_project(self) -> None:
+        """A watch inspects into the project it was started for, whichever project is shown, so that
+        looking something up in another project does not judge the line's parts against the wrong
+        references: say so when the technician switches away."""
+        if self.folder_watch.root is None or self.watched_project == self.project_name:
             return
-        self.settings.watch_project = self.project_name or ""
-        self.settings.save()
-        self._show_watch_status()
-        self.statusBar().showMessage(f"New images of {self.folder_watch.root} now go to "
-                                     f"{self.project_name or 'no project'}; Watch folder stops the watch.")
+        self.statusBar().showMessage(f"New images of {self.folder_watch.root} still go to "
+                                     f"{self.watched_project}; Watch folder stops the watch.")
+
+    def _watched_project_renamed(self, old: str, new: str) -> None:
+        if self.watched_project == old:
+            self.watched_project = new
+            self._show_watch_status()
+        if self.settings.watch_project == old:  # the watch resumed at the next start
+            self.settings.watch_project = new
+            self.settings.save()
+
+    def _watched_project_archived(self, name: str) -> None:
+        """An archived project takes no new parts: its watch stops (and is not resumed)."""
+        if self.folder_watch.root is None or self.watched_project != name:
+            return
+        root = self.folder_watch.root
+        self.watch_action.setChecked(False)
+        self.toggle_watch(False)
+        self.statusBar().showMessage(f"Stopped watching {root}: its project '{name}' was archived.")
+
+    def _inspect_for_watch(self, paths: list[Path], done: Callable[[Any], None], message: str,
+                           saved_at: dict[str, float] | None = None) -> None:
+        """Inspect files a watch's listing found into the watch's own project."""
+        self._submit("inspect", jobs.inspect_files(self.watched_project, paths, lot=self._lot_for_job(),
+                                                   sort_into=self.watch_sort_into, saved_at=saved_at, listed=True),
+                     message, done=done)
+
+    def _finish_for_watch(self, result: tuple[list[int], StoredResult | None, list[tuple[str, str]]]) -> None:
+        """Show a watch's results when its project is the one shown; otherwise only say what came."""
+        if self.watched_project == self.project_name:
+            self._finish_inspect(result)
+            return
+        self.refresh_projects()
+        first = result[1]
+        latest = "" if first is None else f"; {Path(first.source).name}: {first.facts.verdict}"
+        self.statusBar().showMessage(f"Watch: {len(result[0])} image(s) inspected into "
+                                     f"{self.watched_project}{latest}")
 
     def resume_watch(self) -> None:
         """At start: watch again the folder that was watched, with resuming chosen, when the app closed
@@ -162,7 +202,7 @@ class InspectActions(WindowActions):
         if settings.watching != "1" or not settings.watch_folder:
             return
         folder = Path(settings.watch_folder)
-        if (settings.watch_project or None) != self.project_name:
+        if not settings.watch_project or settings.watch_project != self.project_name:
             self.show_error(f"The watch of {folder} was not resumed: its project '{settings.watch_project}' is gone "
                             "or archived. Start it again with Watch folder.")
             return
@@ -179,25 +219,23 @@ class InspectActions(WindowActions):
         missed = listing.saved_since(since)
         if not missed:
             self._remember_watch_start()
-        elif self._need_project():
-            self._submit("inspect", jobs.inspect_files(self.project_name, missed, lot=self._lot_for_job(),
-                                                       sort_into=self.watch_sort_into, saved_at=listing.modified,
-                                                       listed=True),
-                         f"Checking {len(missed)} image(s) saved while the folder was not watched…",
-                         done=self._finish_catch_up)
+        else:
+            self._inspect_for_watch(missed, self._finish_catch_up,
+                                    f"Checking {len(missed)} image(s) saved while the folder was not watched…",
+                                    saved_at=listing.modified)
 
     def _finish_catch_up(self, result: tuple[list[int], StoredResult | None, list[tuple[str, str]]]) -> None:
-        self._finish_inspect(result)
+        self._finish_for_watch(result)
         self._count_watched(result[0])
         self._remember_watch_start()
         self.statusBar().showMessage(f"Inspected {len(result[0])} image(s) saved while the folder was not watched.")
         self._alert_held_back(result[2])
 
     def _inspect_watched(self, paths: list[Path]) -> None:
-        self.inspect_paths(paths, sort_into=self.watch_sort_into, done=self._finish_watched, listed=True)
+        self._inspect_for_watch(paths, self._finish_watched, f"Inspecting {_named(paths)}…")
 
     def _finish_watched(self, result: tuple[list[int], StoredResult | None, list[tuple[str, str]]]) -> None:
-        self._finish_inspect(result)
+        self._finish_for_watch(result)
         self._alert_held_back(result[2])
 
     def _alert_held_back(self, held_back: list[tuple[str, str]]) -> None:
@@ -229,7 +267,7 @@ class InspectActions(WindowActions):
                 found = f"{self.watched_count} new image(s)"
             limit = "" if self.folder_watch.complete else f" (its {self.folder_watch.folder_limit()} newest folders)"
             sorted_into = "" if self.watch_sort_into is None else f", sorted into {self.watch_sort_into.name}"
-            into = f" for {self.project_name}" if self.project_name else ""
+            into = f" for {self.watched_project}" if self.watched_project else ""
             self.watch_status.setText(f"Watching {root.name or root}{into}{limit}{sorted_into}: {found}")
             sorting = "" if self.watch_sort_into is None else (
                 f"; inspected images move into {self.watch_sort_into}/OK, REVIEW or NG")

@@ -120,6 +120,8 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.projects_panel = ProjectsPanel(workspace, self.thumbnails, self.settings.backbone or "efficientnet-lite0")
         self.projects_panel.selected.connect(self._select_project)
         self.projects_panel.created.connect(lambda _: self.tabs.setCurrentWidget(self.references_page))
+        self.projects_panel.renamed.connect(self._watched_project_renamed)
+        self.projects_panel.archived.connect(self._watched_project_archived)
         self.projects_panel.error.connect(self.show_error)
         self.projects_panel.export_requested.connect(lambda name: self.export_project(name))
         self.projects_panel.import_requested.connect(lambda: self.import_project())
@@ -226,6 +228,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.statusBar().addPermanentWidget(self.watch_status)
         self.watched_count = 0
         self.watch_sort_into: Path | None = None
+        self.watched_project: str | None = None  # the project a watch inspects into, set when it starts
         self._catch_up_since = None  # when set, the watch's first listing is caught up from then
         self._watch_began = datetime.now(UTC)
         self.held_back_alerts = 0  # how often a watch drew attention to parts held back (_alert_held_back)

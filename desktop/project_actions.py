@@ -118,4 +118,4 @@ class ProjectActions(WindowActions):
         self.check_drift()
         self.refresh_lots()
         self.history_page.set_project(self.project_id)
-        self._watch_follows_project()
+        self._watch_keeps_project()

@@ -50,6 +50,8 @@ class ProjectsPanel(QWidget):
 
     selected = Signal(object)
     created = Signal(str)
+    renamed = Signal(str, str)  # old name, new name
+    archived = Signal(str)
     create_requested = Signal(str)
     error = Signal(str)
     export_requested = Signal(str)
@@ -190,8 +192,10 @@ class ProjectsPanel(QWidget):
         name = name.strip()
         if not name or name == self.current:
             return False
+        old = self.current
         if not self._update(name=name):
             return False
+        self.renamed.emit(old, name)
         self.refresh(select=name)
         return True
 
@@ -228,9 +232,11 @@ class ProjectsPanel(QWidget):
                 "and 'Show archived' brings it back.")
             if answer != QMessageBox.StandardButton.Yes:
                 return False
+        name = self.current
         if not self._update(archived_at=datetime.now(UTC)):
             return False
         self.current = None
+        self.archived.emit(name)
         self.refresh()
         return True
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QTimer
 
+from db import repository as repo
 from desktop.batch_page import COLUMNS
 from engine.synthetic import Defect
 from tests.gui.helpers import WAIT, history_count, history_sources, write_parts
@@ -213,7 +214,7 @@ def test_a_watch_started_again_first_inspects_what_was_saved_while_the_app_was_n
     window.toggle_watch(False)
 
 
-def test_a_watch_running_when_the_app_closed_is_resumed_at_the_next_start_into_its_project(
+def test_a_watch_keeps_its_project_and_is_resumed_at_the_next_start_into_it(
         qtbot, window, project, tmp_path):
     from desktop.main_window import MainWindow
     from desktop.settings import AppSettings
@@ -229,21 +230,53 @@ def test_a_watch_running_when_the_app_closed_is_resumed_at_the_next_start_into_i
     dialog.resume.setChecked(True)
     with qtbot.waitSignal(window.folder_watch.scanned, timeout=WAIT):
         dialog.accept()
-    window.new_project("other")  # the technician switched the part type: the watch follows, and says so
-    assert window.project_name == "other" and window.watch_status.text().startswith("Watching station for other")
-    window.projects_panel.refresh(select="disc")  # and back
-    assert window.watch_status.text().startswith("Watching station for disc")
+    window.new_project("other")  # looking something up in another part type: the watch keeps its own
+    assert window.project_name == "other" and window.watch_status.text().startswith("Watching station for disc")
+    assert window.statusBar().currentMessage().startswith(f"New images of {folder} still go to disc")
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        write_parts(folder, [529])
+    assert project_sources(window, "disc") == [str(folder / "part529.png")] and not project_sources(window, "other")
+    assert window.current is None and window.project_name == "other"  # the view shown stays
+    assert window.statusBar().currentMessage().startswith("Watch: 1 image(s) inspected into disc; part529.png: ")
+    window.projects_panel.refresh(select="disc")  # back, and renamed: the watch and its resumption follow
+    window.projects_panel.rename_project("disc line")
+    assert window.watch_status.text().startswith("Watching station for disc line")
     window.close()  # closed (or the station restarted) while watching
     write_parts(folder / "night", [530])
     again = MainWindow(window.workspace, AppSettings.load())
     qtbot.addWidget(again)
     again.show()
-    assert again.project_name == "disc" and again.folder_watch.root == folder
-    qtbot.waitUntil(lambda: history_count(again) == 1 and any(bins.rglob("*.png")), timeout=WAIT)
-    assert [p.relative_to(bins).parts[1] for p in bins.rglob("*.png")] == ["part530.png"]
+    assert again.project_name == "disc line" and again.folder_watch.root == folder
+    qtbot.waitUntil(lambda: len(project_sources(again, "disc line")) == 2 and any(bins.rglob("part530.png")),
+                    timeout=WAIT)
+    assert sorted(p.name for p in bins.rglob("*.png")) == ["part529.png", "part530.png"]
     again.toggle_watch(False)  # stopped by hand: not resumed at the start after
     assert AppSettings.load().watching == ""
     again.close()
+
+
+def test_archiving_the_watched_project_stops_its_watch(qtbot, window, project, tmp_path):
+    folder = tmp_path / "station"
+    folder.mkdir()
+    with qtbot.waitSignal(window.folder_watch.scanned, timeout=WAIT):
+        window.watch_folder(folder)
+    assert window.projects_panel.archive_project(confirm=False)
+    assert window.folder_watch.root is None and not window.watch_action.isChecked()
+    assert window.statusBar().currentMessage() == f"Stopped watching {folder}: its project 'disc' was archived."
+
+
+def test_a_watch_needs_a_project_to_inspect_into(qtbot, window, tmp_path):
+    window.watch_folder(tmp_path)
+    assert window.folder_watch.root is None and not window.watch_action.isChecked()
+    assert window.errors == ["Choose or create a project first."]
+
+
+def project_sources(window, name: str) -> list[str]:
+    """The source paths of the inspections stored in project ``name``."""
+    with window.workspace.database.read() as session:
+        project_id = repo.get_project(session, name).id
+        return [row.source_path for row in repo.history(session, repo.HistoryFilter(project_id=project_id),
+                                                        limit=None)]
 
 
 def test_a_watched_image_is_handed_on_only_once_its_writer_has_finished(qtbot, tmp_path):
