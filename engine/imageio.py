@@ -304,12 +304,18 @@ def _pil_to_array(image: Image.Image) -> np.ndarray:
 
 def _read_tiff(path: Path, first_error: Exception) -> np.ndarray:
     """TIFF variants PIL cannot decode (16-bit RGB, odd compression) go through tifffile."""
+    import logging
+
     try:
         import tifffile
 
+        logging.getLogger("tifffile").setLevel(logging.ERROR)  # a broken file is reported below, not logged
         data = tifffile.imread(path)
     except Exception as exc:  # tifffile raises many types for broken files
         raise ImageLoadError(path, f"corrupt or unreadable TIFF ({first_error}; {exc})") from exc
+    if data.size == 0:
+        raise ImageLoadError(path, f"corrupt or unreadable TIFF: no image data, the file may be cut short "
+                                   f"({first_error})")
     if data.ndim == 3 and data.shape[0] in (1, 3, 4) and data.shape[-1] not in (1, 3, 4):
         data = np.moveaxis(data, 0, -1)
     return data

@@ -192,6 +192,14 @@ def test_truncated_jpeg_raises(tmp_path):
         load_image(path)
 
 
+def test_a_tiff_cut_short_is_reported_as_such(tmp_path):
+    path = tmp_path / "cut.tif"
+    Image.fromarray(np.stack([_gradient()] * 3, axis=2)).save(path, compression="tiff_lzw")
+    path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2])  # the directory sits at the end
+    with pytest.raises(ImageLoadError, match=r"cut\.tif.*no image data, the file may be cut short"):
+        load_image(path)
+
+
 def test_unsupported_and_missing_files_raise(tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("not an image")
