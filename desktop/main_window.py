@@ -354,6 +354,14 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
             self.projects_panel.default_backbone = self.settings.backbone or "efficientnet-lite0"
             self.statusBar().showMessage("Settings saved. A new data folder or database applies at the next start.")
 
+    def bring_to_front(self) -> None:
+        """Show this window in front, restored if minimised: the app was started a second time."""
+        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        self.statusBar().showMessage("IAD Inspector was started again: it already runs, in this window.")
+
     def show_error(self, message: str) -> None:
         """Show an error without blocking the window."""
         self.errors.append(message)

@@ -7,7 +7,8 @@ The smoke test runs the frozen ``iad-inspector-cli`` in a temporary data folder,
 offscreen: it renders the GUI's main views with the demo project (engine, database migrations,
 Qt), inspects a drawn defective part with a pixel size set, exports its PDF report, asks both
 explainers where the defect is (the embedded GGUF model included) and how long in millimetres,
-backs the data up, and has ``watch`` catch up on a part saved into a line folder and sort it.
+backs the data up, has ``watch`` catch up on a part saved into a line folder and sort it, and
+starts the GUI twice on one data folder, where the second start must hand over to the first.
 Each step must succeed, or the build is not done.
 """
 
@@ -19,6 +20,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -94,7 +96,35 @@ def smoke_test() -> None:
         verdict = json.loads(watched[-1])["verdict"]
         assert (sorted_into / verdict / "part.png").is_file(), watched
         print(f"watch caught up on a saved part: {verdict}, moved into {sorted_into.name}/{verdict}")
+        _second_start_hands_over(home)
     print(f"smoke test passed: {BUNDLE}")
+
+
+def _second_start_hands_over(home: Path) -> None:
+    """The frozen app started twice on one data folder: the second start wakes the first and ends."""
+    from PySide6.QtCore import QDir
+
+    from desktop.single_instance import instance_key
+
+    executable = BUNDLE / ("iad-inspector.exe" if os.name == "nt" else "iad-inspector")
+    env = dict(os.environ, IAD_INSPECTOR_HOME=str(home), QT_QPA_PLATFORM="offscreen")
+    lock = Path(QDir.tempPath()) / f"{instance_key(home)}.lock"
+    first = subprocess.Popen([str(executable)], env=env, cwd=home, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while not lock.exists():
+            if first.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"smoke test failed: the app did not start (exit code {first.poll()})")
+            time.sleep(0.5)
+        second = subprocess.run([str(executable)], env=env, cwd=home, capture_output=True, timeout=180)
+        if second.returncode != 0 or first.poll() is not None:
+            raise SystemExit(f"smoke test failed: a second start exited {second.returncode}, the first "
+                             f"{'ran on' if first.poll() is None else 'ended'}")
+        print("a second start handed over to the running app")
+    finally:
+        first.terminate()
+        first.wait(timeout=60)
 
 
 def main() -> int:

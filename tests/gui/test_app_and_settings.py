@@ -111,3 +111,59 @@ def test_run_app_opens_the_data_folder_and_shows_the_window(qapp, tmp_path, isol
     assert run_app([]) == 0
     assert seen and seen[0].demo_banner.isVisibleTo(seen[0])
     assert (tmp_path / "home" / "inspector.db").is_file()
+    from desktop.single_instance import SingleInstance
+
+    again = SingleInstance(tmp_path / "home")  # the first app ended: its lock and socket are free again
+    assert again.acquire()
+    again.release()
+
+
+def test_a_second_start_on_the_same_data_folder_brings_the_first_to_the_front(qapp, qtbot, tmp_path,
+                                                                               isolated_settings, monkeypatch):
+    from desktop.app import run_app
+    from desktop.single_instance import SingleInstance
+
+    monkeypatch.setenv("IAD_INSPECTOR_HOME", str(tmp_path / "home"))
+    running = SingleInstance(tmp_path / "home")
+    assert running.acquire()
+    try:
+        with qtbot.waitSignal(running.woken, timeout=5000):
+            assert run_app([]) == 0  # returns at once: no second window, no database opened
+        assert not (tmp_path / "home" / "inspector.db").exists()
+        other_folder = SingleInstance(tmp_path / "other home")  # another data folder is another app
+        assert other_folder.acquire()
+        other_folder.release()
+    finally:
+        running.release()
+
+
+def test_the_lock_of_an_app_that_crashed_does_not_stop_the_next_start(tmp_path):
+    import subprocess
+    import sys
+
+    from desktop.single_instance import SingleInstance
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path;"
+         "from desktop.single_instance import SingleInstance;"
+         f"held = SingleInstance(Path({str(tmp_path)!r})); assert held.acquire(); print('held', flush=True);"
+         "time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert not SingleInstance(tmp_path).acquire()  # alive: held, however long it has run
+    finally:
+        holder.kill()  # a crash: no unlock, the lock file stays
+        holder.wait()
+    after_crash = SingleInstance(tmp_path)
+    assert after_crash.acquire()
+    after_crash.release()
+
+
+def test_bring_to_front_restores_a_minimised_window(window):
+    from PySide6.QtCore import Qt
+
+    window.setWindowState(Qt.WindowState.WindowMinimized | Qt.WindowState.WindowMaximized)
+    window.bring_to_front()
+    assert window.windowState() == Qt.WindowState.WindowMaximized  # restored as it was, not shrunk
+    assert window.statusBar().currentMessage().startswith("IAD Inspector was started again")
