@@ -106,7 +106,7 @@ class InspectActions(WindowActions):
         if not self._need_project():  # a watch inspects into the project shown when it starts
             self.watch_action.setChecked(False)
             return
-        dialog = WatchDialog(self.settings, self)
+        dialog = WatchDialog(self.settings, self.project_name, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._start_chosen_watch(dialog.options()))
         dialog.rejected.connect(lambda: self.watch_action.setChecked(False))

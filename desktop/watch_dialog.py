@@ -36,9 +36,10 @@ class WatchOptions:
 class WatchDialog(CheckedDialog):
     """Choose the folder to watch and, optionally, the folder that inspected images are sorted into."""
 
-    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: AppSettings, project: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Watch a folder")
+        self.setWindowTitle(f"Watch a folder for {project}")
+        self.project = project
         self._last_folder, self._last_start = settings.watch_folder, settings.watch_start()
         self.folder = QLineEdit(settings.watch_folder)
         self.folder.setPlaceholderText("where the camera or the line software saves its images")
@@ -109,8 +110,8 @@ class WatchDialog(CheckedDialog):
                    and self.folder.text().strip() == self._last_folder)
         self.catch_up.setVisible(offered)
         there = "those already there are left alone" + (", but for the catch-up above" if offered else "")
-        self.note.setText(f"New images in the folder and its sub-folders are inspected once their writer has "
-                          f"finished; {there}.")
+        self.note.setText(f"New images in the folder and its sub-folders are inspected into {self.project}, "
+                          f"whichever project you open meanwhile, once their writer has finished; {there}.")
         if offered:
             self.catch_up.setText(f"First inspect the images saved there since its last watch began "
                                   f"({local_text(self._last_start, seconds=False)}) that are not in the history")

@@ -193,6 +193,7 @@ def test_a_watch_started_again_first_inspects_what_was_saved_while_the_app_was_n
     os.utime(old, (1e9, 1e9))  # there long before any watch: never inspected
     window.toggle_watch(True)
     dialog = next(d for d in window.findChildren(WatchDialog) if d.isVisible())
+    assert dialog.windowTitle() == "Watch a folder for disc" and "inspected into disc, whichever" in dialog.note.text()
     dialog.folder.setText(str(folder))
     with qtbot.waitSignal(window.folder_watch.scanned, timeout=WAIT):
         dialog.accept()
