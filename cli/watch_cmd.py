@@ -89,7 +89,11 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         if args.since is not None:
-            missed = inspector.not_in_history(listing.saved_since(args.since), listing.modified)
+            missed, done = inspector.split_by_history(listing.saved_since(args.since), listing.modified)
+            for path, verdict in done.items() if args.sort_into is not None else ():
+                if _sort(path, args.sort_into / verdict) is not None:  # inspected, but a crash or a lock kept it
+                    print(f"{path} was inspected before ({verdict}) but not sorted: moved into "
+                          f"{args.sort_into / verdict}", file=sys.stderr, flush=True)
             print(f"{len(missed)} image{'s' if len(missed) != 1 else ''} saved since {args.since:%Y-%m-%d %H:%M} UTC "
                   "and not inspected since: inspecting them first", file=sys.stderr, flush=True)
             for path in missed[:args.count]:  # they count towards --count

@@ -196,15 +196,25 @@ def find_inspection(session: Session, project_id: int, image_key: str, bank_id: 
                                                    Inspection.image_removed_at.is_(None)).limit(1))
 
 
-def inspected_sources(session: Session, sources: list[str], chunk: int = 500) -> dict[str, datetime]:
-    """When each of ``sources`` (file paths as inspected) was last inspected, into any project (UTC);
-    those never inspected are absent."""
-    found: dict[str, datetime] = {}
+@dataclass(frozen=True)
+class LastInspection:
+    """When a file was last inspected (UTC), into any project, and the verdict it got then."""
+
+    at: datetime
+    verdict: str
+
+
+def last_inspections(session: Session, sources: list[str], chunk: int = 500) -> dict[str, LastInspection]:
+    """The latest inspection of each of ``sources`` (file paths as inspected); those never inspected
+    are absent."""
+    found: dict[str, LastInspection] = {}
     for start in range(0, len(sources), chunk):
         part = sources[start:start + chunk]  # SQLite limits the parameters of one statement
-        rows = session.execute(select(Inspection.source_path, func.max(Inspection.created_at))
-                               .where(Inspection.source_path.in_(part)).group_by(Inspection.source_path))
-        found.update((source, when if when.tzinfo else when.replace(tzinfo=UTC)) for source, when in rows)
+        rows = session.execute(select(Inspection.source_path, Inspection.created_at, Inspection.verdict)
+                               .where(Inspection.source_path.in_(part))
+                               .order_by(Inspection.created_at, Inspection.id))
+        for source, when, verdict in rows:  # oldest first: the latest stays
+            found[source] = LastInspection(when if when.tzinfo else when.replace(tzinfo=UTC), verdict)
     return found
 
 

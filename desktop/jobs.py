@@ -140,7 +140,8 @@ def inspect_files(project: str, paths: list[Path], force: bool = False, lot: str
     ``sort_into``, each inspected file is then moved into its verdict's folder there
     (``services.sorting``); one that cannot be moved is named and stays.  With ``saved_at`` (when
     each file was saved), the files the history has inspected since are left out (a watch catching
-    up: ``Inspector.not_in_history``).
+    up: ``Inspector.split_by_history``); with ``sort_into`` too, they are moved by the verdict they
+    got then, since they still lie there unsorted.
 
     Returns (inspection ids, the first stored result or None, (file name, verdict) of each part held
     back: NG or REVIEW).
@@ -148,7 +149,10 @@ def inspect_files(project: str, paths: list[Path], force: bool = False, lot: str
     def job(ctx: JobContext) -> Any:
         ids, held_back = [], []
         files = paths if listed else image_files(ctx, paths)
-        todo = files if saved_at is None else ctx.inspector.not_in_history(files, saved_at)
+        todo, done = (files, {}) if saved_at is None else ctx.inspector.split_by_history(files, saved_at)
+        if sort_into is not None:
+            for path, verdict in done.items():  # inspected before, still unsorted: a crash or a locked file
+                _sort(ctx, path, sort_into / verdict)
         for index, path in enumerate(todo):
             if ctx.cancelled():
                 break

@@ -358,20 +358,28 @@ class Inspector:
                              lambda share: decode_for_inspection(path, share), str(path), force, lot)
 
     def not_in_history(self, paths: list[Path], saved_at: Mapping[str, float]) -> list[Path]:
-        """``paths`` less the files the history (of any project) holds an inspection of made since the
-        file was saved (``saved_at``: seconds since the epoch, by path), in order: what a watch that
-        was not running has left to do.  A file written over under its name since (a camera that
-        saves every frame as ``last.bmp``) is left to do again; one inspected into another project
-        (the watch followed the project shown) is not."""
+        """``paths`` less the files the history holds an inspection of made since the file was saved
+        (``split_by_history``)."""
+        return self.split_by_history(paths, saved_at)[0]
+
+    def split_by_history(self, paths: list[Path], saved_at: Mapping[str, float]) -> tuple[list[Path], dict[Path, str]]:
+        """(``paths`` the history, of any project, holds no inspection of made since the file was
+        saved, in order; the others, with the verdict of their latest inspection).  ``saved_at``:
+        seconds since the epoch, by path.  The first are what a watch that was not running has left
+        to do; a file written over under its name since (a camera that saves every frame as
+        ``last.bmp``) is among them again.  The others are done, though a watch that sorts may not
+        have moved them yet (it crashed between the two, or the file was locked)."""
         with self.workspace.database.read() as session:
-            inspected = repo.inspected_sources(session, [str(path) for path in paths])
-
-        def done(path: Path) -> bool:
-            when = inspected.get(str(path))
-            saved = saved_at.get(str(path))
-            return when is not None and (saved is None or when.timestamp() >= saved - MTIME_SLACK_S)
-
-        return [path for path in paths if not done(path)]
+            inspected = repo.last_inspections(session, [str(path) for path in paths])
+        todo: list[Path] = []
+        done: dict[Path, str] = {}
+        for path in paths:
+            last, saved = inspected.get(str(path)), saved_at.get(str(path))
+            if last is not None and (saved is None or last.at.timestamp() >= saved - MTIME_SLACK_S):
+                done[path] = last.verdict
+            else:
+                todo.append(path)
+        return todo, done
 
     def reinspect(self, inspection_id: int) -> tuple[str, InspectionRecord]:
         """Inspect a stored image again with its project's current references: (old verdict, new record).

@@ -256,6 +256,21 @@ def test_a_watch_keeps_its_project_and_is_resumed_at_the_next_start_into_it(
     again.close()
 
 
+def test_a_catch_up_sorts_an_image_inspected_before_but_left_unsorted(qtbot, window, project, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    folder, bins = tmp_path / "station", tmp_path / "bins"
+    left = write_parts(folder, [540], defects=(Defect("pit", 0.5, 0.5, 0.1),))[0]
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths([left])  # the app crashed before the watch moved it
+    verdict = window.current.facts.verdict
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.watch_folder(folder, bins, catch_up_since=datetime.now(UTC) - timedelta(minutes=1))
+    assert (bins / verdict / "part540.png").is_file() and not left.exists()
+    assert history_count(window) == 1  # moved by the verdict it got, not inspected again
+    window.toggle_watch(False)
+
+
 def test_archiving_the_watched_project_stops_its_watch(qtbot, window, project, tmp_path):
     folder = tmp_path / "station"
     folder.mkdir()

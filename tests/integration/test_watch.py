@@ -126,6 +126,23 @@ def test_watch_since_first_inspects_what_was_saved_while_no_watch_ran(home, tmp_
     assert [Path(r["image"]).name for r in records] == ["part052.png", "part053.png", "part051.png", "part054.png"]
 
 
+def test_watch_since_sorts_an_image_inspected_but_left_unsorted_by_the_verdict_it_got(home, tmp_path, capsys):
+    from datetime import UTC, datetime, timedelta
+
+    _disc_project(tmp_path)
+    line, sorted_into = tmp_path / "line", tmp_path / "sorted"
+    began = datetime.now(UTC) - timedelta(minutes=1)
+    left = write_parts(line, [60], defects=(Defect("pit", 0.5, 0.5, 0.12),))[0]
+    assert run_cli(["inspect", "disc", str(left), "--json"]) == 0  # the watch crashed before it moved it
+    verdict = json.loads(capsys.readouterr().out.splitlines()[-1])["verdict"]
+    records, err = _watch(capsys, ["disc", str(line), "--count", "1", "--since", began.isoformat(),
+                                   "--sort-into", str(sorted_into)], lambda: write_parts(line, [61]))
+    assert f"{left} was inspected before ({verdict}) but not sorted: moved" in err
+    assert (sorted_into / verdict / "part060.png").is_file() and not left.exists()
+    assert [Path(r["image"]).name for r in records] == ["part061.png"]  # inspected once, not again
+    assert list_images(line) == []
+
+
 def test_watch_refuses_a_missing_folder_and_bad_settings(home, tmp_path, capsys):
     assert run_cli(["project", "create", "disc"]) == 0
     assert run_cli(["watch", "disc", str(tmp_path / "nowhere")]) == 2
