@@ -90,6 +90,24 @@ def test_rgb_16bit_tiff_loads(tmp_path):
     assert image[..., 1].min() == pytest.approx(1.0) and image[..., 0].max() == pytest.approx(0.0)
 
 
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_16bit_colour_keeps_its_depth_and_12bit_colour_reads_as_full_range(tmp_path, suffix):
+    """PIL keeps only the high byte of 16-bit colour: a 12-bit colour camera's photo came out almost black."""
+    import cv2
+
+    from engine.synthetic import synthetic_part
+
+    eight = synthetic_part(3)
+    twelve = (eight.astype(np.uint32) * 4095 // 255).astype(np.uint16)
+    sixteen = _RNG.integers(0, 65536, (50, 70, 3), dtype=np.uint16)
+    for name, data in (("twelve", twelve), ("sixteen", sixteen)):
+        assert cv2.imwrite(str(tmp_path / f"{name}{suffix}"), data[..., ::-1])  # LZW in TIFF, as OpenCV saves it
+        assert decode_image(tmp_path / f"{name}{suffix}").dtype == np.uint16
+    assert load_image(tmp_path / f"twelve{suffix}") == pytest.approx(eight / 255.0, abs=1e-3)
+    assert load_image(tmp_path / f"sixteen{suffix}") == pytest.approx(sixteen / 65535.0, abs=1e-6)
+    assert load_rgb8(tmp_path / f"sixteen{suffix}") == pytest.approx(sixteen / 257.0, abs=1)
+
+
 def test_rgba_is_composited_on_black(tmp_path):
     rgba = np.zeros((40, 60, 4), dtype=np.uint8)
     rgba[..., 0] = 255
