@@ -11,18 +11,21 @@ from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QListWidget
 
 from desktop.images import to_qimage
-from engine.imageio import shrink_to_side
+from engine.imageio import shrink_to_side, sixteen_bit_full_scale, to_uint8
 
 
 def read_thumbnail(path: Path, side: int) -> np.ndarray | None:
     """A uint8 RGB thumbnail of an image file, or None when unreadable."""
     try:
         data = np.fromfile(str(path), dtype=np.uint8)
-        image = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_REDUCED_COLOR_2) if data.size else None
+        flags = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_REDUCED_COLOR_2
+        image = cv2.imdecode(data, flags) if data.size else None
     except (OSError, cv2.error):  # gone, unreadable, or past OpenCV's pixel limit: no thumbnail
         return None
     if image is None:
         return None
+    if image.dtype == np.uint16:  # 12-bit camera pixels are scaled as for inspection, not left almost black
+        image = to_uint8(image.astype(np.float32) / sixteen_bit_full_scale(image))
     return np.ascontiguousarray(shrink_to_side(image, side)[..., ::-1])
 
 

@@ -310,7 +310,15 @@ def test_thumbnails_of_missing_or_unreadable_files_are_none_not_errors(tmp_path)
     (tmp_path / "broken.png").write_bytes(b"\x89PNG not really")
     assert read_thumbnail(tmp_path / "broken.png", 96) is None
     part = write_parts(tmp_path / "ok", [1])[0]
-    assert read_thumbnail(part, 96).shape == (80, 80, 3)  # decoded at half size, within 96
+    eight = read_thumbnail(part, 96)
+    assert eight.shape == (80, 80, 3)  # decoded at half size, within 96
+    import cv2
+    import numpy as np
+
+    twelve = tmp_path / "mono12.png"  # a 12-bit camera's pixels in a 16-bit file: as bright as the 8-bit photo
+    cv2.imwrite(str(twelve), (cv2.imread(str(part), cv2.IMREAD_GRAYSCALE).astype(np.uint32) * 4095 // 255)
+                .astype(np.uint16))
+    assert abs(float(read_thumbnail(twelve, 96).mean()) - float(eight.mean())) < 3
 
 
 def test_parts_opened_from_the_history_are_a_review_queue_stepped_with_n_across_pages(qtbot, window, project,
