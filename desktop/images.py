@@ -1,4 +1,4 @@
-"""numpy images to Qt pixmaps (GUI thread only) and the verdict colours shared by the views."""
+"""numpy images to Qt images and pixmaps (GUI thread only) and back, and the verdict colours shared by the views."""
 
 from __future__ import annotations
 
@@ -18,6 +18,14 @@ def to_qimage(image: np.ndarray) -> QImage:
     if channels == 4:
         return QImage(array.data, width, height, 4 * width, QImage.Format.Format_RGBA8888).copy()
     return QImage(array.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+
+
+def qimage_to_array(image: QImage) -> np.ndarray:
+    """A QImage as a uint8 RGB array."""
+    converted = image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height = converted.width(), converted.height()
+    buffer = np.frombuffer(converted.constBits(), dtype=np.uint8, count=converted.sizeInBytes())
+    return buffer.reshape(height, converted.bytesPerLine())[:, :width * 3].reshape(height, width, 3).copy()
 
 
 def to_pixmap(image: np.ndarray) -> QPixmap:

@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 
 from desktop import jobs
 from desktop.folder_watch import POLL_MS
+from desktop.images import qimage_to_array
 from desktop.references_page import IMAGE_FILTER
 from desktop.watch_dialog import WatchDialog, WatchOptions
 from desktop.window_actions import WindowActions
@@ -62,7 +62,7 @@ class InspectActions(WindowActions):
         if image.isNull():
             self.show_error("The clipboard holds no image.")
             return
-        self.inspect_array(_qimage_to_array(image), "clipboard")
+        self.inspect_array(qimage_to_array(image), "clipboard")
 
     def grab_camera(self) -> None:
         """Grab one frame from the first camera (on the worker) and inspect it."""
@@ -373,11 +373,3 @@ class InspectActions(WindowActions):
 def _named(paths: list[Path]) -> str:
     """What a job was given, in a few words for the status bar."""
     return (paths[0].name or str(paths[0])) if len(paths) == 1 else f"{len(paths)} files or folders"
-
-
-def _qimage_to_array(image: QImage) -> np.ndarray:
-    """A QImage as a uint8 RGB array."""
-    converted = image.convertToFormat(QImage.Format.Format_RGB888)
-    width, height = converted.width(), converted.height()
-    buffer = np.frombuffer(converted.constBits(), dtype=np.uint8, count=converted.sizeInBytes())
-    return buffer.reshape(height, converted.bytesPerLine())[:, :width * 3].reshape(height, width, 3).copy()

@@ -190,19 +190,31 @@ def inspect_array(project: str, image: np.ndarray, source: str, lot: str = "") -
 
 def grab_camera(project: str, lot: str = "") -> Job:
     """Grab one frame from the first camera and inspect it; a clear error when there is none."""
-    def job(ctx: JobContext) -> Any:
-        import cv2
+    return lambda ctx: inspect_array(project, grab_frame(), "camera", lot)(ctx)
 
-        capture = cv2.VideoCapture(0)
-        try:
-            ok, frame = capture.read() if capture.isOpened() else (False, None)
-        finally:
-            capture.release()
-        if not ok or frame is None:
-            raise RuntimeError("No camera found: connect a camera, or open image files instead.")
-        return inspect_array(project, np.ascontiguousarray(frame[..., ::-1]), "camera", lot)(ctx)
 
-    return job
+def add_reference_array(project: str, image: np.ndarray, name: str) -> Job:
+    """Add an in-memory good image (the clipboard) as a reference; returns the ``ReferenceAddResult``."""
+    return lambda ctx: ctx.inspector.add_reference_array(project, image, name)
+
+
+def add_reference_from_camera(project: str, name: str) -> Job:
+    """Grab one frame from the first camera and add it as a reference named ``name``."""
+    return lambda ctx: ctx.inspector.add_reference_array(project, grab_frame(), name)
+
+
+def grab_frame() -> np.ndarray:
+    """One RGB frame from the first camera; RuntimeError with what to do when there is none."""
+    import cv2
+
+    capture = cv2.VideoCapture(0)
+    try:
+        ok, frame = capture.read() if capture.isOpened() else (False, None)
+    finally:
+        capture.release()
+    if not ok or frame is None:
+        raise RuntimeError("No camera found: connect a camera, or open image files instead.")
+    return np.ascontiguousarray(frame[..., ::-1])
 
 
 def reinspect(inspection_ids: list[int]) -> Job:

@@ -136,6 +136,8 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.chat.backend.currentTextChanged.connect(self._backend_chosen)
         self.references_page = ReferencesPage(self.thumbnails)
         self.references_page.add_requested.connect(self.add_references)
+        self.references_page.camera_requested.connect(self.add_reference_from_camera)
+        self.references_page.paste_requested.connect(self.paste_reference)
         self.references_page.toggle_requested.connect(self.toggle_reference)
         self.references_page.remove_requested.connect(self.remove_reference)
         self.references_page.build_requested.connect(self.build_bank)

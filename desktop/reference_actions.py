@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
 
 from db import repository as repo
 from db.models import ReferenceImage
 from desktop import jobs
 from desktop.area_dialog import AreaDialog
+from desktop.images import qimage_to_array
 from desktop.references_page import ReferenceEntry
 from desktop.refine_dialog import RefineDialog, RefineOptions
 from desktop.window_actions import WindowActions, shows_storage_errors
@@ -109,6 +111,24 @@ class ReferenceActions(WindowActions):
             return
         self._submit("references", jobs.add_references(self.project_name, paths),
                      "Adding reference image(s)…", done=self._finish_add_references)
+
+    def add_reference_from_camera(self) -> None:
+        """Grab a camera frame on the worker and add it as a good reference."""
+        if self._need_project():
+            self._submit("references", jobs.add_reference_from_camera(self.project_name, _captured_name("camera")),
+                         "Grabbing a camera frame for the references…", done=self._finish_add_references)
+
+    def paste_reference(self) -> None:
+        """Add the image on the clipboard as a good reference."""
+        if not self._need_project():
+            return
+        image = QApplication.clipboard().image()
+        if image.isNull():
+            self.show_error("The clipboard holds no image.")
+            return
+        self._submit("references", jobs.add_reference_array(self.project_name, qimage_to_array(image),
+                                                            _captured_name("clipboard")),
+                     "Adding the clipboard's image to the references…", done=self._finish_add_references)
 
     def _finish_add_references(self, added: ReferenceAddResult) -> None:
         for path, reason in added.failed:
@@ -330,3 +350,8 @@ class ReferenceActions(WindowActions):
         self.verification = run
         if not self._closing:
             box.open()
+
+
+def _captured_name(source: str) -> str:
+    """A reference's file name for an image that had none: where it came from and when (local time)."""
+    return f"{source}-{datetime.now():%Y%m%d-%H%M%S}.png"

@@ -65,6 +65,8 @@ class ReferencesPage(QWidget):
     """Thumbnail grid of references with add, enable/disable, remove and build."""
 
     add_requested = Signal(list)
+    camera_requested = Signal()
+    paste_requested = Signal()
     toggle_requested = Signal(int, bool)
     remove_requested = Signal(int)
     build_requested = Signal()
@@ -95,6 +97,12 @@ class ReferencesPage(QWidget):
                              "on the 0-1 scale with the threshold at 0.50).")
         self.add_files_button = QPushButton("Add images…")
         self.add_folder_button = QPushButton("Add folder…")
+        self.camera_button = QPushButton("From camera")
+        self.camera_button.setToolTip("Add a frame of the first camera as a good reference")
+        self.camera_button.clicked.connect(self.camera_requested)
+        self.paste_button = QPushButton("Paste")
+        self.paste_button.setToolTip("Add the image on the clipboard as a good reference")
+        self.paste_button.clicked.connect(self.paste_requested)
         self.toggle_button = QPushButton("Disable / enable")
         self.remove_button = QPushButton("Remove")
         self.build_button = QPushButton("Build reference bank")
@@ -154,7 +162,8 @@ class ReferencesPage(QWidget):
         self.remove_button.clicked.connect(self._remove_selected)
         self.build_button.clicked.connect(self.build_requested)
         buttons = QHBoxLayout()
-        for button in (self.add_files_button, self.add_folder_button, self.toggle_button, self.remove_button):
+        for button in (self.add_files_button, self.add_folder_button, self.camera_button, self.paste_button,
+                       self.toggle_button, self.remove_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.progress)

@@ -79,6 +79,17 @@ class ReferenceAddResult:
     failed: list[tuple[str, str]]
 
 
+def _png_bytes(image: np.ndarray, source: str) -> bytes:
+    """An RGB (or grey) array as PNG file bytes, as the store keeps in-memory images."""
+    pixels = to_uint8(image) if image.dtype != np.uint8 else image
+    if pixels.ndim == 3 and pixels.shape[-1] in (3, 4):
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR if pixels.shape[-1] == 3 else cv2.COLOR_RGBA2BGRA)
+    ok, encoded = cv2.imencode(".png", pixels)
+    if not ok:
+        raise ImageLoadError(source, "cannot encode the image")
+    return encoded.tobytes()
+
+
 def requested_config(project: Project) -> dict[str, Any]:
     """The engine settings a project asks for (its bank is rebuilt when they change).
 
@@ -414,11 +425,17 @@ class Inspector:
     def inspect_array(self, project_name: str, image: np.ndarray, source: str, force: bool = True,
                       lot: str = "") -> InspectionRecord:
         """Inspect an in-memory image (clipboard, camera); it is stored as PNG."""
-        pixels = to_uint8(image) if image.dtype != np.uint8 else image
-        ok, encoded = cv2.imencode(".png", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
-        if not ok:
-            raise ImageLoadError(source, "cannot encode the image")
-        return self._inspect(project_name, encoded.tobytes(), ".png", lambda share: image, source, force, lot)
+        return self._inspect(project_name, _png_bytes(image, source), ".png", lambda share: image, source, force, lot)
+
+    def add_reference_array(self, project_name: str, image: np.ndarray, name: str) -> ReferenceAddResult:
+        """Add an in-memory good image (a camera frame, the clipboard) as a reference, stored as PNG
+        under ``name``: references can be collected at a station whose camera is its only source."""
+        check_pixels(image, name)
+        key = self.workspace.store.put_bytes(_png_bytes(image, name), "images", ".png")
+        with self.workspace.database.write() as session:
+            project = repo.get_project(session, project_name)
+            added = repo.add_reference(session, project, key, name, self.workspace.operator)
+        return ReferenceAddResult([name], [], []) if added else ReferenceAddResult([], [name], [])
 
     def _inspect(self, project_name: str, data: bytes, suffix: str,
                  loader: Callable[[float], np.ndarray | DecodedImage], source: str, force: bool,

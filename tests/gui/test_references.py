@@ -252,3 +252,35 @@ def test_verifying_with_master_parts_runs_on_the_worker_and_the_references_page_
     assert not window.verification.passed
     assert "Verification FAILED" in window.statusBar().currentMessage()
     assert "Master parts: FAILED" in page.summary.text()
+
+
+def test_references_can_be_collected_from_the_clipboard_and_the_camera(qtbot, window, tmp_path, monkeypatch):
+    import numpy as np
+    from PySide6.QtWidgets import QApplication
+
+    import desktop.jobs
+    from desktop.images import to_qimage
+    from engine.imageio import load_rgb8
+    from engine.synthetic import synthetic_part
+
+    window.new_project("station part")
+    page = window.references_page
+    frame = synthetic_part(5)
+    QApplication.clipboard().setImage(to_qimage(frame))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        qtbot.mouseClick(page.paste_button, Qt.MouseButton.LeftButton)
+    monkeypatch.setattr(desktop.jobs, "grab_frame", lambda: np.ascontiguousarray(frame[::-1]))  # another view
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        qtbot.mouseClick(page.camera_button, Qt.MouseButton.LeftButton)
+    with window.workspace.database.read() as session:
+        references = repo.references(session, repo.get_project(session, "station part"))
+        stored = [(r.file_name, load_rgb8(window.workspace.store.path(r.image_key))) for r in references]
+    assert [name.split("-")[0] for name, _ in stored] == ["clipboard", "camera"]
+    assert all(name.endswith(".png") for name, _ in stored) and page.grid.count() == 2
+    assert np.array_equal(stored[0][1], frame) and np.array_equal(stored[1][1], frame[::-1])  # stored losslessly
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        qtbot.mouseClick(page.paste_button, Qt.MouseButton.LeftButton)  # the same image again: not a second one
+    assert page.grid.count() == 2
+    QApplication.clipboard().clear()
+    qtbot.mouseClick(page.paste_button, Qt.MouseButton.LeftButton)
+    assert window.errors[-1] == "The clipboard holds no image."
