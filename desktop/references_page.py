@@ -167,13 +167,13 @@ class ReferencesPage(QWidget):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.progress)
-        buttons.addWidget(self.verify_button)
         buttons.addWidget(self.build_button)
-        settings = QHBoxLayout()  # how the project inspects: detail, area, threshold
+        settings = QHBoxLayout()  # how the project inspects: detail, area, threshold, and its check
         settings.addWidget(QLabel("Detail:"))
         settings.addWidget(self.detail_box)
         settings.addWidget(self.area_button)
         settings.addWidget(self.refine_button)
+        settings.addWidget(self.verify_button)
         settings.addWidget(self.prompts_button)
         settings.addWidget(self.guidance_box)
         settings.addStretch(1)
