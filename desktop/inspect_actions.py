@@ -134,9 +134,9 @@ class InspectActions(WindowActions):
 
     def watch_folder(self, folder: Path, sort_into: Path | None = None, catch_up_since: datetime | None = None) -> None:
         """Inspect images that appear in ``folder`` or its sub-folders from now on, into the project
-        shown now (whichever is shown later); with ``sort_into``,
-        move each inspected one into ``sort_into``/OK, REVIEW or NG (outside ``folder``); with
-        ``catch_up_since``, first those modified since then that the history does not hold."""
+        shown now, whichever project is shown later; with ``sort_into``, move each inspected one
+        into ``sort_into``/OK, REVIEW or NG (outside ``folder``); with ``catch_up_since``, first
+        those modified since then that the history does not hold."""
         problem = None if sort_into is None else sort_target_problem(folder, sort_into)
         if problem is not None or not self._need_project():
             self.watch_action.setChecked(False)
@@ -203,8 +203,9 @@ class InspectActions(WindowActions):
             return
         folder = Path(settings.watch_folder)
         if not settings.watch_project or settings.watch_project != self.project_name:
-            self.show_error(f"The watch of {folder} was not resumed: its project '{settings.watch_project}' is gone "
-                            "or archived. Start it again with Watch folder.")
+            why = (f"its project '{settings.watch_project}' is gone or archived" if settings.watch_project
+                   else "it had no project")
+            self.show_error(f"The watch of {folder} was not resumed: {why}. Start it again with Watch folder.")
             return
         self._watch_began = datetime.now(UTC)
         sort_into = Path(settings.sort_into) if settings.sorting == "1" and settings.sort_into else None

@@ -578,3 +578,16 @@ def test_the_status_bar_names_what_a_job_was_given():
     assert _named([Path("/line/part1.png")]) == "part1.png"
     assert _named([Path("/line/a.png"), Path("/line/day")]) == "2 files or folders"
     assert _named([Path("/")]) == "/"
+
+
+def test_a_watch_whose_project_is_gone_is_not_resumed_and_says_why(qtbot, window, tmp_path):
+    from desktop.main_window import MainWindow
+    from desktop.settings import AppSettings
+
+    settings = AppSettings(device="cpu", watching="1", watch_folder=str(tmp_path), watch_project="gone")
+    again = MainWindow(window.workspace, settings)
+    qtbot.addWidget(again)
+    assert again.folder_watch.root is None
+    assert again.errors == [f"The watch of {tmp_path} was not resumed: its project 'gone' is gone or archived. "
+                            "Start it again with Watch folder."]
+    again.close()
