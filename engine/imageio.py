@@ -282,7 +282,7 @@ def _png_by_opencv(path: Path, image: Image.Image) -> np.ndarray | None:
 
 
 def _is_deep_colour_tiff(image: Image.Image) -> bool:
-    """A TIFF of more than 8 bits per colour sample, which PIL decodes to 8 bits (tifffile keeps them)."""
+    """A TIFF of more than 8 bits per colour sample, which PIL decodes to 8 bits (``_deep_colour_tiff`` keeps them)."""
     if image.format != "TIFF" or image.mode not in ("RGB", "RGBA"):
         return False
     bits = image.tag_v2.get(258, (8,))

@@ -368,11 +368,6 @@ class Inspector:
         return self._inspect(project_name, data, path.suffix or ".png",
                              lambda share: decode_for_inspection(path, share), str(path), force, lot)
 
-    def not_in_history(self, paths: list[Path], saved_at: Mapping[str, float]) -> list[Path]:
-        """``paths`` less the files the history holds an inspection of made since the file was saved
-        (``split_by_history``)."""
-        return self.split_by_history(paths, saved_at)[0]
-
     def split_by_history(self, paths: list[Path], saved_at: Mapping[str, float]) -> tuple[list[Path], dict[Path, str]]:
         """(``paths`` the history, of any project, holds no inspection of made since the file was
         saved, in order; the others, with the verdict of their latest inspection).  ``saved_at``:
