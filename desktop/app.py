@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
 
 from desktop.settings import APPLICATION, ORGANISATION, AppSettings
+
+STARTING_TEXT = "IAD Inspector\n\nStarting: loading the inspection engine…"
 
 
 def run_app(argv: list[str] | None = None) -> int:
@@ -15,30 +19,46 @@ def run_app(argv: list[str] | None = None) -> int:
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     settings = AppSettings.load()
-    from db.errors import StorageError
     from db.paths import data_home
-    from desktop.main_window import MainWindow
     from desktop.single_instance import SingleInstance
-    from services.workspace import open_workspace
 
     home = data_home(settings.data_folder or None)
     instance = SingleInstance(home)
-    if not instance.acquire():
+    if not instance.acquire():  # decided before the engine loads, so that a second start ends at once
         if not instance.wake_running():
             QMessageBox.information(None, "IAD Inspector", f"IAD Inspector is already running, or still starting, "
                                     f"on the data folder {home}. Use its window.")
         return 0
+    splash = starting_splash()
+    from db.errors import StorageError
+    from desktop.main_window import MainWindow
+    from services.workspace import open_workspace
+
     try:
         workspace = open_workspace(settings.data_folder or None, settings.database_url or None,
                                    settings.operator or None)
     except StorageError as exc:
         instance.release()
+        splash.close()
         QMessageBox.critical(None, "IAD Inspector", str(exc))
         return 2
     window = MainWindow(workspace, settings)
     instance.woken.connect(window.bring_to_front)
     window.show()
+    splash.finish(window)
     code = app.exec()
     workspace.close()
     instance.release()
     return int(code)
+
+
+def starting_splash() -> QSplashScreen:
+    """A window at once while the engine loads (5-6 s on a 2-core CPU, longer from a cold disk):
+    with nothing on screen, people start the app again."""
+    pixmap = QPixmap(460, 150)
+    pixmap.fill(QColor("#24313f"))
+    splash = QSplashScreen(pixmap)
+    splash.showMessage(STARTING_TEXT, Qt.AlignmentFlag.AlignCenter, QColor("white"))
+    splash.show()
+    QApplication.processEvents()
+    return splash

@@ -94,11 +94,12 @@ def test_export_dialog_keeps_the_extension_with_the_format_and_stays_open_until_
 def test_run_app_opens_the_data_folder_and_shows_the_window(qapp, tmp_path, isolated_settings, monkeypatch):
     from PySide6.QtWidgets import QApplication
 
+    import desktop.app
     from desktop.app import run_app
     from desktop.main_window import MainWindow
 
     monkeypatch.setenv("IAD_INSPECTOR_HOME", str(tmp_path / "home"))
-    seen = []
+    seen, splashes = [], []
 
     def close_soon():
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
@@ -107,9 +108,20 @@ def test_run_app_opens_the_data_folder_and_shows_the_window(qapp, tmp_path, isol
             window.close()
         QApplication.quit()
 
-    QTimer.singleShot(300, close_soon)
+    def recorded_splash():
+        splashes.append(starting_splash())
+        assert splashes[0].isVisible() and splashes[0].message() == desktop.app.STARTING_TEXT
+        return splashes[0]
+
+    starting_splash = desktop.app.starting_splash
+    monkeypatch.setattr(desktop.app, "starting_splash", recorded_splash)
+    timer = QTimer()  # again and again: a quit that comes before the app's event loop runs is lost
+    timer.timeout.connect(close_soon)
+    timer.start(300)
     assert run_app([]) == 0
+    timer.stop()
     assert seen and seen[0].demo_banner.isVisibleTo(seen[0])
+    assert len(splashes) == 1 and not splashes[0].isVisible()  # shown while the engine loaded, gone with the window
     assert (tmp_path / "home" / "inspector.db").is_file()
     from desktop.single_instance import SingleInstance
 
@@ -120,6 +132,7 @@ def test_run_app_opens_the_data_folder_and_shows_the_window(qapp, tmp_path, isol
 
 def test_a_second_start_on_the_same_data_folder_brings_the_first_to_the_front(qapp, qtbot, tmp_path,
                                                                                isolated_settings, monkeypatch):
+    import desktop.app
     from desktop.app import run_app
     from desktop.single_instance import SingleInstance
 
@@ -127,6 +140,7 @@ def test_a_second_start_on_the_same_data_folder_brings_the_first_to_the_front(qa
     running = SingleInstance(tmp_path / "home")
     assert running.acquire()
     try:
+        monkeypatch.setattr(desktop.app, "starting_splash", lambda: pytest.fail("a second start shows no splash"))
         with qtbot.waitSignal(running.woken, timeout=5000):
             assert run_app([]) == 0  # returns at once: no second window, no database opened
         assert not (tmp_path / "home" / "inspector.db").exists()
