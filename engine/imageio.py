@@ -426,6 +426,18 @@ def shrink_to_side(image: np.ndarray, side: int) -> np.ndarray:
     return resize_image(image, size_within(*image.shape[:2], side))
 
 
+def encode_png(image: np.ndarray, what: str = "the image") -> bytes:
+    """A grey, RGB or RGBA array (uint8, or float in [0, 1]) as PNG file bytes; ValueError naming
+    ``what`` when it cannot be encoded."""
+    pixels = to_uint8(image) if image.dtype != np.uint8 else image
+    if pixels.ndim == 3 and pixels.shape[-1] in (3, 4):
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR if pixels.shape[-1] == 3 else cv2.COLOR_RGBA2BGRA)
+    ok, encoded = cv2.imencode(".png", pixels)
+    if not ok:
+        raise ValueError(f"cannot encode {what}")
+    return encoded.tobytes()
+
+
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """Float [0, 1] RGB to uint8 RGB, for display and reports."""
     return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)

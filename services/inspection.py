@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from db import repository as repo
@@ -36,7 +35,7 @@ from engine.datasets import labelled_images
 from engine.defect_types import TypeExamples
 from engine.errors import EmptyReferenceSetError, ImageLoadError
 from engine.facts import FactSheet, build_facts
-from engine.imageio import DecodedImage, check_pixels, decode_for_inspection, decode_image, to_uint8
+from engine.imageio import DecodedImage, check_pixels, decode_for_inspection, decode_image, encode_png
 from engine.physical import photo_pixel_size
 from engine.prompts import PromptLibrary
 from services.checkpoints import with_local_checkpoint
@@ -80,14 +79,11 @@ class ReferenceAddResult:
 
 
 def _png_bytes(image: np.ndarray, source: str) -> bytes:
-    """An RGB (or grey) array as PNG file bytes, as the store keeps in-memory images."""
-    pixels = to_uint8(image) if image.dtype != np.uint8 else image
-    if pixels.ndim == 3 and pixels.shape[-1] in (3, 4):
-        pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR if pixels.shape[-1] == 3 else cv2.COLOR_RGBA2BGRA)
-    ok, encoded = cv2.imencode(".png", pixels)
-    if not ok:
-        raise ImageLoadError(source, "cannot encode the image")
-    return encoded.tobytes()
+    """An in-memory image as the PNG file bytes the store keeps."""
+    try:
+        return encode_png(image)
+    except ValueError as exc:
+        raise ImageLoadError(source, "cannot encode the image") from exc
 
 
 def requested_config(project: Project) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -30,7 +29,7 @@ from db.store import write_atomic
 from engine import ENGINE_VERSION
 from engine.area import Area, describe_area
 from engine.facts import FactSheet
-from engine.imageio import load_rgb8, shrink_to_side, to_uint8
+from engine.imageio import encode_png, load_rgb8, shrink_to_side
 from engine.physical import format_mm
 from engine.regions import to_image_scale
 from engine.visualize import draw_regions, overlay_for
@@ -56,12 +55,8 @@ CSV_FIELDS = ("id", "project", "created_at", "source", "lot", "verdict", "score"
 
 def png_data_uri(image: np.ndarray, max_side: int) -> str:
     """A uint8 RGB image, shrunk to ``max_side``, as a PNG data URI."""
-    image = shrink_to_side(image, max_side)
-    image = to_uint8(image) if image.dtype != np.uint8 else image
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise ValueError("cannot encode an image for the report")
-    return "data:image/png;base64," + base64.b64encode(encoded.tobytes()).decode("ascii")
+    encoded = encode_png(shrink_to_side(image, max_side), "an image for the report")
+    return "data:image/png;base64," + base64.b64encode(encoded).decode("ascii")
 
 
 def calibration_label(thresholds: dict[str, Any]) -> str:
