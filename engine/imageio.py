@@ -171,13 +171,12 @@ def _decode(path: Path, at_least: int | None) -> tuple[np.ndarray, tuple[int, in
             warnings.simplefilter("ignore")
             with Image.open(path) as image:
                 width, height = image.size
+                size = _oriented_size(image)
                 pixels = _png_by_opencv(path, image)
                 if pixels is not None:
-                    return pixels, (height, width)
+                    return exif_oriented(pixels, _exif_orientation(image)), size
                 if _is_deep_colour_tiff(image):  # PIL would keep only the high byte
-                    pixels = _deep_colour_tiff(path)
-                    return pixels, pixels.shape[:2]
-                size = _oriented_size(image)
+                    return _deep_colour_tiff(path), size
                 factor = at_least / max(width, height) if at_least else 1.0
                 if image.format == "JPEG" and factor <= 0.5:
                     image.draft(image.mode, (math.ceil(width * factor), math.ceil(height * factor)))
@@ -267,9 +266,10 @@ def _png_by_opencv(path: Path, image: Image.Image) -> np.ndarray | None:
     """A plain PNG's pixels through OpenCV's decoder, faster than PIL's (20-25 against 30 ms for a
     1024x1024 MVTec photo) and the only one of the two that keeps 16-bit colour (PIL keeps its high
     byte, which leaves a 12-bit colour camera's photo almost black); None where PIL must decode it
-    (palette, bi-level, EXIF orientation, or a file OpenCV cannot read)."""
+    (palette, bi-level, or a file OpenCV cannot read).  The pixels are as stored: EXIF orientation
+    is for the caller to apply."""
     channels = OPENCV_PNG_MODES.get(image.mode)
-    if image.format != "PNG" or channels is None or "exif" in image.info:
+    if image.format != "PNG" or channels is None:
         return None
     pixels = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     expected = (image.size[1], image.size[0]) + ((channels,) if channels > 2 else ())
@@ -290,18 +290,51 @@ def _is_deep_colour_tiff(image: Image.Image) -> bool:
 
 
 def _deep_colour_tiff(path: Path) -> np.ndarray:
-    """A 16-bit colour TIFF's pixels, as RGB(A): OpenCV's decoder reads its usual compressions (LZW,
-    Deflate), tifffile the rest.  EXIF orientation, rare in TIFF, is not applied."""
+    """A 16-bit colour TIFF's pixels, upright, as RGB(A): OpenCV's decoder reads its usual
+    compressions (LZW, Deflate) and applies the orientation tag itself, tifffile reads the rest."""
     pixels = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     if pixels is None or pixels.ndim != 3 or pixels.shape[-1] not in (3, 4):
         return _read_tiff(path, None)
     return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB if pixels.shape[-1] == 3 else cv2.COLOR_BGRA2RGBA)
 
 
+# Each EXIF orientation (2-8) as the turn or mirror that shows the stored pixels upright,
+# the same as ImageOps.exif_transpose's, on arrays of any depth.
+_EXIF_TURNS = {
+    2: lambda pixels: pixels[:, ::-1],
+    3: lambda pixels: pixels[::-1, ::-1],
+    4: lambda pixels: pixels[::-1],
+    5: lambda pixels: pixels.swapaxes(0, 1),
+    6: lambda pixels: np.rot90(pixels, -1),
+    7: lambda pixels: pixels[::-1, ::-1].swapaxes(0, 1),
+    8: lambda pixels: np.rot90(pixels, 1),
+}
+
+
+def exif_oriented(pixels: np.ndarray, orientation: int | None) -> np.ndarray:
+    """Stored pixels (h, w[, c]) shown upright by their EXIF orientation (1-8; None or 1 leaves them).
+
+    For pixels PIL does not decode (16-bit colour through OpenCV), so that a camera's turned photo
+    is upright whatever its depth.
+    """
+    turn = _EXIF_TURNS.get(orientation or 1)
+    return pixels if turn is None else np.ascontiguousarray(turn(pixels))
+
+
 def _oriented_size(image: Image.Image) -> tuple[int, int]:
     """An opened image's (height, width) once its EXIF orientation is applied, from the header alone."""
     width, height = image.size
-    return (width, height) if image.getexif().get(0x0112) in QUARTER_TURN_ORIENTATIONS else (height, width)
+    if image.format == "TIFF":  # recent Pillow reports a turned TIFF's size already turned
+        width, height = image.tag_v2.get(256, width), image.tag_v2.get(257, height)
+    return (width, height) if _exif_orientation(image) in QUARTER_TURN_ORIENTATIONS else (height, width)
+
+
+def _exif_orientation(image: Image.Image) -> int | None:
+    """An opened image's EXIF orientation from its header.  A PNG's eXIf chunk placed after its
+    pixels is not looked for: Pillow would decode the whole image to find it."""
+    if image.format == "PNG" and "exif" not in image.info:
+        return None
+    return image.getexif().get(0x0112)
 
 
 def _too_large(path: str | Path) -> ImageLoadError:
@@ -325,15 +358,22 @@ def _pil_to_array(image: Image.Image) -> np.ndarray:
 
 
 def _read_tiff(path: Path, first_error: Exception | None) -> np.ndarray:
-    """TIFF variants PIL cannot decode (odd compression) or decodes to 8 bits (16-bit colour) go
-    through tifffile.  Their EXIF orientation, rare in TIFF, is not applied."""
+    """A TIFF PIL cannot decode (odd compression, a broken file) through tifffile, turned upright
+    by its orientation tag."""
+    return exif_oriented(*_tiff_pixels(path, first_error))
+
+
+def _tiff_pixels(path: Path, first_error: Exception | None) -> tuple[np.ndarray, int | None]:
+    """A TIFF's pixels as stored, read by tifffile, and its orientation tag (None without one)."""
     import logging
 
     try:
         import tifffile
 
         logging.getLogger("tifffile").setLevel(logging.ERROR)  # a broken file is reported below, not logged
-        data = tifffile.imread(path)
+        with tifffile.TiffFile(path) as tiff:
+            data = tiff.asarray()
+            orientation_tag = tiff.pages[0].tags.get(274) if tiff.pages else None
     except Exception as exc:  # tifffile raises many types for broken files
         causes = f"{first_error}; {exc}" if first_error is not None else str(exc)
         raise ImageLoadError(path, f"corrupt or unreadable TIFF ({causes})") from exc
@@ -342,7 +382,7 @@ def _read_tiff(path: Path, first_error: Exception | None) -> np.ndarray:
         raise ImageLoadError(path, f"corrupt or unreadable TIFF: no image data, the file may be cut short{cause}")
     if data.ndim == 3 and data.shape[0] in (1, 3, 4) and data.shape[-1] not in (1, 3, 4):
         data = np.moveaxis(data, 0, -1)
-    return data
+    return data, int(orientation_tag.value) if orientation_tag is not None else None
 
 
 def sixteen_bit_full_scale(pixels: np.ndarray) -> float:

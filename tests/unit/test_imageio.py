@@ -7,13 +7,14 @@ import os
 import numpy as np
 import pytest
 import tifffile
-from PIL import Image
+from PIL import Image, ImageOps
 
 from engine.errors import ImageLoadError
 from engine.imageio import (
     DECODE_MIN_SIDE,
     decode_for_inspection,
     decode_image,
+    exif_oriented,
     find_images,
     image_shape,
     load_image,
@@ -133,6 +134,53 @@ def test_exif_orientation_is_applied(tmp_path, suffix):
     assert image_shape(path) == (60, 40)
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_of_undecoded_pixels_matches_pil(orientation):
+    stored = _RNG.integers(0, 256, (4, 6, 3), dtype=np.uint8)
+    image = Image.fromarray(stored)
+    exif = image.getexif()
+    exif[0x0112] = orientation
+    image.info["exif"] = exif.tobytes()
+    assert np.array_equal(exif_oriented(stored, orientation), np.asarray(ImageOps.exif_transpose(image)))
+
+
+def _png_with_exif_orientation(pixels: np.ndarray, orientation: int) -> bytes:
+    """A 16-bit colour PNG (which PIL cannot write) with an eXIf chunk before its image data."""
+    import struct
+    import zlib
+
+    import cv2
+
+    encoded = cv2.imencode(".png", pixels[..., ::-1])[1].tobytes()
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    payload = exif.tobytes()
+    if payload.startswith(b"Exif\x00\x00"):
+        payload = payload[6:]
+    chunk = struct.pack(">I", len(payload)) + b"eXIf" + payload
+    chunk += struct.pack(">I", zlib.crc32(b"eXIf" + payload) & 0xFFFFFFFF)
+    first_data = encoded.index(b"IDAT") - 4
+    return encoded[:first_data] + chunk + encoded[first_data:]
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif", ".tiff"])
+@pytest.mark.parametrize("orientation", [3, 6])
+def test_a_turned_16bit_colour_photo_keeps_its_depth_and_is_upright(tmp_path, suffix, orientation):
+    """A camera that saves 16-bit colour with an orientation tag: both the depth and the turn count
+    (.tiff: a compression OpenCV cannot read, so that tifffile decodes it)."""
+    stored = _RNG.integers(0, 65536, (40, 60, 3), dtype=np.uint16)
+    path = tmp_path / f"turned{suffix}"
+    if suffix == ".png":
+        path.write_bytes(_png_with_exif_orientation(stored, orientation))
+    else:
+        compression = "lzma" if suffix == ".tiff" else None
+        tifffile.imwrite(path, stored, compression=compression, extratags=[(274, "H", 1, orientation, True)])
+    decoded = decode_image(path)
+    assert decoded.dtype == np.uint16
+    assert np.array_equal(decoded, exif_oriented(stored, orientation))
+    assert image_shape(path) == decoded.shape[:2]
+
+
 @pytest.mark.parametrize("data", [_RNG.integers(0, 256, (50, 70, 3), dtype=np.uint8),
                                   _RNG.integers(0, 256, (50, 70, 4), dtype=np.uint8),
                                   _RNG.integers(0, 256, (50, 70), dtype=np.uint8),
@@ -183,6 +231,7 @@ def test_a_large_jpeg_is_decoded_reduced_for_inspection_with_its_own_size_and_or
 
 def test_header_shape_matches_the_decoded_image(tmp_path):
     tifffile.imwrite(tmp_path / "rgb16.tiff", np.zeros((40, 60, 3), dtype=np.uint16))
+    tifffile.imwrite(tmp_path / "turned8.tiff", np.zeros((40, 60, 3), np.uint8), extratags=[(274, "H", 1, 6, True)])
     Image.fromarray(_gradient(30, 50)).save(tmp_path / "grey.png")
     Image.fromarray(np.zeros((20, 70, 3), np.uint8)).save(tmp_path / "part.bmp")
     for path in sorted(tmp_path.iterdir()):
