@@ -65,11 +65,12 @@ class InspectActions(WindowActions):
         self.inspect_array(qimage_to_array(image), "clipboard")
 
     def grab_camera(self) -> None:
-        """Grab one frame from the first camera (on the worker) and inspect it."""
+        """Grab a settled frame from the camera chosen in Settings (on the worker) and inspect it."""
         if not self._need_project():
             return
-        self._submit("inspect", jobs.grab_camera(self.project_name, self._lot_for_job()), "Grabbing a camera frame…",
-                     done=self._finish_inspect)
+        camera = self.settings.camera_choice()
+        self._submit("inspect", jobs.grab_camera(self.project_name, self._lot_for_job(), camera),
+                     f"Grabbing a frame from {camera.describe()}…", done=self._finish_inspect)
 
     def _finish_inspect(self, result: tuple[Any, ...]) -> None:
         ids, first = result[0], result[1]

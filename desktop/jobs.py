@@ -23,6 +23,7 @@ from desktop.result_view import OVERLAY_MAX_SIDE, PHOTO_MAX_SIDE
 from desktop.worker import Job, JobContext
 from engine.calibration import VERDICT_OK
 from engine.imageio import find_images, no_images_reason, unreadable_folders_note
+from services.camera import FIRST_CAMERA, CameraChoice, grab_frame
 from services.results import StoredResult, load_result
 from services.sorting import move_into
 from services.verification import verify_with_masters
@@ -188,9 +189,9 @@ def inspect_array(project: str, image: np.ndarray, source: str, lot: str = "") -
     return job
 
 
-def grab_camera(project: str, lot: str = "") -> Job:
-    """Grab one frame from the first camera and inspect it; a clear error when there is none."""
-    return lambda ctx: inspect_array(project, grab_frame(), "camera", lot)(ctx)
+def grab_camera(project: str, lot: str = "", camera: CameraChoice = FIRST_CAMERA) -> Job:
+    """Grab a settled frame from ``camera`` and inspect it; a clear error when there is none."""
+    return lambda ctx: inspect_array(project, grab_frame(camera).pixels, "camera", lot)(ctx)
 
 
 def add_reference_array(project: str, image: np.ndarray, name: str) -> Job:
@@ -198,23 +199,9 @@ def add_reference_array(project: str, image: np.ndarray, name: str) -> Job:
     return lambda ctx: ctx.inspector.add_reference_array(project, image, name)
 
 
-def add_reference_from_camera(project: str, name: str) -> Job:
-    """Grab one frame from the first camera and add it as a reference named ``name``."""
-    return lambda ctx: ctx.inspector.add_reference_array(project, grab_frame(), name)
-
-
-def grab_frame() -> np.ndarray:
-    """One RGB frame from the first camera; RuntimeError with what to do when there is none."""
-    import cv2
-
-    capture = cv2.VideoCapture(0)
-    try:
-        ok, frame = capture.read() if capture.isOpened() else (False, None)
-    finally:
-        capture.release()
-    if not ok or frame is None:
-        raise RuntimeError("No camera found: connect a camera, or open image files instead.")
-    return np.ascontiguousarray(frame[..., ::-1])
+def add_reference_from_camera(project: str, name: str, camera: CameraChoice = FIRST_CAMERA) -> Job:
+    """Grab a settled frame from ``camera`` and add it as a reference named ``name``."""
+    return lambda ctx: ctx.inspector.add_reference_array(project, grab_frame(camera).pixels, name)
 
 
 def reinspect(inspection_ids: list[int]) -> Job:

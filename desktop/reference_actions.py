@@ -113,10 +113,13 @@ class ReferenceActions(WindowActions):
                      "Adding reference image(s)…", done=self._finish_add_references)
 
     def add_reference_from_camera(self) -> None:
-        """Grab a camera frame on the worker and add it as a good reference."""
+        """Grab a settled frame from the camera chosen in Settings (on the worker) and add it as a good reference."""
         if self._need_project():
-            self._submit("references", jobs.add_reference_from_camera(self.project_name, _captured_name("camera")),
-                         "Grabbing a camera frame for the references…", done=self._finish_add_references)
+            camera = self.settings.camera_choice()
+            job = jobs.add_reference_from_camera(self.project_name, _captured_name("camera"), camera)
+            self._submit("references", job,
+                         f"Grabbing a frame from {camera.describe()} for the references…",
+                         done=self._finish_add_references)
 
     def paste_reference(self) -> None:
         """Add the image on the clipboard as a good reference."""

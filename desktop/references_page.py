@@ -98,7 +98,7 @@ class ReferencesPage(QWidget):
         self.add_files_button = QPushButton("Add images…")
         self.add_folder_button = QPushButton("Add folder…")
         self.camera_button = QPushButton("From camera")
-        self.camera_button.setToolTip("Add a frame of the first camera as a good reference")
+        self.camera_button.setToolTip("Add a frame of the camera chosen in Settings as a good reference")
         self.camera_button.clicked.connect(self.camera_requested)
         self.paste_button = QPushButton("Paste")
         self.paste_button.setToolTip("Add the image on the clipboard as a good reference")

@@ -1,9 +1,9 @@
 """Application settings in QSettings, and the dialog that edits them.
 
 Data folder, database URL, device, backbone (and CLIP checkpoint) for new projects, language model
-path and operator name; and the last watched folder's set-up (sorting, alerts, when it began, whether
-it runs and is to be resumed), so that a station that restarts each day is set up again in one
-click, or by itself.  Tests redirect QSettings to a temp folder (``QSettings.setPath``).
+path, operator name, the camera to grab from; and the last watched folder's set-up (sorting,
+alerts, when it began, whether it runs and is to be resumed), so that a station that restarts
+each day is set up again in one click, or by itself.  Tests redirect QSettings to a temp folder (``QSettings.setPath``).
 """
 
 from __future__ import annotations
@@ -21,12 +21,15 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QWidget,
 )
 
 from desktop.dialogs import CheckedDialog
+from services.camera import CameraChoice
 
 ORGANISATION, APPLICATION = "IAD Inspector", "IAD Inspector"
+CAMERA_RESOLUTIONS = ["the driver's default", "the highest the camera offers"]
 
 
 @dataclass
@@ -48,12 +51,19 @@ class AppSettings:
     watch_resume: str = ""  # "1": the dialog's choice to resume a watch when the app starts
     watching: str = ""  # "1" while a watch to be resumed runs; a watch stopped by hand clears it
     watch_alert: str = "1"  # "1": a watched part held back (NG or REVIEW) beeps and flashes the taskbar
+    camera: str = "0"  # the camera to grab from, as OpenCV numbers them (0: the first)
+    camera_resolution: str = ""  # "highest": ask the camera for its largest mode, else the driver's default
 
     @classmethod
     def load(cls) -> AppSettings:
         """Read from QSettings."""
         store = _store()
         return cls(**{f.name: str(store.value(f.name, getattr(cls(), f.name))) for f in fields(cls)})
+
+    def camera_choice(self) -> CameraChoice:
+        """The camera the Camera and From camera buttons grab from."""
+        index = int(self.camera) if self.camera.strip().isdigit() else 0
+        return CameraChoice(index, self.camera_resolution == "highest")
 
     def watch_start(self) -> datetime | None:
         """When the last watch of ``watch_folder`` began; None when unknown (or the file was edited by hand
@@ -103,6 +113,15 @@ class SettingsDialog(CheckedDialog):
         self.llm_path.setPlaceholderText("default: the embedded SmolLM2-135M")
         llm_row = with_browse(self.llm_path, "Language model folder (a Hugging Face model or a LoRA adapter)")
         self.operator = QLineEdit(settings.operator)
+        choice = settings.camera_choice()
+        self.camera = QSpinBox()
+        self.camera.setRange(0, 9)
+        self.camera.setValue(choice.index)
+        self.camera.setToolTip("0 is the first camera the system lists; a laptop's own camera is usually 0, "
+                               "a USB camera plugged in beside it 1")
+        self.camera_resolution = QComboBox()
+        self.camera_resolution.addItems(CAMERA_RESOLUTIONS)
+        self.camera_resolution.setCurrentIndex(int(choice.highest_resolution))
         form = QFormLayout(self)
         form.addRow("Data folder", folder_row)
         form.addRow("Database URL", self.database_url)
@@ -111,6 +130,8 @@ class SettingsDialog(CheckedDialog):
         form.addRow("CLIP checkpoint", checkpoint_row)
         form.addRow("Language model folder", llm_row)
         form.addRow("Operator name", self.operator)
+        form.addRow("Camera", self.camera)
+        form.addRow("Camera resolution", self.camera_resolution)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -139,7 +160,9 @@ class SettingsDialog(CheckedDialog):
         return replace(self._settings, data_folder=self.data_folder.text().strip(),
                        database_url=self.database_url.text().strip(), device=self.device.currentText(),
                        backbone=self.backbone.currentText().strip(), llm_path=self.llm_path.text().strip(),
-                       operator=self.operator.text().strip(), clip_checkpoint=self.clip_checkpoint.text().strip())
+                       operator=self.operator.text().strip(), clip_checkpoint=self.clip_checkpoint.text().strip(),
+                       camera=str(self.camera.value()),
+                       camera_resolution="highest" if self.camera_resolution.currentIndex() == 1 else "")
 
 
 def with_browse(line: QLineEdit, title: str, pick_file: bool = False) -> QHBoxLayout:

@@ -56,6 +56,21 @@ def test_settings_dialog_refuses_a_missing_model_folder_or_a_file_as_data_folder
     assert dialog.values().llm_path == str(tmp_path)
 
 
+def test_the_camera_chosen_in_the_settings_dialog_is_kept(qtbot, isolated_settings):
+    """A station whose own camera is 0 grabs from the USB camera beside it, at its highest resolution."""
+    from desktop.settings import AppSettings, SettingsDialog
+    from services.camera import CameraChoice
+
+    assert AppSettings().camera_choice() == CameraChoice(0, highest_resolution=False)
+    dialog = SettingsDialog(AppSettings())
+    qtbot.addWidget(dialog)
+    dialog.camera.setValue(1)
+    dialog.camera_resolution.setCurrentIndex(1)
+    dialog.values().save()
+    assert AppSettings.load().camera_choice() == CameraChoice(1, highest_resolution=True)
+    assert AppSettings(camera="edited by hand").camera_choice() == CameraChoice(0)
+
+
 def test_export_dialog_keeps_the_extension_with_the_format_and_stays_open_until_it_can_export(qtbot, monkeypatch):
     from PySide6.QtCore import QDate
     from PySide6.QtWidgets import QMessageBox

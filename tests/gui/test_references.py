@@ -262,6 +262,7 @@ def test_references_can_be_collected_from_the_clipboard_and_the_camera(qtbot, wi
     from desktop.images import to_qimage
     from engine.imageio import load_rgb8
     from engine.synthetic import synthetic_part
+    from services.camera import CameraChoice, CameraFrame
 
     window.new_project("station part")
     page = window.references_page
@@ -269,9 +270,17 @@ def test_references_can_be_collected_from_the_clipboard_and_the_camera(qtbot, wi
     QApplication.clipboard().setImage(to_qimage(frame))
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         qtbot.mouseClick(page.paste_button, Qt.MouseButton.LeftButton)
-    monkeypatch.setattr(desktop.jobs, "grab_frame", lambda: np.ascontiguousarray(frame[::-1]))  # another view
+    chosen: list[CameraChoice] = []
+
+    def grab(camera: CameraChoice) -> CameraFrame:
+        chosen.append(camera)
+        return CameraFrame(np.ascontiguousarray(frame[::-1]), frames_read=9, settled=True)  # another view
+
+    monkeypatch.setattr(desktop.jobs, "grab_frame", grab)
+    window.settings.camera = "1"  # the USB camera beside the station's own
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         qtbot.mouseClick(page.camera_button, Qt.MouseButton.LeftButton)
+    assert chosen == [CameraChoice(1)]
     with window.workspace.database.read() as session:
         references = repo.references(session, repo.get_project(session, "station part"))
         stored = [(r.file_name, load_rgb8(window.workspace.store.path(r.image_key))) for r in references]
