@@ -18,7 +18,9 @@ def read_thumbnail(path: Path, side: int) -> np.ndarray | None:
     """A uint8 RGB thumbnail of an image file, or None when unreadable."""
     try:
         data = np.fromfile(str(path), dtype=np.uint8)
-        flags = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_REDUCED_COLOR_2
+        flags = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH
+        if path.suffix.lower() not in (".tif", ".tiff"):  # OpenCV turns a TIFF, then squeezes it to the unturned size
+            flags |= cv2.IMREAD_REDUCED_COLOR_2
         image = cv2.imdecode(data, flags) if data.size else None
     except (OSError, cv2.error):  # gone, unreadable, or past OpenCV's pixel limit: no thumbnail
         return None

@@ -305,6 +305,7 @@ def test_the_audit_log_shows_who_changed_the_project_read_on_the_worker_and_filt
 
 def test_thumbnails_of_missing_or_unreadable_files_are_none_not_errors(tmp_path):
     from desktop.thumbnails import read_thumbnail
+    from engine.imageio import load_rgb8
 
     assert read_thumbnail(tmp_path / "gone.png", 96) is None
     (tmp_path / "broken.png").write_bytes(b"\x89PNG not really")
@@ -319,6 +320,15 @@ def test_thumbnails_of_missing_or_unreadable_files_are_none_not_errors(tmp_path)
     cv2.imwrite(str(twelve), (cv2.imread(str(part), cv2.IMREAD_GRAYSCALE).astype(np.uint32) * 4095 // 255)
                 .astype(np.uint16))
     assert abs(float(read_thumbnail(twelve, 96).mean()) - float(eight.mean())) < 3
+    import tifffile
+
+    stored = np.zeros((40, 60, 3), np.uint8)
+    stored[:, :10] = 255  # a band on the left of the stored pixels, on top once turned
+    for name, orientation in (("turned.tif", 6), ("upside-down.tiff", 3)):
+        tifffile.imwrite(tmp_path / name, stored, extratags=[(274, "H", 1, orientation, True)])
+        upright = load_rgb8(tmp_path / name)
+        thumbnail = read_thumbnail(tmp_path / name, 96)
+        assert thumbnail.shape == upright.shape and np.array_equal(thumbnail, upright), name
 
 
 def test_parts_opened_from_the_history_are_a_review_queue_stepped_with_n_across_pages(qtbot, window, project,
