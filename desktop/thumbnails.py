@@ -4,31 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QListWidget
 
 from desktop.images import to_qimage
-from engine.imageio import shrink_to_side, sixteen_bit_full_scale, to_uint8
+from engine.errors import ImageLoadError
+from engine.imageio import load_rgb8
 
 
 def read_thumbnail(path: Path, side: int) -> np.ndarray | None:
-    """A uint8 RGB thumbnail of an image file, or None when unreadable."""
+    """A uint8 RGB thumbnail of an image file, within ``side`` px, or None when unreadable.
+
+    Decoded as for inspection (``engine.imageio``), so that it shows what is inspected: turned by
+    its orientation, 12-bit pixels as bright as 8-bit ones, float and CMYK files; a large JPEG is
+    decoded reduced by its codec.
+    """
     try:
-        data = np.fromfile(str(path), dtype=np.uint8)
-        flags = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH
-        if path.suffix.lower() not in (".tif", ".tiff"):  # OpenCV turns a TIFF, then squeezes it to the unturned size
-            flags |= cv2.IMREAD_REDUCED_COLOR_2
-        image = cv2.imdecode(data, flags) if data.size else None
-    except (OSError, cv2.error):  # gone, unreadable, or past OpenCV's pixel limit: no thumbnail
+        return load_rgb8(path, max_side=side)
+    except (ImageLoadError, OSError, MemoryError):  # gone, unreadable or too large: no thumbnail
         return None
-    if image is None:
-        return None
-    if image.dtype == np.uint16:  # 12-bit camera pixels are scaled as for inspection, not left almost black
-        image = to_uint8(image.astype(np.float32) / sixteen_bit_full_scale(image))
-    return np.ascontiguousarray(shrink_to_side(image, side)[..., ::-1])
 
 
 class _Task(QRunnable):

@@ -176,7 +176,7 @@ def _decode(path: Path, at_least: int | None) -> tuple[np.ndarray, tuple[int, in
                 if pixels is not None:
                     return exif_oriented(pixels, _exif_orientation(image)), size
                 if _is_deep_colour_tiff(image):  # PIL would keep only the high byte
-                    return _deep_colour_tiff(path), size
+                    return _deep_colour_tiff(path, separate_planes=image.tag_v2.get(284, 1) == 2), size
                 factor = at_least / max(width, height) if at_least else 1.0
                 if image.format == "JPEG" and factor <= 0.5:
                     image.draft(image.mode, (math.ceil(width * factor), math.ceil(height * factor)))
@@ -289,9 +289,12 @@ def _is_deep_colour_tiff(image: Image.Image) -> bool:
     return max(bits if isinstance(bits, tuple) else (bits,)) > 8
 
 
-def _deep_colour_tiff(path: Path) -> np.ndarray:
+def _deep_colour_tiff(path: Path, separate_planes: bool = False) -> np.ndarray:
     """A 16-bit colour TIFF's pixels, upright, as RGB(A): OpenCV's decoder reads its usual
-    compressions (LZW, Deflate) and applies the orientation tag itself, tifffile reads the rest."""
+    compressions (LZW, Deflate) and applies the orientation tag itself, tifffile reads the rest,
+    and colour stored plane by plane, which OpenCV reads as the first plane three times."""
+    if separate_planes:
+        return _read_tiff(path, None)
     pixels = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     if pixels is None or pixels.ndim != 3 or pixels.shape[-1] not in (3, 4):
         return _read_tiff(path, None)

@@ -312,7 +312,7 @@ def test_thumbnails_of_missing_or_unreadable_files_are_none_not_errors(tmp_path)
     assert read_thumbnail(tmp_path / "broken.png", 96) is None
     part = write_parts(tmp_path / "ok", [1])[0]
     eight = read_thumbnail(part, 96)
-    assert eight.shape == (80, 80, 3)  # decoded at half size, within 96
+    assert eight.shape == (96, 96, 3)  # within 96
     import cv2
     import numpy as np
 
@@ -329,6 +329,9 @@ def test_thumbnails_of_missing_or_unreadable_files_are_none_not_errors(tmp_path)
         upright = load_rgb8(tmp_path / name)
         thumbnail = read_thumbnail(tmp_path / name, 96)
         assert thumbnail.shape == upright.shape and np.array_equal(thumbnail, upright), name
+    for data in (stored.astype(np.float32) / 255, stored[..., 0].astype(np.float32)):  # float TIFFs, colour and grey
+        tifffile.imwrite(tmp_path / "float.tif", data, photometric="rgb" if data.ndim == 3 else "minisblack")
+        assert np.array_equal(read_thumbnail(tmp_path / "float.tif", 96), load_rgb8(tmp_path / "float.tif"))
 
 
 def test_parts_opened_from_the_history_are_a_review_queue_stepped_with_n_across_pages(qtbot, window, project,

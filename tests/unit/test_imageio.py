@@ -109,6 +109,13 @@ def test_16bit_colour_keeps_its_depth_and_12bit_colour_reads_as_full_range(tmp_p
     assert load_rgb8(tmp_path / f"sixteen{suffix}") == pytest.approx(sixteen / 257.0, abs=1)
 
 
+def test_16bit_colour_stored_plane_by_plane_keeps_its_colours(tmp_path):
+    """OpenCV reads a separate-planes TIFF as its first plane three times: a red part came out white."""
+    colour = _RNG.integers(0, 65536, (30, 50, 3), dtype=np.uint16)
+    tifffile.imwrite(tmp_path / "planes.tif", np.moveaxis(colour, -1, 0), planarconfig="separate", photometric="rgb")
+    assert np.array_equal(decode_image(tmp_path / "planes.tif"), colour)
+
+
 def test_rgba_is_composited_on_black(tmp_path):
     rgba = np.zeros((40, 60, 4), dtype=np.uint8)
     rgba[..., 0] = 255
