@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 MAX_LOT_LENGTH = 100
@@ -79,6 +79,15 @@ class Inspection(Base):
     """One inspected image with everything needed to show and explain it again."""
 
     __tablename__ = "inspections"
+    __table_args__ = (
+        # A project's or a bank's inspections in time order without sorting all of them (at 200 000
+        # inspections the drift check after each part took 0.8 s): the latest inspection's bank, and
+        # the drift check's first and latest windows.
+        Index("ix_inspections_project_created", "project_id", "created_at", "id"),
+        Index("ix_inspections_bank_created", "bank_id", "created_at", "id"),
+        Index("ix_inspections_project_lot", "project_id", "lot"),  # the Lot field's suggestions
+        Index("ix_inspections_source_path", "source_path"),  # a watch's catch-up: which files were inspected
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)

@@ -207,15 +207,16 @@ class LastInspection:
 def last_inspections(session: Session, sources: list[str], chunk: int = 500) -> dict[str, LastInspection]:
     """The latest inspection of each of ``sources`` (file paths as inspected); those never inspected
     are absent."""
-    found: dict[str, LastInspection] = {}
+    latest: dict[str, tuple[datetime, int, str]] = {}
     for start in range(0, len(sources), chunk):
         part = sources[start:start + chunk]  # SQLite limits the parameters of one statement
-        rows = session.execute(select(Inspection.source_path, Inspection.created_at, Inspection.verdict)
-                               .where(Inspection.source_path.in_(part))
-                               .order_by(Inspection.created_at, Inspection.id))
-        for source, when, verdict in rows:  # oldest first: the latest stays
-            found[source] = LastInspection(when if when.tzinfo else when.replace(tzinfo=UTC), verdict)
-    return found
+        rows = session.execute(select(Inspection.source_path, Inspection.created_at, Inspection.id, Inspection.verdict)
+                               .where(Inspection.source_path.in_(part)))
+        for source, when, row_id, verdict in rows:
+            when = when if when.tzinfo else when.replace(tzinfo=UTC)
+            if source not in latest or (when, row_id) > latest[source][:2]:
+                latest[source] = (when, row_id, verdict)
+    return {source: LastInspection(when, verdict) for source, (when, _, verdict) in latest.items()}
 
 
 def get_inspection(session: Session, inspection_id: int) -> Inspection:

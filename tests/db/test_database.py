@@ -53,9 +53,11 @@ def test_upgrade_from_first_revision_keeps_rows(tmp_path):
 
     upgraded = Database(f"sqlite:///{path}")
     upgraded.migrate()
-    assert upgraded.current_revision() == upgraded.head_revision() == "0005"
+    assert upgraded.current_revision() == upgraded.head_revision() == "0006"
     columns = {c["name"] for c in sa_inspect(upgraded.engine).get_columns("chat_messages")}
     assert "backend" in columns
+    indexes = {index["name"] for index in sa_inspect(upgraded.engine).get_indexes("inspections")}
+    assert {"ix_inspections_bank_created", "ix_inspections_project_created", "ix_inspections_source_path"} <= indexes
     with upgraded.read() as session:
         project = repo.get_project(session, "bottle")
         inspection = repo.get_inspection(session, 1)
