@@ -6,6 +6,7 @@ writes an ``AuditEvent`` in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -309,6 +310,33 @@ def history(session: Session, criteria: HistoryFilter, offset: int = 0, limit: i
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))
+
+
+def history_digest(session: Session, criteria: HistoryFilter) -> list[Any]:
+    """Every matching inspection's id, time, lot, verdict, score, bank and thresholds, oldest first.
+
+    What a project report counts and draws, without the fact sheets and reviews of full rows: for
+    200 000 inspections, full rows took 40 s and 2 GB to load.
+    """
+    columns = select(Inspection.id, Inspection.created_at, Inspection.lot, Inspection.verdict, Inspection.score,
+                     Inspection.bank_id, Inspection.thresholds)
+    return list(session.execute(criteria.apply(columns).order_by(Inspection.id)))
+
+
+def history_in_pages(session: Session, criteria: HistoryFilter, page: int = 1000) -> Iterator[Inspection]:
+    """Every matching inspection (reviews loaded), oldest first, read ``page`` rows at a time and let go
+    of once the caller moves on, so that a CSV of a long history does not hold all of it in memory."""
+    after = 0
+    while True:
+        query = criteria.apply(select(Inspection)).where(Inspection.id > after)
+        rows = list(session.scalars(query.options(selectinload(Inspection.reviews)).order_by(Inspection.id)
+                                    .limit(page)))
+        yield from rows
+        if len(rows) < page:
+            return
+        after = rows[-1].id
+        for row in rows:
+            session.expunge(row)
 
 
 def reviewed_samples(session: Session, project_id: int, limit: int | None = None) -> list[tuple[Inspection, int]]:

@@ -71,9 +71,8 @@ def write_report(workspace: Workspace, out: str | Path, fmt: str, inspection_id:
                 name = session.get(Project, rows[0].project_id).name
                 return write_history_csv(rows, name, out)
             record = repo.get_project(session, project)
-            rows = repo.history(session, repo.HistoryFilter(project_id=record.id, since=since, until=until, lot=lot),
-                                limit=None, newest_first=False)
-            return write_history_csv(rows, record.name, out)
+            criteria = repo.HistoryFilter(project_id=record.id, since=since, until=until, lot=lot)
+            return write_history_csv(repo.history_in_pages(session, criteria), record.name, out)
     html = render_report_html(workspace, ids, project, since, until, lot)
     if fmt == "html":
         return write_text_atomic(out, html)

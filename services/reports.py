@@ -14,7 +14,8 @@ import base64
 import csv
 import io
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ REPORT_IMAGE_SIDE = 720
 THUMBNAIL_SIDE = 160
 NG_THUMBNAIL_SIDE = 200
 MAX_NG_THUMBNAILS = 48
+MAX_ROWS_LISTED = 2000  # inspections listed in a project report (about 45 pages); the CSV lists every one
 CSV_FIELDS = ("id", "project", "created_at", "source", "lot", "verdict", "score", "raw_score", "threshold", "regions",
               "largest_length_px", "largest_length_mm", "review", "review_comment", "operator", "bank_id",
               "calibration", "engine_version")
@@ -170,11 +172,14 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
     store = workspace.store
     with workspace.database.read() as session:
         project = repo.get_project(session, project_name)
-        rows = repo.history(session, repo.HistoryFilter(project_id=project.id, since=since, until=until,
-                                                        verdicts=verdicts or [], lot=lot),
-                            limit=None, newest_first=False)
+        criteria = repo.HistoryFilter(project_id=project.id, since=since, until=until, verdicts=verdicts or [], lot=lot)
+        rows = repo.history_digest(session, criteria)
+        listed = repo.history(session, criteria, limit=MAX_ROWS_LISTED)[::-1]
         counts = Counter(r.verdict for r in rows)
-        ng_rows = [r for r in rows if r.verdict == "NG"]
+        ng_rows = []
+        if counts["NG"]:
+            ng_criteria = replace(criteria, verdicts=["NG"])
+            ng_rows = repo.history(session, ng_criteria, limit=MAX_NG_THUMBNAILS, newest_first=False)
         days = daily_counts(rows)
         lots = lot_counts(rows) if not lot else []
         trended, window = rows[-TREND_LIMIT:], drift_window(project)
@@ -183,7 +188,7 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
         changes = [as_row(event) | {"summary": summarise(event.detail), "local_time": local_text(event.created_at)}
                    for event in audit_events(session, project.id, since, until, SETUP_ACTIONS, MAX_CHANGES + 1)]
         thumbnails = []
-        for row in ng_rows[:MAX_NG_THUMBNAILS]:
+        for row in ng_rows:
             if (row.image_removed_at is not None or store.exists(row.image_key)) and store.exists(row.map_key):
                 bank = session.get(ReferenceBank, row.bank_id) if row.bank_id else None
                 _, overlay = inspected_pictures(workspace, row, scored_area(bank)[0], NG_THUMBNAIL_SIDE)
@@ -195,7 +200,7 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
             "generated": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
             "since": local_text(since, seconds=False) if since else "the start",
             "until": local_text(until, seconds=False) if until else "now",
-            "rows": rows, "total": len(rows), "counts": {v: counts.get(v, 0) for v in ("OK", "REVIEW", "NG")},
+            "rows": listed, "total": len(rows), "counts": {v: counts.get(v, 0) for v in ("OK", "REVIEW", "NG")},
             "histogram_uri": (png_data_uri(histogram_png([r.score for r in rows], [r.verdict for r in rows]), 800)
                               if rows else None),
             "trend_uri": (png_data_uri(trend_png([r.score for r in trended], [r.verdict for r in trended],
@@ -203,7 +208,7 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
                           if rows else None),
             "trend_shown": len(trended), "median_window": window,
             "daily": days[-MAX_DAYS_LISTED:], "days_total": len(days),
-            "thumbnails": thumbnails, "ng_total": len(ng_rows),
+            "thumbnails": thumbnails, "ng_total": counts["NG"],
             "calibrations": sorted({calibration_label(r.thresholds) for r in rows}),
             "score_drift": describe_drift(drift[0], drift[1], project_sensitivity(project)) if drift else None,
             "verification": verification, "changes": changes[:MAX_CHANGES],
@@ -250,7 +255,7 @@ def csv_row(row: Inspection, project_name: str) -> dict[str, Any]:
             "engine_version": row.engine_version}
 
 
-def write_history_csv(rows: list[Inspection], project_name: str, path: str | Path) -> Path:
+def write_history_csv(rows: Iterable[Inspection], project_name: str, path: str | Path) -> Path:
     """Inspections as CSV (one row each)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)

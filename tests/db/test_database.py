@@ -130,6 +130,13 @@ def test_history_filters(tmp_path):
         assert ids(text="  ") == [r.id for r in rows]
         assert ids(lot="L-2026-118") == [rows[1].id, rows[3].id]  # one lot exactly
         assert ids(text="l-2026-118") == [rows[1].id, rows[2].id, rows[3].id]  # a search finds a part of it
+        # What a project report counts, and a long CSV read a page at a time: the same rows, oldest first.
+        criteria = repo.HistoryFilter(project_id=pid, verdicts=["NG", "REVIEW"])
+        digest = repo.history_digest(session, criteria)
+        assert [(d.id, d.verdict, d.lot) for d in digest] == [(r.id, r.verdict, r.lot) for r in rows[1:]]
+        paged = list(repo.history_in_pages(session, repo.HistoryFilter(project_id=pid), page=2))
+        assert [r.id for r in paged] == [r.id for r in rows]
+        assert [review.comment for review in paged[2].reviews] == ["false alarm"]  # loaded with its page
 
 
 def test_store_is_content_addressed_and_maps_round_trip(tmp_path):

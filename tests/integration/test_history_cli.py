@@ -18,7 +18,7 @@ from engine.synthetic import Defect
 from tests.helpers import pdf_images_off_page, write_parts
 
 
-def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
+def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys, monkeypatch):
     refs = write_parts(tmp_path / "refs", range(4))
     (tmp_path / "refs" / "broken.png").write_bytes(b"\x89PNG not really")
     good = write_parts(tmp_path / "test", [40, 41], suffix=".bmp")
@@ -45,7 +45,9 @@ def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
     again = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert all(r["skipped"] for r in again) and {r["id"] for r in again} == {r["id"] for r in results.values()}
     assert run_cli(["inspect", "disc", str(bad[0]), "--json", "--force"]) == 0
-    assert not json.loads(capsys.readouterr().out)["skipped"]
+    forced = json.loads(capsys.readouterr().out)
+    assert not forced["skipped"]
+    inspection_ids = sorted([r["id"] for r in results.values()] + [forced["id"]])
 
     assert run_cli(["history", "disc", "--verdict", "NG"]) == 0
     listed = capsys.readouterr().out.splitlines()
@@ -85,6 +87,17 @@ def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys):
     assert run_cli(["report", "disc", "--format", "html", "--out", str(project_html)]) == 0
     text = " ".join(project_html.read_text().split())
     assert "<h2>Score trend</h2>" in text and "Every part in inspection order, oldest left" in text
+    assert "the CSV export lists every one" not in text
+    import services.reports
+
+    monkeypatch.setattr(services.reports, "MAX_ROWS_LISTED", 2)  # a long history lists its newest parts only
+    assert run_cli(["report", "disc", "--format", "html", "--out", str(project_html)]) == 0
+    text = " ".join(project_html.read_text().split())
+    total = len(inspection_ids)
+    assert f"The newest 2 of {total} inspections; the CSV export lists every one." in text
+    listed = [int(cell) for cell in re.findall(r"<tr><td>(\d+)</td><td>\d{4}-", text)]
+    assert listed == inspection_ids[-2:]
+    assert f"<b>{total}</b>" in text  # the counts still count every part
     assert run_cli(["db", "check"]) == 0
 
 
