@@ -38,7 +38,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("project")
     add_history_filters(parser)
     parser.add_argument("--limit", type=int, default=50, help="rows to print (default 50; CSV gets all)")
-    parser.add_argument("--csv", type=Path, help="write all matching rows to this CSV file")
+    parser.add_argument("--csv", type=Path, help="write all matching rows to this CSV file, oldest first")
     add_home_option(parser)
     parser.set_defaults(handler=run)
 
@@ -54,11 +54,11 @@ def run(args: argparse.Namespace) -> int:
         project = repo.get_project(session, args.project)
         criteria = history_filter(args, project.id)
         total = repo.history_count(session, criteria)
-        rows = repo.history(session, criteria, limit=None if args.csv else args.limit)
-        if args.csv:
-            write_history_csv(rows, project.name, args.csv)
-            print(f"Wrote {len(rows)} rows to {args.csv}.")
+        if args.csv:  # every matching row, oldest first, read a page at a time
+            write_history_csv(repo.history_in_pages(session, criteria), project.name, args.csv)
+            print(f"Wrote {total} rows to {args.csv}.")
             return 0
+        rows = repo.history(session, criteria, limit=args.limit)
         if rows:
             print(f"{'id':<7} {'time (UTC)':<19}  {'verdict':<7} {'score':>5}  {'review':<6}  image")
         for row in rows:
