@@ -3,7 +3,8 @@
 Data folder, database URL, device, backbone (and CLIP checkpoint) for new projects, language model
 path, operator name, the camera to grab from; and the last watched folder's set-up (sorting,
 alerts, when it began, whether it runs and is to be resumed), so that a station that restarts
-each day is set up again in one click, or by itself.  Tests redirect QSettings to a temp folder (``QSettings.setPath``).
+each day is set up again in one click, or by itself.  Tests redirect QSettings to a temp folder
+(``QSettings.setPath``).
 """
 
 from __future__ import annotations
