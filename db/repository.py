@@ -303,10 +303,17 @@ def _escape_like(text: str) -> str:
 
 
 def history(session: Session, criteria: HistoryFilter, offset: int = 0, limit: int | None = 100,
-            newest_first: bool = True) -> list[Inspection]:
-    """One page of inspections matching ``criteria`` (reviews loaded)."""
+            newest_first: bool = True, before_id: int | None = None) -> list[Inspection]:
+    """One page of inspections matching ``criteria`` (reviews loaded).
+
+    ``before_id`` starts the page below that inspection, newest first: the next page of a table
+    read off an index, however deep, and not shifted by parts inspected since the last page.
+    """
     order = Inspection.id.desc() if newest_first else Inspection.id
-    query = criteria.apply(select(Inspection)).options(selectinload(Inspection.reviews)).order_by(order).offset(offset)
+    query = criteria.apply(select(Inspection))
+    if before_id is not None:
+        query = query.where(Inspection.id < before_id)
+    query = query.options(selectinload(Inspection.reviews)).order_by(order).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))

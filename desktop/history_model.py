@@ -1,6 +1,7 @@
 """The history as a Qt table model over paged database queries, with thumbnails loaded in the background.
 
-Rows are fetched a page at a time as the view scrolls (``canFetchMore``/``fetchMore``).  The
+Rows are fetched a page at a time as the view scrolls (``canFetchMore``/``fetchMore``), each page
+read on a thread of the model's own, so that a search of a long history never freezes the window.  The
 verdict column is computed from the stored raw score and the calibration of the bank that
 produced it, at the current sensitivity, so the sensitivity slider re-labels the history live.
 The score trend of the same filter (``services.trend``) is read with each query, for the chart.
@@ -9,11 +10,12 @@ The score trend of the same filter (``services.trend``) is read with each query,
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QPixmap
 
 from db import repository as repo
@@ -55,10 +57,73 @@ class HistoryRow:
     image_path: str
 
 
+@dataclass
+class HistoryAnswer:
+    """What one read of the history brings back to the GUI thread."""
+
+    rows: list[HistoryRow]
+    calibrations: dict[int, Calibration | None]  # those the read started from, with the rows' banks added
+    after_id: int | None  # a next page starts below this inspection; None: a first page
+    total: int | None = None  # with a first page: how many match, and their trend
+    trend: ScoreTrend | None = None
+
+
+def read_history(workspace: Workspace, criteria: repo.HistoryFilter, calibrations: dict[int, Calibration | None],
+                 after_id: int | None = None, page_size: int | None = None) -> HistoryAnswer:
+    """A page of the history as table rows: the first (with count and trend), or the one below ``after_id``.
+
+    Runs on the reader thread; ``calibrations`` is its own copy, filled in with the rows' banks.
+    """
+    with workspace.database.read() as session:
+        total = trend = None
+        if after_id is None:
+            total = repo.history_count(session, criteria)
+            trend = load_trend(session, criteria, calibrations=calibrations, total=total)
+        records = repo.history(session, criteria, limit=page_size or PAGE_SIZE, before_id=after_id)
+        rows = [HistoryRow(id=r.id, created=local_text(r.created_at),
+                           source=r.source_path + (REMOVED_NOTE if r.image_removed_at is not None else ""),
+                           lot=r.lot, raw_score=r.raw_score, score=r.score, verdict=r.verdict,
+                           regions=len(r.facts.get("regions", [])), largest=_largest(r.facts),
+                           review=r.reviews[-1].verdict if r.reviews else "",
+                           bank_id=r.bank_id, image_path=str(workspace.store.path(r.image_key)))
+                for r in records]
+        read_calibrations(session, (row.bank_id for row in rows), calibrations)
+    return HistoryAnswer(rows, calibrations, after_id, total, trend)
+
+
+class _Read(QRunnable):
+    """One read of the history on the model's reader thread; the answer or the error goes back by signal."""
+
+    def __init__(self, model: HistoryModel, generation: int, criteria: repo.HistoryFilter,
+                 calibrations: dict[int, Calibration | None], after_id: int | None) -> None:
+        super().__init__()
+        self.model, self.generation, self.criteria = model, generation, criteria
+        self.calibrations, self.after_id, self.page_size = calibrations, after_id, PAGE_SIZE
+
+    def run(self) -> None:
+        try:
+            answer = read_history(self.model.workspace, self.criteria, self.calibrations, self.after_id, self.page_size)
+        except Exception as exc:  # noqa: BLE001 (any failure is reported on the GUI thread, none kills the thread)
+            self.model._read_failed.emit(self.generation, str(exc))
+        else:
+            self.model._answered.emit(self.generation, answer)
+
+
 class HistoryModel(QAbstractTableModel):
-    """Paged, filterable inspections of the history; ``trend_changed`` when the trend or its labels change."""
+    """Paged, filterable inspections of the history, read off the GUI thread.
+
+    ``set_filter`` and ``fetchMore`` queue a read on a reader thread of their own (so a history
+    read never waits behind an inspection, nor the GUI behind a read); the rows shown stay until
+    the answer arrives, and an answer to a filter since replaced is dropped.  ``loaded`` follows
+    each answer put in, ``failed(message)`` a read that failed, ``trend_changed`` when the trend
+    or its labels change.
+    """
 
     trend_changed = Signal()
+    loaded = Signal()
+    failed = Signal(str)
+    _answered = Signal(int, object)
+    _read_failed = Signal(int, str)
 
     def __init__(self, workspace: Workspace, thumbnails: ThumbnailLoader) -> None:
         super().__init__()
@@ -68,67 +133,105 @@ class HistoryModel(QAbstractTableModel):
         self.total = 0
         self.sensitivity = 0.5
         self._calibrations: dict[int, Calibration | None] = {}
+        self._reread_calibrations = False
         self._pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
         self.trend = ScoreTrend()
         self.thumbnails = thumbnails
         thumbnails.loaded.connect(self._thumbnail_loaded)
+        self._reader = QThreadPool()
+        self._reader.setMaxThreadCount(1)  # reads in the order asked; an answer overtaken is dropped
+        self._generation = 0
+        self._filtering = False  # a first page is being read
+        self._fetching = False  # a next page is being read
+        self._after_load: list[Callable[[], None]] = []
+        self._answered.connect(self._put_in)
+        self._read_failed.connect(self._report_failure)
+
+    @property
+    def loading(self) -> bool:
+        """Whether a read is under way."""
+        return self._filtering or self._fetching
 
     def set_filter(self, criteria: repo.HistoryFilter) -> None:
-        """Query again with new criteria (first page)."""
-        self.beginResetModel()
+        """Read the first page of new criteria; the table changes when it arrives."""
         self.criteria = replace(criteria)
-        self.rows = []
-        with self.workspace.database.read() as session:
-            self.total = repo.history_count(session, self.criteria)
-            self.trend = load_trend(session, self.criteria, calibrations=self._calibrations, total=self.total)
-        self._load_page()
-        self.endResetModel()
-        self.trend_changed.emit()
+        self._generation += 1
+        self._filtering, self._fetching = True, False
+        calibrations = {} if self._reread_calibrations else dict(self._calibrations)
+        self._reader.start(_Read(self, self._generation, self.criteria, calibrations, None))
 
     def refresh(self) -> None:
-        """Reload with the current criteria."""
+        """Read again with the current criteria."""
         self.set_filter(self.criteria)
 
     def forget_calibrations(self) -> None:
         """Re-read the banks' calibrations (after a refinement) and re-label the rows with them."""
-        self._calibrations.clear()
+        self._reread_calibrations = True
         self.refresh()
 
-    def _load_page(self) -> list[HistoryRow]:
-        with self.workspace.database.read() as session:
-            records = repo.history(session, self.criteria, offset=len(self.rows), limit=PAGE_SIZE)
-            page = [HistoryRow(id=r.id, created=local_text(r.created_at),
-                               source=r.source_path + (REMOVED_NOTE if r.image_removed_at is not None else ""),
-                               lot=r.lot,
-                               raw_score=r.raw_score, score=r.score, verdict=r.verdict,
-                               regions=len(r.facts.get("regions", [])), largest=_largest(r.facts),
-                               review=r.reviews[-1].verdict if r.reviews else "",
-                               bank_id=r.bank_id, image_path=str(self.workspace.store.path(r.image_key)))
-                    for r in records]
-            read_calibrations(session, (row.bank_id for row in page), self._calibrations)
-        self.rows.extend(page)
-        return page
+    def when_loaded(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the next answer is in: at once when no read is under way and no page
+        is left to fetch, else after the read under way or the next page."""
+        if not self.loading and not self.canFetchMore():
+            callback()
+            return
+        self._after_load.append(callback)
+        if not self.loading:
+            self.fetchMore()
+
+    def wait(self, msecs: int = 10000) -> None:
+        """Wait for the reads asked for (used when closing); their answers arrive with the next events."""
+        self._reader.waitForDone(msecs)
+
+    def _put_in(self, generation: int, answer: HistoryAnswer) -> None:
+        if generation != self._generation:
+            return  # the answer to a filter since replaced
+        if answer.after_id is None:
+            self._filtering = False
+            if self._reread_calibrations:
+                self._calibrations, self._reread_calibrations = {}, False
+            self._calibrations.update(answer.calibrations)
+            self.beginResetModel()
+            self.rows, self.total, self.trend = answer.rows, answer.total or 0, answer.trend or ScoreTrend()
+            self.endResetModel()
+            self.trend_changed.emit()
+        elif self._fetching and self.rows and answer.after_id == self.rows[-1].id:
+            self._fetching = False
+            self._calibrations.update(answer.calibrations)
+            if answer.rows:
+                self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(answer.rows) - 1)
+                self.rows.extend(answer.rows)
+                self.endInsertRows()
+            if len(answer.rows) < PAGE_SIZE:  # the last page: fewer may match than were counted (parts deleted)
+                self.total = len(self.rows)
+        else:
+            return
+        self.loaded.emit()
+        callbacks, self._after_load = self._after_load, []
+        for callback in callbacks:
+            callback()
+
+    def _report_failure(self, generation: int, message: str) -> None:
+        if generation != self._generation:
+            return
+        self._filtering = self._fetching = False
+        self._after_load.clear()
+        self.failed.emit(message)
 
     def loaded_ids(self) -> list[int]:
         """Inspection ids of the rows fetched so far, in the table's order."""
         return [row.id for row in self.rows]
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802, B008 (Qt API)
-        """More rows in the database than loaded."""
-        return not parent.isValid() and len(self.rows) < self.total
+        """More rows match than are loaded, and no read is under way."""
+        return not parent.isValid() and not self.loading and len(self.rows) < self.total
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: N802, B008 (Qt API)
-        """Load the next page."""
-        if parent.isValid():
+        """Queue the read of the next page; the rows are added when it arrives."""
+        if not self.canFetchMore(parent) or not self.rows:
             return
-        start = len(self.rows)
-        count = min(PAGE_SIZE, self.total - start)
-        if count <= 0:
-            return
-        self.beginInsertRows(QModelIndex(), start, start + count - 1)
-        page = self._load_page()
-        del self.rows[start + len(page):]
-        self.endInsertRows()
+        self._fetching = True
+        self._reader.start(_Read(self, self._generation, self.criteria, dict(self._calibrations), self.rows[-1].id))
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt API)
         """Loaded rows."""

@@ -87,6 +87,13 @@ class HistoryPage(QWidget):
         self._search_timer.timeout.connect(self.apply_filter)
         self.search.textChanged.connect(lambda _: self._search_timer.start())
         self.count_label = QLabel("")
+        # Said only when a read takes long enough to be noticed (a search of a long history).
+        self._reading_timer = QTimer(self)
+        self._reading_timer.setSingleShot(True)
+        self._reading_timer.setInterval(300)
+        self._reading_timer.timeout.connect(lambda: self.count_label.setText("Reading the history…"))
+        model.loaded.connect(self._show_count)
+        model.failed.connect(self._show_failure)
         self.table = QTableView()
         self.table.setModel(model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -177,9 +184,19 @@ class HistoryPage(QWidget):
                                   text=self.search.text().strip() or None)
 
     def apply_filter(self) -> None:
-        """Query with the current filter."""
+        """Query with the current filter (in the background; the table and count follow)."""
         self.model.set_filter(self.criteria())
+        self._reading_timer.start()
+
+    def _show_count(self) -> None:
+        self._reading_timer.stop()
         self.count_label.setText(f"{self.model.total} inspection(s)")
+        self.count_label.setToolTip("")
+
+    def _show_failure(self, message: str) -> None:
+        self._reading_timer.stop()
+        self.count_label.setText("The history could not be read")
+        self.count_label.setToolTip(message)
 
     def selected_ids(self) -> list[int]:
         """Ids of the selected rows."""

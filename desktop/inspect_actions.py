@@ -282,20 +282,22 @@ class InspectActions(WindowActions):
             return
         position = self.queue.index(self.current.id)
         if position + 1 == len(self.queue) and self._queue_from_history:
-            self.queue += self._history_rows_not_queued()
+            more = self._history_rows_not_queued()
+            if self.history_model.loading or (not more and self.history_model.canFetchMore()):
+                # The history reads its rows in the background, a page at a time: step once they are in.
+                self.statusBar().showMessage("Reading the next page of the history…")
+                self.history_model.when_loaded(self.next_image)
+                return
+            self.queue += more
         if position + 1 < len(self.queue):
             self.open_inspection(self.queue[position + 1])
         else:
             self.statusBar().showMessage("That was the last one.")
 
     def _history_rows_not_queued(self) -> list[int]:
-        """History rows after the queue's: the history loads a page at a time, and a review refreshes
-        it (a part reviewed under "Not reviewed" leaves the rows, not the queue)."""
-        more = [i for i in self.history_model.loaded_ids() if i not in self.queue]
-        if not more and self.history_model.canFetchMore():
-            self.history_model.fetchMore()
-            more = [i for i in self.history_model.loaded_ids() if i not in self.queue]
-        return more
+        """History rows after the queue's (a review refreshes the rows: a part reviewed under "Not
+        reviewed" leaves them, not the queue)."""
+        return [i for i in self.history_model.loaded_ids() if i not in self.queue]
 
     def open_from_history(self, inspection_id: int) -> None:
         """Open a part of the history; N then steps through the rest of its filtered rows (a review

@@ -154,6 +154,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.batch_page.cancel_requested.connect(self.cancel_job)
         self.batch_page.open_requested.connect(self.open_from_batch)
         self.history_model = HistoryModel(workspace, self.thumbnails)
+        self.history_model.failed.connect(lambda message: self.show_error(f"The history could not be read: {message}"))
         self.history_page = HistoryPage(self.history_model)
         self.history_page.open_requested.connect(self.open_from_history)
         self.history_page.review_requested.connect(self.review)
@@ -522,6 +523,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.folder_watch.stop()  # resumed at the next start if so chosen (settings.watching stays)
         self.worker.shutdown()
         self.thumbnails.wait()
+        self.history_model.wait()
         self.area_images.wait()
         super().closeEvent(event)
 

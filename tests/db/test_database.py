@@ -137,6 +137,10 @@ def test_history_filters(tmp_path):
         paged = list(repo.history_in_pages(session, repo.HistoryFilter(project_id=pid), page=2))
         assert [r.id for r in paged] == [r.id for r in rows]
         assert [review.comment for review in paged[2].reviews] == ["false alarm"]  # loaded with its page
+        # The history table's next page: below the last row shown, newest first, within the filter.
+        below = repo.history(session, repo.HistoryFilter(project_id=pid, verdicts=["NG", "REVIEW"]), limit=1,
+                             before_id=rows[3].id)
+        assert [r.id for r in below] == [rows[2].id]
 
 
 def test_store_is_content_addressed_and_maps_round_trip(tmp_path):

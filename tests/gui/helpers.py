@@ -24,6 +24,12 @@ def history_count(window) -> int:
         return repo.history_count(session, repo.HistoryFilter())
 
 
+def history_read(qtbot, model):
+    """``model`` (the history table) once its reads in the background are in."""
+    qtbot.waitUntil(lambda: not model.loading, timeout=WAIT)
+    return model
+
+
 def history_sources(window) -> list[str]:
     """The source paths of the inspections in the window's history, over all projects."""
     with window.workspace.database.read() as session:

@@ -7,7 +7,7 @@ import pytest
 
 from db import repository as repo
 from engine.synthetic import Defect
-from tests.gui.helpers import SIDE, WAIT, history_count, write_parts
+from tests.gui.helpers import SIDE, WAIT, history_count, history_read, write_parts
 
 
 def test_freeing_disk_space_removes_old_photos_keeps_records_and_they_cannot_become_references(
@@ -33,7 +33,8 @@ def test_freeing_disk_space_removes_old_photos_keeps_records_and_they_cannot_bec
     assert [plan.inspection_ids for plan in asked] == [[old_id]] and asked[0].bytes_freed > 0
     assert "Removed the stored photos of 1 inspection(s)" in window.statusBar().currentMessage()
     window.history_page.set_project(None)
-    assert [row.source.endswith("(photo removed to free disk space)") for row in window.history_model.rows] == [True]
+    rows = history_read(qtbot, window.history_model).rows
+    assert [row.source.endswith("(photo removed to free disk space)") for row in rows] == [True]
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.free_disk_space(FreeSpaceRequest(0, "disc", False))
     assert "nothing to remove" in window.statusBar().currentMessage() and len(asked) == 1
@@ -79,13 +80,13 @@ def test_rejects_inspected_again_from_the_history_after_one_joins_the_references
     window.add_inspections_to_references([window.current.id])  # the technician says the part is fine
     page = window.history_page
     window.tabs.setCurrentWidget(page)
-    assert page.model.rowCount() == 1
+    assert history_read(qtbot, page.model).rowCount() == 1
     page.table.selectRow(0)
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         page.reinspect_button.click()
     assert "Re-inspected 1 image(s) with the current references: 1 verdict(s) changed" in (
         window.statusBar().currentMessage())
-    assert page.model.rowCount() == 2
+    assert history_read(qtbot, page.model).rowCount() == 2
     assert sorted(row.verdict for row in page.model.rows) == ["NG", "OK"]
 
 
@@ -98,16 +99,17 @@ def test_history_filters_by_verdict_and_custom_date_range(qtbot, window, project
         window.start_batch(files)
     page = window.history_page
     window.tabs.setCurrentWidget(page)
-    assert page.model.rowCount() == 2
+    model = history_read(qtbot, page.model)
+    assert model.rowCount() == 2
     page.verdict.setCurrentText("NG")
-    assert page.model.rowCount() == 1 and page.model.rows[0].source.endswith("part701.png")
+    assert history_read(qtbot, model).rowCount() == 1 and model.rows[0].source.endswith("part701.png")
     page.verdict.setCurrentText("Any verdict")
     page.period.setCurrentText("From … to …")
     page.date_from.setDate(QDate.currentDate().addDays(-3))
     page.date_to.setDate(QDate.currentDate().addDays(-1))
-    assert page.model.rowCount() == 0
+    assert history_read(qtbot, model).rowCount() == 0
     page.date_to.setDate(QDate.currentDate())
-    assert page.model.rowCount() == 2
+    assert history_read(qtbot, model).rowCount() == 2
     page.search.setText("PART701")
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=2000)
     assert page.model.rows[0].source.endswith("part701.png") and page.count_label.text() == "1 inspection(s)"
@@ -127,6 +129,7 @@ def test_history_trend_draws_the_filtered_scores_relabels_live_and_opens_a_click
         window.start_batch(files)
     page = window.history_page
     window.tabs.setCurrentWidget(page)
+    history_read(qtbot, page.model)
     chart = page.trend
     assert chart.isVisible() and [s.inspection_id for s in chart.trend.samples] == sorted(r.id for r in page.model.rows)
     table_verdicts = {row.id: page.model.verdict_of(row)[0] for row in page.model.rows}
@@ -139,11 +142,13 @@ def test_history_trend_draws_the_filtered_scores_relabels_live_and_opens_a_click
         qtbot.mouseClick(chart, Qt.MouseButton.LeftButton, pos=dot.toPoint())
     assert window.current is not None and window.current.id == defective
     window.tabs.setCurrentWidget(page)
+    history_read(qtbot, page.model)
     window.sensitivity_slider.setValue(100)  # the most sensitive: the chart re-labels with the table
     assert chart.verdicts() == [page.model.verdict_of(r)[0] for r in sorted(page.model.rows, key=lambda r: r.id)]
     assert chart.verdicts().count("OK") < list(table_verdicts.values()).count("OK")
     page.verdict.setCurrentText("NG")
-    assert [s.inspection_id for s in chart.trend.samples] == [r.id for r in page.model.rows]
+    history_read(qtbot, page.model)
+    assert [s.inspection_id for s in chart.trend.samples] == [r.id for r in page.model.rows] == [defective]
     page.show_trend.setChecked(False)
     assert not chart.isVisible()
 
@@ -159,6 +164,7 @@ def test_history_thumbnails_are_kept_for_the_latest_rows_only(qtbot, window, pro
     window.tabs.setCurrentWidget(window.history_page)
     model = window.history_page.model
     model.set_filter(model.criteria)
+    history_read(qtbot, model)
     for row in range(3):
         model.data(model.index(row, 0), Qt.ItemDataRole.DecorationRole)
     assert list(model._pixmaps) == [model.rows[1].id, model.rows[2].id]  # the first row's went first
@@ -216,7 +222,8 @@ def test_threshold_refined_from_reviews_relabels_history_and_says_what_it_did(qt
     with window.workspace.database.read() as session:
         after = bank_calibration(repo.latest_bank(session, repo.get_project(session, project)))
     assert after.revision == 2 and after.image_threshold != before.image_threshold
-    model = window.history_model
+    model = history_read(qtbot, window.history_model)
+    assert len(model.rows) == 3
     for row in model.rows:
         assert model.verdict_of(row)[1] == pytest.approx(after.normalise(row.raw_score, window.sensitivity))
 
@@ -342,7 +349,8 @@ def test_parts_opened_from_the_history_are_a_review_queue_stepped_with_n_across_
         window.start_batch(write_parts(tmp_path / "queue", [710, 711, 712]))
     monkeypatch.setattr(desktop.history_model, "PAGE_SIZE", 2)
     page = window.history_page
-    page.model.refresh()
+    history_read(qtbot, page.model).refresh()
+    history_read(qtbot, page.model)
 
     def step() -> int:
         with qtbot.waitSignal(window.job_finished, timeout=WAIT):
@@ -362,10 +370,12 @@ def test_parts_opened_from_the_history_are_a_review_queue_stepped_with_n_across_
 
     page.reviewed.setCurrentText("Not reviewed")  # a part leaves these rows once marked
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
-        page.open_requested.emit(newest)
+        page.open_requested.emit(history_read(qtbot, page.model).loaded_ids()[0])
+    assert window.current.id == newest
     window.review_current("NG")
-    assert newest not in page.model.loaded_ids()
+    assert page.model.loading  # N right after the review steps once the rows are read again
     assert step() == middle
+    assert newest not in page.model.loaded_ids()
     window.review_current("OK")
     assert step() == oldest
     with window.workspace.database.read() as session:
@@ -395,7 +405,8 @@ def test_the_lot_typed_in_the_toolbar_is_recorded_shown_and_searched(qtbot, wind
         window.inspect_paths(write_parts(tmp_path / "nolot", [722]))
     assert "lot" not in window.result_view.score_label.text()
     page, model = window.history_page, window.history_page.model
-    page.model.refresh()
+    history_read(qtbot, model).refresh()
+    history_read(qtbot, model)
     lot_column = HISTORY_COLUMNS.index("Lot")
     lots = sorted(model.data(model.index(row, lot_column)) for row in range(model.rowCount()))
     assert lots == ["", "L-7 night", "L-7 night", "L-8"]
@@ -430,7 +441,7 @@ def test_the_history_shows_and_filters_by_the_workstations_clock(qtbot, window, 
         with qtbot.waitSignal(window.job_finished, timeout=WAIT):
             window.inspect_paths(write_parts(tmp_path / "parts", [80]))
         window.tabs.setCurrentWidget(window.history_page)
-        model = window.history_model
+        model = history_read(qtbot, window.history_model)
         with window.workspace.database.read() as session:
             stored = repo.history(session, repo.HistoryFilter(), limit=1)[0].created_at  # UTC
         shown = datetime.strptime(model.rows[0].created, "%Y-%m-%d %H:%M:%S")
@@ -445,7 +456,53 @@ def test_the_history_shows_and_filters_by_the_workstations_clock(qtbot, window, 
             page.date_from.setDate(QDate(day.year, day.month, day.day))
             page.date_to.setDate(QDate(day.year, day.month, day.day))
             page.apply_filter()
-            assert model.rowCount() == expected
+            assert history_read(qtbot, model).rowCount() == expected
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_slow_history_read_keeps_the_window_responsive_and_an_overtaken_answer_is_dropped(
+        qtbot, window, project, tmp_path, monkeypatch):
+    import threading
+
+    files = write_parts(tmp_path / "ok", [740]) + write_parts(tmp_path / "ng", [741],
+                                                              defects=(Defect("pit", 0.4, 0.4, 0.1),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch(files)
+    page = window.history_page
+    window.tabs.setCurrentWidget(page)
+    model = history_read(qtbot, page.model)
+    assert model.rowCount() == 2 and page.count_label.text() == "2 inspection(s)"
+    reading, release = threading.Event(), threading.Event()
+    real_count = repo.history_count
+
+    def slow_count(session, criteria):  # a search of a long history, on the reader thread
+        reading.set()
+        assert release.wait(30)
+        return real_count(session, criteria)
+
+    monkeypatch.setattr(repo, "history_count", slow_count)
+    answers = []
+    model.loaded.connect(lambda: answers.append(model.loaded_ids()))
+    page.search.setText("part741")
+    qtbot.waitUntil(reading.is_set, timeout=5000)
+    # The GUI thread runs on while the read waits: timers fire, the rows shown stay until the answer.
+    qtbot.waitUntil(lambda: page.count_label.text() == "Reading the history…", timeout=5000)
+    assert model.loading and model.rowCount() == 2
+    page.verdict.setCurrentText("OK")  # a newer filter before the first answer: that answer is dropped
+    release.set()
+    history_read(qtbot, model)
+    assert answers == [[]] and page.count_label.text() == "0 inspection(s)"
+
+    def broken_count(session, criteria):
+        raise RuntimeError("database disk image is malformed")
+
+    monkeypatch.setattr(repo, "history_count", broken_count)
+    page.verdict.setCurrentText("NG")
+    qtbot.waitUntil(lambda: page.count_label.text() == "The history could not be read", timeout=5000)
+    assert not model.loading and "The history could not be read: database disk image is malformed" in window.errors[-1]
+    monkeypatch.setattr(repo, "history_count", real_count)
+    page.search.clear()
+    qtbot.waitUntil(lambda: page.count_label.text() == "1 inspection(s)", timeout=5000)
+    assert [row.source.endswith("part741.png") for row in model.rows] == [True]

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF
 from db import repository as repo
 from desktop.batch_page import COLUMNS
 from engine.synthetic import Defect
-from tests.gui.helpers import SIDE, WAIT, drop_on, history_count, write_parts
+from tests.gui.helpers import SIDE, WAIT, drop_on, history_count, history_read, write_parts
 
 
 def test_end_to_end_inspect_shows_ng_overlay_history_and_exports_pdf(qtbot, window, project, tmp_path):
@@ -35,7 +35,7 @@ def test_end_to_end_inspect_shows_ng_overlay_history_and_exports_pdf(qtbot, wind
     assert "1 inspected" in window.projects_panel.list.item(0).text()
     assert not window.projects_panel.list.item(0).icon().isNull()
     window.tabs.setCurrentWidget(window.history_page)
-    assert window.history_model.rowCount() == 1
+    assert history_read(qtbot, window.history_model).rowCount() == 1
 
     out = tmp_path / "one.pdf"
     request = ExportRequest("inspection", "pdf", str(out), [window.current.id], None, None)

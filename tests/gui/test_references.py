@@ -11,7 +11,7 @@ from desktop.batch_page import COLUMNS
 from desktop.history_model import COLUMNS as HISTORY_COLUMNS
 from engine.physical import format_mm
 from engine.synthetic import Defect
-from tests.gui.helpers import SIDE, WAIT, history_count, write_parts
+from tests.gui.helpers import SIDE, WAIT, history_count, history_read, write_parts
 
 
 def test_inspection_area_drawn_on_a_reference_ignores_marks_outside_and_is_outlined(qtbot, window, project,
@@ -162,6 +162,7 @@ def test_the_pixel_size_on_the_references_page_gives_sizes_and_measured_lines_in
     assert largest.text() == format_mm(facts.millimetres(facts.largest_region())["length"])
     model = window.history_model
     model.refresh()
+    history_read(qtbot, model)
     shown = {model.rows[row].id: model.data(model.index(row, HISTORY_COLUMNS.index("Largest")))
              for row in range(model.rowCount())}
     assert shown[window.current.id] == largest.text()
