@@ -87,6 +87,7 @@ class Inspection(Base):
         Index("ix_inspections_bank_created", "bank_id", "created_at", "id"),
         Index("ix_inspections_project_lot", "project_id", "lot"),  # the Lot field's suggestions
         Index("ix_inspections_source_path", "source_path"),  # a watch's catch-up: which files were inspected
+        Index("ix_inspections_project_verdict", "project_id", "verdict", "id"),  # the history's verdict filters
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

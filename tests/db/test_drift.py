@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from sqlalchemy.orm import Session
 
 from db import repository as repo
 from db.database import Database
@@ -12,6 +14,7 @@ from db.models import Inspection, ReferenceBank
 from engine.calibration import calibrate
 from engine.drift import DRIFT_WINDOW
 from services.drift import describe_drift, drift_warning, project_drift
+from services.trend import load_trend
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -94,24 +97,58 @@ def test_re_inspected_photos_are_not_the_line_s_parts(tmp_path):
 
 def test_the_queries_run_after_each_part_read_indexes_not_the_whole_history(tmp_path):
     """At 200 000 inspections, sorting a project's rows made the drift check after each part take 0.8 s."""
-    from sqlalchemy import event
-
     database = _database(tmp_path)
     with database.write() as session:
         project = repo.create_project(session, "disc")
         _inspect(session, project, _bank(session, project), _scores(1) + _scores(2))
+
+    def after_each_part(session: Session) -> None:
+        project = repo.get_project(session, "disc")
+        assert project_drift(session, project) is not None
+        repo.recent_lots(session, project.id)
+        repo.last_inspections(session, ["/line/part1.png", "/line/part2.png"])
+
+    plans = _query_plans(database, after_each_part)
+    assert len(plans) >= 6
+    for statement, plan in plans:
+        assert "SCAN inspections" not in plan and "TEMP B-TREE FOR GROUP BY" not in plan, plan
+        if "GROUP BY" not in statement:  # the lots' suggestions sort the lots, not the inspections
+            assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
+def test_the_history_s_verdict_filters_read_their_rows_off_an_index(tmp_path):
+    """At 200 000 inspections, the review queue (REVIEW, not reviewed) read every row of the project."""
+    database = _database(tmp_path)
+    with database.write() as session:
+        project = repo.create_project(session, "disc")
+        _inspect(session, project, _bank(session, project), _scores(1) + _scores(2))
+        project_id = project.id
+
+    def review_queue(session: Session) -> None:
+        criteria = repo.HistoryFilter(project_id=project_id, verdicts=["REVIEW"], reviewed=False)
+        repo.history_count(session, criteria)
+        load_trend(session, criteria, total=0)
+        repo.history(session, criteria, limit=100)
+
+    plans = _query_plans(database, review_queue)
+    assert len(plans) == 3
+    for _statement, plan in plans:
+        assert "ix_inspections_project_verdict" in plan, plan
+
+
+def _query_plans(database: Database, run: Callable[[Session], None]) -> list[tuple[str, str]]:
+    """SQLite's plan of each statement over the inspections that ``run`` executes."""
+    from sqlalchemy import event
+
     statements: list[tuple[str, object]] = []
 
     def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
         statements.append((statement, parameters))
 
     with database.read() as session:
-        project = repo.get_project(session, "disc")
         event.listen(database.engine, "before_cursor_execute", capture)
         try:
-            assert project_drift(session, project) is not None
-            repo.recent_lots(session, project.id)
-            repo.last_inspections(session, ["/line/part1.png", "/line/part2.png"])
+            run(session)
         finally:
             event.remove(database.engine, "before_cursor_execute", capture)
     plans = []
@@ -120,8 +157,4 @@ def test_the_queries_run_after_each_part_read_indexes_not_the_whole_history(tmp_
             if "FROM inspections" in statement:
                 rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
                 plans.append((statement, " / ".join(row[-1] for row in rows)))
-    assert len(plans) >= 6
-    for statement, plan in plans:
-        assert "SCAN inspections" not in plan and "TEMP B-TREE FOR GROUP BY" not in plan, plan
-        if "GROUP BY" not in statement:  # the lots' suggestions sort the lots, not the inspections
-            assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+    return plans
