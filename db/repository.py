@@ -6,7 +6,7 @@ writes an ``AuditEvent`` in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -317,6 +317,12 @@ def history(session: Session, criteria: HistoryFilter, offset: int = 0, limit: i
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))
+
+
+def inspections_newest_first(session: Session, ids: Iterable[int]) -> list[Inspection]:
+    """The inspections of ``ids`` that exist (reviews loaded), newest first."""
+    query = select(Inspection).where(Inspection.id.in_(list(ids))).options(selectinload(Inspection.reviews))
+    return list(session.scalars(query.order_by(Inspection.id.desc())))
 
 
 def history_digest(session: Session, criteria: HistoryFilter) -> list[Any]:

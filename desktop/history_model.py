@@ -74,12 +74,19 @@ def read_history(workspace: Workspace, criteria: repo.HistoryFilter, calibration
 
     Runs on the reader thread; ``calibrations`` is its own copy, filled in with the rows' banks.
     """
+    page_size = page_size or PAGE_SIZE
     with workspace.database.read() as session:
         total = trend = None
         if after_id is None:
-            total = repo.history_count(session, criteria)
-            trend = load_trend(session, criteria, calibrations=calibrations, total=total)
-        records = repo.history(session, criteria, limit=page_size or PAGE_SIZE, before_id=after_id)
+            # The trend holds the newest matching rows (TREND_LIMIT, more than a page): the first page is
+            # its newest, read by id, so that a search, which no index serves, reads the history once, and
+            # counts it in the same pass when fewer than TREND_LIMIT match.
+            trend = load_trend(session, criteria, calibrations=calibrations)
+            total = trend.total
+            newest = [sample.inspection_id for sample in reversed(trend.samples)][:page_size]
+            records = repo.inspections_newest_first(session, newest)
+        else:
+            records = repo.history(session, criteria, limit=page_size, before_id=after_id)
         rows = [HistoryRow(id=r.id, created=local_text(r.created_at),
                            source=r.source_path + (REMOVED_NOTE if r.image_removed_at is not None else ""),
                            lot=r.lot, raw_score=r.raw_score, score=r.score, verdict=r.verdict,

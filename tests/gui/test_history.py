@@ -475,14 +475,14 @@ def test_a_slow_history_read_keeps_the_window_responsive_and_an_overtaken_answer
     model = history_read(qtbot, page.model)
     assert model.rowCount() == 2 and page.count_label.text() == "2 inspection(s)"
     reading, release = threading.Event(), threading.Event()
-    real_count = repo.history_count
+    real_read = repo.inspections_newest_first
 
-    def slow_count(session, criteria):  # a search of a long history, on the reader thread
+    def slow_read(session, ids):  # a search of a long history, on the reader thread
         reading.set()
         assert release.wait(30)
-        return real_count(session, criteria)
+        return real_read(session, ids)
 
-    monkeypatch.setattr(repo, "history_count", slow_count)
+    monkeypatch.setattr(repo, "inspections_newest_first", slow_read)
     answers = []
     model.loaded.connect(lambda: answers.append(model.loaded_ids()))
     page.search.setText("part741")
@@ -495,14 +495,44 @@ def test_a_slow_history_read_keeps_the_window_responsive_and_an_overtaken_answer
     history_read(qtbot, model)
     assert answers == [[]] and page.count_label.text() == "0 inspection(s)"
 
-    def broken_count(session, criteria):
+    def broken_read(session, ids):
         raise RuntimeError("database disk image is malformed")
 
-    monkeypatch.setattr(repo, "history_count", broken_count)
+    monkeypatch.setattr(repo, "inspections_newest_first", broken_read)
     page.verdict.setCurrentText("NG")
     qtbot.waitUntil(lambda: page.count_label.text() == "The history could not be read", timeout=5000)
     assert not model.loading and "The history could not be read: database disk image is malformed" in window.errors[-1]
-    monkeypatch.setattr(repo, "history_count", real_count)
+    monkeypatch.setattr(repo, "inspections_newest_first", real_read)
     page.search.clear()
     qtbot.waitUntil(lambda: page.count_label.text() == "1 inspection(s)", timeout=5000)
     assert [row.source.endswith("part741.png") for row in model.rows] == [True]
+
+
+def test_the_first_page_read_from_the_trend_is_the_history_s_newest_page_and_its_count(tmp_path):
+    from db.models import Inspection
+    from desktop.history_model import PAGE_SIZE, read_history
+    from services.trend import TREND_LIMIT
+    from services.workspace import open_workspace
+
+    workspace = open_workspace(tmp_path / "home")
+    with workspace.database.write() as session:
+        project = repo.create_project(session, "disc")
+        for index in range(TREND_LIMIT + 20):  # more than the trend holds: the count is read on its own
+            session.add(Inspection(project_id=project.id, image_key=f"images/{index}.png", raw_score=0.1, score=0.2,
+                                   verdict="NG" if index % 7 == 0 else "OK", map_key="maps/x.npz", engine_version="t",
+                                   source_path=f"/line/SN{index:05d}.png"))
+        project_id = project.id
+    for criteria in (repo.HistoryFilter(project_id=project_id), repo.HistoryFilter(project_id=project_id, text="SN000"),
+                     repo.HistoryFilter(project_id=project_id, verdicts=["NG"]),
+                     repo.HistoryFilter(project_id=project_id, text="no such part")):
+        answer = read_history(workspace, criteria, {})
+        with workspace.database.read() as session:
+            expected = [r.id for r in repo.history(session, criteria, limit=PAGE_SIZE)]
+            assert answer.total == repo.history_count(session, criteria)
+        assert [row.id for row in answer.rows] == expected and answer.after_id is None
+        if expected:
+            below = read_history(workspace, criteria, {}, after_id=expected[-1])
+            with workspace.database.read() as session:
+                assert [row.id for row in below.rows] == [r.id for r in repo.history(session, criteria,
+                                                                                      offset=PAGE_SIZE)][:PAGE_SIZE]
+    workspace.close()
