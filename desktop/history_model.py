@@ -223,6 +223,7 @@ class HistoryModel(QAbstractTableModel):
             return
         self._filtering = self._fetching = False
         self._after_load.clear()
+        self.total = len(self.rows)  # no further page is asked for (by the view's scrolling) until the next filter
         self.failed.emit(message)
 
     def loaded_ids(self) -> list[int]:

@@ -507,6 +507,17 @@ def test_a_slow_history_read_keeps_the_window_responsive_and_an_overtaken_answer
     qtbot.waitUntil(lambda: page.count_label.text() == "1 inspection(s)", timeout=5000)
     assert [row.source.endswith("part741.png") for row in model.rows] == [True]
 
+    import desktop.history_model  # a next page that cannot be read is not asked for again and again
+
+    monkeypatch.setattr(desktop.history_model, "PAGE_SIZE", 1)
+    page.verdict.setCurrentText("Any verdict")
+    assert history_read(qtbot, model).rowCount() == 1 and model.canFetchMore()
+    monkeypatch.setattr(repo, "history", lambda *args, **kwargs: broken_read(None, []))
+    errors = len(window.errors)
+    model.fetchMore()
+    qtbot.waitUntil(lambda: len(window.errors) == errors + 1, timeout=5000)
+    assert not model.loading and not model.canFetchMore() and model.rowCount() == 1
+
 
 def test_the_first_page_read_from_the_trend_is_the_history_s_newest_page_and_its_count(tmp_path):
     from db.models import Inspection
