@@ -64,6 +64,7 @@ class HistoryAnswer:
     rows: list[HistoryRow]
     calibrations: dict[int, Calibration | None]  # those the read started from, with the rows' banks added
     after_id: int | None  # a next page starts below this inspection; None: a first page
+    last_page: bool  # fewer rows than a page: none match below them
     total: int | None = None  # with a first page: how many match, and their trend
     trend: ScoreTrend | None = None
 
@@ -95,7 +96,7 @@ def read_history(workspace: Workspace, criteria: repo.HistoryFilter, calibration
                            bank_id=r.bank_id, image_path=str(workspace.store.path(r.image_key)))
                 for r in records]
         read_calibrations(session, (row.bank_id for row in rows), calibrations)
-    return HistoryAnswer(rows, calibrations, after_id, total, trend)
+    return HistoryAnswer(rows, calibrations, after_id, len(rows) < page_size, total, trend)
 
 
 class _Read(QRunnable):
@@ -209,7 +210,7 @@ class HistoryModel(QAbstractTableModel):
                 self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(answer.rows) - 1)
                 self.rows.extend(answer.rows)
                 self.endInsertRows()
-            if len(answer.rows) < PAGE_SIZE:  # the last page: fewer may match than were counted (parts deleted)
+            if answer.last_page:  # fewer may match than were counted (parts deleted since)
                 self.total = len(self.rows)
         else:
             return
