@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 
 from desktop.images import verdict_colour
 from desktop.jobs import BatchItem
-from desktop.region_sizes import largest_length
 from engine.calibration import relabel
 from engine.facts import FactSheet
+from services.region_sizes import largest_length
 
 ERROR = "ERROR"
 COLUMNS = ("#", "Image", "Verdict", "Score", "Regions", "Largest", "Note")
@@ -242,7 +242,7 @@ def shown_name(path: Path, folder: Path | None) -> str:
 
 
 def _largest_cell(facts: FactSheet | None) -> NumberItem:
-    """The length of the largest region (``desktop.region_sizes``); sorted by pixels."""
+    """The length of the largest region (``services.region_sizes``); sorted by pixels."""
     largest = largest_length(facts) if facts is not None else None
     if largest is None:
         return NumberItem("", None)

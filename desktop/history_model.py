@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,83 +20,19 @@ from PySide6.QtGui import QPixmap
 
 from db import repository as repo
 from desktop.images import verdict_colour
-from desktop.region_sizes import largest_length
 from desktop.thumbnails import ThumbnailLoader
 from engine.calibration import Calibration, relabel
-from engine.facts import FactSheet
-from services.local_time import local_text, zone_label
-from services.results import read_calibrations
-from services.trend import ScoreTrend, load_trend
+from services.history_rows import HistoryAnswer, HistoryRow, read_history
+from services.local_time import zone_label
+from services.trend import ScoreTrend
 from services.workspace import Workspace
 
 PAGE_SIZE = 100
 # Thumbnails kept for the rows seen most recently (about 9 kB each); older ones are read again when shown.
 MAX_PIXMAPS = 2000
-# Shown after the file name of an inspection whose stored photo was removed (db/retention.py).
-REMOVED_NOTE = "  (photo removed to free disk space)"
 COLUMNS = ("", "#", "Time", "Image", "Lot", "Verdict", "Score", "Regions", "Largest", "Review")
 VERDICT_COLUMN, SCORE_COLUMN = COLUMNS.index("Verdict"), COLUMNS.index("Score")
 Index = QModelIndex | QPersistentModelIndex
-
-
-@dataclass
-class HistoryRow:
-    """One inspection as the history table shows it."""
-
-    id: int
-    created: str
-    source: str
-    lot: str
-    raw_score: float
-    score: float
-    verdict: str
-    regions: int
-    largest: str  # the largest region's length (``desktop.region_sizes``); "" without regions
-    review: str
-    bank_id: int | None
-    image_path: str
-
-
-@dataclass
-class HistoryAnswer:
-    """What one read of the history brings back to the GUI thread."""
-
-    rows: list[HistoryRow]
-    calibrations: dict[int, Calibration | None]  # those the read started from, with the rows' banks added
-    after_id: int | None  # a next page starts below this inspection; None: a first page
-    last_page: bool  # fewer rows than a page: none match below them
-    total: int | None = None  # with a first page: how many match, and their trend
-    trend: ScoreTrend | None = None
-
-
-def read_history(workspace: Workspace, criteria: repo.HistoryFilter, calibrations: dict[int, Calibration | None],
-                 after_id: int | None = None, page_size: int | None = None) -> HistoryAnswer:
-    """A page of the history as table rows: the first (with count and trend), or the one below ``after_id``.
-
-    Runs on the reader thread; ``calibrations`` is its own copy, filled in with the rows' banks.
-    """
-    page_size = page_size or PAGE_SIZE
-    with workspace.database.read() as session:
-        total = trend = None
-        if after_id is None:
-            # The trend holds the newest matching rows (TREND_LIMIT, more than a page): the first page is
-            # its newest, read by id, so that a search, which no index serves, reads the history once, and
-            # counts it in the same pass when fewer than TREND_LIMIT match.
-            trend = load_trend(session, criteria, calibrations=calibrations)
-            total = trend.total
-            newest = [sample.inspection_id for sample in reversed(trend.samples)][:page_size]
-            records = repo.inspections_newest_first(session, newest)
-        else:
-            records = repo.history(session, criteria, limit=page_size, before_id=after_id)
-        rows = [HistoryRow(id=r.id, created=local_text(r.created_at),
-                           source=r.source_path + (REMOVED_NOTE if r.image_removed_at is not None else ""),
-                           lot=r.lot, raw_score=r.raw_score, score=r.score, verdict=r.verdict,
-                           regions=len(r.facts.get("regions", [])), largest=_largest(r.facts),
-                           review=r.reviews[-1].verdict if r.reviews else "",
-                           bank_id=r.bank_id, image_path=str(workspace.store.path(r.image_key)))
-                for r in records]
-        read_calibrations(session, (row.bank_id for row in rows), calibrations)
-    return HistoryAnswer(rows, calibrations, after_id, len(rows) < page_size, total, trend)
 
 
 class _Read(QRunnable):
@@ -110,7 +46,7 @@ class _Read(QRunnable):
 
     def run(self) -> None:
         try:
-            answer = read_history(self.model.workspace, self.criteria, self.calibrations, self.after_id, self.page_size)
+            answer = read_history(self.model.workspace, self.criteria, self.calibrations, self.page_size, self.after_id)
         except Exception as exc:  # noqa: BLE001 (any failure is reported on the GUI thread, none kills the thread)
             self.model._read_failed.emit(self.generation, str(exc))
         else:
@@ -306,8 +242,3 @@ class HistoryModel(QAbstractTableModel):
                 self.dataChanged.emit(self.index(position, 0), self.index(position, 0))
                 break
 
-
-def _largest(facts: dict[str, Any]) -> str:
-    """The stored fact sheet's largest region length as the table shows it."""
-    largest = largest_length(FactSheet.from_dict(facts)) if facts.get("regions") else None
-    return largest[0] if largest else ""
