@@ -84,7 +84,8 @@ class HistoryModel(QAbstractTableModel):
         thumbnails.loaded.connect(self._thumbnail_loaded)
         self._reader = QThreadPool()
         self._reader.setMaxThreadCount(1)  # reads in the order asked; an answer overtaken is dropped
-        self._generation = 0
+        self._generation = 0  # of the latest filter; an answer to an earlier one is dropped
+        self._closed = False
         self._filtering = False  # a first page is being read
         self._fetching = False  # a next page is being read
         self._after_load: list[Callable[[], None]] = []
@@ -98,6 +99,8 @@ class HistoryModel(QAbstractTableModel):
 
     def set_filter(self, criteria: repo.HistoryFilter) -> None:
         """Read the first page of new criteria; the table changes when it arrives."""
+        if self._closed:
+            return
         self.criteria = replace(criteria)
         self._generation += 1
         self._filtering, self._fetching = True, False
@@ -124,7 +127,14 @@ class HistoryModel(QAbstractTableModel):
             self.fetchMore()
 
     def wait(self, msecs: int = 10000) -> None:
-        """Wait for the reads asked for (used when closing); their answers arrive with the next events."""
+        """Wait for the reads asked for; their answers arrive with the next events."""
+        self._reader.waitForDone(msecs)
+
+    def close(self, msecs: int = 10000) -> None:
+        """Wait for the read under way and drop every answer from now on (the window is closing: its widgets go)."""
+        self._closed = True
+        self._generation += 1
+        self._reader.clear()
         self._reader.waitForDone(msecs)
 
     def _put_in(self, generation: int, answer: HistoryAnswer) -> None:
@@ -169,7 +179,7 @@ class HistoryModel(QAbstractTableModel):
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802, B008 (Qt API)
         """More rows match than are loaded, and no read is under way."""
-        return not parent.isValid() and not self.loading and len(self.rows) < self.total
+        return not parent.isValid() and not self.loading and not self._closed and len(self.rows) < self.total
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: N802, B008 (Qt API)
         """Queue the read of the next page; the rows are added when it arrives."""

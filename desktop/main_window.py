@@ -523,7 +523,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.folder_watch.stop()  # resumed at the next start if so chosen (settings.watching stays)
         self.worker.shutdown()
         self.thumbnails.wait()
-        self.history_model.wait()
+        self.history_model.close()
         self.area_images.wait()
         super().closeEvent(event)
 
