@@ -7,6 +7,7 @@ import argparse
 from cli import (
     bench_cmd,
     bench_drift_cmd,
+    bench_history_cmd,
     chat_cmd,
     db_cmd,
     eval_chat_cmd,
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Start the desktop application.")
     gui.set_defaults(handler=_run_gui)
     modules = (project_cmd, references_cmd, inspect_cmd, watch_cmd, history_cmd, report_cmd, label_cmd, chat_cmd,
-               db_cmd, bench_cmd, bench_drift_cmd, eval_chat_cmd, eval_prompts_cmd, screenshot_cmd)
+               db_cmd, bench_cmd, bench_drift_cmd, bench_history_cmd, eval_chat_cmd, eval_prompts_cmd, screenshot_cmd)
     for module in modules:
         module.add_parser(commands)
     return parser
