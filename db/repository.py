@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from db.models import (
@@ -280,12 +280,24 @@ class HistoryFilter:
 MAX_SUGGESTED_LOTS = 30
 
 
+# Each step seeks the next lot on the (project, lot) index, so the cost follows the number of lots, not
+# of inspections: grouping 200 000 inspections by lot took 65 ms, after every part, on the GUI thread.
+RECENT_LOTS = text("""
+WITH RECURSIVE lots(lot) AS (
+    SELECT (SELECT min(lot) FROM inspections WHERE project_id = :project AND lot > '')
+    UNION ALL
+    SELECT (SELECT min(i.lot) FROM inspections i WHERE i.project_id = :project AND i.lot > lots.lot)
+    FROM lots WHERE lots.lot IS NOT NULL
+)
+SELECT lot FROM lots WHERE lot IS NOT NULL
+ORDER BY (SELECT max(i.id) FROM inspections i WHERE i.project_id = :project AND i.lot = lots.lot) DESC
+LIMIT :limit
+""")
+
+
 def recent_lots(session: Session, project_id: int, limit: int = MAX_SUGGESTED_LOTS) -> list[str]:
     """The project's lots, the one inspected most recently first (for the Lot field's suggestions)."""
-    newest = func.max(Inspection.id)
-    query = (select(Inspection.lot).where(Inspection.project_id == project_id, Inspection.lot != "")
-             .group_by(Inspection.lot).order_by(newest.desc()).limit(limit))
-    return list(session.scalars(query))
+    return list(session.scalars(RECENT_LOTS, {"project": project_id, "limit": limit}))
 
 
 def checked_lot(lot: str) -> str:

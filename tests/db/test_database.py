@@ -143,6 +143,22 @@ def test_history_filters(tmp_path):
         assert [r.id for r in below] == [rows[2].id]
 
 
+def test_recent_lots_are_the_project_s_own_newest_used_first(tmp_path):
+    database, store = _db(tmp_path), ImageStore(tmp_path / "store")
+    with database.write() as session:
+        project = repo.create_project(session, "p")
+        other = repo.create_project(session, "q")
+        for owner, lot in ((project, "L-2"), (project, "L-1"), (project, ""), (other, "L-9"), (project, "L-3"),
+                           (project, "L-2"), (project, "l-1"), (other, "L-2")):
+            _inspection(session, owner, store, 0.1, "OK").lot = lot
+        project_id, other_id = project.id, other.id
+    with database.read() as session:
+        assert repo.recent_lots(session, project_id) == ["l-1", "L-2", "L-3", "L-1"]  # no empty lot, each once
+        assert repo.recent_lots(session, project_id, limit=2) == ["l-1", "L-2"]
+        assert repo.recent_lots(session, other_id) == ["L-2", "L-9"]
+        assert repo.recent_lots(session, other_id + 1) == []
+
+
 def test_store_is_content_addressed_and_maps_round_trip(tmp_path):
     store = ImageStore(tmp_path)
     first = store.put_bytes(b"same", "images", ".PNG")
