@@ -122,7 +122,8 @@ class HistoryModel(QAbstractTableModel):
         if not self.loading and not self.canFetchMore():
             callback()
             return
-        self._after_load.append(callback)
+        if callback not in self._after_load:  # N pressed twice while the page is read steps once
+            self._after_load.append(callback)
         if not self.loading:
             self.fetchMore()
 

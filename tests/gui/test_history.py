@@ -93,13 +93,7 @@ def test_rejects_inspected_again_from_the_history_after_one_joins_the_references
 def test_history_filters_by_verdict_and_custom_date_range(qtbot, window, project, tmp_path):
     from PySide6.QtCore import QDate
 
-    files = write_parts(tmp_path / "h", [700]) + write_parts(tmp_path / "hb", [701],
-                                                             defects=(Defect("pit", 0.4, 0.4, 0.1),))
-    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
-        window.start_batch(files)
-    page = window.history_page
-    window.tabs.setCurrentWidget(page)
-    model = history_read(qtbot, page.model)
+    page, model = window.history_page, _good_and_defective_in_the_history(qtbot, window, tmp_path, 700, 701)
     assert model.rowCount() == 2
     page.verdict.setCurrentText("NG")
     assert history_read(qtbot, model).rowCount() == 1 and model.rows[0].source.endswith("part701.png")
@@ -363,8 +357,12 @@ def test_parts_opened_from_the_history_are_a_review_queue_stepped_with_n_across_
         page.open_requested.emit(newest)
     assert window.current.id == newest and "1 of 2, N for the next" in window.statusBar().currentMessage()
     assert step() == middle
-    oldest = step()  # past the loaded page: the next one is fetched
-    assert oldest not in (newest, middle) and "3 of 3" in window.statusBar().currentMessage()
+    opened, open_inspection = [], window.open_inspection
+    monkeypatch.setattr(window, "open_inspection", lambda i: (opened.append(i), open_inspection(i)))
+    window.next_image()  # past the loaded page: the next one is read, and N pressed again meanwhile steps once
+    assert page.model.loading and "Reading the next page" in window.statusBar().currentMessage()
+    oldest = step()
+    assert opened == [oldest] and oldest not in (newest, middle) and "3 of 3" in window.statusBar().currentMessage()
     window.next_image()
     assert window.current.id == oldest and window.statusBar().currentMessage() == "That was the last one."
 
@@ -375,7 +373,7 @@ def test_parts_opened_from_the_history_are_a_review_queue_stepped_with_n_across_
     window.review_current("NG")
     assert page.model.loading  # N right after the review steps once the rows are read again
     assert step() == middle
-    assert newest not in page.model.loaded_ids()
+    assert newest not in history_read(qtbot, page.model).loaded_ids()
     window.review_current("OK")
     assert step() == oldest
     with window.workspace.database.read() as session:
@@ -466,13 +464,7 @@ def test_a_slow_history_read_keeps_the_window_responsive_and_an_overtaken_answer
         qtbot, window, project, tmp_path, monkeypatch):
     import threading
 
-    files = write_parts(tmp_path / "ok", [740]) + write_parts(tmp_path / "ng", [741],
-                                                              defects=(Defect("pit", 0.4, 0.4, 0.1),))
-    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
-        window.start_batch(files)
-    page = window.history_page
-    window.tabs.setCurrentWidget(page)
-    model = history_read(qtbot, page.model)
+    page, model = window.history_page, _good_and_defective_in_the_history(qtbot, window, tmp_path, 740, 741)
     assert model.rowCount() == 2 and page.count_label.text() == "2 inspection(s)"
     reading, release = threading.Event(), threading.Event()
     real_read = repo.inspections_newest_first
@@ -510,11 +502,22 @@ def test_a_slow_history_read_keeps_the_window_responsive_and_an_overtaken_answer
     import desktop.history_model  # a next page that cannot be read is not asked for again and again
 
     monkeypatch.setattr(desktop.history_model, "PAGE_SIZE", 1)
-    page.verdict.setCurrentText("Any verdict")
-    assert history_read(qtbot, model).rowCount() == 1 and model.canFetchMore()
-    monkeypatch.setattr(repo, "history", lambda *args, **kwargs: broken_read(None, []))
+    monkeypatch.setattr(repo, "history", lambda *args, **kwargs: broken_read(None, []))  # next pages fail
     errors = len(window.errors)
-    model.fetchMore()
+    page.verdict.setCurrentText("Any verdict")
+    qtbot.waitUntil(lambda: not model.loading and model.rowCount() == 1, timeout=5000)
+    model.fetchMore()  # as the view does at the end of its rows (it may have asked already)
     qtbot.waitUntil(lambda: len(window.errors) == errors + 1, timeout=5000)
-    assert not model.loading and not model.canFetchMore() and model.rowCount() == 1
+    qtbot.wait(300)  # the view's own layout passes ask no more
+    assert len(window.errors) == errors + 1 and not model.canFetchMore() and model.rowCount() == 1
 
+
+def _good_and_defective_in_the_history(qtbot, window, tmp_path, good: int, defective: int):
+    """A good part and one with a pit (``part<seed>.png``) inspected in a batch; the history page shown with
+    their rows read. Returns the history's model."""
+    files = write_parts(tmp_path / "good", [good]) + write_parts(tmp_path / "pit", [defective],
+                                                                 defects=(Defect("pit", 0.4, 0.4, 0.1),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch(files)
+    window.tabs.setCurrentWidget(window.history_page)
+    return history_read(qtbot, window.history_page.model)
