@@ -151,14 +151,16 @@ def test_exif_orientation_of_undecoded_pixels_matches_pil(orientation):
     assert np.array_equal(exif_oriented(stored, orientation), np.asarray(ImageOps.exif_transpose(image)))
 
 
-def _png_with_exif_orientation(pixels: np.ndarray, orientation: int) -> bytes:
-    """A 16-bit colour PNG (which PIL cannot write) with an eXIf chunk before its image data."""
+def _png_with_exif_orientation(pixels: np.ndarray, orientation: int, after_pixels: bool = False,
+                               encoded: bytes | None = None) -> bytes:
+    """A PNG (by default OpenCV's, which writes 16-bit colour, unlike PIL) with an eXIf chunk before its
+    image data, or after it, where some writers put it."""
     import struct
     import zlib
 
     import cv2
 
-    encoded = cv2.imencode(".png", pixels[..., ::-1])[1].tobytes()
+    encoded = encoded or cv2.imencode(".png", pixels[..., ::-1])[1].tobytes()
     exif = Image.Exif()
     exif[0x0112] = orientation
     payload = exif.tobytes()
@@ -166,8 +168,32 @@ def _png_with_exif_orientation(pixels: np.ndarray, orientation: int) -> bytes:
         payload = payload[6:]
     chunk = struct.pack(">I", len(payload)) + b"eXIf" + payload
     chunk += struct.pack(">I", zlib.crc32(b"eXIf" + payload) & 0xFFFFFFFF)
-    first_data = encoded.index(b"IDAT") - 4
-    return encoded[:first_data] + chunk + encoded[first_data:]
+    at = encoded.rindex(b"IEND") - 4 if after_pixels else encoded.index(b"IDAT") - 4
+    return encoded[:at] + chunk + encoded[at:]
+
+
+@pytest.mark.parametrize("kind", ["rgb8", "rgb16", "palette"])
+def test_an_exif_orientation_after_a_png_s_pixels_is_applied_without_decoding_for_the_size(tmp_path, kind):
+    """OpenCV decodes plain PNGs and the size is read from the header: both look for a late eXIf chunk."""
+    import io
+
+    stored = _RNG.integers(0, 65536 if kind == "rgb16" else 256, (40, 60, 3),
+                           dtype=np.uint16 if kind == "rgb16" else np.uint8)
+    encoded = None
+    if kind == "palette":
+        buffer = io.BytesIO()
+        Image.fromarray(stored).convert("P").save(buffer, "PNG")
+        encoded = buffer.getvalue()
+        with Image.open(io.BytesIO(encoded)) as image:
+            stored = np.asarray(image.convert("RGB"))
+    path = tmp_path / "late.png"
+    path.write_bytes(_png_with_exif_orientation(stored, 6, after_pixels=True, encoded=encoded))
+    decoded = decode_image(path)
+    assert np.array_equal(decoded, exif_oriented(stored, 6)) and decoded.dtype == stored.dtype
+    assert image_shape(path) == (60, 40)
+    broken = path.read_bytes().replace(b"eXIfMM", b"eXIfXX")  # an unreadable eXIf chunk: the pixels as stored
+    path.write_bytes(broken)
+    assert np.array_equal(decode_image(path), stored) and image_shape(path) == (40, 60)
 
 
 @pytest.mark.parametrize("suffix", [".png", ".tif", ".tiff"])
