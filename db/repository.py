@@ -331,6 +331,13 @@ def history(session: Session, criteria: HistoryFilter, offset: int = 0, limit: i
     return list(session.scalars(query))
 
 
+def project_activity(session: Session, project_id: int) -> tuple[int, datetime | None]:
+    """How many inspections a project has, and when its newest was made (None: never): its list entry."""
+    criteria = HistoryFilter(project_id=project_id)
+    newest = history(session, criteria, limit=1)
+    return history_count(session, criteria), (newest[0].created_at if newest else None)
+
+
 def inspections_newest_first(session: Session, ids: Iterable[int]) -> list[Inspection]:
     """The inspections of ``ids`` that exist (reviews loaded), newest first."""
     query = select(Inspection).where(Inspection.id.in_(list(ids))).options(selectinload(Inspection.reviews))

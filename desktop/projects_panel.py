@@ -123,10 +123,9 @@ class ProjectsPanel(QWidget):
             self._chosen(self.list.currentItem())
 
     def _item(self, session: Any, project: Any) -> QListWidgetItem:
-        count = repo.history_count(session, repo.HistoryFilter(project_id=project.id))
-        newest = repo.history(session, repo.HistoryFilter(project_id=project.id), limit=1)
+        count, newest = repo.project_activity(session, project.id)
         active = repo.references(session, project, active_only=True)
-        last = local_text(newest[0].created_at, seconds=False) if newest else "never"
+        last = local_text(newest, seconds=False) if newest else "never"
         archived = project.archived_at is not None
         title = f"{project.name} (archived)" if archived else project.name
         item = QListWidgetItem(f"{title}\n{len(active)} refs · {count} inspected\nlast {last}")

@@ -131,8 +131,7 @@ def _time_queries(workspace: Workspace, project_name: str, options: HistoryBench
         "drift check after each part": in_session(lambda s: project_drift(s, repo.get_project(s, project_name))),
         "Lot field's suggestions": in_session(lambda s: repo.recent_lots(s, project_id)),
         f"catch-up lookup of {CATCH_UP_FILES} files": in_session(lambda s: repo.last_inspections(s, files)),
-        "project list entry (count, newest)": in_session(
-            lambda s: (repo.history_count(s, everything), repo.history(s, everything, limit=1))),
+        "project list entry (count, newest)": in_session(lambda s: repo.project_activity(s, project_id)),
         "history table: everything": table(everything),
         "history table: NG": table(repo.HistoryFilter(project_id=project_id, verdicts=["NG"])),
         "history table: REVIEW, not reviewed": table(

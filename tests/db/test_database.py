@@ -118,6 +118,7 @@ def test_history_filters(tmp_path):
                                                newest_first=False)]
 
         assert ids() == [r.id for r in rows]
+        assert repo.project_activity(session, pid) == (4, repo.get_inspection(session, rows[3].id).created_at)
         assert ids(verdicts=["NG"]) == [rows[2].id, rows[3].id]
         assert ids(min_score=0.5, max_score=0.95) == [rows[1].id, rows[2].id]
         assert ids(reviewed=True) == [rows[2].id]
