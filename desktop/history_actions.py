@@ -49,8 +49,7 @@ class HistoryActions(WindowActions):
 
     def _finish_reinspect(self, result: tuple[int, int, int, list[str]]) -> None:
         done, changed, unchanged, failures = result
-        self.history_model.refresh()
-        self.refresh_projects()
+        self.parts_stored()
         message = f"Re-inspected {done} image(s) with the current references: {changed} verdict(s) changed"
         if unchanged:
             message += f"; {unchanged} unchanged (already inspected with these references)"

@@ -15,10 +15,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QPixmap
 
 from db import repository as repo
+from desktop.background_reads import BackgroundReader
 from desktop.images import verdict_colour
 from desktop.thumbnails import ThumbnailLoader
 from engine.calibration import Calibration, relabel
@@ -35,24 +36,6 @@ VERDICT_COLUMN, SCORE_COLUMN = COLUMNS.index("Verdict"), COLUMNS.index("Score")
 Index = QModelIndex | QPersistentModelIndex
 
 
-class _Read(QRunnable):
-    """One read of the history on the model's reader thread; the answer or the error goes back by signal."""
-
-    def __init__(self, model: HistoryModel, generation: int, criteria: repo.HistoryFilter,
-                 calibrations: dict[int, Calibration | None], after_id: int | None) -> None:
-        super().__init__()
-        self.model, self.generation, self.criteria = model, generation, criteria
-        self.calibrations, self.after_id, self.page_size = calibrations, after_id, PAGE_SIZE
-
-    def run(self) -> None:
-        try:
-            answer = read_history(self.model.workspace, self.criteria, self.calibrations, self.page_size, self.after_id)
-        except Exception as exc:  # noqa: BLE001 (any failure is reported on the GUI thread, none kills the thread)
-            self.model._read_failed.emit(self.generation, str(exc))
-        else:
-            self.model._answered.emit(self.generation, answer)
-
-
 class HistoryModel(QAbstractTableModel):
     """Paged, filterable inspections of the history, read off the GUI thread.
 
@@ -66,8 +49,6 @@ class HistoryModel(QAbstractTableModel):
     trend_changed = Signal()
     loaded = Signal()
     failed = Signal(str)
-    _answered = Signal(int, object)
-    _read_failed = Signal(int, str)
 
     def __init__(self, workspace: Workspace, thumbnails: ThumbnailLoader) -> None:
         super().__init__()
@@ -82,15 +63,14 @@ class HistoryModel(QAbstractTableModel):
         self.trend = ScoreTrend()
         self.thumbnails = thumbnails
         thumbnails.loaded.connect(self._thumbnail_loaded)
-        self._reader = QThreadPool()
-        self._reader.setMaxThreadCount(1)  # reads in the order asked; an answer overtaken is dropped
+        self._reader = BackgroundReader()
         self._generation = 0  # of the latest filter; an answer to an earlier one is dropped
         self._closed = False
         self._filtering = False  # a first page is being read
         self._fetching = False  # a next page is being read
         self._after_load: list[Callable[[], None]] = []
-        self._answered.connect(self._put_in)
-        self._read_failed.connect(self._report_failure)
+        self._reader.answered.connect(self._put_in)
+        self._reader.failed.connect(self._report_failure)
 
     @property
     def loading(self) -> bool:
@@ -105,7 +85,12 @@ class HistoryModel(QAbstractTableModel):
         self._generation += 1
         self._filtering, self._fetching = True, False
         calibrations = {} if self._reread_calibrations else dict(self._calibrations)
-        self._reader.start(_Read(self, self._generation, self.criteria, calibrations, None))
+        self._read(calibrations, None)
+
+    def _read(self, calibrations: dict[int, Calibration | None], after_id: int | None) -> None:
+        workspace, criteria, page_size = self.workspace, self.criteria, PAGE_SIZE
+        self._reader.start(self._generation,
+                           lambda: read_history(workspace, criteria, calibrations, page_size, after_id))
 
     def refresh(self) -> None:
         """Read again with the current criteria."""
@@ -129,14 +114,13 @@ class HistoryModel(QAbstractTableModel):
 
     def wait(self, msecs: int = 10000) -> None:
         """Wait for the reads asked for; their answers arrive with the next events."""
-        self._reader.waitForDone(msecs)
+        self._reader.wait(msecs)
 
     def close(self, msecs: int = 10000) -> None:
         """Wait for the read under way and drop every answer from now on (the window is closing: its widgets go)."""
         self._closed = True
         self._generation += 1
-        self._reader.clear()
-        self._reader.waitForDone(msecs)
+        self._reader.close(msecs)
 
     def _put_in(self, generation: int, answer: HistoryAnswer) -> None:
         if generation != self._generation:
@@ -187,7 +171,7 @@ class HistoryModel(QAbstractTableModel):
         if not self.canFetchMore(parent) or not self.rows:
             return
         self._fetching = True
-        self._reader.start(_Read(self, self._generation, self.criteria, dict(self._calibrations), self.rows[-1].id))
+        self._read(dict(self._calibrations), self.rows[-1].id)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt API)
         """Loaded rows."""

@@ -77,7 +77,7 @@ class InspectActions(WindowActions):
         self._set_queue(ids)
         if first is not None:
             self.show_result(first)
-        self.refresh_projects()
+        self.parts_stored()
 
     def save_shown_image(self, target: Path | None = None) -> None:
         """Save the photo as shown (``ResultView.rendered_image``) as PNG or JPEG; asks where unless given."""
@@ -190,7 +190,7 @@ class InspectActions(WindowActions):
         if self.watched_project == self.project_name:
             self._finish_inspect(result)
             return
-        self.refresh_projects()
+        self.projects_panel.refresh_activity()
         first = result[1]
         latest = "" if first is None else f"; {Path(first.source).name}: {first.facts.verdict}"
         self.statusBar().showMessage(f"Watch: {len(result[0])} image(s) inspected into "
@@ -366,7 +366,7 @@ class InspectActions(WindowActions):
     def _finish_batch(self, count: int) -> None:
         self.batch_page.finished(cancelled=False)
         self.statusBar().showMessage(f"Batch done: {count} image(s).")
-        self.refresh_projects()
+        self.parts_stored()
 
     def cancel_job(self) -> None:
         """Cancel the running job.  Called here on the GUI thread: a slot of the worker object itself

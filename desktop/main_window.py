@@ -104,6 +104,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self._job_ids = itertools.count(1)
         self._done: dict[str, Callable[[Any], None]] = {}  # job id: what takes its result
         self._closing = False
+        self.bank_outdated = False  # the references page says the next inspection rebuilds the bank
 
         self.worker = InferenceWorker(workspace, device=self.settings.device or "auto")
         self.worker.started.connect(self._on_started)
@@ -509,11 +510,9 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self._hide_progress()
         if job_id.startswith("batch"):
             self.batch_page.finished(cancelled=True)
-            self.refresh_projects()
-            self.check_drift()
+            self.parts_stored()
         elif job_id.startswith("reinspect"):  # the parts done before the cancel are in the history
-            self.history_model.refresh()
-            self.refresh_projects()
+            self.parts_stored()
         self.statusBar().showMessage("Cancelled.")
         self.job_cancelled.emit(job_id)
 
@@ -524,6 +523,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.worker.shutdown()
         self.thumbnails.wait()
         self.history_model.close()
+        self.projects_panel.close_reads()
         self.area_images.wait()
         super().closeEvent(event)
 

@@ -23,6 +23,16 @@ class ProjectActions(WindowActions):
         """Reload the project list, keeping the selection."""
         self.projects_panel.refresh(select=self.project_name)
 
+    def parts_stored(self) -> None:
+        """After parts were inspected (or inspected again): read the projects' counts, the history and
+        the drift check again, and the references page when the inspection rebuilt the bank.  The
+        project selected stays, so nothing else is read (``refresh_projects`` re-reads it all)."""
+        self.projects_panel.refresh_activity()
+        self.history_page.apply_filter()
+        self.check_drift()
+        if self.bank_outdated:
+            self.refresh_references()
+
     def new_project(self, name: str | None = None) -> None:
         """Create a project (asks for the name when not given) and go to its references."""
         self.projects_panel.new_project(name)

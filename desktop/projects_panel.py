@@ -1,11 +1,14 @@
 """The projects sidebar: one entry per part type, with create, rename, describe, archive, restore,
 export and import.
 
-Project rows are small indexed queries, so they run on the GUI thread; thumbnails come from the
-background loader, and export and import (files of tens of megabytes) are left to the main
-window, which runs them on the worker.  Archiving hides a project from the list but keeps its
-references and history; "Show archived" lists archived projects again, where "Restore" brings
-one back.
+The list of projects and their references are small indexed queries, so they are read on the GUI
+thread; each project's inspection count and newest time (a count over what may be hundreds of
+thousands of inspections) are read in the background, and an entry shows the figures read
+before until they arrive.  Thumbnails come from the background loader, and export and import
+(files of tens of megabytes) are left to the main window, which runs them on the worker.
+
+Archiving hides a project from the list but keeps its references and history; "Show archived"
+lists archived projects again, where "Restore" brings one back.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from db import repository as repo
 from db.errors import StorageError
+from desktop.background_reads import BackgroundReader
 from desktop.thumbnails import ThumbnailLoader, place_icon
 from engine.backbones import is_clip
 from services.local_time import local_text
@@ -37,6 +41,15 @@ from services.workspace import Workspace
 
 NAME_ROLE = Qt.ItemDataRole.UserRole
 ARCHIVED_ROLE = Qt.ItemDataRole.UserRole + 1
+PROJECT_ID_ROLE = Qt.ItemDataRole.UserRole + 2
+REFERENCES_ROLE = Qt.ItemDataRole.UserRole + 3
+Activity = tuple[int, datetime | None]  # inspections, the newest one's time
+
+
+def read_activity(workspace: Workspace, project_ids: list[int]) -> dict[int, Activity]:
+    """Each project's inspection count and newest inspection time (run off the GUI thread)."""
+    with workspace.database.read() as session:
+        return {project_id: repo.project_activity(session, project_id) for project_id in project_ids}
 
 
 class ProjectsPanel(QWidget):
@@ -46,6 +59,7 @@ class ProjectsPanel(QWidget):
     raising; ``created(name)`` follows a new project; ``export_requested(name)`` and
     ``import_requested()`` ask for a project file to be written or read; ``create_requested(name)``
     asks for a project on a CLIP backbone, whose checkpoint must be checked and copied on the worker.
+    ``activity_read`` follows each answer of the background read of the projects' inspection counts.
     """
 
     selected = Signal(object)
@@ -56,6 +70,7 @@ class ProjectsPanel(QWidget):
     error = Signal(str)
     export_requested = Signal(str)
     import_requested = Signal()
+    activity_read = Signal()
 
     def __init__(self, workspace: Workspace, thumbnails: ThumbnailLoader, default_backbone: str) -> None:
         super().__init__()
@@ -66,6 +81,12 @@ class ProjectsPanel(QWidget):
         # name -> (image key, icon): a refresh after every inspection reuses the icon instead of
         # blanking it until the file is read again.
         self._icons: dict[str, tuple[str, QIcon]] = {}
+        self._activity: dict[int, Activity] = {}  # project id -> the figures read last
+        self._activity_reader = BackgroundReader()
+        self._activity_reader.answered.connect(self._put_in_activity)
+        self._activity_reader.failed.connect(self._activity_failed)
+        self._activity_generation = 0
+        self._activity_pending = False
         self.list = QListWidget()
         self.list.setIconSize(QSize(48, 48))
         self.list.currentItemChanged.connect(self._chosen)
@@ -117,20 +138,71 @@ class ProjectsPanel(QWidget):
             self.error.emit(str(exc))
         finally:
             self.list.blockSignals(False)
+        self.refresh_activity()
         if self.list.currentItem() is None and self.list.count():
             self.list.setCurrentRow(0)
         else:
             self._chosen(self.list.currentItem())
 
+    @property
+    def activity_loading(self) -> bool:
+        """Whether the projects' inspection counts are being read."""
+        return self._activity_pending
+
+    def refresh_activity(self) -> None:
+        """Read the listed projects' inspection counts and newest times again, in the background
+        (after parts were inspected: the list itself has not changed)."""
+        project_ids = [self.list.item(row).data(PROJECT_ID_ROLE) for row in range(self.list.count())]
+        self._activity_generation += 1
+        self._activity_pending = bool(project_ids)
+        if project_ids:
+            workspace = self.workspace
+            self._activity_reader.start(self._activity_generation, lambda: read_activity(workspace, project_ids))
+
+    def wait_activity(self, msecs: int = 10000) -> None:
+        """Wait for the count reads asked for; their answers arrive with the next events."""
+        self._activity_reader.wait(msecs)
+
+    def close_reads(self, msecs: int = 10000) -> None:
+        """Drop the count reads to come and wait for the one under way (the window is closing)."""
+        self._activity_generation += 1
+        self._activity_reader.close(msecs)
+
+    def _put_in_activity(self, generation: int, activity: dict[int, Activity]) -> None:
+        if generation != self._activity_generation:
+            return  # asked again since (the list may have changed)
+        self._activity_pending = False
+        self._activity.update(activity)
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            item.setText(self._entry_text(item))
+        self.activity_read.emit()
+
+    def _activity_failed(self, generation: int, message: str) -> None:
+        if generation != self._activity_generation:
+            return
+        self._activity_pending = False  # the entries keep the figures read before
+        self.error.emit(f"The projects' inspection counts could not be read: {message}")
+
+    def _entry_text(self, item: QListWidgetItem) -> str:
+        name = item.data(NAME_ROLE)
+        title = f"{name} (archived)" if item.data(ARCHIVED_ROLE) else name
+        activity = self._activity.get(item.data(PROJECT_ID_ROLE))
+        if activity is None:
+            counted = "counting…"
+        else:
+            count, newest = activity
+            counted = f"{count} inspected\nlast {local_text(newest, seconds=False) if newest else 'never'}"
+        return f"{title}\n{item.data(REFERENCES_ROLE)} refs · {counted}"
+
     def _item(self, session: Any, project: Any) -> QListWidgetItem:
-        count, newest = repo.project_activity(session, project.id)
         active = repo.references(session, project, active_only=True)
-        last = local_text(newest, seconds=False) if newest else "never"
-        archived = project.archived_at is not None
-        title = f"{project.name} (archived)" if archived else project.name
-        item = QListWidgetItem(f"{title}\n{len(active)} refs · {count} inspected\nlast {last}")
+        item = QListWidgetItem()
         item.setData(NAME_ROLE, project.name)
-        item.setData(ARCHIVED_ROLE, archived)
+        item.setData(ARCHIVED_ROLE, project.archived_at is not None)
+        item.setData(PROJECT_ID_ROLE, project.id)
+        item.setData(REFERENCES_ROLE, len(active))
+        item.setText(self._entry_text(item))
         item.setToolTip(project.description or project.name)
         if active:
             image_key = active[0].image_key

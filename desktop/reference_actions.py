@@ -45,6 +45,7 @@ class ReferenceActions(WindowActions):
 
     def refresh_references(self) -> None:
         """Reload the references grid and the bank summary."""
+        self.bank_outdated = False
         if self.project_name is None:
             self.references_page.show_references([], "no project selected")
             self.references_page.show_prompts_button(False)
@@ -57,6 +58,7 @@ class ReferenceActions(WindowActions):
             # The bank the next inspection uses; else the newest, which the next inspection replaces.
             current = matching_bank_row(session, project, active_keys)
             bank = current or repo.latest_bank(session, project)
+            self.bank_outdated = current is None
             scores: dict[str, float] = {}
             flags: dict[str, bool] = {}
             calibration = bank_calibration(bank)

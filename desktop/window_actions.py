@@ -50,6 +50,7 @@ class WindowActions:
     history_model: HistoryModel
     history_page: HistoryPage
     _closing: bool
+    bank_outdated: bool
     lot_edit: QLineEdit
     lot_completer: QCompleter
     _submit: Callable[..., None]
@@ -58,6 +59,7 @@ class WindowActions:
     check_drift: Callable[[], None]
     # defined by one group, called by another
     refresh_projects: Callable[[], None]
+    parts_stored: Callable[[], None]
     refresh_references: Callable[[], None]
     refresh_lots: Callable[[], None]
     open_inspection: Callable[[int], None]

@@ -30,6 +30,12 @@ def history_read(qtbot, model):
     return model
 
 
+def projects_counted(qtbot, panel):
+    """``panel`` (the projects list) once its background read of the inspection counts is in."""
+    qtbot.waitUntil(lambda: not panel.activity_loading, timeout=WAIT)
+    return panel
+
+
 def history_sources(window) -> list[str]:
     """The source paths of the inspections in the window's history, over all projects."""
     with window.workspace.database.read() as session:

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF
 from db import repository as repo
 from desktop.batch_page import COLUMNS
 from engine.synthetic import Defect
-from tests.gui.helpers import SIDE, WAIT, drop_on, history_count, history_read, write_parts
+from tests.gui.helpers import SIDE, WAIT, drop_on, history_count, history_read, projects_counted, write_parts
 
 
 def test_end_to_end_inspect_shows_ng_overlay_history_and_exports_pdf(qtbot, window, project, tmp_path):
@@ -31,8 +31,8 @@ def test_end_to_end_inspect_shows_ng_overlay_history_and_exports_pdf(qtbot, wind
     assert view.table.item(0, 2).text() == f"{first.area_percent:.2f} %"
     assert f"({first.area_px} px)" in view.table.item(0, 2).toolTip()
     assert history_count(window) == 1
-    # The project list was rebuilt for the new count; its thumbnail stays without a re-read.
-    assert "1 inspected" in window.projects_panel.list.item(0).text()
+    # The project's entry counts the new part (read in the background); its thumbnail stays.
+    assert "1 inspected" in projects_counted(qtbot, window.projects_panel).list.item(0).text()
     assert not window.projects_panel.list.item(0).icon().isNull()
     window.tabs.setCurrentWidget(window.history_page)
     assert history_read(qtbot, window.history_model).rowCount() == 1

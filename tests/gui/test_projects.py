@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from db import repository as repo
-from tests.gui.helpers import WAIT, history_count
+from tests.gui.helpers import WAIT, history_count, history_read, projects_counted, write_parts
 
 
 def test_first_start_offers_a_demo_that_shows_the_whole_flow(qtbot, window):
@@ -175,3 +175,42 @@ def test_importing_a_clip_project_file_takes_its_checkpoint_from_settings(qtbot,
     assert "Text guidance on. The reference bank is rebuilt" in window.statusBar().currentMessage()
     window.refresh_references()
     assert page.guidance_box.isChecked()
+
+
+def test_project_counts_are_read_in_the_background_and_a_part_inspected_reselects_nothing(
+        qtbot, window, project, tmp_path, monkeypatch):
+    import threading
+
+    panel = projects_counted(qtbot, window.projects_panel)
+    assert "4 refs · 0 inspected\nlast never" in panel.list.currentItem().text()
+    announced = []
+    panel.selected.connect(announced.append)
+    reading, release = threading.Event(), threading.Event()
+    real_activity = repo.project_activity
+
+    def slow_activity(session, project_id):  # a count over a long history, on the reader thread
+        reading.set()
+        assert release.wait(30)
+        return real_activity(session, project_id)
+
+    monkeypatch.setattr(repo, "project_activity", slow_activity)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(write_parts(tmp_path / "parts", [760]))
+    qtbot.waitUntil(reading.is_set, timeout=5000)
+    # The window runs on while the count is read; the entry keeps the figures read before.
+    assert panel.activity_loading and "0 inspected" in panel.list.currentItem().text()
+    assert history_read(qtbot, window.history_model).rowCount() == 1  # the history did not wait for the count
+    release.set()
+    text = projects_counted(qtbot, panel).list.currentItem().text()
+    assert "4 refs · 1 inspected" in text and "last never" not in text
+    # The project shown stays selected: a part does not make the window read the project again.
+    assert announced == [] and window.project_name == "disc"
+
+    def locked_activity(session, project_id):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(repo, "project_activity", locked_activity)
+    panel.refresh_activity()
+    projects_counted(qtbot, panel)
+    assert window.errors[-1] == "The projects' inspection counts could not be read: database is locked"
+    assert "1 inspected" in panel.list.currentItem().text()  # the figures read before stay
