@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         criteria = history_filter(args, project.id)
         total = repo.history_count(session, criteria)
         if args.csv:  # every matching row, oldest first, read a page at a time
-            write_history_csv(repo.history_in_pages(session, criteria), project.name, args.csv)
+            write_history_csv(repo.export_rows(session, criteria), args.csv)
             print(f"Wrote {total} rows to {args.csv}.")
             return 0
         rows = repo.history(session, criteria, limit=args.limit)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, literal_column, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from db.models import (
@@ -355,20 +355,55 @@ def history_digest(session: Session, criteria: HistoryFilter) -> list[Any]:
     return list(session.execute(criteria.apply(columns).order_by(Inspection.id)))
 
 
-def history_in_pages(session: Session, criteria: HistoryFilter, page: int = 1000) -> Iterator[Inspection]:
-    """Every matching inspection (reviews loaded), oldest first, read ``page`` rows at a time and let go
-    of once the caller moves on, so that a CSV of a long history does not hold all of it in memory."""
+# The length of a fact sheet's largest region (the most pixels; the first of equals, as
+# ``FactSheet.largest_region``), read by SQLite from the stored JSON instead of decoding it in Python.
+_LARGEST_REGION_LENGTH = literal_column(
+    "(SELECT json_extract(region.value, '$.major_axis_px') FROM json_each(inspections.facts, '$.regions') AS region"
+    " ORDER BY json_extract(region.value, '$.area_px') DESC, region.key LIMIT 1)")
+
+
+def _latest_review(column: Any) -> Any:
+    return (select(column).where(Review.inspection_id == Inspection.id)
+            .order_by(Review.created_at.desc(), Review.id.desc()).limit(1).scalar_subquery())
+
+
+def export_rows(session: Session, criteria: HistoryFilter | None = None, ids: Iterable[int] | None = None,
+                page: int = 5000) -> Iterator[Any]:
+    """What the CSV export lists of each inspection, oldest first (or in the order of ``ids``), ``page``
+    rows at a time so that a long history is never held in memory.
+
+    Each row has the inspection's columns, ``project``, ``region_count``, ``largest_px`` and
+    ``mm_per_pixel`` from its fact sheet (read by SQLite's JSON functions: decoding 200 000 fact
+    sheets and full rows in Python took most of a 43 s export), and ``review``/``review_comment``
+    of its latest review (None when none).  An id of ``ids`` not in the history raises ``NotFoundError``.
+    """
+    columns = select(Inspection.id, Project.name.label("project"), Inspection.created_at, Inspection.source_path,
+                     Inspection.lot, Inspection.verdict, Inspection.score, Inspection.raw_score,
+                     Inspection.operator, Inspection.bank_id, Inspection.thresholds, Inspection.engine_version,
+                     func.json_array_length(Inspection.facts, "$.regions").label("region_count"),
+                     _LARGEST_REGION_LENGTH.label("largest_px"),
+                     func.json_extract(Inspection.facts, "$.mm_per_pixel").label("mm_per_pixel"),
+                     _latest_review(Review.verdict).label("review"),
+                     _latest_review(Review.comment).label("review_comment"),
+                     ).join(Project, Project.id == Inspection.project_id)
+    if ids is not None:
+        wanted = list(ids)
+        for start in range(0, len(wanted), page):
+            chunk = wanted[start:start + page]
+            found = {row.id: row for row in session.execute(columns.where(Inspection.id.in_(chunk)))}
+            for inspection_id in chunk:
+                if inspection_id not in found:
+                    raise NotFoundError(f"No inspection {inspection_id}.", listing="history")
+                yield found[inspection_id]
+        return
     after = 0
     while True:
-        query = criteria.apply(select(Inspection)).where(Inspection.id > after)
-        rows = list(session.scalars(query.options(selectinload(Inspection.reviews)).order_by(Inspection.id)
-                                    .limit(page)))
+        rows = list(session.execute((criteria or HistoryFilter()).apply(columns).where(Inspection.id > after)
+                                    .order_by(Inspection.id).limit(page)))
         yield from rows
         if len(rows) < page:
             return
         after = rows[-1].id
-        for row in rows:
-            session.expunge(row)
 
 
 def reviewed_samples(session: Session, project_id: int, limit: int | None = None) -> list[tuple[Inspection, int]]:

@@ -11,7 +11,6 @@ from datetime import datetime
 from pathlib import Path
 
 from db import repository as repo
-from db.models import Project
 from services.reports import (
     inspection_context,
     project_context,
@@ -67,12 +66,10 @@ def write_report(workspace: Workspace, out: str | Path, fmt: str, inspection_id:
     if fmt == "csv":
         with workspace.database.read() as session:
             if ids:
-                rows = [repo.get_inspection(session, i) for i in ids]
-                name = session.get(Project, rows[0].project_id).name
-                return write_history_csv(rows, name, out)
+                return write_history_csv(repo.export_rows(session, ids=ids), out)
             record = repo.get_project(session, project)
             criteria = repo.HistoryFilter(project_id=record.id, since=since, until=until, lot=lot)
-            return write_history_csv(repo.history_in_pages(session, criteria), record.name, out)
+            return write_history_csv(repo.export_rows(session, criteria), out)
     html = render_report_html(workspace, ids, project, since, until, lot)
     if fmt == "html":
         return write_text_atomic(out, html)

@@ -238,28 +238,25 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     return path
 
 
-def csv_row(row: Inspection, project_name: str) -> dict[str, Any]:
-    """One inspection as a CSV record."""
-    review = row.reviews[-1] if row.reviews else None
-    facts = FactSheet.from_dict(row.facts)
-    largest = facts.largest_region()
-    mm = facts.millimetres(largest) if largest is not None else None
-    return {"id": row.id, "project": project_name, "created_at": as_utc(row.created_at).isoformat(),
+def csv_record(row: Any) -> dict[str, Any]:
+    """One inspection as a CSV record, from a row of ``repo.export_rows``."""
+    mm = None if row.largest_px is None or row.mm_per_pixel is None else row.largest_px * row.mm_per_pixel
+    return {"id": row.id, "project": row.project, "created_at": as_utc(row.created_at).isoformat(),
             "source": row.source_path, "lot": row.lot, "verdict": row.verdict, "score": f"{row.score:.4f}",
             "raw_score": f"{row.raw_score:.6f}",
-            "threshold": "0.50", "regions": facts.region_count,
-            "largest_length_px": "" if largest is None else f"{largest.major_axis_px:.1f}",
-            "largest_length_mm": "" if mm is None else f"{mm['length']:.4g}",
-            "review": review.verdict if review else "", "review_comment": review.comment if review else "",
+            "threshold": "0.50", "regions": row.region_count or 0,
+            "largest_length_px": "" if row.largest_px is None else f"{row.largest_px:.1f}",
+            "largest_length_mm": "" if mm is None else f"{mm:.4g}",
+            "review": row.review or "", "review_comment": row.review_comment or "",
             "operator": row.operator, "bank_id": row.bank_id, "calibration": calibration_label(row.thresholds),
             "engine_version": row.engine_version}
 
 
-def write_history_csv(rows: Iterable[Inspection], project_name: str, path: str | Path) -> Path:
-    """Inspections as CSV (one row each)."""
+def write_history_csv(rows: Iterable[Any], path: str | Path) -> Path:
+    """Inspections as CSV (one row each), from ``repo.export_rows``."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
     writer.writeheader()
     for row in rows:
-        writer.writerow(csv_row(row, project_name))
+        writer.writerow(csv_record(row))
     return write_text_atomic(path, buffer.getvalue())

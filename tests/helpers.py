@@ -1,4 +1,4 @@
-"""Test helpers: synthetic parts written as image files."""
+"""Test helpers: synthetic parts written as image files, and fact sheets with chosen regions."""
 
 from __future__ import annotations
 
@@ -44,3 +44,18 @@ def pdf_images_off_page(path: Path, margin_pt: float = 20.0) -> list[str]:
 
         page.extract_text(visitor_operand_before=visit)
     return outside
+
+
+def fact_sheet_with_regions(regions, mm_per_pixel: float | None = None):
+    """A fact sheet of an NG part with one region per (area in px, length in px) of ``regions``, in order."""
+    from engine.facts import FactSheet
+    from engine.regions import Region
+
+    return FactSheet(verdict="NG", score=0.8, raw_score=0.3, threshold=0.2, grey_zone=(0.15, 0.25),
+                     confidence="high", image_size=(100, 100), part_box=(0, 0, 100, 100), part_basis="image",
+                     part_colour="grey", mm_per_pixel=mm_per_pixel,
+                     regions=[Region(index=number + 1, bbox=(number, number, 5, 5), centroid=(50.0, 50.0),
+                                     cell=(1, 1), position="centre", area_px=area, area_percent=area / 100,
+                                     shape="compact", orientation_deg=0.0, major_axis_px=length, peak=0.9,
+                                     mean=0.5, severity=0.7)
+                              for number, (area, length) in enumerate(regions)])

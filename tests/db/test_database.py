@@ -135,13 +135,45 @@ def test_history_filters(tmp_path):
         criteria = repo.HistoryFilter(project_id=pid, verdicts=["NG", "REVIEW"])
         digest = repo.history_digest(session, criteria)
         assert [(d.id, d.verdict, d.lot) for d in digest] == [(r.id, r.verdict, r.lot) for r in rows[1:]]
-        paged = list(repo.history_in_pages(session, repo.HistoryFilter(project_id=pid), page=2))
+        paged = list(repo.export_rows(session, repo.HistoryFilter(project_id=pid), page=2))
         assert [r.id for r in paged] == [r.id for r in rows]
-        assert [review.comment for review in paged[2].reviews] == ["false alarm"]  # loaded with its page
+        assert (paged[2].review, paged[2].review_comment, paged[0].review) == ("OK", "false alarm", None)
         # The history table's next page: below the last row shown, newest first, within the filter.
         below = repo.history(session, repo.HistoryFilter(project_id=pid, verdicts=["NG", "REVIEW"]), limit=1,
                              before_id=rows[3].id)
         assert [r.id for r in below] == [rows[2].id]
+
+
+def test_the_export_reads_region_counts_sizes_and_latest_reviews_as_the_fact_sheets_say(tmp_path):
+    from engine.facts import FactSheet
+    from tests.helpers import fact_sheet_with_regions
+
+    database, store = _db(tmp_path), ImageStore(tmp_path / "store")
+    region_sets = ([], [(40, 12.5)], [(30, 7.0), (90, 21.25), (90, 33.0), (10, 4.0)], [(5, 3.0), (6, 2.0)])
+    with database.write() as session:
+        project, other = repo.create_project(session, "p"), repo.create_project(session, "q")
+        rows = []
+        for number, regions in enumerate(region_sets):
+            row = _inspection(session, project if number < 3 else other, store, 0.1 * number, "NG")
+            row.facts = fact_sheet_with_regions(regions, mm_per_pixel=0.05 if number == 2 else None).to_dict()
+            rows.append(row)
+        repo.add_review(session, rows[1], "NG", "first look", "ann")
+        repo.add_review(session, rows[1], "OK", "false alarm after all", "bob")
+        wanted = [rows[3].id, rows[0].id, rows[2].id, rows[1].id]
+    with database.read() as session:
+        exported = list(repo.export_rows(session, ids=wanted, page=3))
+        assert [row.id for row in exported] == wanted  # in the order asked, over pages
+        assert [row.project for row in exported] == ["q", "p", "p", "p"]
+        for row in exported:
+            facts = FactSheet.from_dict(repo.get_inspection(session, row.id).facts)
+            largest = facts.largest_region()  # the first of the two with 90 px on the third part
+            assert row.region_count == facts.region_count
+            assert row.largest_px == (None if largest is None else largest.major_axis_px)
+            assert row.mm_per_pixel == facts.mm_per_pixel
+        assert [row.largest_px for row in exported] == [2.0, None, 21.25, 12.5]
+        assert (exported[3].review, exported[3].review_comment) == ("OK", "false alarm after all")
+        with pytest.raises(repo.NotFoundError, match="No inspection 999"):
+            list(repo.export_rows(session, ids=[rows[0].id, 999]))
 
 
 def test_recent_lots_are_the_project_s_own_newest_used_first(tmp_path):
