@@ -345,14 +345,23 @@ def inspections_newest_first(session: Session, ids: Iterable[int]) -> list[Inspe
 
 
 def history_digest(session: Session, criteria: HistoryFilter) -> list[Any]:
-    """Every matching inspection's id, time, lot, verdict, score, bank and thresholds, oldest first.
+    """Every matching inspection's id, time, lot, verdict, score and bank, oldest first.
 
     What a project report counts and draws, without the fact sheets and reviews of full rows: for
     200 000 inspections, full rows took 40 s and 2 GB to load.
     """
     columns = select(Inspection.id, Inspection.created_at, Inspection.lot, Inspection.verdict, Inspection.score,
-                     Inspection.bank_id, Inspection.thresholds)
+                     Inspection.bank_id)
     return list(session.execute(criteria.apply(columns).order_by(Inspection.id)))
+
+
+def history_thresholds(session: Session, criteria: HistoryFilter) -> list[dict[str, Any]]:
+    """The different thresholds records (bank, calibration, sensitivity) of the matching inspections.
+
+    Told apart by SQLite, so that only a few are decoded: a project report of 200 000 inspections
+    spent 4 of its 10 s decoding every row's record.
+    """
+    return list(session.scalars(criteria.apply(select(Inspection.thresholds).distinct())))
 
 
 # The length of a fact sheet's largest region (the most pixels; the first of equals, as

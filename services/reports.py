@@ -209,7 +209,7 @@ def project_context(workspace: Workspace, project_name: str, since: datetime | N
             "trend_shown": len(trended), "median_window": window,
             "daily": days[-MAX_DAYS_LISTED:], "days_total": len(days),
             "thumbnails": thumbnails, "ng_total": counts["NG"],
-            "calibrations": sorted({calibration_label(r.thresholds) for r in rows}),
+            "calibrations": sorted({calibration_label(t) for t in repo.history_thresholds(session, criteria)}),
             "score_drift": describe_drift(drift[0], drift[1], project_sensitivity(project)) if drift else None,
             "verification": verification, "changes": changes[:MAX_CHANGES],
             "more_changes": len(changes) > MAX_CHANGES, "program_version": ENGINE_VERSION,

@@ -111,6 +111,8 @@ def test_history_filters(tmp_path):
         repo.add_review(session, rows[2], "OK", "false alarm", "ann")
         rows[1].lot = rows[3].lot = "L-2026-118"
         rows[2].lot = "L-2026-1180"
+        rows[1].thresholds = rows[2].thresholds = {"bank_id": 1, "sensitivity": 0.5}
+        rows[3].thresholds = {"bank_id": 2, "sensitivity": 0.6}
         pid = project.id
     with database.read() as session:
         def ids(**criteria):
@@ -135,6 +137,8 @@ def test_history_filters(tmp_path):
         criteria = repo.HistoryFilter(project_id=pid, verdicts=["NG", "REVIEW"])
         digest = repo.history_digest(session, criteria)
         assert [(d.id, d.verdict, d.lot) for d in digest] == [(r.id, r.verdict, r.lot) for r in rows[1:]]
+        assert sorted(repo.history_thresholds(session, criteria), key=str) == [  # each different one once
+            {"bank_id": 1, "sensitivity": 0.5}, {"bank_id": 2, "sensitivity": 0.6}]
         paged = list(repo.export_rows(session, repo.HistoryFilter(project_id=pid), page=2))
         assert [r.id for r in paged] == [r.id for r in rows]
         assert (paged[2].review, paged[2].review_comment, paged[0].review) == ("OK", "false alarm", None)

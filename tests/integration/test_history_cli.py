@@ -88,6 +88,7 @@ def test_project_reference_inspect_history_report_flow(home, tmp_path, capsys, m
     text = " ".join(project_html.read_text().split())
     assert "<h2>Score trend</h2>" in text and "Every part in inspection order, oldest left" in text
     assert "the CSV export lists every one" not in text
+    assert re.search(r"Calibrations in force: bank \d+, calibration v\d+\.\d+ \([a-z-]+\), sensitivity 0\.50<", text)
     import services.reports
 
     monkeypatch.setattr(services.reports, "MAX_ROWS_LISTED", 2)  # a long history lists its newest parts only
