@@ -62,12 +62,13 @@ def take_screenshots(out: Path, size: tuple[int, int] = (1440, 900)) -> list[Pat
 
 
 def _show_page(window: object, page: object) -> None:
-    """Switch to a tab and let its rows and thumbnails arrive."""
+    """Switch to a tab and let its rows, the project counts and thumbnails arrive."""
     from PySide6.QtWidgets import QApplication
 
     window.tabs.setCurrentWidget(page)  # type: ignore[attr-defined]
     QApplication.processEvents()
     window.history_model.wait()  # type: ignore[attr-defined]
+    window.projects_panel.wait_activity()  # type: ignore[attr-defined]
     QApplication.processEvents()
     window.thumbnails.pool.waitForDone(5000)  # type: ignore[attr-defined]
     QApplication.processEvents()
