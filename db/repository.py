@@ -180,13 +180,14 @@ def bank_score_windows(session: Session, bank_id: int, window: int) -> tuple[lis
     reinspected = select(AuditEvent.entity_id).where(AuditEvent.action == REINSPECT_ACTION,
                                                      AuditEvent.entity == "inspection",
                                                      AuditEvent.entity_id.is_not(None))
-    live = (Inspection.bank_id == bank_id, Inspection.id.not_in(reinspected))
-    made_with = select(Inspection.raw_score).where(*live)
-    first = list(session.scalars(made_with.order_by(Inspection.created_at, Inspection.id).limit(window)))
-    total = session.scalar(select(func.count()).select_from(Inspection).where(*live)) or 0
-    newest = list(session.scalars(made_with.order_by(Inspection.created_at.desc(), Inspection.id.desc())
-                                  .limit(min(window, max(total - window, 0)))))
-    return first, newest[::-1]
+    made_with = select(Inspection.id, Inspection.raw_score).where(Inspection.bank_id == bank_id,
+                                                                  Inspection.id.not_in(reinspected))
+    first = list(session.execute(made_with.order_by(Inspection.created_at, Inspection.id).limit(window)))
+    # The newest that are not among the first: no count of every part the bank inspected is needed.
+    first_ids = {row.id for row in first}
+    newest = [row for row in session.execute(made_with.order_by(Inspection.created_at.desc(), Inspection.id.desc())
+                                             .limit(window)) if row.id not in first_ids]
+    return [row.raw_score for row in first], [row.raw_score for row in newest[::-1]]
 
 
 def find_inspection(session: Session, project_id: int, image_key: str, bank_id: int) -> Inspection | None:
