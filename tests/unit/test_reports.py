@@ -157,3 +157,20 @@ def test_times_are_shown_and_days_counted_on_the_workstations_clock(monkeypatch)
         monkeypatch.undo()
         time.tzset()
     assert local_text(night) == "2026-11-28 03:30:00"  # the suite's own clock (tests/conftest.py) again
+
+
+def test_days_split_at_local_midnight_in_a_zone_a_quarter_hour_off_the_hour(monkeypatch):
+    import time
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("TZ", "NPT-05:45")  # Nepal: UTC+05:45, local midnight at 18:15 UTC
+    time.tzset()
+    try:
+        moments = [datetime(2026, 11, 28, 18, 14, 59), datetime(2026, 11, 28, 18, 15),
+                   datetime(2026, 11, 28, 18, 0), datetime(2026, 11, 28, 18, 29, 59, 999999)]
+        rows = [SimpleNamespace(created_at=moment, verdict="OK") for moment in moments]
+        assert [(d["day"], d["total"]) for d in daily_counts(rows)] == [("2026-11-28", 2), ("2026-11-29", 2)]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
