@@ -270,8 +270,9 @@ class HistoryFilter:
             query = query.where(has_review if self.reviewed else ~has_review)
         if self.text and self.text.strip():
             pattern = "%" + _escape_like(self.text.strip()) + "%"
-            commented = select(Review.id).where(Review.inspection_id == Inspection.id,
-                                                Review.comment.ilike(pattern, escape="\\")).exists()
+            # Read once as a list of ids, not probed for every row the other columns do not match.
+            commented = Inspection.id.in_(select(Review.inspection_id)
+                                          .where(Review.comment.ilike(pattern, escape="\\")))
             query = query.where(Inspection.source_path.ilike(pattern, escape="\\")
                                 | Inspection.operator.ilike(pattern, escape="\\")
                                 | Inspection.lot.ilike(pattern, escape="\\") | commented)
