@@ -24,9 +24,15 @@ class _Call(QRunnable):
         try:
             answer = self.read()
         except Exception as exc:  # noqa: BLE001 (any failure is reported on the GUI thread, none kills the thread)
-            self.reader.failed.emit(self.generation, str(exc))
+            self._send("failed", str(exc))
         else:
-            self.reader.answered.emit(self.generation, answer)
+            self._send("answered", answer)
+
+    def _send(self, signal: str, payload: object) -> None:
+        try:
+            getattr(self.reader, signal).emit(self.generation, payload)
+        except RuntimeError:  # the reader went with its window while this read ran on: nobody is asking
+            pass
 
 
 class BackgroundReader(QObject):

@@ -42,3 +42,26 @@ def test_a_new_read_replaces_those_still_waiting_and_errors_come_back_as_message
     reader.wait()
     qtbot.waitUntil(lambda: failures == [(5, "database is locked")], timeout=5000)
     reader.close()
+
+
+def test_a_read_that_ends_after_its_window_went_is_let_go_quietly(qtbot):
+    import shiboken6
+
+    from desktop.background_reads import BackgroundReader
+
+    reader = BackgroundReader()
+    pool = reader._pool
+    reading, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def slow() -> str:
+        reading.set()
+        assert release.wait(30)
+        finished.set()
+        return "too late"
+
+    reader.start(1, slow)
+    assert reading.wait(5)
+    shiboken6.delete(reader)  # the window closed and took the reader while the read ran on
+    release.set()
+    pool.waitForDone(5000)
+    assert finished.is_set()  # and nothing raised on the reader's thread (pytest-qt fails the test if it does)
