@@ -183,10 +183,15 @@ class HistoryPage(QWidget):
                                   since=since, until=until, reviewed=reviewed, min_score=self.min_score.value() or None,
                                   text=self.search.text().strip() or None)
 
-    def apply_filter(self) -> None:
-        """Query with the current filter (in the background; the table and count follow)."""
+    def apply_filter(self, announce: bool = True) -> None:
+        """Query with the current filter (in the background; the table and count follow).
+
+        ``announce``: say "Reading the history…" when the answer takes a while.  A refresh for parts
+        just inspected does not, so that on a fast line the count does not flicker between reads.
+        """
         self.model.set_filter(self.criteria())
-        self._reading_timer.start()
+        if announce:
+            self._reading_timer.start()
 
     def _show_count(self) -> None:
         self._reading_timer.stop()

@@ -28,7 +28,7 @@ class ProjectActions(WindowActions):
         the drift check again, and the references page when the inspection rebuilt the bank.  The
         project selected stays, so nothing else is read (``refresh_projects`` re-reads it all)."""
         self.projects_panel.refresh_activity()
-        self.history_page.apply_filter()
+        self.history_page.apply_filter(announce=False)
         self.check_drift()
         if self.bank_outdated:
             self.refresh_references()

@@ -512,6 +512,29 @@ def test_a_slow_history_read_keeps_the_window_responsive_and_an_overtaken_answer
     assert len(window.errors) == errors + 1 and not model.canFetchMore() and model.rowCount() == 1
 
 
+def test_a_refresh_for_parts_just_inspected_keeps_the_count_shown_while_it_reads(
+        qtbot, window, project, tmp_path, monkeypatch):
+    import threading
+
+    page, model = window.history_page, _good_and_defective_in_the_history(qtbot, window, tmp_path, 770, 771)
+    assert page.count_label.text() == "2 inspection(s)"
+    release = threading.Event()
+    real_read = repo.inspections_newest_first
+
+    def slow_read(session, ids):  # a search of a long history, on the reader thread
+        assert release.wait(30)
+        return real_read(session, ids)
+
+    monkeypatch.setattr(repo, "inspections_newest_first", slow_read)
+    window.parts_stored()  # as after each part of a line: the count stays until the new one, no flicker
+    qtbot.wait(700)
+    assert model.loading and page.count_label.text() == "2 inspection(s)"
+    page.verdict.setCurrentText("NG")  # a filter the technician chose is announced when it takes a while
+    qtbot.waitUntil(lambda: page.count_label.text() == "Reading the history…", timeout=5000)
+    release.set()
+    qtbot.waitUntil(lambda: page.count_label.text() == "1 inspection(s)", timeout=5000)
+
+
 def _good_and_defective_in_the_history(qtbot, window, tmp_path, good: int, defective: int):
     """A good part and one with a pit (``part<seed>.png``) inspected in a batch; the history page shown with
     their rows read. Returns the history's model."""
