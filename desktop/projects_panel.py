@@ -78,8 +78,8 @@ class ProjectsPanel(QWidget):
         self.thumbnails = thumbnails
         self.default_backbone = default_backbone
         self.current: str | None = None
-        # name -> (image key, icon): a refresh after every inspection reuses the icon instead of
-        # blanking it until the file is read again.
+        # name -> (image key, icon): a refresh of the list reuses the icon instead of blanking it
+        # until the file is read again.
         self._icons: dict[str, tuple[str, QIcon]] = {}
         self._activity: dict[int, Activity] = {}  # project id -> the figures read last
         self._activity_reader = BackgroundReader()

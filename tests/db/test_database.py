@@ -148,7 +148,7 @@ def test_history_filters(tmp_path):
         assert [r.id for r in below] == [rows[2].id]
 
 
-def test_the_export_reads_region_counts_sizes_and_latest_reviews_as_the_fact_sheets_say(tmp_path):
+def test_the_export_reads_region_counts_sizes_and_latest_reviews_as_the_fact_sheets_say(tmp_path, monkeypatch):
     from engine.facts import FactSheet
     from tests.helpers import fact_sheet_with_regions
 
@@ -174,10 +174,20 @@ def test_the_export_reads_region_counts_sizes_and_latest_reviews_as_the_fact_she
             assert row.region_count == facts.region_count
             assert row.largest_px == (None if largest is None else largest.major_axis_px)
             assert row.mm_per_pixel == facts.mm_per_pixel
+            # What other databases compute in Python is what SQLite's JSON functions read.
+            stored = repo.get_inspection(session, row.id).facts
+            assert repo.fact_figures(stored) == {name: getattr(row, name)
+                                                 for name in ("region_count", "largest_px", "mm_per_pixel")}
         assert [row.largest_px for row in exported] == [2.0, None, 21.25, 12.5]
         assert (exported[3].review, exported[3].review_comment) == ("OK", "false alarm after all")
         with pytest.raises(repo.NotFoundError, match="No inspection 999"):
             list(repo.export_rows(session, ids=[rows[0].id, 999]))
+    figures = ("id", "project", "region_count", "largest_px", "mm_per_pixel", "review", "review_comment")
+    monkeypatch.setattr(database.engine.dialect, "name", "postgresql")  # the way other databases take
+    with database.read() as session:
+        fallback = list(repo.export_rows(session, ids=wanted, page=3))
+    assert [[getattr(row, name) for name in figures] for row in fallback] == [
+        [getattr(row, name) for name in figures] for row in exported]
 
 
 def test_recent_lots_are_the_project_s_own_newest_used_first(tmp_path):
