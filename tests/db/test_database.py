@@ -53,7 +53,7 @@ def test_upgrade_from_first_revision_keeps_rows(tmp_path):
 
     upgraded = Database(f"sqlite:///{path}")
     upgraded.migrate()
-    assert upgraded.current_revision() == upgraded.head_revision() == "0007"
+    assert upgraded.current_revision() == upgraded.head_revision() == "0008"
     columns = {c["name"] for c in sa_inspect(upgraded.engine).get_columns("chat_messages")}
     assert "backend" in columns
     indexes = {index["name"] for index in sa_inspect(upgraded.engine).get_indexes("inspections")}

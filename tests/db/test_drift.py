@@ -136,6 +136,25 @@ def test_the_history_s_verdict_filters_read_their_rows_off_an_index(tmp_path):
         assert "ix_inspections_project_verdict" in plan, plan
 
 
+def test_a_search_reads_the_search_index_not_the_rows(tmp_path):
+    """At 200 000 inspections a search read every row of the project, fact sheets and all: 0.4-0.6 s."""
+    database = _database(tmp_path)
+    with database.write() as session:
+        project = repo.create_project(session, "disc")
+        _inspect(session, project, _bank(session, project), _scores(1))
+        project_id = project.id
+
+    def search(session: Session) -> None:
+        criteria = repo.HistoryFilter(project_id=project_id, text="SN000666")
+        repo.history_count(session, criteria)
+        repo.history(session, criteria, limit=100)
+
+    plans = _query_plans(database, search)
+    assert len(plans) == 2
+    for _statement, plan in plans:
+        assert "COVERING INDEX ix_inspections_project_search" in plan, plan
+
+
 def _query_plans(database: Database, run: Callable[[Session], None]) -> list[tuple[str, str]]:
     """SQLite's plan of each statement over the inspections that ``run`` executes."""
     from sqlalchemy import event
