@@ -36,6 +36,23 @@ def projects_counted(qtbot, panel):
     return panel
 
 
+def hold(monkeypatch, module, name):
+    """Make ``module.name`` wait, on whatever thread calls it, until the returned ``release`` event is
+    set (a slow query of a long history); ``reading`` is set once a call has begun."""
+    import threading
+
+    reading, release = threading.Event(), threading.Event()
+    real = getattr(module, name)
+
+    def held(*args, **kwargs):
+        reading.set()
+        assert release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, held)
+    return reading, release, real
+
+
 def history_sources(window) -> list[str]:
     """The source paths of the inspections in the window's history, over all projects."""
     with window.workspace.database.read() as session:

@@ -7,7 +7,7 @@ import pytest
 
 from db import repository as repo
 from engine.synthetic import Defect
-from tests.gui.helpers import SIDE, WAIT, history_count, history_read, write_parts
+from tests.gui.helpers import SIDE, WAIT, history_count, history_read, hold, write_parts
 
 
 def test_freeing_disk_space_removes_old_photos_keeps_records_and_they_cannot_become_references(
@@ -462,19 +462,10 @@ def test_the_history_shows_and_filters_by_the_workstations_clock(qtbot, window, 
 
 def test_a_slow_history_read_keeps_the_window_responsive_and_an_overtaken_answer_is_dropped(
         qtbot, window, project, tmp_path, monkeypatch):
-    import threading
-
     page, model = window.history_page, _good_and_defective_in_the_history(qtbot, window, tmp_path, 740, 741)
     assert model.rowCount() == 2 and page.count_label.text() == "2 inspection(s)"
-    reading, release = threading.Event(), threading.Event()
-    real_read = repo.inspections_newest_first
-
-    def slow_read(session, ids):  # a search of a long history, on the reader thread
-        reading.set()
-        assert release.wait(30)
-        return real_read(session, ids)
-
-    monkeypatch.setattr(repo, "inspections_newest_first", slow_read)
+    # A search of a long history, on the reader thread.
+    reading, release, real_read = hold(monkeypatch, repo, "inspections_newest_first")
     answers = []
     model.loaded.connect(lambda: answers.append(model.loaded_ids()))
     page.search.setText("part741")
@@ -514,18 +505,9 @@ def test_a_slow_history_read_keeps_the_window_responsive_and_an_overtaken_answer
 
 def test_a_refresh_for_parts_just_inspected_keeps_the_count_shown_while_it_reads(
         qtbot, window, project, tmp_path, monkeypatch):
-    import threading
-
     page, model = window.history_page, _good_and_defective_in_the_history(qtbot, window, tmp_path, 770, 771)
     assert page.count_label.text() == "2 inspection(s)"
-    release = threading.Event()
-    real_read = repo.inspections_newest_first
-
-    def slow_read(session, ids):  # a search of a long history, on the reader thread
-        assert release.wait(30)
-        return real_read(session, ids)
-
-    monkeypatch.setattr(repo, "inspections_newest_first", slow_read)
+    _reading, release, _real = hold(monkeypatch, repo, "inspections_newest_first")
     window.parts_stored()  # as after each part of a line: the count stays until the new one, no flicker
     qtbot.wait(700)
     assert model.loading and page.count_label.text() == "2 inspection(s)"

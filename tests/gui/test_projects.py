@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from db import repository as repo
-from tests.gui.helpers import WAIT, history_count, history_read, projects_counted, write_parts
+from tests.gui.helpers import WAIT, history_count, history_read, hold, projects_counted, write_parts
 
 
 def test_first_start_offers_a_demo_that_shows_the_whole_flow(qtbot, window):
@@ -179,21 +179,11 @@ def test_importing_a_clip_project_file_takes_its_checkpoint_from_settings(qtbot,
 
 def test_project_counts_are_read_in_the_background_and_a_part_inspected_reselects_nothing(
         qtbot, window, project, tmp_path, monkeypatch):
-    import threading
-
     panel = projects_counted(qtbot, window.projects_panel)
     assert "4 refs · 0 inspected\nlast never" in panel.list.currentItem().text()
     announced = []
     panel.selected.connect(announced.append)
-    reading, release = threading.Event(), threading.Event()
-    real_activity = repo.project_activity
-
-    def slow_activity(session, project_id):  # a count over a long history, on the reader thread
-        reading.set()
-        assert release.wait(30)
-        return real_activity(session, project_id)
-
-    monkeypatch.setattr(repo, "project_activity", slow_activity)
+    reading, release, _real = hold(monkeypatch, repo, "project_activity")  # a count over a long history
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.inspect_paths(write_parts(tmp_path / "parts", [760]))
     qtbot.waitUntil(reading.is_set, timeout=5000)
