@@ -59,7 +59,6 @@ class ProjectsPanel(QWidget):
     raising; ``created(name)`` follows a new project; ``export_requested(name)`` and
     ``import_requested()`` ask for a project file to be written or read; ``create_requested(name)``
     asks for a project on a CLIP backbone, whose checkpoint must be checked and copied on the worker.
-    ``activity_read`` follows each answer of the background read of the projects' inspection counts.
     """
 
     selected = Signal(object)
@@ -70,7 +69,6 @@ class ProjectsPanel(QWidget):
     error = Signal(str)
     export_requested = Signal(str)
     import_requested = Signal()
-    activity_read = Signal()
 
     def __init__(self, workspace: Workspace, thumbnails: ThumbnailLoader, default_backbone: str) -> None:
         super().__init__()
@@ -176,7 +174,6 @@ class ProjectsPanel(QWidget):
         for row in range(self.list.count()):
             item = self.list.item(row)
             item.setText(self._entry_text(item))
-        self.activity_read.emit()
 
     def _activity_failed(self, generation: int, message: str) -> None:
         if generation != self._activity_generation:
