@@ -5,7 +5,10 @@
     <pack>/test/<defect>/*       defective test images
     <pack>/ground_truth/<defect>/<stem>_mask.*   optional binary masks
 
-Any supported image format may appear (customer folders mix PNG, JPEG, BMP and TIFF).
+Any supported image format may appear (customer folders mix PNG, JPEG, BMP and TIFF).  Two
+variants of the layout read too: MVTec LOCO's masks, a folder ``ground_truth/<defect>/<stem>/``
+of one mask per region (their union is the image's mask), and MVTec 3D-AD's class folders, whose
+images lie in ``rgb/`` beside their masks in ``gt/`` (the depth files in ``xyz/`` are not read).
 """
 
 from __future__ import annotations
@@ -72,13 +75,29 @@ def find_packs(root: str | Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and is_pack(p))
 
 
-def _find_mask(ground_truth: Path, defect: str, stem: str) -> Path | None:
+def image_folder(folder: Path) -> Path:
+    """Where a class folder's images lie: the folder itself, or its ``rgb/`` (MVTec 3D-AD) when it
+    holds no image directly."""
+    rgb = folder / "rgb"
+    if rgb.is_dir() and not list_images(folder):
+        return rgb
+    return folder
+
+
+def _find_mask(ground_truth: Path, defect: str, image: Path) -> Path | None:
+    """The mask file of ``image``, or the folder of its region masks (MVTec LOCO); None without."""
+    stem = image.stem
+    if image.parent.name == "rgb":
+        candidate = image.parent.parent / "gt" / image.name
+        return candidate if candidate.is_file() else None
     folder = ground_truth / defect
     if not folder.is_dir():
         return None
     for candidate in sorted(folder.glob(f"{stem}_mask.*")) + sorted(folder.glob(f"{stem}.*")):
         if is_image_file(candidate):
             return candidate
+    if (folder / stem).is_dir() and list_images(folder / stem):
+        return folder / stem
     return None
 
 
@@ -89,11 +108,11 @@ def read_pack(folder: str | Path) -> Pack:
     samples: list[TestSample] = []
     for defect_dir in sorted(p for p in (folder / "test").iterdir() if p.is_dir()):
         label = 0 if defect_dir.name == "good" else 1
-        for path in list_images(defect_dir):
-            mask = None if label == 0 else _find_mask(ground_truth, defect_dir.name, path.stem)
+        for path in list_images(image_folder(defect_dir)):
+            mask = None if label == 0 else _find_mask(ground_truth, defect_dir.name, path)
             samples.append(TestSample(path, label, defect_dir.name, mask))
-    pixel_level = ground_truth.is_dir() and any(s.mask_path for s in samples)
-    return Pack(folder.name, folder, list_images(folder / "train" / "good"), samples, pixel_level)
+    pixel_level = any(s.mask_path for s in samples)
+    return Pack(folder.name, folder, list_images(image_folder(folder / "train" / "good")), samples, pixel_level)
 
 
 def without_unreadable(pack: Pack) -> tuple[Pack, list[str]]:
@@ -121,14 +140,26 @@ def without_unreadable(pack: Pack) -> tuple[Pack, list[str]]:
 
 
 def load_mask(sample: TestSample, shape: tuple[int, int]) -> np.ndarray:
-    """Boolean ground-truth mask at ``shape``; good images and missing masks are all False."""
+    """Boolean ground-truth mask at ``shape``; good images and missing masks are all False.
+
+    A folder of region masks (MVTec LOCO) gives their union.
+    """
     if sample.mask_path is None:
         return np.zeros(shape, dtype=bool)
+    if sample.mask_path.is_dir():
+        union = np.zeros(shape, dtype=bool)
+        for path in list_images(sample.mask_path):
+            union |= _read_mask(path, shape)
+        return union
+    return _read_mask(sample.mask_path, shape)
+
+
+def _read_mask(path: Path, shape: tuple[int, int]) -> np.ndarray:
     try:
-        with Image.open(sample.mask_path) as image:
+        with Image.open(path) as image:
             data = np.asarray(image.convert("L") if image.mode in ("RGB", "RGBA", "P", "LA", "CMYK") else image)
     except OSError as exc:
-        raise ImageLoadError(sample.mask_path, f"unreadable mask ({exc})") from exc
+        raise ImageLoadError(path, f"unreadable mask ({exc})") from exc
     # Half the mask's own maximum: 0/255 masks (MVTec), 0/1 label maps, 16-bit masks and the
     # noise of JPEG-saved masks all read right.
     peak = float(data.max()) if data.size else 0.0

@@ -59,3 +59,42 @@ def test_unreadable_images_and_masks_are_left_out_with_a_reason(tmp_path):
     assert len(problems) == 2
     assert any("train/good/002.png left out" in p for p in problems)
     assert any("ground_truth/crack/001_mask.png left out" in p for p in problems)
+
+
+def _blank(path, size=(8, 8), value=128):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full(size, value, np.uint8)).save(path)
+
+
+def test_loco_masks_one_per_region_read_as_their_union(tmp_path):
+    pack = tmp_path / "breakfast_box"
+    for folder in ("train/good", "test/good", "test/logical_anomalies"):
+        _blank(pack / folder / "000.png")
+    first, second = np.zeros((8, 8), np.uint8), np.zeros((8, 8), np.uint8)
+    first[0:2, 0:2], second[5:8, 5:8] = 255, 255
+    (pack / "ground_truth/logical_anomalies/000").mkdir(parents=True)
+    Image.fromarray(first).save(pack / "ground_truth/logical_anomalies/000/000.png")
+    Image.fromarray(second).save(pack / "ground_truth/logical_anomalies/000/001.png")
+    read = datasets.read_pack(pack)
+    defective = next(s for s in read.test if s.label == 1)
+    assert read.pixel_level and read.in_pixel_metrics() == [True, True]
+    assert datasets.load_mask(defective, (8, 8)).sum() == 4 + 9
+    assert datasets.load_mask(defective, (16, 16)).sum() == 4 * (4 + 9)
+
+
+def test_mvtec_3d_class_folders_read_their_rgb_images_and_gt_masks(tmp_path):
+    pack = tmp_path / "cable_gland"
+    for folder in ("train/good/rgb", "test/good/rgb", "test/hole/rgb"):
+        _blank(pack / folder / "000.png")
+    (pack / "train/good/xyz").mkdir()
+    (pack / "train/good/xyz/000.tiff").write_bytes(b"depth, not read")
+    mask = np.zeros((8, 8), np.uint8)
+    mask[2:4, 2:6] = 255
+    (pack / "test/hole/gt").mkdir()
+    Image.fromarray(mask).save(pack / "test/hole/gt/000.png")
+    read = datasets.read_pack(pack)
+    assert [read.relative(p) for p in read.train_good] == ["train/good/rgb/000.png"]
+    assert [(s.defect, read.relative(s.path)) for s in read.test] == [("good", "test/good/rgb/000.png"),
+                                                                       ("hole", "test/hole/rgb/000.png")]
+    assert read.pixel_level
+    assert datasets.load_mask(read.test[1], (8, 8)).sum() == 8
