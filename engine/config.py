@@ -40,6 +40,9 @@ class EngineConfig:
     printed date code).  ``grey_references``: every reference was grey, so colour images are made
     grey before the model (``engine.greyscale``); set when a bank is built.  ``text_guidance``: the
     weight (0 to 1) of the Text-Guided Enhancer (``engine.text_guidance``, CLIP backbones only); 0 is off.
+    ``augmented_search_share``: the share of each layer's patches, those farthest from the references
+    as taken, that are searched against the augmented views as well (``engine.scoring.searched_distance``);
+    1 searches every patch against every view, as banks saved before this setting did.
     """
 
     backbone: str = "efficientnet-lite0"
@@ -64,6 +67,7 @@ class EngineConfig:
     ignored_areas: tuple[Area, ...] = ()
     grey_references: bool = False
     text_guidance: float = 0.0
+    augmented_search_share: float = 0.5
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -74,6 +78,10 @@ class EngineConfig:
         if isinstance(self.text_guidance, bool) or not isinstance(self.text_guidance, (int, float)) \
                 or not 0.0 <= self.text_guidance <= 1.0:
             raise ValueError(f"text_guidance must be a weight from 0 to 1, not {self.text_guidance!r}")
+        if isinstance(self.augmented_search_share, bool) or not isinstance(self.augmented_search_share, (int, float)) \
+                or not 0.0 < self.augmented_search_share <= 1.0:
+            raise ValueError("augmented_search_share must be a share above 0 and at most 1, "
+                             f"not {self.augmented_search_share!r}")
         area = None if self.inspection_area is None else checked_area(self.inspection_area)
         object.__setattr__(self, "inspection_area", None if is_whole_image(area) else area)
         object.__setattr__(self, "ignored_areas", checked_ignored(self.ignored_areas))
@@ -103,6 +111,7 @@ class EngineConfig:
         """Inverse of ``to_dict``; unknown keys from newer versions are ignored."""
         names = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in names}
+        kwargs.setdefault("augmented_search_share", 1.0)  # saved before the two-step search: keep its scores
         for key in ("layers", "mean", "std", "reference_frame"):
             if kwargs.get(key) is not None:
                 kwargs[key] = tuple(kwargs[key])

@@ -32,6 +32,7 @@ from engine.greyscale import is_grey, to_grey
 from engine.imageio import DecodedImage, check_pixels, decode_for_inspection, float_rgb_at, image_shape, to_uint8
 from engine.prompts import PromptLibrary
 from engine.scoring import (
+    LayerSearch,
     fuse_layer_maps,
     image_score,
     layer_distance_map,
@@ -44,7 +45,7 @@ from engine.text_guidance import TextGuide, prompt_embeddings
 ImageInput = str | Path | np.ndarray | DecodedImage
 ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
-GreyTwin = tuple[dict[str, torch.Tensor], torch.Tensor | None]  # per-layer search matrices, scene descriptors
+GreyTwin = tuple[dict[str, LayerSearch], torch.Tensor | None]  # per-layer search matrices, scene descriptors
 
 # The whole frame's map kept for an inspection area is at most this long (a small area of a large
 # photo would otherwise need a map of tens of megapixels).
@@ -220,11 +221,12 @@ class Detector:
             return None
         return scene.scene_distance(scene.scene_descriptor(prepared.features[bank.config.layers[-1]]), descriptors)
 
-    def _fused_map(self, prepared: PreparedImage, search: dict[str, torch.Tensor], config: EngineConfig,
+    def _fused_map(self, prepared: PreparedImage, search: dict[str, LayerSearch], config: EngineConfig,
                    guide: TextGuide | None) -> tuple[list[torch.Tensor], np.ndarray]:
         """Per-layer distance maps and the fused, smoothed, masked map at the processing size; ``guide``
         weights it by the prompts (``engine.text_guidance``)."""
-        layer_maps = [layer_distance_map(prepared.features[name].to(self.device), search[name], config.chunk_size)
+        layer_maps = [layer_distance_map(prepared.features[name].to(self.device), search[name], config.chunk_size,
+                                         config.augmented_search_share)
                       for name in config.layers]
         processing = prepared.processing_size
         fused = fuse_layer_maps(layer_maps, processing, sigma=config.smoothing_sigma * _scale(processing, config))
@@ -341,9 +343,8 @@ class Detector:
                 elif in_grey and not greys[held]:  # the only colour one, held out made grey
                     view = to_grey(image)
                     features = {name: fmap[0] for name, fmap in self.extractor(config)([view]).items()}
-                others = [part for i, parts in enumerate(pool) if i != held for part in parts]
-                search = {name: search_layout(torch.cat([o[name] for o in others]), self.device)
-                          for name in config.layers}
+                search = _views_search([parts for i, parts in enumerate(pool) if i != held], config.layers,
+                                       self.device)
             prepared = PreparedImage(view.shape[:2], view.shape[:2], features,
                                      foreground_mask(view) if config.foreground == "on" else None)
             _, fused = self._fused_map(prepared, search, config, guide)
@@ -367,7 +368,7 @@ class Detector:
                               config: EngineConfig, guide: TextGuide | None) -> float:
         """The reference scored against a bank of only its own rotated views (the k = 1 fallback)."""
         rotated = _flatten(self.extractor(config)(rotation_views(image, 4)))
-        search = {name: search_layout(rotated[name], self.device) for name in config.layers}
+        search = {name: LayerSearch.of_rows(rotated[name], None, self.device) for name in config.layers}
         prepared = PreparedImage(image.shape[:2], image.shape[:2], features,
                                  foreground_mask(image) if config.foreground == "on" else None)
         return scored_image_score(self._fused_map(prepared, search, config, guide)[1], prepared, config)
@@ -392,9 +393,7 @@ class Detector:
     def _remember_grey_twin(self, bank: ReferenceBank, views: list[list[dict[str, torch.Tensor]]],
                             descriptors: list[torch.Tensor]) -> tuple[torch.device, GreyTwin]:
         """Cache the grey twin made from ``_grey_views`` on the bank object (the calibration makes them too)."""
-        matrices = {name: search_layout(torch.cat([p[name] for parts in views for p in parts]).half().float(),
-                                        self.device)
-                    for name in bank.config.layers}
+        matrices = _views_search(views, bank.config.layers, self.device, stored_precision=True)
         scene_descriptors = torch.stack(descriptors) if bank.scene_descriptors is not None else None
         cache = (self.device, (matrices, scene_descriptors))
         bank._grey_twin_cache = cache  # type: ignore[attr-defined]
@@ -429,11 +428,11 @@ class Detector:
             bank._text_guide_cache = cache  # type: ignore[attr-defined]
         return cache
 
-    def _search_matrices(self, bank: ReferenceBank) -> dict[str, torch.Tensor]:
-        """Per-layer (C, N) copies of the bank on this device, made once per bank object."""
+    def _search_matrices(self, bank: ReferenceBank) -> dict[str, LayerSearch]:
+        """Per-layer search matrices of the bank on this device, made once per bank object."""
         cache = getattr(bank, "_search_cache", None)
         if cache is None or cache[0] != self.device:
-            matrices = {name: search_layout(f, self.device) for name, f in bank.features.items()}
+            matrices = {name: _bank_search(bank, f, self.device) for name, f in bank.features.items()}
             cache = (self.device, matrices)
             bank._search_cache = cache  # type: ignore[attr-defined]
         return cache[1]
@@ -493,6 +492,35 @@ def scored_image_score(fused: np.ndarray, prepared: PreparedImage, config: Engin
 def _scale(processing: tuple[int, int], config: EngineConfig) -> float:
     """Smoothing scales with the processing size so that it covers the same part of the image."""
     return float(np.sqrt(processing[0] * processing[1])) / float(config.input_side)
+
+
+def _views_search(views: list[list[dict[str, torch.Tensor]]], layers: Sequence[str], device: torch.device,
+                  stored_precision: bool = False) -> dict[str, LayerSearch]:
+    """Per layer, the search over references given as their views (as taken, then augmented);
+    ``stored_precision`` rounds the features to the bank file's float16, as a built bank is."""
+    def rows(parts: list[dict[str, torch.Tensor]], name: str) -> torch.Tensor | None:
+        if not parts:
+            return None
+        joined = torch.cat([part[name] for part in parts])
+        return joined.half().float() if stored_precision else joined
+
+    return {name: LayerSearch.of_rows(rows([parts[0] for parts in views], name),
+                                      rows([part for parts in views for part in parts[1:]], name), device)
+            for name in layers}
+
+
+def _bank_search(bank: ReferenceBank, rows: torch.Tensor, device: torch.device) -> LayerSearch:
+    """A bank layer's rows (the references as taken, then their augmented views) split for the search.
+
+    Every view of a reference has as many patches as the reference (a quarter turn swaps the
+    sides), so the first 1 / views of the rows are the references as taken.  A bank whose view
+    count does not divide its rows (none that this engine writes) is searched as one.
+    """
+    views = bank.view_count // bank.image_count if bank.image_count and bank.view_count else 1
+    if views <= 1 or len(rows) % views:
+        return LayerSearch.of_rows(rows, None, device)
+    as_taken = len(rows) // views
+    return LayerSearch.of_rows(rows[:as_taken], rows[as_taken:], device)
 
 
 def _flatten(features: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

