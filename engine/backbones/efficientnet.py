@@ -120,9 +120,8 @@ def _folded(conv: nn.Conv2d, norm: nn.BatchNorm2d) -> nn.Conv2d:
         folded = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size,
                            padding=tuple(size // 2 for size in conv.kernel_size),
                            groups=conv.groups, bias=True)
-    else:
+    else:  # stride 2 keeps the package's own padding, uneven as TensorFlow's
         folded = conv
-        folded.bias = nn.Parameter(torch.empty_like(norm.running_mean))
     folded.weight = nn.Parameter(conv.weight * scale.reshape(-1, 1, 1, 1))
     folded.bias = nn.Parameter((bias - norm.running_mean) * scale + norm.bias)
     return folded
