@@ -40,21 +40,24 @@ class EfficientNetLiteBackbone(Backbone):
     """Truncated EfficientNet-Lite returning intermediate MBConv block outputs."""
 
     def __init__(self, spec: BackboneSpec, device: torch.device) -> None:
-        from efficientnet_lite_pytorch import EfficientNet
-
-        path = spec.weights or weights_path(spec.variant)
-        with contextlib.redirect_stdout(io.StringIO()):  # the package prints on load
-            try:
-                model = EfficientNet.from_pretrained(spec.variant, weights_path=path)
-            except (OSError, RuntimeError) as exc:
-                raise ModelFileError(path, str(exc)) from exc
         self.spec = spec
         self.device = device
         self.dtype = torch.float16 if device.type == "cuda" else torch.float32
-        self._path = path
+        self._path = spec.weights or weights_path(spec.variant)
         self._stock: nn.Module | None = None
-        self.model = fold_for_inference(model.eval()).to(device=device, dtype=self.dtype)
-        self._stage_ends = _stage_ends(model)
+        self.model = fold_for_inference(self._load()).to(device=device, dtype=self.dtype)
+        self._stage_ends = _stage_ends(self.model)
+
+    def _load(self) -> nn.Module:
+        """The network with its ImageNet weights, as the package ships it, in eval mode."""
+        from efficientnet_lite_pytorch import EfficientNet
+
+        with contextlib.redirect_stdout(io.StringIO()):  # the package prints on load
+            try:
+                model = EfficientNet.from_pretrained(self.spec.variant, weights_path=self._path)
+            except (OSError, RuntimeError) as exc:
+                raise ModelFileError(self._path, str(exc)) from exc
+        return model.eval()
 
     def available_layers(self) -> tuple[str, ...]:
         return tuple(self._stage_ends)
@@ -76,11 +79,7 @@ class EfficientNetLiteBackbone(Backbone):
         """The full network's forward pass as the package ships it (not folded): the benchmark's
         speed reference, loaded at its first use."""
         if self._stock is None:
-            from efficientnet_lite_pytorch import EfficientNet
-
-            with contextlib.redirect_stdout(io.StringIO()):
-                stock = EfficientNet.from_pretrained(self.spec.variant, weights_path=self._path)
-            self._stock = stock.eval().to(device=self.device, dtype=self.dtype)
+            self._stock = self._load().to(device=self.device, dtype=self.dtype)
         return self._stock(batch.to(self.device, self.dtype))
 
 
