@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +19,29 @@ Handler = Callable[[argparse.Namespace], int]
 def program_name() -> str:
     """How the user starts the commands: ``main.py``, or the frozen app's executable."""
     return Path(sys.argv[0]).name if getattr(sys, "frozen", False) else "main.py"
+
+
+@contextlib.contextmanager
+def finish_on_terminate() -> Iterator[threading.Event]:
+    """An event set when the system asks the process to end: SIGTERM (a service manager's stop,
+    shutdown) or SIGHUP (its terminal closed).
+
+    A long-running command checks it between images and stops as Ctrl+C stops it, with its
+    summary, instead of dying with an image half handled (inspected but not yet sorted).  The
+    handlers from before come back on leaving; off the main thread, where Python cannot take
+    signals, the event is never set.
+    """
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    numbers = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {number: signal.signal(number, lambda *_: stop.set()) for number in numbers}
+    try:
+        yield stop
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
 
 
 def add_home_option(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from cli.common import add_home_option, open_from_args, parse_date, user_errors
+from cli.common import add_home_option, finish_on_terminate, open_from_args, parse_date, user_errors
 from cli.inspect_cmd import print_warnings, record_line
 
 
@@ -17,7 +17,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "watch", help="inspect new images as they appear in a folder",
         description="Watch a folder and its sub-folders (four levels down, folders made later included) and "
                     "inspect each new image into the history once its writer has finished with it, as 'inspect' "
-                    "would. Images already there are left alone. Ctrl+C stops; what was printed is saved.")
+                    "would. Images already there are left alone. Ctrl+C stops; what was printed is saved. "
+                    "SIGTERM (a service manager's stop) stops it too, after the image in hand.")
     parser.add_argument("project")
     parser.add_argument("folder", type=Path)
     parser.add_argument("--interval", type=float, default=1.0, metavar="SECONDS",
@@ -87,25 +88,30 @@ def run(args: argparse.Namespace) -> int:
         if args.sort_into is not None:
             _sort(path, args.sort_into / record.verdict)
 
-    try:
-        if args.since is not None:
-            missed, done = inspector.split_by_history(listing.saved_since(args.since), listing.modified)
-            for path, verdict in done.items() if args.sort_into is not None else ():
-                if _sort(path, args.sort_into / verdict) is not None:  # inspected, but a crash or a lock kept it
-                    print(f"{path} was inspected before ({verdict}) but not sorted: moved into "
-                          f"{args.sort_into / verdict}", file=sys.stderr, flush=True)
-            print(f"{len(missed)} image{'s' if len(missed) != 1 else ''} saved since {args.since:%Y-%m-%d %H:%M} UTC "
-                  "and not inspected since: inspecting them first", file=sys.stderr, flush=True)
-            for path in missed[:args.count]:  # they count towards --count
-                inspect(path)
-        while args.count is None or handled < args.count:
-            time.sleep(args.interval)
-            listing = list_tree(args.folder)
-            ready, _ = images.judge(listing.sizes, listed_folders=listing.folders, modified=listing.modified)
-            for path in ready[:None if args.count is None else args.count - handled]:
-                inspect(path)
-    except KeyboardInterrupt:
-        pass
+    with finish_on_terminate() as stop:
+        try:
+            if args.since is not None:
+                missed, done = inspector.split_by_history(listing.saved_since(args.since), listing.modified)
+                for path, verdict in done.items() if args.sort_into is not None else ():
+                    if _sort(path, args.sort_into / verdict) is not None:  # inspected, but a crash or a lock kept it
+                        print(f"{path} was inspected before ({verdict}) but not sorted: moved into "
+                              f"{args.sort_into / verdict}", file=sys.stderr, flush=True)
+                print(f"{len(missed)} image{'s' if len(missed) != 1 else ''} saved since "
+                      f"{args.since:%Y-%m-%d %H:%M} UTC and not inspected since: inspecting them first",
+                      file=sys.stderr, flush=True)
+                for path in missed[:args.count]:  # they count towards --count
+                    if stop.is_set():
+                        break
+                    inspect(path)
+            while (args.count is None or handled < args.count) and not stop.wait(args.interval):
+                listing = list_tree(args.folder)
+                ready, _ = images.judge(listing.sizes, listed_folders=listing.folders, modified=listing.modified)
+                for path in ready[:None if args.count is None else args.count - handled]:
+                    if stop.is_set():
+                        break
+                    inspect(path)
+        except KeyboardInterrupt:
+            pass
     print(f"stopped: {handled - failures} inspected, {failures} failed.", file=sys.stderr)
     print_warnings(workspace, args.project)
     return 1 if failures else 0

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPixmap
-from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
+from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen, QWidget
 
 from desktop.settings import APPLICATION, ORGANISATION, AppSettings
 
@@ -32,6 +33,7 @@ def run_app(argv: list[str] | None = None) -> int:
     splash = starting_splash()
     from db.errors import StorageError
     from desktop.main_window import MainWindow
+    from desktop.quit_signals import QuitOnSignals
     from services.workspace import open_workspace
 
     try:
@@ -44,12 +46,23 @@ def run_app(argv: list[str] | None = None) -> int:
         return 2
     window = MainWindow(workspace, settings)
     instance.woken.connect(window.bring_to_front)
+    quit_signals = QuitOnSignals()
+    quit_signals.requested.connect(lambda number: close_on_signal(app, window, number))
     window.show()
     splash.finish(window)
     code = app.exec()
+    quit_signals.uninstall()
     workspace.close()
     instance.release()
     return int(code)
+
+
+def close_on_signal(app: QApplication, window: QWidget, number: int) -> None:
+    """Close the window as its close button does (watch and worker stopped), then end every
+    event loop, a dialog's included, so that the data folder is released."""
+    print(f"IAD Inspector: closing on {signal.Signals(number).name}", file=sys.stderr, flush=True)
+    window.close()
+    app.quit()
 
 
 def starting_splash() -> QSplashScreen:

@@ -145,6 +145,67 @@ def test_run_app_opens_the_data_folder_and_shows_the_window(qapp, tmp_path, isol
     again.release()
 
 
+@pytest.mark.quits_app
+def test_ctrl_c_in_the_terminal_closes_the_app_as_its_close_button_does(qapp, tmp_path, isolated_settings,
+                                                                        monkeypatch, capfd):
+    import signal
+    import time
+
+    from PySide6.QtWidgets import QApplication
+
+    import desktop.app
+    from desktop.app import run_app
+    from desktop.main_window import MainWindow
+    from desktop.single_instance import SingleInstance
+
+    monkeypatch.setenv("IAD_INSPECTOR_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(desktop.app, "starting_splash", lambda: desktop.app.QSplashScreen())
+    handler_before = signal.getsignal(signal.SIGINT)
+    closed, signalled, forced = [], [], []
+
+    def interrupt_once_shown():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        if windows and not signalled:
+            signalled.append(time.monotonic())
+            original = windows[0].closeEvent
+            windows[0].closeEvent = lambda event: (closed.append(True), original(event))
+            signal.raise_signal(signal.SIGINT)  # once: a second one ends the process, as a second Ctrl+C should
+        elif windows and time.monotonic() - signalled[0] > 20:  # the signal was lost: end the test, failed
+            forced.append(True)
+            windows[0].close()
+            QApplication.quit()
+
+    timer = QTimer()
+    timer.timeout.connect(interrupt_once_shown)
+    timer.start(300)
+    assert run_app([]) == 0
+    timer.stop()
+    assert signalled and not forced and closed == [True]  # the window's own close: watch and worker stopped
+    assert "closing on SIGINT" in capfd.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is handler_before
+    again = SingleInstance(tmp_path / "home")  # the data folder is free for the next start
+    assert again.acquire()
+    again.release()
+
+
+def test_a_quit_signal_reaches_the_event_loop_once_and_the_handlers_come_back(qtbot):
+    import signal
+
+    from desktop.quit_signals import QuitOnSignals
+
+    before = signal.getsignal(signal.SIGTERM)
+    quit_signals = QuitOnSignals()
+    try:
+        assert signal.getsignal(signal.SIGTERM) is not before
+        with qtbot.waitSignal(quit_signals.requested, timeout=3000) as blocker:
+            signal.raise_signal(signal.SIGTERM)  # would end the test process without the handler
+        assert blocker.args == [signal.SIGTERM]
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_DFL  # a second one ends a shutdown that hangs
+    finally:
+        quit_signals.uninstall()
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
 def test_a_second_start_on_the_same_data_folder_brings_the_first_to_the_front(qapp, qtbot, tmp_path,
                                                                                isolated_settings, monkeypatch):
     import desktop.app

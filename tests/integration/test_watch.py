@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from cli.parser import run_cli
 from engine.imageio import list_images
@@ -101,6 +104,41 @@ def test_watch_sorts_inspected_images_into_folders_named_by_their_verdicts(home,
     assert (sorted_into / verdicts["part040.png"] / name).exists() and (sorted_into / "OK" / "part040.png").exists()
     assert run_cli(["watch", "disc", str(line), "--sort-into", str(line / "sorted")]) == 2
     assert "lies inside the watched folder" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is how POSIX systems ask a process to end")
+def test_sigterm_stops_a_watch_after_the_image_in_hand_as_ctrl_c_does(home, tmp_path, capsys):
+    import os
+    import signal
+
+    _disc_project(tmp_path)
+    line, sorted_into = tmp_path / "line", tmp_path / "sorted"
+    line.mkdir()
+    handler_before = signal.getsignal(signal.SIGTERM)
+
+    def line_saves_a_part_then_the_service_stops() -> None:
+        end = time.monotonic() + 60
+        try:
+            while "Ctrl+C stops" not in "".join(err_seen) and time.monotonic() < end:
+                time.sleep(0.05)
+            write_parts(line, [50])
+            while not (sorted_into / "OK").is_dir() and time.monotonic() < end:  # inspected and sorted
+                time.sleep(0.05)
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)  # the watch runs in the main thread, where Python takes signals
+
+    err_seen: list[str] = []
+    real_write = sys.stderr.write
+    capsys.readouterr()
+    service = threading.Thread(target=line_saves_a_part_then_the_service_stops)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys.stderr, "write", lambda text: (err_seen.append(text), real_write(text))[1])
+        service.start()
+        code = run_cli(["watch", "disc", str(line), "--interval", "0.2", "--sort-into", str(sorted_into)])
+    service.join(timeout=60)
+    assert code == 0 and "stopped: 1 inspected, 0 failed." in capsys.readouterr().err
+    assert [path.name for path in list_images(sorted_into / "OK")] == ["part050.png"] and list_images(line) == []
+    assert signal.getsignal(signal.SIGTERM) is handler_before
 
 
 def test_watch_since_first_inspects_what_was_saved_while_no_watch_ran(home, tmp_path, capsys):

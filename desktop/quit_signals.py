@@ -1,0 +1,64 @@
+"""Ending the app the way its close button does when a terminal or the system asks it to.
+
+Python runs its signal handlers only between bytecodes, and Qt's event loop runs in C++: a
+Ctrl+C in the terminal that started the app did nothing, and a SIGTERM (logout, shutdown, a
+service manager, ``kill``) or a SIGHUP (the terminal closed) ended it on the spot, without
+stopping the folder watch and the worker or releasing the data folder's lock.  Here each of
+these signals writes its number to a socket pair (``signal.set_wakeup_fd``) that a
+``QSocketNotifier`` watches: the event loop wakes at once, no timer polls, and ``requested``
+is emitted in the GUI thread.  After the first request the signals get their default action
+back, so a second Ctrl+C ends an app whose shutdown hangs.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+from types import FrameType
+
+from PySide6.QtCore import QObject, QSocketNotifier, Signal
+
+QUIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK")
+                     if hasattr(signal, name))
+
+
+def _noted(number: int, frame: FrameType | None) -> None:
+    """The Python-level handler: nothing to do, the wake-up byte carries the signal to Qt."""
+
+
+class QuitOnSignals(QObject):
+    """Turns ``QUIT_SIGNALS`` into the ``requested`` Qt signal; install in the main thread."""
+
+    requested = Signal(int)  # the signal's number
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._reader, self._writer = socket.socketpair()
+        self._reader.setblocking(False)
+        self._writer.setblocking(False)
+        self._previous_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
+        self._previous = {number: signal.signal(number, _noted) for number in QUIT_SIGNALS}
+        self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._on_wake)
+        self._requested = False
+
+    def _on_wake(self) -> None:
+        try:
+            numbers = self._reader.recv(64)
+        except (BlockingIOError, InterruptedError):
+            return
+        if not numbers or self._requested:
+            return
+        self._requested = True
+        for number in QUIT_SIGNALS:
+            signal.signal(number, signal.SIG_DFL)  # a second signal ends the app at once
+        self.requested.emit(numbers[0])
+
+    def uninstall(self) -> None:
+        """Give the signals their handlers from before and close the socket pair."""
+        self._notifier.setEnabled(False)
+        signal.set_wakeup_fd(self._previous_fd)
+        for number, handler in self._previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+        self._reader.close()
+        self._writer.close()
