@@ -6,8 +6,9 @@ service manager, ``kill``) or a SIGHUP (the terminal closed) ended it on the spo
 stopping the folder watch and the worker or releasing the data folder's lock.  Here each of
 these signals writes its number to a socket pair (``signal.set_wakeup_fd``) that a
 ``QSocketNotifier`` watches: the event loop wakes at once, no timer polls, and ``requested``
-is emitted in the GUI thread.  After the first request the signals get their default action
-back, so a second Ctrl+C ends an app whose shutdown hangs.
+is emitted in the GUI thread.  After the first request Ctrl+C gets its default action back, so
+a second one ends an app whose shutdown hangs; a SIGTERM that comes twice (to the process, and
+passed on by ``bootstrap.py``) does not.
 """
 
 from __future__ import annotations
@@ -50,8 +51,7 @@ class QuitOnSignals(QObject):
         if not numbers or self._requested:
             return
         self._requested = True
-        for number in QUIT_SIGNALS:
-            signal.signal(number, signal.SIG_DFL)  # a second signal ends the app at once
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl+C ends the app at once
         self.requested.emit(numbers[0])
 
     def uninstall(self) -> None:
