@@ -8,8 +8,9 @@ offscreen: it renders the GUI's main views with the demo project (engine, databa
 Qt), inspects a drawn defective part with a pixel size set, exports its PDF report, asks both
 explainers where the defect is (the embedded GGUF model included) and how long in millimetres,
 backs the data up, has ``watch`` catch up on a part saved into a line folder and sort it, and
-starts the GUI twice on one data folder, where the second start must hand over to the first.
-Each step must succeed, or the build is not done.
+starts the GUI twice on one data folder, where the second start must hand over to the first,
+and ends the first with SIGTERM, which it must take as its close button.  Each step must
+succeed, or the build is not done.
 """
 
 from __future__ import annotations
@@ -125,6 +126,9 @@ def _second_start_hands_over(home: Path) -> None:
     finally:
         first.terminate()
         first.wait(timeout=60)
+    if os.name != "nt" and first.returncode != 0:  # Windows has no SIGTERM: terminate() kills
+        raise SystemExit(f"smoke test failed: on SIGTERM the app exited {first.returncode} instead of closing")
+    print("on SIGTERM the app closed as its close button does")
 
 
 def main() -> int:
