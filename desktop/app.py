@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen, QWidget
 
 from desktop.settings import APPLICATION, ORGANISATION, AppSettings
+
+if TYPE_CHECKING:
+    from desktop.quit_signals import QuitOnSignals
+    from desktop.single_instance import SingleInstance
 
 STARTING_TEXT = "IAD Inspector\n\nStarting: loading the inspection engine…"
 
@@ -30,31 +35,44 @@ def run_app(argv: list[str] | None = None) -> int:
             QMessageBox.information(None, "IAD Inspector", f"IAD Inspector is already running, or still starting, "
                                     f"on the data folder {home}. Use its window.")
         return 0
+    from desktop.quit_signals import QuitOnSignals
+
+    quit_signals = QuitOnSignals()  # a Ctrl+C or SIGTERM while the engine loads ends the start-up after it
+    try:
+        return _open_window(app, settings, instance, quit_signals)
+    finally:
+        quit_signals.uninstall()
+        instance.release()
+
+
+def _open_window(app: QApplication, settings: AppSettings, instance: SingleInstance,
+                 quit_signals: QuitOnSignals) -> int:
+    """Load the engine and the data folder behind a splash, then run the window until it closes."""
     splash = starting_splash()
     from db.errors import StorageError
     from desktop.main_window import MainWindow
-    from desktop.quit_signals import QuitOnSignals
     from services.workspace import open_workspace
 
     try:
         workspace = open_workspace(settings.data_folder or None, settings.database_url or None,
                                    settings.operator or None)
     except StorageError as exc:
-        instance.release()
         splash.close()
         QMessageBox.critical(None, "IAD Inspector", str(exc))
         return 2
-    window = MainWindow(workspace, settings)
-    instance.woken.connect(window.bring_to_front)
-    quit_signals = QuitOnSignals()
-    quit_signals.requested.connect(lambda number: close_on_signal(app, window, number))
-    window.show()
-    splash.finish(window)
-    code = app.exec()
-    quit_signals.uninstall()
-    workspace.close()
-    instance.release()
-    return int(code)
+    try:
+        window = MainWindow(workspace, settings)
+        if quit_signals.poll() is not None:  # asked to end while it started: the window is never shown
+            splash.close()
+            close_on_signal(app, window, quit_signals.received)
+            return 0
+        instance.woken.connect(window.bring_to_front)
+        quit_signals.requested.connect(lambda number: close_on_signal(app, window, number))
+        window.show()
+        splash.finish(window)
+        return int(app.exec())
+    finally:
+        workspace.close()
 
 
 def close_on_signal(app: QApplication, window: QWidget, number: int) -> None:

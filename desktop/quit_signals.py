@@ -40,19 +40,22 @@ class QuitOnSignals(QObject):
         self._previous_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
         self._previous = {number: signal.signal(number, _noted) for number in QUIT_SIGNALS}
         self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read, self)
-        self._notifier.activated.connect(self._on_wake)
-        self._requested = False
+        self._notifier.activated.connect(self.poll)
+        self.received: int | None = None  # the first signal's number, once one came
 
-    def _on_wake(self) -> None:
+    def poll(self) -> int | None:
+        """Take in a signal that came and emit ``requested`` for the first one; the first signal's
+        number, or None.  The event loop calls it when one comes; call it before the loop runs (a
+        signal during start-up) to know at once."""
         try:
             numbers = self._reader.recv(64)
         except (BlockingIOError, InterruptedError):
-            return
-        if not numbers or self._requested:
-            return
-        self._requested = True
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl+C ends the app at once
-        self.requested.emit(numbers[0])
+            return self.received
+        if numbers and self.received is None:
+            self.received = numbers[0]
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl+C ends the app at once
+            self.requested.emit(self.received)
+        return self.received
 
     def uninstall(self) -> None:
         """Give the signals their handlers from before and close the socket pair."""

@@ -188,6 +188,38 @@ def test_ctrl_c_in_the_terminal_closes_the_app_as_its_close_button_does(qapp, tm
     again.release()
 
 
+def test_a_sigterm_while_the_engine_loads_ends_the_start_up_without_showing_the_window(
+        qapp, tmp_path, isolated_settings, monkeypatch, capfd):
+    import signal
+
+    import desktop.app
+    from desktop.app import run_app
+    from desktop.main_window import MainWindow
+    from desktop.single_instance import SingleInstance
+
+    monkeypatch.setenv("IAD_INSPECTOR_HOME", str(tmp_path / "home"))
+    shown, closed = [], []
+    monkeypatch.setattr(MainWindow, "show", lambda self: shown.append(self))
+    original_close = MainWindow.closeEvent
+    monkeypatch.setattr(MainWindow, "closeEvent",
+                        lambda self, event: (closed.append(self), original_close(self, event)))
+    handler_before = signal.getsignal(signal.SIGTERM)
+
+    def splash_then_stopped():
+        splash = desktop.app.QSplashScreen()
+        signal.raise_signal(signal.SIGTERM)  # the system asks the app to end while it is still starting
+        return splash
+
+    monkeypatch.setattr(desktop.app, "starting_splash", splash_then_stopped)
+    assert run_app([]) == 0  # no exec: returns without waiting for a window nobody will close
+    assert not shown and len(closed) == 1  # closed the usual way, its worker and watch stopped
+    assert "closing on SIGTERM" in capfd.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) is handler_before
+    again = SingleInstance(tmp_path / "home")
+    assert again.acquire()
+    again.release()
+
+
 def test_a_quit_signal_reaches_the_event_loop_once_and_the_handlers_come_back(qtbot):
     import signal
 
