@@ -51,8 +51,9 @@ class QuitOnSignals(QObject):
             numbers = self._reader.recv(64)
         except (BlockingIOError, InterruptedError):
             return self.received
-        if numbers and self.received is None:
-            self.received = numbers[0]
+        quits = [number for number in numbers if number in QUIT_SIGNALS]  # any other handled signal wakes it too
+        if quits and self.received is None:
+            self.received = quits[0]
             signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl+C ends the app at once
             self.requested.emit(self.received)
         return self.received
