@@ -8,7 +8,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cli.common import add_home_option, gather_images, open_from_args, program_name, progress, user_errors
+from cli.common import (
+    add_home_option,
+    finish_on_terminate,
+    gather_images,
+    open_from_args,
+    program_name,
+    progress,
+    user_errors,
+)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -56,19 +64,24 @@ def run(args: argparse.Namespace) -> int:
     inspector = Inspector(workspace, device=args.device)
     inspector.ensure_bank(args.project)
     failures = skipped = 0
-    try:
-        for path in progress(files, "inspect", enabled=not args.json and sys.stderr.isatty()):
-            try:
-                record = inspector.inspect_file(args.project, path, force=args.force, lot=lot)
-            except ImageLoadError as exc:
-                failures += 1
-                print(f"error: {exc}", file=sys.stderr)
-                continue
-            skipped += record.skipped
-            print(record_line(record, path, args.json), flush=True)
-    except KeyboardInterrupt:
-        print("interrupted: the inspections printed above are saved", file=sys.stderr)
-        return 130
+    with finish_on_terminate() as stop:
+        try:
+            for path in progress(files, "inspect", enabled=not args.json and sys.stderr.isatty()):
+                if stop.is_set():
+                    print("stopped on request (SIGTERM): the inspections printed above are saved, the rest were not "
+                          "inspected", file=sys.stderr)
+                    return 143
+                try:
+                    record = inspector.inspect_file(args.project, path, force=args.force, lot=lot)
+                except ImageLoadError as exc:
+                    failures += 1
+                    print(f"error: {exc}", file=sys.stderr)
+                    continue
+                skipped += record.skipped
+                print(record_line(record, path, args.json), flush=True)
+        except KeyboardInterrupt:
+            print("interrupted: the inspections printed above are saved", file=sys.stderr)
+            return 130
     print(f"{len(files) - failures} inspected ({skipped} already in the history), {failures} failed.", file=sys.stderr)
     print_warnings(workspace, args.project)
     return 1 if failures else 0

@@ -636,6 +636,36 @@ def test_inspect_warns_when_the_data_folder_runs_low_on_disk(home, tmp_path, cap
     assert "warning: Only" in err and "GB free for the history" in err and "db remove-images" in err
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is how POSIX systems ask a process to end")
+def test_sigterm_stops_inspect_after_the_image_in_hand_and_keeps_it(home, tmp_path, capsys, monkeypatch):
+    import os
+    import signal
+
+    from services.inspection import Inspector
+
+    write_parts(tmp_path / "refs", range(4))
+    write_parts(tmp_path / "batch", range(60, 64))
+    run_cli(["project", "create", "disc"])
+    run_cli(["references", "add", "disc", str(tmp_path / "refs")])
+    capsys.readouterr()
+    handler_before = signal.getsignal(signal.SIGTERM)
+    inspect_file = Inspector.inspect_file
+
+    def first_then_stopped(self, *args, **kwargs):
+        record = inspect_file(self, *args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)  # the service stops while the first image is in hand
+        return record
+
+    monkeypatch.setattr(Inspector, "inspect_file", first_then_stopped)
+    assert run_cli(["inspect", "disc", str(tmp_path / "batch"), "--json"]) == 143
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 1 and "stopped on request (SIGTERM)" in err
+    assert signal.getsignal(signal.SIGTERM) is handler_before
+    monkeypatch.setattr(Inspector, "inspect_file", inspect_file)
+    assert run_cli(["history", "disc"]) == 0
+    assert "1 of 1 matching" in capsys.readouterr().out  # the image in hand was saved, the rest not inspected
+
+
 def test_inspect_warns_when_the_latest_parts_score_higher_than_the_first(home, tmp_path, capsys):
     """A lens going out of focus: 20 sharp good parts, then 20 blurred ones, with the same references."""
     write_parts(tmp_path / "refs", range(4))
