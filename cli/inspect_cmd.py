@@ -68,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             for path in progress(files, "inspect", enabled=not args.json and sys.stderr.isatty()):
                 if stop.is_set():
-                    print("stopped on request (SIGTERM): the inspections printed above are saved, the rest were not "
-                          "inspected", file=sys.stderr)
+                    print("stopped, asked to end (SIGTERM, or its terminal closed): the inspections printed above are "
+                          "saved, the rest were not inspected", file=sys.stderr)
                     return 143
                 try:
                     record = inspector.inspect_file(args.project, path, force=args.force, lot=lot)

@@ -659,7 +659,7 @@ def test_sigterm_stops_inspect_after_the_image_in_hand_and_keeps_it(home, tmp_pa
     monkeypatch.setattr(Inspector, "inspect_file", first_then_stopped)
     assert run_cli(["inspect", "disc", str(tmp_path / "batch"), "--json"]) == 143
     out, err = capsys.readouterr()
-    assert len(out.splitlines()) == 1 and "stopped on request (SIGTERM)" in err
+    assert len(out.splitlines()) == 1 and "stopped, asked to end (SIGTERM" in err
     assert signal.getsignal(signal.SIGTERM) is handler_before
     monkeypatch.setattr(Inspector, "inspect_file", inspect_file)
     assert run_cli(["history", "disc"]) == 0
