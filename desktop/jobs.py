@@ -262,16 +262,23 @@ def batch(project: str, paths: list[Path], lot: str = "") -> Job:
 
 
 def export(request: Any, project: str | None) -> Job:
-    """Write a report file; returns its path."""
+    """Write a report file, with progress over a CSV's rows or the inspections' pages; returns its path.
+    Cancelled before the file is written, it leaves an older file of that name as it was."""
     def job(ctx: JobContext) -> Any:
         # QTextDocument and QPdfWriter paint like a QImage, which Qt allows off the GUI thread.
         from desktop.pdf import html_to_pdf_bytes
+        from engine.detector import Cancelled
         from services.report_writer import write_report
+        from services.reports import ExportCancelled
 
-        return write_report(ctx.inspector.workspace, request.out, request.fmt,
-                            inspection_ids=request.inspection_ids or None,
-                            project=None if request.inspection_ids else project, since=request.since,
-                            until=request.until, pdf_renderer=html_to_pdf_bytes, lot=request.lot)
+        try:
+            return write_report(ctx.inspector.workspace, request.out, request.fmt,
+                                inspection_ids=request.inspection_ids or None,
+                                project=None if request.inspection_ids else project, since=request.since,
+                                until=request.until, pdf_renderer=html_to_pdf_bytes, lot=request.lot,
+                                progress=ctx.progress, cancelled=ctx.cancelled)
+        except ExportCancelled as exc:
+            raise Cancelled() from exc
 
     return job
 

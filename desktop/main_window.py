@@ -62,7 +62,12 @@ from services.workspace import Workspace
 
 # Jobs that stop between steps when asked: the status bar offers Cancel while they run (a batch
 # has its own button on its page).
-CANCELLABLE_JOBS = ("build", "refine", "reinspect", "prompts", "verify", "backup")
+# Jobs the status bar's Cancel button can stop, with what its tooltip says a cancel keeps.
+KEEPS_DONE_WORK = "Stop after the current image; what is done so far is kept"
+CANCELLABLE_JOBS = {"build": KEEPS_DONE_WORK, "refine": KEEPS_DONE_WORK, "reinspect": KEEPS_DONE_WORK,
+                    "prompts": KEEPS_DONE_WORK, "verify": KEEPS_DONE_WORK,
+                    "backup": "Stop the backup; a backup already in that folder keeps its history",
+                    "export": "Stop the export; no file is written and one already there stays as it was"}
 DISK_JOB = "disk"
 # Housekeeping: after parts are inspected, whether their scores drift from the first ones (services/drift.py).
 DRIFT_JOB = "drift"
@@ -214,7 +219,6 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.progress_bar.hide()
         self.statusBar().addPermanentWidget(self.progress_bar)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop after the current image; what is done so far is kept")
         self.cancel_button.clicked.connect(self.cancel_job)
         self.cancel_button.hide()
         self.statusBar().addPermanentWidget(self.cancel_button)
@@ -403,6 +407,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         kind = job_id.split(":")[0]
         if kind not in HOUSEKEEPING_JOBS:
             self.cancel_button.setVisible(kind in CANCELLABLE_JOBS)
+            self.cancel_button.setToolTip(CANCELLABLE_JOBS.get(kind, ""))
 
     def _on_progress(self, job_id: str, done: int, total: int) -> None:
         _assert_gui_thread()
@@ -513,7 +518,8 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
             self.parts_stored()
         elif job_id.startswith("reinspect"):  # the parts done before the cancel are in the history
             self.parts_stored()
-        self.statusBar().showMessage("Cancelled.")
+        self.statusBar().showMessage("Export cancelled; no file was written." if job_id.startswith("export")
+                                     else "Cancelled.")
         self.job_cancelled.emit(job_id)
 
     def closeEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt override)

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from db import repository as repo
 from services.reports import (
+    Progress,
     inspection_context,
     project_context,
     render_html,
+    stop_if_cancelled,
     write_bytes_atomic,
     write_history_csv,
     write_text_atomic,
@@ -38,11 +40,18 @@ PdfRenderer = Callable[[str], bytes]
 
 
 def render_report_html(workspace: Workspace, inspection_ids: list[int], project: str | None,
-                       since: datetime | None = None, until: datetime | None = None, lot: str | None = None) -> str:
+                       since: datetime | None = None, until: datetime | None = None, lot: str | None = None,
+                       progress: Progress | None = None, cancelled: Callable[[], bool] | None = None) -> str:
     """The report's HTML: the inspections one after another, or the project over [since, until), of one
-    lot when ``lot`` is given."""
+    lot when ``lot`` is given.  ``progress(done, total)`` counts the inspections' pages as they render, and
+    ``cancelled()``, asked before each, raises ``ExportCancelled``."""
     if inspection_ids:
-        pages = [render_html("inspection.html.j2", inspection_context(workspace, i)) for i in inspection_ids]
+        pages = []
+        for done, inspection_id in enumerate(inspection_ids):
+            stop_if_cancelled(cancelled)
+            if progress is not None:
+                progress(done, len(inspection_ids))
+            pages.append(render_html("inspection.html.j2", inspection_context(workspace, inspection_id)))
         return pages[0] if len(pages) == 1 else join_pages(pages)
     if project is None:
         raise ValueError("Give either a project or inspection ids.")
@@ -52,9 +61,15 @@ def render_report_html(workspace: Workspace, inspection_ids: list[int], project:
 def write_report(workspace: Workspace, out: str | Path, fmt: str, inspection_id: int | None = None,
                  project: str | None = None, since: datetime | None = None, until: datetime | None = None,
                  pdf_renderer: PdfRenderer | None = None, inspection_ids: list[int] | None = None,
-                 lot: str | None = None) -> Path:
+                 lot: str | None = None, progress: Progress | None = None,
+                 cancelled: Callable[[], bool] | None = None) -> Path:
     """Write inspection reports (one id, or several one after another), or a project's over [since, until),
-    of one lot when ``lot`` is given."""
+    of one lot when ``lot`` is given.
+
+    ``progress(done, total)`` follows the CSV's rows or the inspections' pages (a project's HTML or PDF
+    report is one step); when ``cancelled()`` turns true the export stops with ``ExportCancelled``
+    before the file is written, leaving an older file of that name whole.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"Unknown report format '{fmt}'; use one of {', '.join(FORMATS)}.")
     ids = list(inspection_ids or []) + ([inspection_id] if inspection_id is not None else [])
@@ -66,11 +81,13 @@ def write_report(workspace: Workspace, out: str | Path, fmt: str, inspection_id:
     if fmt == "csv":
         with workspace.database.read() as session:
             if ids:
-                return write_history_csv(repo.export_rows(session, ids=ids), out)
+                return write_history_csv(repo.export_rows(session, ids=ids), out, len(ids), progress, cancelled)
             record = repo.get_project(session, project)
             criteria = repo.HistoryFilter(project_id=record.id, since=since, until=until, lot=lot)
-            return write_history_csv(repo.export_rows(session, criteria), out)
-    html = render_report_html(workspace, ids, project, since, until, lot)
+            return write_history_csv(repo.export_rows(session, criteria), out, repo.history_count(session, criteria),
+                                     progress, cancelled)
+    html = render_report_html(workspace, ids, project, since, until, lot, progress, cancelled)
+    stop_if_cancelled(cancelled)
     if fmt == "html":
         return write_text_atomic(out, html)
     if pdf_renderer is None:

@@ -261,11 +261,40 @@ def csv_record(row: Any) -> dict[str, Any]:
             "engine_version": row.engine_version}
 
 
-def write_history_csv(rows: Iterable[Any], path: str | Path) -> Path:
-    """Inspections as CSV (one row each), from ``repo.export_rows``."""
+class ExportCancelled(Exception):
+    """The person stopped an export before its file was written; no file was written or changed."""
+
+
+Progress = Callable[[int, int], None]
+# Rows between progress reports and cancel checks: 200 000 rows take 12-15 s, so about every 0.1 s.
+CSV_PROGRESS_STEP = 2000
+
+
+def write_history_csv(rows: Iterable[Any], path: str | Path, total: int | None = None,
+                      progress: Progress | None = None, cancelled: Callable[[], bool] | None = None) -> Path:
+    """Inspections as CSV (one row each), from ``repo.export_rows``.
+
+    ``progress(done, total)`` is told every ``CSV_PROGRESS_STEP`` rows when ``total`` is given;
+    ``cancelled()`` is asked as often and, when true, raises ``ExportCancelled`` before anything is
+    written, so a cancelled export leaves an older file of that name as it was.
+    """
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
     writer.writeheader()
-    for row in rows:
+    done = 0
+    for done, row in enumerate(rows, 1):
         writer.writerow(csv_record(row))
+        if done % CSV_PROGRESS_STEP == 0:
+            stop_if_cancelled(cancelled)
+            if progress is not None and total:
+                progress(min(done, total), total)
+    stop_if_cancelled(cancelled)
+    if progress is not None and total:
+        progress(total, total)
     return write_text_atomic(path, buffer.getvalue())
+
+
+def stop_if_cancelled(cancelled: Callable[[], bool] | None) -> None:
+    """Raise ``ExportCancelled`` when ``cancelled()`` says the person stopped the export."""
+    if cancelled is not None and cancelled():
+        raise ExportCancelled("Export cancelled; no file was written.")

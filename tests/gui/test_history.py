@@ -526,3 +526,42 @@ def _good_and_defective_in_the_history(qtbot, window, tmp_path, good: int, defec
         window.start_batch(files)
     window.tabs.setCurrentWidget(window.history_page)
     return history_read(qtbot, window.history_page.model)
+
+
+def test_a_csv_export_shows_its_progress_and_a_cancel_leaves_the_older_file_whole(
+        qtbot, window, project, tmp_path, monkeypatch):
+    import services.reports
+    from desktop.export_dialog import ExportRequest
+
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch(write_parts(tmp_path / "parts", [730, 731, 732]))
+    report = tmp_path / "history.csv"
+    report.write_text("an older export\n")
+    monkeypatch.setattr(services.reports, "CSV_PROGRESS_STEP", 1)
+    write_row = services.reports.csv_record
+    rows_written = []
+
+    def cancel_at_the_second_row(row):  # runs on the worker, as the Cancel button's click would land mid-export
+        rows_written.append(row.id)
+        if len(rows_written) == 2:
+            window.worker.cancel()
+        return write_row(row)
+
+    monkeypatch.setattr(services.reports, "csv_record", cancel_at_the_second_row)
+    request = ExportRequest("project", "csv", str(report), [], None, None, None)
+    with qtbot.waitSignal(window.job_cancelled, timeout=WAIT):
+        window.export([], request)
+    assert len(rows_written) == 2
+    assert window.statusBar().currentMessage() == "Export cancelled; no file was written."
+    assert report.read_text() == "an older export\n"
+    assert sorted(path.name for path in tmp_path.iterdir() if path.is_file()) == ["history.csv"]
+
+    monkeypatch.setattr(services.reports, "csv_record", write_row)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.export([], request)
+    assert len(report.read_text().splitlines()) == 1 + 3
+    assert (window.progress_bar.value(), window.progress_bar.maximum()) == (3, 3)
+    window._on_started("export:0")  # what the status bar offers while an export runs
+    assert window.cancel_button.isVisible() and "no file is written" in window.cancel_button.toolTip()
+    window._on_started("batch:0")
+    assert not window.cancel_button.isVisible()
