@@ -101,6 +101,27 @@ def progress(items: list[Any], label: str, enabled: bool = True) -> Iterator[Any
     yield from tqdm(items, desc=label, unit="img", file=sys.stderr, dynamic_ncols=True)
 
 
+@contextlib.contextmanager
+def progress_callback(label: str, unit: str) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` callback that draws a bar on stderr from its first call, for work that
+    reports its own progress (a CSV export of a long history)."""
+    from tqdm import tqdm
+
+    bar: Any = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, dynamic_ncols=True)
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def print_benchmark(run: Callable[[], Any], table: Callable[[Any], str], save: Callable[[Any, Path], None],
                     json_path: Path | None) -> int:
     """Run a benchmark, print its table and write its JSON (callers wrap it in ``user_errors``)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.common import add_home_option, add_period_options, open_from_args, user_errors
+from cli.common import add_home_option, add_period_options, open_from_args, progress_callback, user_errors
 
 
 def add_history_filters(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
         criteria = history_filter(args, project.id)
         total = repo.history_count(session, criteria)
         if args.csv:  # every matching row, oldest first, read a page at a time
-            write_history_csv(repo.export_rows(session, criteria), args.csv)
+            with progress_callback("CSV", "row") as progress:
+                write_history_csv(repo.export_rows(session, criteria), args.csv, total, progress)
             print(f"Wrote {total} rows to {args.csv}.")
             return 0
         rows = repo.history(session, criteria, limit=args.limit)

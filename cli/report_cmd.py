@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.common import add_home_option, add_period_options, open_from_args, user_errors
+from cli.common import add_home_option, add_period_options, open_from_args, progress_callback, user_errors
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -30,7 +30,9 @@ def run(args: argparse.Namespace) -> int:
     from services.report_writer import write_report
 
     workspace = open_from_args(args)
-    path = write_report(workspace, args.out, args.format, inspection_id=args.inspection, project=args.project,
-                        since=args.since, until=args.until, pdf_renderer=html_to_pdf_bytes, lot=args.lot)
+    with progress_callback("CSV", "row") as progress:  # a project's CSV can take many seconds
+        path = write_report(workspace, args.out, args.format, inspection_id=args.inspection, project=args.project,
+                            since=args.since, until=args.until, pdf_renderer=html_to_pdf_bytes, lot=args.lot,
+                            progress=progress if args.format == "csv" else None)
     print(f"Wrote {path}")
     return 0

@@ -43,15 +43,15 @@ def render_report_html(workspace: Workspace, inspection_ids: list[int], project:
                        since: datetime | None = None, until: datetime | None = None, lot: str | None = None,
                        progress: Progress | None = None, cancelled: Callable[[], bool] | None = None) -> str:
     """The report's HTML: the inspections one after another, or the project over [since, until), of one
-    lot when ``lot`` is given.  ``progress(done, total)`` counts the inspections' pages as they render, and
+    lot when ``lot`` is given.  ``progress(done, total)`` counts the inspections' pages rendered, and
     ``cancelled()``, asked before each, raises ``ExportCancelled``."""
     if inspection_ids:
         pages = []
         for done, inspection_id in enumerate(inspection_ids):
             stop_if_cancelled(cancelled)
-            if progress is not None:
-                progress(done, len(inspection_ids))
             pages.append(render_html("inspection.html.j2", inspection_context(workspace, inspection_id)))
+            if progress is not None:
+                progress(done + 1, len(inspection_ids))
         return pages[0] if len(pages) == 1 else join_pages(pages)
     if project is None:
         raise ValueError("Give either a project or inspection ids.")

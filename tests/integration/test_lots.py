@@ -31,6 +31,7 @@ def test_parts_record_their_lot_and_history_csv_and_reports_select_it(home, tmp_
 
     table = tmp_path / "history.csv"
     assert run_cli(["history", "disc", "--csv", str(table)]) == 0
+    assert "3/3" in capsys.readouterr().err  # the rows written, counted on stderr
     with table.open(newline="") as handle:
         lots = {row["source"]: row["lot"] for row in csv.DictReader(handle)}
     assert lots == {str(morning[0]): "L-118", str(morning[1]): "L-118", str(evening[0]): "L-119"}
@@ -47,7 +48,7 @@ def test_parts_record_their_lot_and_history_csv_and_reports_select_it(home, tmp_
     lot_csv = tmp_path / "lot.csv"
     assert run_cli(["report", "disc", "--lot", "L-118", "--format", "csv", "--out", str(lot_csv)]) == 0
     assert len(lot_csv.read_text().splitlines()) == 3  # header and the lot's two parts
-    capsys.readouterr()
+    assert "2/2" in capsys.readouterr().err
 
     record_id = records[0]["id"]
     single = tmp_path / "one.html"
