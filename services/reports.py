@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import csv
+import functools
 import io
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -66,6 +68,13 @@ def calibration_label(thresholds: dict[str, Any]) -> str:
     return (f"bank {thresholds.get('bank_id', '?')}, calibration v{thresholds.get('calibration_version', '?')}"
             f".{thresholds.get('calibration_revision', 1)} ({thresholds.get('calibration_method', '?')}), "
             f"sensitivity {thresholds.get('sensitivity', 0.5):.2f}")
+
+
+@functools.lru_cache(maxsize=256)
+def calibration_label_of_json(thresholds_json: str | None) -> str:
+    """``calibration_label`` of stored thresholds given as JSON text (``repo.export_rows``): the text repeats
+    for every part of a bank and sensitivity, so each one is decoded once."""
+    return calibration_label(json.loads(thresholds_json) if thresholds_json else {})
 
 
 def annotated_overlay(workspace: Workspace, row: Inspection, image: np.ndarray) -> np.ndarray:
@@ -248,7 +257,8 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
 
 
 def csv_record(row: Any) -> dict[str, Any]:
-    """One inspection as a CSV record, from a row of ``repo.export_rows``."""
+    """One inspection as a CSV record, from a row of ``repo.export_rows``: its values in ``CSV_FIELDS``'s
+    order."""
     mm = None if row.largest_px is None or row.mm_per_pixel is None else row.largest_px * row.mm_per_pixel
     return {"id": row.id, "project": row.project, "created_at": as_utc(row.created_at).isoformat(),
             "source": row.source_path, "lot": row.lot, "verdict": row.verdict, "score": f"{row.score:.4f}",
@@ -257,8 +267,8 @@ def csv_record(row: Any) -> dict[str, Any]:
             "largest_length_px": "" if row.largest_px is None else f"{row.largest_px:.1f}",
             "largest_length_mm": "" if mm is None else f"{mm:.4g}",
             "review": row.review or "", "review_comment": row.review_comment or "",
-            "operator": row.operator, "bank_id": row.bank_id, "calibration": calibration_label(row.thresholds),
-            "engine_version": row.engine_version}
+            "operator": row.operator, "bank_id": row.bank_id,
+            "calibration": calibration_label_of_json(row.thresholds_json), "engine_version": row.engine_version}
 
 
 class ExportCancelled(Exception):
@@ -279,11 +289,11 @@ def write_history_csv(rows: Iterable[Any], path: str | Path, total: int | None =
     written, so a cancelled export leaves an older file of that name as it was.
     """
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
-    writer.writeheader()
+    writer = csv.writer(buffer)  # a DictWriter looked up each field by name: 1.5 s of 200 000 rows
+    writer.writerow(CSV_FIELDS)
     done = 0
     for done, row in enumerate(rows, 1):
-        writer.writerow(csv_record(row))
+        writer.writerow(csv_record(row).values())
         if done % CSV_PROGRESS_STEP == 0:
             stop_if_cancelled(cancelled)
             if progress is not None and total:

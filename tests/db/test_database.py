@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
@@ -160,6 +161,7 @@ def test_the_export_reads_region_counts_sizes_and_latest_reviews_as_the_fact_she
         for number, regions in enumerate(region_sets):
             row = _inspection(session, project if number < 3 else other, store, 0.1 * number, "NG")
             row.facts = fact_sheet_with_regions(regions, mm_per_pixel=0.05 if number == 2 else None).to_dict()
+            row.thresholds = {"bank_id": number % 2 + 1, "calibration_method": "leave-one-out", "sensitivity": 0.5}
             rows.append(row)
         repo.add_review(session, rows[1], "NG", "first look", "ann")
         repo.add_review(session, rows[1], "OK", "false alarm after all", "bob")
@@ -179,10 +181,14 @@ def test_the_export_reads_region_counts_sizes_and_latest_reviews_as_the_fact_she
             assert repo.fact_figures(stored) == {name: getattr(row, name)
                                                  for name in ("region_count", "largest_px", "mm_per_pixel")}
         assert [row.largest_px for row in exported] == [2.0, None, 21.25, 12.5]
+        # The thresholds come as the stored JSON text, which the CSV decodes once per distinct text.
+        assert [json.loads(row.thresholds_json) for row in exported] == [
+            repo.get_inspection(session, row.id).thresholds for row in exported]
         assert (exported[3].review, exported[3].review_comment) == ("OK", "false alarm after all")
         with pytest.raises(repo.NotFoundError, match="No inspection 999"):
             list(repo.export_rows(session, ids=[rows[0].id, 999]))
-    figures = ("id", "project", "region_count", "largest_px", "mm_per_pixel", "review", "review_comment")
+    figures = ("id", "project", "region_count", "largest_px", "mm_per_pixel", "review", "review_comment",
+               "thresholds_json")
     monkeypatch.setattr(database.engine.dialect, "name", "postgresql")  # the way other databases take
     with database.read() as session:
         fallback = list(repo.export_rows(session, ids=wanted, page=3))

@@ -14,7 +14,7 @@ from services.report_charts import (
     histogram_png,
     trend_png,
 )
-from services.reports import daily_counts, lot_counts, render_html
+from services.reports import CSV_FIELDS, calibration_label, csv_record, daily_counts, lot_counts, render_html
 
 WIDTH, HEIGHT, BINS = 600, 200, 20
 
@@ -174,3 +174,22 @@ def test_days_split_at_local_midnight_in_a_zone_a_quarter_hour_off_the_hour(monk
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_csv_record_holds_every_column_in_the_header_s_order_and_names_its_calibration():
+    import json
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    thresholds = {"bank_id": 7, "calibration_version": 1, "calibration_revision": 2,
+                  "calibration_method": "labelled-f1", "sensitivity": 0.65}
+    row = SimpleNamespace(id=3, project="disc", created_at=datetime(2026, 11, 29, 8, tzinfo=UTC), source_path="a.png",
+                          lot="L-1", verdict="NG", score=0.81, raw_score=0.0731, region_count=2, largest_px=40.0,
+                          mm_per_pixel=0.05, review="OK", review_comment="fine", operator="ann", bank_id=7,
+                          thresholds_json=json.dumps(thresholds), engine_version="0.5.0")
+    record = csv_record(row)
+    assert tuple(record) == CSV_FIELDS  # the writer writes the values in this order under the header
+    assert record["calibration"] == calibration_label(thresholds) == (
+        "bank 7, calibration v1.2 (labelled-f1), sensitivity 0.65")
+    assert (record["largest_length_mm"], record["score"], record["created_at"]) == (
+        "2", "0.8100", "2026-11-29T08:00:00+00:00")
