@@ -411,7 +411,8 @@ def _tiff_pixels(path: Path, first_error: Exception | None) -> tuple[np.ndarray,
 
         logging.getLogger("tifffile").setLevel(logging.ERROR)  # a broken file is reported below, not logged
         with tifffile.TiffFile(path) as tiff:
-            data = tiff.asarray()
+            # The first page only, as PIL and OpenCV read: a sequence saved in one file is not one image.
+            data = tiff.pages[0].asarray() if tiff.pages else np.empty(0)
             orientation_tag = tiff.pages[0].tags.get(274) if tiff.pages else None
     except Exception as exc:  # tifffile raises many types for broken files
         causes = f"{first_error}; {exc}" if first_error is not None else str(exc)

@@ -116,6 +116,30 @@ def test_16bit_colour_stored_plane_by_plane_keeps_its_colours(tmp_path):
     assert np.array_equal(decode_image(tmp_path / "planes.tif"), colour)
 
 
+@pytest.mark.parametrize("kind", ["grey16", "grey16-lzma", "colour16-planes", "rgb8"])
+def test_a_tiff_of_several_pages_is_read_as_its_first_page(tmp_path, kind):
+    """Some camera software saves a sequence of shots in one TIFF: the first is inspected, on every decoder's
+    path, not the pages taken for the channels of one image (or refused for their count)."""
+    if kind.startswith("grey16"):
+        pages = _RNG.integers(0, 65536, (3, 30, 50), dtype=np.uint16)
+        options = {"photometric": "minisblack", "compression": "lzma" if kind.endswith("lzma") else None}
+        first = np.repeat(pages[0][..., None], 3, axis=-1)
+    elif kind == "colour16-planes":
+        pages = _RNG.integers(0, 65536, (2, 3, 30, 50), dtype=np.uint16)
+        options = {"photometric": "rgb", "planarconfig": "separate"}
+        first = np.moveaxis(pages[0], 0, -1)
+    else:
+        pages = _RNG.integers(0, 256, (4, 30, 50, 3), dtype=np.uint8)
+        options = {"photometric": "rgb"}
+        first = pages[0]
+    path = tmp_path / "sequence.tif"
+    tifffile.imwrite(path, pages, **options)
+    decoded = decode_image(path)
+    decoded = np.repeat(decoded[..., None], 3, axis=-1) if decoded.ndim == 2 else decoded
+    assert np.array_equal(decoded, first)
+    assert image_shape(path) == (30, 50)
+
+
 def test_rgba_is_composited_on_black(tmp_path):
     rgba = np.zeros((40, 60, 4), dtype=np.uint8)
     rgba[..., 0] = 255
