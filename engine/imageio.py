@@ -150,7 +150,8 @@ def decode_for_inspection(path: str | Path, area_share: float = 1.0) -> DecodedI
 
 
 def decode_image(path: str | Path) -> np.ndarray:
-    """The file's pixels as stored: uint8, uint16 or float; grey, RGB or RGBA; EXIF orientation applied.
+    """The file's pixels as stored: uint8, uint16 or float (int32 for wider integer pixels); grey, RGB or
+    RGBA; EXIF orientation applied.
 
     The cheapest form of a large photo (a quarter of its float32 RGB size for 8-bit files), for
     callers that resize before converting (``to_float_rgb``).  Raises ImageLoadError as
@@ -385,9 +386,9 @@ def _too_large(path: str | Path) -> ImageLoadError:
 def _pil_to_array(image: Image.Image) -> np.ndarray:
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
         return np.asarray(image, dtype=np.uint16)
-    if image.mode == "I":
-        data = np.asarray(image, dtype=np.int64)
-        return np.clip(data, 0, 65535).astype(np.uint16)
+    if image.mode == "I":  # 32-bit integers; most such files hold 16-bit pixels
+        data = np.asarray(image, dtype=np.int32)
+        return data.astype(np.uint16) if data.size and data.min() >= 0 and data.max() <= 65535 else data
     if image.mode == "F":
         return np.asarray(image, dtype=np.float32)
     if image.mode in ("RGB", "RGBA", "L"):
@@ -420,9 +421,27 @@ def _tiff_pixels(path: Path, first_error: Exception | None) -> tuple[np.ndarray,
     if data.size == 0:
         cause = f" ({first_error})" if first_error is not None else ""
         raise ImageLoadError(path, f"corrupt or unreadable TIFF: no image data, the file may be cut short{cause}")
-    if data.ndim == 3 and data.shape[0] in (1, 3, 4) and data.shape[-1] not in (1, 3, 4):
+    if data.ndim == 3 and data.shape[0] in (1, 2, 3, 4) and data.shape[-1] not in (1, 2, 3, 4):
         data = np.moveaxis(data, 0, -1)
+    if data.ndim == 3 and data.shape[-1] == 2:
+        data = _grey_on_black(data)
     return data, int(orientation_tag.value) if orientation_tag is not None else None
+
+
+def _grey_on_black(grey_alpha: np.ndarray) -> np.ndarray:
+    """Grey pixels with an alpha channel composited on black, in their own type, as RGBA is (PIL reads
+    8-bit grey with alpha; tifffile hands 16-bit and float ones over as two channels)."""
+    grey, alpha = grey_alpha[..., 0], grey_alpha[..., 1]
+    if grey_alpha.dtype == np.uint16:
+        opaque = sixteen_bit_full_scale(alpha)
+    elif np.issubdtype(grey_alpha.dtype, np.integer):
+        opaque = float(np.iinfo(grey_alpha.dtype).max)
+    else:
+        opaque = 1.0
+    composited = grey.astype(np.float32) * np.clip(alpha.astype(np.float32) / opaque, 0.0, 1.0)
+    if np.issubdtype(grey_alpha.dtype, np.integer):
+        composited = np.rint(composited)
+    return composited.astype(grey_alpha.dtype)
 
 
 def sixteen_bit_full_scale(pixels: np.ndarray) -> float:
@@ -472,8 +491,7 @@ def to_float_rgb(array: np.ndarray, source: str | Path = "<array>") -> np.ndarra
         if peak > 1.0:
             scaled /= max(peak, 1e-6)
     elif np.issubdtype(data.dtype, np.integer):
-        info = np.iinfo(data.dtype)
-        scaled = ((data.astype(np.float64) - info.min) / float(info.max - info.min)).astype(np.float32)
+        scaled = _wide_integers_to_float(data)
     else:
         raise ImageLoadError(source, f"unsupported pixel type {data.dtype}")
     if scaled.ndim == 2:
@@ -482,6 +500,26 @@ def to_float_rgb(array: np.ndarray, source: str | Path = "<array>") -> np.ndarra
         scaled = scaled[..., :3] * scaled[..., 3:4]
     np.clip(scaled, 0.0, 1.0, out=scaled)
     return np.ascontiguousarray(scaled, dtype=np.float32)
+
+
+def _wide_integers_to_float(data: np.ndarray) -> np.ndarray:
+    """Integer pixels other than unsigned 8 and 16 bit (signed, 32 or 64 bit) as float32 in [0, 1].
+
+    Signed bytes are read as 8-bit pixels; wider pixels within 0-65535 as 16-bit ones (12-bit
+    ones included); wider values have no standard white, so they are scaled by their own peak, as
+    float pixels above 1 are.  Negative values are black.
+    """
+    if data.dtype.itemsize == 1:
+        scaled = np.maximum(data, 0).astype(np.float32)
+        scaled /= 255.0
+        return scaled
+    if data.size and data.min() >= 0 and data.max() <= 65535:
+        scaled = data.astype(np.float32)
+        scaled /= sixteen_bit_full_scale(data)
+        return scaled
+    scaled = np.maximum(data, 0).astype(np.float32)
+    scaled /= max(float(scaled.max(initial=0.0)), 1.0)
+    return scaled
 
 
 def check_pixels(data: np.ndarray, source: str | Path = "<array>") -> None:

@@ -140,6 +140,32 @@ def test_a_tiff_of_several_pages_is_read_as_its_first_page(tmp_path, kind):
     assert image_shape(path) == (30, 50)
 
 
+@pytest.mark.parametrize("dtype", [np.uint32, np.int32])
+def test_32bit_integer_pixels_keep_their_shades(tmp_path, dtype):
+    """Pixels wider than 16 bit had been cut at 65535: a 20-bit photo came out almost all white.  Within
+    16 bits they read as 16-bit pixels; wider ones are scaled by their peak."""
+    wide = _RNG.integers(0, 1 << 20, (30, 50)).astype(dtype)
+    narrow = _RNG.integers(0, 65536, (30, 50)).astype(dtype)
+    tifffile.imwrite(tmp_path / "wide.tif", wide)
+    tifffile.imwrite(tmp_path / "narrow.tif", narrow)
+    assert load_image(tmp_path / "wide.tif")[..., 0] == pytest.approx(wide / float(wide.max()), abs=1e-6)
+    assert load_image(tmp_path / "narrow.tif")[..., 0] == pytest.approx(narrow / 65535.0, abs=1e-6)
+    signed = np.where(np.arange(50) < 25, -5000, 40000).astype(np.int32)[None].repeat(30, axis=0)
+    assert set(np.unique(to_float_rgb(signed))) == {0.0, 1.0}  # negative is black, the peak white
+
+
+def test_16bit_grey_with_alpha_is_composited_on_black(tmp_path):
+    """A grey photo with a transparency mask, saved 16-bit: refused as an "unsupported shape" before."""
+    grey = _RNG.integers(0, 65536, (30, 50), dtype=np.uint16)
+    alpha = np.zeros((30, 50), np.uint16)
+    alpha[:, :20] = 65535
+    tifffile.imwrite(tmp_path / "masked.tif", np.stack([grey, alpha], axis=-1), photometric="minisblack",
+                     extrasamples=[2])
+    image = load_image(tmp_path / "masked.tif")
+    assert image[:, :20, 1] == pytest.approx(grey[:, :20] / 65535.0, abs=1e-5)
+    assert not image[:, 20:].any()
+
+
 def test_rgba_is_composited_on_black(tmp_path):
     rgba = np.zeros((40, 60, 4), dtype=np.uint8)
     rgba[..., 0] = 255
