@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import sys
 
-# Before torch is imported anywhere; engine/__init__.py says why.
+# Before torch and OpenCV are imported anywhere; engine/__init__.py says why.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "128")
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
 
 def main(argv: list[str] | None = None) -> int:
