@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -340,6 +341,23 @@ def test_truncated_jpeg_raises(tmp_path):
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(ImageLoadError, match="cut.jpg"):
         load_image(path)
+
+
+def test_a_png_cut_short_gets_only_our_message_naming_it(tmp_path):
+    """OpenCV's decoder printed "[ WARN ...] PNG input buffer is incomplete" beside the message."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "cut.png"
+    Image.fromarray(_RNG.integers(0, 256, (60, 80, 3), dtype=np.uint8)).save(path)
+    path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2])
+    script = ("import sys; from engine.imageio import ImageLoadError, load_image\n"
+              "try:\n    load_image(sys.argv[1])\nexcept ImageLoadError as exc:\n    print(exc, file=sys.stderr)")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, cwd=root,
+                          env={k: v for k, v in os.environ.items() if k != "OPENCV_LOG_LEVEL"}, timeout=120)
+    assert done.stderr.strip().splitlines() == [f"Cannot read image '{path}': corrupt or unreadable (image file is "
+                                                "truncated)"]
 
 
 def test_a_tiff_cut_short_is_reported_as_such(tmp_path):
