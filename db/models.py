@@ -14,6 +14,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Intege
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 MAX_LOT_LENGTH = 100
+MAX_PROJECT_NAME_LENGTH = 200
 
 
 def utc_now() -> datetime:
@@ -33,7 +34,7 @@ class Project(Base):
     __tablename__ = "projects"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(MAX_PROJECT_NAME_LENGTH), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     backbone: Mapped[str] = mapped_column(String(200), default="efficientnet-lite0")
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)

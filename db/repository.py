@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from db.models import (
     MAX_LOT_LENGTH,
+    MAX_PROJECT_NAME_LENGTH,
     AuditEvent,
     ChatMessage,
     Inspection,
@@ -54,10 +55,14 @@ def audit(session: Session, actor: str, action: str, entity: str, entity_id: int
 
 
 def free_project_name(session: Session, name: str, renamed: Project | None = None) -> str:
-    """``name`` stripped; ValueError when it is empty or another project (than ``renamed``) has it."""
+    """``name`` stripped; ValueError when it is empty, longer than ``MAX_PROJECT_NAME_LENGTH`` (SQLite
+    would keep it, a database server refuse it), or another project (than ``renamed``) has it."""
     name = name.strip()
     if not name:
         raise ValueError("A project needs a name.")
+    if len(name) > MAX_PROJECT_NAME_LENGTH:
+        raise ValueError(f"A project name can have at most {MAX_PROJECT_NAME_LENGTH} characters; this one has "
+                         f"{len(name)}.")
     query = select(Project.id).where(Project.name == name)
     if renamed is not None:
         query = query.where(Project.id != renamed.id)

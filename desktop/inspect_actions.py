@@ -17,6 +17,7 @@ from desktop.images import qimage_to_array
 from desktop.references_page import IMAGE_FILTER
 from desktop.watch_dialog import WatchDialog, WatchOptions
 from desktop.window_actions import WindowActions
+from services.file_names import file_stem
 from services.new_images import TreeListing
 from services.results import StoredResult
 from services.sorting import sort_target_problem
@@ -86,7 +87,8 @@ class InspectActions(WindowActions):
             self.show_error("Inspect or open a part first: there is no image to save.")
             return
         if target is None:
-            suggested = f"{Path(self.current.source).stem}-{self.current.verdict}-{self.current.id}.png"
+            stem = file_stem(Path(self.current.source).stem, "part")
+            suggested = f"{stem}-{self.current.verdict}-{self.current.id}.png"
             chosen, _ = QFileDialog.getSaveFileName(self, "Save image", suggested,
                                                     "PNG image (*.png);;JPEG image (*.jpg *.jpeg)")
             if not chosen:

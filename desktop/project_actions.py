@@ -10,6 +10,7 @@ from db import repository as repo
 from db.errors import StorageError
 from desktop import jobs
 from desktop.window_actions import WindowActions
+from services.file_names import file_stem
 from services.project_transfer import SUFFIX as PROJECT_FILE_SUFFIX
 from services.project_transfer import ImportResult
 
@@ -51,8 +52,8 @@ class ProjectActions(WindowActions):
     def export_project(self, name: str, target: Path | None = None) -> None:
         """Write a project's set-up to one file for another workstation (asks where unless given)."""
         if target is None:
-            chosen, _ = QFileDialog.getSaveFileName(self, "Export project", f"{name}{PROJECT_FILE_SUFFIX}",
-                                                    PROJECT_FILE_FILTER)
+            suggested = f"{file_stem(name, 'project')}{PROJECT_FILE_SUFFIX}"
+            chosen, _ = QFileDialog.getSaveFileName(self, "Export project", suggested, PROJECT_FILE_FILTER)
             if not chosen:
                 return
             target = Path(chosen)

@@ -81,9 +81,14 @@ def test_project_names_are_unique_and_audited(tmp_path):
         repo.create_project(session, "screw", actor="ann")
     with pytest.raises(ValueError, match="already exists"), database.write() as session:
         repo.create_project(session, "screw")
+    # SQLite keeps any length; a database server refuses past the column's, so every backend refuses it here.
+    with pytest.raises(ValueError, match="at most 200 characters; this one has 201"), database.write() as session:
+        repo.create_project(session, "s" * 201)
     with database.read() as session:
         events = session.query(repo.AuditEvent).all()
         assert [(e.action, e.entity, e.actor) for e in events] == [("create", "project", "ann")]
+    with database.write() as session:
+        assert repo.create_project(session, "  " + "s" * 200 + " ").name == "s" * 200
 
 
 

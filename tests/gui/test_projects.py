@@ -57,6 +57,13 @@ def test_a_project_exported_from_its_panel_comes_back_under_a_new_name(qtbot, wi
 
     panel = window.projects_panel
     assert panel.export_button.isEnabled()
+    window.new_project("Valve/Cover 3")  # the suggested file must not sit in a folder "Valve"
+    offered: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda _parent, _title, name, *_: offered.append(name) or ("", ""))
+    panel.export_button.click()
+    assert offered == ["Valve_Cover 3.iadproject"]
+    panel.refresh(select="disc")
     target = tmp_path / "disc setup.iadproject"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
@@ -71,7 +78,7 @@ def test_a_project_exported_from_its_panel_comes_back_under_a_new_name(qtbot, wi
     qtbot.waitUntil(lambda: window.project_name == "disc line 2", timeout=WAIT)
     assert asked == ["disc"]
     names = {panel.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(panel.count())}
-    assert names == {"disc", "disc line 2"}
+    assert names == {"disc", "disc line 2", "Valve/Cover 3"}
     assert window.references_page.grid.count() == 4
     assert "Imported project 'disc line 2' (4 active references" in window.statusBar().currentMessage()
 
