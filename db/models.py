@@ -15,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 MAX_LOT_LENGTH = 100
 MAX_PROJECT_NAME_LENGTH = 200
+MAX_OPERATOR_LENGTH = 200
 
 
 def utc_now() -> datetime:
@@ -98,7 +99,7 @@ class Inspection(Base):
     image_key: Mapped[str] = mapped_column(String(200), index=True)
     source_path: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
-    operator: Mapped[str] = mapped_column(String(200), default="")
+    operator: Mapped[str] = mapped_column(String(MAX_OPERATOR_LENGTH), default="")
     # The lot, batch, order or shift the part belongs to, as the technician named it; "" for none.
     lot: Mapped[str] = mapped_column(String(MAX_LOT_LENGTH), default="", server_default="", index=True)
     raw_score: Mapped[float] = mapped_column(Float)
@@ -126,7 +127,7 @@ class Review(Base):
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
     verdict: Mapped[str] = mapped_column(String(20))
     comment: Mapped[str] = mapped_column(Text, default="")
-    operator: Mapped[str] = mapped_column(String(200), default="")
+    operator: Mapped[str] = mapped_column(String(MAX_OPERATOR_LENGTH), default="")
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 

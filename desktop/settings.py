@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from db.models import MAX_OPERATOR_LENGTH
 from desktop.dialogs import CheckedDialog
 from services.camera import CameraChoice
 
@@ -114,6 +115,7 @@ class SettingsDialog(CheckedDialog):
         self.llm_path.setPlaceholderText("default: the embedded SmolLM2-135M")
         llm_row = with_browse(self.llm_path, "Language model folder (a Hugging Face model or a LoRA adapter)")
         self.operator = QLineEdit(settings.operator)
+        self.operator.setMaxLength(MAX_OPERATOR_LENGTH)  # the history's operator column
         choice = settings.camera_choice()
         self.camera = QSpinBox()
         self.camera.setRange(0, 9)

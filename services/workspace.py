@@ -9,6 +9,7 @@ from pathlib import Path
 
 from db.database import Database
 from db.errors import StorageError, describe_os_error
+from db.models import MAX_OPERATOR_LENGTH
 from db.paths import data_home, database_url
 from db.store import ImageStore
 
@@ -56,4 +57,6 @@ def open_workspace(home: str | Path | None = None, url: str | None = None, opera
     except StorageError:
         database.dispose()
         raise
-    return Workspace(folder, database, ImageStore(folder / "store"), operator or default_operator())
+    # Cut to the history's column, which a database server enforces (an environment variable has no limit).
+    operator_name = (operator or default_operator()).strip()[:MAX_OPERATOR_LENGTH]
+    return Workspace(folder, database, ImageStore(folder / "store"), operator_name)

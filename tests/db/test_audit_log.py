@@ -81,3 +81,15 @@ def test_the_command_line_lists_a_projects_events(tmp_path, monkeypatch, capsys)
     assert run_cli(["db", "audit", "--action", "update", "--json"]) == 0
     assert '"lid"' in capsys.readouterr().out
     assert run_cli(["db", "audit", "--project", "gone"]) == 2
+
+
+def test_an_operator_name_longer_than_its_column_is_cut_to_it(tmp_path, monkeypatch):
+    from db.models import MAX_OPERATOR_LENGTH
+    from services.workspace import open_workspace
+
+    monkeypatch.setenv("IAD_INSPECTOR_OPERATOR", " " + "n" * 300)
+    workspace = open_workspace(tmp_path / "home", explicit=True)
+    try:
+        assert workspace.operator == "n" * MAX_OPERATOR_LENGTH
+    finally:
+        workspace.close()
