@@ -2,10 +2,11 @@
 
 Intents are found by keyword rules (a 135M language model is no better at this, and rules are
 predictable).  Follow-ups keep context: "it" is the region last talked about (before any was,
-the defects as a whole), "the second one" is region 2, "the bigger one" the largest, "the left
-one" the leftmost, "the other one" every region but the one in focus, and a question with a
-region but no intent ("what about the left one?") repeats the previous intent for that region, or
-describes it when nothing was asked before ("number 2?").
+the defects as a whole; beside the verdict, "why did it fail?", the part), "the second one" is
+region 2, "the bigger one" the largest, "the left one" the leftmost, "the other one" every region
+but the one in focus, and a question with a region but no intent ("what about the left one?")
+repeats the previous intent for that region, or describes it when nothing was asked before
+("number 2?").  "Is region 3 real?" gets how clearly that region stands out.
 Depth, thickness and weight, which a photo of the surface cannot show, get the ``beyond`` intent:
 the answer says so before the size it measured.  Other questions no rule knows (material,
 provenance) get the honest "I can't tell that" with a summary.
@@ -53,7 +54,8 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
                  r"worse than (?:usual|normal|average|before|the others)|which (?:one |region )?is worse|"
                  r"more (?:severe|serious|critical)"),
     ("confidence", r"\bsure\b|confiden|certain|reliab|probab|trust|false (?:alarm|positive|reject)|"
-                   r"\breal (?:defect|one)\b|what(?:'s| is)(?: the)? (?:anomaly |image )?(?:score|threshold)|"
+                   r"\breal (?:defect|one)\b|\breal\W*$|\bgenuine\b|\breally (?:a )?(?:defect|there)\b|"
+                   r"what(?:'s| is)(?: the)? (?:anomaly |image )?(?:score|threshold)|"
                    r"what does (?:review|ng|ok|the grey zone) mean"),
     ("shape", r"\bshape|\bround\b|circular|elongat|long and thin|\bthin\b|\bnarrow\b|orientation|oriented|"
               r"\bangle\b|which direction|\bstraight\b|\bcurved\b"),
@@ -84,6 +86,9 @@ ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "
             "fifth": 5, "5th": 5}
 ALL_WORDS = r"\b(?:all|each|every|both|them|they)\b"
 PRONOUNS = r"\b(?:it|its|that one|this one|that|this)\b"
+# A pronoun next to one of these words means the part and its verdict, not a region.
+PART_VERDICT = r"\b(?:it|this|that)(?: part)? (?:fail|pass|get rejected|get flagged)|" \
+               r"\b(?:was|is) (?:it|this|that)(?: part)? (?:rejected|flagged|ng|ok|failed|passed)\b"
 
 
 SIDE_ONE = re.compile(r"\b(left|right|top|upper|bottom|lower)(?:most)? (?:one|region|defect)\b")
@@ -165,6 +170,8 @@ def resolve_focus(question: str, facts: FactSheet, current: list[int] | None) ->
         return [min(regions, key=SIDE_ORDER[side]).index]
     if re.search(ALL_WORDS, text):
         return [r.index for r in regions]
+    if re.search(PART_VERDICT, text):
+        return None  # "why did it fail?": "it" is the part, whatever region was talked about last
     if re.search(PRONOUNS, text):
         return current  # before any region was talked about, "it" means the defect(s): the default scope
     return None

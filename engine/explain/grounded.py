@@ -262,11 +262,27 @@ def _severity(facts: FactSheet, regions: list[Region]) -> str:
 
 def _confidence(facts: FactSheet, regions: list[Region]) -> str:
     side = "above" if facts.score >= facts.threshold else "below"
-    return (f"Confidence is {facts.confidence}: the score {facts.score:.2f} is {side} the threshold "
+    part = (f"Confidence is {facts.confidence}: the score {facts.score:.2f} is {side} the threshold "
             f"{facts.threshold:.2f}, grey zone {facts.grey_zone[0]:.2f} to {facts.grey_zone[1]:.2f}. "
             "The threshold was calibrated from "
-            f"{_plural(facts.reference_count, 'good reference')} ({facts.calibration_method})."
-            + _cautions(facts))
+            f"{_plural(facts.reference_count, 'good reference')} ({facts.calibration_method}).")
+    if regions and len(regions) < facts.region_count:  # asked about some regions: how strongly each stands out
+        part = " ".join(_region_strength(region) for region in regions[:MAX_LISTED]) + " " + part
+    return part + _cautions(facts)
+
+
+# A region whose peak is this many times the pixel threshold stands out clearly; below the first, barely.
+WEAK_REGION, CLEAR_REGION = 1.5, 3.0
+
+
+def _region_strength(region: Region) -> str:
+    """How clearly one region stands out, from its peak over the pixel threshold ("is region 3 real?")."""
+    peak = f"Region {region.index} peaks at {region.severity:.1f} times the pixel threshold"
+    if region.severity < WEAK_REGION:
+        return f"{peak}: it barely stands out and may be normal variation, so check it by eye."
+    if region.severity < CLEAR_REGION:
+        return f"{peak}: it stands out, but not by much."
+    return f"{peak}: it stands out clearly."
 
 
 def _margin(facts: FactSheet, regions: list[Region]) -> str:

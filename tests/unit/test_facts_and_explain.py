@@ -36,7 +36,7 @@ QUESTIONS = ("Is there any anomaly?", "Where is it?", "How big is it?", "How man
              "Tell me about the second region", "What does the heatmap show?", "Is it ok?", "What's the score?",
              "What caused this?", "How long is it in mm?", "Which one is bigger?", "What about the left one?",
              "How deep is the scratch?", "What material is it made of?", "What shape is it?",
-             "Is the second one long and thin?")
+             "Is the second one long and thin?", "Is region 2 real?", "Why did it fail?")
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +173,30 @@ def test_answers_follow_the_verdict(two_defect_facts, good_facts):
     assert "REVIEW" in review and parse_claims(review).defective is True
     count = parse_claims(Conversation(two_defect_facts).ask("How many defects are there?").text).counts
     assert count == [two_defect_facts.region_count]
+
+
+def test_is_a_region_real_says_how_clearly_it_stands_out_and_why_did_it_fail_means_the_part(two_defect_facts):
+    from dataclasses import replace
+
+    from engine.explain.grounded import CLEAR_REGION, WEAK_REGION
+
+    regions = list(two_defect_facts.regions)
+    regions[1] = replace(regions[1], severity=(1.0 + WEAK_REGION) / 2)  # just over the pixel threshold
+    facts = replace(two_defect_facts, regions=regions)
+    conversation = Conversation(facts)
+    weak = conversation.ask("Is region 2 real?")
+    assert weak.intent == "confidence" and weak.focus == [2]
+    assert weak.text.startswith(f"Region 2 peaks at {regions[1].severity:.1f} times the pixel threshold: it barely "
+                                "stands out and may be normal variation")
+    assert "Region 1" not in weak.text and "Confidence is" in weak.text  # and the part's own confidence
+    assert conflicts(weak.text, facts) == []
+    strong = conversation.ask("and the first one?")
+    assert strong.focus == [1] and strong.intent == "confidence"
+    assert ("stands out clearly" if regions[0].severity >= CLEAR_REGION else "stands out") in strong.text
+    assert Conversation(facts).ask("How sure are you?").text.startswith("Confidence is")  # the part as a whole
+    # "It" was region 1; next to the verdict, "it" is the part: every region is part of why.
+    why = conversation.ask("Why did it fail?")
+    assert why.focus is None and all(f"region {r.index} (" in why.text for r in regions)
 
 
 def test_the_other_one_is_the_region_not_in_focus(two_defect_facts):
