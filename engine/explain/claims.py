@@ -34,7 +34,8 @@ SHADE_PATTERN = re.compile(r"\b(darker|brighter|lighter|redder|greener|yellower|
 SHADE_SYNONYMS = {"lighter": "brighter"}
 KNOWN_TYPES = ("scratch", "crack", "dent", "hole", "stain", "contamination", "discolo(?:u)?ration", "chip",
                "missing", "misplaced", "bent", "cut", "fold", "glue", "oil", "rust", "print", "pit", "break",
-               "deformation", "squeeze", "tear")
+               "deformation", "squeeze", "tear", "dirt", "dust", "burr", "bubble", "hair", "fib(?:re|er)", "smudge",
+               "fingerprint", "particle", "inclusion", "blister", "corrosion")
 TYPE_PATTERN = re.compile(r"\b(" + "|".join(KNOWN_TYPES) + r")(?:e?s|ed)?\b", re.I)
 NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
 PIXEL_PATTERN = re.compile(NUMBER + r"\s*(?:px|pixels?)\b", re.I)

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 # A "thanks" needs no language model: its fixed reply cannot be rephrased into anything better.
 GROUNDED_ONLY = ("courtesy",)
 FOLLOW_UP = re.compile(r"^\W*(?:and|what about|how about|same for|and what about)\b|^\W*(?:\w+\W*){1,4}$", re.I)
+# A short question led by a verb asks something new ("are they connected?"), not the last thing again.
+NEW_QUESTION = re.compile(r"^\W*(?:is|are|was|were|does|do|did|can|could|has|have|will|would|should)\s+\S+\s+\S+",
+                          re.I)
 GROUNDED = "grounded"
 HISTORY_TURNS = 6
 SYSTEM_PROMPT = ("You are the assistant of an industrial visual inspection station. Answer the technician in one "
@@ -95,10 +98,12 @@ class Conversation:
     def _understand(self, question: str) -> tuple[list[str], list[int] | None]:
         intents = detect_intents(question)
         focus = resolve_focus(question, self.facts, self.focus)
-        if not intents and focus is not None and FOLLOW_UP.search(question):
+        if not intents and focus is not None and FOLLOW_UP.search(question) and not NEW_QUESTION.search(question):
             intents = [self.last_intent or "describe"]
         if intents == ["type"] and self.facts.regions and TYPE_PATTERN.search(question):
             intents = ["existence", "type"]  # "is it cracked?" asks first whether there is a defect at all
+        elif intents == ["existence"] and self.facts.regions and TYPE_PATTERN.search(question):
+            intents = ["existence", "type"]  # "is there dust?": whether there is a defect, then whether it is dust
         if focus is not None and all(1 <= index <= self.facts.region_count for index in focus):
             self.focus = focus  # a region that does not exist is answered as such, never kept as "it"
         self.last_intent = intents[-1] if intents else self.last_intent

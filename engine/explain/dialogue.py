@@ -21,6 +21,8 @@ unless its project states a pixel size (``engine.physical``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from engine.explain.claims import TYPE_PATTERN
 from engine.facts import FactSheet
@@ -52,25 +54,26 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("severity", r"how (?:bad|serious|severe|critical)|severit|\bworst\b|most (?:severe|important|critical)|"
                  r"is (?:it|this|that|the \w+) (?:very )?(?:critical|serious|severe)\b|"
                  r"worse than (?:usual|normal|average|before|the others)|which (?:one |region )?is worse|"
-                 r"more (?:severe|serious|critical)"),
+                 r"more (?:severe|serious|critical)|(?:look at|check|fix|inspect|start with) first|\bprioriti"),
     ("confidence", r"\bsure\b|confiden|certain|reliab|probab|trust|false (?:alarm|positive|reject)|"
                    r"\breal (?:defect|one)\b|\breal\W*$|\bgenuine\b|\breally (?:a )?(?:defect|there)\b|"
                    r"what(?:'s| is)(?: the)? (?:anomaly |image )?(?:score|threshold)|"
                    r"what does (?:review|ng|ok|the grey zone) mean"),
     ("shape", r"\bshape|\bround\b|circular|elongat|long and thin|\bthin\b|\bnarrow\b|orientation|oriented|"
               r"\bangle\b|which direction|\bstraight\b|\bcurved\b"),
-    ("type", r"what (?:type|kind|sort)|\btype\b|\bkind of\b|classif|categor|what is it\b|"
+    ("type", r"what (?:type|kind|sort)|\btype\b|\bkind of\b|classif|categor|what(?: is|'s) (?:it|this|that)\b(?! part)|"
              r"(?:could|might|can) (?:it|this|that) be\b"),
     ("size", r"\bsize\b|\barea\b|dimension|extent|percent|how much of|\bmeasure\b|"
              r"which (?:one |region |defect )?is (?:the )?(?:bigg|larg|small)er"),
     ("location", r"\bwhere\b|locat|position|coordinat|bounding box|which (?:part|side|area)|\bshow me\b|"
                  r"how far|distance|clos(?:er|est) to|\bmiddle\b|\bcorner\b|in the cent(?:re|er)|"
-                 r"point (?:out|to|at)|\bnear\b|on the (?:edge|left|right|top|bottom)"),
+                 r"point (?:out|to|at)|\bnear\b|on the (?:edge|left|right|top|bottom)|"
+                 r"\b(?:left|right|top|bottom|upper|lower) or (?:the )?(?:left|right|top|bottom|upper|lower)\b"),
     ("appearance", r"colou?r|look(?:s)? like|appearance|\b(?:dark|bright|light)(?:er|ness)?\b|\bshade|\bhue\b"),
     ("describe", r"tell me (?:about|more)|describe|details?\b|heat ?map|what does the map|\blist\b|enumerate|"
                  r"what should (?:the operator|i|we) (?:check|look at)|"
                  r"what(?:'s| is) (?:the (?:first|second|third|fourth|fifth|last|other) (?:one|region|defect)|"
-                 r"(?:region|defect) \d)"),
+                 r"(?:region|defect) \d)|what(?:'s| is) (?:at|in) the (?:top|bottom|left|right|upper|lower)"),
     # What to do with the part: asked the other way round from "is there a defect?", so "yes" would mislead.
     ("disposition", r"\breject|\bship\b|\baccept|\bscrap|\brelease\b|throw (?:it )?away|\bpass|good or bad|"
                     r"is (?:it|this|that|the part) (?:good|fine|normal|usable)|\bkeep (?:it|this)|\bsell\b|"
@@ -91,10 +94,16 @@ PART_VERDICT = r"\b(?:it|this|that)(?: part)? (?:fail|pass|get rejected|get flag
                r"\b(?:was|is) (?:it|this|that)(?: part)? (?:rejected|flagged|ng|ok|failed|passed)\b"
 
 
-SIDE_ONE = re.compile(r"\b(left|right|top|upper|bottom|lower)(?:most)? (?:one|region|defect)\b")
+SIDE_WORDS = r"(left|right|top|upper|bottom|lower)"
+# "The left one", "the top left one", "what's at the bottom?": a region picked by where it lies.
+SIDE_ONE = re.compile(rf"\b(?:(top|upper|bottom|lower)[ -])?{SIDE_WORDS}(?:most)? (?:one|region|defect)\b|"
+                      rf"\bwhat(?:'s| is) (?:at|in) the (?:(top|upper|bottom|lower)[ -])?{SIDE_WORDS}\b")
 SIDE_NAMES = {"upper": "top", "lower": "bottom"}
 SIDE_ORDER = {"left": lambda r: r.centroid[0], "right": lambda r: -r.centroid[0],
               "top": lambda r: r.centroid[1], "bottom": lambda r: -r.centroid[1]}
+# "The bigger one", "the biggest", "which is bigger?" pick a region; "is the left one bigger than ..." does not.
+SELECTOR = (r"\b{size}est\b|\b{size}er (?:one|region|defect)\b|\bthe {size}er\b|"
+            r"which (?:one |region |defect )?is (?:the )?{size}er")
 PHYSICAL_UNITS = re.compile(r"\d\s*(?:mm|cm|um|µm)\b|\b(?:mm|cm|µm|millimet|centimet|micro(?:n|met)|inch|inches)\b")
 
 
@@ -104,9 +113,17 @@ def asks_physical_units(question: str) -> bool:
 
 
 def asked_side(question: str) -> str | None:
-    """The side a question picks a region by ("the left one": "left"), or None."""
+    """The side a question picks a region by ("the left one": "left", "the top left one": "top left"), or None."""
     match = SIDE_ONE.search(question.lower())
-    return SIDE_NAMES.get(match.group(1), match.group(1)) if match else None
+    if match is None:
+        return None
+    return " ".join(dict.fromkeys(SIDE_NAMES.get(word, word) for word in match.groups() if word))
+
+
+def side_order(side: str) -> Callable[[Any], float]:
+    """Sort key that puts the region lying furthest towards ``side`` (one or two words) first."""
+    keys = [SIDE_ORDER[word] for word in side.split()]
+    return lambda region: sum(key(region) for key in keys)
 
 
 def detect_intent(question: str) -> str | None:
@@ -159,15 +176,15 @@ def resolve_focus(question: str, facts: FactSheet, current: list[int] | None) ->
         return others or None
     if not regions:
         return None
-    if re.search(r"\b(?:bigg|larg)(?:er|est)\b", text):
+    if re.search(SELECTOR.format(size="(?:bigg|larg)"), text):
         return [max(regions, key=lambda r: r.area_px).index]
-    if re.search(r"\bsmall(?:er|est)\b", text):
+    if re.search(SELECTOR.format(size="small"), text):
         return [min(regions, key=lambda r: r.area_px).index]
     if re.search(r"\b(?:worse|worst|strong(?:er|est)|most severe|main)\b", text):
         return [regions[0].index]
     side = asked_side(text)
     if side is not None:
-        return [min(regions, key=SIDE_ORDER[side]).index]
+        return [min(regions, key=side_order(side)).index]
     if re.search(ALL_WORDS, text):
         return [r.index for r in regions]
     if re.search(PART_VERDICT, text):

@@ -377,7 +377,7 @@ def no_physical_scale(facts: FactSheet) -> str:
 
 def lone_region_elsewhere(facts: FactSheet, side: str) -> bool:
     """True when a question picks "the <side> one" but the only region is not on that side."""
-    return facts.region_count == 1 and side not in facts.regions[0].position.split()
+    return facts.region_count == 1 and not set(side.split()) <= set(facts.regions[0].position.split())
 
 
 def only_region(facts: FactSheet) -> str:

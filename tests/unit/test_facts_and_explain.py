@@ -12,7 +12,7 @@ import pytest
 from engine.calibration import VERDICT_NG, VERDICT_OK, VERDICT_REVIEW
 from engine.defect_types import EXAMPLES_SOURCE, PROMPTS_SOURCE, TypeExamples, classify_regions
 from engine.explain import Conversation, conflicts, parse_claims
-from engine.explain.dialogue import detect_intent, detect_intents
+from engine.explain.dialogue import detect_intent, detect_intents, resolve_focus
 from engine.explain.guard import omissions
 from engine.facts import FactSheet, build_facts, facts_at
 from engine.physical import (
@@ -199,6 +199,26 @@ def test_is_a_region_real_says_how_clearly_it_stands_out_and_why_did_it_fail_mea
     assert why.focus is None and all(f"region {r.index} (" in why.text for r in regions)
 
 
+def test_regions_are_picked_by_where_they_lie_and_by_size_only_when_size_picks_them(two_defect_facts):
+    facts = two_defect_facts  # region 1 top left, region 2 bottom right
+    top_left = min(facts.regions, key=lambda r: r.centroid[0] + r.centroid[1]).index
+    bottom_right = max(facts.regions, key=lambda r: r.centroid[0] + r.centroid[1]).index
+    largest = max(facts.regions, key=lambda r: r.area_px).index
+    assert resolve_focus("What's at the top left?", facts, None) == [top_left]
+    assert resolve_focus("and the bottom-right one?", facts, [top_left]) == [bottom_right]
+    # "bigger" here is what is asked, not which region: the top left one is meant.
+    assert resolve_focus("Is the top left one bigger than the other?", facts, None) == [top_left]
+    assert resolve_focus("Which one is bigger?", facts, None) == [largest]
+    assert resolve_focus("How big is the biggest?", facts, None) == [largest]
+    conversation = Conversation(facts)
+    described = conversation.ask("What's at the bottom right?").text
+    assert described.startswith(f"Region {bottom_right} is at the bottom right")
+    # A short question led by a verb asks something new, not the last intent again.
+    assert conversation.ask("Are they connected?").text.startswith("I can't tell that from this image.")
+    dust = conversation.ask("Is there dust?")
+    assert dust.intents == ["existence", "type"] and "I can't tell the type of region" in dust.text
+
+
 def test_the_other_one_is_the_region_not_in_focus(two_defect_facts):
     conversation = Conversation(two_defect_facts)
     first = conversation.ask("How big is the first one?")
@@ -365,7 +385,11 @@ def test_questions_asked_the_other_way_round_get_no_misleading_yes(two_defect_fa
     ("Which region is the most important?", "severity"), ("What went wrong here?", "why"),
     ("Is it critical?", "severity"), ("Measure it", "size"), ("What does REVIEW mean?", "confidence"),
     ("What would you recommend?", "disposition"), ("What should the operator check?", "describe"),
-    ("What's the second region?", "describe"),
+    ("What's the second region?", "describe"), ("What is this?", "type"), ("Is it dirt?", "type"),
+    ("Top or bottom?", "location"), ("Which one should I look at first?", "severity"),
+    ("What's at the bottom?", "describe"), ("Is region 3 real?", "confidence"),
+    ("Is it really a defect?", "confidence"),
+    ("What is this part made of?", None),
 ])
 def test_everyday_phrasings_reach_their_intent(question, intent):
     assert detect_intent(question) == intent
