@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from engine.explain import grounded
 from engine.explain.claims import TYPE_PATTERN
-from engine.explain.dialogue import asked_side, asks_physical_units, detect_intents, resolve_focus
+from engine.explain.dialogue import asked_side, asks_physical_units, compared_pair, detect_intents, resolve_focus
 from engine.explain.guard import SENTENCE_END, completed, conflicts, omissions, sentences
 from engine.explain.llm import LocalLLM, TokenCallback
 from engine.facts import FactSheet
@@ -121,7 +121,11 @@ class Conversation:
     def ask(self, question: str, on_token: TokenCallback | None = None) -> Answer:
         """Answer ``question`` in the context of the earlier turns."""
         intents, focus = self._understand(question)
-        draft = self._draft(intents, focus)
+        pair = compared_pair(question, self.facts, focus) if "size" in intents else None
+        if pair is not None:  # both regions' sizes, after which is the bigger one
+            draft = f"{grounded.comparison(self.facts, *pair)} {self._draft(intents, list(pair[:2]))}"
+        else:
+            draft = self._draft(intents, focus)
         side = asked_side(question)
         if side is not None and focus and grounded.lone_region_elsewhere(self.facts, side):
             draft = f"{grounded.only_region(self.facts)} {draft}"

@@ -126,6 +126,33 @@ def side_order(side: str) -> Callable[[Any], float]:
     return lambda region: sum(key(region) for key in keys)
 
 
+COMPARATIVE = re.compile(r"\b(bigg|larg|long|small|short)er than\b(.*)")
+
+
+def compared_pair(question: str, facts: FactSheet, focus: list[int] | None) -> tuple[int, int, bool] | None:
+    """(region, region it is compared with, by length) for "is the left one bigger than the other?"; None
+    when the question compares nothing, or names no single region to compare.
+
+    The second region is the one named after "than" ("than region 3", "than the right one"), or for
+    "than the other(s)" the other of two regions, else the largest of the others; "bigger than 2 mm"
+    compares with no region.
+    """
+    match = COMPARATIVE.search(question.lower())
+    if match is None or not focus or len(focus) != 1 or not 1 <= focus[0] <= facts.region_count:
+        return None
+    others = [r for r in facts.regions if r.index != focus[0]]
+    if not others:
+        return None
+    named = resolve_focus(match.group(2), facts, None)
+    if named and len(named) == 1 and named[0] != focus[0] and 1 <= named[0] <= facts.region_count:
+        second = named[0]
+    elif re.search(r"\bother|\brest\b", match.group(2)):
+        second = max(others, key=lambda r: r.area_px).index
+    else:
+        return None
+    return focus[0], second, match.group(1) in ("long", "short")
+
+
 def detect_intent(question: str) -> str | None:
     """The first matching intent, or None when no rule matches."""
     text = question.lower()
@@ -162,6 +189,9 @@ def resolve_focus(question: str, facts: FactSheet, current: list[int] | None) ->
     such region rather than silently talk about another one.
     """
     text = question.lower()
+    comparative = COMPARATIVE.search(text)
+    if comparative is not None:  # "is the second one smaller than the first?" is about the second one
+        text = text[:comparative.start()]
     regions = facts.regions
     match = re.search(r"(?:region|defect|number|#)\s*(\d+)", text)
     if match:

@@ -172,6 +172,19 @@ def _size(facts: FactSheet, regions: list[Region]) -> str:
     return " ".join(lines)
 
 
+def comparison(facts: FactSheet, first: int, second: int, by_length: bool) -> str:
+    """Which of two regions is bigger (or longer), with both measures: "is the left one bigger than the other?"."""
+    a, b = facts.regions[first - 1], facts.regions[second - 1]
+    if by_length:
+        x, y = round(a.major_axis_px), round(b.major_axis_px)
+        word = "longer than" if x > y else "shorter than" if x < y else "about as long as"
+        return f"Region {a.index} is {word} region {b.index}: about {x} against {y} px long."
+    x, y = a.area_percent, b.area_percent
+    word = "bigger than" if x > y else "smaller than" if x < y else "about as big as"
+    return (f"Region {a.index} is {word} region {b.index}: it covers {_percent(x)} of {facts.basis_words}, "
+            f"region {b.index} {_percent(y)}.")
+
+
 def _length_mm(facts: FactSheet, region: Region) -> str:
     """", about 2.4 mm long" when the pixel size is known, else nothing."""
     mm = facts.millimetres(region)

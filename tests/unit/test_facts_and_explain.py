@@ -36,7 +36,8 @@ QUESTIONS = ("Is there any anomaly?", "Where is it?", "How big is it?", "How man
              "Tell me about the second region", "What does the heatmap show?", "Is it ok?", "What's the score?",
              "What caused this?", "How long is it in mm?", "Which one is bigger?", "What about the left one?",
              "How deep is the scratch?", "What material is it made of?", "What shape is it?",
-             "Is the second one long and thin?", "Is region 2 real?", "Why did it fail?")
+             "Is the second one long and thin?", "Is region 2 real?", "Why did it fail?",
+             "Is the left one bigger than the other?", "Is the second one shorter than the first?")
 
 
 @pytest.fixture(scope="module")
@@ -217,6 +218,25 @@ def test_regions_are_picked_by_where_they_lie_and_by_size_only_when_size_picks_t
     assert conversation.ask("Are they connected?").text.startswith("I can't tell that from this image.")
     dust = conversation.ask("Is there dust?")
     assert dust.intents == ["existence", "type"] and "I can't tell the type of region" in dust.text
+
+
+def test_is_one_region_bigger_than_another_compares_the_two_it_names(two_defect_facts):
+    facts = two_defect_facts
+    top_left = min(facts.regions, key=lambda r: r.centroid[0] + r.centroid[1])
+    other = max(facts.regions, key=lambda r: r.centroid[0] + r.centroid[1])
+    bigger = "bigger than" if top_left.area_percent > other.area_percent else "smaller than"
+    conversation = Conversation(facts)
+    answer = conversation.ask("Is the top left one bigger than the other?")
+    assert answer.text.startswith(f"Region {top_left.index} is {bigger} region {other.index}: it covers "
+                                  f"{top_left.area_percent:.2f} % of")
+    assert f"Region {other.index} covers {other.area_percent:.2f} %" in answer.text  # both sizes follow
+    assert conflicts(answer.text, facts) == []
+    # The subject is the region before "than", whichever ordinal comes first in the word list.
+    longer = Conversation(facts).ask(f"Is region {other.index} longer than region {top_left.index}?")
+    assert longer.focus == [other.index] and longer.text.startswith(f"Region {other.index} is ")
+    assert f"about {round(other.major_axis_px)} against {round(top_left.major_axis_px)} px long" in longer.text
+    # Compared with a length, not a region: no comparison of regions is made up.
+    assert "than region" not in Conversation(facts).ask("Is the first one bigger than 2 mm?").text
 
 
 def test_the_other_one_is_the_region_not_in_focus(two_defect_facts):
