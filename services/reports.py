@@ -256,18 +256,29 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     return path
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula: "=HYPERLINK(...)" typed as a
+# review comment would become a link in the quality engineer's Excel (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str | None) -> str:
+    """Typed or file-derived text for a CSV cell: a leading "'" where a spreadsheet would read a formula."""
+    text = text or ""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def csv_record(row: Any) -> dict[str, Any]:
     """One inspection as a CSV record, from a row of ``repo.export_rows``: its values in ``CSV_FIELDS``'s
-    order."""
+    order; the texts people typed or named files with are made safe to open in a spreadsheet."""
     mm = None if row.largest_px is None or row.mm_per_pixel is None else row.largest_px * row.mm_per_pixel
-    return {"id": row.id, "project": row.project, "created_at": as_utc(row.created_at).isoformat(),
-            "source": row.source_path, "lot": row.lot, "verdict": row.verdict, "score": f"{row.score:.4f}",
-            "raw_score": f"{row.raw_score:.6f}",
+    return {"id": row.id, "project": spreadsheet_text(row.project), "created_at": as_utc(row.created_at).isoformat(),
+            "source": spreadsheet_text(row.source_path), "lot": spreadsheet_text(row.lot), "verdict": row.verdict,
+            "score": f"{row.score:.4f}", "raw_score": f"{row.raw_score:.6f}",
             "threshold": "0.50", "regions": row.region_count or 0,
             "largest_length_px": "" if row.largest_px is None else f"{row.largest_px:.1f}",
             "largest_length_mm": "" if mm is None else f"{mm:.4g}",
-            "review": row.review or "", "review_comment": row.review_comment or "",
-            "operator": row.operator, "bank_id": row.bank_id,
+            "review": row.review or "", "review_comment": spreadsheet_text(row.review_comment),
+            "operator": spreadsheet_text(row.operator), "bank_id": row.bank_id,
             "calibration": calibration_label_of_json(row.thresholds_json), "engine_version": row.engine_version}
 
 

@@ -193,3 +193,9 @@ def test_a_csv_record_holds_every_column_in_the_header_s_order_and_names_its_cal
         "bank 7, calibration v1.2 (labelled-f1), sensitivity 0.65")
     assert (record["largest_length_mm"], record["score"], record["created_at"]) == (
         "2", "0.8100", "2026-11-29T08:00:00+00:00")
+    # Text people typed that a spreadsheet would run as a formula is kept as text.
+    row.review_comment, row.lot, row.operator = '=HYPERLINK("http://x","click")', "+49-7", "@ann"
+    typed = csv_record(row)
+    assert (typed["review_comment"], typed["lot"], typed["operator"]) == (
+        '\'=HYPERLINK("http://x","click")', "'+49-7", "'@ann")
+    assert (typed["source"], typed["project"]) == ("a.png", "disc")
