@@ -145,7 +145,8 @@ def _list(args: argparse.Namespace) -> int:
 
 @user_errors
 def _build(args: argparse.Namespace) -> int:
-    from engine.calibration import reference_count_advice
+    from db import repository as repo
+    from engine.calibration import reference_count_advice, same_photo_advice
     from services.inspection import Inspector
 
     workspace = open_from_args(args)
@@ -156,6 +157,11 @@ def _build(args: argparse.Namespace) -> int:
     advice = reference_count_advice(bank.image_count)
     if advice:
         print(advice)
+    with workspace.database.read() as session:
+        names = {r.image_key: r.file_name for r in repo.references(session, repo.get_project(session, args.project))}
+    twins = same_photo_advice(calibration.same_photo, [names.get(key, key) for key in bank.reference_ids])
+    if twins:
+        print(twins)
     return 0
 
 

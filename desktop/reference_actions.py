@@ -19,7 +19,7 @@ from desktop.refine_dialog import RefineDialog, RefineOptions
 from desktop.window_actions import WindowActions, shows_storage_errors
 from engine.area import Area, describe_area
 from engine.backbones import DEFAULT_BACKBONE, is_clip
-from engine.calibration import VERDICT_OK, Refinement, reference_count_advice, reference_outliers
+from engine.calibration import VERDICT_OK, Refinement, reference_count_advice, reference_outliers, same_photo_advice
 from engine.errors import TextGuidanceError
 from engine.physical import PixelSizeError
 from engine.prompt_writer import WrittenPrompts
@@ -98,6 +98,10 @@ class ReferenceActions(WindowActions):
             advice = reference_count_advice(len(active_keys)) if active_keys else None
             if advice:
                 text += "\n" + advice
+            if calibration is not None and bank is not None:
+                names = {r.image_key: r.file_name for r in references}
+                twins = same_photo_advice(calibration.same_photo, [names.get(k, k) for k in bank.reference_keys])
+                text += "\n" + twins if twins else ""
             if self.drift_text:
                 text += "\n" + self.drift_text
         self.references_page.show_references(entries, text)

@@ -7,6 +7,10 @@ from the references themselves, through the same scoring path as an inspection:
   is scored against a bank built from the *other* references: 2k normal scores.  A bank of
   k-1 images is weaker than the real one, so these err high; the re-takes add the variation of
   placement and light that new parts bring and the references alone do not show;
+* references that are the same photo (one part shot again untouched, or one file saved twice,
+  ``engine.same_photo``) are held out together, since a twin left in the bank makes its reference
+  look perfect and the threshold collapse; when all are one photo, the single-reference fallback
+  applies;
 * with a single reference there are no others (the documented fallback, ``method =
   "self-views"``): its re-take is scored against its own bank, and the reference itself against
   a bank of only its three 90-degree rotations.  The re-take is easier than a new part, so its
@@ -65,6 +69,8 @@ class Calibration:
     """Image and pixel thresholds estimated from normal scores, versioned and serialisable.
 
     ``scene_limit`` is the scene check's limit (``engine.scene``); None for banks built before it.
+    ``same_photo``: positions of references that are the same photo (``engine.same_photo``), each group
+    held out together when the normal scores were estimated.
     """
 
     image_threshold: float
@@ -79,6 +85,7 @@ class Calibration:
     labelled: dict[str, Any] = field(default_factory=dict)
     view_scores: tuple[float, ...] = field(default_factory=tuple)
     scene_limit: float | None = None
+    same_photo: tuple[tuple[int, ...], ...] = field(default_factory=tuple)
 
     def shift(self, sensitivity: float) -> float:
         """How far the sensitivity setting moves the thresholds, in raw score units."""
@@ -124,6 +131,7 @@ class Calibration:
         values = dict(data)
         values["normal_scores"] = tuple(values.get("normal_scores", ()))
         values["view_scores"] = tuple(values.get("view_scores", ()))
+        values["same_photo"] = tuple(tuple(group) for group in values.get("same_photo", ()))
         return cls(**values)
 
 
@@ -181,6 +189,15 @@ def reference_count_advice(count: int) -> str | None:
     return (f"With {count} reference{'s' if count != 1 else ''} the threshold is a rough estimate: on the benchmark "
             f"it rejected {100 * measured:.0f} % of good parts, against {100 * steady:.0f} % with "
             f"{STEADY_REFERENCE_COUNT}. Add good photos until there are at least {STEADY_REFERENCE_COUNT}.")
+
+def same_photo_advice(groups: tuple[tuple[int, ...], ...], names: list[str]) -> str | None:
+    """A line for the technician when some references are the same photo (``Calibration.same_photo``)."""
+    if not groups:
+        return None
+    listed = "; ".join(" and ".join(names[i] if i < len(names) else f"#{i + 1}" for i in group) for group in groups)
+    return (f"These references are the same photo of one part: {listed}. The threshold comes from how different "
+            "good parts differ, so each such group counts once; photograph other good parts instead.")
+
 
 OUTLIER_Z = 3.5
 OUTLIER_RATIO = 1.25

@@ -31,6 +31,7 @@ from engine.frame import reference_frame
 from engine.greyscale import is_grey, to_grey
 from engine.imageio import DecodedImage, check_pixels, decode_for_inspection, float_rgb_at, image_shape, to_uint8
 from engine.prompts import PromptLibrary
+from engine.same_photo import repeated, same_photo_groups
 from engine.scoring import (
     LayerSearch,
     fuse_layer_maps,
@@ -318,7 +319,9 @@ class Detector:
         references were grey as loaded (``build_bank``)."""
         config = bank.config.inside_area()
         guide = self._text_guide(bank)
-        single = len(references) == 1
+        # Shots of one part held out together: a twin left in the bank would make its reference look perfect.
+        part = same_photo_groups(references)
+        single = len(set(part)) == 1
         scores: list[float] = []
         view_scores: list[float] = []
         pixels: list[np.ndarray] = []
@@ -326,6 +329,8 @@ class Detector:
         for held, image in enumerate(references):
             if cancel is not None and cancel():
                 raise Cancelled()
+            if single and held > 0:
+                break  # one part, however many shots: the single-reference fallback
             if single:
                 view = fill_ignored(shifted_view(image), image, config.ignored_areas)
                 features = {name: fmap[0] for name, fmap in self.extractor(config)([view]).items()}
@@ -333,7 +338,7 @@ class Detector:
             else:
                 view, features = image, reference_maps[held]
                 pool = per_reference
-                others_grey = all(grey for i, grey in enumerate(greys) if i != held)
+                others_grey = all(grey for i, grey in enumerate(greys) if part[i] != part[held])
                 in_grey = greys[held] or others_grey
                 if greys[held] and not others_grey:  # held against the others made grey
                     if grey_views is None:
@@ -343,8 +348,8 @@ class Detector:
                 elif in_grey and not greys[held]:  # the only colour one, held out made grey
                     view = to_grey(image)
                     features = {name: fmap[0] for name, fmap in self.extractor(config)([view]).items()}
-                search = _views_search([parts for i, parts in enumerate(pool) if i != held], config.layers,
-                                       self.device)
+                search = _views_search([parts for i, parts in enumerate(pool) if part[i] != part[held]],
+                                       config.layers, self.device)
             prepared = PreparedImage(view.shape[:2], view.shape[:2], features,
                                      foreground_mask(view) if config.foreground == "on" else None)
             _, fused = self._fused_map(prepared, search, config, guide)
@@ -361,8 +366,9 @@ class Detector:
                                                  foreground_mask(shifted) if config.foreground == "on" else None)
                 view_scores.append(scored_image_score(self._fused_map(shifted_prepared, search, config, guide)[1],
                                                       shifted_prepared, config))
-        return calibrate(scores, np.concatenate(pixels), method="self-views" if single else "leave-one-out",
-                         view_scores=view_scores)
+        calibration = calibrate(scores, np.concatenate(pixels), method="self-views" if single else "leave-one-out",
+                                view_scores=view_scores)
+        return replace(calibration, same_photo=repeated(part))
 
     def _cross_rotation_score(self, image: np.ndarray, features: dict[str, torch.Tensor],
                               config: EngineConfig, guide: TextGuide | None) -> float:

@@ -188,6 +188,23 @@ def test_fewer_than_four_active_references_show_advice(qtbot, window, project):
     assert "rough estimate" not in window.references_page.summary.text()
 
 
+def test_a_reference_that_is_the_same_photo_as_another_is_named_on_the_references_page(qtbot, window, project,
+                                                                                         tmp_path):
+    import cv2
+
+    again = tmp_path / "again" / "part000-again.jpg"  # the first reference saved again, as JPEG
+    again.parent.mkdir()
+    assert cv2.imwrite(str(again), cv2.imread(str(tmp_path / "refs" / "part000.png")), [cv2.IMWRITE_JPEG_QUALITY, 95])
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.add_references([again])
+    assert "same photo" not in window.references_page.summary.text()  # the bank is built at the next inspection
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(write_parts(tmp_path / "parts", [95]))
+    window.refresh_references()
+    assert ("These references are the same photo of one part: part000.png and part000-again.jpg."
+            in window.references_page.summary.text())
+
+
 def test_removing_a_reference_asks_first_and_is_audited(qtbot, window, project, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 

@@ -230,7 +230,22 @@ def test_references_build_reports_the_bank_and_advises_on_few_references(home, t
     capsys.readouterr()
     assert run_cli(["references", "build", "disc", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
-    assert "4 references" in out and "rough estimate" not in out
+    assert "4 references" in out and "rough estimate" not in out and "same photo" not in out
+    # The same two photos again, saved as JPEG (other bytes, so not skipped as already there): named, and
+    # each held out with its copy, so that a new good part still passes.
+    for path in (tmp_path / "two").iterdir():
+        assert cv2.imwrite(str(tmp_path / "more" / f"{path.stem}-again.jpg"), cv2.imread(str(path)),
+                           [cv2.IMWRITE_JPEG_QUALITY, 95])
+    run_cli(["references", "add", "disc", str(tmp_path / "more")])
+    capsys.readouterr()
+    assert run_cli(["references", "build", "disc", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "6 references" in out
+    assert ("These references are the same photo of one part: part000.png and part000-again.jpg; part001.png and "
+            "part001-again.jpg.") in out
+    assert run_cli(["inspect", "disc", *map(str, write_parts(tmp_path / "new", [90, 91])), "--json"]) == 0
+    verdicts = [json.loads(line)["verdict"] for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert "NG" not in verdicts
 
 
 def test_an_image_of_another_part_type_is_flagged_in_cli_output_and_report(home, tmp_path, capsys):

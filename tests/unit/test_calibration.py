@@ -46,6 +46,37 @@ def test_single_reference_uses_the_documented_fallback(detector, good_parts):
     assert detector.inspect(synthetic_part(77), bank).verdict in ("OK", "REVIEW", "NG")
 
 
+def test_shots_of_one_part_are_held_out_together_so_new_good_parts_still_pass(detector, good_parts, calibrated_bank):
+    """A second shot of a reference left in its leave-one-out bank made it score almost zero: the threshold fell
+    so low that every good part was rejected (100 % on the dev packs' bottles and cookies)."""
+    from engine.calibration import same_photo_advice
+    from engine.same_photo import same_photo_groups
+
+    rng = np.random.default_rng(5)
+
+    def shot_again(image):  # the same part photographed again untouched: sensor noise, the lamp 4 % brighter
+        return np.clip(image * 1.04 + rng.normal(0, 2, image.shape), 0, 255).astype(np.uint8)
+
+    first, second = good_parts[0], good_parts[1]
+    twice = [first, shot_again(first), second, shot_again(second)]
+    assert same_photo_groups(twice) == [0, 0, 2, 2] and same_photo_groups(good_parts) == [0, 1, 2, 3]
+    pairs = detector.build_bank(twice, EngineConfig(augment="none")).calibration
+    assert pairs.same_photo == ((0, 1), (2, 3)) and pairs.method == "leave-one-out"
+    # Each part judged against the other part only: as high as a bank of two different parts gives, not near zero.
+    two_parts = detector.build_bank([first, second], EngineConfig(augment="none")).calibration
+    assert min(pairs.normal_scores) > 0.8 * min(two_parts.normal_scores)
+    good = [synthetic_part(seed) for seed in (400, 401, 402)]
+    bank = detector.build_bank(twice, EngineConfig(augment="none"))
+    assert sum(detector.inspect(image, bank).verdict == "NG" for image in good) <= 1
+    one_part = detector.build_bank([first] + [shot_again(first) for _ in range(3)], EngineConfig(augment="none"))
+    assert one_part.calibration.method == "self-views" and one_part.calibration.same_photo == ((0, 1, 2, 3),)
+    assert calibrated_bank.calibration.same_photo == ()
+    advice = same_photo_advice(pairs.same_photo, ["a.png", "a2.png", "b.png", "b2.png"])
+    assert advice.startswith("These references are the same photo of one part: a.png and a2.png; b.png and b2.png.")
+    assert same_photo_advice((), ["a.png"]) is None
+    assert Calibration.from_dict(pairs.to_dict()) == pairs  # kept with the bank file
+
+
 def test_normalised_score_is_half_at_threshold_and_monotone():
     calibration = calibrate([0.10, 0.12, 0.11], np.linspace(0, 0.2, 1000), method="leave-one-out")
     threshold = calibration.threshold()
