@@ -111,6 +111,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 @user_errors
 def _add(args: argparse.Namespace) -> int:
     from services.inspection import Inspector
+    from services.reference_twins import repeated_photos_note
 
     files = gather_images(args.inputs)
     if not files:
@@ -124,6 +125,9 @@ def _add(args: argparse.Namespace) -> int:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     print(f"Added {len(result.added)} reference images ({len(result.already_there)} already there, "
           f"{len(result.failed)} unreadable).")
+    note = repeated_photos_note(result.same_photo)
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
     return 1 if result.failed else 0
 
 

@@ -35,6 +35,7 @@ from services.inspection import (
 )
 from services.part_prompts import describe_prompts, written_prompts
 from services.pixel_size import pixel_size_from_line, project_pixel_size, set_pixel_size
+from services.reference_twins import repeated_photos_note
 from services.results import bank_calibration
 from services.text_guidance import project_text_guidance, set_text_guidance
 from services.verification import VerificationRun, describe_last, last_verification
@@ -142,6 +143,9 @@ class ReferenceActions(WindowActions):
     def _finish_add_references(self, added: ReferenceAddResult) -> None:
         for path, reason in added.failed:
             self.show_error(f"Skipped {path}: {reason}")
+        note = repeated_photos_note(added.same_photo)
+        if note:
+            self.show_error(note)
         self.statusBar().showMessage(f"Added {len(added.added)} reference image(s).")
         self.refresh_references()
         self.refresh_projects()

@@ -33,6 +33,11 @@ def photo_signature(image: np.ndarray) -> np.ndarray:
     return centred / max(float(centred.std()), 1e-6)
 
 
+def is_same_photo(first: np.ndarray, second: np.ndarray) -> bool:
+    """Whether two ``photo_signature`` vectors are of the same photo."""
+    return 1.0 - float(first @ second) / first.shape[0] < SAME_PHOTO_DISTANCE
+
+
 def same_photo_groups(images: list[np.ndarray]) -> list[int]:
     """For each image, the index of the first image it is the same photo as (itself when none)."""
     signatures = np.stack([photo_signature(image) for image in images])

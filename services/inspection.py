@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ from services.checkpoints import with_local_checkpoint
 from services.new_images import MTIME_SLACK_S
 from services.part_prompts import project_prompt_library
 from services.pixel_size import project_pixel_size
+from services.reference_twins import repeated_photos
 from services.results import project_sensitivity
 from services.workspace import Workspace
 
@@ -71,11 +72,13 @@ class InspectionRecord:
 
 @dataclass
 class ReferenceAddResult:
-    """Outcome of adding reference images."""
+    """Outcome of adding reference images; ``same_photo``: (new file, earlier reference) pairs that repeat a
+    photo (``services.reference_twins``)."""
 
     added: list[str]
     already_there: list[str]
     failed: list[tuple[str, str]]
+    same_photo: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _png_bytes(image: np.ndarray, source: str) -> bytes:
@@ -184,11 +187,14 @@ class Inspector:
                 staged.append((path, self.workspace.store.put_file(path)))
             except ImageLoadError as exc:
                 result.failed.append((str(path), exc.reason))
+        new_keys = []
         with self.workspace.database.write() as session:
             project = repo.get_project(session, project_name)
             for path, key in staged:
                 added = repo.add_reference(session, project, key, path.name, self.workspace.operator)
                 (result.added if added else result.already_there).append(str(path))
+                new_keys += [key] if added else []
+        result.same_photo = repeated_photos(self.workspace, project_name, new_keys) if new_keys else []
         return result
 
     def ensure_bank(self, project_name: str, progress: ProgressCallback | None = None,
@@ -426,7 +432,9 @@ class Inspector:
         with self.workspace.database.write() as session:
             project = repo.get_project(session, project_name)
             added = repo.add_reference(session, project, key, name, self.workspace.operator)
-        return ReferenceAddResult([name], [], []) if added else ReferenceAddResult([], [name], [])
+        if not added:
+            return ReferenceAddResult([], [name], [])
+        return ReferenceAddResult([name], [], [], repeated_photos(self.workspace, project_name, [key]))
 
     def _inspect(self, project_name: str, data: bytes, suffix: str,
                  loader: Callable[[float], np.ndarray | DecodedImage], source: str, force: bool,

@@ -237,7 +237,10 @@ def test_references_build_reports_the_bank_and_advises_on_few_references(home, t
         assert cv2.imwrite(str(tmp_path / "more" / f"{path.stem}-again.jpg"), cv2.imread(str(path)),
                            [cv2.IMWRITE_JPEG_QUALITY, 95])
     run_cli(["references", "add", "disc", str(tmp_path / "more")])
-    capsys.readouterr()
+    said = capsys.readouterr()
+    assert "Added 2 reference images (2 already there" in said.out
+    assert ("warning: part000-again.jpg is the same photo as part000.png; part001-again.jpg is the same photo as "
+            "part001.png. Each reference should be a different good part") in said.err
     assert run_cli(["references", "build", "disc", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert "6 references" in out
