@@ -195,8 +195,8 @@ def same_photo_advice(groups: tuple[tuple[int, ...], ...], names: list[str]) -> 
     if not groups:
         return None
     listed = "; ".join(" and ".join(names[i] if i < len(names) else f"#{i + 1}" for i in group) for group in groups)
-    return (f"These references are the same photo of one part: {listed}. The threshold comes from how different "
-            "good parts differ, so each such group counts once; photograph other good parts instead.")
+    return (f"These references look like the same photo of one part: {listed}. The threshold comes from how "
+            "different good parts differ, so each such group counts once; photograph other good parts instead.")
 
 
 OUTLIER_Z = 3.5

@@ -41,6 +41,6 @@ def repeated_photos_note(pairs: list[tuple[str, str]]) -> str | None:
     """What to tell the technician about ``repeated_photos``; None when there are none."""
     if not pairs:
         return None
-    listed = "; ".join(f"{new} is the same photo as {earlier}" for new, earlier in pairs)
+    listed = "; ".join(f"{new} looks like the same photo as {earlier}" for new, earlier in pairs)
     return (f"{listed}. Each reference should be a different good part: the threshold comes from how good parts "
             "differ, and a repeated photo counts once.")

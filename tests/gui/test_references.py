@@ -197,12 +197,12 @@ def test_a_reference_that_is_the_same_photo_as_another_is_named_on_the_reference
     assert cv2.imwrite(str(again), cv2.imread(str(tmp_path / "refs" / "part000.png")), [cv2.IMWRITE_JPEG_QUALITY, 95])
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.add_references([again])
-    assert window.errors[-1].startswith("part000-again.jpg is the same photo as part000.png.")  # said at once
+    assert window.errors[-1].startswith("part000-again.jpg looks like the same photo as part000.png.")  # said at once
     assert "same photo" not in window.references_page.summary.text()  # the bank is built at the next inspection
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.inspect_paths(write_parts(tmp_path / "parts", [95]))
     window.refresh_references()
-    assert ("These references are the same photo of one part: part000.png and part000-again.jpg."
+    assert ("These references look like the same photo of one part: part000.png and part000-again.jpg."
             in window.references_page.summary.text())
 
 

@@ -72,7 +72,8 @@ def test_shots_of_one_part_are_held_out_together_so_new_good_parts_still_pass(de
     assert one_part.calibration.method == "self-views" and one_part.calibration.same_photo == ((0, 1, 2, 3),)
     assert calibrated_bank.calibration.same_photo == ()
     advice = same_photo_advice(pairs.same_photo, ["a.png", "a2.png", "b.png", "b2.png"])
-    assert advice.startswith("These references are the same photo of one part: a.png and a2.png; b.png and b2.png.")
+    assert advice.startswith("These references look like the same photo of one part: a.png and a2.png; b.png and "
+                             "b2.png.")
     assert same_photo_advice((), ["a.png"]) is None
     assert Calibration.from_dict(pairs.to_dict()) == pairs  # kept with the bank file
 
