@@ -102,7 +102,8 @@ class ReferenceActions(WindowActions):
             if calibration is not None and bank is not None:
                 names = {r.image_key: r.file_name for r in references}
                 twins = same_photo_advice(calibration.same_photo, [names.get(k, k) for k in bank.reference_keys])
-                text += "\n" + twins if twins else ""
+                if twins:
+                    text += "\n" + twins
             if self.drift_text:
                 text += "\n" + self.drift_text
         self.references_page.show_references(entries, text)

@@ -193,7 +193,8 @@ class Inspector:
             for path, key in staged:
                 added = repo.add_reference(session, project, key, path.name, self.workspace.operator)
                 (result.added if added else result.already_there).append(str(path))
-                new_keys += [key] if added else []
+                if added:
+                    new_keys.append(key)
         result.same_photo = repeated_photos(self.workspace, project_name, new_keys) if new_keys else []
         return result
 
