@@ -70,8 +70,12 @@ class ReferenceActions(WindowActions):
                 raw = dict(zip(bank.reference_keys, calibration.normal_scores))
                 flags = dict(zip(raw, reference_outliers(list(raw.values()))))
                 scores = {key: calibration.normalise(value) for key, value in raw.items()}
+            names = {r.image_key: r.file_name for r in references}
+            repeats = {bank.reference_keys[i]: names.get(bank.reference_keys[group[0]], "")
+                       for group in (calibration.same_photo if calibration is not None else ()) for i in group[1:]}
             entries = [ReferenceEntry(r.id, r.file_name, self.workspace.store.path(r.image_key), r.active,
-                                      scores.get(r.image_key), flags.get(r.image_key, False)) for r in references]
+                                      scores.get(r.image_key), flags.get(r.image_key, False),
+                                      repeats.get(r.image_key)) for r in references]
             if bank is None:
                 text = "no bank built yet"
             else:
@@ -100,7 +104,6 @@ class ReferenceActions(WindowActions):
             if advice:
                 text += "\n" + advice
             if calibration is not None and bank is not None:
-                names = {r.image_key: r.file_name for r in references}
                 twins = same_photo_advice(calibration.same_photo, [names.get(k, k) for k in bank.reference_keys])
                 if twins:
                     text += "\n" + twins

@@ -50,6 +50,7 @@ class ReferenceEntry:
     active: bool
     loo_score: float | None = None
     outlier: bool = False
+    same_photo_as: str | None = None  # the earlier reference this one looks like the same photo as
 
 
 TEXT_GUIDANCE_TIP = ("IAD-GPT's Text-Guided Enhancer: a deviation from the references counts more where CLIP finds "
@@ -208,6 +209,10 @@ class ReferencesPage(QWidget):
             if entry.outlier:
                 item.setBackground(QColor("#ffe0b2"))
                 item.setToolTip("This reference looks unlike the others: check it is a good part.")
+            if entry.same_photo_as:
+                item.setBackground(QColor("#ffe0b2"))
+                item.setToolTip(f"This looks like the same photo as {entry.same_photo_as}: it counts once in the "
+                                "threshold. Replace it with a photo of another good part.")
             self.grid.addItem(item)
             self.thumbnails.request(("reference", entry.id), entry.path)
 
@@ -250,6 +255,8 @@ class ReferencesPage(QWidget):
             text += "\n(disabled)"
         if entry.loo_score is not None:
             text += f"\nscore {entry.loo_score:.2f}" + (" ⚠ unlike others" if entry.outlier else "")
+        if entry.same_photo_as:
+            text += "\n⚠ same photo"
         return text
 
     def _thumbnail_loaded(self, key: object, image: QImage) -> None:

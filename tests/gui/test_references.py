@@ -204,6 +204,10 @@ def test_a_reference_that_is_the_same_photo_as_another_is_named_on_the_reference
     window.refresh_references()
     assert ("These references look like the same photo of one part: part000.png and part000-again.jpg."
             in window.references_page.summary.text())
+    grid = window.references_page.grid
+    marked = {grid.item(i).text().split("\n")[0]: grid.item(i).toolTip() for i in range(grid.count())
+              if "⚠ same photo" in grid.item(i).text()}
+    assert list(marked) == ["part000-again.jpg"] and "same photo as part000.png" in marked["part000-again.jpg"]
 
 
 def test_removing_a_reference_asks_first_and_is_audited(qtbot, window, project, monkeypatch):
