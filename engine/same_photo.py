@@ -25,7 +25,7 @@ COMPARISON_SIDE = 64
 
 
 def photo_signature(image: np.ndarray) -> np.ndarray:
-    """A float RGB (or grey) image as a small grey vector with zero mean and unit spread."""
+    """An RGB (or grey) image, of any pixel type, as a small grey vector with zero mean and unit spread."""
     grey = image if image.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(image[..., :3], np.float32),
                                                       cv2.COLOR_RGB2GRAY)
     small = cv2.resize(grey.astype(np.float32), (COMPARISON_SIDE, COMPARISON_SIDE), interpolation=cv2.INTER_AREA)
@@ -40,12 +40,11 @@ def is_same_photo(first: np.ndarray, second: np.ndarray) -> bool:
 
 def same_photo_groups(images: list[np.ndarray]) -> list[int]:
     """For each image, the index of the first image it is the same photo as (itself when none)."""
-    signatures = np.stack([photo_signature(image) for image in images])
-    distance = 1.0 - signatures @ signatures.T / signatures.shape[1]
+    signatures = [photo_signature(image) for image in images]
     group = list(range(len(images)))
     for second in range(len(images)):
         for first in range(second):
-            if group[first] == first and distance[first, second] < SAME_PHOTO_DISTANCE:
+            if group[first] == first and is_same_photo(signatures[first], signatures[second]):
                 group[second] = first
                 break
     return group
