@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
-
 from db import repository as repo
+from engine.imageio import encode_png
 from engine.synthetic import Defect, synthetic_part
 from services.workspace import Workspace
 
@@ -24,9 +23,10 @@ DEFECTIVE = {
 
 
 def _write(path: Path, seed: int, defects: tuple[Defect, ...] = ()) -> Path:
+    # Encoded in memory and written by Python, since OpenCV's own file writer cannot open a path
+    # with non-ASCII characters on Windows (a data folder under C:\Users\José).
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), synthetic_part(seed, defects=defects)[..., ::-1]):
-        raise OSError(f"cannot write {path}")
+    path.write_bytes(encode_png(synthetic_part(seed, defects=defects), what=path.name))
     return path
 
 
