@@ -81,13 +81,17 @@ def user_errors(handler: Handler) -> Handler:
 
 def gather_images(items: Iterable[Path]) -> list[Path]:
     """Image files named directly, and those inside named folders and their sub-folders
-    (``engine.imageio.find_images``, as the app reads them); folders that cannot be read are named on stderr."""
-    from engine.imageio import find_images, unreadable_folders_note
+    (``engine.imageio.find_images``, as the app reads them); folders that cannot be read, or that hold no
+    image while others do, are named on stderr."""
+    from engine.imageio import empty_folders_note, find_images, unreadable_folders_note
 
     unreadable: list[Path] = []
-    files = find_images(items, unreadable)
+    empty: list[Path] = []
+    files = find_images(items, unreadable, empty)
     if unreadable:
         print(f"warning: {unreadable_folders_note(unreadable)}", file=sys.stderr)
+    if empty and files:
+        print(f"warning: {empty_folders_note(empty)}", file=sys.stderr)
     return files
 
 

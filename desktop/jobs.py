@@ -22,7 +22,7 @@ from db.backup import BackupCancelled, back_up
 from desktop.result_view import OVERLAY_MAX_SIDE, PHOTO_MAX_SIDE
 from desktop.worker import Job, JobContext
 from engine.calibration import VERDICT_OK
-from engine.imageio import find_images, no_images_reason, unreadable_folders_note
+from engine.imageio import empty_folders_note, find_images, no_images_reason, unreadable_folders_note
 from services.camera import FIRST_CAMERA, CameraChoice, grab_frame
 from services.results import StoredResult, load_result
 from services.sorting import move_into
@@ -61,13 +61,14 @@ def image_files(ctx: JobContext, paths: list[Path]) -> list[Path]:
     """The files of ``paths``, folders as the images in them and their sub-folders (``find_images``).
 
     Listed on the worker, since a folder on a network share can take seconds to list and the window
-    must not freeze meanwhile.  Folders that could not be listed are named in a ``Problem`` and the
-    rest goes on; raises ``NoImagesError`` (or ``FileNotFoundError``) with the reason when there is
+    must not freeze meanwhile.  Folders that could not be listed, or hold no image, are named in a
+    ``Problem`` and the rest goes on; raises ``NoImagesError`` (or ``FileNotFoundError``) with the reason when there is
     nothing to read.
     """
     unreadable: list[Path] = []
+    empty: list[Path] = []
     try:
-        files = find_images(paths, unreadable)
+        files = find_images(paths, unreadable, empty)
     except FileNotFoundError:
         raise
     except OSError as exc:
@@ -76,6 +77,8 @@ def image_files(ctx: JobContext, paths: list[Path]) -> list[Path]:
         ctx.emit(Problem(unreadable_folders_note(unreadable)))
     if not files:
         raise NoImagesError(no_images_reason(paths))
+    if empty:
+        ctx.emit(Problem(empty_folders_note(empty)))
     return files
 
 

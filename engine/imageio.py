@@ -48,13 +48,16 @@ def list_images(folder: str | Path) -> list[Path]:
     return sorted(p for p in Path(folder).iterdir() if p.is_file() and is_listed_image(p))
 
 
-def find_images(items: Iterable[str | Path], unreadable: list[Path] | None = None) -> list[Path]:
+def find_images(items: Iterable[str | Path], unreadable: list[Path] | None = None,
+                empty: list[Path] | None = None) -> list[Path]:
     """Files named directly (whatever their type, so that a wrong one is reported by name), and the
     supported images inside named folders and their sub-folders, hidden files and folders left
     out, each folder's in path order.  Raises FileNotFoundError for a name that does not exist.
 
     A folder that cannot be listed (no permission, a share that dropped) is left out and, when
     ``unreadable`` is given, added to it, so that the caller can say which parts were not read.
+    Likewise a named folder that holds no image (a mistyped lot, a camera that saved nothing) is
+    added to ``empty``, so that it is not passed over in silence among folders that do.
     The app and the headless commands read folders this way, so a folder gives the same parts to both.
     """
     found: list[Path] = []
@@ -65,6 +68,8 @@ def find_images(items: Iterable[str | Path], unreadable: list[Path] | None = Non
                 subfolders[:] = [name for name in subfolders if not name.startswith(".")]
                 in_folder.extend(Path(folder, name) for name in files if is_listed_image(name))
             found.extend(sorted(in_folder))
+            if not in_folder and empty is not None:
+                empty.append(item)
         elif item.exists():
             found.append(item)
         else:
@@ -85,6 +90,15 @@ def unreadable_folders_note(folders: list[Path]) -> str:
     count = "1 folder" if len(folders) == 1 else f"{len(folders)} folders"
     verb = "was" if len(folders) == 1 else "were"
     return f"{count} could not be read and {verb} left out (no permission, or the share dropped): {shown}."
+
+
+def empty_folders_note(folders: list[Path]) -> str:
+    """A line naming the folders ``find_images`` found no image in (the first three)."""
+    shown = ", ".join(str(folder) for folder in folders[:3])
+    if len(folders) > 3:
+        shown += f" and {len(folders) - 3} more"
+    count = "1 folder" if len(folders) == 1 else f"{len(folders)} folders"
+    return f"No PNG, JPEG, BMP or TIFF file in {count} (hidden files left out): {shown}."
 
 
 def no_images_reason(folders: Iterable[str | Path]) -> str:

@@ -527,6 +527,15 @@ def test_a_batch_names_the_sub_folders_it_could_not_read_and_inspects_the_rest(q
     assert [table.item(r, COLUMNS.index("Image")).text() for r in range(table.rowCount())] == ["part210.png"]
 
 
+def test_a_batch_names_a_chosen_folder_that_holds_no_image(qtbot, window, project, tmp_path):
+    write_parts(tmp_path / "lot-7", [212])
+    (tmp_path / "lot-8").mkdir()
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch([tmp_path / "lot-7", tmp_path / "lot-8"])
+    assert window.errors[-1].startswith("No PNG, JPEG, BMP or TIFF file in 1 folder") and "lot-8" in window.errors[-1]
+    assert window.batch_page.table.rowCount() == 1
+
+
 def test_folders_are_listed_on_the_worker_so_a_slow_share_does_not_freeze_the_window(qtbot, window, project,
                                                                                     tmp_path, monkeypatch):
     import os

@@ -15,6 +15,7 @@ from engine.imageio import (
     DECODE_MIN_SIDE,
     decode_for_inspection,
     decode_image,
+    empty_folders_note,
     exif_oriented,
     find_images,
     image_shape,
@@ -499,3 +500,15 @@ def test_folders_give_their_images_and_sub_folders_in_path_order_and_name_what_t
     assert find_images([line]) == found  # without a list to fill, the same images
     with pytest.raises(FileNotFoundError, match="No such file or folder"):
         find_images([tmp_path / "gone"])
+
+
+def test_a_named_folder_without_images_is_reported_not_passed_over(tmp_path):
+    lot_a = write_parts(tmp_path / "lot-a", [1])
+    (tmp_path / "lot-b" / ".thumbs").mkdir(parents=True)
+    write_parts(tmp_path / "lot-b" / ".thumbs", [2])  # hidden: it does not count
+    (tmp_path / "lot-c").mkdir()
+    empty: list = []
+    assert find_images([tmp_path / "lot-a", tmp_path / "lot-b", tmp_path / "lot-c"], empty=empty) == lot_a
+    assert empty == [tmp_path / "lot-b", tmp_path / "lot-c"]
+    note = empty_folders_note(empty)
+    assert note.startswith("No PNG, JPEG, BMP or TIFF file in 2 folders") and str(tmp_path / "lot-c") in note
