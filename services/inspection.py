@@ -7,12 +7,14 @@ to them commits, so a crash at any moment leaves at worst an unused file (``db c
 a row without its files.
 
 The bank is rebuilt only when the active references, the engine version or the project's engine
-settings changed; banks live in the store and their rows record the reference set they came from.
+settings changed, or when its file is missing or damaged (the audit log names the damaged one);
+banks live in the store and their rows record the reference set they came from.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -33,7 +35,7 @@ from engine.calibration import Calibration, Refinement, refine
 from engine.config import EngineConfig
 from engine.datasets import labelled_images
 from engine.defect_types import TypeExamples
-from engine.errors import EmptyReferenceSetError, ImageLoadError
+from engine.errors import EmptyReferenceSetError, ImageLoadError, ModelFileError
 from engine.facts import FactSheet, build_facts
 from engine.imageio import DecodedImage, check_pixels, decode_for_inspection, decode_image, encode_png
 from engine.physical import photo_pixel_size
@@ -45,6 +47,8 @@ from services.pixel_size import project_pixel_size
 from services.reference_twins import repeated_photos
 from services.results import project_sensitivity
 from services.workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
@@ -218,15 +222,22 @@ class Inspector:
             prompts = project_prompt_library(project) if engine_settings.get("text_guidance") else None
         if not keys:
             raise EmptyReferenceSetError()
+        damaged: tuple[int, str] | None = None
+        if row is not None and row.id in self._banks:
+            return row.id, self._banks[row.id]
         if row is not None and store.exists(row.bank_key):
-            if row.id not in self._banks:
+            try:
                 bank = ReferenceBank.load(store.path(row.bank_key))
+            except ModelFileError as exc:  # damaged on disk: built again from the references, as a missing one is
+                damaged = (row.id, str(exc))
+                log.warning("rebuilding bank %s of %r: %s", row.id, project_name, exc)
+            else:
                 # the same checkpoint (by name), at this data folder's path, not the one it was built at
                 bank.config = replace(bank.config, backbone_weights=engine_settings.get("backbone_weights"))
                 if row.calibration:  # the row holds the newest revision (refinements from labelled samples)
                     bank.calibration = Calibration.from_dict(row.calibration)
                 self._banks[row.id] = bank
-            return row.id, self._banks[row.id]
+                return row.id, bank
         with self.workspace.database.read() as session:  # the bank this one replaces
             previous = repo.latest_bank(session, repo.get_project(session, project_name))
             previous_id = previous.id if previous is not None else None
@@ -247,8 +258,10 @@ class Inspector:
                           calibration=bank.calibration.to_dict() if bank.calibration else {})
             session.add(row)
             session.flush()
-            repo.audit(session, self.workspace.operator, "build", "bank", row.id,
-                       {"references": len(keys), "augmentation": bank.augmentation})
+            built = {"references": len(keys), "augmentation": bank.augmentation}
+            if damaged is not None:
+                built.update(replaces_damaged_bank=damaged[0], damage=damaged[1])
+            repo.audit(session, self.workspace.operator, "build", "bank", row.id, built)
             if earlier_refinement is not None:
                 repo.audit(session, self.workspace.operator, "refine", "thresholds", row.id,
                            {"redone_from_bank": previous_id, "mode": earlier_refinement.mode,

@@ -412,6 +412,35 @@ def test_a_rebuilt_bank_refines_its_threshold_again_by_the_same_rule(home, tmp_p
     workspace.close()
 
 
+def test_a_damaged_bank_file_is_built_again_from_the_references_and_scores_as_before(home, tmp_path, capsys):
+    from db import repository as repo
+    from services.workspace import open_workspace
+
+    write_parts(tmp_path / "refs", range(4))
+    run_cli(["project", "create", "disc"])
+    run_cli(["references", "add", "disc", str(tmp_path / "refs")])
+    part = write_parts(tmp_path / "test", [50], defects=(Defect("pit", 0.35, 0.6, 0.08),))[0]
+    before = _inspect_json(part, capsys)
+    workspace = open_workspace()
+    with workspace.database.read() as session:
+        damaged = repo.latest_bank(session, repo.get_project(session, "disc"))
+        bank_file = workspace.store.path(damaged.bank_key)
+    workspace.close()
+    bank_file.write_bytes(bank_file.read_bytes()[:1000])  # a disk error, or a backup restored half-way
+
+    assert run_cli(["inspect", "disc", str(part), "--json", "--force"]) == 0
+    after = json.loads(capsys.readouterr().out)
+    assert after["verdict"] == before["verdict"] and after["score"] == pytest.approx(before["score"], abs=1e-6)
+    workspace = open_workspace()
+    with workspace.database.read() as session:
+        rebuilt = repo.latest_bank(session, repo.get_project(session, "disc"))
+        assert rebuilt.id != damaged.id and rebuilt.reference_keys == damaged.reference_keys
+        event = session.query(repo.AuditEvent).filter_by(action="build", entity_id=rebuilt.id).one()
+        assert event.detail["replaces_damaged_bank"] == damaged.id
+        assert "not a readable bank file" in event.detail["damage"]
+    workspace.close()
+
+
 def test_a_named_region_type_is_found_again_and_far_ones_stay_unknown(home, tmp_path, capsys):
     write_parts(tmp_path / "refs", range(4))
     run_cli(["project", "create", "disc"])
