@@ -1,6 +1,7 @@
 """``main.py db check|delete|remove-images|audit|backup``: the history database and its image store.
 
-``check [--clean]`` reports rows whose file is missing and files no row uses; ``delete`` removes
+``check [--clean] [--verify]`` reports rows whose file is missing and files no row uses (and, verifying,
+files whose content no longer matches their checksum); ``delete`` removes
 inspections; ``remove-images`` frees disk space by deleting the stored image copies of old
 inspections while keeping their records (``db.retention``); ``audit`` lists who changed what
 (``db.audit_log``); ``backup`` copies the data folder (``db.backup``).
@@ -22,9 +23,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("db", help="check the history database and image store",
                                  description="Maintenance of the history database and its image store.")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    check = actions.add_parser("check", help="report missing and unused files",
-                               description="Report rows whose file is missing and files no row uses.")
+    check = actions.add_parser("check", help="report missing, unused and (with --verify) damaged files",
+                               description="Report rows whose file is missing and files no row uses; with "
+                                           "--verify, also read every stored photo, map and bank and report "
+                                           "those whose content no longer matches its checksum.")
     check.add_argument("--clean", action="store_true", help="delete unused files and leftover temp files")
+    check.add_argument("--verify", action="store_true",
+                       help="read every stored file and compare it with its checksum (slow on a long history)")
     add_home_option(check)
     check.set_defaults(handler=_check)
     delete = actions.add_parser("delete", help="delete inspections from the history (audited)",
@@ -86,21 +91,30 @@ def _days(text: str) -> int:
 
 @user_errors
 def _check(args: argparse.Namespace) -> int:
+    from cli.common import progress_callback
     from db.check import check, clean
 
     workspace = open_from_args(args)
-    report = check(workspace.database, workspace.store)
+    with progress_callback("verifying", "file") as progress:
+        report = check(workspace.database, workspace.store, args.verify, progress)
     for table, row_id, key in report.missing:
         print(f"missing file: {table} {row_id} -> {key}")
+    for table, row_id, key in report.damaged:
+        print(f"damaged file (its content does not match its checksum): {table} {row_id} -> {key}")
     for key in report.unused:
         print(f"unused file: {key}")
     for path in report.temp_files:
         print(f"leftover temp file: {path}")
+    verified = (f" {report.verified} files verified, {len(report.damaged)} rows with damaged files."
+                if args.verify else "")
     print(f"{len(report.missing)} rows with missing files, {len(report.unused)} unused files, "
-          f"{len(report.temp_files)} temp files.")
+          f"{len(report.temp_files)} temp files.{verified}")
+    if report.damaged and any(table == "bank" for table, _, _ in report.damaged):
+        print("A damaged bank that is a project's current one is built again from its references "
+              "at the next inspection.")
     if args.clean and (report.unused or report.temp_files):
         print(f"Removed {clean(workspace.database, workspace.store, report)} files.")
-        return 1 if report.missing else 0
+        return 1 if report.missing or report.damaged else 0
     return 0 if report.clean else 1
 
 

@@ -1,15 +1,19 @@
-"""Consistency of rows and files: rows whose file is missing, files no row uses, leftover temp files."""
+"""Consistency of rows and files: rows whose file is missing, files no row uses, leftover temp files,
+and, on request, files whose content no longer matches the checksum they are named by (a disk error,
+a backup restored half-way).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sqlalchemy import select
 
 from db.database import Database
 from db.models import Inspection, ReferenceBank, ReferenceImage
-from db.store import ImageStore
+from db.store import ImageStore, sha256_file
 
 
 @dataclass
@@ -19,11 +23,13 @@ class CheckReport:
     missing: list[tuple[str, int, str]] = field(default_factory=list)
     unused: list[str] = field(default_factory=list)
     temp_files: list[str] = field(default_factory=list)
+    damaged: list[tuple[str, int, str]] = field(default_factory=list)
+    verified: int = 0
 
     @property
     def clean(self) -> bool:
         """True when nothing is wrong."""
-        return not (self.missing or self.unused or self.temp_files)
+        return not (self.missing or self.unused or self.temp_files or self.damaged)
 
 
 def referenced_keys(database: Database) -> dict[str, list[tuple[str, int]]]:
@@ -43,16 +49,37 @@ def referenced_keys(database: Database) -> dict[str, list[tuple[str, int]]]:
     return used
 
 
-def check(database: Database, store: ImageStore) -> CheckReport:
-    """Compare rows with files."""
+def check(database: Database, store: ImageStore, verify: bool = False,
+          progress: Callable[[int, int], None] | None = None) -> CheckReport:
+    """Compare rows with files; with ``verify``, also read every used file and compare its content with
+    the checksum in its name (``progress(done, total)`` follows that reading, the slow part)."""
     used = referenced_keys(database)
     report = CheckReport()
+    present: list[str] = []
     for key, rows in used.items():
-        if not store.exists(key):
+        if store.exists(key):
+            present.append(key)
+        else:
             report.missing.extend((table, row_id, key) for table, row_id in rows)
     report.unused = sorted(k for k in store.keys() if k not in used)
     report.temp_files = sorted(str(p) for p in store.temp_files())
+    if verify:
+        for done, key in enumerate(sorted(present), start=1):
+            if not content_matches_name(store, key):
+                report.damaged.extend((table, row_id, key) for table, row_id in used[key])
+            if progress is not None:
+                progress(done, len(present))
+        report.verified = len(present)
     return report
+
+
+def content_matches_name(store: ImageStore, key: str) -> bool:
+    """Whether a stored file still holds what it was stored with: the store names each file by the
+    sha256 of its content.  A file that cannot be read does not match."""
+    try:
+        return sha256_file(store.path(key)) == PurePosixPath(key).name.split(".", 1)[0]
+    except OSError:
+        return False
 
 
 def clean(database: Database, store: ImageStore, report: CheckReport) -> int:

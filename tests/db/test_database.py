@@ -246,6 +246,23 @@ def test_check_reports_missing_and_unused_files_and_cleans(tmp_path):
     assert clean(database, store, report) == 1 and not store.exists(stray)
 
 
+def test_verifying_check_names_the_rows_whose_file_content_no_longer_matches_its_checksum(tmp_path):
+    database, store = _db(tmp_path), ImageStore(tmp_path / "store")
+    with database.write() as session:
+        project = repo.create_project(session, "p")
+        damaged = _inspection(session, project, store, 0.3, "OK")
+        whole = _inspection(session, project, store, 0.9, "NG")
+        damaged_id, image_key, whole_key = damaged.id, damaged.image_key, whole.image_key
+    path = store.path(image_key)
+    path.write_bytes(path.read_bytes()[:-10] + bytes(10))  # the end of the photo lost to a disk error
+    assert check(database, store).clean  # without verifying, only presence is checked
+    seen: list = []
+    report = check(database, store, verify=True, progress=lambda done, total: seen.append((done, total)))
+    assert report.damaged == [("inspection", damaged_id, image_key)] and not report.clean
+    assert report.verified == 4 and seen[-1] == (4, 4)  # two photos and two maps
+    assert whole_key not in [key for _, _, key in report.damaged]
+
+
 def test_locked_database_gives_clear_error_and_keeps_data(tmp_path):
     database = _db(tmp_path, busy_timeout_s=0.3)
     with database.write() as session:
