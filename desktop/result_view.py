@@ -255,6 +255,7 @@ class ResultView(QWidget):
         self.opacity.setRange(0, 100)
         self.opacity.setValue(50)
         self.opacity.setToolTip("Heatmap opacity")
+        self.opacity.setMinimumWidth(60)  # on a narrow screen it had shrunk to its handle alone
         self.opacity.valueChanged.connect(lambda v: self.overlay_item.setOpacity(v / 100))
         self.colour_map = QComboBox()
         self.colour_map.addItems(list(COLOUR_MAPS))
@@ -328,15 +329,25 @@ class ResultView(QWidget):
         self.label_button.setToolTip("Name the selected region's type once; similar regions will get it later")
         self.label_button.clicked.connect(self._label_selected)
         side_layout.addWidget(self.label_button)
+        side.setMinimumWidth(self._region_table_min_width())
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(side)
+        splitter.setChildrenCollapsible(False)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([2000, 1000])  # two thirds to the photo, whatever the controls under it ask for
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
+
+    def _region_table_min_width(self) -> int:
+        """Width at which every column of the region table stays readable, the position on two lines:
+        on a 1280 px wide screen (1920 px at 150 %) the photo had taken it all and positions read "t…"."""
+        metrics = self.table.fontMetrics()
+        widest = ("99", "bottom", "100.00 %", "99.9×", "unclassified")
+        padding = metrics.horizontalAdvance("M")
+        return sum(metrics.horizontalAdvance(text) + padding for text in widest) + 2 * self.table.frameWidth()
 
     def rendered_image(self) -> QImage | None:
         """The photo as shown, at its own resolution: the heatmap when it is on, the regions and their

@@ -278,6 +278,20 @@ def test_naming_a_region_type_updates_the_stored_result(qtbot, window, project, 
     assert window.result_view.table.item(0, 4).text() == "pit"
 
 
+def test_on_a_1280x720_screen_the_region_table_keeps_its_positions_readable(qtbot, window, project, tmp_path):
+    bad = write_parts(tmp_path / "bad", [94], defects=(Defect("pit", 0.7, 0.75, 0.1),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(bad)
+    window.resize(1280, 720)  # a 1920x1080 laptop screen at 150 % scaling
+    qtbot.waitUntil(lambda: window.width() <= 1280, timeout=5000)
+    table = window.result_view.table
+    qtbot.waitUntil(lambda: table.isVisible() and table.columnWidth(1) > 0, timeout=5000)
+    metrics = table.fontMetrics()
+    assert table.columnWidth(1) >= metrics.horizontalAdvance("bottom")  # "bottom right" wraps to two lines
+    assert table.columnWidth(4) >= metrics.horizontalAdvance("unclassified")
+    assert window.result_view.opacity.width() >= 60
+
+
 def test_the_photo_as_shown_is_copied_and_saved_with_its_heatmap_and_a_failed_save_leaves_nothing(
         qtbot, window, project, tmp_path):
     from PySide6.QtWidgets import QApplication
