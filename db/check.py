@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from sqlalchemy import select
 
 from db.database import Database
 from db.models import Inspection, ReferenceBank, ReferenceImage
-from db.store import ImageStore, sha256_file
+from db.store import ImageStore
 
 
 @dataclass
@@ -65,21 +65,13 @@ def check(database: Database, store: ImageStore, verify: bool = False,
     report.temp_files = sorted(str(p) for p in store.temp_files())
     if verify:
         for done, key in enumerate(sorted(present), start=1):
-            if not content_matches_name(store, key):
+            if not store.intact(key):
                 report.damaged.extend((table, row_id, key) for table, row_id in used[key])
             if progress is not None:
                 progress(done, len(present))
         report.verified = len(present)
     return report
 
-
-def content_matches_name(store: ImageStore, key: str) -> bool:
-    """Whether a stored file still holds what it was stored with: the store names each file by the
-    sha256 of its content.  A file that cannot be read does not match."""
-    try:
-        return sha256_file(store.path(key)) == PurePosixPath(key).name.split(".", 1)[0]
-    except OSError:
-        return False
 
 
 def clean(database: Database, store: ImageStore, report: CheckReport) -> int:

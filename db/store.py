@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import cv2
 import numpy as np
@@ -87,6 +87,14 @@ class ImageStore:
         """Whether the file of ``key`` is present."""
         return bool(key) and self.path(key).is_file()
 
+    def intact(self, key: str) -> bool:
+        """Whether the file of ``key`` still holds what it was stored with (each file is named by the
+        sha256 of its content); False for a damaged or unreadable file."""
+        try:
+            return sha256_file(self.path(key)) == PurePosixPath(key).name.split(".", 1)[0]
+        except OSError:
+            return False
+
     def put_bytes(self, data: bytes, kind: str, suffix: str) -> str:
         """Store ``data`` (once) and return its key."""
         if kind not in KINDS:
@@ -94,7 +102,7 @@ class ImageStore:
         digest = sha256_bytes(data)
         key = f"{kind}/{digest[:2]}/{digest}{suffix.lower()}"
         target = self.path(key)
-        if target.is_file() and target.stat().st_size == len(data):
+        if target.is_file() and target.stat().st_size == len(data) and self.intact(key):  # else a damaged copy
             with contextlib.suppress(OSError):
                 os.utime(target)  # in use again: the image-copy removal spares files touched since it began
             return key

@@ -35,7 +35,7 @@ from engine.calibration import Calibration, Refinement, refine
 from engine.config import EngineConfig
 from engine.datasets import labelled_images
 from engine.defect_types import TypeExamples
-from engine.errors import EmptyReferenceSetError, ImageLoadError, ModelFileError
+from engine.errors import EmptyReferenceSetError, EngineError, ImageLoadError, ModelFileError
 from engine.facts import FactSheet, build_facts
 from engine.imageio import DecodedImage, check_pixels, decode_for_inspection, decode_image, encode_png
 from engine.physical import photo_pixel_size
@@ -49,6 +49,16 @@ from services.results import project_sensitivity
 from services.workspace import Workspace
 
 log = logging.getLogger(__name__)
+
+
+class DamagedReferenceError(EngineError):
+    """A reference's stored copy cannot be read any more (a disk error, a backup restored half-way)."""
+
+    def __init__(self, file_name: str, reference_id: int, reason: str) -> None:
+        self.reference_id = reference_id
+        super().__init__(f"Reference {file_name} (#{reference_id}) cannot be read, its stored copy is damaged: "
+                         f"{reason}. Add the original file again to repair it, or disable or remove that "
+                         "reference on the References page.")
 
 ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
@@ -243,8 +253,11 @@ class Inspector:
             previous_id = previous.id if previous is not None else None
             earlier_refinement = redoable_refinement(previous) if redo_refinement else None
         config = EngineConfig.from_dict({**EngineConfig(backbone=backbone).to_dict(), **engine_settings})
-        bank = self.detector.build_bank([store.path(k) for k in keys], config, reference_ids=keys, progress=progress,
-                                        cancel=cancel, prompts=prompts)
+        try:
+            bank = self.detector.build_bank([store.path(k) for k in keys], config, reference_ids=keys,
+                                            progress=progress, cancel=cancel, prompts=prompts)
+        except ImageLoadError as exc:
+            raise self._damaged_reference(project_name, exc) or exc from exc
         redone, not_redone = None, None
         if earlier_refinement is not None:
             try:
@@ -270,6 +283,16 @@ class Inspector:
             bank_id = row.id
         self._banks[bank_id] = bank
         return bank_id, bank
+
+    def _damaged_reference(self, project_name: str, exc: ImageLoadError) -> DamagedReferenceError | None:
+        """The reference whose stored copy ``exc`` could not read, named as the technician added it;
+        None when ``exc`` is not about a stored reference."""
+        with self.workspace.database.read() as session:
+            project = repo.get_project(session, project_name)
+            for reference in repo.references(session, project, active_only=True):
+                if self.workspace.store.path(reference.image_key) == exc.path:
+                    return DamagedReferenceError(reference.file_name or reference.image_key, reference.id, exc.reason)
+        return None
 
     def _redo_refinement(self, project_id: int, bank: ReferenceBank, earlier: Refinement,
                          progress: ProgressCallback | None, cancel: CancelCheck | None) -> Refinement:

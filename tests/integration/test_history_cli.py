@@ -441,6 +441,31 @@ def test_a_damaged_bank_file_is_built_again_from_the_references_and_scores_as_be
     workspace.close()
 
 
+def test_a_damaged_reference_copy_is_named_as_added_and_adding_the_file_again_repairs_it(home, tmp_path, capsys):
+    from db import repository as repo
+    from services.workspace import open_workspace
+
+    refs = write_parts(tmp_path / "refs", range(4))
+    run_cli(["project", "create", "disc"])
+    run_cli(["references", "add", "disc", str(tmp_path / "refs")])
+    workspace = open_workspace()
+    with workspace.database.read() as session:
+        reference = repo.references(session, repo.get_project(session, "disc"))[1]
+        copy, reference_id = workspace.store.path(reference.image_key), reference.id
+    workspace.close()
+    data = bytearray(copy.read_bytes())
+    data[len(data) // 2:] = bytes(len(data) - len(data) // 2)  # same size, its second half lost
+    copy.write_bytes(bytes(data))
+
+    capsys.readouterr()
+    assert run_cli(["inspect", "disc", str(write_parts(tmp_path / "test", [40])[0])]) == 2
+    assert f"Reference part001.png (#{reference_id}) cannot be read, its stored copy is damaged" in \
+        capsys.readouterr().err
+    assert run_cli(["references", "add", "disc", str(refs[1])]) == 0
+    assert copy.read_bytes() == refs[1].read_bytes()
+    assert run_cli(["inspect", "disc", str(tmp_path / "test" / "part040.png")]) == 0
+
+
 def test_a_named_region_type_is_found_again_and_far_ones_stay_unknown(home, tmp_path, capsys):
     write_parts(tmp_path / "refs", range(4))
     run_cli(["project", "create", "disc"])
