@@ -15,6 +15,8 @@ import io
 import os
 import shutil
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
@@ -142,7 +144,7 @@ class ImageStore:
                 else:  # maps written before quantisation
                     anomaly_map = data["map"].astype(np.float32)
                 full_size = tuple(int(v) for v in data["full_size"]) if "full_size" in data.files else None
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
             raise StorageError(f"The stored anomaly map {key} is missing or damaged ({exc}).") from exc
         wanted = size if size is not None else full_size
         if wanted is not None and anomaly_map.shape != tuple(wanted):

@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPen,
+    QPixmap,
     QTransform,
     QWheelEvent,
 )
@@ -432,7 +433,9 @@ class ResultView(QWidget):
             + (f" · lot {self.result.lot}" if self.result.lot else "")
             + ("\n⚠ Unlike the references as a whole: is this the right project and camera set-up?"
                if facts.unlike_references else "")
-            + ("\nGrey photo: compared with the colour references made grey" if facts.compared_in_grey else ""))
+            + ("\nGrey photo: compared with the colour references made grey" if facts.compared_in_grey else "")
+            + ("\n⚠ Stored heatmap missing or damaged (see db check): regions only" if self.result.map_missing
+               else ""))
         self.score_label.setToolTip(self.result.source)
 
     def _draw_regions(self, facts: FactSheet, side: int) -> None:
@@ -488,6 +491,9 @@ class ResultView(QWidget):
 
     def _draw_overlay(self) -> None:
         if self.result is None:
+            return
+        if self.result.map_missing:
+            self.overlay_item.setPixmap(QPixmap())
             return
         anomaly_map = self.result.anomaly_map
         cut = self.result.pixel_cut or float(anomaly_map.max())

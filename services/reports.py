@@ -40,7 +40,16 @@ from services.checkpoints import checkpoint_label
 from services.drift import describe_drift, drift_window, project_drift
 from services.local_time import as_utc, local_day, local_text, zone_label
 from services.report_charts import histogram_png, trend_png
-from services.results import area_picture, area_source_side, project_sensitivity, scored_area, stored_image
+from services.results import (
+    MAP_MISSING_LINES,
+    area_picture,
+    area_source_side,
+    photo_placeholder,
+    project_sensitivity,
+    scored_area,
+    stored_image,
+    stored_map,
+)
 from services.trend import TREND_LIMIT
 from services.verdict_colours import VERDICT_COLOURS
 from services.verification import describe_last, last_verification
@@ -78,15 +87,17 @@ def calibration_label_of_json(thresholds_json: str | None) -> str:
 
 
 def annotated_overlay(workspace: Workspace, row: Inspection, image: np.ndarray) -> np.ndarray:
-    """The stored heatmap over ``image`` with the numbered region boxes.
+    """The stored heatmap over ``image`` with the numbered region boxes (the boxes on a placeholder
+    that says so where the map is missing or damaged).
 
     ``image`` may be the inspected image shrunk (``stored_image(..., max_side)``): the map is
     loaded at its size and the boxes are scaled to it.
     """
     facts = FactSheet.from_dict(row.facts)
     height, width = image.shape[:2]
-    overlay = overlay_for(image, workspace.store.load_map(row.map_key, (height, width)),
-                          row.thresholds.get("pixel_cut_raw", 0.0))
+    anomaly_map = stored_map(workspace.store, row, (height, width))
+    overlay = (photo_placeholder(height, width, MAP_MISSING_LINES) if anomaly_map is None
+               else overlay_for(image, anomaly_map, row.thresholds.get("pixel_cut_raw", 0.0)))
     full_height, full_width = facts.image_size
     regions = facts.regions
     if (full_height, full_width) != (height, width):

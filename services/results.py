@@ -7,6 +7,7 @@ stored raw score, without running the model again.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from db import repository as repo
+from db.errors import StorageError
 from db.models import Inspection, Project, ReferenceBank
 from db.store import ImageStore
 from engine.area import Area, area_share, crop_to_area
@@ -25,6 +27,8 @@ from engine.errors import ImageLoadError
 from engine.facts import FactSheet
 from engine.imageio import load_rgb8, shrink_to_side, size_within
 from services.workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -48,6 +52,7 @@ class StoredResult:
     inspection_area: Area | None = None  # what was scored; None: the whole image
     ignored_areas: tuple[Area, ...] = ()
     lot: str = ""
+    map_missing: bool = False  # the stored map is missing or damaged: ``anomaly_map`` is all zero
 
     @property
     def image_size(self) -> tuple[int, int]:
@@ -62,6 +67,7 @@ class StoredResult:
 PLACEHOLDER_GREY = 128
 REMOVED_LINES = ("photo removed", "to free disk space")
 MISSING_LINES = ("stored photo missing", "or unreadable: see db check")
+MAP_MISSING_LINES = ("stored heatmap missing", "or unreadable: see db check")
 
 
 def photo_placeholder(height: int, width: int, lines: tuple[str, ...] = REMOVED_LINES) -> np.ndarray:
@@ -97,6 +103,16 @@ def stored_image(store: ImageStore, row: Inspection, max_side: int | None = None
         return load_rgb8(path, max_side, min_side)
     except ImageLoadError:
         return photo_placeholder(*size, lines=MISSING_LINES)
+
+
+def stored_map(store: ImageStore, row: Inspection, size: tuple[int, int] | None = None) -> np.ndarray | None:
+    """An inspection's anomaly map (see ``ImageStore.load_map``), or None where its file is missing or
+    damaged, so that the record, its regions and its conversation still open and report."""
+    try:
+        return store.load_map(row.map_key, size)
+    except StorageError as exc:
+        log.warning("inspection %s: %s", row.id, exc)
+        return None
 
 
 def bank_calibration(bank: ReferenceBank | None) -> Calibration | None:
@@ -170,10 +186,12 @@ def load_result(workspace: Workspace, inspection_id: int, map_side: int | None =
         review = row.reviews[-1] if row.reviews else None
         image = stored_image(store, row, image_side, image_side * 3 // 4 if image_side else None)
         map_size = size_within(*facts.image_size, map_side) if map_side else None
+        anomaly_map = stored_map(store, row, map_size)
         return StoredResult(
             id=row.id, project=project.name if project else "", source=row.source_path, created_at=row.created_at,
             lot=row.lot,
-            image=image, anomaly_map=store.load_map(row.map_key, map_size),
+            image=image, anomaly_map=anomaly_map if anomaly_map is not None else np.zeros((1, 1), np.float32),
+            map_missing=anomaly_map is None,
             facts=facts, raw_score=row.raw_score, pixel_cut=float(row.thresholds.get("pixel_cut_raw", 0.0)),
             calibration=bank_calibration(bank), thresholds=dict(row.thresholds), reference=reference,
             messages=[(m.role, m.text, m.backend) for m in row.messages],

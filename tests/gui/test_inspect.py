@@ -292,6 +292,24 @@ def test_on_a_1280x720_screen_the_region_table_keeps_its_positions_readable(qtbo
     assert window.result_view.opacity.width() >= 60
 
 
+def test_an_inspection_whose_stored_map_is_damaged_opens_with_its_regions_and_says_so(qtbot, window, project,
+                                                                                        tmp_path):
+    bad = write_parts(tmp_path / "bad", [95], defects=(Defect("pit", 0.3, 0.3, 0.1),))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(bad)
+    inspection_id = window.current.id
+    workspace = window.workspace
+    with workspace.database.read() as session:
+        map_file = workspace.store.path(repo.get_inspection(session, inspection_id).map_key)
+    map_file.write_bytes(b"")
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.open_inspection(inspection_id)
+    view = window.result_view
+    assert window.current.map_missing and view.badge.text() == "NG"
+    assert view.overlay_item.pixmap().isNull() and view.table.rowCount() == len(window.current.facts.regions) >= 1
+    assert "Stored heatmap missing or damaged" in view.score_label.text()
+
+
 def test_the_photo_as_shown_is_copied_and_saved_with_its_heatmap_and_a_failed_save_leaves_nothing(
         qtbot, window, project, tmp_path):
     from PySide6.QtWidgets import QApplication

@@ -692,6 +692,35 @@ def test_a_record_whose_stored_photo_is_lost_still_opens_and_reports_with_a_plac
     assert "missing file: inspection" in capsys.readouterr().out
 
 
+def test_a_record_whose_stored_map_is_damaged_still_opens_and_reports_its_regions(home, tmp_path, capsys):
+    write_parts(tmp_path / "refs", range(4))
+    part = write_parts(tmp_path / "line", [74], defects=(Defect("pit", 0.3, 0.3, 0.08),))[0]
+    run_cli(["project", "create", "disc"])
+    run_cli(["references", "add", "disc", str(tmp_path / "refs")])
+    capsys.readouterr()
+    assert run_cli(["inspect", "disc", str(part), "--json"]) == 0
+    inspection_id = json.loads(capsys.readouterr().out)["id"]
+
+    from db import repository as repo
+    from services.results import load_result
+    from services.workspace import open_workspace
+
+    workspace = open_workspace()
+    with workspace.database.read() as session:
+        map_file = workspace.store.path(repo.get_inspection(session, inspection_id).map_key)
+    map_file.write_bytes(map_file.read_bytes()[:300])  # cut short by a disk error: not a zip archive any more
+    shown = load_result(workspace, inspection_id, map_side=512)
+    workspace.close()
+    assert shown.map_missing and not shown.anomaly_map.any()
+    assert shown.facts.verdict == "NG" and shown.facts.regions and shown.image.shape[:2] == (256, 256)
+    html = tmp_path / "damaged.html"
+    assert run_cli(["report", "--inspection", str(inspection_id), "--format", "html", "--out", str(html)]) == 0
+    assert "NG" in html.read_text()
+    assert run_cli(["db", "check", "--verify"]) == 1
+    assert f"damaged file (its content does not match its checksum): inspection {inspection_id}" in \
+        capsys.readouterr().out
+
+
 def test_inspect_warns_when_the_data_folder_runs_low_on_disk(home, tmp_path, capsys, monkeypatch):
     import db.store
 
