@@ -71,7 +71,7 @@ class Database:
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
         except DATABASE_ERRORS as exc:
-            raise describe_database_error(exc, self.location) from exc
+            raise describe_database_error(exc, self.location, "open") from exc
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -80,7 +80,7 @@ class Database:
             with self._reader() as session:
                 yield session
         except DATABASE_ERRORS as exc:
-            raise describe_database_error(exc, self.location) from exc
+            raise describe_database_error(exc, self.location, "read") from exc
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -15,10 +15,14 @@ class DiskFullError(StorageError):
     """A StorageError because the disk is full (freeing space can get round it: ``db.retention``)."""
 
 
-def describe_database_error(exc: Exception, location: str) -> StorageError:
-    """A clear StorageError for a database failure (locked, read-only, full, unreachable)."""
+def describe_database_error(exc: Exception, location: str, action: str = "write") -> StorageError:
+    """A clear StorageError for a database failure (locked, read-only, full, unreachable, damaged);
+    ``action`` is what was being done: "open", "read" or "write"."""
     text = str(getattr(exc, "orig", exc)).lower()
-    if "locked" in text or "busy" in text:
+    if "malformed" in text or "not a database" in text:
+        reason = (f"the database file is damaged ({getattr(exc, 'orig', exc)}); restore the newest backup "
+                  "('db backup' makes one) or open another data folder")
+    elif "locked" in text or "busy" in text:
         reason = "the database is locked by another program; try again when it has finished"
     elif "readonly" in text or "read-only" in text:
         reason = "the database is read-only; check the folder's permissions"
@@ -29,7 +33,7 @@ def describe_database_error(exc: Exception, location: str) -> StorageError:
     else:
         reason = str(getattr(exc, "orig", exc))
     kind = DiskFullError if reason.startswith("the disk is full") else StorageError
-    return kind(f"Cannot write the inspection history at {location}: {reason}. Nothing was changed.")
+    return kind(f"Cannot {action} the inspection history at {location}: {reason}. Nothing was changed.")
 
 
 def describe_os_error(exc: OSError, path: str) -> StorageError:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPixmap
-from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QSplashScreen, QWidget
 
 from desktop.settings import APPLICATION, ORGANISATION, AppSettings
 
@@ -58,7 +60,7 @@ def _open_window(app: QApplication, settings: AppSettings, instance: SingleInsta
                                    settings.operator or None)
     except StorageError as exc:
         splash.close()
-        QMessageBox.critical(None, "IAD Inspector", str(exc))
+        offer_another_data_folder(settings, str(exc))
         return 2
     try:
         window = MainWindow(workspace, settings)
@@ -73,6 +75,27 @@ def _open_window(app: QApplication, settings: AppSettings, instance: SingleInsta
         return int(app.exec())
     finally:
         workspace.close()
+
+
+def offer_another_data_folder(settings: AppSettings, problem: str) -> None:
+    """Say why the data folder could not be opened (a damaged or locked history, a folder that is not
+    writable) and, where the setting decides the folder, let the technician choose another one for the
+    next start: the Settings dialog, where it is chosen otherwise, is out of reach without a window."""
+    from db.paths import DATABASE_VARIABLE, HOME_VARIABLE
+
+    if os.environ.get(HOME_VARIABLE) or os.environ.get(DATABASE_VARIABLE) or settings.database_url:
+        QMessageBox.critical(None, "IAD Inspector", problem)
+        return
+    answer = QMessageBox.critical(None, "IAD Inspector", f"{problem}\n\nOpen another data folder from the next start?",
+                                  QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Close)
+    if answer != QMessageBox.StandardButton.Open:
+        return
+    folder = QFileDialog.getExistingDirectory(None, "Data folder for IAD Inspector")
+    if not folder:
+        return
+    replace(settings, data_folder=folder).save()
+    QMessageBox.information(None, "IAD Inspector", f"IAD Inspector will use the data folder {folder} from now on "
+                            "(Settings changes it back). Start it again.")
 
 
 def close_on_signal(app: QApplication, window: QWidget, number: int) -> None:

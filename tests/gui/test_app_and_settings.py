@@ -105,6 +105,32 @@ def test_export_dialog_keeps_the_extension_with_the_format_and_stays_open_until_
     assert dialog.request().lot is None
 
 
+def test_a_damaged_history_at_start_is_named_kept_and_another_data_folder_can_be_chosen(qapp, tmp_path,
+                                                                                          isolated_settings,
+                                                                                          monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from desktop.app import run_app
+    from desktop.settings import AppSettings
+
+    monkeypatch.delenv("IAD_INSPECTOR_HOME", raising=False)
+    monkeypatch.delenv("IAD_INSPECTOR_DATABASE_URL", raising=False)
+    damaged = tmp_path / "station-data"
+    damaged.mkdir()
+    (damaged / "inspector.db").write_bytes(b"not a database, a disk error" * 100)
+    AppSettings(data_folder=str(damaged)).save()
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, text, *buttons: (
+        shown.append(text), QMessageBox.StandardButton.Open)[1])
+    monkeypatch.setattr(QMessageBox, "information", lambda _parent, _title, text: shown.append(text))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_args: str(tmp_path / "fresh"))
+    assert run_app([]) == 2
+    assert "the database file is damaged (file is not a database)" in shown[0] and "backup" in shown[0]
+    assert shown[1].startswith(f"IAD Inspector will use the data folder {tmp_path / 'fresh'}")
+    assert AppSettings.load().data_folder == str(tmp_path / "fresh")
+    assert (damaged / "inspector.db").read_bytes() == b"not a database, a disk error" * 100  # kept for recovery
+
+
 @pytest.mark.quits_app
 def test_run_app_opens_the_data_folder_and_shows_the_window(qapp, tmp_path, isolated_settings, monkeypatch):
     from PySide6.QtWidgets import QApplication
