@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
 
 BACKENDS = {"Grounded (facts only)": "grounded", "Local LLM (checked)": "llm"}
 SUGGESTIONS = ("Is there any anomaly?", "Where is it?", "How big is it?", "Why?", "Summarise for the report")
+# What the first three suggestions' buttons say: short, so that the panel fits a narrow screen.
+SUGGESTION_LABELS = ("Any anomaly?", "Where?", "How big?")
 
 
 class ChatPanel(QWidget):
@@ -52,8 +54,9 @@ class ChatPanel(QWidget):
         row.addWidget(self.question, 1)
         row.addWidget(self.send_button)
         suggestions = QHBoxLayout()
-        for text in SUGGESTIONS[:3]:
-            button = QPushButton(text)
+        for label, text in zip(SUGGESTION_LABELS, SUGGESTIONS, strict=False):
+            button = QPushButton(label)
+            button.setToolTip(f"Ask: {text}")
             button.setFlat(True)
             button.clicked.connect(lambda _=False, t=text: self._send(t))
             suggestions.addWidget(button)

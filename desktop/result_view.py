@@ -256,10 +256,11 @@ class ResultView(QWidget):
         self.opacity.setRange(0, 100)
         self.opacity.setValue(50)
         self.opacity.setToolTip("Heatmap opacity")
-        self.opacity.setMinimumWidth(60)  # on a narrow screen it had shrunk to its handle alone
+        self.opacity.setMinimumWidth(50)  # on a narrow screen it had shrunk to its handle alone
         self.opacity.valueChanged.connect(lambda v: self.overlay_item.setOpacity(v / 100))
         self.colour_map = QComboBox()
         self.colour_map.addItems(list(COLOUR_MAPS))
+        self.colour_map.setToolTip("Heatmap colours")  # no label, for narrow screens
         self.colour_map.currentTextChanged.connect(lambda _: self._draw_overlay())
         self.measure_button = QToolButton()
         self.measure_button.setText("Measure")
@@ -310,7 +311,6 @@ class ResultView(QWidget):
         controls = QHBoxLayout()
         controls.addWidget(self.show_overlay)
         controls.addWidget(self.opacity)  # the heatmap's opacity (its tooltip says so): no label, for narrow screens
-        controls.addWidget(QLabel("Colours"))
         controls.addWidget(self.colour_map)
         controls.addWidget(self.measure_button)
         controls.addWidget(self.copy_button)
@@ -346,8 +346,8 @@ class ResultView(QWidget):
         """Width at which every column of the region table stays readable, the position on two lines:
         on a 1280 px wide screen (1920 px at 150 %) the photo had taken it all and positions read "t…"."""
         metrics = self.table.fontMetrics()
-        widest = ("99", "bottom", "100.00 %", "99.9×", "unclassified")
-        padding = metrics.horizontalAdvance("M")
+        widest = ("99", "bottom", "45.67 %", "99.9×", "unclassified")
+        padding = metrics.horizontalAdvance("M") * 3 // 4
         return sum(metrics.horizontalAdvance(text) + padding for text in widest) + 2 * self.table.frameWidth()
 
     def rendered_image(self) -> QImage | None:

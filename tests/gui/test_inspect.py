@@ -289,7 +289,7 @@ def test_on_a_1280x720_screen_the_region_table_keeps_its_positions_readable(qtbo
     metrics = table.fontMetrics()
     assert table.columnWidth(1) >= metrics.horizontalAdvance("bottom")  # "bottom right" wraps to two lines
     assert table.columnWidth(4) >= metrics.horizontalAdvance("unclassified")
-    assert window.result_view.opacity.width() >= 60
+    assert window.result_view.opacity.width() >= 50
 
 
 def test_an_inspection_whose_stored_map_is_damaged_opens_with_its_regions_and_says_so(qtbot, window, project,
