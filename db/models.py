@@ -11,11 +11,36 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 MAX_LOT_LENGTH = 100
 MAX_PROJECT_NAME_LENGTH = 200
 MAX_OPERATOR_LENGTH = 200
+
+
+class PathText(TypeDecorator[str]):
+    """Text of a file path or name as the system gave it.  A name that is not valid UTF-8 (a share
+    mounted with the wrong character set) reaches Python with stand-in characters that no database
+    can store; its odd bytes are kept as ``\\xff`` escapes instead, so that the part is still
+    inspected and its name still shows."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        """The text as stored: valid UTF-8, whatever the file system's bytes were."""
+        if value is None:
+            return None
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+class PathName(PathText):
+    """``PathText`` in a column of limited length (a file's name)."""
+
+    impl = String
+    cache_ok = True
 
 
 def utc_now() -> datetime:
@@ -54,7 +79,7 @@ class ReferenceImage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     image_key: Mapped[str] = mapped_column(String(200))
-    file_name: Mapped[str] = mapped_column(String(500), default="")
+    file_name: Mapped[str] = mapped_column(PathName(500), default="")
     added_at: Mapped[datetime] = mapped_column(default=utc_now)
     added_by: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -97,7 +122,7 @@ class Inspection(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     image_key: Mapped[str] = mapped_column(String(200), index=True)
-    source_path: Mapped[str] = mapped_column(Text, default="")
+    source_path: Mapped[str] = mapped_column(PathText, default="")
     created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
     operator: Mapped[str] = mapped_column(String(MAX_OPERATOR_LENGTH), default="")
     # The lot, batch, order or shift the part belongs to, as the technician named it; "" for none.

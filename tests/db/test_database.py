@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
@@ -261,6 +262,20 @@ def test_verifying_check_names_the_rows_whose_file_content_no_longer_matches_its
     assert report.damaged == [("inspection", damaged_id, image_key)] and not report.clean
     assert report.verified == 4 and seen[-1] == (4, 4)  # two photos and two maps
     assert whole_key not in [key for _, _, key in report.damaged]
+
+
+def test_a_file_name_that_is_not_utf8_is_stored_with_its_odd_bytes_escaped(tmp_path):
+    database, store = _db(tmp_path), ImageStore(tmp_path / "store")
+    odd = os.fsdecode(b"/mnt/line-share/part\xff\xfe.png")  # as Python lists such a file: lone surrogates
+    with database.write() as session:
+        project = repo.create_project(session, "p")
+        row = _inspection(session, project, store, 0.3, "OK")
+        row.source_path = odd
+        repo.add_reference(session, project, row.image_key, os.path.basename(odd), "ann")
+        inspection_id = row.id
+    with database.read() as session:
+        assert repo.get_inspection(session, inspection_id).source_path == "/mnt/line-share/part\\xff\\xfe.png"
+        assert repo.references(session, repo.get_project(session, "p"))[0].file_name == "part\\xff\\xfe.png"
 
 
 def test_locked_database_gives_clear_error_and_keeps_data(tmp_path):
