@@ -119,9 +119,24 @@ def test_build_bank_reports_progress_and_can_be_cancelled(detector, good_parts):
 
     seen = []
     detector.build_bank(good_parts[:2], EngineConfig(augment="none"), progress=lambda d, t: seen.append((d, t)))
-    assert seen == [(1, 2), (2, 2)]
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]  # two extracted, then two held out for the threshold
     with pytest.raises(Cancelled):
         detector.build_bank(good_parts, EngineConfig(augment="none"), cancel=lambda: True)
+
+
+def test_a_large_reference_set_holds_out_only_some_spread_over_it(detector, good_parts, monkeypatch):
+    import engine.detector
+    from engine.detector import held_out_indices
+
+    assert held_out_indices(5) == [0, 1, 2, 3, 4]
+    spread = held_out_indices(40)
+    assert len(spread) == engine.detector.MAX_HELD_OUT and spread[0] == 0 and spread[-1] == 39
+    assert max(b - a for a, b in zip(spread, spread[1:], strict=False)) <= 3
+    monkeypatch.setattr(engine.detector, "MAX_HELD_OUT", 2)
+    seen = []
+    bank = detector.build_bank(good_parts, EngineConfig(augment="none"), progress=lambda d, t: seen.append((d, t)))
+    assert len(bank.calibration.normal_scores) == 2 and len(bank.calibration.view_scores) == 2
+    assert seen[-1] == (6, 6) and len(bank.reference_ids) == 4  # every reference is in the bank all the same
 
 
 def _barred_part(seed: int, angle: float) -> np.ndarray:
