@@ -45,13 +45,21 @@ def _open_chat(args: argparse.Namespace) -> object:
 
 
 def _print_answer(chat: object, question: str, stream: bool) -> None:
+    """The answer on stdout (for scripts); a language model's words stream to stderr as they come.  In a
+    terminal, an answer that is exactly what streamed is not printed a second time."""
+    streamed: list[str] = []
+
     def on_token(text: str) -> None:
+        streamed.append(text)
         print(text, end="", flush=True, file=sys.stderr)
 
+    stream = stream and not chat.llm_unavailable  # type: ignore[attr-defined]
     answer = chat.ask(question, on_token if stream else None)  # type: ignore[attr-defined]
     if stream:
         print(file=sys.stderr)
-    print(answer.text)
+    if not (streamed and "".join(streamed).strip() == answer.text.strip() and sys.stdout.isatty()
+            and sys.stderr.isatty()):
+        print(answer.text)
     detail = f"[{answer.backend}"
     if answer.first_token_s is not None:
         detail += f"; first token {answer.first_token_s:.2f} s, {answer.tokens_per_s:.1f} tokens/s"

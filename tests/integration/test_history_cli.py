@@ -502,6 +502,7 @@ def test_without_llm_weights_the_grounded_responder_answers_and_says_so(home, tm
     captured = capsys.readouterr()
     assert "top left" in captured.out
     assert "grounded (language model unavailable" in captured.err and "no language model" in captured.err
+    assert "top left" not in captured.err  # no model streamed: the answer is printed once, on stdout
 
 
 def test_deleting_an_inspection_is_audited_and_check_cleans_its_files(home, tmp_path, capsys):
