@@ -188,5 +188,5 @@ def _audit(args: argparse.Namespace) -> int:
     for row in rows:
         entity = f"{row['entity']} {row['entity_id']}" if row["entity_id"] is not None else row["entity"]
         operator = row["operator"] or "-"
-        print(f"{row['time']}  {operator:<12} {row['action']:<12} {entity:<16} {summarise(row['detail'])}")
+        print(f"{row['time'][:19]}  {operator:<12} {row['action']:<12} {entity:<16} {summarise(row['detail'])}")
     return 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -58,6 +58,8 @@ def summarise(detail: dict[str, Any], width: int = SUMMARY_CHARS) -> str:
 
 
 def as_row(event: AuditEvent) -> dict[str, Any]:
-    """An event as plain data (JSON and CSV output, reports)."""
-    return {"id": event.id, "time": event.created_at.isoformat(timespec="seconds"), "operator": event.actor,
+    """An event as plain data (JSON and CSV output, reports), its time in UTC on every database."""
+    moment = event.created_at  # naive UTC from SQLite, aware in the server's zone from PostgreSQL
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return {"id": event.id, "time": moment.isoformat(timespec="seconds"), "operator": event.actor,
             "action": event.action, "entity": event.entity, "entity_id": event.entity_id, "detail": event.detail}

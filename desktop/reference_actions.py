@@ -33,6 +33,7 @@ from services.inspection import (
     redoable_refinement,
     set_inspection_area,
 )
+from services.local_time import local_text
 from services.part_prompts import describe_prompts, written_prompts
 from services.pixel_size import pixel_size_from_line, project_pixel_size, set_pixel_size
 from services.reference_twins import repeated_photos_note
@@ -65,9 +66,11 @@ class ReferenceActions(WindowActions):
             calibration = bank_calibration(bank)
             # With two references or more the normal scores are the references' leave-one-out scores,
             # one each, and a refinement keeps them.
+            scored = calibration.scored_references(len(bank.reference_keys)) if calibration is not None else []
             if calibration is not None and len(bank.reference_keys) >= 2 \
-                    and len(calibration.normal_scores) == len(bank.reference_keys):
-                raw = dict(zip(bank.reference_keys, calibration.normal_scores))
+                    and len(calibration.normal_scores) == len(scored):
+                raw = {bank.reference_keys[i]: score for i, score in zip(scored, calibration.normal_scores,
+                                                                          strict=True)}
                 flags = dict(zip(raw, reference_outliers(list(raw.values()))))
                 scores = {key: calibration.normalise(value) for key, value in raw.items()}
             names = {r.image_key: r.file_name for r in references}
@@ -79,7 +82,7 @@ class ReferenceActions(WindowActions):
             if bank is None:
                 text = "no bank built yet"
             else:
-                text = (f"bank of {len(bank.reference_keys)} built {bank.created_at:%Y-%m-%d %H:%M}"
+                text = (f"bank of {len(bank.reference_keys)} built {local_text(bank.created_at, seconds=False)}"
                         + (" (out of date: rebuilds at the next inspection)" if current is None else ""))
                 if calibration is not None and calibration.labelled:
                     refinement = Refinement(**calibration.labelled)

@@ -74,7 +74,8 @@ class Calibration:
 
     ``scene_limit`` is the scene check's limit (``engine.scene``); None for banks built before it.
     ``same_photo``: positions of references that are the same photo (``engine.same_photo``), each group
-    held out together when the normal scores were estimated.
+    held out together when the normal scores were estimated.  ``held_out``: positions of the references
+    whose scores ``normal_scores`` holds when only some were held out (a large set); empty when all were.
     """
 
     image_threshold: float
@@ -90,6 +91,12 @@ class Calibration:
     view_scores: tuple[float, ...] = field(default_factory=tuple)
     scene_limit: float | None = None
     same_photo: tuple[tuple[int, ...], ...] = field(default_factory=tuple)
+    held_out: tuple[int, ...] = field(default_factory=tuple)
+
+    def scored_references(self, count: int) -> list[int]:
+        """Positions, among ``count`` references, of those whose leave-one-out scores ``normal_scores``
+        holds, in its order: every one, or the ``held_out`` of a large set."""
+        return list(self.held_out) if self.held_out else list(range(count))
 
     def shift(self, sensitivity: float) -> float:
         """How far the sensitivity setting moves the thresholds, in raw score units."""
@@ -136,6 +143,7 @@ class Calibration:
         values["normal_scores"] = tuple(values.get("normal_scores", ()))
         values["view_scores"] = tuple(values.get("view_scores", ()))
         values["same_photo"] = tuple(tuple(group) for group in values.get("same_photo", ()))
+        values["held_out"] = tuple(values.get("held_out", ()))
         return cls(**values)
 
 

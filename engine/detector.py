@@ -381,7 +381,9 @@ class Detector:
                 held_out(done)
         calibration = calibrate(scores, np.concatenate(pixels), method="self-views" if single else "leave-one-out",
                                 view_scores=view_scores)
-        return replace(calibration, same_photo=repeated(part))
+        held = held_out_indices(len(references))
+        return replace(calibration, same_photo=repeated(part),
+                       held_out=tuple(held) if len(held) < len(references) and not single else ())
 
     def _cross_rotation_score(self, image: np.ndarray, features: dict[str, torch.Tensor],
                               config: EngineConfig, guide: TextGuide | None) -> float:

@@ -43,6 +43,8 @@ def test_a_projects_log_holds_its_own_events_and_those_of_what_belongs_to_it(tmp
         ("review", "inspection", "carol"), ("refine", "thresholds", "bob"), ("disable", "reference", "bob"),
         ("add", "reference", "ann"), ("create", "project", "ann")]
     assert rows[-1]["detail"]["name"] == "disc"
+    # SQLite gives its times back without a zone, a server in its own: the row says UTC either way.
+    assert all(datetime.fromisoformat(r["time"]).utcoffset() == timedelta(0) for r in rows)
 
 
 def test_the_log_filters_by_action_and_period_and_keeps_the_newest(tmp_path):

@@ -316,3 +316,32 @@ def test_references_can_be_collected_from_the_clipboard_and_the_camera(qtbot, wi
     QApplication.clipboard().clear()
     qtbot.mouseClick(page.paste_button, Qt.MouseButton.LeftButton)
     assert window.errors[-1] == "The clipboard holds no image."
+
+
+def test_a_large_reference_set_shows_the_scores_of_the_references_it_held_out_and_the_banks_local_time(
+        qtbot, window, tmp_path, monkeypatch):
+    import engine.detector
+    from services.local_time import local_text
+
+    monkeypatch.setattr(engine.detector, "MAX_HELD_OUT", 2)  # as with 17 references or more, in small
+    window.new_project("disc")
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.add_references(write_parts(tmp_path / "refs", range(4)))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.build_bank()
+    import time
+
+    monkeypatch.setenv("TZ", "XST-12")  # a workstation twelve hours ahead of UTC
+    time.tzset()
+    try:
+        window.refresh_references()
+        entries = sorted(window.references_page.entries.values(), key=lambda e: e.file_name)
+        assert [e.loo_score is not None for e in entries] == [True, False, False, True]
+        with window.workspace.database.read() as session:
+            built = repo.latest_bank(session, repo.get_project(session, "disc")).created_at
+        shown = local_text(built, seconds=False)
+        assert f"built {shown}" in window.references_page.summary.text() and shown != f"{built:%Y-%m-%d %H:%M}"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+

@@ -136,6 +136,7 @@ def test_a_large_reference_set_holds_out_only_some_spread_over_it(detector, good
     seen = []
     bank = detector.build_bank(good_parts, EngineConfig(augment="none"), progress=lambda d, t: seen.append((d, t)))
     assert len(bank.calibration.normal_scores) == 2 and len(bank.calibration.view_scores) == 2
+    assert bank.calibration.held_out == (0, 3) and bank.calibration.scored_references(4) == [0, 3]
     assert seen[-1] == (6, 6) and len(bank.reference_ids) == 4  # every reference is in the bank all the same
 
 
