@@ -47,6 +47,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the matching inspections, or write them as CSV."""
     from db import repository as repo
+    from services.local_time import as_utc
     from services.reports import write_history_csv
 
     workspace = open_from_args(args)
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             review = row.reviews[-1].verdict if row.reviews else "-"
             removed = "  (photo removed)" if row.image_removed_at is not None else ""
             removed += f"  lot {row.lot}" if row.lot else ""
-            print(f"#{row.id:<6} {row.created_at:%Y-%m-%d %H:%M:%S}  {row.verdict:<7} {row.score:5.2f}  "
+            print(f"#{row.id:<6} {as_utc(row.created_at):%Y-%m-%d %H:%M:%S}  {row.verdict:<7} {row.score:5.2f}  "
                   f"{review:<6}  {row.source_path}{removed}")
         print(f"{len(rows)} of {total} matching inspections shown.")
     return 0

@@ -121,6 +121,7 @@ def _show(args: argparse.Namespace) -> int:
     from db import repository as repo
     from engine.backbones import is_clip
     from services.drift import current_drift_warning
+    from services.local_time import as_utc
     from services.part_prompts import describe_prompts
     from services.pixel_size import describe_pixel_size
     from services.verification import describe_last, last_verification
@@ -131,10 +132,10 @@ def _show(args: argparse.Namespace) -> int:
         bank = repo.latest_bank(session, project)
         info = {
             "id": project.id, "name": project.name, "description": project.description, "backbone": project.backbone,
-            "settings": project.settings, "created": project.created_at.isoformat(),
+            "settings": project.settings, "created": as_utc(project.created_at).isoformat(),
             "references": len(repo.references(session, project, active_only=True)),
             "inspections": repo.history_count(session, repo.HistoryFilter(project_id=project.id)),
-            "bank": None if bank is None else {"id": bank.id, "created": bank.created_at.isoformat(),
+            "bank": None if bank is None else {"id": bank.id, "created": as_utc(bank.created_at).isoformat(),
                                                "references": len(bank.reference_keys),
                                                "calibration": bank.calibration.get("method")},
         }

@@ -784,7 +784,9 @@ def test_inspect_warns_when_the_latest_parts_score_higher_than_the_first(home, t
     assert "warning: The last 20 parts scored higher than the first 20 with these references" in err
     assert "check the focus, lighting and camera position" in err
     assert run_cli(["project", "show", "disc", "--json"]) == 0
-    assert "scored higher" in json.loads(capsys.readouterr().out)["score_drift"]
+    shown = json.loads(capsys.readouterr().out)
+    assert "scored higher" in shown["score_drift"]
+    assert shown["created"].endswith("+00:00") and shown["bank"]["created"].endswith("+00:00")  # UTC, any database
     assert run_cli(["report", "disc", "--format", "html", "--out", str(tmp_path / "disc.html")]) == 0
     page = " ".join((tmp_path / "disc.html").read_text().split())
     assert "<b>Score drift</b>" in page and "The last 20 parts scored higher than the first 20" in page
