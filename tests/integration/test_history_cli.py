@@ -666,14 +666,19 @@ def test_removing_old_images_frees_disk_and_keeps_records_reports_and_chat(home,
     assert len(sorted(images.rglob("*.png"))) == 4 + 3 and run_cli(["db", "check"]) == 0
 
 
-def test_a_record_whose_stored_photo_is_lost_still_opens_and_reports_with_a_placeholder(home, tmp_path, capsys):
+def _one_defective_part_inspected(tmp_path, capsys, seed: int) -> int:
+    """Project "disc" with four references and one part with a pit inspected; returns its inspection id."""
     write_parts(tmp_path / "refs", range(4))
-    part = write_parts(tmp_path / "line", [73], defects=(Defect("pit", 0.3, 0.3, 0.08),))[0]
+    part = write_parts(tmp_path / "line", [seed], defects=(Defect("pit", 0.3, 0.3, 0.08),))[0]
     run_cli(["project", "create", "disc"])
     run_cli(["references", "add", "disc", str(tmp_path / "refs")])
     capsys.readouterr()
     assert run_cli(["inspect", "disc", str(part), "--json"]) == 0
-    inspection_id = json.loads(capsys.readouterr().out)["id"]
+    return json.loads(capsys.readouterr().out)["id"]
+
+
+def test_a_record_whose_stored_photo_is_lost_still_opens_and_reports_with_a_placeholder(home, tmp_path, capsys):
+    inspection_id = _one_defective_part_inspected(tmp_path, capsys, seed=73)
 
     from db import repository as repo
     from services.results import PLACEHOLDER_GREY, load_result
@@ -694,13 +699,7 @@ def test_a_record_whose_stored_photo_is_lost_still_opens_and_reports_with_a_plac
 
 
 def test_a_record_whose_stored_map_is_damaged_still_opens_and_reports_its_regions(home, tmp_path, capsys):
-    write_parts(tmp_path / "refs", range(4))
-    part = write_parts(tmp_path / "line", [74], defects=(Defect("pit", 0.3, 0.3, 0.08),))[0]
-    run_cli(["project", "create", "disc"])
-    run_cli(["references", "add", "disc", str(tmp_path / "refs")])
-    capsys.readouterr()
-    assert run_cli(["inspect", "disc", str(part), "--json"]) == 0
-    inspection_id = json.loads(capsys.readouterr().out)["id"]
+    inspection_id = _one_defective_part_inspected(tmp_path, capsys, seed=74)
 
     from db import repository as repo
     from services.results import load_result
