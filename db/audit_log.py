@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from db.models import AuditEvent, Inspection, ReferenceBank, ReferenceImage
+from db.models import AuditEvent, Inspection, ReferenceBank, ReferenceImage, as_utc
 
 SUMMARY_CHARS = 120
 
@@ -59,7 +59,5 @@ def summarise(detail: dict[str, Any], width: int = SUMMARY_CHARS) -> str:
 
 def as_row(event: AuditEvent) -> dict[str, Any]:
     """An event as plain data (JSON and CSV output, reports), its time in UTC on every database."""
-    moment = event.created_at  # naive UTC from SQLite, aware in the server's zone from PostgreSQL
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return {"id": event.id, "time": moment.isoformat(timespec="seconds"), "operator": event.actor,
+    return {"id": event.id, "time": as_utc(event.created_at).isoformat(timespec="seconds"), "operator": event.actor,
             "action": event.action, "entity": event.entity, "entity_id": event.entity_id, "detail": event.detail}

@@ -336,7 +336,8 @@ class Detector:
         view_scores: list[float] = []
         pixels: list[np.ndarray] = []
         grey_views: list[list[dict[str, torch.Tensor]]] | None = None
-        for done, held in enumerate(held_out_indices(len(references)), start=1):
+        held_out_positions = held_out_indices(len(references))
+        for done, held in enumerate(held_out_positions, start=1):
             image = references[held]
             if cancel is not None and cancel():
                 raise Cancelled()
@@ -381,9 +382,8 @@ class Detector:
                 held_out(done)
         calibration = calibrate(scores, np.concatenate(pixels), method="self-views" if single else "leave-one-out",
                                 view_scores=view_scores)
-        held = held_out_indices(len(references))
-        return replace(calibration, same_photo=repeated(part),
-                       held_out=tuple(held) if len(held) < len(references) and not single else ())
+        some = len(held_out_positions) < len(references) and not single
+        return replace(calibration, same_photo=repeated(part), held_out=tuple(held_out_positions) if some else ())
 
     def _cross_rotation_score(self, image: np.ndarray, features: dict[str, torch.Tensor],
                               config: EngineConfig, guide: TextGuide | None) -> float:

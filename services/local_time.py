@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
+from db.models import as_utc
 
-def as_utc(moment: datetime) -> datetime:
-    """An aware UTC time; a naive one (as SQLite returns them) is taken as UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+__all__ = ["as_local", "as_utc", "local_day", "local_text", "zone_label"]
 
 
 def as_local(moment: datetime) -> datetime:
