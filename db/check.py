@@ -25,6 +25,7 @@ class CheckReport:
     temp_files: list[str] = field(default_factory=list)
     damaged: list[tuple[str, int, str]] = field(default_factory=list)
     verified: int = 0
+    cancelled: bool = False
 
     @property
     def clean(self) -> bool:
@@ -50,9 +51,11 @@ def referenced_keys(database: Database) -> dict[str, list[tuple[str, int]]]:
 
 
 def check(database: Database, store: ImageStore, verify: bool = False,
-          progress: Callable[[int, int], None] | None = None) -> CheckReport:
+          progress: Callable[[int, int], None] | None = None,
+          cancel: Callable[[], bool] | None = None) -> CheckReport:
     """Compare rows with files; with ``verify``, also read every used file and compare its content with
-    the checksum in its name (``progress(done, total)`` follows that reading, the slow part)."""
+    the checksum in its name (``progress(done, total)`` follows that reading, the slow part, which
+    stops when ``cancel()`` says so: the report is then ``cancelled``)."""
     used = referenced_keys(database)
     report = CheckReport()
     present: list[str] = []
@@ -65,13 +68,27 @@ def check(database: Database, store: ImageStore, verify: bool = False,
     report.temp_files = sorted(str(p) for p in store.temp_files())
     if verify:
         for done, key in enumerate(sorted(present), start=1):
+            if cancel is not None and cancel():
+                report.cancelled = True
+                break
             if not store.intact(key):
                 report.damaged.extend((table, row_id, key) for table, row_id in used[key])
             if progress is not None:
                 progress(done, len(present))
-        report.verified = len(present)
+            report.verified = done
     return report
 
+
+
+def problems_summary(report: CheckReport, shown: int = 5) -> str:
+    """What a verifying check found, for a message: the counts, then the first ``shown`` rows."""
+    lines = [f"{table} {row_id}: missing {key}" for table, row_id, key in report.missing]
+    lines += [f"{table} {row_id}: damaged {key}" for table, row_id, key in report.damaged]
+    more = f"\n… and {len(lines) - shown} more ('db check --verify' lists them all)" if len(lines) > shown else ""
+    advice = ("\nA damaged or missing bank is built again from its references at its project's next inspection."
+              if any(table == "bank" for table, _, _ in report.missing + report.damaged) else "")
+    return (f"{len(report.missing)} record(s) whose file is missing and {len(report.damaged)} whose file is "
+            f"damaged, of {report.verified} files read.\n\n" + "\n".join(lines[:shown]) + more + advice)
 
 
 def clean(database: Database, store: ImageStore, report: CheckReport) -> int:

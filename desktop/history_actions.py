@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from db import repository as repo
+from db.check import CheckReport, problems_summary
 from db.models import Project
 from db.retention import RemovalPlan, RemovalResult, kept_samples_note
 from desktop import jobs
@@ -117,6 +118,18 @@ class HistoryActions(WindowActions):
         """Copy the history and its files to ``folder`` on the worker (``db.backup``), with progress and cancel."""
         self._submit("backup", jobs.back_up_data(folder), "Backing up the history…",
                      done=lambda report: self.statusBar().showMessage(report.summary()))
+
+    def check_files(self) -> None:
+        """Read every stored photo, heatmap and bank against its checksum on the worker, then say what
+        is missing or damaged (``db check --verify``)."""
+        self._submit("check", jobs.check_files(), "Checking the stored files…", done=self._finish_check)
+
+    def _finish_check(self, report: CheckReport) -> None:
+        if report.missing or report.damaged:
+            self.show_error(problems_summary(report))
+        else:
+            self.statusBar().showMessage(f"All {report.verified} stored files are intact, and every record has "
+                                         "its files.")
 
     def confirm_image_removal(self, plan: RemovalPlan) -> bool:
         """Ask before the photos of ``plan``'s inspections are deleted."""

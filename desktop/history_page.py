@@ -50,6 +50,7 @@ class HistoryPage(QWidget):
     free_space_requested = Signal()
     backup_requested = Signal()
     audit_requested = Signal()
+    check_requested = Signal()
 
     def __init__(self, model: HistoryModel) -> None:
         super().__init__()
@@ -80,6 +81,7 @@ class HistoryPage(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search file, lot, operator, comment")
         self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(120)  # on a narrow screen the buttons beside it had left it a few letters
         # Re-query once typing pauses, not on every key.
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -108,7 +110,7 @@ class HistoryPage(QWidget):
         self.trend = TrendChart()
         self.trend.inspection_clicked.connect(self.open_requested.emit)
         model.trend_changed.connect(lambda: self.trend.show_trend(model.trend, model.sensitivity))
-        self.show_trend = QCheckBox("Score trend")
+        self.show_trend = QCheckBox("Trend")  # the chart says what it shows; a short label for narrow screens
         self.show_trend.setChecked(True)
         self.show_trend.setToolTip("The scores of the newest parts that match the filter, oldest left")
         self.show_trend.toggled.connect(self.trend.setVisible)
@@ -130,6 +132,10 @@ class HistoryPage(QWidget):
         self.backup_button.setToolTip("Copy the whole history (every project, photo, map and bank) to a backup "
                                       "folder, ideally on another disk; an earlier backup gets only what is new")
         self.backup_button.clicked.connect(self.backup_requested.emit)
+        self.check_button = QPushButton("Check files")
+        self.check_button.setToolTip("Read every stored photo, heatmap and bank and say which are missing or "
+                                     "damaged (a disk error, a backup restored half-way)")
+        self.check_button.clicked.connect(self.check_requested.emit)
         self.audit_button = QPushButton("Audit log…")
         self.audit_button.setToolTip("Who changed the references, bank, thresholds and settings, reviewed or deleted "
                                      "parts, and verified with master parts, and when")
@@ -152,7 +158,7 @@ class HistoryPage(QWidget):
         actions.addWidget(self.open_button)
         actions.addWidget(self.comment, 1)
         for button in (self.ok_button, self.ng_button, self.to_reference_button, self.reinspect_button,
-                       self.export_button, self.audit_button, self.backup_button):
+                       self.export_button, self.audit_button, self.check_button, self.backup_button):
             actions.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)

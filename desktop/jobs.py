@@ -118,6 +118,22 @@ def back_up_data(folder: Path) -> Job:
     return job
 
 
+def check_files() -> Job:
+    """Read every stored file against its checksum (``db.check``); returns the ``CheckReport``."""
+    def job(ctx: JobContext) -> Any:
+        from db.check import check
+        from engine.detector import Cancelled
+
+        workspace = ctx.inspector.workspace
+        report = check(workspace.database, workspace.store, verify=True, progress=ctx.progress,
+                       cancel=ctx.cancelled)
+        if report.cancelled:
+            raise Cancelled()
+        return report
+
+    return job
+
+
 def read_audit_log(project: str | None, limit: int) -> Job:
     """The newest ``limit`` audit events of ``project`` (none without one) and of all projects, as rows."""
     def job(ctx: JobContext) -> Any:

@@ -67,6 +67,7 @@ KEEPS_DONE_WORK = "Stop after the current image; what is done so far is kept"
 CANCELLABLE_JOBS = {"build": KEEPS_DONE_WORK, "refine": KEEPS_DONE_WORK, "reinspect": KEEPS_DONE_WORK,
                     "prompts": KEEPS_DONE_WORK, "verify": KEEPS_DONE_WORK,
                     "backup": "Stop the backup; a backup already in that folder keeps its history",
+                    "check": "Stop reading the stored files; nothing is changed",
                     "export": "Stop the export; no file is written and one already there stays as it was"}
 DISK_JOB = "disk"
 # Housekeeping: after parts are inspected, whether their scores drift from the first ones (services/drift.py).
@@ -170,6 +171,7 @@ class MainWindow(ProjectActions, ReferenceActions, InspectActions, HistoryAction
         self.history_page.free_space_requested.connect(self.free_disk_space)
         self.history_page.backup_requested.connect(self.choose_backup_folder)
         self.history_page.audit_requested.connect(self.show_audit_log)
+        self.history_page.check_requested.connect(self.check_files)
         self._build_layout()
         self._build_actions()
         self.folder_watch = FolderWatch(self)

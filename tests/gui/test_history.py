@@ -565,3 +565,25 @@ def test_a_csv_export_shows_its_progress_and_a_cancel_leaves_the_older_file_whol
     assert window.cancel_button.isVisible() and "no file is written" in window.cancel_button.toolTip()
     window._on_started("batch:0")
     assert not window.cancel_button.isVisible()
+
+
+def test_check_files_reads_every_stored_file_on_the_worker_and_names_the_damaged_one(qtbot, window, project,
+                                                                                    tmp_path):
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(write_parts(tmp_path / "parts", [81]))
+    inspection_id = window.current.id
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.history_page.check_button.click()
+    files = 4 + 1 + 2  # references, the bank, the part's photo and heatmap
+    assert window.statusBar().currentMessage() == (f"All {files} stored files are intact, and every record has "
+                                                   "its files.")
+    with window.workspace.database.read() as session:
+        photo = window.workspace.store.path(repo.get_inspection(session, inspection_id).image_key)
+    kept = photo.read_bytes()
+    photo.write_bytes(kept[:-16] + bytes(16))
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.history_page.check_button.click()
+    assert window.errors[-1].startswith(f"0 record(s) whose file is missing and 1 whose file is damaged, of {files}")
+    assert f"inspection {inspection_id}: damaged images/" in window.errors[-1]
+    photo.write_bytes(kept)
+
