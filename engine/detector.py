@@ -309,15 +309,8 @@ class Detector:
             bank.text_embeddings = prompt_embeddings(self.backbone(resolved), library)
         extra = rotated if mode == "rotations" else flipped if mode == "flips" else []
         per_reference = [[plain[i]] + ([extra[i]] if extra else []) for i in range(len(plain))]
-        reported = [len(images)]
-
-        def calibrated(done: int) -> None:
-            if progress is not None and len(images) + done > reported[0]:
-                reported[0] = len(images) + done
-                progress(reported[0], total)
-
+        calibrated = (lambda done: progress(len(images) + done, total)) if progress is not None else None
         calibration = self._calibrate(resized_refs, greys, plain_maps, per_reference, bank, cancel, calibrated)
-        calibrated(total - len(images))  # one part shot several times holds out only one
         bank.calibration = replace(calibration, scene_limit=scene.scene_limit(descriptors))
         return bank
 
@@ -380,6 +373,8 @@ class Detector:
                                                       shifted_prepared, config))
             if held_out is not None:
                 held_out(done)
+        if held_out is not None and single and len(held_out_positions) > 1:
+            held_out(len(held_out_positions))  # one part shot several times: the fallback held out only one
         calibration = calibrate(scores, np.concatenate(pixels), method="self-views" if single else "leave-one-out",
                                 view_scores=view_scores)
         some = len(held_out_positions) < len(references) and not single
