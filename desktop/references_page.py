@@ -50,7 +50,7 @@ class ReferenceEntry:
     active: bool
     loo_score: float | None = None
     outlier: bool = False
-    same_photo_as: str | None = None  # the earlier reference this one looks like the same photo as
+    same_photo_as: str | None = None  # the earlier reference this one looks like another shot of
 
 
 TEXT_GUIDANCE_TIP = ("IAD-GPT's Text-Guided Enhancer: a deviation from the references counts more where CLIP finds "
@@ -211,8 +211,8 @@ class ReferencesPage(QWidget):
                 item.setToolTip("This reference looks unlike the others: check it is a good part.")
             if entry.same_photo_as:
                 item.setBackground(QColor("#ffe0b2"))
-                item.setToolTip(f"This looks like the same photo as {entry.same_photo_as}: it counts once in the "
-                                "threshold. Replace it with a photo of another good part.")
+                item.setToolTip(f"This looks like another shot of the part in {entry.same_photo_as}: it counts once in "
+                                "the threshold. Replace it with a photo of another good part.")
             self.grid.addItem(item)
             self.thumbnails.request(("reference", entry.id), entry.path)
 
@@ -256,7 +256,7 @@ class ReferencesPage(QWidget):
         if entry.loo_score is not None:
             text += f"\nscore {entry.loo_score:.2f}" + (" ⚠ unlike others" if entry.outlier else "")
         if entry.same_photo_as:
-            text += "\n⚠ same photo"
+            text += "\n⚠ same part"
         return text
 
     def _thumbnail_loaded(self, key: object, image: QImage) -> None:

@@ -26,6 +26,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "128")
 os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
-ENGINE_VERSION = "0.5.1"
+ENGINE_VERSION = "0.5.2"
 
 __all__ = ["ENGINE_VERSION"]

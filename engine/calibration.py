@@ -11,7 +11,7 @@ from the references themselves, through the same scoring path as an inspection:
   held_out_indices``), so that building grows with the set's size, not its square (64 references:
   15.8 s instead of 41.5 s; the bottle threshold 0.046 against 0.043, at 32 references the
   false-reject and detection rates of three packs within one or two test images);
-* references that are the same photo (one part shot again untouched, or one file saved twice,
+* references that are shots of one part (shot again untouched or moved, or one file saved twice,
   ``engine.same_photo``) are held out together, since a twin left in the bank makes its reference
   look perfect and the threshold collapse; when all are one photo, the single-reference fallback
   applies;
@@ -73,7 +73,7 @@ class Calibration:
     """Image and pixel thresholds estimated from normal scores, versioned and serialisable.
 
     ``scene_limit`` is the scene check's limit (``engine.scene``); None for banks built before it.
-    ``same_photo``: positions of references that are the same photo (``engine.same_photo``), each group
+    ``same_photo``: positions of references that are shots of one part (``engine.same_photo``), each group
     held out together when the normal scores were estimated.  ``held_out``: positions of the references
     whose scores ``normal_scores`` holds when only some were held out (a large set); empty when all were.
     """
@@ -203,11 +203,11 @@ def reference_count_advice(count: int) -> str | None:
             f"{STEADY_REFERENCE_COUNT}. Add good photos until there are at least {STEADY_REFERENCE_COUNT}.")
 
 def same_photo_advice(groups: tuple[tuple[int, ...], ...], names: list[str]) -> str | None:
-    """A line for the technician when some references are the same photo (``Calibration.same_photo``)."""
+    """A line for the technician when some references are shots of one part (``Calibration.same_photo``)."""
     if not groups:
         return None
     listed = "; ".join(" and ".join(names[i] if i < len(names) else f"#{i + 1}" for i in group) for group in groups)
-    return (f"These references look like the same photo of one part: {listed}. The threshold comes from how "
+    return (f"These references look like shots of one part: {listed}. The threshold comes from how "
             "different good parts differ, so each such group counts once; photograph other good parts instead.")
 
 

@@ -197,17 +197,18 @@ def test_a_reference_that_is_the_same_photo_as_another_is_named_on_the_reference
     assert cv2.imwrite(str(again), cv2.imread(str(tmp_path / "refs" / "part000.png")), [cv2.IMWRITE_JPEG_QUALITY, 95])
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.add_references([again])
-    assert window.errors[-1].startswith("part000-again.jpg looks like the same photo as part000.png.")  # said at once
-    assert "same photo" not in window.references_page.summary.text()  # the bank is built at the next inspection
+    # Said at once:
+    assert window.errors[-1].startswith("part000-again.jpg looks like another shot of the part in part000.png.")
+    assert "shots of one part" not in window.references_page.summary.text()  # the bank is built at the next inspection
     with qtbot.waitSignal(window.job_finished, timeout=WAIT):
         window.inspect_paths(write_parts(tmp_path / "parts", [95]))
     window.refresh_references()
-    assert ("These references look like the same photo of one part: part000.png and part000-again.jpg."
+    assert ("These references look like shots of one part: part000.png and part000-again.jpg."
             in window.references_page.summary.text())
     grid = window.references_page.grid
     marked = {grid.item(i).text().split("\n")[0]: grid.item(i).toolTip() for i in range(grid.count())
-              if "⚠ same photo" in grid.item(i).text()}
-    assert list(marked) == ["part000-again.jpg"] and "same photo as part000.png" in marked["part000-again.jpg"]
+              if "⚠ same part" in grid.item(i).text()}
+    assert list(marked) == ["part000-again.jpg"] and "shot of the part in part000.png" in marked["part000-again.jpg"]
 
 
 def test_removing_a_reference_asks_first_and_is_audited(qtbot, window, project, monkeypatch):

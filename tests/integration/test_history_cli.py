@@ -230,7 +230,7 @@ def test_references_build_reports_the_bank_and_advises_on_few_references(home, t
     capsys.readouterr()
     assert run_cli(["references", "build", "disc", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
-    assert "4 references" in out and "rough estimate" not in out and "same photo" not in out
+    assert "4 references" in out and "rough estimate" not in out and "shots of one part" not in out
     # The same two photos again, saved as JPEG (other bytes, so not skipped as already there): named, and
     # each held out with its copy, so that a new good part still passes.
     for path in (tmp_path / "two").iterdir():
@@ -239,12 +239,12 @@ def test_references_build_reports_the_bank_and_advises_on_few_references(home, t
     run_cli(["references", "add", "disc", str(tmp_path / "more")])
     said = capsys.readouterr()
     assert "Added 2 reference images (2 already there" in said.out
-    assert ("warning: part000-again.jpg looks like the same photo as part000.png; part001-again.jpg looks like the "
-            "same photo as part001.png. Each reference should be a different good part") in said.err
+    assert ("warning: part000-again.jpg looks like another shot of the part in part000.png; part001-again.jpg looks "
+            "like another shot of the part in part001.png. Each reference should be a different good part") in said.err
     assert run_cli(["references", "build", "disc", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert "6 references" in out
-    assert ("These references look like the same photo of one part: part000.png and part000-again.jpg; part001.png and "
+    assert ("These references look like shots of one part: part000.png and part000-again.jpg; part001.png and "
             "part001-again.jpg.") in out
     assert run_cli(["inspect", "disc", *map(str, write_parts(tmp_path / "new", [90, 91])), "--json"]) == 0
     verdicts = [json.loads(line)["verdict"] for line in capsys.readouterr().out.splitlines() if line.startswith("{")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 import pytest
 
@@ -72,10 +73,44 @@ def test_shots_of_one_part_are_held_out_together_so_new_good_parts_still_pass(de
     assert one_part.calibration.method == "self-views" and one_part.calibration.same_photo == ((0, 1, 2, 3),)
     assert calibrated_bank.calibration.same_photo == ()
     advice = same_photo_advice(pairs.same_photo, ["a.png", "a2.png", "b.png", "b2.png"])
-    assert advice.startswith("These references look like the same photo of one part: a.png and a2.png; b.png and "
-                             "b2.png.")
+    assert advice.startswith("These references look like shots of one part: a.png and a2.png; b.png and b2.png.")
     assert same_photo_advice((), ["a.png"]) is None
     assert Calibration.from_dict(pairs.to_dict()) == pairs  # kept with the bank file
+
+
+def moved(image: np.ndarray, degrees: float, shift: tuple[float, float], light: float) -> np.ndarray:
+    """The part re-placed under the camera: turned, shifted (fractions of the side), the lamp ``light`` brighter,
+    sensor noise; the frame keeps its middle 90 %, so that no filled border shows."""
+    height, width = image.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    turn[:, 2] += (shift[0] * width, shift[1] * height)
+    out = cv2.warpAffine(image, turn, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    noisy = out * light + np.random.default_rng(abs(int(degrees * 10))).normal(0, 1.5, out.shape)
+    return frame(np.clip(noisy, 0, 255).astype(np.uint8))
+
+
+def frame(image: np.ndarray) -> np.ndarray:
+    height, width = image.shape[:2]
+    return np.ascontiguousarray(image[height // 20:height - height // 20, width // 20:width - width // 20])
+
+
+def test_a_part_moved_between_shots_counts_once_and_different_parts_do_not(detector, good_parts):
+    """One good part re-placed between four shots left the leave-one-out estimate a twin for each reference:
+    95-100 % of good hazelnuts and screws rejected on the dev packs.  Aligned, such shots are found."""
+    from engine.same_photo import aligned_distance, is_same_part, part_view, same_photo_groups
+
+    first = good_parts[0]
+    shots = [frame(first), moved(first, 2.0, (0.015, -0.01), 1.03), moved(first, -2.5, (-0.02, 0.012), 0.97),
+             moved(first, 1.2, (0.01, 0.02), 1.0)]
+    views = [part_view(shot) for shot in shots]
+    assert all(is_same_part(views[0], view) for view in views[1:])
+    assert same_photo_groups(shots) == [0, 0, 0, 0]
+    others = [frame(part) for part in good_parts]
+    assert same_photo_groups(others) == [0, 1, 2, 3]
+    assert not is_same_part(part_view(others[0]), part_view(others[1]))
+    assert aligned_distance(part_view(others[0]), part_view(np.ascontiguousarray(others[0][:, :150]))) == 1.0
+    one_part = detector.build_bank(shots, EngineConfig(augment="none")).calibration
+    assert one_part.method == "self-views" and one_part.same_photo == ((0, 1, 2, 3),)
 
 
 def test_normalised_score_is_half_at_threshold_and_monotone():
