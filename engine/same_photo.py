@@ -26,7 +26,7 @@ Two tests, either of which makes two references shots of one part:
   narrow crops turn into another crop (re-placed up to 0.21, different at least 0.39).  The packs'
   own re-shots were found: two photos of one cookie lay 0.005 apart.
   The alignment costs about 14 ms a pair, so it runs on sets of up to ``MAX_ALIGNED_SET`` references
-  (0.4 s at 8); larger sets, where a twin weighs little, get the first test only.
+  (0.3 s at 8, 1.2 s at 16); larger sets, where a twin weighs little, get the first test only.
 """
 
 from __future__ import annotations
