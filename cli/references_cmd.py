@@ -158,7 +158,7 @@ def _build(args: argparse.Namespace) -> int:
     calibration = bank.calibration
     print(f"Bank {bank_id}: {bank.image_count} references, augmentation {bank.augmentation}, "
           f"calibration {calibration.method} from {calibration.sample_count} normal scores.")
-    advice = reference_count_advice(bank.image_count)
+    advice = reference_count_advice(bank.image_count, calibration.same_photo)
     if advice:
         print(advice)
     with workspace.database.read() as session:

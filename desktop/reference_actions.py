@@ -103,7 +103,9 @@ class ReferenceActions(WindowActions):
             detail = project_detail(project)
             guided = project_text_guidance(project)
             window = drift_window(project)
-            advice = reference_count_advice(len(active_keys)) if active_keys else None
+            same_part = (_active_groups(calibration.same_photo, bank.reference_keys, active_keys)
+                         if calibration is not None and bank is not None else ())
+            advice = reference_count_advice(len(active_keys), same_part) if active_keys else None
             if advice:
                 text += "\n" + advice
             if calibration is not None and bank is not None:
@@ -375,3 +377,13 @@ class ReferenceActions(WindowActions):
 def _captured_name(source: str) -> str:
     """A reference's file name for an image that had none: where it came from and when (local time)."""
     return f"{source}-{datetime.now():%Y%m%d-%H%M%S}.png"
+
+
+def _active_groups(groups: tuple[tuple[int, ...], ...], bank_keys: list[str],
+                   active_keys: list[str]) -> tuple[tuple[int, ...], ...]:
+    """The bank's shots-of-one-part groups as positions among ``active_keys`` (members no longer active left out),
+    so that the reference count advice counts each part once even when the bank is a step behind."""
+    position = {key: i for i, key in enumerate(active_keys)}
+    kept = (tuple(position[bank_keys[i]] for i in group if i < len(bank_keys) and bank_keys[i] in position)
+            for group in groups)
+    return tuple(group for group in kept if len(group) > 1)

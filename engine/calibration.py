@@ -192,15 +192,21 @@ MEASURED_FRR_BY_REFERENCES = {1: 0.154, 2: 0.085, 4: 0.060}
 STEADY_REFERENCE_COUNT = 4
 
 
-def reference_count_advice(count: int) -> str | None:
-    """A line for the technician when the bank has too few references for a steady threshold."""
-    if count >= STEADY_REFERENCE_COUNT:
+def reference_count_advice(count: int, same_part: tuple[tuple[int, ...], ...] = ()) -> str | None:
+    """A line for the technician when the bank has too few references for a steady threshold; ``same_part``:
+    groups of references that are shots of one part (``Calibration.same_photo``), each of which counts once."""
+    parts = count - sum(len(group) - 1 for group in same_part)
+    if parts >= STEADY_REFERENCE_COUNT:
         return None
-    measured = MEASURED_FRR_BY_REFERENCES.get(count, MEASURED_FRR_BY_REFERENCES[2])
+    measured = MEASURED_FRR_BY_REFERENCES.get(parts, MEASURED_FRR_BY_REFERENCES[2])
     steady = MEASURED_FRR_BY_REFERENCES[STEADY_REFERENCE_COUNT]
-    return (f"With {count} reference{'s' if count != 1 else ''} the threshold is a rough estimate: on the benchmark "
-            f"it rejected {100 * measured:.0f} % of good parts, against {100 * steady:.0f} % with "
-            f"{STEADY_REFERENCE_COUNT}. Add good photos until there are at least {STEADY_REFERENCE_COUNT}.")
+    plural = "s" if parts != 1 else ""
+    held = (f"{parts} reference{plural}" if parts == count else
+            f"{count} references of {parts} different part{plural}")
+    return (f"With {held} the threshold is a rough estimate: on the benchmark it rejected {100 * measured:.0f} % "
+            f"of good parts, against {100 * steady:.0f} % with {STEADY_REFERENCE_COUNT}. Add photos of other good "
+            f"parts until there are at least {STEADY_REFERENCE_COUNT}.")
+
 
 def same_photo_advice(groups: tuple[tuple[int, ...], ...], names: list[str]) -> str | None:
     """A line for the technician when some references are shots of one part (``Calibration.same_photo``)."""

@@ -209,6 +209,13 @@ def test_a_reference_that_is_the_same_photo_as_another_is_named_on_the_reference
     marked = {grid.item(i).text().split("\n")[0]: grid.item(i).toolTip() for i in range(grid.count())
               if "⚠ same part" in grid.item(i).text()}
     assert list(marked) == ["part000-again.jpg"] and "shot of the part in part000.png" in marked["part000-again.jpg"]
+    assert "rough estimate" not in window.references_page.summary.text()  # 5 references of 4 parts
+    with window.workspace.database.read() as session:
+        second = next(r.id for r in repo.references(session, repo.get_project(session, project))
+                      if r.file_name == "part001.png")
+    window.toggle_reference(second, False)  # the bank is a step behind now, its twin group still counts
+    assert "With 4 references of 3 different parts the threshold is a rough estimate" in \
+        window.references_page.summary.text()
 
 
 def test_removing_a_reference_asks_first_and_is_audited(qtbot, window, project, monkeypatch):
