@@ -201,8 +201,8 @@ def reference_count_advice(count: int, same_part: tuple[tuple[int, ...], ...] = 
     measured = MEASURED_FRR_BY_REFERENCES.get(parts, MEASURED_FRR_BY_REFERENCES[2])
     steady = MEASURED_FRR_BY_REFERENCES[STEADY_REFERENCE_COUNT]
     plural = "s" if parts != 1 else ""
-    held = (f"{parts} reference{plural}" if parts == count else
-            f"{count} references of {parts} different part{plural}")
+    held = (f"{parts} reference{plural}" if parts == count else f"{count} references of one part" if parts == 1
+            else f"{count} references of {parts} different parts")
     return (f"With {held} the threshold is a rough estimate: on the benchmark it rejected {100 * measured:.0f} % "
             f"of good parts, against {100 * steady:.0f} % with {STEADY_REFERENCE_COUNT}. Add photos of other good "
             f"parts until there are at least {STEADY_REFERENCE_COUNT}.")

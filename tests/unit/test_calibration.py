@@ -187,7 +187,7 @@ def test_few_references_get_advice_with_the_measured_rates_and_enough_get_none()
     assert reference_count_advice(4) is None and reference_count_advice(12) is None
     # Four shots of one part count as one reference; two parts shot twice each as two.
     moved = reference_count_advice(4, ((0, 1, 2, 3),))
-    assert moved is not None and moved.startswith("With 4 references of 1 different part the threshold is a rough")
+    assert moved is not None and moved.startswith("With 4 references of one part the threshold is a rough estimate")
     assert f"{100 * MEASURED_FRR_BY_REFERENCES[1]:.0f} %" in moved
     assert "of 2 different parts" in reference_count_advice(4, ((0, 1), (2, 3)))
     assert reference_count_advice(5, ((0, 1),)) is None
