@@ -212,7 +212,11 @@ def same_photo_advice(groups: tuple[tuple[int, ...], ...], names: list[str]) -> 
     """A line for the technician when some references are shots of one part (``Calibration.same_photo``)."""
     if not groups:
         return None
-    listed = "; ".join(" and ".join(names[i] if i < len(names) else f"#{i + 1}" for i in group) for group in groups)
+    def named(group: tuple[int, ...]) -> str:
+        listed = [names[i] if i < len(names) else f"#{i + 1}" for i in group]
+        return ", ".join(listed[:-1]) + " and " + listed[-1]
+
+    listed = "; ".join(named(group) for group in groups)
     return (f"These references look like shots of one part: {listed}. The threshold comes from how "
             "different good parts differ, so each such group counts once; photograph other good parts instead.")
 

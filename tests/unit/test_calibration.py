@@ -97,6 +97,7 @@ def frame(image: np.ndarray) -> np.ndarray:
 def test_a_part_moved_between_shots_counts_once_and_different_parts_do_not(detector, good_parts):
     """One good part re-placed between four shots left the leave-one-out estimate a twin for each reference:
     95-100 % of good hazelnuts and screws rejected on the dev packs.  Aligned, such shots are found."""
+    from engine.calibration import same_photo_advice
     from engine.same_photo import aligned_distance, is_same_part, part_view, same_photo_groups
 
     first = good_parts[0]
@@ -111,6 +112,8 @@ def test_a_part_moved_between_shots_counts_once_and_different_parts_do_not(detec
     assert aligned_distance(part_view(others[0]), part_view(np.ascontiguousarray(others[0][:, :150]))) == 1.0
     one_part = detector.build_bank(shots, EngineConfig(augment="none")).calibration
     assert one_part.method == "self-views" and one_part.same_photo == ((0, 1, 2, 3),)
+    assert same_photo_advice(one_part.same_photo, ["a.png", "b.jpg", "c.jpg", "d.jpg"]).startswith(
+        "These references look like shots of one part: a.png, b.jpg, c.jpg and d.jpg.")
 
 
 def test_normalised_score_is_half_at_threshold_and_monotone():
