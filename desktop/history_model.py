@@ -33,6 +33,7 @@ PAGE_SIZE = 100
 MAX_PIXMAPS = 2000
 COLUMNS = ("", "#", "Time", "Image", "Lot", "Verdict", "Score", "Regions", "Largest", "Review")
 VERDICT_COLUMN, SCORE_COLUMN = COLUMNS.index("Verdict"), COLUMNS.index("Score")
+IMAGE_COLUMN, REVIEW_COLUMN = COLUMNS.index("Image"), COLUMNS.index("Review")
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -217,6 +218,8 @@ class HistoryModel(QAbstractTableModel):
                     row.review][column]
         if role == Qt.ItemDataRole.ForegroundRole and column == VERDICT_COLUMN:
             return verdict_colour(self.verdict_of(row)[0])
+        if role == Qt.ItemDataRole.ToolTipRole and column in (IMAGE_COLUMN, REVIEW_COLUMN):
+            return (row.source if column == IMAGE_COLUMN else row.review) or None  # whole, where the cell elides
         if role == Qt.ItemDataRole.UserRole:
             return row.id
         return None

@@ -33,8 +33,8 @@ from desktop.trend_chart import TrendChart
 from services.local_time import local_day_end, local_day_start
 
 CUSTOM = "From … to …"
-COLUMN_WIDTHS = {"": 64, "#": 56, "Time": 150, "Lot": 90, "Verdict": 80, "Score": 64, "Regions": 70,
-                 "Largest": 80, "Review": 140}
+COLUMN_WIDTHS = {"": 64, "#": 56, "Time": 140, "Lot": 80, "Verdict": 70, "Score": 60, "Regions": 70,
+                 "Largest": 72, "Review": 120}
 RANGES = {"All time": None, "Last 24 hours": timedelta(days=1), "Last 7 days": timedelta(days=7),
           "Last 30 days": timedelta(days=30), CUSTOM: None}
 
@@ -99,7 +99,10 @@ class HistoryPage(QWidget):
         self.table = QTableView()
         self.table.setModel(model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long path keeps its file name in view
+        # One line per cell, cut at the left: a long path keeps its file name and nearest folders in view (its
+        # tooltip is whole); cut in the middle or wrapped, narrow windows showed only its first folders.
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideLeft)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COLUMNS.index("Image"), QHeaderView.ResizeMode.Stretch)
         # Fixed starting widths, not ResizeToContents: that measures every row on each refresh.

@@ -87,6 +87,9 @@ class ProjectsPanel(QWidget):
         self._activity_pending = False
         self.list = QListWidget()
         self.list.setIconSize(QSize(48, 48))
+        # A narrow panel cuts long names at the right (the tooltip has the whole) rather than scrolling sideways.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.currentItemChanged.connect(self._chosen)
         thumbnails.loaded.connect(self._thumbnail)
         self.show_archived = QCheckBox("Show archived")
@@ -200,7 +203,7 @@ class ProjectsPanel(QWidget):
         item.setData(PROJECT_ID_ROLE, project.id)
         item.setData(REFERENCES_ROLE, len(active))
         item.setText(self._entry_text(item))
-        item.setToolTip(project.description or project.name)
+        item.setToolTip(f"{project.name}\n{project.description}" if project.description else project.name)
         if active:
             image_key = active[0].image_key
             cached = self._icons.get(project.name)

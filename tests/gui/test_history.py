@@ -587,3 +587,29 @@ def test_check_files_reads_every_stored_file_on_the_worker_and_names_the_damaged
     assert f"inspection {inspection_id}: damaged images/" in window.errors[-1]
     photo.write_bytes(kept)
 
+
+
+def test_a_long_image_path_keeps_its_file_name_in_view_and_its_tooltip_is_whole(qtbot, window, project, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from desktop.history_model import COLUMNS as HISTORY_COLUMNS
+
+    deep = tmp_path / "line-3-station-b" / "camera-left" / "2026-11-29" / "shift-night"
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(write_parts(deep, [731]))
+    window.resize(1100, 700)
+    page, model = window.history_page, window.history_page.model
+    window.tabs.setCurrentWidget(page)
+    history_read(qtbot, model).refresh()
+    history_read(qtbot, model)
+    row = next(i for i in range(model.rowCount()) if model.rows[i].source.endswith("part731.png"))
+    column = HISTORY_COLUMNS.index("Image")
+    path = model.data(model.index(row, column))
+    assert model.data(model.index(row, column), Qt.ItemDataRole.ToolTipRole) == path
+    assert str(deep) in path
+    # On one line, cut at the left: the file name stays readable in the width this window gives it.
+    assert not page.table.wordWrap()
+    qtbot.waitUntil(lambda: page.table.width() > 800, timeout=2000)
+    width = page.table.columnWidth(column) - 12
+    shown = page.table.fontMetrics().elidedText(path, page.table.textElideMode(), width)
+    assert shown != path and shown.endswith("part731.png")

@@ -29,7 +29,12 @@ def test_projects_rename_describe_archive_and_restore(qtbot, window, project, mo
     assert panel.rename_project("washer M8")
     assert window.project_name == "washer M8" and "washer M8" in window.windowTitle()
     assert panel.describe_project("zinc-plated, 8 mm")
-    assert panel.list.currentItem().toolTip() == "zinc-plated, 8 mm"
+    assert panel.list.currentItem().toolTip() == "washer M8\nzinc-plated, 8 mm"  # the name too: a narrow panel cuts it
+    assert panel.rename_project("washer M8, zinc-plated, for the gearbox housing of line 3")
+    window.resize(1100, 700)
+    qtbot.waitUntil(lambda: panel.list.width() < 260, timeout=2000)
+    assert not panel.list.horizontalScrollBar().isVisible()  # cut at the right, not scrolled sideways
+    assert panel.rename_project("washer M8")
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
     assert not panel.archive_project()  # the technician said no
