@@ -153,16 +153,19 @@ class HistoryPage(QWidget):
         for widget in (self.verdict, self.period, self.date_from, self.date_to, self.reviewed, self.min_score):
             filters.addWidget(widget)
         filters.addWidget(self.search, 1)
-        filters.addStretch(1)
         filters.addWidget(self.show_trend)
         filters.addWidget(self.count_label)
-        filters.addWidget(self.free_space_button)
+        # What is done to the selected parts, with room for the comment; below, what concerns the whole history.
         actions = QHBoxLayout()
         actions.addWidget(self.open_button)
         actions.addWidget(self.comment, 1)
-        for button in (self.ok_button, self.ng_button, self.to_reference_button, self.reinspect_button,
-                       self.export_button, self.audit_button, self.check_button, self.backup_button):
+        for button in (self.ok_button, self.ng_button, self.to_reference_button, self.reinspect_button):
             actions.addWidget(button)
+        records = QHBoxLayout()
+        records.addWidget(self.export_button)
+        records.addStretch(1)
+        for button in (self.audit_button, self.check_button, self.backup_button, self.free_space_button):
+            records.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -172,6 +175,7 @@ class HistoryPage(QWidget):
         split.setSizes([170, 500])
         layout.addWidget(split, 1)
         layout.addLayout(actions)
+        layout.addLayout(records)
 
     def set_project(self, project_id: int | None) -> None:
         """Show one project's history (None: every project)."""

@@ -613,3 +613,4 @@ def test_a_long_image_path_keeps_its_file_name_in_view_and_its_tooltip_is_whole(
     width = page.table.columnWidth(column) - 12
     shown = page.table.fontMetrics().elidedText(path, page.table.textElideMode(), width)
     assert shown != path and shown.endswith("part731.png")
+    assert page.comment.width() >= 300  # the review comment has a row of its own with the review buttons
