@@ -134,16 +134,30 @@ def _add(args: argparse.Namespace) -> int:
 @user_errors
 def _list(args: argparse.Namespace) -> int:
     from db import repository as repo
+    from db.models import as_utc
+    from services.reference_status import references_state
 
     workspace = open_from_args(args)
     with workspace.database.read() as session:
         project = repo.get_project(session, args.project)
         listed = repo.references(session, project)
+        bank = references_state(session, project, listed)
         if listed:
-            print(f"{'id':>5}  {'state':<8}  {'added (UTC)':<16}  {'by':<12}  file")
+            print(f"{'id':>5}  {'state':<8}  {'added (UTC)':<16}  {'by':<12}  {'score':>5}  file")
         for ref in listed:
             state = "active" if ref.active else "disabled"
-            print(f"{ref.id:>5}  {state:<8}  {ref.added_at:%Y-%m-%d %H:%M}  {ref.added_by:<12}  {ref.file_name}")
+            score = bank.scores.get(ref.image_key)
+            notes = ([f"another shot of the part in {bank.same_part_as[ref.image_key]}"]
+                     if ref.image_key in bank.same_part_as else [])
+            if bank.outliers.get(ref.image_key):
+                notes.append("unlike the others: check it is a good part")
+            print(f"{ref.id:>5}  {state:<8}  {as_utc(ref.added_at):%Y-%m-%d %H:%M}  {ref.added_by:<12}  "
+                  f"{'-' if score is None else f'{score:.2f}':>5}  {ref.file_name}"
+                  + (f"  ({'; '.join(notes)})" if notes else ""))
+        if bank.bank is not None and bank.scores:
+            print(f"score: each reference held out against the others, on the scale of inspections (0.5 at the "
+                  f"threshold), from the bank of {as_utc(bank.bank.created_at):%Y-%m-%d %H:%M} UTC"
+                  + ("" if bank.current else ", out of date: it is rebuilt at the next inspection") + ".")
     return 0
 
 

@@ -19,7 +19,7 @@ from desktop.refine_dialog import RefineDialog, RefineOptions
 from desktop.window_actions import WindowActions, shows_storage_errors
 from engine.area import Area, describe_area
 from engine.backbones import DEFAULT_BACKBONE, is_clip
-from engine.calibration import VERDICT_OK, Refinement, reference_count_advice, reference_outliers, same_photo_advice
+from engine.calibration import VERDICT_OK, Refinement, reference_count_advice, same_photo_advice
 from engine.errors import TextGuidanceError
 from engine.physical import PixelSizeError
 from engine.prompt_writer import WrittenPrompts
@@ -29,15 +29,14 @@ from services.drift import DriftWindowError, drift_window, set_drift_window
 from services.inspection import (
     ReferenceAddResult,
     inspection_area,
-    matching_bank_row,
     redoable_refinement,
     set_inspection_area,
 )
 from services.local_time import local_text
 from services.part_prompts import describe_prompts, written_prompts
 from services.pixel_size import pixel_size_from_line, project_pixel_size, set_pixel_size
+from services.reference_status import references_state
 from services.reference_twins import repeated_photos_note
-from services.results import bank_calibration
 from services.text_guidance import project_text_guidance, set_text_guidance
 from services.verification import VerificationRun, describe_last, last_verification
 
@@ -57,28 +56,13 @@ class ReferenceActions(WindowActions):
             project = repo.get_project(session, self.project_name)
             references = repo.references(session, project)
             active_keys = [r.image_key for r in references if r.active]
-            # The bank the next inspection uses; else the newest, which the next inspection replaces.
-            current = matching_bank_row(session, project, active_keys)
-            bank = current or repo.latest_bank(session, project)
-            self.bank_outdated = current is None
-            scores: dict[str, float] = {}
-            flags: dict[str, bool] = {}
-            calibration = bank_calibration(bank)
-            # With two references or more the normal scores are the references' leave-one-out scores,
-            # one each, and a refinement keeps them.
-            scored = calibration.scored_references(len(bank.reference_keys)) if calibration is not None else []
-            if calibration is not None and len(bank.reference_keys) >= 2 \
-                    and len(calibration.normal_scores) == len(scored):
-                raw = {bank.reference_keys[i]: score for i, score in zip(scored, calibration.normal_scores,
-                                                                          strict=True)}
-                flags = dict(zip(raw, reference_outliers(list(raw.values()))))
-                scores = {key: calibration.normalise(value) for key, value in raw.items()}
-            names = {r.image_key: r.file_name for r in references}
-            repeats = {bank.reference_keys[i]: names.get(bank.reference_keys[group[0]], "")
-                       for group in (calibration.same_photo if calibration is not None else ()) for i in group[1:]}
+            state = references_state(session, project, references)
+            bank, calibration = state.bank, state.calibration
+            current = bank if state.current else None
+            self.bank_outdated = not state.current
             entries = [ReferenceEntry(r.id, r.file_name, self.workspace.store.path(r.image_key), r.active,
-                                      scores.get(r.image_key), flags.get(r.image_key, False),
-                                      repeats.get(r.image_key)) for r in references]
+                                      state.scores.get(r.image_key), state.outliers.get(r.image_key, False),
+                                      state.same_part_as.get(r.image_key)) for r in references]
             if bank is None:
                 text = "no bank built yet"
             else:
@@ -103,12 +87,11 @@ class ReferenceActions(WindowActions):
             detail = project_detail(project)
             guided = project_text_guidance(project)
             window = drift_window(project)
-            same_part = (_active_groups(calibration.same_photo, bank.reference_keys, active_keys)
-                         if calibration is not None and bank is not None else ())
-            advice = reference_count_advice(len(active_keys), same_part) if active_keys else None
+            advice = reference_count_advice(len(active_keys), state.same_part) if active_keys else None
             if advice:
                 text += "\n" + advice
             if calibration is not None and bank is not None:
+                names = {r.image_key: r.file_name for r in references}
                 twins = same_photo_advice(calibration.same_photo, [names.get(k, k) for k in bank.reference_keys])
                 if twins:
                     text += "\n" + twins
@@ -378,12 +361,3 @@ def _captured_name(source: str) -> str:
     """A reference's file name for an image that had none: where it came from and when (local time)."""
     return f"{source}-{datetime.now():%Y%m%d-%H%M%S}.png"
 
-
-def _active_groups(groups: tuple[tuple[int, ...], ...], bank_keys: list[str],
-                   active_keys: list[str]) -> tuple[tuple[int, ...], ...]:
-    """The bank's shots-of-one-part groups as positions among ``active_keys`` (members no longer active left out),
-    so that the reference count advice counts each part once even when the bank is a step behind."""
-    position = {key: i for i, key in enumerate(active_keys)}
-    kept = (tuple(position[bank_keys[i]] for i in group if i < len(bank_keys) and bank_keys[i] in position)
-            for group in groups)
-    return tuple(group for group in kept if len(group) > 1)

@@ -246,6 +246,14 @@ def test_references_build_reports_the_bank_and_advises_on_few_references(home, t
     assert "6 references" in out
     assert ("These references look like shots of one part: part000.png and part000-again.jpg; part001.png and "
             "part001-again.jpg.") in out
+    # The list says it too, beside each reference's leave-one-out score on the inspections' scale.
+    assert run_cli(["references", "list", "disc"]) == 0
+    rows = {line.split()[-1] if "(" not in line else line.split("  (")[0].split()[-1]: line
+            for line in capsys.readouterr().out.splitlines()[1:-1]}
+    assert rows["part000-again.jpg"].endswith("(another shot of the part in part000.png)")
+    assert "(" not in rows["part000.png"] and "(" not in rows["part002.png"]
+    scores = [float(line.split()[5]) for line in rows.values()]
+    assert len(scores) == 6 and all(0.0 < score < 1.0 for score in scores)
     assert run_cli(["inspect", "disc", *map(str, write_parts(tmp_path / "new", [90, 91])), "--json"]) == 0
     verdicts = [json.loads(line)["verdict"] for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     assert "NG" not in verdicts
