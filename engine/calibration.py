@@ -13,8 +13,8 @@ from the references themselves, through the same scoring path as an inspection:
   false-reject and detection rates of three packs within one or two test images);
 * references that are shots of one part (shot again untouched or moved, or one file saved twice,
   ``engine.same_photo``) are held out together, since a twin left in the bank makes its reference
-  look perfect and the threshold collapse; when all are one photo, the single-reference fallback
-  applies;
+  look perfect and the threshold collapse; when all are shots of one part, the single-reference
+  fallback applies;
 * with a single reference there are no others (the documented fallback, ``method =
   "self-views"``): its re-take is scored against its own bank, and the reference itself against
   a bank of only its three 90-degree rotations.  The re-take is easier than a new part, so its
