@@ -94,12 +94,15 @@ def record_line(record: Any, path: Path, as_json: bool) -> str:
                            "score": round(record.score, 4), "regions": record.facts.region_count,
                            "unlike_references": record.facts.unlike_references,
                            "compared_in_grey": record.facts.compared_in_grey,
+                           "other_frame": record.facts.frame_aspects is not None,
                            "lot": record.lot, "skipped": record.skipped})
     note = "  (already inspected)" if record.skipped else ""
     if record.facts.unlike_references:
         note += "  (unlike the references as a whole: right project?)"
     if record.facts.compared_in_grey:
         note += "  (grey photo: compared with the colour references made grey)"
+    if record.facts.frame_note:
+        note += f"  ({record.facts.frame_note})"
     return f"{record.verdict:<6} {record.score:5.2f}  #{record.id:<6} {path}{note}"
 
 

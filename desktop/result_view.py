@@ -434,6 +434,7 @@ class ResultView(QWidget):
             + ("\n⚠ Unlike the references as a whole: is this the right project and camera set-up?"
                if facts.unlike_references else "")
             + ("\nGrey photo: compared with the colour references made grey" if facts.compared_in_grey else "")
+            + (f"\n⚠ {facts.frame_note[0].upper()}{facts.frame_note[1:]}" if facts.frame_note else "")
             + ("\n⚠ Stored heatmap missing or damaged (see db check): regions only" if self.result.map_missing
                else ""))
         self.score_label.setToolTip(self.result.source)

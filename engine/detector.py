@@ -27,7 +27,7 @@ from engine.config import EngineConfig
 from engine.errors import EmptyReferenceSetError, EngineError, TextGuidanceError
 from engine.features import FeatureExtractor, reference_scale, target_size
 from engine.foreground import foreground_mask, masking_applies
-from engine.frame import reference_frame
+from engine.frame import other_frame, reference_frame
 from engine.greyscale import is_grey, to_grey
 from engine.imageio import DecodedImage, check_pixels, decode_for_inspection, float_rgb_at, image_shape, to_uint8
 from engine.prompts import PromptLibrary
@@ -79,7 +79,9 @@ class AnomalyResult:
     it is 400 MB, and the fact sheet works on ``map_at`` a smaller size instead.
     ``scene_distance`` is how far the image as a whole lies from the references
     (``engine.scene``); None for older banks.  ``compared_in_grey``: a grey photo searched against
-    the references made grey, since the bank's have colour (``engine.greyscale``).
+    the references made grey, since the bank's have colour (``engine.greyscale``).  ``frame_aspects``:
+    (this image's width / height, the references') when the references share one frame and the image
+    (its inspection area, when the bank has one) has another shape: another camera view, or a crop.
     """
 
     score: float
@@ -93,6 +95,7 @@ class AnomalyResult:
     scene_distance: float | None = None
     area: Area | None = None
     compared_in_grey: bool = False
+    frame_aspects: tuple[float, float] | None = None
 
     @cached_property
     def anomaly_map(self) -> np.ndarray:
@@ -211,6 +214,7 @@ class Detector:
             verdict=calibration.verdict(score) if calibration else None,
             timings_ms={"load": prepared.load_ms, "features": prepared.features_ms, "score": (done - start) * 1e3},
             scene_distance=distance, area=prepared.area, compared_in_grey=twin,
+            frame_aspects=other_frame(area_size(prepared.image_size, prepared.area), bank.config.reference_frame),
         )
 
     def scene_distance(self, prepared: PreparedImage, bank: ReferenceBank) -> float | None:

@@ -54,6 +54,8 @@ class FactSheet:
     ``compared_in_grey``: a grey photo judged against the colour references made grey, so a
     defect that differs only in colour cannot show (``engine.greyscale``).  ``mm_per_pixel``: the
     photo's pixel size when the project states one (``engine.physical``); None keeps sizes in pixels.
+    ``frame_aspects``: (this photo's width / height, the references') when it has another shape than the
+    frame they share (``AnomalyResult.frame_aspects``); None otherwise.
     """
 
     verdict: str
@@ -80,6 +82,7 @@ class FactSheet:
     scene_limit: float | None = None
     compared_in_grey: bool = False
     mm_per_pixel: float | None = None
+    frame_aspects: tuple[float, float] | None = None
 
     def millimetres(self, region: Region) -> dict[str, float] | None:
         """The region's length, box width and height (mm) and area (mm²); None without a pixel size."""
@@ -105,6 +108,15 @@ class FactSheet:
                 and self.scene_distance > self.scene_limit)
 
     @property
+    def frame_note(self) -> str | None:
+        """What to tell the technician about ``frame_aspects``; None when the photo has the references' shape."""
+        if self.frame_aspects is None:
+            return None
+        mine, theirs = self.frame_aspects
+        return (f"this photo's shape (width : height {mine:.2f}) is not the references' ({theirs:.2f}): another "
+                "camera view or a crop?")
+
+    @property
     def region_count(self) -> int:
         """Number of defect regions found."""
         return len(self.regions)
@@ -128,7 +140,7 @@ class FactSheet:
         """Inverse of ``to_dict``."""
         values = dict(data)
         values["regions"] = [Region.from_dict(r) for r in values.get("regions", [])]
-        for key in ("grey_zone", "image_size", "part_box", "peak_xy", "peak_extends_to"):
+        for key in ("grey_zone", "image_size", "part_box", "peak_xy", "peak_extends_to", "frame_aspects"):
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
         return cls(**values)
@@ -207,7 +219,7 @@ def build_facts(image: np.ndarray, result: Any, bank: Any, sensitivity: float = 
         peak_level=round(float(anomaly_map[peak_y, peak_x]) / max(pixel_cut, 1e-9), 3),
         scene_distance=None if result.scene_distance is None else round(result.scene_distance, 4),
         scene_limit=None if calibration.scene_limit is None else round(calibration.scene_limit, 4),
-        compared_in_grey=result.compared_in_grey, mm_per_pixel=mm_per_pixel)
+        compared_in_grey=result.compared_in_grey, mm_per_pixel=mm_per_pixel, frame_aspects=result.frame_aspects)
 
 
 def in_photo(facts: FactSheet, left: int, top: int, image_size: tuple[int, int]) -> FactSheet:

@@ -20,3 +20,11 @@ def reference_frame(sizes: list[tuple[int, int]]) -> tuple[int, int] | None:
     """The references' common (h, w) when they all have one size; None for crops of varying size."""
     unique = {tuple(size) for size in sizes}
     return (int(sizes[0][0]), int(sizes[0][1])) if len(unique) == 1 else None
+
+
+def other_frame(size: tuple[int, int], frame: tuple[int, int] | None) -> tuple[float, float] | None:
+    """(width / height of ``size``, of ``frame``) when the references share a ``frame`` and an image of
+    (h, w) ``size`` has another shape; None when it has theirs or they share none (crops of any size)."""
+    if not frame or same_frame(size[0], size[1], frame):
+        return None
+    return round(size[1] / size[0], 3), round(frame[1] / frame[0], 3)

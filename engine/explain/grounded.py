@@ -57,10 +57,11 @@ def _scene_warning(facts: FactSheet) -> str:
 
 
 def _cautions(facts: FactSheet) -> str:
-    """What limits the verdict: an image unlike the references, a grey photo of a colour part."""
+    """What limits the verdict: an image unlike the references, a grey photo of a colour part, another frame."""
     grey = (" This is a grey photo of a part whose references are in colour: it was compared with them made "
             "grey, so a defect that differs only in colour cannot show.") if facts.compared_in_grey else ""
-    return _scene_warning(facts) + grey
+    frame = f" Caution: {facts.frame_note}; the verdict is less sure." if facts.frame_note else ""
+    return _scene_warning(facts) + grey + frame
 
 
 def _existence(facts: FactSheet, regions: list[Region]) -> str:

@@ -251,6 +251,19 @@ def test_a_grey_photo_of_the_colour_part_passes_and_says_it_was_compared_in_grey
     assert "Unlike the references" not in window.result_view.score_label.text()
 
 
+def test_a_photo_cut_to_another_shape_says_so_under_the_verdict(qtbot, window, project, tmp_path):
+    path = tmp_path / "cut.png"
+    Image.open(write_parts(tmp_path / "whole", [612])[0]).crop((0, 0, SIDE, SIDE // 2)).save(path)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths([path])
+    assert window.current.facts.frame_aspects is not None
+    assert "⚠ This photo's shape (width : height 2.00) is not the references' (1.00)" in \
+        window.result_view.score_label.text()
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.inspect_paths(write_parts(tmp_path / "whole", [613]))
+    assert "shape" not in window.result_view.score_label.text()
+
+
 def test_an_image_of_another_part_type_says_so_under_the_verdict(qtbot, window, project, tmp_path):
     yy, xx = np.mgrid[0:SIDE, 0:SIDE]
     stripes = ((xx + yy) // 16 % 2 * 255).astype(np.uint8)

@@ -278,6 +278,32 @@ def test_an_image_of_another_part_type_is_flagged_in_cli_output_and_report(home,
     assert run_cli(["report", "--inspection", str(record["id"]), "--format", "html", "--out", str(html)]) == 0
     assert "looks unlike the project's references" in " ".join(html.read_text().split())
 
+def test_a_photo_of_another_shape_than_the_references_frame_is_said_to_be_another_view_or_a_crop(
+        home, tmp_path, capsys):
+    """References that share one camera frame, and a photo cut to another shape (a crop, a camera set to
+    another format): the verdict stands, and every output says the photo is not the references' shape."""
+    run_cli(["project", "create", "disc"])
+    run_cli(["references", "add", "disc", *map(str, write_parts(tmp_path / "refs", range(4)))])
+    whole = write_parts(tmp_path / "test", [60])[0]
+    cut = tmp_path / "test" / "cut.png"
+    assert cv2.imwrite(str(cut), cv2.imread(str(whole))[:, 40:-40])  # 256 x 176
+    capsys.readouterr()
+    assert run_cli(["inspect", "disc", str(whole), str(cut), "--json"]) == 0
+    same, other = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (same["other_frame"], other["other_frame"]) == (False, True)
+    assert run_cli(["inspect", "disc", str(cut), "--force"]) == 0
+    assert "(this photo's shape (width : height 0.69) is not the references' (1.00): another camera view or a " \
+           "crop?)" in capsys.readouterr().out
+    assert run_cli(["ask", str(other["id"]), "Is there any anomaly?"]) == 0
+    assert "is not the references' (1.00): another camera view or a crop?; the verdict is less sure." in \
+        capsys.readouterr().out
+    assert run_cli(["ask", str(same["id"]), "Is there any anomaly?"]) == 0
+    assert "references' (" not in capsys.readouterr().out
+    html = tmp_path / "cut.html"
+    assert run_cli(["report", "--inspection", str(other["id"]), "--format", "html", "--out", str(html)]) == 0
+    assert "another camera view or a crop" in " ".join(html.read_text().split())
+
+
 def test_a_grey_16bit_tiff_of_a_colour_part_passes_and_says_it_was_compared_in_grey(home, tmp_path, capsys):
     from tests.unit.test_greyscale import grey_photo, orange_part
 

@@ -764,3 +764,16 @@ def test_pixel_sizes_follow_the_photo_resolution_and_units_convert():
     for bad in (0, -0.1, float("nan"), float("inf"), 101.0, True, "0.05"):
         with pytest.raises(PixelSizeError, match="pixel size"):
             checked_pixel_size(bad)
+
+
+def test_the_frame_check_names_another_shape_and_survives_json(two_defect_facts):
+    from engine.frame import other_frame
+
+    assert other_frame((256, 176), (512, 512)) == (0.688, 1.0)
+    assert other_frame((1024, 1024), (512, 512)) is None  # the same view at another resolution
+    assert other_frame((300, 200), None) is None  # references of varying size: no frame to compare with
+    assert two_defect_facts.frame_note is None
+    cut = replace(two_defect_facts, frame_aspects=(0.688, 1.0))
+    assert cut.frame_note == ("this photo's shape (width : height 0.69) is not the references' (1.00): another "
+                              "camera view or a crop?")
+    assert FactSheet.from_dict(json.loads(json.dumps(cut.to_dict()))) == cut
