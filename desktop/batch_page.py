@@ -252,11 +252,16 @@ def _largest_cell(facts: FactSheet | None) -> NumberItem:
 
 
 def _note(item: BatchItem) -> str:
-    """What the row should tell besides the verdict: an error, a skip, or an image unlike the references."""
+    """What the row should tell besides the verdict: an error, a skip, an image unlike the references, a grey
+    photo of a colour part, or a photo of another shape than the references' frame."""
     record = item.record
     if item.error or record is None:
         return item.error or ""
     notes = ["already inspected"] if record.skipped else []
     if record.facts.unlike_references:
         notes.append("unlike the references as a whole: check the project")
+    if record.facts.compared_in_grey:
+        notes.append("grey photo: compared in grey")
+    if record.facts.frame_aspects is not None:
+        notes.append("another shape than the references: another view or a crop?")
     return "; ".join(notes)

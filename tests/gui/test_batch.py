@@ -11,7 +11,7 @@ from PySide6.QtCore import QTimer
 from db import repository as repo
 from desktop.batch_page import COLUMNS
 from engine.synthetic import Defect
-from tests.gui.helpers import WAIT, history_count, history_sources, write_parts
+from tests.gui.helpers import SIDE, WAIT, history_count, history_sources, write_parts
 
 
 def test_batch_cancel_stops_quickly_keeps_window_responsive_and_history(qtbot, window, project, tmp_path):
@@ -57,6 +57,22 @@ def test_corrupt_image_in_batch_is_reported_and_the_batch_goes_on(qtbot, window,
     counts = page.verdict_counts()
     assert counts["ERROR"] == 1 and counts["OK"] + counts["REVIEW"] + counts["NG"] == 3
     assert page.summary.text() == " · ".join(f"{v} {n}" for v, n in counts.items())
+
+
+def test_a_batch_row_notes_a_grey_photo_and_a_photo_of_another_shape(qtbot, window, project, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "notes"
+    plain, grey, cut = write_parts(folder, [210, 211, 212])
+    Image.open(grey).convert("L").save(grey)
+    Image.open(cut).crop((0, 0, SIDE, SIDE // 2)).save(cut)
+    with qtbot.waitSignal(window.job_finished, timeout=WAIT):
+        window.start_batch([folder])
+    page = window.batch_page
+    note = COLUMNS.index("Note")
+    notes = {page.table.item(r, 1).text(): page.table.item(r, note).text() for r in range(page.table.rowCount())}
+    assert notes == {plain.name: "", grey.name: "grey photo: compared in grey",
+                     cut.name: "another shape than the references: another view or a crop?"}
 
 
 def test_closing_the_window_during_a_batch_stops_it_cleanly(qtbot, window, project, tmp_path):
