@@ -134,7 +134,7 @@ def _add(args: argparse.Namespace) -> int:
 @user_errors
 def _list(args: argparse.Namespace) -> int:
     from db import repository as repo
-    from db.models import as_utc
+    from services.local_time import as_utc
     from services.reference_status import references_state
 
     workspace = open_from_args(args)
